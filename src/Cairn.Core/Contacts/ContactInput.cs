@@ -1,0 +1,32 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Cairn.Core.Messages;
+
+namespace Cairn.Core.Contacts;
+
+/// <summary>
+/// Everything that happens to a contact is an input to that contact's partition: messages now; timers,
+/// delivery receipts and commands later, as further subtypes. Nothing else changes contact state.
+/// </summary>
+/// <param name="ContactId">The contact the input is for; it decides the partition.</param>
+public abstract record ContactInput(ContactId ContactId);
+
+/// <summary>A Segment message resolved to this contact.</summary>
+/// <param name="ContactId">The resolved contact.</param>
+/// <param name="Message">The message.</param>
+/// <param name="Absorb">
+/// Another contact that identity resolution found to be the same person (identify after anonymous, alias);
+/// it is merged into this one.
+/// </param>
+public sealed record MessageReceived(ContactId ContactId, SegmentMessage Message, ContactId? Absorb = null)
+    : ContactInput(ContactId);
+
+/// <summary>Traits set through the admin API; they count as written at the time of the command.</summary>
+public sealed record TraitsPatched(ContactId ContactId, ImmutableSortedDictionary<string, JsonElement> Traits)
+    : ContactInput(ContactId);
+
+/// <summary>Tells a contact that it is the same person as <paramref name="Into"/> and must merge into it.</summary>
+public sealed record MergeRequested(ContactId ContactId, ContactId Into) : ContactInput(ContactId);
+
+/// <summary>Gives the surviving contact the profile of the contact merged into it.</summary>
+public sealed record ContactAbsorbed(ContactId ContactId, ContactState Absorbed) : ContactInput(ContactId);

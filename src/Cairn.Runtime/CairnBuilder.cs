@@ -1,0 +1,52 @@
+using Cairn.Runtime.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Cairn.Runtime;
+
+/// <summary>Configures Cairn's runtime; storage providers add <c>UseSqlite()</c> / <c>UsePostgreSql()</c>.</summary>
+public sealed class CairnBuilder
+{
+    internal CairnBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The service collection being configured.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Registers the storage provider (a factory, so it is created once, on first use).</summary>
+    public CairnBuilder UseStore(Func<IServiceProvider, ICairnStore> factory)
+    {
+        Services.RemoveAll<ICairnStore>();
+        Services.AddSingleton(factory);
+        return this;
+    }
+}
+
+/// <summary>Registration of Cairn's runtime.</summary>
+public static class CairnServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the partitioned engine (a hosted service that migrates storage, then runs the partitions).
+    /// Call <c>UseSqlite()</c> or <c>UsePostgreSql()</c> on the returned builder.
+    /// </summary>
+    public static CairnBuilder AddCairn(this IServiceCollection services, Action<EngineOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<EngineOptions>().Configure(options => configure?.Invoke(options)).Validate(
+            options => options.Partitions is >= 1 and <= 1024 && options.MaxBatchSize is >= 1 and <= 100_000,
+            "Partitions must be 1–1024 and MaxBatchSize 1–100000.");
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<CairnEngine>();
+        services.AddHostedService(provider => provider.GetRequiredService<CairnEngine>());
+        return new CairnBuilder(services);
+    }
+}
+
+/// <summary>Options of the partitioned engine.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>How many partitions (single writers) contacts are hashed to. Default 8.</summary>
+    public int Partitions { get; set; } = 8;
+
+    /// <summary>The most inputs one partition commits in one transaction. Default 4096.</summary>
+    public int MaxBatchSize { get; set; } = 4096;
+}

@@ -1,0 +1,204 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+using Cairn.Runtime.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cairn.Runtime;
+
+/// <summary>What became of one accepted input.</summary>
+public enum InputOutcome
+{
+    /// <summary>Committed durably.</summary>
+    Stored,
+
+    /// <summary>Its message id was already in the event log; nothing changed.</summary>
+    Duplicate,
+}
+
+/// <summary>
+/// The single-node host of the partitions: resolves each message to its contact, routes inputs to the
+/// contact's partition, and completes a caller's task only when its inputs are durable. Starting it migrates
+/// storage, loads the identity map and resumes interrupted merges; stopping it drains every queued input.
+/// </summary>
+public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
+{
+    private readonly ICairnStore _store;
+    private readonly TimeProvider _time;
+    private readonly EngineOptions _options;
+    private readonly ILogger<CairnEngine> _logger;
+    private readonly IdentityResolver _resolver;
+    private Partition[] _partitions = [];
+    private Task[] _loops = [];
+    private volatile bool _accepting;
+    private int _stopped;
+
+    public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _resolver = new IdentityResolver(time);
+    }
+
+    /// <summary>True once started and until stopping begins: the engine accepts inputs.</summary>
+    public bool IsReady => _accepting;
+
+    /// <summary>The storage provider in use.</summary>
+    public ICairnStore Store => _store;
+
+    /// <inheritdoc />
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var mapping in _store.ReadIdentitiesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _resolver.Load(mapping);
+        }
+
+        _partitions = Enumerable.Range(0, _options.Partitions)
+            .Select(index => new Partition(index, _store, _time, _options.MaxBatchSize, Route, _logger))
+            .ToArray();
+        _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
+
+        var merges = await _store.GetPendingMergesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var merge in merges)
+        {
+            _resolver.Redirect(merge.From, merge.Into);
+            Route(new PartitionWork(new MergeRequested(merge.From, merge.Into), [], null));
+        }
+
+        _accepting = true;
+        LogStarted(_logger, _store.ProviderName, _partitions.Length, _resolver.Count, merges.Count);
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        _accepting = false;
+        foreach (var partition in _partitions)
+        {
+            partition.Complete();
+        }
+
+        await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        LogStopped(_logger);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ingests messages: each is resolved to a contact and committed by that contact's partition. The task
+    /// completes when every message is durable; the outcomes are in the order of <paramref name="messages"/>.
+    /// </summary>
+    /// <exception cref="EngineStoppedException">The engine is not accepting inputs (starting or stopping).</exception>
+    public async Task<IReadOnlyList<InputOutcome>> IngestAsync(IReadOnlyList<SegmentMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var completions = new Task<InputOutcome>[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var resolution = _resolver.Resolve(messages[i]);
+            completions[i] = Submit(new MessageReceived(resolution.ContactId, messages[i], resolution.Absorb), resolution.Mapped);
+        }
+
+        // Once submitted, inputs are committed whatever the caller does; cancellation only stops the waiting.
+        return await Task.WhenAll(completions).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets traits on a contact (as of now). Null when the contact does not exist.</summary>
+    public async Task<ContactState?> PatchTraitsAsync(
+        ContactId id,
+        ImmutableSortedDictionary<string, JsonElement> traits,
+        CancellationToken cancellationToken)
+    {
+        var contact = await GetContactAsync(id, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return null;
+        }
+
+        await Submit(new TraitsPatched(contact.Id, traits), []).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await GetContactAsync(contact.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A contact's profile; a merged contact's id leads to the profile it was merged into.</summary>
+    public async Task<ContactState?> GetContactAsync(ContactId id, CancellationToken cancellationToken)
+    {
+        var state = await _store.GetContactAsync(id, cancellationToken).ConfigureAwait(false);
+        for (var hops = 0; state?.MergedInto is { } into && hops < 16; hops++)
+        {
+            state = await _store.GetContactAsync(into, cancellationToken).ConfigureAwait(false);
+        }
+
+        return state;
+    }
+
+    /// <summary>The contact an identity resolves to now (including identities not yet committed).</summary>
+    public ContactId? FindContact(IdentityKey identity) => _resolver.Find(identity);
+
+    private Task<InputOutcome> Submit(ContactInput input, IReadOnlyList<IdentityKey> identities)
+    {
+        if (!_accepting)
+        {
+            throw new EngineStoppedException();
+        }
+
+        var completion = new TaskCompletionSource<InputOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Route(new PartitionWork(input, identities, completion));
+        return completion.Task;
+    }
+
+    private void Route(PartitionWork work)
+    {
+        var partition = _partitions[PartitionOf(work.Input.ContactId, _partitions.Length)];
+        if (!partition.TryEnqueue(work))
+        {
+            work.Completion?.TrySetException(new EngineStoppedException());
+        }
+    }
+
+    /// <summary>The partition a contact belongs to: a stable hash of its id.</summary>
+    internal static int PartitionOf(ContactId id, int partitions) => (int)((uint)id.Value.GetHashCode() % (uint)partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine started on {Provider} with {Partitions} partitions, {Identities} identities loaded, {Merges} merges resumed")]
+    private static partial void LogStarted(ILogger logger, string provider, int partitions, int identities, int merges);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine stopped; every queued input was committed")]
+    private static partial void LogStopped(ILogger logger);
+}
+
+/// <summary>The engine is not accepting inputs: it is starting or shutting down (HTTP 503).</summary>
+public sealed class EngineStoppedException : Exception
+{
+    public EngineStoppedException()
+        : base("Cairn is not accepting inputs right now (starting or shutting down).")
+    {
+    }
+
+    public EngineStoppedException(string message)
+        : base(message)
+    {
+    }
+
+    public EngineStoppedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,224 @@
+using System.Threading.Channels;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Runtime.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.Runtime;
+
+/// <summary>One input for a partition, with what must be persisted beside it and whom to tell when it is durable.</summary>
+/// <param name="Input">The input.</param>
+/// <param name="Identities">Identities identity resolution mapped to the input's contact.</param>
+/// <param name="Completion">Completed once the input is durable (or failed); null for internal inputs.</param>
+internal sealed record PartitionWork(
+    ContactInput Input,
+    IReadOnlyList<IdentityKey> Identities,
+    TaskCompletionSource<InputOutcome>? Completion);
+
+/// <summary>
+/// The single writer of a set of contacts: takes inputs strictly in order on one loop, decides each one with
+/// <see cref="ContactDecider"/>, and commits everything it took in one transaction (group commit) before it
+/// acknowledges any of it. Effects that reach other contacts are sent only after the commit.
+/// </summary>
+internal sealed partial class Partition
+{
+    // Contact states kept in memory between batches; beyond this, the cache is dropped and reloaded on demand.
+    private const int MaxCachedContacts = 200_000;
+
+    private readonly Channel<PartitionWork> _inbox = Channel.CreateUnbounded<PartitionWork>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+
+    private readonly Dictionary<ContactId, ContactState> _cache = [];
+    private readonly ICairnStore _store;
+    private readonly TimeProvider _time;
+    private readonly int _maxBatch;
+    private readonly Action<PartitionWork> _route;
+    private readonly ILogger _logger;
+
+    public Partition(int index, ICairnStore store, TimeProvider time, int maxBatch, Action<PartitionWork> route, ILogger logger)
+    {
+        Index = index;
+        _store = store;
+        _time = time;
+        _maxBatch = maxBatch;
+        _route = route;
+        _logger = logger;
+    }
+
+    public int Index { get; }
+
+    public bool TryEnqueue(PartitionWork work) => _inbox.Writer.TryWrite(work);
+
+    /// <summary>No more external inputs; <see cref="RunAsync"/> ends once the inbox is drained.</summary>
+    public void Complete() => _inbox.Writer.TryComplete();
+
+    public async Task RunAsync()
+    {
+        var batch = new List<PartitionWork>(_maxBatch);
+        while (await _inbox.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _maxBatch && _inbox.Reader.TryRead(out var work))
+            {
+                batch.Add(work);
+            }
+
+            try
+            {
+                await ProcessAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                LogBatchFailed(_logger, exception, Index, batch.Count);
+                _cache.Clear();
+                foreach (var work in batch)
+                {
+                    work.Completion?.TrySetException(exception);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task ProcessAsync(List<PartitionWork> batch)
+    {
+        var now = _time.GetUtcNow();
+        await LoadMissingAsync(batch).ConfigureAwait(false);
+        var existing = await FindDuplicatesAsync(batch).ConfigureAwait(false);
+
+        var commit = new CommitBatch();
+        var states = new Dictionary<ContactId, ContactState>();
+        var after = new List<PartitionWork>();
+        var acknowledgements = new List<(TaskCompletionSource<InputOutcome> Completion, InputOutcome Outcome)>(batch.Count);
+
+        foreach (var work in batch)
+        {
+            if (work.Input is MessageReceived received && !existing.Add(received.Message.MessageId))
+            {
+                Acknowledge(work, InputOutcome.Duplicate);
+                continue;
+            }
+
+            var id = work.Input.ContactId;
+            var state = states.TryGetValue(id, out var pending) ? pending : _cache.GetValueOrDefault(id);
+            var decision = ContactDecider.Decide(state, work.Input, now);
+            if (decision.Changed)
+            {
+                states[id] = decision.State;
+                commit.Contacts[id] = decision.State;
+            }
+
+            foreach (var identity in work.Identities)
+            {
+                commit.Identities.Add(new IdentityMapping(identity, id));
+            }
+
+            var forwarded = false;
+            foreach (var effect in decision.Effects)
+            {
+                switch (effect)
+                {
+                    case AppendEvent append:
+                        commit.Events.Add(StoredEvent.From(append.ContactId, append.Message));
+                        break;
+                    case RequestMerge request:
+                        commit.MergesRequested.Add(new PendingMerge(request.From, request.Into));
+                        after.Add(new PartitionWork(new MergeRequested(request.From, request.Into), [], null));
+                        break;
+                    case HandOver handOver:
+                        commit.HandOvers.Add(new PendingMerge(handOver.From, handOver.Into));
+                        after.Add(new PartitionWork(new ContactAbsorbed(handOver.Into, handOver.Snapshot), [], null));
+                        break;
+                    case CompleteMerge complete:
+                        commit.MergesCompleted.Add(new PendingMerge(complete.From, complete.Into));
+                        break;
+                    case ForwardInput forward:
+                        // The survivor commits it; the sender is acknowledged then, not now.
+                        after.Add(work with { Input = forward.Input });
+                        forwarded = true;
+                        break;
+                    default:
+                        throw new InvalidOperationException($"Unknown effect {effect.GetType().Name}.");
+                }
+            }
+
+            if (!forwarded && work.Completion is { } completion)
+            {
+                acknowledgements.Add((completion, InputOutcome.Stored));
+            }
+        }
+
+        if (!commit.IsEmpty)
+        {
+            await _store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (_cache.Count + states.Count > MaxCachedContacts)
+        {
+            _cache.Clear();
+        }
+
+        foreach (var (id, state) in states)
+        {
+            _cache[id] = state;
+        }
+
+        foreach (var (completion, outcome) in acknowledgements)
+        {
+            completion.TrySetResult(outcome);
+        }
+
+        foreach (var work in after)
+        {
+            _route(work);
+        }
+    }
+
+    private static void Acknowledge(PartitionWork work, InputOutcome outcome) => work.Completion?.TrySetResult(outcome);
+
+    private async Task LoadMissingAsync(List<PartitionWork> batch)
+    {
+        HashSet<ContactId>? missing = null;
+        foreach (var work in batch)
+        {
+            if (!_cache.ContainsKey(work.Input.ContactId))
+            {
+                (missing ??= []).Add(work.Input.ContactId);
+            }
+        }
+
+        if (missing is null)
+        {
+            return;
+        }
+
+        var loaded = await _store.GetContactsAsync(missing, CancellationToken.None).ConfigureAwait(false);
+        foreach (var (id, state) in loaded)
+        {
+            _cache[id] = state;
+        }
+    }
+
+    private async Task<HashSet<string>> FindDuplicatesAsync(List<PartitionWork> batch)
+    {
+        var ids = new List<string>();
+        foreach (var work in batch)
+        {
+            if (work.Input is MessageReceived received)
+            {
+                ids.Add(received.Message.MessageId);
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var existing = await _store.FindExistingMessageIdsAsync(ids, CancellationToken.None).ConfigureAwait(false);
+        return new HashSet<string>(existing, StringComparer.Ordinal);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition} failed to commit a batch of {Count} inputs; they were not acknowledged")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int partition, int count);
+}

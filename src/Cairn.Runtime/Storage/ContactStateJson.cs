@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+
+namespace Cairn.Runtime.Storage;
+
+/// <summary>
+/// The persisted JSON form of <see cref="ContactState"/>, shared by every provider. Field names are stable
+/// aliases; renaming a C# member must not change them.
+/// </summary>
+public static class ContactStateJson
+{
+    /// <summary>Writes the state as compact JSON.</summary>
+    public static string Serialize(ContactState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", state.Id.ToString());
+            WriteOptional(writer, "userId", state.UserId);
+            WriteStrings(writer, "anonymousIds", state.AnonymousIds);
+            writer.WriteStartObject("traits");
+            foreach (var (name, trait) in state.Traits)
+            {
+                writer.WriteStartObject(name);
+                writer.WritePropertyName("v");
+                trait.Value.WriteTo(writer);
+                writer.WriteString("at", trait.UpdatedAt);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+            WriteOptional(writer, "email", state.Email);
+            WriteOptional(writer, "phone", state.Phone);
+            WriteOptional(writer, "timeZone", state.TimeZone);
+            WriteStrings(writer, "groups", state.Groups);
+            writer.WriteString("firstSeen", state.FirstSeen);
+            writer.WriteString("lastSeen", state.LastSeen);
+            writer.WriteNumber("eventCount", state.EventCount);
+            writer.WriteStartObject("eventCounts");
+            foreach (var (name, count) in state.EventCounts)
+            {
+                writer.WriteNumber(name, count);
+            }
+
+            writer.WriteEndObject();
+            WriteOptional(writer, "mergedInto", state.MergedInto?.ToString());
+            writer.WriteString("createdAt", state.CreatedAt);
+            writer.WriteString("updatedAt", state.UpdatedAt);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    /// <summary>Reads a state written by <see cref="Serialize"/>.</summary>
+    public static ContactState Deserialize(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var traits = ImmutableSortedDictionary.CreateBuilder<string, TraitValue>(StringComparer.Ordinal);
+        foreach (var trait in root.GetProperty("traits").EnumerateObject())
+        {
+            traits[trait.Name] = new TraitValue(trait.Value.GetProperty("v").Clone(), trait.Value.GetProperty("at").GetDateTimeOffset());
+        }
+
+        var counts = ImmutableSortedDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
+        foreach (var count in root.GetProperty("eventCounts").EnumerateObject())
+        {
+            counts[count.Name] = count.Value.GetInt64();
+        }
+
+        return new ContactState(
+            new ContactId(Guid.Parse(root.GetProperty("id").GetString()!)),
+            ReadOptional(root, "userId"),
+            ReadStrings(root, "anonymousIds"),
+            traits.ToImmutable(),
+            ReadOptional(root, "email"),
+            ReadOptional(root, "phone"),
+            ReadOptional(root, "timeZone"),
+            ReadStrings(root, "groups"),
+            root.GetProperty("firstSeen").GetDateTimeOffset(),
+            root.GetProperty("lastSeen").GetDateTimeOffset(),
+            root.GetProperty("eventCount").GetInt64(),
+            counts.ToImmutable(),
+            ReadOptional(root, "mergedInto") is { } mergedInto ? new ContactId(Guid.Parse(mergedInto)) : null,
+            root.GetProperty("createdAt").GetDateTimeOffset(),
+            root.GetProperty("updatedAt").GetDateTimeOffset());
+    }
+
+    private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            writer.WriteStringValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static string? ReadOptional(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static ImmutableSortedSet<string> ReadStrings(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var array)
+            ? array.EnumerateArray().Select(item => item.GetString()!).ToImmutableSortedSet(StringComparer.Ordinal)
+            : ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+}

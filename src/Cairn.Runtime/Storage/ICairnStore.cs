@@ -1,0 +1,73 @@
+using Cairn.Core;
+using Cairn.Core.Contacts;
+
+namespace Cairn.Runtime.Storage;
+
+/// <summary>
+/// The one storage interface. SQLite and PostgreSQL implement it with the same schema and pass the same
+/// compliance suite. Partitions are its only writers of contact state; queries may run from anywhere.
+/// </summary>
+public interface ICairnStore : IAsyncDisposable
+{
+    /// <summary>The provider's name: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    string ProviderName { get; }
+
+    /// <summary>Creates the database when needed and applies every numbered migration not yet applied.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when the database answers a trivial query.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits everything in <paramref name="batch"/> in one transaction (group commit): events (a message id
+    /// already stored is skipped, not an error), contact upserts, identity upserts, merge bookkeeping.
+    /// Returns only once the transaction is durable.
+    /// </summary>
+    Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Of <paramref name="messageIds"/>, the ones already in the event log.</summary>
+    Task<IReadOnlySet<string>> FindExistingMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken);
+
+    /// <summary>The stored states of those of <paramref name="ids"/> that exist.</summary>
+    Task<IReadOnlyDictionary<ContactId, ContactState>> GetContactsAsync(IReadOnlyCollection<ContactId> ids, CancellationToken cancellationToken);
+
+    /// <summary>One contact's stored state (merged ones included: see <see cref="ContactState.MergedInto"/>).</summary>
+    Task<ContactState?> GetContactAsync(ContactId id, CancellationToken cancellationToken);
+
+    /// <summary>Every identity mapping, for the resolver's start-up load.</summary>
+    IAsyncEnumerable<IdentityMapping> ReadIdentitiesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The contact an identity resolves to, when any.</summary>
+    Task<ContactId?> FindContactAsync(IdentityKey identity, CancellationToken cancellationToken);
+
+    /// <summary>The unmerged contacts whose normalised email is <paramref name="email"/>, oldest first.</summary>
+    Task<IReadOnlyList<ContactId>> FindContactsByEmailAsync(string email, CancellationToken cancellationToken);
+
+    /// <summary>Merges requested but not yet completed (to resume after a crash).</summary>
+    Task<IReadOnlyList<PendingMerge>> GetPendingMergesAsync(CancellationToken cancellationToken);
+
+    /// <summary>A contact's events, newest event time first, in pages.</summary>
+    /// <param name="id">The contact.</param>
+    /// <param name="cursor">The <see cref="Page{T}.NextCursor"/> of the previous page, or null for the first.</param>
+    /// <param name="limit">Page size, 1 to 1000.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    Task<Page<StoredEvent>> GetEventsAsync(ContactId id, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Unmerged contacts, oldest first, optionally filtered by <paramref name="query"/>: a case-insensitive
+    /// substring of the email or display name, or an exact user id.
+    /// </summary>
+    Task<Page<ContactState>> SearchContactsAsync(string? query, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One stored event by message id.</summary>
+    Task<StoredEvent?> GetEventAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>How many events the log holds.</summary>
+    Task<long> CountEventsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every stored API key (hashes only).</summary>
+    Task<IReadOnlyList<ApiKeyRecord>> GetApiKeysAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a new API key record.</summary>
+    Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+}

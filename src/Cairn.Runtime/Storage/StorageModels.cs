@@ -1,0 +1,83 @@
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+
+namespace Cairn.Runtime.Storage;
+
+/// <summary>One message in the event log.</summary>
+/// <param name="Sequence">The log position the database assigned (0 before it is written).</param>
+/// <param name="MessageId">The idempotency key; unique in the log.</param>
+/// <param name="ContactId">The contact the message belongs to.</param>
+/// <param name="Type">The message type.</param>
+/// <param name="Name">The display name (event, page or screen name, or the type).</param>
+/// <param name="Timestamp">When it happened (skew-corrected).</param>
+/// <param name="ReceivedAt">When Cairn received it.</param>
+/// <param name="Json">The stored message JSON.</param>
+public sealed record StoredEvent(
+    long Sequence,
+    string MessageId,
+    ContactId ContactId,
+    MessageType Type,
+    string Name,
+    DateTimeOffset Timestamp,
+    DateTimeOffset ReceivedAt,
+    string Json)
+{
+    /// <summary>The log entry for a message resolved to <paramref name="contactId"/>.</summary>
+    public static StoredEvent From(ContactId contactId, SegmentMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return new StoredEvent(0, message.MessageId, contactId, message.Type, message.DisplayName, message.Timestamp, message.ReceivedAt, message.Json);
+    }
+}
+
+/// <summary>An identity and the contact it resolves to.</summary>
+public sealed record IdentityMapping(IdentityKey Identity, ContactId ContactId);
+
+/// <summary>A merge of <paramref name="From"/> into <paramref name="Into"/>.</summary>
+public sealed record PendingMerge(ContactId From, ContactId Into);
+
+/// <summary>One page of results and the cursor of the next page (null on the last page).</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+/// <summary>What an API key may do.</summary>
+public enum ApiKeyKind
+{
+    /// <summary>Send events to <c>/v1/*</c> (a Segment write key).</summary>
+    Write,
+
+    /// <summary>Use the admin API under <c>/api/*</c>.</summary>
+    Admin,
+}
+
+/// <summary>A stored API key: never the key itself, only its SHA-256 hash and a short prefix to recognise it.</summary>
+public sealed record ApiKeyRecord(string Id, ApiKeyKind Kind, string Hash, string Prefix, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Everything one partition commits in one transaction. Providers apply the parts in this order:
+/// hand-overs (move events and identities), events, contacts, identities, merges requested, merges completed.
+/// </summary>
+public sealed class CommitBatch
+{
+    /// <summary>Events to append; a message id already in the log is skipped.</summary>
+    public List<StoredEvent> Events { get; } = [];
+
+    /// <summary>Contact states to insert or replace, by id.</summary>
+    public Dictionary<ContactId, ContactState> Contacts { get; } = [];
+
+    /// <summary>Identity mappings to insert or replace.</summary>
+    public List<IdentityMapping> Identities { get; } = [];
+
+    /// <summary>Merges to record as pending.</summary>
+    public List<PendingMerge> MergesRequested { get; } = [];
+
+    /// <summary>Merges whose events and identities move from <see cref="PendingMerge.From"/> to <see cref="PendingMerge.Into"/>.</summary>
+    public List<PendingMerge> HandOvers { get; } = [];
+
+    /// <summary>Pending merges to delete: they are complete.</summary>
+    public List<PendingMerge> MergesCompleted { get; } = [];
+
+    /// <summary>True when there is nothing to write.</summary>
+    public bool IsEmpty => Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
+        && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0;
+}
