@@ -35,7 +35,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private Partition[] _partitions = [];
     private Task[] _loops = [];
     private volatile bool _accepting;
+    private volatile bool _draining;
+    private long _queued;
     private int _stopped;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger)
     {
@@ -63,15 +66,14 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         }
 
         _partitions = Enumerable.Range(0, _options.Partitions)
-            .Select(index => new Partition(index, _store, _time, _options.MaxBatchSize, Route, _logger))
+            .Select(index => new Partition(index, _store, _time, _options.MaxBatchSize, Route, OnProcessed, _logger))
             .ToArray();
         _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
 
         var merges = await _store.GetPendingMergesAsync(cancellationToken).ConfigureAwait(false);
         foreach (var merge in merges)
         {
-            _resolver.Redirect(merge.From, merge.Into);
-            Route(new PartitionWork(new MergeRequested(merge.From, merge.Into), [], null));
+            await ResumeMergeAsync(merge, cancellationToken).ConfigureAwait(false);
         }
 
         _accepting = true;
@@ -87,6 +89,14 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         }
 
         _accepting = false;
+
+        // Inputs still queued may send inputs on to other partitions (merges); wait until none is left.
+        _draining = true;
+        if (Interlocked.Read(ref _queued) > 0)
+        {
+            await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var partition in _partitions)
         {
             partition.Complete();
@@ -165,12 +175,34 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         return completion.Task;
     }
 
+    private async Task ResumeMergeAsync(PendingMerge merge, CancellationToken cancellationToken)
+    {
+        // The merge was recorded, but the crash came before it finished: either the absorbed profile has not
+        // handed over yet (ask it again), or it has and the survivor has not absorbed it (deliver it again).
+        _resolver.Redirect(merge.From, merge.Into);
+        var absorbed = await _store.GetContactAsync(merge.From, cancellationToken).ConfigureAwait(false);
+        ContactInput input = absorbed?.MergedInto == merge.Into
+            ? new ContactAbsorbed(merge.Into, absorbed)
+            : new MergeRequested(merge.From, merge.Into);
+        Route(new PartitionWork(input, [], null));
+    }
+
     private void Route(PartitionWork work)
     {
+        Interlocked.Increment(ref _queued);
         var partition = _partitions[PartitionOf(work.Input.ContactId, _partitions.Length)];
         if (!partition.TryEnqueue(work))
         {
+            OnProcessed(1);
             work.Completion?.TrySetException(new EngineStoppedException());
+        }
+    }
+
+    private void OnProcessed(int count)
+    {
+        if (Interlocked.Add(ref _queued, -count) == 0 && _draining)
+        {
+            _drained.TrySetResult();
         }
     }
 

@@ -33,10 +33,19 @@ internal sealed partial class Partition
     private readonly TimeProvider _time;
     private readonly int _maxBatch;
     private readonly Action<PartitionWork> _route;
+    private readonly Action<int> _processed;
     private readonly ILogger _logger;
 
-    public Partition(int index, ICairnStore store, TimeProvider time, int maxBatch, Action<PartitionWork> route, ILogger logger)
+    public Partition(
+        int index,
+        ICairnStore store,
+        TimeProvider time,
+        int maxBatch,
+        Action<PartitionWork> route,
+        Action<int> processed,
+        ILogger logger)
     {
+        _processed = processed;
         Index = index;
         _store = store;
         _time = time;
@@ -76,6 +85,7 @@ internal sealed partial class Partition
                 }
             }
 
+            _processed(batch.Count);
             batch.Clear();
         }
     }
@@ -108,7 +118,7 @@ internal sealed partial class Partition
                 commit.Contacts[id] = decision.State;
             }
 
-            foreach (var identity in work.Identities)
+            foreach (var identity in IdentitiesToPersist(work, state, decision))
             {
                 commit.Identities.Add(new IdentityMapping(identity, id));
             }
@@ -172,6 +182,21 @@ internal sealed partial class Partition
         {
             _route(work);
         }
+    }
+
+    /// <summary>
+    /// The identities resolution mapped, plus any the profile gained: the latter re-persists mappings whose
+    /// first commit failed, so the identity table never lags the profiles.
+    /// </summary>
+    private static IEnumerable<IdentityKey> IdentitiesToPersist(PartitionWork work, ContactState? before, Decision decision)
+    {
+        if (!decision.Changed || decision.State.MergedInto is not null)
+        {
+            return work.Identities;
+        }
+
+        var known = before?.Identities.ToHashSet() ?? [];
+        return work.Identities.Union(decision.State.Identities.Where(identity => !known.Contains(identity)));
     }
 
     private static void Acknowledge(PartitionWork work, InputOutcome outcome) => work.Completion?.TrySetResult(outcome);
