@@ -34,11 +34,11 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private readonly IdentityResolver _resolver;
     private Partition[] _partitions = [];
     private Task[] _loops = [];
+    private readonly Lock _idleGate = new();
     private volatile bool _accepting;
-    private volatile bool _draining;
     private long _queued;
     private int _stopped;
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _idle;
 
     public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger)
     {
@@ -91,11 +91,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         _accepting = false;
 
         // Inputs still queued may send inputs on to other partitions (merges); wait until none is left.
-        _draining = true;
-        if (Interlocked.Read(ref _queued) > 0)
-        {
-            await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await WhenIdleAsync(cancellationToken).ConfigureAwait(false);
 
         foreach (var partition in _partitions)
         {
@@ -130,6 +126,24 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
         // Once submitted, inputs are committed whatever the caller does; cancellation only stops the waiting.
         return await Task.WhenAll(completions).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Completes when no input is queued or being processed in any partition, including the inputs that
+    /// accepted ones cause later (merges). Used by imports and tests to know the profiles are settled.
+    /// </summary>
+    public Task WhenIdleAsync(CancellationToken cancellationToken)
+    {
+        lock (_idleGate)
+        {
+            if (Interlocked.Read(ref _queued) == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _idle.Task.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>Sets traits on a contact (as of now). Null when the contact does not exist.</summary>
@@ -200,9 +214,18 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
     private void OnProcessed(int count)
     {
-        if (Interlocked.Add(ref _queued, -count) == 0 && _draining)
+        if (Interlocked.Add(ref _queued, -count) != 0)
         {
-            _drained.TrySetResult();
+            return;
+        }
+
+        lock (_idleGate)
+        {
+            if (Interlocked.Read(ref _queued) == 0 && _idle is { } idle)
+            {
+                _idle = null;
+                idle.TrySetResult();
+            }
         }
     }
 

@@ -1,0 +1,265 @@
+using System.Collections.Immutable;
+using Cairn.Core.Contacts;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Runtime.Tests;
+
+public sealed class CairnEngineTests
+{
+    [Fact]
+    public async Task IngestAsync_NewMessages_StoresEventsAndBuildsProfile()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+
+        var outcomes = await harness.IngestAsync(
+            """{"type":"identify","userId":"u1","messageId":"m1","traits":{"email":"Ann@Example.com","plan":"pro"}}""",
+            """{"type":"track","userId":"u1","messageId":"m2","event":"Order Completed","properties":{"revenue":12}}""",
+            """{"type":"page","userId":"u1","messageId":"m3","name":"Pricing"}""");
+
+        Assert.Equal([InputOutcome.Stored, InputOutcome.Stored, InputOutcome.Stored], outcomes);
+        var contact = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        Assert.Equal("Ann@example.com", contact.Email);
+        Assert.Equal("pro", contact.TraitString("plan"));
+        Assert.Equal(3, contact.EventCount);
+        Assert.Equal(1, contact.EventCounts["Order Completed"]);
+        var events = await harness.EventsOfAsync(contact.Id);
+        Assert.Equal(["m1", "m2", "m3"], events.Select(e => e.MessageId).Order());
+    }
+
+    [Fact]
+    public async Task IngestAsync_SameMessageIdAgain_IsStoredOnceAndCountedOnce()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        const string Track = """{"type":"track","userId":"u1","messageId":"dup","event":"Clicked"}""";
+
+        var first = await harness.IngestAsync(Track, Track);
+        var second = await harness.IngestAsync(Track);
+
+        Assert.Equal([InputOutcome.Stored, InputOutcome.Duplicate], first);
+        Assert.Equal([InputOutcome.Duplicate], second);
+        var contact = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        Assert.Equal(1, contact.EventCount);
+        Assert.Equal(1, await harness.Store.CountEventsAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task IngestAsync_AnonymousThenIdentify_ProfileGainsUserId()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+
+        await harness.IngestAsync(
+            """{"type":"page","anonymousId":"a1","name":"Home"}""",
+            """{"type":"identify","anonymousId":"a1","userId":"u1","traits":{"name":"Ann"}}""");
+
+        var byUser = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        var byDevice = await harness.ContactOfAsync(IdentityKey.Anonymous("a1"));
+        Assert.Equal(byUser.Id, byDevice.Id);
+        Assert.Equal(2, byUser.EventCount);
+    }
+
+    [Fact]
+    public async Task IngestAsync_IdentifyJoiningTwoProfiles_MergesStateEventsAndIdentities()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        await harness.IngestAsync(
+            """{"type":"identify","userId":"u1","traits":{"plan":"pro"},"timestamp":"2026-11-20T10:00:00Z"}""",
+            """{"type":"track","anonymousId":"a1","event":"Viewed Pricing","timestamp":"2026-11-19T10:00:00Z"}""",
+            """{"type":"identify","anonymousId":"a1","traits":{"utm_source":"ad"},"timestamp":"2026-11-19T10:01:00Z"}""");
+        var anonymous = await harness.ContactOfAsync(IdentityKey.Anonymous("a1"));
+
+        await harness.IngestAsync("""{"type":"identify","userId":"u1","anonymousId":"a1","timestamp":"2026-11-21T10:00:00Z"}""");
+
+        var merged = await harness.ContactOfAsync(IdentityKey.Anonymous("a1"));
+        Assert.Equal((await harness.ContactOfAsync(IdentityKey.User("u1"))).Id, merged.Id);
+        Assert.NotEqual(anonymous.Id, merged.Id);
+        Assert.Equal("pro", merged.TraitString("plan"));
+        Assert.Equal("ad", merged.TraitString("utm_source"));
+        Assert.Equal(4, merged.EventCount);
+        Assert.Equal(new DateTimeOffset(2026, 11, 19, 10, 0, 0, TimeSpan.Zero), merged.FirstSeen);
+        Assert.Equal(4, (await harness.EventsOfAsync(merged.Id)).Count);
+        Assert.Empty(await harness.EventsOfAsync(anonymous.Id));
+        var absorbed = await harness.Store.GetContactAsync(anonymous.Id, TestContext.Current.CancellationToken);
+        Assert.Equal(merged.Id, absorbed!.MergedInto);
+        Assert.Equal(merged.Id, await harness.Store.FindContactAsync(IdentityKey.Anonymous("a1"), TestContext.Current.CancellationToken));
+        Assert.Empty(await harness.Store.GetPendingMergesAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task IngestAsync_AliasOfAnonymousId_MergesIntoUser()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        await harness.IngestAsync(
+            """{"type":"track","anonymousId":"a1","event":"Started Trial"}""",
+            """{"type":"identify","userId":"u1","traits":{"email":"u1@example.com"}}""");
+
+        await harness.IngestAsync("""{"type":"alias","previousId":"a1","userId":"u1"}""");
+
+        var contact = await harness.ContactOfAsync(IdentityKey.Anonymous("a1"));
+        Assert.Equal("u1", contact.UserId);
+        Assert.Equal(3, contact.EventCount);
+        Assert.Equal(1, contact.EventCounts["Started Trial"]);
+    }
+
+    [Fact]
+    public async Task IngestAsync_DeviceSharedByTwoUsers_KeepsThemApart()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+
+        await harness.IngestAsync(
+            """{"type":"identify","userId":"u1","anonymousId":"shared","traits":{"name":"One"}}""",
+            """{"type":"identify","userId":"u2","anonymousId":"shared","traits":{"name":"Two"}}""",
+            """{"type":"track","anonymousId":"shared","event":"Viewed"}""");
+
+        var first = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        var second = await harness.ContactOfAsync(IdentityKey.User("u2"));
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Equal("One", first.TraitString("name"));
+        Assert.Equal("Two", second.TraitString("name"));
+        Assert.Equal(1, first.EventCount);
+        Assert.Equal(2, second.EventCount);
+    }
+
+    [Fact]
+    public async Task RestartAsync_KnownUser_ResolvesToSameContact()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        await harness.IngestAsync("""{"type":"identify","userId":"u1","anonymousId":"a1"}""");
+        var before = await harness.ContactOfAsync(IdentityKey.User("u1"));
+
+        await harness.RestartAsync();
+        await harness.IngestAsync("""{"type":"track","anonymousId":"a1","event":"Returned"}""");
+
+        var after = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        Assert.Equal(before.Id, after.Id);
+        Assert.Equal(2, after.EventCount);
+    }
+
+    [Fact]
+    public async Task StartAsync_MergeInterruptedBeforeHandOver_CompletesIt()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        await harness.IngestAsync(
+            """{"type":"identify","userId":"u1","traits":{"plan":"pro"}}""",
+            """{"type":"track","anonymousId":"a1","event":"Viewed"}""");
+        var survivor = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        var absorbed = await harness.ContactOfAsync(IdentityKey.Anonymous("a1"));
+        await harness.Engine.DisposeAsync();
+
+        // A crash right after the survivor's commit leaves only the pending merge behind.
+        await using (var store = harness.OpenStore())
+        {
+            var batch = new CommitBatch();
+            batch.MergesRequested.Add(new PendingMerge(absorbed.Id, survivor.Id));
+            await store.CommitAsync(batch, TestContext.Current.CancellationToken);
+        }
+
+        await harness.RestartAsync(stopFirst: false);
+        await harness.Engine.WhenIdleAsync(TestContext.Current.CancellationToken);
+
+        var merged = await harness.ContactOfAsync(IdentityKey.Anonymous("a1"));
+        Assert.Equal(survivor.Id, merged.Id);
+        Assert.Equal(2, merged.EventCount);
+        Assert.Empty(await harness.Store.GetPendingMergesAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task StartAsync_MergeInterruptedAfterHandOver_DeliversAbsorbedProfile()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        await harness.IngestAsync(
+            """{"type":"identify","userId":"u1"}""",
+            """{"type":"identify","anonymousId":"a1","traits":{"utm_source":"ad"}}""");
+        var survivor = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        var absorbed = await harness.ContactOfAsync(IdentityKey.Anonymous("a1"));
+        await harness.Engine.DisposeAsync();
+
+        // The absorbed profile handed over, then the process died before the survivor absorbed it.
+        await using (var store = harness.OpenStore())
+        {
+            var batch = new CommitBatch();
+            batch.MergesRequested.Add(new PendingMerge(absorbed.Id, survivor.Id));
+            batch.HandOvers.Add(new PendingMerge(absorbed.Id, survivor.Id));
+            batch.Contacts[absorbed.Id] = absorbed with { MergedInto = survivor.Id };
+            await store.CommitAsync(batch, TestContext.Current.CancellationToken);
+        }
+
+        await harness.RestartAsync(stopFirst: false);
+        await harness.Engine.WhenIdleAsync(TestContext.Current.CancellationToken);
+
+        var merged = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        Assert.Equal("ad", merged.TraitString("utm_source"));
+        Assert.Equal(2, merged.EventCount);
+        Assert.Empty(await harness.Store.GetPendingMergesAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task IngestAsync_ConcurrentCallersOnSharedContacts_LoseNothing()
+    {
+        await using var harness = await EngineHarness.StartAsync(partitions: 3);
+        const int Callers = 6;
+        const int PerCaller = 300;
+
+        await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
+        {
+            for (var i = 0; i < PerCaller; i += 50)
+            {
+                var batch = Enumerable.Range(i, 50)
+                    .Select(n => harness.Message($$"""{"type":"track","userId":"user-{{n % 10}}","messageId":"c{{caller}}-{{n}}","event":"Tick"}"""))
+                    .ToArray();
+                await harness.Engine.IngestAsync(batch, TestContext.Current.CancellationToken);
+            }
+        })));
+        await harness.Engine.WhenIdleAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Callers * PerCaller, await harness.Store.CountEventsAsync(TestContext.Current.CancellationToken));
+        for (var user = 0; user < 10; user++)
+        {
+            var contact = await harness.ContactOfAsync(IdentityKey.User("user-" + user));
+            Assert.Equal(Callers * PerCaller / 10, contact.EventCount);
+        }
+    }
+
+    [Fact]
+    public async Task StopAsync_WithInputsQueued_CommitsThemAll()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        var messages = Enumerable.Range(0, 2000)
+            .Select(n => harness.Message($$"""{"type":"track","anonymousId":"a{{n % 50}}","messageId":"q{{n}}","event":"Tick"}"""))
+            .ToArray();
+        var pending = harness.Engine.IngestAsync(messages, TestContext.Current.CancellationToken);
+
+        await harness.Engine.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(2000, (await pending).Count);
+        await harness.RestartAsync(stopFirst: false);
+        Assert.Equal(2000, await harness.Store.CountEventsAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task IngestAsync_AfterStop_Throws()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        await harness.Engine.StopAsync(TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAsync<EngineStoppedException>(() =>
+            harness.Engine.IngestAsync([harness.Message("""{"type":"track","userId":"u","event":"x"}""")], TestContext.Current.CancellationToken));
+        await harness.RestartAsync(stopFirst: false);
+    }
+
+    [Fact]
+    public async Task PatchTraitsAsync_KnownContact_SetsTraits()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        await harness.IngestAsync("""{"type":"identify","userId":"u1","traits":{"plan":"free"}}""");
+        var contact = await harness.ContactOfAsync(IdentityKey.User("u1"));
+        using var plan = System.Text.Json.JsonDocument.Parse("\"enterprise\"");
+
+        var patched = await harness.Engine.PatchTraitsAsync(
+            contact.Id,
+            System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("plan", plan.RootElement.Clone())]),
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal("enterprise", patched!.TraitString("plan"));
+        Assert.Null(await harness.Engine.PatchTraitsAsync(new Cairn.Core.ContactId(Guid.CreateVersion7()), patched.Traits.ToImmutableSortedDictionary(t => t.Key, t => t.Value.Value), TestContext.Current.CancellationToken));
+    }
+}
