@@ -1,0 +1,609 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+
+namespace Cairn.Runtime.Storage.Relational;
+
+/// <summary>
+/// The SQL both providers share: the schema, the queries and the order of a commit are the same on SQLite and
+/// PostgreSQL. A provider supplies connections, how times are stored, and may replace the bulk writes
+/// (PostgreSQL uses binary COPY for events).
+/// </summary>
+public abstract class RelationalCairnStore : ICairnStore
+{
+    private readonly SemaphoreSlim? _writer;
+
+    /// <summary>Creates the store; <paramref name="serializeWrites"/> makes commits take turns (SQLite has one writer).</summary>
+    protected RelationalCairnStore(bool serializeWrites)
+    {
+        _writer = serializeWrites ? new SemaphoreSlim(1, 1) : null;
+    }
+
+    /// <inheritdoc />
+    public abstract string ProviderName { get; }
+
+    /// <summary>Opens a connection ready for use.</summary>
+    protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>The parameter value of a time column.</summary>
+    protected abstract object TimeValue(DateTimeOffset time);
+
+    /// <summary>Reads a time column.</summary>
+    protected abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>SQL run inside the migration transaction before anything else (PostgreSQL takes an advisory lock).</summary>
+    protected virtual string? MigrationLockSql => null;
+
+    /// <summary>The assembly whose embedded <c>Migrations/NNNN_name.sql</c> resources hold the schema.</summary>
+    protected abstract Assembly MigrationsAssembly { get; }
+
+    /// <inheritdoc />
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        var migrations = MigrationsAssembly.GetManifestResourceNames()
+            .Where(name => name.Contains(".Migrations.", StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(name => (Name: name, Version: MigrationVersion(name)))
+            .OrderBy(migration => migration.Version)
+            .ToList();
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (MigrationLockSql is { } lockSql)
+        {
+            await ExecuteAsync(connection, transaction, lockSql, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(
+            connection,
+            transaction,
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            cancellationToken).ConfigureAwait(false);
+
+        var applied = new HashSet<int>();
+        await using (var command = Command(connection, transaction, "SELECT version FROM schema_migrations"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied.Add(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture));
+            }
+        }
+
+        foreach (var (name, version) in migrations.Where(migration => !applied.Contains(migration.Version)))
+        {
+            await using var stream = MigrationsAssembly.GetManifestResourceStream(name)!;
+            using var text = new StreamReader(stream);
+            await ExecuteAsync(connection, transaction, await text.ReadToEndAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            await using var record = Command(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)");
+            Add(record, "version", version);
+            Add(record, "name", name);
+            Add(record, "at", Cursors.ToUnixMicroseconds(DateTimeOffset.UtcNow));
+            await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = Command(connection, null, "SELECT 1");
+            return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 1;
+        }
+        catch (DbException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.IsEmpty)
+        {
+            return;
+        }
+
+        if (_writer is not null)
+        {
+            await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+            foreach (var handOver in batch.HandOvers)
+            {
+                foreach (var table in (string[])["events", "identities"])
+                {
+                    await using var move = Command(connection, transaction, $"UPDATE {table} SET contact_id = @into WHERE contact_id = @from");
+                    Add(move, "into", handOver.Into.ToString());
+                    Add(move, "from", handOver.From.ToString());
+                    await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (batch.Events.Count > 0)
+            {
+                await WriteEventsAsync(connection, transaction, batch.Events, cancellationToken).ConfigureAwait(false);
+            }
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                """
+                INSERT INTO contacts (id, user_id, email, phone, search, merged_into, first_seen, last_seen, created_at, updated_at, state)
+                VALUES (@id, @user_id, @email, @phone, @search, @merged_into, @first_seen, @last_seen, @created_at, @updated_at, @state)
+                ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email, phone = excluded.phone,
+                    search = excluded.search, merged_into = excluded.merged_into, first_seen = excluded.first_seen,
+                    last_seen = excluded.last_seen, updated_at = excluded.updated_at, state = excluded.state
+                """,
+                batch.Contacts.Values,
+                (command, state) =>
+                {
+                    Add(command, "id", state.Id.ToString());
+                    Add(command, "user_id", state.UserId);
+                    Add(command, "email", state.Email);
+                    Add(command, "phone", state.Phone);
+                    Add(command, "search", SearchText(state));
+                    Add(command, "merged_into", state.MergedInto?.ToString());
+                    Add(command, "first_seen", TimeValue(state.FirstSeen));
+                    Add(command, "last_seen", TimeValue(state.LastSeen));
+                    Add(command, "created_at", TimeValue(state.CreatedAt));
+                    Add(command, "updated_at", TimeValue(state.UpdatedAt));
+                    Add(command, "state", ContactStateJson.Serialize(state));
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                "INSERT INTO identities (kind, value, contact_id) VALUES (@kind, @value, @contact_id) ON CONFLICT (kind, value) DO UPDATE SET contact_id = excluded.contact_id",
+                batch.Identities,
+                (command, mapping) =>
+                {
+                    Add(command, "kind", mapping.Identity.KindName);
+                    Add(command, "value", mapping.Identity.Value);
+                    Add(command, "contact_id", mapping.ContactId.ToString());
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                "INSERT INTO pending_merges (from_id, into_id) VALUES (@from_id, @into_id) ON CONFLICT (from_id) DO UPDATE SET into_id = excluded.into_id",
+                batch.MergesRequested,
+                BindMerge,
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                "DELETE FROM pending_merges WHERE from_id = @from_id AND into_id = @into_id",
+                batch.MergesCompleted,
+                BindMerge,
+                cancellationToken).ConfigureAwait(false);
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writer?.Release();
+        }
+    }
+
+    /// <summary>Appends events, skipping message ids already in the log. Providers may replace it with a bulk path.</summary>
+    protected virtual Task WriteEventsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StoredEvent> events, CancellationToken cancellationToken) =>
+        ExecuteManyAsync(
+            connection,
+            transaction,
+            """
+            INSERT INTO events (message_id, contact_id, type, name, timestamp, received_at, json)
+            VALUES (@message_id, @contact_id, @type, @name, @timestamp, @received_at, @json)
+            ON CONFLICT (message_id) DO NOTHING
+            """,
+            events,
+            (command, stored) =>
+            {
+                Add(command, "message_id", stored.MessageId);
+                Add(command, "contact_id", stored.ContactId.ToString());
+                Add(command, "type", MessageTypes.ToWireName(stored.Type));
+                Add(command, "name", stored.Name);
+                Add(command, "timestamp", TimeValue(stored.Timestamp));
+                Add(command, "received_at", TimeValue(stored.ReceivedAt));
+                Add(command, "json", stored.Json);
+            },
+            cancellationToken);
+
+    /// <summary>Runs one statement per row in the transaction; providers may send them as one batch.</summary>
+    protected virtual async Task ExecuteManyAsync<T>(
+        DbConnection connection,
+        DbTransaction transaction,
+        string sql,
+        IEnumerable<T> rows,
+        Action<DbCommand, T> bind,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        DbCommand? command = null;
+        try
+        {
+            foreach (var row in rows)
+            {
+                if (command is null)
+                {
+                    command = Command(connection, transaction, sql);
+                }
+                else
+                {
+                    command.Parameters.Clear();
+                }
+
+                bind(command, row);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (command is not null)
+            {
+                await command.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlySet<string>> FindExistingMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messageIds);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in messageIds.Distinct(StringComparer.Ordinal).Chunk(500))
+        {
+            await using var command = InCommand(connection, "SELECT message_id FROM events WHERE message_id IN ({0})", chunk);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                found.Add(reader.GetString(0));
+            }
+        }
+
+        return found;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<ContactId, ContactState>> GetContactsAsync(IReadOnlyCollection<ContactId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = new Dictionary<ContactId, ContactState>();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in ids.Distinct().Chunk(500))
+        {
+            await using var command = InCommand(connection, "SELECT state FROM contacts WHERE id IN ({0})", chunk.Select(id => id.ToString()));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var state = ContactStateJson.Deserialize(reader.GetString(0));
+                found[state.Id] = state;
+            }
+        }
+
+        return found;
+    }
+
+    /// <inheritdoc />
+    public async Task<ContactState?> GetContactAsync(ContactId id, CancellationToken cancellationToken)
+    {
+        var found = await GetContactsAsync([id], cancellationToken).ConfigureAwait(false);
+        return found.GetValueOrDefault(id);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<IdentityMapping> ReadIdentitiesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT kind, value, contact_id FROM identities");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new IdentityMapping(
+                new IdentityKey(IdentityKey.ParseKind(reader.GetString(0)), reader.GetString(1)),
+                ReadContactId(reader, 2));
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ContactId?> FindContactAsync(IdentityKey identity, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT contact_id FROM identities WHERE kind = @kind AND value = @value");
+        Add(command, "kind", identity.KindName);
+        Add(command, "value", identity.Value);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string id ? ParseContactId(id) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ContactId>> FindContactsByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "SELECT id FROM contacts WHERE email = @email AND merged_into IS NULL ORDER BY created_at, id");
+        Add(command, "email", email);
+        return await ReadContactIdsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PendingMerge>> GetPendingMergesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT from_id, into_id FROM pending_merges");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var merges = new List<PendingMerge>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            merges.Add(new PendingMerge(ReadContactId(reader, 0), ReadContactId(reader, 1)));
+        }
+
+        return merges;
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<StoredEvent>> GetEventsAsync(ContactId id, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var sql = $"SELECT {EventColumns} FROM events WHERE contact_id = @contact_id";
+        long afterTime = 0;
+        long afterSequence = 0;
+        if (cursor is not null)
+        {
+            if (!Cursors.TryReadEvent(cursor, out afterTime, out afterSequence))
+            {
+                throw new InvalidCursorException();
+            }
+
+            sql += " AND (timestamp < @after_time OR (timestamp = @after_time AND seq < @after_seq))";
+        }
+
+        await using var command = Command(connection, null, sql + " ORDER BY timestamp DESC, seq DESC LIMIT @limit");
+        Add(command, "contact_id", id.ToString());
+        Add(command, "limit", limit + 1);
+        if (cursor is not null)
+        {
+            Add(command, "after_time", TimeValue(Cursors.FromUnixMicroseconds(afterTime)));
+            Add(command, "after_seq", afterSequence);
+        }
+
+        var events = await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
+        return events.Count > limit
+            ? new Page<StoredEvent>(events.GetRange(0, limit), Cursors.ForEvent(events[limit - 1]))
+            : new Page<StoredEvent>(events, null);
+    }
+
+    /// <inheritdoc />
+    public async Task<Page<ContactState>> SearchContactsAsync(string? query, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var sql = "SELECT state, created_at FROM contacts WHERE merged_into IS NULL";
+        if (!string.IsNullOrWhiteSpace(query))
+        {
+            sql += " AND (search LIKE @pattern ESCAPE '\\' OR user_id = @query)";
+        }
+
+        (long Time, string Id) after = default;
+        if (cursor is not null)
+        {
+            if (!Cursors.TryReadContact(cursor, out after.Time, out after.Id))
+            {
+                throw new InvalidCursorException();
+            }
+
+            sql += " AND (created_at > @after_time OR (created_at = @after_time AND id > @after_id))";
+        }
+
+        await using var command = Command(connection, null, sql + " ORDER BY created_at, id LIMIT @limit");
+        Add(command, "limit", limit + 1);
+        if (!string.IsNullOrWhiteSpace(query))
+        {
+            var trimmed = query.Trim();
+            Add(command, "query", trimmed);
+            Add(command, "pattern", "%" + EscapeLike(trimmed.ToLowerInvariant()) + "%");
+        }
+
+        if (cursor is not null)
+        {
+            Add(command, "after_time", TimeValue(Cursors.FromUnixMicroseconds(after.Time)));
+            Add(command, "after_id", after.Id);
+        }
+
+        var contacts = new List<ContactState>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                contacts.Add(ContactStateJson.Deserialize(reader.GetString(0)));
+            }
+        }
+
+        return contacts.Count > limit
+            ? new Page<ContactState>(contacts.GetRange(0, limit), Cursors.ForContact(contacts[limit - 1]))
+            : new Page<ContactState>(contacts, null);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredEvent?> GetEventAsync(string messageId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {EventColumns} FROM events WHERE message_id = @message_id");
+        Add(command, "message_id", messageId);
+        var events = await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
+        return events.Count == 0 ? null : events[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountEventsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT COUNT(*) FROM events");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ApiKeyRecord>> GetApiKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT id, kind, hash, prefix, created_at FROM api_keys ORDER BY created_at, id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var keys = new List<ApiKeyRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(new ApiKeyRecord(
+                reader.GetString(0),
+                Enum.Parse<ApiKeyKind>(reader.GetString(1), ignoreCase: true),
+                reader.GetString(2),
+                reader.GetString(3),
+                ReadTime(reader, 4)));
+        }
+
+        return keys;
+    }
+
+    /// <inheritdoc />
+    public async Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "INSERT INTO api_keys (id, kind, hash, prefix, created_at) VALUES (@id, @kind, @hash, @prefix, @created_at)");
+        Add(command, "id", key.Id);
+        Add(command, "kind", key.Kind.ToString().ToLowerInvariant());
+        Add(command, "hash", key.Hash);
+        Add(command, "prefix", key.Prefix);
+        Add(command, "created_at", TimeValue(key.CreatedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public virtual ValueTask DisposeAsync()
+    {
+        _writer?.Dispose();
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A command on <paramref name="connection"/>.</summary>
+    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    /// <summary>Adds a named parameter (null becomes DBNull).</summary>
+    protected static void Add(DbCommand command, string name, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    private const string EventColumns = "seq, message_id, contact_id, type, name, timestamp, received_at, json";
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static DbCommand InCommand(DbConnection connection, string sqlFormat, IEnumerable<string> values)
+    {
+        var command = Command(connection, null, string.Empty);
+        var names = new List<string>();
+        foreach (var value in values)
+        {
+            var name = "p" + names.Count.ToString(CultureInfo.InvariantCulture);
+            names.Add("@" + name);
+            Add(command, name, value);
+        }
+
+        command.CommandText = string.Format(CultureInfo.InvariantCulture, sqlFormat, string.Join(", ", names));
+        return command;
+    }
+
+    private async Task<List<StoredEvent>> ReadEventsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var events = new List<StoredEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(new StoredEvent(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                ReadContactId(reader, 2),
+                MessageTypes.TryParse(reader.GetString(3), out var type) ? type : throw new InvalidDataException($"Unknown stored message type '{reader.GetString(3)}'."),
+                reader.GetString(4),
+                ReadTime(reader, 5),
+                ReadTime(reader, 6),
+                reader.GetString(7)));
+        }
+
+        return events;
+    }
+
+    private static async Task<IReadOnlyList<ContactId>> ReadContactIdsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var ids = new List<ContactId>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(ReadContactId(reader, 0));
+        }
+
+        return ids;
+    }
+
+    private static ContactId ReadContactId(DbDataReader reader, int ordinal) => ParseContactId(reader.GetString(ordinal));
+
+    private static ContactId ParseContactId(string text) =>
+        ContactId.TryParse(text, out var id) ? id : throw new InvalidDataException($"Stored contact id '{text}' is not valid.");
+
+    private static void BindMerge(DbCommand command, PendingMerge merge)
+    {
+        Add(command, "from_id", merge.From.ToString());
+        Add(command, "into_id", merge.Into.ToString());
+    }
+
+    /// <summary>What search matches against: lower-cased email and display name.</summary>
+    private static string SearchText(ContactState state) =>
+        string.Join(' ', new[] { state.Email, state.DisplayName }.Where(part => !string.IsNullOrEmpty(part))).ToLowerInvariant();
+
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    private static int MigrationVersion(string resourceName)
+    {
+        var file = resourceName[(resourceName.LastIndexOf(".Migrations.", StringComparison.Ordinal) + ".Migrations.".Length)..];
+        var digits = file.TakeWhile(char.IsAsciiDigit).ToArray();
+        return digits.Length > 0
+            ? int.Parse(digits, CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"Migration '{resourceName}' does not start with its number.");
+    }
+}
