@@ -1,1 +1,11 @@
-return 0;
+using System.CommandLine;
+using Cairn.Server;
+
+var root = new RootCommand("Cairn: real-time customer journey orchestration.")
+{
+    ServeCommand.Create(),
+    ImportCommand.Create(),
+};
+
+// The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

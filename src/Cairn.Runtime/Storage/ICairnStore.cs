@@ -40,7 +40,7 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>The contact an identity resolves to, when any.</summary>
     Task<ContactId?> FindContactAsync(IdentityKey identity, CancellationToken cancellationToken);
 
-    /// <summary>The unmerged contacts whose normalised email is <paramref name="email"/>, oldest first.</summary>
+    /// <summary>The unmerged contacts whose email is <paramref name="email"/> (compared case-insensitively), oldest first.</summary>
     Task<IReadOnlyList<ContactId>> FindContactsByEmailAsync(string email, CancellationToken cancellationToken);
 
     /// <summary>Merges requested but not yet completed (to resume after a crash).</summary>

@@ -149,19 +149,19 @@ public abstract class RelationalCairnStore : ICairnStore
                     last_seen = excluded.last_seen, updated_at = excluded.updated_at, state = excluded.state
                 """,
                 batch.Contacts.Values,
-                (command, state) =>
+                (parameters, state) =>
                 {
-                    Add(command, "id", state.Id.ToString());
-                    Add(command, "user_id", state.UserId);
-                    Add(command, "email", state.Email);
-                    Add(command, "phone", state.Phone);
-                    Add(command, "search", SearchText(state));
-                    Add(command, "merged_into", state.MergedInto?.ToString());
-                    Add(command, "first_seen", TimeValue(state.FirstSeen));
-                    Add(command, "last_seen", TimeValue(state.LastSeen));
-                    Add(command, "created_at", TimeValue(state.CreatedAt));
-                    Add(command, "updated_at", TimeValue(state.UpdatedAt));
-                    Add(command, "state", ContactStateJson.Serialize(state));
+                    parameters.Add("id", state.Id.ToString());
+                    parameters.Add("user_id", state.UserId);
+                    parameters.Add("email", state.Email?.ToLowerInvariant());
+                    parameters.Add("phone", state.Phone);
+                    parameters.Add("search", SearchText(state));
+                    parameters.Add("merged_into", state.MergedInto?.ToString());
+                    parameters.Add("first_seen", TimeValue(state.FirstSeen));
+                    parameters.Add("last_seen", TimeValue(state.LastSeen));
+                    parameters.Add("created_at", TimeValue(state.CreatedAt));
+                    parameters.Add("updated_at", TimeValue(state.UpdatedAt));
+                    parameters.Add("state", ContactStateJson.Serialize(state));
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -170,11 +170,11 @@ public abstract class RelationalCairnStore : ICairnStore
                 transaction,
                 "INSERT INTO identities (kind, value, contact_id) VALUES (@kind, @value, @contact_id) ON CONFLICT (kind, value) DO UPDATE SET contact_id = excluded.contact_id",
                 batch.Identities,
-                (command, mapping) =>
+                (parameters, mapping) =>
                 {
-                    Add(command, "kind", mapping.Identity.KindName);
-                    Add(command, "value", mapping.Identity.Value);
-                    Add(command, "contact_id", mapping.ContactId.ToString());
+                    parameters.Add("kind", mapping.Identity.KindName);
+                    parameters.Add("value", mapping.Identity.Value);
+                    parameters.Add("contact_id", mapping.ContactId.ToString());
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -213,56 +213,77 @@ public abstract class RelationalCairnStore : ICairnStore
             ON CONFLICT (message_id) DO NOTHING
             """,
             events,
-            (command, stored) =>
+            (parameters, stored) =>
             {
-                Add(command, "message_id", stored.MessageId);
-                Add(command, "contact_id", stored.ContactId.ToString());
-                Add(command, "type", MessageTypes.ToWireName(stored.Type));
-                Add(command, "name", stored.Name);
-                Add(command, "timestamp", TimeValue(stored.Timestamp));
-                Add(command, "received_at", TimeValue(stored.ReceivedAt));
-                Add(command, "json", stored.Json);
+                parameters.Add("message_id", stored.MessageId);
+                parameters.Add("contact_id", stored.ContactId.ToString());
+                parameters.Add("type", MessageTypes.ToWireName(stored.Type));
+                parameters.Add("name", stored.Name);
+                parameters.Add("timestamp", TimeValue(stored.Timestamp));
+                parameters.Add("received_at", TimeValue(stored.ReceivedAt));
+                parameters.Add("json", stored.Json);
             },
             cancellationToken);
 
-    /// <summary>Runs one statement per row in the transaction; providers may send them as one batch.</summary>
-    protected virtual async Task ExecuteManyAsync<T>(
+    /// <summary>Runs one statement per row in the transaction, as one batch when the provider supports it.</summary>
+    protected static async Task ExecuteManyAsync<T>(
         DbConnection connection,
         DbTransaction transaction,
         string sql,
         IEnumerable<T> rows,
-        Action<DbCommand, T> bind,
+        Action<Parameters, T> bind,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(bind);
-        DbCommand? command = null;
+        if (connection.CanCreateBatch)
+        {
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = transaction;
+            foreach (var row in rows)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = sql;
+                bind(new Parameters(command.Parameters, command.CreateParameter), row);
+                batch.BatchCommands.Add(command);
+            }
+
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        DbCommand? single = null;
         try
         {
             foreach (var row in rows)
             {
-                if (command is null)
+                if (single is null)
                 {
-                    command = Command(connection, transaction, sql);
+                    single = Command(connection, transaction, sql);
                 }
                 else
                 {
-                    command.Parameters.Clear();
+                    single.Parameters.Clear();
                 }
 
-                bind(command, row);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                bind(new Parameters(single.Parameters, single.CreateParameter), row);
+                await single.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            if (command is not null)
+            if (single is not null)
             {
-                await command.DisposeAsync().ConfigureAwait(false);
+                await single.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
-    /// <inheritdoc />
+/// <inheritdoc />
     public async Task<IReadOnlySet<string>> FindExistingMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messageIds);
@@ -340,7 +361,7 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             "SELECT id FROM contacts WHERE email = @email AND merged_into IS NULL ORDER BY created_at, id");
-        Add(command, "email", email);
+        Add(command, "email", email.ToLowerInvariant());
         return await ReadContactIdsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
@@ -585,10 +606,10 @@ public abstract class RelationalCairnStore : ICairnStore
     private static ContactId ParseContactId(string text) =>
         ContactId.TryParse(text, out var id) ? id : throw new InvalidDataException($"Stored contact id '{text}' is not valid.");
 
-    private static void BindMerge(DbCommand command, PendingMerge merge)
+    private static void BindMerge(Parameters parameters, PendingMerge merge)
     {
-        Add(command, "from_id", merge.From.ToString());
-        Add(command, "into_id", merge.Into.ToString());
+        parameters.Add("from_id", merge.From.ToString());
+        parameters.Add("into_id", merge.Into.ToString());
     }
 
     /// <summary>What search matches against: lower-cased email and display name.</summary>
@@ -605,5 +626,18 @@ public abstract class RelationalCairnStore : ICairnStore
         return digits.Length > 0
             ? int.Parse(digits, CultureInfo.InvariantCulture)
             : throw new InvalidOperationException($"Migration '{resourceName}' does not start with its number.");
+    }
+}
+
+/// <summary>Adds named parameters to a command or a batch command (null becomes DBNull).</summary>
+public readonly struct Parameters(DbParameterCollection collection, Func<DbParameter> create)
+{
+    /// <summary>Adds one parameter.</summary>
+    public void Add(string name, object? value)
+    {
+        var parameter = create();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        collection.Add(parameter);
     }
 }

@@ -1,0 +1,170 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>The contacts part of the admin API.</summary>
+public static class ContactEndpoints
+{
+    private const int DefaultPageSize = 50;
+
+    /// <summary>Maps <c>/contacts</c> under <paramref name="api"/>.</summary>
+    public static RouteGroupBuilder MapContacts(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var contacts = api.MapGroup("/contacts").WithTags("Contacts");
+
+        contacts.MapGet("/lookup", LookupAsync)
+            .WithSummary("Finds the contact of a userId, anonymousId or email.")
+            .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/{id}", GetAsync)
+            .WithSummary("A contact's profile (a merged contact's id returns the profile it was merged into).")
+            .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/{id}/events", EventsAsync)
+            .WithSummary("A contact's timeline, newest first, cursor-paged.")
+            .Produces<PageView<EventView>>().ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/", SearchAsync)
+            .WithSummary("Lists contacts, optionally matching q (part of an email or name, or an exact userId), cursor-paged.")
+            .Produces<PageView<ContactView>>();
+        contacts.MapPatch("/{id}/traits", PatchTraitsAsync)
+            .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
+            .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<IResult> LookupAsync(string? userId, string? anonymousId, string? email, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        ContactId? id = (userId, anonymousId, email) switch
+        {
+            ({ Length: > 0 } user, null, null) => engine.FindContact(IdentityKey.User(user)),
+            (null, { Length: > 0 } anonymous, null) => engine.FindContact(IdentityKey.Anonymous(anonymous)),
+            (null, null, { Length: > 0 } address) => ContactNormalizer.NormalizeEmail(address) is { } normalized
+                ? (await engine.Store.FindContactsByEmailAsync(normalized, cancellationToken).ConfigureAwait(false)) is [var first, ..] ? first : null
+                : throw ProblemException.BadRequest("The email is not valid."),
+            _ => throw ProblemException.BadRequest("Give exactly one of userId, anonymousId or email."),
+        };
+
+        var contact = id is { } found ? await engine.GetContactAsync(found, cancellationToken).ConfigureAwait(false) : null;
+        return contact is null ? throw ProblemException.NotFound("No contact has that identifier.") : Results.Ok(ContactView.From(contact));
+    }
+
+    private static async Task<IResult> GetAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        Results.Ok(ContactView.From(await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)));
+
+    private static async Task<IResult> EventsAsync(string id, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var page = await engine.Store.GetEventsAsync(contact.Id, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new PageView<EventView>(page.Items.Select(EventView.From).ToList(), page.NextCursor));
+    }
+
+    private static async Task<IResult> SearchAsync(string? q, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var page = await engine.Store.SearchContactsAsync(q, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
+    }
+
+    private static async Task<IResult> PatchTraitsAsync(string id, HttpContext context, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        RequestBody.RequireJson(context.Request);
+        var body = await RequestBody.ReadAsync(context.Request, Core.Messages.MessageLimits.MaxMessageBytes, "32 KB", cancellationToken).ConfigureAwait(false);
+        using var document = RequestBody.Parse(body, Core.Messages.MessageLimits.MaxDepth + 1);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw ProblemException.BadRequest("The body must be a JSON object of traits.");
+        }
+
+        var traits = document.RootElement.EnumerateObject()
+            .ToImmutableSortedDictionary(property => property.Name, property => property.Value.Clone(), StringComparer.Ordinal);
+        var updated = await engine.PatchTraitsAsync(contact.Id, traits, cancellationToken).ConfigureAwait(false);
+        return updated is null ? throw ProblemException.NotFound("The contact does not exist.") : Results.Ok(ContactView.From(updated));
+    }
+
+    private static async Task<ContactState> RequireAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        if (!ContactId.TryParse(id, out var contactId))
+        {
+            throw ProblemException.NotFound($"'{id}' is not a contact id.");
+        }
+
+        return await engine.GetContactAsync(contactId, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound("The contact does not exist.");
+    }
+
+    private static int PageSize(int? limit) => limit switch
+    {
+        null => DefaultPageSize,
+        >= 1 and <= 1000 => limit.Value,
+        _ => throw ProblemException.BadRequest("limit must be between 1 and 1000."),
+    };
+}
+
+/// <summary>A page of results; pass <see cref="NextCursor"/> as <c>cursor</c> for the next page (null on the last).</summary>
+public sealed record PageView<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+/// <summary>A contact's profile as the API shows it.</summary>
+public sealed record ContactView(
+    string Id,
+    string? UserId,
+    IReadOnlyList<string> AnonymousIds,
+    string? Email,
+    string? Phone,
+    string? TimeZone,
+    string? Name,
+    IReadOnlyDictionary<string, JsonElement> Traits,
+    IReadOnlyList<string> Groups,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset LastSeen,
+    long EventCount,
+    IReadOnlyDictionary<string, long> EventCounts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>The view of a stored state.</summary>
+    public static ContactView From(ContactState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return new ContactView(
+            state.Id.ToString(),
+            state.UserId,
+            [.. state.AnonymousIds],
+            state.Email,
+            state.Phone,
+            state.TimeZone,
+            state.DisplayName,
+            state.Traits.ToDictionary(trait => trait.Key, trait => trait.Value.Value, StringComparer.Ordinal),
+            [.. state.Groups],
+            state.FirstSeen,
+            state.LastSeen,
+            state.EventCount,
+            state.EventCounts,
+            state.CreatedAt,
+            state.UpdatedAt);
+    }
+}
+
+/// <summary>One entry of a contact's timeline.</summary>
+public sealed record EventView(string MessageId, string Type, string Name, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt, JsonElement Message)
+{
+    /// <summary>The view of a stored event.</summary>
+    public static EventView From(StoredEvent stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        using var document = JsonDocument.Parse(stored.Json);
+        return new EventView(
+            stored.MessageId,
+            Core.Messages.MessageTypes.ToWireName(stored.Type),
+            stored.Name,
+            stored.Timestamp,
+            stored.ReceivedAt,
+            document.RootElement.Clone());
+    }
+}

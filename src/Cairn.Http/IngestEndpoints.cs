@@ -1,0 +1,141 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Cairn.Core.Messages;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>The Segment HTTP Tracking API: <c>/v1/identify</c>, <c>/v1/track</c> … and <c>/v1/batch</c>.</summary>
+public static class IngestEndpoints
+{
+    // The envelope adds levels above a message's own nesting: {"batch":[{ ... }]}.
+    private const int EnvelopeDepth = 3;
+
+    /// <summary>Maps the ingestion endpoints.</summary>
+    public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder routes)
+    {
+        var v1 = routes.MapGroup("/v1").WithTags("Ingestion");
+        foreach (var type in Enum.GetValues<MessageType>())
+        {
+            var name = type.ToWireName();
+            v1.MapPost("/" + name, (HttpContext context, BatchIngestor ingestor, KeyRing keys) => IngestOneAsync(context, ingestor, keys, type))
+                .WithName("ingest-" + name)
+                .WithSummary($"Records one {name} message (Segment HTTP Tracking API).")
+                .Produces(StatusCodes.Status200OK)
+                .ProducesProblem(StatusCodes.Status400BadRequest)
+                .ProducesProblem(StatusCodes.Status401Unauthorized);
+        }
+
+        v1.MapPost("/batch", IngestBatchAsync)
+            .WithName("ingest-batch")
+            .WithSummary("Records a batch of messages; invalid ones are rejected one by one, valid ones are kept.")
+            .Produces<BatchResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        return routes;
+    }
+
+    private static async Task<IResult> IngestOneAsync(HttpContext context, BatchIngestor ingestor, KeyRing keys, MessageType type)
+    {
+        using var document = await ReadAsync(context, MessageLimits.MaxMessageBytes, "32 KB per message", 1).ConfigureAwait(false);
+        Authorize(context, keys, document.RootElement);
+        var result = await ingestor.IngestAsync([document.RootElement], type, null, context.RequestAborted).ConfigureAwait(false);
+        if (result.Rejected.Count > 0)
+        {
+            throw ProblemException.BadRequest($"The message is not valid: {result.Rejected[0].Reason}.");
+        }
+
+        return Results.Ok(new { success = true });
+    }
+
+    private static async Task<IResult> IngestBatchAsync(HttpContext context, BatchIngestor ingestor, KeyRing keys)
+    {
+        using var document = await ReadAsync(context, MessageLimits.MaxBatchBytes, "500 KB per batch", EnvelopeDepth).ConfigureAwait(false);
+        var root = document.RootElement;
+        Authorize(context, keys, root);
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("batch", out var batch) || batch.ValueKind != JsonValueKind.Array)
+        {
+            throw ProblemException.BadRequest("The body must be an object with a 'batch' array of messages.");
+        }
+
+        if (!SegmentMessageReader.TryReadDate(root, "sentAt", out var sentAt, out var error))
+        {
+            throw ProblemException.BadRequest($"The batch's {error}.");
+        }
+
+        var messages = batch.EnumerateArray().ToList();
+        if (messages.Count == 0)
+        {
+            throw ProblemException.BadRequest("The batch is empty.");
+        }
+
+        var result = await ingestor.IngestAsync(messages, null, sentAt, context.RequestAborted).ConfigureAwait(false);
+        if (result.Accepted + result.Duplicates == 0)
+        {
+            throw ProblemException.BadRequest(
+                "Every message in the batch is invalid; see 'rejected'.",
+                new Dictionary<string, object?> { ["rejected"] = result.Rejected });
+        }
+
+        return Results.Ok(new BatchResponse(true, result.Accepted, result.Duplicates, result.Rejected));
+    }
+
+    private static async Task<JsonDocument> ReadAsync(HttpContext context, int limit, string limitName, int envelopeDepth)
+    {
+        RequestBody.RequireJson(context.Request);
+        var body = await RequestBody.ReadAsync(context.Request, limit, limitName, context.RequestAborted).ConfigureAwait(false);
+        return RequestBody.Parse(body, MessageLimits.MaxDepth + envelopeDepth);
+    }
+
+    /// <summary>The write key comes as the HTTP basic auth user (empty password), or as <c>writeKey</c> in the body.</summary>
+    private static void Authorize(HttpContext context, KeyRing keys, JsonElement body)
+    {
+        var key = BasicUser(context.Request);
+        if (key is null && body.ValueKind == JsonValueKind.Object && body.TryGetProperty("writeKey", out var inBody) && inBody.ValueKind == JsonValueKind.String)
+        {
+            key = inBody.GetString();
+        }
+
+        if (key is null)
+        {
+            throw ProblemException.Unauthorized("Send the write key as the HTTP basic auth user name (empty password) or as 'writeKey' in the body.");
+        }
+
+        if (!keys.IsValid(ApiKeyKind.Write, key))
+        {
+            throw ProblemException.Unauthorized("The write key is not valid.");
+        }
+    }
+
+    private static string? BasicUser(HttpRequest request)
+    {
+        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
+            || header.Parameter is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 ? decoded : decoded[..colon];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>The answer to <c>/v1/batch</c>.</summary>
+/// <param name="Success">True when at least one message was stored (or already was).</param>
+/// <param name="Accepted">Messages stored by this request.</param>
+/// <param name="Duplicates">Messages whose messageId was already stored.</param>
+/// <param name="Rejected">Invalid messages, by index, with the reason.</param>
+public sealed record BatchResponse(bool Success, int Accepted, int Duplicates, IReadOnlyList<RejectedMessage> Rejected);

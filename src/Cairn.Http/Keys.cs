@@ -1,0 +1,86 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Cairn.Http;
+
+/// <summary>Keys given by configuration (<c>CAIRN_WRITE_KEY</c>, <c>CAIRN_API_KEY</c>); accepted in addition to stored keys.</summary>
+public sealed class KeyOptions
+{
+    /// <summary>A write key accepted for ingestion.</summary>
+    public string? WriteKey { get; set; }
+
+    /// <summary>An API key accepted for the admin API.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Where newly generated keys are announced (the console by default).</summary>
+    public Action<string> Announce { get; set; } = Console.WriteLine;
+}
+
+/// <summary>
+/// The valid keys, as SHA-256 hashes held in memory. Keys themselves are never stored: a generated key is
+/// shown once, at the start that creates it.
+/// </summary>
+public sealed class KeyRing
+{
+    private FrozenDictionary<string, ApiKeyKind> _hashes = FrozenDictionary<string, ApiKeyKind>.Empty;
+
+    /// <summary>True when <paramref name="key"/> is a valid key of <paramref name="kind"/>.</summary>
+    public bool IsValid(ApiKeyKind kind, string? key) =>
+        !string.IsNullOrEmpty(key) && _hashes.TryGetValue(Hash(key), out var found) && found == kind;
+
+    /// <summary>The stored form of a key.</summary>
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    internal void Set(IEnumerable<(string Hash, ApiKeyKind Kind)> keys) =>
+        _hashes = keys.DistinctBy(key => key.Hash).ToFrozenDictionary(key => key.Hash, key => key.Kind);
+}
+
+/// <summary>Loads the keys at start-up (after the engine has migrated the store) and generates missing ones.</summary>
+internal sealed class KeyRingLoader(CairnEngine engine, KeyRing ring, IOptions<KeyOptions> options, TimeProvider time) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var configured = options.Value;
+        var stored = (await engine.Store.GetApiKeysAsync(cancellationToken).ConfigureAwait(false)).ToList();
+        foreach (var (kind, prefix, given, variable) in new[]
+        {
+            (ApiKeyKind.Write, "cwk_", configured.WriteKey, "CAIRN_WRITE_KEY"),
+            (ApiKeyKind.Admin, "cak_", configured.ApiKey, "CAIRN_API_KEY"),
+        })
+        {
+            if (!string.IsNullOrEmpty(given) || stored.Any(key => key.Kind == kind))
+            {
+                continue;
+            }
+
+            var key = prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+            var record = new ApiKeyRecord(Guid.NewGuid().ToString("N"), kind, KeyRing.Hash(key), key[..8], time.GetUtcNow());
+            await engine.Store.AddApiKeyAsync(record, cancellationToken).ConfigureAwait(false);
+            stored.Add(record);
+            var label = kind == ApiKeyKind.Write ? "Write key (ingestion, HTTP basic auth user)" : "API key (/api, bearer token)";
+            configured.Announce($"{label}: {key}\n  Shown once; store it. Or set {variable} to use a key of your choice.");
+        }
+
+        var keys = stored.Select(key => (key.Hash, key.Kind)).ToList();
+        if (!string.IsNullOrEmpty(configured.WriteKey))
+        {
+            keys.Add((KeyRing.Hash(configured.WriteKey), ApiKeyKind.Write));
+        }
+
+        if (!string.IsNullOrEmpty(configured.ApiKey))
+        {
+            keys.Add((KeyRing.Hash(configured.ApiKey), ApiKeyKind.Admin));
+        }
+
+        ring.Set(keys);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

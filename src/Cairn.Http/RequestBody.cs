@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Cairn.Http;
+
+/// <summary>Reads a request body within a size limit (after decompression) and parses it as JSON.</summary>
+internal static class RequestBody
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes; more is a 400 naming the limit.</summary>
+    public static async Task<byte[]> ReadAsync(HttpRequest request, int limit, string limitName, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit && !IsGzip(request))
+        {
+            throw TooLarge(limitName);
+        }
+
+        var body = IsGzip(request) ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
+        await using var _ = body == request.Body ? null : body;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, 64 * 1024));
+        try
+        {
+            using var content = new MemoryStream();
+            int read;
+            while ((read = await ReadChunkAsync(body, buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (content.Length + read > limit)
+                {
+                    throw TooLarge(limitName);
+                }
+
+                content.Write(buffer, 0, read);
+            }
+
+            return content.ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Parses UTF-8 JSON; invalid UTF-8, malformed JSON or nesting deeper than <paramref name="maxDepth"/> is a 400.</summary>
+    public static JsonDocument Parse(byte[] body, int maxDepth)
+    {
+        try
+        {
+            StrictUtf8.GetCharCount(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw ProblemException.BadRequest("The body is not valid UTF-8.");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
+        }
+        catch (JsonException exception) when (exception.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ProblemException.BadRequest($"The JSON is nested deeper than the limit of {Cairn.Core.Messages.MessageLimits.MaxDepth} levels.");
+        }
+        catch (JsonException exception)
+        {
+            throw ProblemException.BadRequest($"The body is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).");
+        }
+    }
+
+    /// <summary>Requires a JSON media type (<c>application/json</c> or <c>*+json</c>); otherwise 415.</summary>
+    public static void RequireJson(HttpRequest request)
+    {
+        if (!request.HasJsonContentType())
+        {
+            throw new ProblemException(
+                StatusCodes.Status415UnsupportedMediaType,
+                "Unsupported media type",
+                $"Send the body as application/json, not '{request.ContentType ?? "(none)"}'.");
+        }
+    }
+
+    private static bool IsGzip(HttpRequest request) =>
+        request.Headers.ContentEncoding.Any(value => string.Equals(value, "gzip", StringComparison.OrdinalIgnoreCase));
+
+    private static async Task<int> ReadChunkAsync(Stream body, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException)
+        {
+            throw ProblemException.BadRequest("The body is declared gzip but is not valid gzip data.");
+        }
+    }
+
+    private static ProblemException TooLarge(string limitName) =>
+        ProblemException.BadRequest($"The request body exceeds the {limitName} limit.");
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Cairn.Server;
+
+/// <summary><c>cairn serve</c>: runs the engine and the HTTP API.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = $"Where to listen (CAIRN_URLS; default {Settings.DefaultUrls})." };
+        var data = new Option<string>("--data") { Description = $"The SQLite data directory (CAIRN_DATA; default {Settings.DefaultData})." };
+        var postgres = new Option<string>("--postgres") { Description = "Use PostgreSQL with this connection string instead of SQLite (CAIRN_POSTGRES)." };
+        var partitions = new Option<int?>("--partitions") { Description = "How many partitions (single writers) to run (CAIRN_PARTITIONS; default 8)." };
+        var command = new Command("serve", "Run Cairn: ingestion, the admin API and the engine.") { urls, data, postgres, partitions };
+        command.SetAction(async (result, _) =>
+        {
+            var partitionText = Settings.Environment("PARTITIONS");
+            var options = new ServeOptions(
+                result.GetValue(urls) ?? Settings.Environment("URLS") ?? Settings.DefaultUrls,
+                result.GetValue(data) ?? Settings.Environment("DATA") ?? Settings.DefaultData,
+                result.GetValue(postgres) ?? Settings.Environment("POSTGRES"),
+                result.GetValue(partitions) ?? (partitionText is null ? 8 : int.Parse(partitionText, CultureInfo.InvariantCulture)),
+                Settings.Environment("WRITE_KEY"),
+                Settings.Environment("API_KEY"));
+            if (options.Partitions is < 1 or > 1024)
+            {
+                await Console.Error.WriteLineAsync("cairn serve: --partitions must be between 1 and 1024.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var app = CairnWebApp.Build(options);
+            Console.WriteLine($"Cairn listening on {options.Urls} ({options.StorageDescription}). Ctrl-C stops it.");
+            await app.RunAsync().ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}
