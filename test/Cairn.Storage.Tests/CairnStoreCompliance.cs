@@ -1,0 +1,279 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Tests;
+
+/// <summary>The behaviour every <see cref="ICairnStore"/> provider must have; run once per provider.</summary>
+public abstract class CairnStoreCompliance : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+    private int _nextMessage;
+
+    protected ICairnStore Store { get; private set; } = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>A store over a fresh, empty database.</summary>
+    protected abstract Task<ICairnStore> CreateStoreAsync();
+
+    public async ValueTask InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        await Store.MigrateAsync(Cancel);
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task Migrate_Twice_IsANoOp()
+    {
+        await Store.MigrateAsync(Cancel);
+        Assert.True(await Store.PingAsync(Cancel));
+        Assert.Equal(0, await Store.CountEventsAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task Commit_ThenRead_ReturnsEventsContactsAndIdentities()
+    {
+        var contact = Contact("ann@example.com", "Ann Lee", userId: "u-1");
+        var batch = new CommitBatch();
+        batch.Contacts[contact.Id] = contact;
+        batch.Identities.Add(new IdentityMapping(IdentityKey.User("u-1"), contact.Id));
+        batch.Identities.Add(new IdentityMapping(IdentityKey.Anonymous("a-1"), contact.Id));
+        batch.Events.Add(Event(contact.Id, T0.AddTicks(1234567)));
+        await Store.CommitAsync(batch, Cancel);
+
+        var read = await Store.GetContactAsync(contact.Id, Cancel);
+        Assert.NotNull(read);
+        Assert.Equal(ContactStateJson.Serialize(contact), ContactStateJson.Serialize(read));
+        Assert.Equal(contact.Id, await Store.FindContactAsync(IdentityKey.User("u-1"), Cancel));
+        Assert.Equal(contact.Id, await Store.FindContactAsync(IdentityKey.Anonymous("a-1"), Cancel));
+        Assert.Null(await Store.FindContactAsync(IdentityKey.User("a-1"), Cancel));
+
+        var identities = new List<IdentityMapping>();
+        await foreach (var mapping in Store.ReadIdentitiesAsync(Cancel))
+        {
+            identities.Add(mapping);
+        }
+
+        Assert.Equal(2, identities.Count);
+        var stored = await Store.GetEventAsync(batch.Events[0].MessageId, Cancel);
+        Assert.NotNull(stored);
+        Assert.Equal(contact.Id, stored.ContactId);
+        Assert.Equal(MessageType.Track, stored.Type);
+        Assert.Equal("Viewed", stored.Name);
+        Assert.Equal(T0.AddTicks(1234560), stored.Timestamp);
+        Assert.True(stored.Sequence > 0);
+        using var json = JsonDocument.Parse(stored.Json);
+        Assert.Equal("Viewed", json.RootElement.GetProperty("event").GetString());
+    }
+
+    [Fact]
+    public async Task Commit_DuplicateMessageIds_AreStoredOnce()
+    {
+        var id = NewContactId();
+        var first = Event(id, T0, "dup-1");
+        var batch = new CommitBatch();
+        batch.Events.Add(first);
+        batch.Events.Add(first with { Name = "Again" });
+        await Store.CommitAsync(batch, Cancel);
+        var again = new CommitBatch();
+        again.Events.Add(first with { Name = "Later" });
+        again.Events.Add(Event(id, T0, "new-1"));
+        await Store.CommitAsync(again, Cancel);
+
+        Assert.Equal(2, await Store.CountEventsAsync(Cancel));
+        Assert.Equal("Viewed", (await Store.GetEventAsync("dup-1", Cancel))!.Name);
+        var existing = await Store.FindExistingMessageIdsAsync(["dup-1", "new-1", "missing"], Cancel);
+        Assert.Equal(["dup-1", "new-1"], existing.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task GetEvents_PagesNewestFirst_WithoutLosingOrRepeatingTies()
+    {
+        var id = NewContactId();
+        var batch = new CommitBatch();
+        for (var i = 0; i < 25; i++)
+        {
+            // Pairs of equal timestamps: paging must still be exact.
+            batch.Events.Add(Event(id, T0.AddSeconds(i / 2), $"e-{i:D2}"));
+        }
+
+        batch.Events.Add(Event(NewContactId(), T0, "other-contact"));
+        await Store.CommitAsync(batch, Cancel);
+
+        var seen = new List<StoredEvent>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await Store.GetEventsAsync(id, cursor, 4, Cancel);
+            seen.AddRange(page.Items);
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(7, pages);
+        Assert.Equal(25, seen.Select(e => e.MessageId).Distinct().Count());
+        Assert.Equal(
+            seen.OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Sequence).Select(e => e.MessageId),
+            seen.Select(e => e.MessageId));
+        Assert.Equal("e-24", seen[0].MessageId);
+    }
+
+    [Fact]
+    public async Task GetEvents_ForeignCursor_Throws()
+    {
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Store.GetEventsAsync(NewContactId(), "not-a-cursor", 10, Cancel));
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Store.SearchContactsAsync(null, "bm90LWEtY3Vyc29y", 10, Cancel));
+    }
+
+    [Fact]
+    public async Task SearchContacts_MatchesEmailNameOrUserId_SkipsMerged_AndPages()
+    {
+        var batch = new CommitBatch();
+        var ann = Contact("ann@example.com", "Ann Lee", "u-ann", T0);
+        var bob = Contact("bob@example.org", "Bob Stone", "u-bob", T0.AddSeconds(1));
+        var merged = Contact("ann.old@example.com", "Ann Old", null, T0.AddSeconds(2)) with { MergedInto = ann.Id };
+        batch.Contacts[ann.Id] = ann;
+        batch.Contacts[bob.Id] = bob;
+        batch.Contacts[merged.Id] = merged;
+        for (var i = 0; i < 5; i++)
+        {
+            var extra = Contact($"p{i}@percent_100.test", $"Person {i}", null, T0.AddSeconds(3 + i));
+            batch.Contacts[extra.Id] = extra;
+        }
+
+        await Store.CommitAsync(batch, Cancel);
+
+        Assert.Equal([ann.Id], (await Store.SearchContactsAsync("ANN", null, 10, Cancel)).Items.Select(c => c.Id));
+        Assert.Equal([bob.Id], (await Store.SearchContactsAsync("stone", null, 10, Cancel)).Items.Select(c => c.Id));
+        Assert.Equal([bob.Id], (await Store.SearchContactsAsync("u-bob", null, 10, Cancel)).Items.Select(c => c.Id));
+        Assert.Empty((await Store.SearchContactsAsync("u-bo", null, 10, Cancel)).Items);
+        Assert.Equal(5, (await Store.SearchContactsAsync("percent_1", null, 10, Cancel)).Items.Count);
+        Assert.Empty((await Store.SearchContactsAsync("percent%1", null, 10, Cancel)).Items);
+
+        var all = new List<ContactId>();
+        string? cursor = null;
+        do
+        {
+            var page = await Store.SearchContactsAsync(null, cursor, 3, Cancel);
+            all.AddRange(page.Items.Select(c => c.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(7, all.Count);
+        Assert.Equal(ann.Id, all[0]);
+        Assert.DoesNotContain(merged.Id, all);
+        Assert.Equal([ann.Id], await Store.FindContactsByEmailAsync("ANN@example.com", Cancel));
+    }
+
+    [Fact]
+    public async Task HandOver_MovesEventsAndIdentities_AndMergesAreTracked()
+    {
+        var from = NewContactId();
+        var into = NewContactId();
+        var first = new CommitBatch();
+        first.Events.Add(Event(from, T0, "from-1"));
+        first.Identities.Add(new IdentityMapping(IdentityKey.Anonymous("anon-x"), from));
+        first.MergesRequested.Add(new PendingMerge(from, into));
+        await Store.CommitAsync(first, Cancel);
+        Assert.Equal([new PendingMerge(from, into)], await Store.GetPendingMergesAsync(Cancel));
+
+        var handOver = new CommitBatch();
+        handOver.HandOvers.Add(new PendingMerge(from, into));
+        handOver.Events.Add(Event(into, T0.AddSeconds(1), "into-1"));
+        await Store.CommitAsync(handOver, Cancel);
+        Assert.Equal(into, await Store.FindContactAsync(IdentityKey.Anonymous("anon-x"), Cancel));
+        Assert.Equal(2, (await Store.GetEventsAsync(into, null, 10, Cancel)).Items.Count);
+        Assert.Empty((await Store.GetEventsAsync(from, null, 10, Cancel)).Items);
+
+        var complete = new CommitBatch();
+        complete.MergesCompleted.Add(new PendingMerge(from, into));
+        await Store.CommitAsync(complete, Cancel);
+        Assert.Empty(await Store.GetPendingMergesAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task ApiKeys_RoundTrip()
+    {
+        var key = new ApiKeyRecord("k1", ApiKeyKind.Admin, new string('a', 64), "cak_abcd", T0.AddTicks(10));
+        await Store.AddApiKeyAsync(key, Cancel);
+        await Store.AddApiKeyAsync(key with { Id = "k2", Kind = ApiKeyKind.Write, Hash = new string('b', 64) }, Cancel);
+        var keys = await Store.GetApiKeysAsync(Cancel);
+        Assert.Equal(2, keys.Count);
+        Assert.Contains(key, keys);
+    }
+
+    [Fact]
+    public async Task Commit_FiveThousandEvents_InOneBatch_WhileReadersRead()
+    {
+        var id = NewContactId();
+        var batch = new CommitBatch();
+        for (var i = 0; i < 5000; i++)
+        {
+            batch.Events.Add(Event(id, T0.AddMilliseconds(i)));
+        }
+
+        var reads = Enumerable.Range(0, 4).Select(_ => Store.CountEventsAsync(Cancel)).ToList();
+        await Store.CommitAsync(batch, Cancel);
+        foreach (var count in await Task.WhenAll(reads))
+        {
+            Assert.True(count is 0 or 5000, $"a reader saw a partial commit: {count}");
+        }
+
+        Assert.Equal(5000, await Store.CountEventsAsync(Cancel));
+        var newest = await Store.GetEventsAsync(id, null, 1, Cancel);
+        Assert.Equal(T0.AddMilliseconds(4999), newest.Items[0].Timestamp);
+    }
+
+    [Fact]
+    public async Task Contacts_Upsert_ReplacesState()
+    {
+        var contact = Contact("c@example.com", "C", "u-c");
+        var batch = new CommitBatch();
+        batch.Contacts[contact.Id] = contact;
+        await Store.CommitAsync(batch, Cancel);
+        var updated = contact with { EventCount = 42, Email = "new@example.com", UpdatedAt = T0.AddHours(1) };
+        var second = new CommitBatch();
+        second.Contacts[contact.Id] = updated;
+        await Store.CommitAsync(second, Cancel);
+
+        var read = await Store.GetContactsAsync([contact.Id, NewContactId()], Cancel);
+        Assert.Single(read);
+        Assert.Equal(42, read[contact.Id].EventCount);
+        Assert.Equal([contact.Id], await Store.FindContactsByEmailAsync("new@example.com", Cancel));
+        Assert.Empty(await Store.FindContactsByEmailAsync("c@example.com", Cancel));
+    }
+
+    private static ContactId NewContactId() => new(Guid.CreateVersion7());
+
+    private static ContactState Contact(string email, string name, string? userId, DateTimeOffset? createdAt = null)
+    {
+        var at = createdAt ?? T0;
+        using var document = JsonDocument.Parse(JsonSerializer.Serialize(new { name, email }));
+        var traits = document.RootElement.EnumerateObject()
+            .ToImmutableSortedDictionary(p => p.Name, p => new TraitValue(p.Value.Clone(), at), StringComparer.Ordinal);
+        return ContactState.New(NewContactId(), at) with { UserId = userId, Email = email, Traits = traits };
+    }
+
+    private StoredEvent Event(ContactId id, DateTimeOffset timestamp, string? messageId = null) => new(
+        0,
+        messageId ?? $"m-{Interlocked.Increment(ref _nextMessage)}",
+        id,
+        MessageType.Track,
+        "Viewed",
+        timestamp,
+        timestamp.AddMilliseconds(5),
+        """{"type":"track","event":"Viewed","properties":{"path":"/pricing"}}""");
+}
