@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs Cairn's whole test suite: installs what the tests need when it is missing (the PostgreSQL server
+# binaries, the npm packages of the SDK test), runs every test project, and prints one summary line.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+if [ -z "${CAIRN_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing PostgreSQL server binaries (Debian package 'postgresql')…"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL server binaries are missing: install the 'postgresql' package or set CAIRN_TEST_POSTGRES." >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "node is required for the @segment/analytics-node test." >&2
+  exit 1
+fi
+if [ ! -d test/node/node_modules ] || [ test/node/package-lock.json -nt test/node/node_modules ]; then
+  (cd test/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+status=0
+dotnet test Cairn.slnx -c Release \
+  --logger "trx" --results-directory "$results" \
+  --blame-hang-timeout 5m "$@" || status=$?
+
+passed=0; failed=0; skipped=0
+count() { grep -o "<Counters [^>]*" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0; }
+while IFS= read -r -d '' trx; do
+  passed=$((passed + $(count "$trx" passed)))
+  failed=$((failed + $(count "$trx" failed) + $(count "$trx" error) + $(count "$trx" timeout) + $(count "$trx" aborted)))
+  skipped=$((skipped + $(count "$trx" notExecuted)))
+done < <(find "$results" -name '*.trx' -print0)
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  exit 1
+fi
+if [ "$passed" -eq 0 ]; then
+  echo "No tests ran." >&2
+  exit 1
+fi

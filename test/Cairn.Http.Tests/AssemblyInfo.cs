@@ -1,0 +1,3 @@
+using Cairn.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresFixture))]
