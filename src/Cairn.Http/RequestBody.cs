@@ -60,7 +60,7 @@ internal static class RequestBody
         {
             return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth });
         }
-        catch (JsonException exception) when (exception.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        catch (JsonException exception) when (exception.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase))
         {
             throw ProblemException.BadRequest($"The JSON is nested deeper than the limit of {Cairn.Core.Messages.MessageLimits.MaxDepth} levels.");
         }

@@ -1,0 +1,80 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Cairn.Runtime;
+using Cairn.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cairn.Http.Tests;
+
+/// <summary>The real web application on an in-memory test server, over SQLite in a temporary directory (or PostgreSQL).</summary>
+internal sealed class TestCairn : IAsyncDisposable
+{
+    public const string WriteKey = "cwk_test_write";
+    public const string ApiKey = "cak_test_admin";
+
+    private readonly WebApplication _app;
+    private readonly string? _ownedDirectory;
+
+    private TestCairn(WebApplication app, string? ownedDirectory, List<string> announcements)
+    {
+        _app = app;
+        _ownedDirectory = ownedDirectory;
+        Announcements = announcements;
+        Ingest = app.GetTestClient();
+        Ingest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":")));
+        Admin = app.GetTestClient();
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        Anonymous = app.GetTestClient();
+    }
+
+    /// <summary>Sends the write key.</summary>
+    public HttpClient Ingest { get; }
+
+    /// <summary>Sends the API key.</summary>
+    public HttpClient Admin { get; }
+
+    /// <summary>Sends no key.</summary>
+    public HttpClient Anonymous { get; }
+
+    /// <summary>What the server announced (generated keys).</summary>
+    public List<string> Announcements { get; }
+
+    public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
+
+    /// <summary>Starts on a new temporary SQLite directory, or on <paramref name="dataDirectory"/> (kept afterwards).</summary>
+    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true)
+    {
+        var owned = dataDirectory is null && postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-http-" + Guid.NewGuid().ToString("N")) : null;
+        var announcements = new List<string>();
+        var options = new ServeOptions(
+            "http://127.0.0.1:0",
+            dataDirectory ?? owned ?? string.Empty,
+            postgres,
+            4,
+            configuredKeys ? WriteKey : null,
+            configuredKeys ? ApiKey : null);
+        var app = CairnWebApp.Build(options, builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Services.PostConfigure<KeyOptions>(keys => keys.Announce = announcements.Add);
+        });
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return new TestCairn(app, owned, announcements);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Ingest.Dispose();
+        Admin.Dispose();
+        Anonymous.Dispose();
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_ownedDirectory is not null && Directory.Exists(_ownedDirectory))
+        {
+            Directory.Delete(_ownedDirectory, recursive: true);
+        }
+    }
+}
