@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using static Cairn.Http.Tests.IngestionTests;
+
+namespace Cairn.Http.Tests;
+
+/// <summary>Keys, health, the OpenAPI document and the <c>cairn</c> command line.</summary>
+public sealed class HostTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Keys_AreGeneratedOnce_Printed_AndStillValidAfterRestart()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-keys-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string writeKey;
+            string apiKey;
+            await using (var first = await TestCairn.StartAsync(directory, configuredKeys: false))
+            {
+                Assert.Equal(2, first.Announcements.Count);
+                writeKey = KeyIn(first.Announcements, "cwk_");
+                apiKey = KeyIn(first.Announcements, "cak_");
+            }
+
+            await using var second = await TestCairn.StartAsync(directory, configuredKeys: false);
+            Assert.Empty(second.Announcements);
+            using var ingest = new HttpRequestMessage(HttpMethod.Post, "/v1/track") { Content = Json("""{"userId":"k","event":"E"}""") };
+            ingest.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+            using var ingested = await second.Anonymous.SendAsync(ingest, Cancel);
+            Assert.Equal(HttpStatusCode.OK, ingested.StatusCode);
+            using var admin = new HttpRequestMessage(HttpMethod.Get, "/api/contacts/lookup?userId=k");
+            admin.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+            using var found = await second.Anonymous.SendAsync(admin, Cancel);
+            Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+
+            // The configured test keys are not valid on this server.
+            await AssertProblemAsync(await second.Admin.GetAsync("/api/contacts", Cancel), HttpStatusCode.Unauthorized);
+            var stored = await second.Engine.Store.GetApiKeysAsync(Cancel);
+            Assert.DoesNotContain(stored, key => key.Hash.Contains(writeKey, StringComparison.Ordinal) || key.Hash == writeKey);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Health_Readiness_AndOpenApi_AreServed()
+    {
+        await using var cairn = await TestCairn.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, (await cairn.Anonymous.GetAsync("/healthz", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await cairn.Anonymous.GetAsync("/readyz", Cancel)).StatusCode);
+        var document = await cairn.Anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json", Cancel);
+        var paths = document.GetProperty("paths").EnumerateObject().Select(path => path.Name).ToList();
+        Assert.Contains("/v1/batch", paths);
+        Assert.Contains("/v1/identify", paths);
+        Assert.Contains("/api/contacts/{id}/events", paths);
+        Assert.Contains("/api/imports", paths);
+    }
+
+    [Fact]
+    public async Task Readiness_Is503_OnceTheEngineStops()
+    {
+        await using var cairn = await TestCairn.StartAsync();
+        await cairn.Engine.StopAsync(Cancel);
+        await AssertProblemAsync(await cairn.Anonymous.GetAsync("/readyz", Cancel), HttpStatusCode.ServiceUnavailable);
+        using var refused = await PostJsonAsync(cairn.Ingest, "/v1/track", """{"userId":"late","event":"E"}""");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter is not null);
+    }
+
+    [Fact]
+    public async Task CliImport_IntoADataDirectory_ReportsLinesAndExitCodes()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var good = Path.Combine(directory, "good.csv");
+            await File.WriteAllTextAsync(good, "user_id,email,plan\nx-1,x1@example.com,pro\nx-2,x2@example.com,free\n", Cancel);
+            var bad = Path.Combine(directory, "bad.ndjson");
+            await File.WriteAllTextAsync(bad, "{\"type\":\"track\",\"userId\":\"x-1\",\"event\":\"Paid\"}\n{\"type\":\"track\",\"userId\":\"x-1\"}\n", Cancel);
+            var data = Path.Combine(directory, "data");
+
+            var (code, output) = await CairnAsync("import", good, "--data", data);
+            Assert.True(code == 0, output);
+            Assert.Contains("Imported", output, StringComparison.Ordinal);
+
+            (code, output) = await CairnAsync("import", bad, "--data", data);
+            Assert.True(code == 1, output);
+            Assert.Contains("line 2", output, StringComparison.Ordinal);
+
+            (code, output) = await CairnAsync("import", Path.Combine(directory, "missing.csv"), "--data", data);
+            Assert.Equal(2, code);
+            Assert.Contains("does not exist", output, StringComparison.Ordinal);
+
+            (code, _) = await CairnAsync("serve", "--no-such-option");
+            Assert.NotEqual(0, code);
+
+            await using var cairn = await TestCairn.StartAsync(data);
+            var contact = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/contacts/lookup?userId=x-1", Cancel);
+            Assert.Equal("pro", contact.GetProperty("traits").GetProperty("plan").GetString());
+            Assert.Equal(2, contact.GetProperty("eventCount").GetInt64());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static string KeyIn(IEnumerable<string> announcements, string prefix)
+    {
+        var line = Assert.Single(announcements, text => text.Contains(prefix, StringComparison.Ordinal));
+        var start = line.IndexOf(prefix, StringComparison.Ordinal);
+        return new string([.. line[start..].TakeWhile(c => !char.IsWhiteSpace(c))]);
+    }
+
+    private static async Task<(int ExitCode, string Output)> CairnAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cairn.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(Cancel);
+        var error = process.StandardError.ReadToEndAsync(Cancel);
+        await process.WaitForExitAsync(Cancel);
+        return (process.ExitCode, await output + await error);
+    }
+}
