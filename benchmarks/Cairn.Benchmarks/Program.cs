@@ -1,1 +1,17 @@
-return 0;
+using BenchmarkDotNet.Running;
+using Cairn.Benchmarks;
+
+// `loadgen …` drives a real server over HTTP; `--profile <name>` loops one scenario for a profiler;
+// anything else goes to BenchmarkDotNet (e.g. --filter '*').
+return args switch
+{
+    ["loadgen", .. var rest] => await LoadGenerator.RunAsync(rest).ConfigureAwait(false),
+    ["--profile", var scenario, ..] => Profile.Run(scenario),
+    _ => Run(args),
+};
+
+static int Run(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(CoreBenchmarks).Assembly).Run(args);
+    return 0;
+}
