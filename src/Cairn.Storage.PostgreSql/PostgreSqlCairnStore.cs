@@ -19,7 +19,7 @@ public sealed class PostgreSqlCairnStore : RelationalCairnStore
 
     /// <summary>Connects with <paramref name="connectionString"/> (the database must exist).</summary>
     public PostgreSqlCairnStore(string connectionString)
-        : base(serializeWrites: false)
+        : base(singleWriter: false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _dataSource = NpgsqlDataSource.Create(connectionString);

@@ -18,7 +18,7 @@ public sealed class SqliteCairnStore : RelationalCairnStore
 
     /// <summary>Opens (creating when needed) the store in <paramref name="dataDirectory"/>.</summary>
     public SqliteCairnStore(string dataDirectory)
-        : base(serializeWrites: true)
+        : base(singleWriter: true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         Directory.CreateDirectory(dataDirectory);

@@ -238,6 +238,33 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentCommits_FromManyWriters_AreAllStored()
+    {
+        var writers = Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
+        {
+            var id = NewContactId();
+            for (var round = 0; round < 10; round++)
+            {
+                var batch = new CommitBatch();
+                batch.Contacts[id] = ContactState.New(id, T0) with { EventCount = (round + 1) * 50 };
+                for (var i = 0; i < 50; i++)
+                {
+                    batch.Events.Add(Event(id, T0.AddSeconds(round), $"w{writer}-r{round}-{i}"));
+                }
+
+                await Store.CommitAsync(batch, Cancel);
+            }
+
+            return id;
+        }, Cancel)).ToList();
+
+        var ids = await Task.WhenAll(writers);
+        Assert.Equal(8 * 10 * 50, await Store.CountEventsAsync(Cancel));
+        var contacts = await Store.GetContactsAsync(ids, Cancel);
+        Assert.All(ids, id => Assert.Equal(500, contacts[id].EventCount));
+    }
+
+    [Fact]
     public async Task Contacts_Upsert_ReplacesState()
     {
         var contact = Contact("c@example.com", "C", "u-c");

@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using Xunit;
 
@@ -96,7 +93,7 @@ public sealed class PostgresFixture : IAsyncDisposable
         _clusterDirectory = Path.Combine(Path.GetTempPath(), "cairn-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(_clusterDirectory);
         var data = Path.Combine(_clusterDirectory, "data");
-        var port = FreePort();
+        var port = ProcessRunner.FreeLoopbackPort();
         if (IsRoot)
         {
             await RunAsync("chown", ["-R", "postgres:postgres", _clusterDirectory], asPostgres: false).ConfigureAwait(false);
@@ -125,42 +122,14 @@ public sealed class PostgresFixture : IAsyncDisposable
         return candidates.Concat(onPath).FirstOrDefault(bin => File.Exists(Path.Combine(bin, "initdb")) && File.Exists(Path.Combine(bin, "pg_ctl")));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static async Task RunAsync(string program, IReadOnlyList<string> arguments, bool asPostgres)
     {
-        var start = new ProcessStartInfo(asPostgres ? "runuser" : program)
+        var (exitCode, output) = asPostgres
+            ? await ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments]).ConfigureAwait(false)
+            : await ProcessRunner.RunAsync(program, arguments).ConfigureAwait(false);
+        if (exitCode != 0)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        if (asPostgres)
-        {
-            foreach (var argument in (string[])["-u", "postgres", "--", program])
-            {
-                start.ArgumentList.Add(argument);
-            }
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().ConfigureAwait(false);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {process.ExitCode}: {(await error.ConfigureAwait(false)).Trim()} {(await output.ConfigureAwait(false)).Trim()}");
+            throw new InvalidOperationException($"{Path.GetFileName(program)} exited with {exitCode}: {output.Trim()}");
         }
     }
 

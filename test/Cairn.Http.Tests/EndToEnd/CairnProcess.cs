@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Cairn.Testing;
 
 namespace Cairn.Http.Tests.EndToEnd;
 
@@ -26,7 +26,7 @@ internal sealed class CairnProcess : IAsyncDisposable
     private CairnProcess(string? postgres)
     {
         _postgres = postgres;
-        Port = FreePort();
+        Port = ProcessRunner.FreeLoopbackPort();
         Url = $"http://127.0.0.1:{Port}";
         Client = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
         Admin = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
@@ -211,12 +211,5 @@ internal sealed class CairnProcess : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

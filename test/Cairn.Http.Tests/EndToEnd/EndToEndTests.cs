@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Cairn.Testing;
 
@@ -146,7 +145,7 @@ public abstract class EndToEndTests
         {
             if (!Directory.Exists(Path.Combine(directory, "node_modules", "@segment", "analytics-node")))
             {
-                var (code, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], directory, new Dictionary<string, string>());
+                var (code, output) = await ProcessRunner.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], directory, cancellationToken: TestContext.Current.CancellationToken);
                 Assert.True(code == 0, "npm ci failed: " + output);
             }
         }
@@ -155,35 +154,7 @@ public abstract class EndToEndTests
             NpmGate.Release();
         }
 
-        return await RunAsync("node", [script], directory, environment);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments, string directory, IReadOnlyDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
+        return await ProcessRunner.RunAsync("node", [script], directory, environment, TestContext.Current.CancellationToken);
     }
 
     private static string NodeDirectory()

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
@@ -15,12 +16,22 @@ namespace Cairn.Runtime.Storage.Relational;
 /// </summary>
 public abstract class RelationalCairnStore : ICairnStore
 {
-    private readonly SemaphoreSlim? _writer;
+    // With one writer (SQLite), concurrent commits queue here and one loop writes everything queued in one
+    // transaction: many partitions' batches share one fsync (group commit across partitions).
+    private readonly Channel<(CommitBatch Batch, TaskCompletionSource Done)>? _commits;
+    private readonly Task? _writerLoop;
 
-    /// <summary>Creates the store; <paramref name="serializeWrites"/> makes commits take turns (SQLite has one writer).</summary>
-    protected RelationalCairnStore(bool serializeWrites)
+    /// <summary>
+    /// Creates the store; <paramref name="singleWriter"/> funnels every commit through one writer loop that
+    /// groups concurrent commits into one transaction (SQLite has one writer).
+    /// </summary>
+    protected RelationalCairnStore(bool singleWriter)
     {
-        _writer = serializeWrites ? new SemaphoreSlim(1, 1) : null;
+        if (singleWriter)
+        {
+            _commits = Channel.CreateUnbounded<(CommitBatch, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+            _writerLoop = Task.Run(WriteLoopAsync);
+        }
     }
 
     /// <inheritdoc />
@@ -104,24 +115,57 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public async Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
+    public Task CommitAsync(CommitBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.IsEmpty)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        if (_writer is not null)
+        if (_commits is null)
         {
-            await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return WriteAsync([batch], cancellationToken);
         }
 
-        try
-        {
-            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Once queued, the batch is written whatever the caller does; cancellation only stops the waiting.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _commits.Writer.TryWrite((batch, done))
+            ? done.Task.WaitAsync(cancellationToken)
+            : throw new ObjectDisposedException(GetType().Name);
+    }
 
+    private async Task WriteLoopAsync()
+    {
+        var queued = new List<(CommitBatch Batch, TaskCompletionSource Done)>();
+        while (await _commits!.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (_commits.Reader.TryRead(out var commit))
+            {
+                queued.Add(commit);
+            }
+
+            try
+            {
+                await WriteAsync([.. queued.Select(commit => commit.Batch)], CancellationToken.None).ConfigureAwait(false);
+                queued.ForEach(commit => commit.Done.TrySetResult());
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                queued.ForEach(commit => commit.Done.TrySetException(exception));
+            }
+
+            queued.Clear();
+        }
+    }
+
+    /// <summary>Writes <paramref name="batches"/>, in order, in one transaction.</summary>
+    private async Task WriteAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var batch in batches)
+        {
             foreach (var handOver in batch.HandOvers)
             {
                 foreach (var table in (string[])["events", "identities"])
@@ -194,12 +238,9 @@ public abstract class RelationalCairnStore : ICairnStore
                 BindMerge,
                 cancellationToken).ConfigureAwait(false);
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            _writer?.Release();
-        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Appends events, skipping message ids already in the log. Providers may replace it with a bulk path.</summary>
@@ -261,16 +302,15 @@ public abstract class RelationalCairnStore : ICairnStore
         {
             foreach (var row in rows)
             {
-                if (single is null)
+                // One prepared statement; later rows only change the parameter values.
+                var first = single is null;
+                single ??= Command(connection, transaction, sql);
+                bind(new Parameters(single.Parameters, single.CreateParameter), row);
+                if (first)
                 {
-                    single = Command(connection, transaction, sql);
-                }
-                else
-                {
-                    single.Parameters.Clear();
+                    await single.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                bind(new Parameters(single.Parameters, single.CreateParameter), row);
                 await single.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -519,11 +559,15 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public virtual ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
-        _writer?.Dispose();
+        if (_commits is not null)
+        {
+            _commits.Writer.TryComplete();
+            await _writerLoop!.ConfigureAwait(false);
+        }
+
         GC.SuppressFinalize(this);
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>A command on <paramref name="connection"/>.</summary>
@@ -629,12 +673,18 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 }
 
-/// <summary>Adds named parameters to a command or a batch command (null becomes DBNull).</summary>
+/// <summary>Sets named parameters of a command or a batch command (null becomes DBNull).</summary>
 public readonly struct Parameters(DbParameterCollection collection, Func<DbParameter> create)
 {
-    /// <summary>Adds one parameter.</summary>
+    /// <summary>Sets the parameter's value, adding the parameter the first time.</summary>
     public void Add(string name, object? value)
     {
+        if (collection.Contains(name))
+        {
+            collection[name].Value = value ?? DBNull.Value;
+            return;
+        }
+
         var parameter = create();
         parameter.ParameterName = name;
         parameter.Value = value ?? DBNull.Value;
