@@ -73,7 +73,8 @@ public static class IngestEndpoints
             throw ProblemException.BadRequest("The batch is empty.");
         }
 
-        var result = await ingestor.IngestAsync(messages, null, sentAt, context.RequestAborted).ConfigureAwait(false);
+        using var withDefaults = BatchDefaults.Apply(root, messages);
+        var result = await ingestor.IngestAsync(withDefaults?.Messages ?? messages, null, sentAt, context.RequestAborted).ConfigureAwait(false);
         if (result.Accepted + result.Duplicates == 0)
         {
             throw ProblemException.BadRequest(

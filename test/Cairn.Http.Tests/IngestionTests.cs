@@ -80,6 +80,29 @@ public sealed class IngestionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Batch_ContextAndIntegrations_ApplyToEachMessage_OwnKeysWin()
+    {
+        var batch = """
+            {"context":{"library":{"name":"analytics-test"},"timezone":"Europe/Paris"},"integrations":{"All":false},
+             "batch":[
+               {"type":"identify","messageId":"ctx-1","userId":"ctx-user"},
+               {"type":"track","messageId":"ctx-2","userId":"ctx-user","event":"E","context":{"timezone":"America/New_York"}}]}
+            """;
+        using var response = await PostJsonAsync(_cairn.Ingest, "/v1/batch", batch);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        using var first = JsonDocument.Parse((await _cairn.Engine.Store.GetEventAsync("ctx-1", Cancel))!.Json);
+        Assert.Equal("Europe/Paris", first.RootElement.GetProperty("context").GetProperty("timezone").GetString());
+        Assert.False(first.RootElement.GetProperty("integrations").GetProperty("All").GetBoolean());
+        using var second = JsonDocument.Parse((await _cairn.Engine.Store.GetEventAsync("ctx-2", Cancel))!.Json);
+        Assert.Equal("America/New_York", second.RootElement.GetProperty("context").GetProperty("timezone").GetString());
+        Assert.Equal("analytics-test", second.RootElement.GetProperty("context").GetProperty("library").GetProperty("name").GetString());
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        var contact = await _cairn.Engine.GetContactAsync(_cairn.Engine.FindContact(Core.Contacts.IdentityKey.User("ctx-user"))!.Value, Cancel);
+        Assert.Equal("America/New_York", contact!.TimeZone);
+    }
+
+    [Fact]
     public async Task SentAt_CorrectsClientClockSkew()
     {
         // The client's clock is an hour fast: the event happened 10 s before it was sent.
