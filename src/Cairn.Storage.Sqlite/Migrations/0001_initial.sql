@@ -1,6 +1,6 @@
 -- Times are microseconds since the Unix epoch (UTC).
 CREATE TABLE events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL UNIQUE,
     contact_id TEXT NOT NULL,
     type TEXT NOT NULL,
