@@ -116,6 +116,34 @@ public sealed class HostTests
         }
     }
 
+    [Fact]
+    public async Task CliValidate_AcceptsTheExamples_AndReportsErrorsWithFileAndLine()
+    {
+        var examples = Path.Combine(Repository.Root, "examples");
+        var (code, output) = await CairnAsync("validate", examples);
+        Assert.True(code == 0, output);
+        Assert.Contains("journeys and", output, StringComparison.Ordinal);
+
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-validate-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var broken = Path.Combine(directory, "broken.yaml");
+            await File.WriteAllTextAsync(broken, "id: broken\nname: Broken\ntrigger: { event: x }\nsteps:\n  - id: a\n    wait: 1h\n    next: nowhere\n", Cancel);
+            (code, output) = await CairnAsync("validate", broken);
+            Assert.Equal(1, code);
+            Assert.Contains($"{broken}:7: step 'a': exit 'next' leads to the unknown step 'nowhere'", output, StringComparison.Ordinal);
+
+            (code, output) = await CairnAsync("validate", Path.Combine(directory, "absent.yaml"));
+            Assert.Equal(2, code);
+            Assert.Contains("does not exist", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static string KeyIn(IEnumerable<string> announcements, string prefix)
     {
         var line = Assert.Single(announcements, text => text.Contains(prefix, StringComparison.Ordinal));

@@ -139,7 +139,7 @@ public abstract class EndToEndTests
 
     private static async Task<(int ExitCode, string Output)> RunNodeAsync(string script, IReadOnlyDictionary<string, string> environment)
     {
-        var directory = NodeDirectory();
+        var directory = Path.Combine(Repository.Root, "test", "node");
         await NpmGate.WaitAsync(TestContext.Current.CancellationToken);
         try
         {
@@ -155,17 +155,6 @@ public abstract class EndToEndTests
         }
 
         return await ProcessRunner.RunAsync("node", [script], directory, environment, TestContext.Current.CancellationToken);
-    }
-
-    private static string NodeDirectory()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Cairn.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Cairn.slnx not found above the test directory"), "test", "node");
     }
 }
 

@@ -1,0 +1,89 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+
+namespace Cairn.Core.Journeys;
+
+/// <summary>A condition over a contact, an event or a trigger payload; nests with all / any / not.</summary>
+public abstract record Condition(SourceLocation Location);
+
+/// <summary>Every condition holds.</summary>
+public sealed record AllCondition(ImmutableArray<Condition> Conditions, SourceLocation Location) : Condition(Location);
+
+/// <summary>At least one condition holds.</summary>
+public sealed record AnyCondition(ImmutableArray<Condition> Conditions, SourceLocation Location) : Condition(Location);
+
+/// <summary>The condition does not hold.</summary>
+public sealed record NotCondition(Condition Condition, SourceLocation Location) : Condition(Location);
+
+/// <summary>What a comparison reads.</summary>
+public enum Subject
+{
+    /// <summary>A profile trait.</summary>
+    Trait,
+
+    /// <summary>A property of the event being matched (dotted path).</summary>
+    Property,
+
+    /// <summary>A value of the trigger event or API enrollment payload (dotted path).</summary>
+    Payload,
+}
+
+/// <summary>Comparison operators.</summary>
+public enum ComparisonOperator
+{
+    /// <summary>Equal (strings case-sensitive, numbers by value).</summary>
+    Eq,
+
+    /// <summary>Not equal.</summary>
+    Ne,
+
+    /// <summary>One of a list.</summary>
+    In,
+
+    /// <summary>None of a list.</summary>
+    NotIn,
+
+    /// <summary>A string contains the value, or an array contains the element.</summary>
+    Contains,
+
+    /// <summary>A string starts with the value.</summary>
+    StartsWith,
+
+    /// <summary>Greater than (numbers or dates).</summary>
+    Gt,
+
+    /// <summary>Greater than or equal.</summary>
+    Gte,
+
+    /// <summary>Less than.</summary>
+    Lt,
+
+    /// <summary>Less than or equal.</summary>
+    Lte,
+
+    /// <summary>Present and not null.</summary>
+    Exists,
+
+    /// <summary>Absent or null.</summary>
+    NotExists,
+}
+
+/// <summary>A comparison of one value with a constant.</summary>
+/// <param name="Subject">What is read.</param>
+/// <param name="Path">The trait name or the dotted property path.</param>
+/// <param name="Operator">The comparison.</param>
+/// <param name="Value">The constant (a list for in / not_in; absent for exists / not_exists).</param>
+/// <param name="Location">Where it is written.</param>
+public sealed record Comparison(Subject Subject, string Path, ComparisonOperator Operator, JsonElement? Value, SourceLocation Location) : Condition(Location);
+
+/// <summary>
+/// Event history: the contact performed <see cref="Event"/> (matching <see cref="Where"/>) at least / at most
+/// (<c>AtLeast</c> / <c>AtMost</c>) times within <see cref="Within"/> (or ever).
+/// </summary>
+public sealed record PerformedCondition(string Event, Condition? Where, int AtLeast, int? AtMost, TimeSpan? Within, SourceLocation Location) : Condition(Location);
+
+/// <summary>The contact has the tag.</summary>
+public sealed record TagCondition(string Tag, SourceLocation Location) : Condition(Location);
+
+/// <summary>The contact is at the lifecycle stage.</summary>
+public sealed record StageCondition(string Stage, SourceLocation Location) : Condition(Location);

@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+
+namespace Cairn.Core.Journeys;
+
+/// <summary>
+/// Documents read together (a directory of journeys and templates, as <c>cairn validate</c> and <c>cairn apply</c>
+/// see them): each is parsed, references between them are resolved, and every error is collected.
+/// </summary>
+public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, ImmutableArray<TemplateDefinition> Templates, ImmutableArray<DocumentError> Errors)
+{
+    /// <summary>Reads and validates <paramref name="documents"/> (source name and text of each).</summary>
+    /// <param name="documents">The documents.</param>
+    /// <param name="knownTemplates">Templates that exist elsewhere (e.g. on the server), by id.</param>
+    /// <param name="knownJourneys">Journeys that exist elsewhere.</param>
+    public static DocumentSet Read(
+        IEnumerable<(string Source, string Text)> documents,
+        IReadOnlyDictionary<string, Channel>? knownTemplates = null,
+        IReadOnlySet<string>? knownJourneys = null)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var parsed = documents.Select(document => JourneyDocument.Parse(document.Text, document.Source)).ToList();
+        var errors = parsed.SelectMany(document => document.Errors).ToList();
+
+        var templates = new Dictionary<string, Channel>(knownTemplates ?? new Dictionary<string, Channel>(), StringComparer.Ordinal);
+        var templateSources = new Dictionary<string, string>(StringComparer.Ordinal);
+        var journeySources = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var document in parsed)
+        {
+            if (document.Template is { } template && !templateSources.TryAdd(template.Id, document.Source))
+            {
+                errors.Add(new DocumentError(document.Source, template.Location.Line, null, $"the template id '{template.Id}' is also used by {templateSources[template.Id]}"));
+            }
+            else if (document.Template is { } added)
+            {
+                templates[added.Id] = added.Channel;
+            }
+
+            if (document.Journey is { } journey && !journeySources.TryAdd(journey.Id, document.Source))
+            {
+                errors.Add(new DocumentError(document.Source, 1, null, $"the journey id '{journey.Id}' is also used by {journeySources[journey.Id]}"));
+            }
+        }
+
+        var catalog = new JourneyCatalog(templates, new HashSet<string>(journeySources.Keys.Concat(knownJourneys ?? new HashSet<string>()), StringComparer.Ordinal));
+        foreach (var document in parsed.Where(document => document.Journey is not null))
+        {
+            errors.AddRange(JourneyValidator.Validate(document.Journey!, document.Source, catalog));
+        }
+
+        return new DocumentSet(
+            [.. parsed.Select(document => document.Journey).OfType<JourneyDefinition>()],
+            [.. parsed.Select(document => document.Template).OfType<TemplateDefinition>()],
+            [.. errors.OrderBy(error => error.Source, StringComparer.Ordinal).ThenBy(error => error.Line)]);
+    }
+}

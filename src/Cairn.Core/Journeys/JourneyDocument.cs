@@ -1,0 +1,705 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace Cairn.Core.Journeys;
+
+/// <summary>A template as journeys see it: its id and channel (the messaging milestone adds the content).</summary>
+public sealed record TemplateDefinition(string Id, Channel Channel, SourceLocation Location);
+
+/// <summary>What one document file holds once read: a journey, a template, or only errors.</summary>
+public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors);
+
+/// <summary>
+/// Reads journey and template documents (YAML or JSON). A document with <c>kind: template</c> is a template;
+/// otherwise it is a journey. Every error is reported with its line and step; nothing stops at the first one.
+/// </summary>
+public static partial class JourneyDocument
+{
+    /// <summary>The default maximum run time of an enrollment.</summary>
+    public static readonly TimeSpan DefaultMaxRunTime = TimeSpan.FromDays(90);
+
+    private static readonly string[] JourneyKeys =
+        ["kind", "id", "name", "description", "version", "priority", "category", "owner", "trigger", "entry", "start", "steps", "exit_when", "goal", "max_run_time"];
+
+    private static readonly string[] StepKinds =
+        ["wait", "wait_until", "wait_until_date", "wait_for", "branch", "split", "send", "update", "notify_owner", "webhook", "enter_journey", "exit"];
+
+    /// <summary>Reads one document.</summary>
+    public static ParsedDocument Parse(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var reader = new DocumentReader(source);
+        var root = DocumentReader.Load(text, reader);
+        if (root is null)
+        {
+            return new ParsedDocument(source, null, null, [.. reader.Errors]);
+        }
+
+        var kind = reader.String(root, "kind", required: false) ?? "journey";
+        if (kind == "template")
+        {
+            var template = ReadTemplate(root, reader);
+            return new ParsedDocument(source, null, reader.Errors.Count == 0 ? template : null, [.. reader.Errors]);
+        }
+
+        if (kind != "journey")
+        {
+            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey or template)");
+            return new ParsedDocument(source, null, null, [.. reader.Errors]);
+        }
+
+        var journey = ReadJourney(root, reader);
+        return new ParsedDocument(source, reader.Errors.Count == 0 ? journey : null, null, [.. reader.Errors]);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,99}$")]
+    private static partial Regex IdPattern();
+
+    private static TemplateDefinition? ReadTemplate(YamlMappingNode root, DocumentReader reader)
+    {
+        // Templates carry content fields the messaging milestone defines; only id and channel matter to journeys.
+        var id = ReadId(root, reader, "template");
+        var channel = ReadChannel(root, reader);
+        return id is null || channel is null ? null : new TemplateDefinition(id, channel.Value, DocumentReader.Location(root));
+    }
+
+    private static JourneyDefinition? ReadJourney(YamlMappingNode root, DocumentReader reader)
+    {
+        reader.OnlyKeys(root, JourneyKeys);
+        var id = ReadId(root, reader, "journey");
+        var name = reader.String(root, "name", required: true) ?? string.Empty;
+        var description = reader.String(root, "description", required: false);
+        var version = reader.Integer(root, "version", 1, int.MaxValue) ?? 1;
+        var priority = reader.Integer(root, "priority", 0, 100) ?? 50;
+        var category = ReadCategory(root, reader);
+        var owner = reader.String(root, "owner", required: false);
+        var trigger = ReadTrigger(root, reader);
+        var entry = ReadEntry(root, reader);
+        var steps = ReadSteps(root, reader);
+        var exitWhen = reader.Sequence(DocumentReader.Get(root, "exit_when"), "exit_when")
+            .Select(node => ReadExitCriterion(node, reader))
+            .OfType<Condition>()
+            .ToImmutableArray();
+        var goal = ReadGoal(root, reader);
+        var maxRunTime = reader.Duration(root, "max_run_time", required: false) ?? DefaultMaxRunTime;
+        var start = reader.String(root, "start", required: false) ?? (steps.Length > 0 ? steps[0].Id : null);
+        if (start is null && DocumentReader.Has(root, "steps"))
+        {
+            reader.Error(root, "a journey needs at least one step");
+        }
+
+        return id is null || trigger is null || start is null
+            ? null
+            : new JourneyDefinition(id, name, description, version, priority, category, owner, trigger, entry, start, steps, exitWhen, goal, maxRunTime);
+    }
+
+    private static string? ReadId(YamlMappingNode map, DocumentReader reader, string what)
+    {
+        var id = reader.String(map, "id", required: true, what);
+        if (id is not null && !IdPattern().IsMatch(id))
+        {
+            reader.Error(DocumentReader.Get(map, "id")!, $"the {what} id '{id}' must be lower-case letters, digits, '-' or '_' (at most 100)");
+            return null;
+        }
+
+        return id;
+    }
+
+    private static JourneyCategory ReadCategory(YamlMappingNode root, DocumentReader reader)
+    {
+        var text = reader.String(root, "category", required: false) ?? "promotional";
+        switch (text)
+        {
+            case "transactional":
+                return JourneyCategory.Transactional;
+            case "promotional":
+                return JourneyCategory.Promotional;
+            case "operational":
+                return JourneyCategory.Operational;
+            default:
+                reader.Error(DocumentReader.Get(root, "category")!, $"unknown category '{text}' (transactional, promotional or operational)");
+                return JourneyCategory.Promotional;
+        }
+    }
+
+    private static Channel? ReadChannel(YamlMappingNode map, DocumentReader reader)
+    {
+        var text = reader.String(map, "channel", required: true);
+        Channel? channel = text switch
+        {
+            "email" => Channel.Email,
+            "sms" => Channel.Sms,
+            "push" => Channel.Push,
+            "webhook" => Channel.Webhook,
+            "in_app" => Channel.InApp,
+            null => null,
+            _ => null,
+        };
+        if (text is not null && channel is null)
+        {
+            reader.Error(DocumentReader.Get(map, "channel")!, $"unknown channel '{text}' (email, sms, push, webhook or in_app)");
+        }
+
+        return channel;
+    }
+
+    private static Trigger? ReadTrigger(YamlMappingNode root, DocumentReader reader)
+    {
+        if (reader.Mapping(DocumentReader.Get(root, "trigger"), "trigger") is not { } map)
+        {
+            if (!DocumentReader.Has(root, "trigger"))
+            {
+                reader.Error(root, "'trigger' is required (event, date or api)");
+            }
+
+            return null;
+        }
+
+        var location = DocumentReader.Location(map);
+        if (DocumentReader.Has(map, "event"))
+        {
+            reader.OnlyKeys(map, "event", "where");
+            var name = reader.String(map, "event", required: true);
+            var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
+            return name is null ? null : new EventTrigger(name, where, location);
+        }
+
+        if (DocumentReader.Has(map, "date"))
+        {
+            reader.OnlyKeys(map, "date");
+            if (reader.Mapping(DocumentReader.Get(map, "date"), "date") is not { } date)
+            {
+                return null;
+            }
+
+            reader.OnlyKeys(date, "trait", "days_before", "days_after", "on_the_day", "annually", "at");
+            var trait = reader.String(date, "trait", required: true, "a date trigger");
+            var offsets = Days(date, "days_before", -1, reader).Concat(Days(date, "days_after", 1, reader)).ToList();
+            if (reader.Boolean(date, "on_the_day") == true)
+            {
+                offsets.Add(0);
+            }
+
+            var at = reader.TimeOfDay(date, "at", required: false) ?? new TimeOnly(9, 0);
+            return trait is null ? null : new DateTrigger(trait, [.. offsets.Distinct().Order()], reader.Boolean(date, "annually") ?? false, at, location);
+        }
+
+        if (DocumentReader.Has(map, "api"))
+        {
+            reader.OnlyKeys(map, "api");
+            return new ApiTrigger(location);
+        }
+
+        reader.Error(map, "the trigger needs one of 'event', 'date' or 'api'");
+        return null;
+    }
+
+    private static IEnumerable<int> Days(YamlMappingNode map, string key, int sign, DocumentReader reader)
+    {
+        var node = DocumentReader.Get(map, key);
+        var items = node is YamlScalarNode ? [node] : reader.Sequence(node, key);
+        foreach (var item in items)
+        {
+            if (item is YamlScalarNode { Value: { } text } && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days <= 3660)
+            {
+                yield return sign * days;
+            }
+            else
+            {
+                reader.Error(item, $"'{key}' must hold whole numbers of days");
+            }
+        }
+    }
+
+    private static EntryRules ReadEntry(YamlMappingNode root, DocumentReader reader)
+    {
+        if (reader.Mapping(DocumentReader.Get(root, "entry"), "entry") is not { } map)
+        {
+            return EntryRules.Default;
+        }
+
+        reader.OnlyKeys(map, "reentry", "audience", "holdout");
+        var reentry = ReentryKind.Never;
+        var cooldown = TimeSpan.Zero;
+        var text = reader.String(map, "reentry", required: false) ?? "never";
+        if (text == "always")
+        {
+            reentry = ReentryKind.Always;
+        }
+        else if (text.StartsWith("after ", StringComparison.Ordinal) && Duration.TryParse(text[6..], out cooldown, out _))
+        {
+            reentry = ReentryKind.After;
+        }
+        else if (text != "never")
+        {
+            reader.Error(DocumentReader.Get(map, "reentry")!, $"'reentry' must be never, always or 'after <duration>' (e.g. after 30d), not '{text}'");
+        }
+
+        var audience = ReadOptionalCondition(map, "audience", reader, Subject.Trait);
+        var holdout = reader.Number(map, "holdout", 0, 99) ?? 0;
+        return new EntryRules(reentry, cooldown, audience, holdout);
+    }
+
+    private static Goal? ReadGoal(YamlMappingNode root, DocumentReader reader)
+    {
+        if (reader.Mapping(DocumentReader.Get(root, "goal"), "goal") is not { } map)
+        {
+            return null;
+        }
+
+        reader.OnlyKeys(map, "event", "where", "within", "exit");
+        var name = reader.String(map, "event", required: true, "the goal");
+        var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
+        var within = reader.Duration(map, "within", required: true);
+        var exit = reader.Boolean(map, "exit") ?? true;
+        return name is null || within is null ? null : new Goal(name, where, within.Value, exit);
+    }
+
+    private static Condition? ReadExitCriterion(YamlNode node, DocumentReader reader)
+    {
+        // `- event: order_completed` (with an optional `where`) ends the enrollment when that event arrives;
+        // anything else is a condition over the contact.
+        if (node is YamlMappingNode map && DocumentReader.Has(map, "event"))
+        {
+            reader.OnlyKeys(map, "event", "where");
+            var name = reader.String(map, "event", required: true);
+            var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
+            return name is null ? null : new PerformedCondition(name, where, 1, null, null, DocumentReader.Location(map));
+        }
+
+        return ReadCondition(node, reader, Subject.Trait);
+    }
+
+    private static ImmutableArray<JourneyStep> ReadSteps(YamlMappingNode root, DocumentReader reader)
+    {
+        var node = DocumentReader.Get(root, "steps");
+        if (node is null)
+        {
+            reader.Error(root, "'steps' is required");
+            return [];
+        }
+
+        var steps = ImmutableArray.CreateBuilder<JourneyStep>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in reader.Sequence(node, "steps"))
+        {
+            if (reader.Mapping(item, "a step") is not { } map)
+            {
+                continue;
+            }
+
+            var id = reader.String(map, "id", required: true, "every step");
+            if (id is null)
+            {
+                continue;
+            }
+
+            reader.CurrentStep = id;
+            if (!IdPattern().IsMatch(id) || id == JourneyStep.End)
+            {
+                reader.Error(map, $"the step id '{id}' must be lower-case letters, digits, '-' or '_', and not '{JourneyStep.End}'");
+            }
+            else if (!seen.Add(id))
+            {
+                reader.Error(map, $"the step id '{id}' is used twice");
+            }
+            else if (ReadStep(id, map, reader) is { } step)
+            {
+                steps.Add(step);
+            }
+
+            reader.CurrentStep = null;
+        }
+
+        return steps.ToImmutable();
+    }
+
+    private static JourneyStep? ReadStep(string id, YamlMappingNode map, DocumentReader reader)
+    {
+        var kinds = StepKinds.Where(kind => DocumentReader.Has(map, kind)).ToList();
+        if (kinds.Count != 1)
+        {
+            reader.Error(map, kinds.Count == 0
+                ? $"a step needs one of: {string.Join(", ", StepKinds)}"
+                : $"a step has exactly one kind; this one has {string.Join(" and ", kinds)}");
+            return null;
+        }
+
+        var kind = kinds[0];
+        var body = DocumentReader.Get(map, kind)!;
+        var location = DocumentReader.Location(map);
+        StepExit Next() => new("next", reader.String(map, "next", required: false) ?? JourneyStep.End, DocumentReader.Location(DocumentReader.Get(map, "next") ?? map));
+
+        switch (kind)
+        {
+            case "wait":
+                reader.OnlyKeys(map, "id", "wait", "next");
+                return reader.Duration(map, "wait", required: true) is { } duration ? new WaitStep(id, duration, Next(), location) : null;
+
+            case "wait_until":
+            {
+                reader.OnlyKeys(map, "id", "wait_until", "next");
+                if (reader.Mapping(body, "wait_until") is not { } until)
+                {
+                    return null;
+                }
+
+                reader.OnlyKeys(until, "time", "days");
+                var time = reader.TimeOfDay(until, "time", required: true);
+                var days = reader.Sequence(DocumentReader.Get(until, "days"), "days").Select(day => ReadDay(day, reader)).OfType<DayOfWeek>().ToImmutableArray();
+                return time is null ? null : new WaitUntilStep(id, time.Value, days, Next(), location);
+            }
+
+            case "wait_until_date":
+            {
+                reader.OnlyKeys(map, "id", "wait_until_date", "next");
+                if (reader.Mapping(body, "wait_until_date") is not { } until)
+                {
+                    return null;
+                }
+
+                reader.OnlyKeys(until, "trait", "days_before", "days_after", "at");
+                var trait = reader.String(until, "trait", required: true, "wait_until_date");
+                var before = reader.Integer(until, "days_before", 0, 3660);
+                var after = reader.Integer(until, "days_after", 0, 3660);
+                if (before is not null && after is not null)
+                {
+                    reader.Error(until, "give days_before or days_after, not both");
+                }
+
+                var at = reader.TimeOfDay(until, "at", required: false) ?? new TimeOnly(9, 0);
+                return trait is null ? null : new WaitUntilDateStep(id, trait, TimeSpan.FromDays(after ?? -(before ?? 0)), at, Next(), location);
+            }
+
+            case "wait_for":
+            {
+                reader.OnlyKeys(map, "id", "wait_for", "exits");
+                if (reader.Mapping(body, "wait_for") is not { } waitFor)
+                {
+                    return null;
+                }
+
+                reader.OnlyKeys(waitFor, "event", "where", "correlate", "timeout");
+                var name = reader.String(waitFor, "event", required: true, "wait_for");
+                var where = ReadOptionalCondition(waitFor, "where", reader, Subject.Property);
+                var correlate = reader.String(waitFor, "correlate", required: false);
+                var timeout = reader.Duration(waitFor, "timeout", required: true);
+                var exits = reader.Mapping(DocumentReader.Get(map, "exits"), "exits");
+                if (exits is null)
+                {
+                    reader.Error(map, "wait_for needs 'exits' with 'happened' and 'timed_out'");
+                }
+                else
+                {
+                    reader.OnlyKeys(exits, "happened", "timed_out");
+                }
+
+                StepExit Exit(string exitName) => new(
+                    exitName,
+                    exits is null ? null : reader.String(exits, exitName, required: false),
+                    DocumentReader.Location((exits is null ? null : DocumentReader.Get(exits, exitName)) ?? exits ?? map));
+                return name is null || timeout is null ? null : new WaitForStep(id, name, where, correlate, timeout.Value, Exit("happened"), Exit("timed_out"), location);
+            }
+
+            case "branch":
+            {
+                reader.OnlyKeys(map, "id", "branch", "else");
+                var cases = ImmutableArray.CreateBuilder<BranchCase>();
+                foreach (var item in reader.Sequence(body, "branch"))
+                {
+                    if (reader.Mapping(item, "a branch case") is not { } branchCase)
+                    {
+                        continue;
+                    }
+
+                    reader.OnlyKeys(branchCase, "name", "when", "next");
+                    var caseName = reader.String(branchCase, "name", required: false) ?? $"case {cases.Count + 1}";
+                    var when = DocumentReader.Get(branchCase, "when") is { } whenNode ? ReadCondition(whenNode, reader, Subject.Trait) : null;
+                    if (when is null && !DocumentReader.Has(branchCase, "when"))
+                    {
+                        reader.Error(branchCase, $"branch case '{caseName}' needs 'when'");
+                    }
+
+                    var target = reader.String(branchCase, "next", required: false);
+                    if (when is not null)
+                    {
+                        cases.Add(new BranchCase(caseName, when, new StepExit(caseName, target, DocumentReader.Location(branchCase))));
+                    }
+                }
+
+                if (cases.Count == 0)
+                {
+                    reader.Error(map, "a branch needs at least one case");
+                }
+
+                var elseNode = DocumentReader.Get(map, "else");
+                return new BranchStep(id, cases.ToImmutable(), new StepExit("else", reader.String(map, "else", required: false), DocumentReader.Location(elseNode ?? map)), location);
+            }
+
+            case "split":
+            {
+                reader.OnlyKeys(map, "id", "split", "experiment");
+                var arms = ImmutableArray.CreateBuilder<SplitArm>();
+                foreach (var item in reader.Sequence(body, "split"))
+                {
+                    if (reader.Mapping(item, "a split arm") is not { } arm)
+                    {
+                        continue;
+                    }
+
+                    reader.OnlyKeys(arm, "arm", "percent", "next");
+                    var armName = reader.String(arm, "arm", required: true, "every split arm") ?? $"arm {arms.Count + 1}";
+                    var percent = reader.Number(arm, "percent", 0.01, 100);
+                    if (percent is null && !DocumentReader.Has(arm, "percent"))
+                    {
+                        reader.Error(arm, $"split arm '{armName}' needs 'percent'");
+                    }
+
+                    arms.Add(new SplitArm(armName, percent ?? 0, new StepExit(armName, reader.String(arm, "next", required: false), DocumentReader.Location(arm))));
+                }
+
+                if (arms.Count < 2)
+                {
+                    reader.Error(map, "a split needs at least two arms");
+                }
+
+                return new SplitStep(id, arms.ToImmutable(), reader.Boolean(map, "experiment") ?? false, location);
+            }
+
+            case "send":
+            {
+                reader.OnlyKeys(map, "id", "send", "next");
+                if (reader.Mapping(body, "send") is not { } send)
+                {
+                    return null;
+                }
+
+                reader.OnlyKeys(send, "channel", "template");
+                var channel = ReadChannel(send, reader);
+                var template = reader.String(send, "template", required: true, "send");
+                return channel is null || template is null ? null : new SendStep(id, channel.Value, template, Next(), location);
+            }
+
+            case "update":
+            {
+                reader.OnlyKeys(map, "id", "update", "next");
+                if (reader.Mapping(body, "update") is not { } update)
+                {
+                    return null;
+                }
+
+                reader.OnlyKeys(update, "action", "name", "value");
+                var actionText = reader.String(update, "action", required: true, "update");
+                UpdateAction? action = actionText switch
+                {
+                    "set_trait" => UpdateAction.SetTrait,
+                    "unset_trait" => UpdateAction.UnsetTrait,
+                    "add_tag" => UpdateAction.AddTag,
+                    "remove_tag" => UpdateAction.RemoveTag,
+                    "add_score" => UpdateAction.AddScore,
+                    "set_stage" => UpdateAction.SetStage,
+                    "add_note" => UpdateAction.AddNote,
+                    _ => null,
+                };
+                if (actionText is not null && action is null)
+                {
+                    reader.Error(update, $"unknown update action '{actionText}' (set_trait, unset_trait, add_tag, remove_tag, add_score, set_stage, add_note)");
+                }
+
+                var name = reader.String(update, "name", required: true, "update");
+                var value = DocumentReader.Get(update, "value") is { } valueNode ? DocumentReader.ToJson(valueNode) : (System.Text.Json.JsonElement?)null;
+                if (action is UpdateAction.SetTrait or UpdateAction.AddScore && value is null)
+                {
+                    reader.Error(update, $"'{actionText}' needs 'value'");
+                }
+
+                return action is null || name is null ? null : new UpdateStep(id, action.Value, name, value, Next(), location);
+            }
+
+            case "notify_owner":
+            {
+                reader.OnlyKeys(map, "id", "notify_owner", "next");
+                var message = reader.Mapping(body, "notify_owner") is { } notify ? reader.String(notify, "message", required: true, "notify_owner") : null;
+                return message is null ? null : new NotifyOwnerStep(id, message, Next(), location);
+            }
+
+            case "webhook":
+            {
+                reader.OnlyKeys(map, "id", "webhook", "next");
+                var url = reader.Mapping(body, "webhook") is { } webhook ? reader.String(webhook, "url", required: true, "webhook") : null;
+                if (url is null)
+                {
+                    return null;
+                }
+
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
+                {
+                    reader.Error(body, $"'{url}' is not an http(s) URL");
+                    return null;
+                }
+
+                return new WebhookStep(id, uri, Next(), location);
+            }
+
+            case "enter_journey":
+            {
+                reader.OnlyKeys(map, "id", "enter_journey", "next");
+                var journey = reader.Scalar(body, "enter_journey");
+                return journey is null ? null : new EnterJourneyStep(id, journey, Next(), location);
+            }
+
+            default:
+                reader.OnlyKeys(map, "id", "exit");
+                return new ExitStep(id, location);
+        }
+    }
+
+    private static DayOfWeek? ReadDay(YamlNode node, DocumentReader reader)
+    {
+        DayOfWeek? day = (node as YamlScalarNode)?.Value?.ToLowerInvariant() switch
+        {
+            "mon" or "monday" => DayOfWeek.Monday,
+            "tue" or "tuesday" => DayOfWeek.Tuesday,
+            "wed" or "wednesday" => DayOfWeek.Wednesday,
+            "thu" or "thursday" => DayOfWeek.Thursday,
+            "fri" or "friday" => DayOfWeek.Friday,
+            "sat" or "saturday" => DayOfWeek.Saturday,
+            "sun" or "sunday" => DayOfWeek.Sunday,
+            _ => null,
+        };
+        if (day is null)
+        {
+            reader.Error(node, "days are mon, tue, wed, thu, fri, sat or sun");
+        }
+
+        return day;
+    }
+
+    private static Condition? ReadOptionalCondition(YamlMappingNode map, string key, DocumentReader reader, Subject defaultSubject) =>
+        DocumentReader.Get(map, key) is { } node ? ReadCondition(node, reader, defaultSubject) : null;
+
+    /// <summary>
+    /// A condition: a list (all of them), <c>all</c> / <c>any</c> / <c>not</c>, a comparison on a <c>trait</c>,
+    /// <c>property</c> or <c>payload</c>, <c>performed</c> / <c>not_performed</c>, <c>tag</c> or <c>stage</c>.
+    /// </summary>
+    private static Condition? ReadCondition(YamlNode node, DocumentReader reader, Subject defaultSubject)
+    {
+        var location = DocumentReader.Location(node);
+        if (node is YamlSequenceNode list)
+        {
+            var all = list.Children.Select(child => ReadCondition(child, reader, defaultSubject)).ToList();
+            return all.Count == 0 || all.Any(condition => condition is null) ? null : new AllCondition([.. all!], location);
+        }
+
+        if (reader.Mapping(node, "a condition") is not { } map)
+        {
+            return null;
+        }
+
+        if (DocumentReader.Has(map, "all") || DocumentReader.Has(map, "any"))
+        {
+            var isAll = DocumentReader.Has(map, "all");
+            reader.OnlyKeys(map, isAll ? "all" : "any");
+            var children = reader.Sequence(DocumentReader.Get(map, isAll ? "all" : "any"), isAll ? "all" : "any")
+                .Select(child => ReadCondition(child, reader, defaultSubject))
+                .ToList();
+            if (children.Count == 0)
+            {
+                reader.Error(map, $"'{(isAll ? "all" : "any")}' needs at least one condition");
+                return null;
+            }
+
+            return children.Any(child => child is null) ? null
+                : isAll ? new AllCondition([.. children!], location) : new AnyCondition([.. children!], location);
+        }
+
+        if (DocumentReader.Get(map, "not") is { } notNode)
+        {
+            reader.OnlyKeys(map, "not");
+            return ReadCondition(notNode, reader, defaultSubject) is { } inner ? new NotCondition(inner, location) : null;
+        }
+
+        if (DocumentReader.Has(map, "performed") || DocumentReader.Has(map, "not_performed"))
+        {
+            var negative = DocumentReader.Has(map, "not_performed");
+            reader.OnlyKeys(map, negative ? ["not_performed", "where", "within"] : ["performed", "where", "at_least", "at_most", "within"]);
+            var name = reader.String(map, negative ? "not_performed" : "performed", required: true);
+            var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
+            var atLeast = negative ? 0 : reader.Integer(map, "at_least", 0, 1_000_000) ?? 1;
+            var atMost = negative ? 0 : reader.Integer(map, "at_most", 0, 1_000_000);
+            if (atMost < atLeast)
+            {
+                reader.Error(map, $"at_most ({atMost}) is less than at_least ({atLeast}): the condition can never hold");
+            }
+
+            var within = reader.Duration(map, "within", required: false);
+            return name is null ? null : new PerformedCondition(name, where, atLeast, atMost, within, location);
+        }
+
+        if (DocumentReader.Has(map, "tag"))
+        {
+            reader.OnlyKeys(map, "tag");
+            return reader.String(map, "tag", required: true) is { } tag ? new TagCondition(tag, location) : null;
+        }
+
+        if (DocumentReader.Has(map, "stage"))
+        {
+            reader.OnlyKeys(map, "stage");
+            return reader.String(map, "stage", required: true) is { } stage ? new StageCondition(stage, location) : null;
+        }
+
+        var subject = DocumentReader.Has(map, "trait") ? Subject.Trait
+            : DocumentReader.Has(map, "property") ? Subject.Property
+            : DocumentReader.Has(map, "payload") ? Subject.Payload
+            : (Subject?)null;
+        if (subject is null)
+        {
+            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, tag, stage, all, any, not");
+            return null;
+        }
+
+        var subjectKey = subject.Value.ToString().ToLowerInvariant();
+        reader.OnlyKeys(map, subjectKey, "op", "value");
+        var path = reader.String(map, subjectKey, required: true);
+        var opText = reader.String(map, "op", required: false) ?? "eq";
+        ComparisonOperator? op = opText switch
+        {
+            "eq" => ComparisonOperator.Eq,
+            "ne" => ComparisonOperator.Ne,
+            "in" => ComparisonOperator.In,
+            "not_in" => ComparisonOperator.NotIn,
+            "contains" => ComparisonOperator.Contains,
+            "starts_with" => ComparisonOperator.StartsWith,
+            "gt" => ComparisonOperator.Gt,
+            "gte" => ComparisonOperator.Gte,
+            "lt" => ComparisonOperator.Lt,
+            "lte" => ComparisonOperator.Lte,
+            "exists" => ComparisonOperator.Exists,
+            "not_exists" => ComparisonOperator.NotExists,
+            _ => null,
+        };
+        if (op is null)
+        {
+            reader.Error(DocumentReader.Get(map, "op")!, $"unknown op '{opText}' (eq, ne, in, not_in, contains, starts_with, gt, gte, lt, lte, exists, not_exists)");
+            return null;
+        }
+
+        var valueNode = DocumentReader.Get(map, "value");
+        var needsValue = op is not (ComparisonOperator.Exists or ComparisonOperator.NotExists);
+        if (needsValue && valueNode is null)
+        {
+            reader.Error(map, $"op '{opText}' needs 'value'");
+            return null;
+        }
+
+        if (op is ComparisonOperator.In or ComparisonOperator.NotIn && valueNode is not YamlSequenceNode)
+        {
+            reader.Error(valueNode!, $"op '{opText}' needs a list as 'value'");
+            return null;
+        }
+
+        return path is null ? null : new Comparison(subject.Value, path, op.Value, valueNode is null ? null : DocumentReader.ToJson(valueNode), location);
+    }
+}

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Cairn.Core.Journeys;
+
+namespace Cairn.Server;
+
+/// <summary>
+/// <c>cairn validate PATH...</c>: reads journey and template documents (files, or directories searched for
+/// .yaml, .yml and .json) and reports every error as <c>file:line: step 'id': message</c>.
+/// Exit codes: 0 valid, 1 errors found, 2 a path could not be read.
+/// </summary>
+internal static class ValidateCommand
+{
+    private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
+
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Journey and template files, or directories of them.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("validate", "Check journey and template documents without applying them.") { paths };
+        command.SetAction(result =>
+        {
+            var files = new List<string>();
+            foreach (var path in result.GetValue(paths)!)
+            {
+                if (Directory.Exists(path))
+                {
+                    files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                        .Where(file => Extensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase))
+                        .Order(StringComparer.Ordinal));
+                }
+                else if (File.Exists(path))
+                {
+                    files.Add(path);
+                }
+                else
+                {
+                    Console.Error.WriteLine($"cairn validate: {path} does not exist");
+                    return 2;
+                }
+            }
+
+            if (files.Count == 0)
+            {
+                Console.Error.WriteLine("cairn validate: no .yaml, .yml or .json documents found");
+                return 2;
+            }
+
+            var set = DocumentSet.Read(files.Select(file => (file, File.ReadAllText(file))));
+            foreach (var error in set.Errors)
+            {
+                Console.Error.WriteLine(error.ToString());
+            }
+
+            Console.WriteLine(set.Errors.Length == 0
+                ? $"{set.Journeys.Length} journeys and {set.Templates.Length} templates are valid."
+                : $"{set.Errors.Length} errors in {set.Errors.Select(error => error.Source).Distinct().Count()} of {files.Count} files.");
+            return set.Errors.Length == 0 ? 0 : 1;
+        });
+        return command;
+    }
+}
