@@ -87,3 +87,6 @@ public sealed record TagCondition(string Tag, SourceLocation Location) : Conditi
 
 /// <summary>The contact is at the lifecycle stage.</summary>
 public sealed record StageCondition(string Stage, SourceLocation Location) : Condition(Location);
+
+/// <summary>The event being handled is <see cref="Event"/> and matches <see cref="Where"/> (exit criteria such as <c>order_completed</c>).</summary>
+public sealed record EventCondition(string Event, Condition? Where, SourceLocation Location) : Condition(Location);

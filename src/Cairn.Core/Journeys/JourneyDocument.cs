@@ -266,7 +266,7 @@ public static partial class JourneyDocument
             reader.OnlyKeys(map, "event", "where");
             var name = reader.String(map, "event", required: true);
             var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
-            return name is null ? null : new PerformedCondition(name, where, 1, null, null, DocumentReader.Location(map));
+            return name is null ? null : new EventCondition(name, where, DocumentReader.Location(map));
         }
 
         return ReadCondition(node, reader, Subject.Trait);

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text.Json;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+
+namespace Cairn.Core.Journeys.Engine;
+
+/// <summary>A past event as conditions see it: its name (as counted in the profile), time and properties.</summary>
+public sealed record PastEvent(string Name, DateTimeOffset Timestamp, JsonElement? Properties);
+
+/// <summary>What a condition is evaluated against.</summary>
+/// <param name="Profile">The contact.</param>
+/// <param name="Event">The event being matched (for <c>property</c> comparisons), if any.</param>
+/// <param name="Payload">The trigger event or enrollment payload (for <c>payload</c> comparisons), if any.</param>
+/// <param name="History">The contact's recent events, newest first (for <c>performed</c> within a window).</param>
+/// <param name="Now">The decision's time.</param>
+/// <param name="Message">The message being handled, if the input is one (for event criteria).</param>
+public sealed record EvaluationContext(ContactState Profile, JsonElement? Event, JsonElement? Payload, IReadOnlyList<PastEvent> History, DateTimeOffset Now, SegmentMessage? Message = null);
+
+/// <summary>
+/// Evaluates journey conditions. Tags are the <c>tags</c> trait (a list), the lifecycle stage the
+/// <c>lifecycle_stage</c> trait. A missing value fails every comparison except <c>ne</c>, <c>not_in</c> and
+/// <c>not_exists</c>.
+/// </summary>
+public static class ConditionEvaluator
+{
+    /// <summary>The trait holding a contact's tags.</summary>
+    public const string TagsTrait = "tags";
+
+    /// <summary>The trait holding a contact's lifecycle stage.</summary>
+    public const string StageTrait = "lifecycle_stage";
+
+    /// <summary>True when <paramref name="condition"/> holds in <paramref name="context"/>.</summary>
+    public static bool Holds(Condition condition, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(context);
+        return condition switch
+        {
+            AllCondition all => all.Conditions.All(child => Holds(child, context)),
+            AnyCondition any => any.Conditions.Any(child => Holds(child, context)),
+            NotCondition not => !Holds(not.Condition, context),
+            Comparison comparison => Compare(Read(comparison, context), comparison.Operator, comparison.Value),
+            TagCondition tag => Tags(context.Profile).Contains(tag.Tag),
+            StageCondition stage => context.Profile.TraitString(StageTrait) == stage.Stage,
+            PerformedCondition performed => Performed(performed, context),
+            EventCondition happened => context.Message is { } message && Matches(message, happened.Event, happened.Where, context),
+            _ => throw new InvalidOperationException($"Unknown condition {condition.GetType().Name}."),
+        };
+    }
+
+    /// <summary>True when a message is the event a trigger, wait_for, exit or goal names, and matches its filter.</summary>
+    public static bool Matches(SegmentMessage message, string eventName, Condition? where, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(context);
+        return ContactDecider.CounterName(message) == eventName && (where is null || Holds(where, context with { Event = message.Properties }));
+    }
+
+    /// <summary>The contact's tags.</summary>
+    public static IReadOnlySet<string> Tags(ContactState profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return profile.Traits.TryGetValue(TagsTrait, out var tags) && tags.Value.ValueKind == JsonValueKind.Array
+            ? tags.Value.EnumerateArray().Where(tag => tag.ValueKind == JsonValueKind.String).Select(tag => tag.GetString()!).ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+    }
+
+    private static bool Performed(PerformedCondition performed, EvaluationContext context)
+    {
+        long count;
+        if (performed.Within is null && performed.Where is null)
+        {
+            count = context.Profile.EventCounts.GetValueOrDefault(performed.Event);
+        }
+        else
+        {
+            var since = performed.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
+            count = context.History.Count(past => past.Name == performed.Event && past.Timestamp >= since
+                && (performed.Where is null || Holds(performed.Where, context with { Event = past.Properties })));
+        }
+
+        return count >= performed.AtLeast && (performed.AtMost is not { } most || count <= most);
+    }
+
+    private static JsonElement? Read(Comparison comparison, EvaluationContext context) => comparison.Subject switch
+    {
+        Subject.Trait => context.Profile.Traits.TryGetValue(comparison.Path, out var trait) ? trait.Value : null,
+        Subject.Property => Path(context.Event, comparison.Path),
+        _ => Path(context.Payload, comparison.Path),
+    };
+
+    /// <summary>Follows a dotted path into a JSON object.</summary>
+    public static JsonElement? Path(JsonElement? root, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var current = root;
+        foreach (var part in path.Split('.'))
+        {
+            if (current is not { ValueKind: JsonValueKind.Object } value || !value.TryGetProperty(part, out var next))
+            {
+                return null;
+            }
+
+            current = next;
+        }
+
+        return current;
+    }
+
+    private static bool Compare(JsonElement? actual, ComparisonOperator op, JsonElement? expected)
+    {
+        var present = actual is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) };
+        switch (op)
+        {
+            case ComparisonOperator.Exists:
+                return present;
+            case ComparisonOperator.NotExists:
+                return !present;
+            case ComparisonOperator.Ne:
+                return !present || !Equal(actual!.Value, expected!.Value);
+            case ComparisonOperator.NotIn:
+                return !present || !expected!.Value.EnumerateArray().Any(item => Equal(actual!.Value, item));
+        }
+
+        if (!present)
+        {
+            return false;
+        }
+
+        var value = actual!.Value;
+        var constant = expected!.Value;
+        return op switch
+        {
+            ComparisonOperator.Eq => Equal(value, constant),
+            ComparisonOperator.In => constant.EnumerateArray().Any(item => Equal(value, item)),
+            ComparisonOperator.Contains => value.ValueKind switch
+            {
+                JsonValueKind.String => constant.ValueKind == JsonValueKind.String && value.GetString()!.Contains(constant.GetString()!, StringComparison.Ordinal),
+                JsonValueKind.Array => value.EnumerateArray().Any(item => Equal(item, constant)),
+                _ => false,
+            },
+            ComparisonOperator.StartsWith => value.ValueKind == JsonValueKind.String && constant.ValueKind == JsonValueKind.String
+                && value.GetString()!.StartsWith(constant.GetString()!, StringComparison.Ordinal),
+            _ => Order(value, constant) is { } order && op switch
+            {
+                ComparisonOperator.Gt => order > 0,
+                ComparisonOperator.Gte => order >= 0,
+                ComparisonOperator.Lt => order < 0,
+                _ => order <= 0,
+            },
+        };
+    }
+
+    private static bool Equal(JsonElement left, JsonElement right) =>
+        (left.ValueKind, right.ValueKind) switch
+        {
+            (JsonValueKind.Number, JsonValueKind.Number) => left.GetDecimal() == right.GetDecimal(),
+            (JsonValueKind.String, JsonValueKind.String) => left.GetString() == right.GetString(),
+            (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) => left.ValueKind == right.ValueKind,
+            (JsonValueKind.String, JsonValueKind.Number) => decimal.TryParse(left.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number == right.GetDecimal(),
+            _ => JsonElement.DeepEquals(left, right),
+        };
+
+    /// <summary>Numbers by value, dates (ISO 8601 text) by time; null when the two cannot be ordered.</summary>
+    private static int? Order(JsonElement left, JsonElement right)
+    {
+        if (Number(left) is { } a && Number(right) is { } b)
+        {
+            return a.CompareTo(b);
+        }
+
+        return left.ValueKind == JsonValueKind.String && right.ValueKind == JsonValueKind.String
+            && DateTimeOffset.TryParse(left.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var x)
+            && DateTimeOffset.TryParse(right.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var y)
+            ? x.CompareTo(y)
+            : null;
+    }
+
+    private static decimal? Number(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Number => element.GetDecimal(),
+        JsonValueKind.String when decimal.TryParse(element.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) => number,
+        _ => null,
+    };
+}

@@ -1,0 +1,508 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+
+namespace Cairn.Core.Journeys.Engine;
+
+/// <summary>The outcome of one journey decision: the contact's journeys and profile after it, and what to do.</summary>
+public sealed record JourneyDecision(JourneyMemberships Memberships, ContactState Profile, ImmutableArray<Effect> Effects);
+
+/// <summary>
+/// Runs journeys for one contact: <c>decide(state, input, now) -> (state, effects)</c>, with no I/O. On an event,
+/// goals are checked first (a conversion is recorded even when the same event also ends the enrollment), then
+/// exit criteria (before anything can be sent), then waiting <c>wait_for</c> steps, then triggers. An enrollment moves through steps until it reaches one that waits; waits are timers
+/// (effects), not sleeps. A timer that no longer matches the enrollment's step is ignored.
+/// </summary>
+public static class JourneyDecider
+{
+    /// <summary>The step id of the timer that ends an enrollment at its maximum run time.</summary>
+    public const string MaxRunTimeTimer = "$max_run_time";
+
+    /// <summary>The event property that correlates an event with a sent message (e.g. an email open).</summary>
+    public const string MessageIdProperty = "message_id";
+
+    // A journey without a waiting step in a cycle is rejected at validation; this bounds anything that slips by.
+    private const int MaxStepsPerInput = 1_000;
+
+    /// <summary>Decides what <paramref name="input"/> does to the contact's journeys.</summary>
+    /// <param name="memberships">The contact's journeys before the input.</param>
+    /// <param name="profile">The contact's profile (already updated by the input's own message, if any).</param>
+    /// <param name="input">What happened.</param>
+    /// <param name="library">The published journeys.</param>
+    /// <param name="history">The contact's recent events, newest first (for windowed <c>performed</c> conditions).</param>
+    /// <param name="now">The decision's time.</param>
+    public static JourneyDecision Decide(
+        JourneyMemberships memberships,
+        ContactState profile,
+        JourneyInput input,
+        JourneyLibrary library,
+        IReadOnlyList<PastEvent> history,
+        DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(memberships);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(library);
+        ArgumentNullException.ThrowIfNull(history);
+        var run = new Run(memberships, profile, library, history, now);
+        switch (input)
+        {
+            case EventOccurred occurred:
+                run.OnEvent(occurred.Message);
+                break;
+            case TimerFired timer:
+                run.OnTimer(timer);
+                break;
+            case EnrollRequested request:
+                run.Enroll(request.JourneyId, request.Payload, "enrolled by request");
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown journey input {input.GetType().Name}.");
+        }
+
+        run.DrainEnrollRequests();
+        return new JourneyDecision(run.Memberships, run.Profile, [.. run.Effects]);
+    }
+
+    /// <summary>A stable number in [0, 100) for a contact and a key: holdouts and splits are deterministic.</summary>
+    public static double Bucket(ContactId contact, string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes(contact + ":" + key))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        return hash % 1_000_000UL / 10_000.0;
+    }
+
+    private sealed class Run(JourneyMemberships memberships, ContactState profile, JourneyLibrary library, IReadOnlyList<PastEvent> history, DateTimeOffset now)
+    {
+        private readonly Queue<(string Journey, JsonElement? Payload, string Reason)> _enrollRequests = new();
+
+        public JourneyMemberships Memberships { get; private set; } = memberships;
+
+        public ContactState Profile { get; private set; } = profile;
+
+        public List<Effect> Effects { get; } = [];
+
+        public void OnEvent(SegmentMessage message)
+        {
+            var payload = Parse(message.Json);
+            foreach (var enrollment in Memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).ToList())
+            {
+                if (Definition(enrollment) is not { } journey)
+                {
+                    continue;
+                }
+
+                var context = Context(enrollment.Payload, message);
+                var current = enrollment;
+                if (journey.Goal is { } goal && current.ConvertedAt is null && now - current.EnteredAt <= goal.Within
+                    && ConditionEvaluator.Matches(message, goal.Event, goal.Where, context))
+                {
+                    current = Replace(current with { ConvertedAt = now });
+                    Effects.Add(new EnrollmentConverted(current.JourneyId, current.Version, current.Id, current.Arm, current.Control, now));
+                    if (goal.ExitOnConversion)
+                    {
+                        End(current, $"goal reached ({goal.Event})", review: false);
+                        continue;
+                    }
+                }
+
+                if (journey.ExitWhen.FirstOrDefault(criterion => ConditionEvaluator.Holds(criterion, context)) is { } exit)
+                {
+                    End(current, $"exit criterion met ({Describe(exit)})", review: false);
+                    continue;
+                }
+
+                if (current.StepId is { } stepId && journey.Find(stepId) is WaitForStep waitFor
+                    && ConditionEvaluator.Matches(message, waitFor.Event, waitFor.Where, context)
+                    && Correlates(current, waitFor, message))
+                {
+                    Move(current, journey, waitFor, waitFor.Happened, $"{waitFor.Event} happened");
+                }
+            }
+
+            foreach (var live in library.Live.OrderByDescending(j => j.Definition.Priority).ThenBy(j => j.Definition.Id, StringComparer.Ordinal))
+            {
+                if (live.Definition.Trigger is EventTrigger trigger
+                    && ConditionEvaluator.Matches(message, trigger.Event, trigger.Where, Context(payload, message)))
+                {
+                    Enroll(live, payload, $"triggered by {trigger.Event}");
+                }
+            }
+        }
+
+        public void OnTimer(TimerFired timer)
+        {
+            var enrollment = Memberships.Active.Values.FirstOrDefault(e => e.Id == timer.EnrollmentId);
+            if (enrollment is null || Definition(enrollment) is not { } journey)
+            {
+                return;
+            }
+
+            if (timer.StepId == MaxRunTimeTimer)
+            {
+                if (timer.DueAt == enrollment.EnteredAt + journey.MaxRunTime)
+                {
+                    End(enrollment, $"maximum run time of {journey.MaxRunTime.TotalDays:0.##} days reached", review: true);
+                }
+
+                return;
+            }
+
+            if (enrollment.StepId != timer.StepId || enrollment.WakeAt != timer.DueAt)
+            {
+                return;
+            }
+
+            switch (journey.Find(timer.StepId))
+            {
+                case WaitForStep waitFor:
+                    Move(enrollment, journey, waitFor, waitFor.TimedOut, $"no {waitFor.Event} within {waitFor.Timeout}");
+                    break;
+                case LinearStep waiting when waiting.Waits:
+                    Move(enrollment, journey, waiting, waiting.Next, "wait over");
+                    break;
+            }
+        }
+
+        public void Enroll(string journeyId, JsonElement? payload, string reason)
+        {
+            if (library.Live.FirstOrDefault(j => j.Definition.Id == journeyId) is { } live)
+            {
+                Enroll(live, payload, reason);
+            }
+        }
+
+        public void DrainEnrollRequests()
+        {
+            while (_enrollRequests.TryDequeue(out var request))
+            {
+                Enroll(request.Journey, request.Payload, request.Reason);
+            }
+        }
+
+        private void Enroll(PublishedJourney live, JsonElement? payload, string reason)
+        {
+            var journey = live.Definition;
+            var past = Memberships.History.GetValueOrDefault(journey.Id) ?? new JourneyHistory(0, null);
+            var allowed = !Memberships.Active.ContainsKey(journey.Id) && journey.Entry.Reentry switch
+            {
+                ReentryKind.Never => past.Entries == 0,
+                ReentryKind.After => past.LastEndedAt is not { } ended || now >= ended + journey.Entry.Cooldown,
+                _ => true,
+            };
+            if (!allowed || (journey.Entry.Audience is { } audience && !ConditionEvaluator.Holds(audience, Context(payload, null))))
+            {
+                return;
+            }
+
+            var control = journey.Entry.HoldoutPercent > 0 && Bucket(Profile.Id, journey.Id + ":holdout") < journey.Entry.HoldoutPercent;
+            var enrollment = new Enrollment(
+                $"{journey.Id}:{past.Entries + 1}",
+                journey.Id,
+                live.Version,
+                null,
+                now,
+                null,
+                null,
+                control,
+                payload,
+                ImmutableDictionary.Create<string, string>(StringComparer.Ordinal),
+                [],
+                null,
+                null,
+                null);
+            Memberships = Memberships with
+            {
+                Active = Memberships.Active.SetItem(journey.Id, enrollment),
+                History = Memberships.History.SetItem(journey.Id, past with { Entries = past.Entries + 1 }),
+            };
+            Effects.Add(new ScheduleTimer(enrollment.Id, MaxRunTimeTimer, now + journey.MaxRunTime));
+            Continue(enrollment, journey, null, "entry", journey.Start, control ? reason + " (holdout: control group)" : reason);
+        }
+
+        private void Move(Enrollment enrollment, JourneyDefinition journey, JourneyStep from, StepExit exit, string reason) =>
+            Continue(enrollment with { WakeAt = null }, journey, from.Id, exit.Name, exit.Target ?? JourneyStep.End, reason);
+
+        /// <summary>Moves the enrollment along until a step waits or the enrollment ends.</summary>
+        private void Continue(Enrollment enrollment, JourneyDefinition journey, string? from, string exit, string target, string reason)
+        {
+            for (var moves = 0; ; moves++)
+            {
+                var entry = new PathEntry(now, from, exit, target, reason);
+                enrollment = enrollment with { Path = enrollment.Path.Add(entry), StepId = target };
+                Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry));
+                if (target == JourneyStep.End || journey.Find(target) is not { } step)
+                {
+                    End(enrollment, target == JourneyStep.End ? "reached the end" : $"step '{target}' does not exist", review: target != JourneyStep.End);
+                    return;
+                }
+
+                if (moves >= MaxStepsPerInput)
+                {
+                    End(enrollment, $"more than {MaxStepsPerInput} steps in one input", review: true);
+                    return;
+                }
+
+                var context = Context(enrollment.Payload, null);
+                (string Exit, string? Target, string Reason)? next = step switch
+                {
+                    WaitStep wait => Wait(ref enrollment, step, now + wait.Duration),
+                    WaitForStep waitFor => Wait(ref enrollment, step, now + waitFor.Timeout),
+                    WaitUntilStep until => Wait(ref enrollment, step, NextLocalTime(until.Time, until.Days)),
+                    WaitUntilDateStep untilDate => DateFromTrait(untilDate) is { } due && due > now
+                        ? Wait(ref enrollment, step, due)
+                        : ("next", untilDate.Next.Target, DateFromTrait(untilDate) is null ? $"no date in trait {untilDate.Trait}" : "the date has passed"),
+                    BranchStep branch => branch.Cases.FirstOrDefault(c => ConditionEvaluator.Holds(c.When, context)) is { } taken
+                        ? (taken.Name, taken.Next.Target, $"case '{taken.Name}' holds")
+                        : ("else", branch.Else.Target, "no case holds"),
+                    SplitStep split => Split(ref enrollment, split),
+                    SendStep send => Send(ref enrollment, journey, send),
+                    UpdateStep update => Update(update),
+                    NotifyOwnerStep notify => Notify(enrollment, journey, notify),
+                    WebhookStep webhook => Webhook(enrollment, webhook),
+                    EnterJourneyStep enter => EnterJourney(enrollment, enter),
+                    ExitStep => null,
+                    _ => throw new InvalidOperationException($"Unknown step {step.GetType().Name}."),
+                };
+
+                if (next is null && step is ExitStep)
+                {
+                    End(enrollment, $"exit step '{step.Id}'", review: false);
+                    return;
+                }
+
+                if (next is null)
+                {
+                    Replace(enrollment);
+                    return;
+                }
+
+                from = step.Id;
+                (exit, target, reason) = (next.Value.Exit, next.Value.Target ?? JourneyStep.End, next.Value.Reason);
+            }
+        }
+
+        private (string, string?, string)? Wait(ref Enrollment enrollment, JourneyStep step, DateTimeOffset due)
+        {
+            enrollment = enrollment with { WakeAt = due };
+            Effects.Add(new ScheduleTimer(enrollment.Id, step.Id, due));
+            return null;
+        }
+
+        private (string, string?, string) Split(ref Enrollment enrollment, SplitStep split)
+        {
+            var bucket = Bucket(Profile.Id, enrollment.JourneyId + ":" + split.Id);
+            var cumulative = 0.0;
+            var arm = split.Arms[^1];
+            foreach (var candidate in split.Arms)
+            {
+                cumulative += candidate.Percent;
+                if (bucket < cumulative)
+                {
+                    arm = candidate;
+                    break;
+                }
+            }
+
+            if (split.Experiment)
+            {
+                enrollment = enrollment with { Arm = arm.Name };
+            }
+
+            return (arm.Name, arm.Next.Target, $"arm '{arm.Name}' ({arm.Percent}%)");
+        }
+
+        private (string, string?, string) Send(ref Enrollment enrollment, JourneyDefinition journey, SendStep send)
+        {
+            if (enrollment.Control)
+            {
+                return ("next", send.Next.Target, "holdout: not sent");
+            }
+
+            var messageId = $"{Profile.Id}:{enrollment.Id}:{send.Id}";
+            enrollment = enrollment with { Sent = enrollment.Sent.SetItem(send.Id, messageId) };
+            Effects.Add(new SendMessage(messageId, journey.Id, enrollment.Version, enrollment.Id, send.Id, send.Channel, send.Template, journey.Category, journey.Priority, enrollment.Payload));
+            return ("next", send.Next.Target, $"{Name(send.Channel)} '{send.Template}' queued");
+        }
+
+        private (string, string?, string) Update(UpdateStep update)
+        {
+            var traits = Profile.Traits;
+            switch (update.Action)
+            {
+                case UpdateAction.SetTrait:
+                    traits = traits.SetItem(update.Name, new TraitValue(update.Value!.Value, now));
+                    break;
+                case UpdateAction.UnsetTrait:
+                    traits = traits.Remove(update.Name);
+                    break;
+                case UpdateAction.AddTag or UpdateAction.RemoveTag:
+                    var tags = ConditionEvaluator.Tags(Profile).ToHashSet(StringComparer.Ordinal);
+                    var changed = update.Action == UpdateAction.AddTag ? tags.Add(update.Name) : tags.Remove(update.Name);
+                    if (changed)
+                    {
+                        traits = traits.SetItem(ConditionEvaluator.TagsTrait, new TraitValue(JsonSerializer.SerializeToElement(tags.Order(StringComparer.Ordinal)), now));
+                    }
+
+                    break;
+                case UpdateAction.AddScore:
+                    var points = update.Value!.Value.ValueKind == JsonValueKind.Number ? update.Value.Value.GetDecimal() : 0;
+                    var score = traits.TryGetValue(update.Name, out var existing) && existing.Value.ValueKind == JsonValueKind.Number ? existing.Value.GetDecimal() : 0;
+                    traits = traits.SetItem(update.Name, new TraitValue(JsonSerializer.SerializeToElement(score + points), now));
+                    break;
+                case UpdateAction.SetStage:
+                    traits = traits.SetItem(ConditionEvaluator.StageTrait, new TraitValue(JsonSerializer.SerializeToElement(update.Name), now));
+                    break;
+                case UpdateAction.AddNote:
+                    var notes = traits.TryGetValue("notes", out var old) && old.Value.ValueKind == JsonValueKind.Array
+                        ? old.Value.EnumerateArray().Select(note => note.Clone()).ToList()
+                        : [];
+                    notes.Add(JsonSerializer.SerializeToElement(new { at = now, text = update.Name }));
+                    traits = traits.SetItem("notes", new TraitValue(JsonSerializer.SerializeToElement(notes), now));
+                    break;
+            }
+
+            Profile = Profile with { Traits = traits, UpdatedAt = now };
+            return ("next", update.Next.Target, $"{update.Action} {update.Name}");
+        }
+
+        private (string, string?, string) Notify(Enrollment enrollment, JourneyDefinition journey, NotifyOwnerStep notify)
+        {
+            Effects.Add(new NotifyOwner(journey.Id, enrollment.Id, notify.Id, journey.Owner, notify.Message));
+            return ("next", notify.Next.Target, "owner notified");
+        }
+
+        private (string, string?, string) Webhook(Enrollment enrollment, WebhookStep webhook)
+        {
+            if (!enrollment.Control)
+            {
+                Effects.Add(new CallWebhook(enrollment.JourneyId, enrollment.Id, webhook.Id, webhook.Url, enrollment.Payload));
+            }
+
+            return ("next", webhook.Next.Target, enrollment.Control ? "holdout: not called" : "webhook queued");
+        }
+
+        private (string, string?, string) EnterJourney(Enrollment enrollment, EnterJourneyStep enter)
+        {
+            _enrollRequests.Enqueue((enter.Journey, enrollment.Payload, $"entered from {enrollment.JourneyId}"));
+            return ("next", enter.Next.Target, $"enters {enter.Journey}");
+        }
+
+        private void End(Enrollment enrollment, string reason, bool review)
+        {
+            var ended = enrollment with { StepId = null, WakeAt = null, EndedAt = now, EndReason = reason };
+            var past = Memberships.History.GetValueOrDefault(enrollment.JourneyId) ?? new JourneyHistory(1, null);
+            Memberships = Memberships with
+            {
+                Active = Memberships.Active.Remove(enrollment.JourneyId),
+                History = Memberships.History.SetItem(enrollment.JourneyId, past with { LastEndedAt = now }),
+            };
+            Effects.Add(new EnrollmentEnded(ended.JourneyId, ended.Version, ended.Id, reason, review, now));
+        }
+
+        private Enrollment Replace(Enrollment enrollment)
+        {
+            Memberships = Memberships with { Active = Memberships.Active.SetItem(enrollment.JourneyId, enrollment) };
+            return enrollment;
+        }
+
+        private JourneyDefinition? Definition(Enrollment enrollment)
+        {
+            if (library.Versions.TryGetValue((enrollment.JourneyId, enrollment.Version), out var journey))
+            {
+                return journey;
+            }
+
+            End(enrollment, $"version {enrollment.Version} of the journey is no longer available", review: true);
+            return null;
+        }
+
+        private EvaluationContext Context(JsonElement? payload, SegmentMessage? message) =>
+            new(Profile, message?.Properties, payload, history, now, message);
+
+        private static bool Correlates(Enrollment enrollment, WaitForStep waitFor, SegmentMessage message) =>
+            waitFor.CorrelateWith is not { } step
+            || (enrollment.Sent.TryGetValue(step, out var sent)
+                && ConditionEvaluator.Path(message.Properties, MessageIdProperty) is { ValueKind: JsonValueKind.String } id
+                && id.GetString() == sent);
+
+        private DateTimeOffset NextLocalTime(TimeOnly time, ImmutableArray<DayOfWeek> days)
+        {
+            var zone = Zone();
+            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+            for (var day = 0; ; day++)
+            {
+                var date = today.AddDays(day);
+                if ((days.IsDefaultOrEmpty || days.Contains(date.DayOfWeek)) && ToInstant(date, time, zone) is var candidate && candidate > now)
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        private DateTimeOffset? DateFromTrait(WaitUntilDateStep step)
+        {
+            if (!Profile.Traits.TryGetValue(step.Trait, out var trait) || trait.Value.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            var text = trait.Value.GetString();
+            var zone = Zone();
+            DateOnly date;
+            if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var plain))
+            {
+                date = plain;
+            }
+            else if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
+            {
+                date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+            }
+            else
+            {
+                return null;
+            }
+
+            return ToInstant(date.AddDays((int)step.Offset.TotalDays), step.At, zone);
+        }
+
+        private TimeZoneInfo Zone() =>
+            Profile.TimeZone is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
+
+        /// <summary>A local date and time in <paramref name="zone"/> as an instant; a time skipped by a DST change moves forward.</summary>
+        private static DateTimeOffset ToInstant(DateOnly date, TimeOnly time, TimeZoneInfo zone)
+        {
+            var local = date.ToDateTime(time);
+            while (zone.IsInvalidTime(local))
+            {
+                local = local.AddMinutes(30);
+            }
+
+            return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+        }
+
+        private static JsonElement Parse(string json)
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.Clone();
+        }
+
+        private static string Describe(Condition condition) => condition switch
+        {
+            EventCondition happened => happened.Event,
+            PerformedCondition performed => "performed " + performed.Event,
+            Comparison comparison => $"{comparison.Path} {comparison.Operator}",
+            _ => condition.GetType().Name.Replace("Condition", string.Empty, StringComparison.Ordinal).ToLowerInvariant(),
+        };
+
+        private static string Name(Channel channel) => channel == Channel.InApp ? "in_app" : channel.ToString().ToLowerInvariant();
+    }
+}

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Cairn.Core.Contacts;
+
+namespace Cairn.Core.Journeys.Engine;
+
+/// <summary>Wake the contact's partition at <paramref name="DueAt"/> with a <see cref="TimerFired"/>.</summary>
+public sealed record ScheduleTimer(string EnrollmentId, string StepId, DateTimeOffset DueAt) : Effect;
+
+/// <summary>
+/// Send a message through the orchestrator and the outbox. <paramref name="MessageId"/> is the idempotency key:
+/// the same enrollment step never produces two messages.
+/// </summary>
+public sealed record SendMessage(
+    string MessageId,
+    string JourneyId,
+    int Version,
+    string EnrollmentId,
+    string StepId,
+    Channel Channel,
+    string Template,
+    JourneyCategory Category,
+    int Priority,
+    JsonElement? Payload) : Effect;
+
+/// <summary>Alert the contact's owner (a hand-off), with the journey context; the host attaches the timeline.</summary>
+public sealed record NotifyOwner(string JourneyId, string EnrollmentId, string StepId, string? Owner, string Message) : Effect;
+
+/// <summary>Call a webhook about this contact and enrollment.</summary>
+public sealed record CallWebhook(string JourneyId, string EnrollmentId, string StepId, Uri Url, JsonElement? Payload) : Effect;
+
+/// <summary>An enrollment moved (for statistics and the contact's journey history).</summary>
+public sealed record EnrollmentMoved(string JourneyId, int Version, string EnrollmentId, PathEntry Entry) : Effect;
+
+/// <summary>An enrollment reached its goal.</summary>
+public sealed record EnrollmentConverted(string JourneyId, int Version, string EnrollmentId, string? Arm, bool Control, DateTimeOffset At) : Effect;
+
+/// <summary>An enrollment ended; <paramref name="NeedsReview"/> when it hit the maximum run time or failed.</summary>
+public sealed record EnrollmentEnded(string JourneyId, int Version, string EnrollmentId, string Reason, bool NeedsReview, DateTimeOffset At) : Effect;

@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Cairn.Core.Messages;
+
+namespace Cairn.Core.Journeys.Engine;
+
+/// <summary>Something that happened to a contact that journeys react to.</summary>
+public abstract record JourneyInput;
+
+/// <summary>An event (any Segment message) arrived for the contact.</summary>
+public sealed record EventOccurred(SegmentMessage Message) : JourneyInput;
+
+/// <summary>A timer the engine scheduled is due.</summary>
+/// <param name="EnrollmentId">The enrollment it belongs to.</param>
+/// <param name="StepId">The step that scheduled it (<see cref="JourneyDecider.MaxRunTimeTimer"/> for the run-time limit).</param>
+/// <param name="DueAt">When it was due.</param>
+public sealed record TimerFired(string EnrollmentId, string StepId, DateTimeOffset DueAt) : JourneyInput;
+
+/// <summary>An explicit enrollment (the API trigger, or another journey's <c>enter_journey</c>).</summary>
+public sealed record EnrollRequested(string JourneyId, JsonElement? Payload) : JourneyInput;
+
+/// <summary>A published version of a journey.</summary>
+/// <param name="Definition">The document.</param>
+/// <param name="Version">The published version number.</param>
+public sealed record PublishedJourney(JourneyDefinition Definition, int Version);
+
+/// <summary>The journeys the engine knows: the live versions (new entries) and every version still in use.</summary>
+/// <param name="Live">The current version of every journey that takes new entries (published, not paused).</param>
+/// <param name="Versions">Every published version, by journey id and version.</param>
+public sealed record JourneyLibrary(ImmutableArray<PublishedJourney> Live, ImmutableDictionary<(string Journey, int Version), JourneyDefinition> Versions)
+{
+    /// <summary>A library of these live journeys (and only their versions).</summary>
+    public static JourneyLibrary Of(params PublishedJourney[] live) => new(
+        [.. live],
+        live.ToImmutableDictionary(journey => (journey.Definition.Id, journey.Version), journey => journey.Definition));
+}

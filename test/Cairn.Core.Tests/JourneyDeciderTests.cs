@@ -1,0 +1,295 @@
+using Cairn.Core.Contacts;
+using Cairn.Core.Journeys;
+using Cairn.Core.Journeys.Engine;
+using Cairn.Testing;
+using CsCheck;
+
+namespace Cairn.Core.Tests;
+
+/// <summary>The journey engine's decide function, driven input by input with explicit times (no clock, no sleep).</summary>
+public sealed class JourneyDeciderTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 2, 10, 0, 0, TimeSpan.Zero);
+    private static readonly ContactId Ann = new(Guid.Parse("0193a3c0-0000-7000-8000-00000000000a"));
+    private static readonly JourneyLibrary CartRecovery = Library(File.ReadAllText(Path.Combine(Repository.Root, "examples", "journeys", "cart-recovery.yaml")));
+
+    [Fact]
+    public void CartRecovery_NoOpen_SendsEmailSmsEmailAndFinalEmail_AtTheRightTimes()
+    {
+        var contact = new Simulation(CartRecovery, Profile(Ann, "low"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.RunTimersUntil(T0.AddDays(3));
+
+        Assert.Equal(
+            [
+                ("cart-reminder-1", T0.AddHours(1)),
+                ("cart-reminder-sms", T0.AddHours(5)),
+                ("cart-reminder-2", T0.AddHours(24)),
+                ("cart-final", T0.AddHours(48)),
+            ],
+            contact.Sent);
+        Assert.Empty(contact.Memberships.Active);
+        Assert.Contains(contact.Effects.OfType<EnrollmentEnded>(), ended => ended.Reason == "reached the end");
+    }
+
+    [Fact]
+    public void CartRecovery_OpenOfThatEmail_SkipsTheSms_AndHighValueGetsTheIncentive()
+    {
+        var contact = new Simulation(CartRecovery, Profile(Ann, "high"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.RunTimersUntil(T0.AddHours(2));
+        contact.Event("email_opened", T0.AddHours(2), """{"message_id":"someone-else"}""");
+        Assert.Single(contact.Memberships.Active.Values, e => e.StepId == "opened_email_1");
+        var messageId = contact.Effects.OfType<SendMessage>().Single().MessageId;
+        contact.Event("email_opened", T0.AddHours(2), $$"""{"message_id":"{{messageId}}"}""");
+        contact.RunTimersUntil(T0.AddDays(3));
+
+        Assert.Equal(["cart-reminder-1", "cart-reminder-2", "cart-final-incentive"], contact.Sent.Select(s => s.Template));
+        Assert.Equal(T0.AddHours(2 + 19), contact.Sent[1].At);
+    }
+
+    [Fact]
+    public void CartRecovery_OrderEndsIt_AndLaterTimersDoNothing()
+    {
+        var contact = new Simulation(CartRecovery, Profile(Ann, "low"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.RunTimersUntil(T0.AddHours(3));
+        contact.Event("order_completed", T0.AddHours(3), """{"total":80}""");
+        contact.RunTimersUntil(T0.AddDays(20));
+
+        Assert.Equal(["cart-reminder-1"], contact.Sent.Select(s => s.Template));
+        var ended = Assert.Single(contact.Effects.OfType<EnrollmentEnded>());
+        Assert.Equal("goal reached (order_completed)", ended.Reason);
+        Assert.Equal(T0.AddHours(3), Assert.Single(contact.Effects.OfType<EnrollmentConverted>()).At);
+    }
+
+    [Fact]
+    public void CartRecovery_TriggerFilter_AndReentryCooldown()
+    {
+        var contact = new Simulation(CartRecovery, Profile(Ann, "low"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":5}""");
+        Assert.Empty(contact.Memberships.Active);
+
+        contact.Event("cart_abandoned", T0, """{"cart_value":50}""");
+        contact.Event("order_completed", T0.AddMinutes(10), "{}");
+        contact.Event("cart_abandoned", T0.AddDays(3), """{"cart_value":50}""");
+        Assert.Empty(contact.Memberships.Active);
+        contact.Event("cart_abandoned", T0.AddDays(8), """{"cart_value":50}""");
+        Assert.Equal("cart-recovery:2", Assert.Single(contact.Memberships.Active.Values).Id);
+    }
+
+    [Fact]
+    public void ExitCriterion_WithoutAGoal_EndsTheEnrollmentBeforeTheNextSend()
+    {
+        var library = Library(File.ReadAllText(Path.Combine(Repository.Root, "examples", "journeys", "re-engagement.yaml")));
+        var contact = new Simulation(library, Profile(Ann, "low"));
+        contact.Event("email_inactive_90d", T0, "{}");
+        contact.Event("email_opened", T0.AddDays(3), "{}");
+        contact.RunTimersUntil(T0.AddDays(200));
+
+        Assert.Equal(["reengage-still-interested"], contact.Sent.Select(s => s.Template));
+        Assert.Equal("exit criterion met (email_opened)", Assert.Single(contact.Effects.OfType<EnrollmentEnded>()).Reason);
+    }
+
+    [Fact]
+    public void RandomInputStreams_KeepTheEngineInvariants()
+    {
+        var names = new[] { "cart_abandoned", "email_opened", "order_completed", "page_viewed" };
+        Gen.Select(Gen.Int[0, names.Length - 1], Gen.Int[0, 72 * 60], Gen.Int[0, 200]).Array[1, 30]
+            .Sample(inputs =>
+            {
+                var contact = new Simulation(CartRecovery, Profile(Ann, "high"));
+                foreach (var (name, minutes, value) in inputs.OrderBy(input => input.Item2))
+                {
+                    contact.RunTimersUntil(T0.AddMinutes(minutes));
+                    contact.Event(names[name], T0.AddMinutes(minutes), $$"""{"cart_value":{{value}}}""");
+                    Assert.True(contact.Memberships.Active.Count <= 1);
+                    Assert.All(contact.Memberships.Active.Values, enrollment => Assert.NotNull(enrollment.StepId));
+                }
+
+                contact.RunTimersUntil(T0.AddDays(30));
+                Assert.Empty(contact.Memberships.Active);
+
+                // Nothing happens to an enrollment after it ends, and no step sends twice.
+                var ended = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var effect in contact.Effects)
+                {
+                    switch (effect)
+                    {
+                        case EnrollmentEnded end:
+                            Assert.True(ended.Add(end.EnrollmentId));
+                            break;
+                        case SendMessage send:
+                            Assert.DoesNotContain(send.EnrollmentId, ended);
+                            break;
+                        case EnrollmentMoved moved:
+                            Assert.DoesNotContain(moved.EnrollmentId, ended);
+                            break;
+                    }
+                }
+
+                var ids = contact.Effects.OfType<SendMessage>().Select(send => send.MessageId).ToList();
+                Assert.Equal(ids.Count, ids.Distinct().Count());
+            }, iter: 200);
+    }
+
+    [Fact]
+    public void Holdout_MembersMoveThroughTheJourney_ButAreSentNothing()
+    {
+        var control = Enumerable.Range(1, 10_000).Select(i => new ContactId(new Guid(i, 0, 0, new byte[8])))
+            .First(id => JourneyDecider.Bucket(id, "cart-recovery:holdout") < 5);
+        var contact = new Simulation(CartRecovery, Profile(control, "high"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.RunTimersUntil(T0.AddDays(3));
+
+        Assert.Empty(contact.Sent);
+        Assert.Contains(contact.Effects.OfType<EnrollmentMoved>(), moved => moved.Entry.Reason == "holdout: not sent");
+        Assert.Contains(contact.Effects.OfType<EnrollmentEnded>(), ended => ended.Reason == "reached the end");
+    }
+
+    [Fact]
+    public void Split_IsDeterministicPerContact_AndRoughlyProportional()
+    {
+        var library = Library("""
+            id: ab
+            name: AB
+            trigger: { event: signed_up }
+            entry: { reentry: always }
+            steps:
+              - id: pick
+                split:
+                  - { arm: a, percent: 25, next: end }
+                  - { arm: b, percent: 75, next: end }
+                experiment: true
+            """);
+        var arms = Enumerable.Range(1, 2000).Select(i =>
+        {
+            var sim = new Simulation(library, Profile(new ContactId(new Guid(i, 1, 1, new byte[8])), "low"));
+            sim.Event("signed_up", T0, "{}");
+            return sim.Effects.OfType<EnrollmentMoved>().Single(m => m.Entry.From == "pick").Entry.Exit;
+        }).ToList();
+
+        Assert.InRange(arms.Count(arm => arm == "a"), 400, 600);
+        var again = new Simulation(library, Profile(new ContactId(new Guid(7, 1, 1, new byte[8])), "low"));
+        again.Event("signed_up", T0, "{}");
+        Assert.Equal(arms[6], again.Effects.OfType<EnrollmentMoved>().Single(m => m.Entry.From == "pick").Entry.Exit);
+    }
+
+    [Fact]
+    public void WaitUntil_UsesTheContactsTimeZone_AndUpdateChangesTheProfile()
+    {
+        var library = Library("""
+            id: morning
+            name: Morning
+            trigger: { event: signed_up }
+            steps:
+              - id: nine
+                wait_until: { time: "09:00", days: [mon] }
+                next: tag
+              - id: tag
+                update: { action: add_tag, name: greeted }
+                next: stage
+              - id: stage
+                update: { action: set_stage, name: lead }
+            """);
+        var profile = Profile(Ann, "low") with { TimeZone = "America/New_York" };
+        var contact = new Simulation(library, profile);
+
+        // Monday 2026-11-02 10:00 UTC is 05:00 in New York: 09:00 the same day is 14:00 UTC.
+        contact.Event("signed_up", T0, "{}");
+        Assert.Equal(T0.AddHours(4), contact.Effects.OfType<ScheduleTimer>().Single(t => t.StepId == "nine").DueAt);
+        contact.RunTimersUntil(T0.AddDays(1));
+
+        Assert.Contains("greeted", ConditionEvaluator.Tags(contact.Profile));
+        Assert.Equal("lead", contact.Profile.TraitString(ConditionEvaluator.StageTrait));
+    }
+
+    [Fact]
+    public void MaxRunTime_EndsTheEnrollment_ForReview()
+    {
+        var library = Library("""
+            id: slow
+            name: Slow
+            trigger: { event: signed_up }
+            max_run_time: 2d
+            steps:
+              - id: long
+                wait: 30d
+            """);
+        var contact = new Simulation(library, Profile(Ann, "low"));
+        contact.Event("signed_up", T0, "{}");
+        contact.RunTimersUntil(T0.AddDays(40));
+
+        var ended = Assert.Single(contact.Effects.OfType<EnrollmentEnded>());
+        Assert.True(ended.NeedsReview);
+        Assert.Equal(T0.AddDays(2), ended.At);
+    }
+
+    [Fact]
+    public void Replay_OfTheSameInputs_GivesTheSameEffects()
+    {
+        string Trace()
+        {
+            var contact = new Simulation(CartRecovery, Profile(Ann, "high"));
+            contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+            contact.RunTimersUntil(T0.AddDays(3));
+            return string.Join('\n', contact.Effects.Select(effect => effect.ToString()));
+        }
+
+        Assert.Equal(Trace(), Trace());
+    }
+
+    private static JourneyLibrary Library(string yaml)
+    {
+        var templates = Directory.GetFiles(Path.Combine(Repository.Root, "examples", "templates")).Select(path => (path, File.ReadAllText(path)));
+        var set = DocumentSet.Read(templates.Append(("journey.yaml", yaml)));
+        Assert.Empty(set.Errors);
+        return JourneyLibrary.Of(new PublishedJourney(Assert.Single(set.Journeys), 1));
+    }
+
+    private static ContactState Profile(ContactId id, string tier)
+    {
+        var identify = TestMessages.Identify("user-" + id, null, $$"""{"email":"ann@example.com","ltv_tier":"{{tier}}"}""", T0.AddDays(-10));
+        return ContactDecider.Decide(null, new MessageReceived(id, identify), T0.AddDays(-10)).State;
+    }
+
+    /// <summary>One contact driven through inputs; timers are fired in due order, as the runtime will.</summary>
+    private sealed class Simulation(JourneyLibrary library, ContactState profile)
+    {
+        private readonly List<ScheduleTimer> _timers = [];
+        private int _messages;
+
+        public JourneyMemberships Memberships { get; private set; } = JourneyMemberships.Empty;
+
+        public ContactState Profile { get; private set; } = profile;
+
+        public List<Cairn.Core.Contacts.Effect> Effects { get; } = [];
+
+        public List<(string Template, DateTimeOffset At)> Sent { get; } = [];
+
+        public void Event(string name, DateTimeOffset at, string properties)
+        {
+            var message = TestMessages.Read($$"""{"type":"track","messageId":"m-{{++_messages}}","userId":"user-{{Profile.Id}}","event":"{{name}}","properties":{{properties}},"timestamp":"{{at:O}}"}""", receivedAt: at);
+            Apply(new EventOccurred(message), at);
+        }
+
+        public void RunTimersUntil(DateTimeOffset until)
+        {
+            while (_timers.Where(t => t.DueAt <= until).OrderBy(t => t.DueAt).FirstOrDefault() is { } next)
+            {
+                _timers.Remove(next);
+                Apply(new TimerFired(next.EnrollmentId, next.StepId, next.DueAt), next.DueAt);
+            }
+        }
+
+        private void Apply(JourneyInput input, DateTimeOffset now)
+        {
+            var decision = JourneyDecider.Decide(Memberships, Profile, input, library, [], now);
+            Memberships = decision.Memberships;
+            Profile = decision.Profile;
+            Effects.AddRange(decision.Effects);
+            _timers.AddRange(decision.Effects.OfType<ScheduleTimer>());
+            Sent.AddRange(decision.Effects.OfType<SendMessage>().Select(send => (send.Template, now)));
+        }
+    }
+}
