@@ -92,7 +92,6 @@ public static class JourneyDecider
 
         public void OnEvent(SegmentMessage message)
         {
-            var payload = Parse(message.Json);
             foreach (var enrollment in Memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).ToList())
             {
                 if (Definition(enrollment) is not { } journey)
@@ -128,11 +127,14 @@ public static class JourneyDecider
                 }
             }
 
+            // The payload (the whole trigger message) is parsed only when a trigger matches.
+            JsonElement? payload = null;
             foreach (var live in library.Live.OrderByDescending(j => j.Definition.Priority).ThenBy(j => j.Definition.Id, StringComparer.Ordinal))
             {
                 if (live.Definition.Trigger is EventTrigger trigger
-                    && ConditionEvaluator.Matches(message, trigger.Event, trigger.Where, Context(payload, message)))
+                    && ConditionEvaluator.Matches(message, trigger.Event, trigger.Where, Context(null, message)))
                 {
+                    payload ??= Parse(message.Json);
                     Enroll(live, payload, $"triggered by {trigger.Event}");
                 }
             }
