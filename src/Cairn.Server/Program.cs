@@ -6,6 +6,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     ServeCommand.Create(),
     ImportCommand.Create(),
     ValidateCommand.Create(),
+    SimulateCommand.Create(),
 };
 
 // The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.

@@ -10,37 +10,14 @@ namespace Cairn.Server;
 /// </summary>
 internal static class ValidateCommand
 {
-    private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
-
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Journey and template files, or directories of them.", Arity = ArgumentArity.OneOrMore };
         var command = new Command("validate", "Check journey and template documents without applying them.") { paths };
         command.SetAction(result =>
         {
-            var files = new List<string>();
-            foreach (var path in result.GetValue(paths)!)
+            if (DocumentFiles.Find(result.GetValue(paths)!, "validate") is not { } files)
             {
-                if (Directory.Exists(path))
-                {
-                    files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
-                        .Where(file => Extensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase))
-                        .Order(StringComparer.Ordinal));
-                }
-                else if (File.Exists(path))
-                {
-                    files.Add(path);
-                }
-                else
-                {
-                    Console.Error.WriteLine($"cairn validate: {path} does not exist");
-                    return 2;
-                }
-            }
-
-            if (files.Count == 0)
-            {
-                Console.Error.WriteLine("cairn validate: no .yaml, .yml or .json documents found");
                 return 2;
             }
 

@@ -144,6 +144,46 @@ public sealed class HostTests
         }
     }
 
+    [Fact]
+    public async Task CliSimulate_PrintsPathsAndMessages_ByteForByteTheSameEachRun()
+    {
+        var examples = Path.Combine(Repository.Root, "examples");
+        string[] arguments =
+        [
+            "simulate", Path.Combine(examples, "journeys"), Path.Combine(examples, "templates"),
+            "--events", Path.Combine(examples, "streams", "cart-recovery.ndjson"),
+            "--profiles", Path.Combine(examples, "streams", "profiles.ndjson"),
+            "--to", "2026-11-20T00:00:00Z",
+        ];
+        var (code, first) = await CairnAsync(arguments);
+        Assert.True(code == 0, first);
+        Assert.Contains("sends email 'cart-final-incentive'", first, StringComparison.Ordinal);
+        Assert.Contains("ended: goal reached (order_completed)", first, StringComparison.Ordinal);
+        var (_, second) = await CairnAsync(arguments);
+        Assert.Equal(first, second);
+
+        var (jsonCode, json) = await CairnAsync([.. arguments, "--json"]);
+        Assert.Equal(0, jsonCode);
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(3, document.RootElement.GetProperty("contacts").GetArrayLength());
+        Assert.Equal(3, document.RootElement.GetProperty("steps").GetProperty("cart-recovery/email_1").GetInt32());
+
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-simulate-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var bad = Path.Combine(directory, "bad.ndjson");
+            await File.WriteAllTextAsync(bad, "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"x\"}\n", Cancel);
+            (code, var output) = await CairnAsync("simulate", examples, "--events", bad);
+            Assert.Equal(1, code);
+            Assert.Contains("bad.ndjson:1: every message needs a 'timestamp'", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static string KeyIn(IEnumerable<string> announcements, string prefix)
     {
         var line = Assert.Single(announcements, text => text.Contains(prefix, StringComparison.Ordinal));

@@ -75,4 +75,26 @@ public static class Duration
 
         return true;
     }
+
+    /// <summary>Writes a duration the way documents do: <c>4h</c>, <c>1h30m</c>, <c>7d</c>.</summary>
+    public static string Format(TimeSpan duration)
+    {
+        if (duration <= TimeSpan.Zero)
+        {
+            return "0s";
+        }
+
+        var text = new System.Text.StringBuilder();
+        foreach (var (unit, size) in new[] { ("d", TimeSpan.FromDays(1)), ("h", TimeSpan.FromHours(1)), ("m", TimeSpan.FromMinutes(1)), ("s", TimeSpan.FromSeconds(1)) })
+        {
+            var count = (long)(duration.Ticks / size.Ticks);
+            if (count > 0)
+            {
+                text.Append(count.ToString(CultureInfo.InvariantCulture)).Append(unit);
+                duration -= size * count;
+            }
+        }
+
+        return text.Length == 0 ? "0s" : text.ToString();
+    }
 }

@@ -127,16 +127,7 @@ public static partial class JourneyDocument
     private static Channel? ReadChannel(YamlMappingNode map, DocumentReader reader)
     {
         var text = reader.String(map, "channel", required: true);
-        Channel? channel = text switch
-        {
-            "email" => Channel.Email,
-            "sms" => Channel.Sms,
-            "push" => Channel.Push,
-            "webhook" => Channel.Webhook,
-            "in_app" => Channel.InApp,
-            null => null,
-            _ => null,
-        };
+        var channel = Channels.Parse(text);
         if (text is not null && channel is null)
         {
             reader.Error(DocumentReader.Get(map, "channel")!, $"unknown channel '{text}' (email, sms, push, webhook or in_app)");

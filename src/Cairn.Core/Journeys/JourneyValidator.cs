@@ -75,7 +75,7 @@ public static class JourneyValidator
                 error(send.Location, send.Id, $"the template '{send.Template}' does not exist");
                 break;
             case SendStep send when catalog.Templates[send.Template] != send.Channel:
-                error(send.Location, send.Id, $"the template '{send.Template}' is a {Name(catalog.Templates[send.Template])} template, not {Name(send.Channel)}");
+                error(send.Location, send.Id, $"the template '{send.Template}' is a {catalog.Templates[send.Template].DocumentName()} template, not {send.Channel.DocumentName()}");
                 break;
             case SplitStep split when split.Arms.Length > 0 && Math.Abs(split.Arms.Sum(arm => arm.Percent) - 100) > 0.001:
                 error(split.Location, split.Id, $"the arms' percentages add up to {split.Arms.Sum(arm => arm.Percent)}, not 100");
@@ -117,8 +117,6 @@ public static class JourneyValidator
                 break;
         }
     }
-
-    private static string Name(Channel channel) => channel == Channel.InApp ? "in_app" : channel.ToString().ToLowerInvariant();
 
     private static HashSet<string> Reachable(string start, Dictionary<string, JourneyStep> steps)
     {

@@ -159,3 +159,13 @@ public sealed record ExitStep(string Id, SourceLocation Location) : JourneyStep(
     /// <inheritdoc />
     public override ImmutableArray<StepExit> Exits => [];
 }
+
+/// <summary>Channel names as documents write them.</summary>
+public static class Channels
+{
+    /// <summary><c>email</c>, <c>sms</c>, <c>push</c>, <c>webhook</c> or <c>in_app</c>.</summary>
+    public static string DocumentName(this Channel channel) => channel == Channel.InApp ? "in_app" : channel.ToString().ToLowerInvariant();
+
+    /// <summary>The channel a document names, if any.</summary>
+    public static Channel? Parse(string? name) => Enum.GetValues<Channel>().Cast<Channel?>().FirstOrDefault(channel => channel!.Value.DocumentName() == name);
+}

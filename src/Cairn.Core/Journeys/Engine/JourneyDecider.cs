@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Cairn.Core.Contacts;
@@ -152,7 +151,7 @@ public static class JourneyDecider
             {
                 if (timer.DueAt == enrollment.EnteredAt + journey.MaxRunTime)
                 {
-                    End(enrollment, $"maximum run time of {journey.MaxRunTime.TotalDays:0.##} days reached", review: true);
+                    End(enrollment, $"maximum run time of {Duration.Format(journey.MaxRunTime)} reached", review: true);
                 }
 
                 return;
@@ -166,7 +165,7 @@ public static class JourneyDecider
             switch (journey.Find(timer.StepId))
             {
                 case WaitForStep waitFor:
-                    Move(enrollment, journey, waitFor, waitFor.TimedOut, $"no {waitFor.Event} within {waitFor.Timeout}");
+                    Move(enrollment, journey, waitFor, waitFor.TimedOut, $"no {waitFor.Event} within {Duration.Format(waitFor.Timeout)}");
                     break;
                 case LinearStep waiting when waiting.Waits:
                     Move(enrollment, journey, waiting, waiting.Next, "wait over");
@@ -258,7 +257,7 @@ public static class JourneyDecider
                 {
                     WaitStep wait => Wait(ref enrollment, step, now + wait.Duration),
                     WaitForStep waitFor => Wait(ref enrollment, step, now + waitFor.Timeout),
-                    WaitUntilStep until => Wait(ref enrollment, step, NextLocalTime(until.Time, until.Days)),
+                    WaitUntilStep until => Wait(ref enrollment, step, LocalTime.Next(now, until.Time, until.Days, LocalTime.Zone(Profile))),
                     WaitUntilDateStep untilDate => DateFromTrait(untilDate) is { } due && due > now
                         ? Wait(ref enrollment, step, due)
                         : ("next", untilDate.Next.Target, DateFromTrait(untilDate) is null ? $"no date in trait {untilDate.Trait}" : "the date has passed"),
@@ -332,7 +331,7 @@ public static class JourneyDecider
             var messageId = $"{Profile.Id}:{enrollment.Id}:{send.Id}";
             enrollment = enrollment with { Sent = enrollment.Sent.SetItem(send.Id, messageId) };
             Effects.Add(new SendMessage(messageId, journey.Id, enrollment.Version, enrollment.Id, send.Id, send.Channel, send.Template, journey.Category, journey.Priority, enrollment.Payload));
-            return ("next", send.Next.Target, $"{Name(send.Channel)} '{send.Template}' queued");
+            return ("next", send.Next.Target, $"{send.Channel.DocumentName()} '{send.Template}' queued");
         }
 
         private (string, string?, string) Update(UpdateStep update)
@@ -436,60 +435,10 @@ public static class JourneyDecider
                 && ConditionEvaluator.Path(message.Properties, MessageIdProperty) is { ValueKind: JsonValueKind.String } id
                 && id.GetString() == sent);
 
-        private DateTimeOffset NextLocalTime(TimeOnly time, ImmutableArray<DayOfWeek> days)
-        {
-            var zone = Zone();
-            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
-            for (var day = 0; ; day++)
-            {
-                var date = today.AddDays(day);
-                if ((days.IsDefaultOrEmpty || days.Contains(date.DayOfWeek)) && ToInstant(date, time, zone) is var candidate && candidate > now)
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        private DateTimeOffset? DateFromTrait(WaitUntilDateStep step)
-        {
-            if (!Profile.Traits.TryGetValue(step.Trait, out var trait) || trait.Value.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
-
-            var text = trait.Value.GetString();
-            var zone = Zone();
-            DateOnly date;
-            if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var plain))
-            {
-                date = plain;
-            }
-            else if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
-            {
-                date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
-            }
-            else
-            {
-                return null;
-            }
-
-            return ToInstant(date.AddDays((int)step.Offset.TotalDays), step.At, zone);
-        }
-
-        private TimeZoneInfo Zone() =>
-            Profile.TimeZone is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
-
-        /// <summary>A local date and time in <paramref name="zone"/> as an instant; a time skipped by a DST change moves forward.</summary>
-        private static DateTimeOffset ToInstant(DateOnly date, TimeOnly time, TimeZoneInfo zone)
-        {
-            var local = date.ToDateTime(time);
-            while (zone.IsInvalidTime(local))
-            {
-                local = local.AddMinutes(30);
-            }
-
-            return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
-        }
+        private DateTimeOffset? DateFromTrait(WaitUntilDateStep step) =>
+            LocalTime.DateTrait(Profile, step.Trait) is { } date
+                ? LocalTime.ToInstant(date.AddDays((int)step.Offset.TotalDays), step.At, LocalTime.Zone(Profile))
+                : null;
 
         private static JsonElement Parse(string json)
         {
@@ -504,7 +453,5 @@ public static class JourneyDecider
             Comparison comparison => $"{comparison.Path} {comparison.Operator}",
             _ => condition.GetType().Name.Replace("Condition", string.Empty, StringComparison.Ordinal).ToLowerInvariant(),
         };
-
-        private static string Name(Channel channel) => channel == Channel.InApp ? "in_app" : channel.ToString().ToLowerInvariant();
     }
 }

@@ -1,0 +1,235 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+
+namespace Cairn.Core.Journeys.Engine;
+
+/// <summary>One message a simulated journey would have sent.</summary>
+public sealed record SimulatedMessage(DateTimeOffset At, string JourneyId, string EnrollmentId, string StepId, Channel Channel, string Template);
+
+/// <summary>One line of a simulated contact's timeline.</summary>
+/// <param name="At">When.</param>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="EnrollmentId">The enrollment.</param>
+/// <param name="Kind"><c>move</c>, <c>send</c>, <c>notify_owner</c>, <c>webhook</c>, <c>converted</c> or <c>ended</c>.</param>
+/// <param name="Text">What happened, in words.</param>
+public sealed record TimelineEntry(DateTimeOffset At, string JourneyId, string EnrollmentId, string Kind, string Text);
+
+/// <summary>What one contact went through in a simulation.</summary>
+/// <param name="Key">The contact's userId (or anonymousId) in the event stream.</param>
+/// <param name="ContactId">The contact id the simulation gave it (derived from the key: the same every run).</param>
+/// <param name="Moves">Every transition, in order.</param>
+/// <param name="Messages">Every message that would have been sent.</param>
+/// <param name="Ends">Every enrollment end, with its reason.</param>
+/// <param name="Conversions">Every goal conversion.</param>
+/// <param name="Timeline">Everything above, in the order it happened.</param>
+public sealed record SimulatedContact(
+    string Key,
+    ContactId ContactId,
+    ImmutableArray<TimelineEntry> Timeline,
+    ImmutableArray<EnrollmentMoved> Moves,
+    ImmutableArray<SimulatedMessage> Messages,
+    ImmutableArray<EnrollmentEnded> Ends,
+    ImmutableArray<EnrollmentConverted> Conversions);
+
+/// <summary>The outcome of a simulation: each contact's path and messages, in contact order of first appearance.</summary>
+public sealed record SimulationResult(ImmutableArray<SimulatedContact> Contacts, DateTimeOffset From, DateTimeOffset To)
+{
+    /// <summary>How many times each step of each journey was entered.</summary>
+    public ImmutableSortedDictionary<string, int> StepTotals =>
+        Contacts.SelectMany(c => c.Moves).Where(m => m.Entry.To != JourneyStep.End)
+            .GroupBy(m => $"{m.JourneyId}/{m.Entry.To}")
+            .ToImmutableSortedDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Runs journeys against a recorded event stream in virtual time with the same decide functions the server
+/// uses: events in time order, and before each one every timer that fell due, in due order. Contacts are keyed
+/// by userId (else anonymousId); ids are derived from the key, so holdouts and splits repeat exactly.
+/// Deterministic: the same input gives the same result.
+/// </summary>
+public static class JourneySimulator
+{
+    /// <summary>Simulates <paramref name="events"/> (and <paramref name="profiles"/>, applied first) through <paramref name="library"/>.</summary>
+    /// <param name="library">The journeys to run.</param>
+    /// <param name="profiles">Messages (usually identify) that set up profiles before the stream; they trigger nothing.</param>
+    /// <param name="events">The event stream.</param>
+    /// <param name="from">Events before this are ignored (default: the first event).</param>
+    /// <param name="to">Events after this are ignored and timers stop here (default: the last event plus the longest maximum run time).</param>
+    public static SimulationResult Run(
+        JourneyLibrary library,
+        IEnumerable<SegmentMessage> profiles,
+        IEnumerable<SegmentMessage> events,
+        DateTimeOffset? from = null,
+        DateTimeOffset? to = null)
+    {
+        ArgumentNullException.ThrowIfNull(library);
+        ArgumentNullException.ThrowIfNull(profiles);
+        ArgumentNullException.ThrowIfNull(events);
+        var stream = events.Select((message, index) => (message, index))
+            .OrderBy(item => item.message.Timestamp).ThenBy(item => item.index)
+            .Select(item => item.message)
+            .Where(message => (from is null || message.Timestamp >= from) && (to is null || message.Timestamp <= to))
+            .ToList();
+        var setup = profiles.ToList();
+        var start = from ?? (stream.Count > 0 ? stream[0].Timestamp : setup.Count > 0 ? setup.Max(message => message.Timestamp) : DateTimeOffset.UnixEpoch);
+        var longest = library.Live.Select(j => j.Definition.MaxRunTime).DefaultIfEmpty(TimeSpan.Zero).Max();
+        var end = to ?? (stream.Count > 0 ? stream[^1].Timestamp : start) + longest;
+
+        var contacts = new Dictionary<string, ContactRun>(StringComparer.Ordinal);
+        var order = new List<string>();
+        ContactRun ContactOf(SegmentMessage message)
+        {
+            var key = message.UserId ?? message.AnonymousId!;
+            if (!contacts.TryGetValue(key, out var run))
+            {
+                run = new ContactRun(key, IdFor(key));
+                contacts[key] = run;
+                order.Add(key);
+            }
+
+            return run;
+        }
+
+        // Timed inputs of all contacts, in due order (ties in the order they were scheduled): timers, and the
+        // enrollments of date triggers, which carry the generation of the profile dates they were computed from.
+        var queue = new PriorityQueue<(ContactRun Contact, JourneyInput Input, int Generation), (DateTimeOffset, long)>();
+        long scheduled = 0;
+        var dateJourneys = library.Live.Where(j => j.Definition.Trigger is DateTrigger).ToList();
+
+        void ScheduleDates(ContactRun contact, DateTimeOffset after)
+        {
+            var generation = ++contact.DateGeneration;
+            foreach (var journey in dateJourneys)
+            {
+                foreach (var (at, payload) in LocalTime.Occurrences((DateTrigger)journey.Definition.Trigger, contact.Profile(at: after), after, end))
+                {
+                    queue.Enqueue((contact, new EnrollRequested(journey.Definition.Id, payload), generation), (at, scheduled++));
+                }
+            }
+        }
+
+        string DateTraits(ContactRun contact) =>
+            string.Join('|', dateJourneys.Select(j => LocalTime.DateTrait(contact.Profile(at: start), ((DateTrigger)j.Definition.Trigger).Trait)));
+
+        void Apply(ContactRun contact, JourneyInput input, DateTimeOffset now)
+        {
+            foreach (var timer in contact.Decide(input, library, now))
+            {
+                queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), -1), (timer.DueAt, scheduled++));
+            }
+        }
+
+        void FireUntil(DateTimeOffset until)
+        {
+            while (queue.TryPeek(out var next, out var due) && due.Item1 <= until)
+            {
+                queue.Dequeue();
+                if (next.Generation < 0 || next.Generation == next.Contact.DateGeneration)
+                {
+                    Apply(next.Contact, next.Input, due.Item1);
+                }
+            }
+        }
+
+        foreach (var message in setup)
+        {
+            ContactOf(message).Absorb(message, message.Timestamp);
+        }
+
+        foreach (var contact in contacts.Values)
+        {
+            ScheduleDates(contact, start.AddTicks(-1));
+        }
+
+        foreach (var message in stream)
+        {
+            FireUntil(message.Timestamp);
+            var isNew = !contacts.ContainsKey(message.UserId ?? message.AnonymousId!);
+            var contact = ContactOf(message);
+            var datesBefore = isNew ? null : DateTraits(contact);
+            contact.Absorb(message, message.Timestamp);
+            Apply(contact, new EventOccurred(message), message.Timestamp);
+            if (dateJourneys.Count > 0 && (isNew || datesBefore != DateTraits(contact)))
+            {
+                ScheduleDates(contact, message.Timestamp);
+            }
+        }
+
+        FireUntil(end);
+        return new SimulationResult([.. order.Select(key => contacts[key].Result())], start, end);
+    }
+
+    /// <summary>A contact id derived from the stream's key (a name-based GUID), so every run uses the same ids.</summary>
+    public static ContactId IdFor(string key)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("cairn-simulation:" + key));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new ContactId(new Guid(hash.AsSpan(0, 16)));
+    }
+
+    private sealed class ContactRun(string key, ContactId id)
+    {
+        private readonly List<Effect> _effects = [];
+        private readonly List<SimulatedMessage> _messages = [];
+        private readonly List<TimelineEntry> _timeline = [];
+        private readonly List<PastEvent> _history = [];
+        private ContactState? _profile;
+        private JourneyMemberships _memberships = JourneyMemberships.Empty;
+
+        /// <summary>Bumped whenever date-trigger enrollments are recomputed; older ones are then ignored.</summary>
+        public int DateGeneration { get; set; }
+
+        public ContactState Profile(DateTimeOffset at) => _profile ?? ContactState.New(id, at);
+
+        public void Absorb(SegmentMessage message, DateTimeOffset now)
+        {
+            _profile = ContactDecider.Decide(_profile, new MessageReceived(id, message), now).State;
+            _history.Insert(0, new PastEvent(ContactDecider.CounterName(message), message.Timestamp, message.Properties));
+        }
+
+        public IEnumerable<ScheduleTimer> Decide(JourneyInput input, JourneyLibrary library, DateTimeOffset now)
+        {
+            var decision = JourneyDecider.Decide(_memberships, _profile ?? ContactState.New(id, now), input, library, _history, now);
+            _memberships = decision.Memberships;
+            _profile = decision.Profile;
+            _effects.AddRange(decision.Effects);
+            foreach (var effect in decision.Effects)
+            {
+                TimelineEntry? line = effect switch
+                {
+                    EnrollmentMoved moved => new(now, moved.JourneyId, moved.EnrollmentId, "move", $"{moved.Entry.From ?? "(entry)"} -{moved.Entry.Exit}-> {moved.Entry.To}: {moved.Entry.Reason}"),
+                    SendMessage send => new(now, send.JourneyId, send.EnrollmentId, "send", $"sends {send.Channel.DocumentName()} '{send.Template}' (step {send.StepId})"),
+                    NotifyOwner notify => new(now, notify.JourneyId, notify.EnrollmentId, "notify_owner", $"notifies {notify.Owner ?? "the owner"}: {notify.Message}"),
+                    CallWebhook webhook => new(now, webhook.JourneyId, webhook.EnrollmentId, "webhook", $"calls {webhook.Url}"),
+                    EnrollmentConverted converted => new(now, converted.JourneyId, converted.EnrollmentId, "converted", "reached the goal"),
+                    EnrollmentEnded ended => new(now, ended.JourneyId, ended.EnrollmentId, "ended", ended.NeedsReview ? $"ended for review: {ended.Reason}" : $"ended: {ended.Reason}"),
+                    _ => null,
+                };
+                if (line is not null)
+                {
+                    _timeline.Add(line);
+                }
+
+                if (effect is SendMessage message)
+                {
+                    _messages.Add(new SimulatedMessage(now, message.JourneyId, message.EnrollmentId, message.StepId, message.Channel, message.Template));
+                }
+            }
+
+            return decision.Effects.OfType<ScheduleTimer>();
+        }
+
+        public SimulatedContact Result() => new(
+            key,
+            id,
+            [.. _timeline],
+            [.. _effects.OfType<EnrollmentMoved>()],
+            [.. _messages],
+            [.. _effects.OfType<EnrollmentEnded>()],
+            [.. _effects.OfType<EnrollmentConverted>()]);
+    }
+}

@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Cairn.Core.Journeys;
+using Cairn.Core.Journeys.Engine;
+using Cairn.Core.Messages;
+
+namespace Cairn.Server;
+
+/// <summary>
+/// <c>cairn simulate PATH... --events EVENTS.ndjson [--profiles PROFILES.ndjson] [--from T] [--to T] [--json]</c>:
+/// runs the journeys in PATH (with the templates found there) against a recorded event stream in virtual time,
+/// with the same code the server runs, and prints each contact's path and every message it would have sent.
+/// Deterministic: the same input prints the same output, byte for byte.
+/// Exit codes: 0 simulated, 1 the documents or the stream have errors, 2 a file could not be read.
+/// </summary>
+internal static class SimulateCommand
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web) { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Journey documents (and their templates): files or directories.", Arity = ArgumentArity.OneOrMore };
+        var events = new Option<FileInfo>("--events") { Description = "NDJSON of Segment messages to replay (each with type and timestamp).", Required = true };
+        var profiles = new Option<FileInfo>("--profiles") { Description = "NDJSON of messages (usually identify) that set up profiles before the stream." };
+        var from = new Option<DateTimeOffset?>("--from") { Description = "Ignore events before this time." };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "Ignore events after this time and stop the clock here." };
+        var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
+        var command = new Command("simulate", "Replay an event stream through journeys in virtual time and show what they would do.") { paths, events, profiles, from, to, json };
+        command.SetAction(result =>
+        {
+            if (DocumentFiles.Find(result.GetValue(paths)!, "simulate") is not { } files)
+            {
+                return 2;
+            }
+
+            var set = DocumentSet.Read(files.Select(file => (file, File.ReadAllText(file))));
+            if (set.Errors.Length > 0 || set.Journeys.Length == 0)
+            {
+                foreach (var error in set.Errors)
+                {
+                    Console.Error.WriteLine(error.ToString());
+                }
+
+                Console.Error.WriteLine(set.Errors.Length > 0 ? "cairn simulate: fix the documents first (cairn validate)." : "cairn simulate: no journeys found");
+                return 1;
+            }
+
+            var streamErrors = new List<string>();
+            var eventFile = result.GetValue(events)!;
+            var profileFile = result.GetValue(profiles);
+            foreach (var file in new[] { eventFile, profileFile }.OfType<FileInfo>().Where(file => !file.Exists))
+            {
+                Console.Error.WriteLine($"cairn simulate: {file.FullName} does not exist");
+                return 2;
+            }
+
+            var stream = ReadMessages(eventFile, streamErrors);
+            var setup = profileFile is null ? [] : ReadMessages(profileFile, streamErrors);
+            if (streamErrors.Count > 0)
+            {
+                streamErrors.ForEach(Console.Error.WriteLine);
+                return 1;
+            }
+
+            var library = JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, journey.Version))]);
+            var simulation = JourneySimulator.Run(library, setup, stream, result.GetValue(from), result.GetValue(to));
+            Console.Out.Write(result.GetValue(json) ? ToJson(simulation) : ToText(simulation));
+            return 0;
+        });
+        return command;
+    }
+
+    private static List<SegmentMessage> ReadMessages(FileInfo file, List<string> errors)
+    {
+        var messages = new List<SegmentMessage>();
+        var line = 0;
+        foreach (var text in File.ReadLines(file.FullName))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                var timestamp = document.RootElement.TryGetProperty("timestamp", out var at) && at.ValueKind == JsonValueKind.String
+                    && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : (DateTimeOffset?)null;
+                if (timestamp is null)
+                {
+                    errors.Add($"{file.Name}:{line}: every message needs a 'timestamp' (the simulation's clock)");
+                }
+                else if (SegmentMessageReader.TryRead(document.RootElement, null, timestamp.Value, null, () => $"{file.Name}:{line}", out var message, out var error))
+                {
+                    messages.Add(message);
+                }
+                else
+                {
+                    errors.Add($"{file.Name}:{line}: {error}");
+                }
+            }
+            catch (JsonException exception)
+            {
+                errors.Add($"{file.Name}:{line}: not valid JSON ({exception.Message.Split('.')[0]})");
+            }
+        }
+
+        return messages;
+    }
+
+    private static string ToText(SimulationResult simulation)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Simulated {simulation.Contacts.Length} contacts from {Time(simulation.From)} to {Time(simulation.To)}.\n");
+        foreach (var contact in simulation.Contacts.Where(c => c.Timeline.Length > 0))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n{contact.Key}\n");
+            foreach (var line in contact.Timeline)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"  {Time(line.At)}  {line.EnrollmentId,-28} {line.Text}\n");
+            }
+        }
+
+        text.Append("\nSteps entered:\n");
+        foreach (var (step, count) in simulation.StepTotals)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {step,-48} {count,6}\n");
+        }
+
+        text.Append("\nMessages:\n");
+        foreach (var group in simulation.Contacts.SelectMany(c => c.Messages).GroupBy(m => $"{m.Channel.DocumentName()} {m.Template}").OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {group.Key,-48} {group.Count(),6}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string ToJson(SimulationResult simulation) => JsonSerializer.Serialize(
+        new
+        {
+            from = Time(simulation.From),
+            to = Time(simulation.To),
+            contacts = simulation.Contacts.Select(contact => new
+            {
+                key = contact.Key,
+                contactId = contact.ContactId.ToString(),
+                timeline = contact.Timeline.Select(line => new { at = Time(line.At), journey = line.JourneyId, enrollment = line.EnrollmentId, kind = line.Kind, text = line.Text }),
+                messages = contact.Messages.Select(m => new { at = Time(m.At), journey = m.JourneyId, enrollment = m.EnrollmentId, step = m.StepId, channel = m.Channel.DocumentName(), template = m.Template }),
+            }),
+            steps = simulation.StepTotals,
+        },
+        Json) + "\n";
+
+    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Cairn.Core.Journeys;
+using Cairn.Core.Journeys.Engine;
+using Cairn.Core.Messages;
+using Cairn.Testing;
+
+namespace Cairn.Core.Tests;
+
+/// <summary>Simulation of the example journeys over scripted event streams, in virtual time.</summary>
+public sealed class JourneySimulatorTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 2, 10, 0, 0, TimeSpan.Zero);
+    private static readonly JourneyLibrary Examples = LoadExamples();
+    private static readonly int[] RenewalOffsets = [90, 60, 30, 14, 7];
+
+    [Fact]
+    public void CartRecoveryStream_GivesEachContactTheExactMessages()
+    {
+        var result = Simulate("cart-recovery.ndjson", to: new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero));
+
+        Assert.Equal(["ann", "bob", "cem"], result.Contacts.Select(c => c.Key));
+        Assert.Equal(
+            [("cart-reminder-1", T0.AddHours(1)), ("cart-reminder-sms", T0.AddHours(5)), ("cart-reminder-2", T0.AddHours(24)), ("cart-final-incentive", T0.AddHours(48))],
+            Messages(result, "ann"));
+        Assert.Equal("cart-final", Messages(result, "bob")[^1].Template);
+        Assert.Equal(["cart-reminder-1", "cart-reminder-sms"], Messages(result, "cem").Select(m => m.Template));
+        Assert.Single(result.Contacts.Single(c => c.Key == "cem").Conversions);
+        Assert.Equal(3, result.StepTotals["cart-recovery/email_1"]);
+        Assert.Equal(1, result.StepTotals["cart-recovery/email_incentive"]);
+    }
+
+    [Fact]
+    public void WelcomeByEntryPoint_PicksTheFirstEmailBySource()
+    {
+        var stream = new[]
+        {
+            Track("guide", "signed_up", """{"source":"seo-guide"}""", T0),
+            Track("webinar", "signed_up", "{}", T0, """{"page":{"path":"/webinar/2026"}}"""),
+            Track("home", "signed_up", "{}", T0),
+        };
+        var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(30));
+
+        Assert.Equal("welcome-guide", result.Contacts.Single(c => c.Key == "guide").Messages[0].Template);
+        Assert.Equal("welcome-webinar", result.Contacts.Single(c => c.Key == "webinar").Messages[0].Template);
+        Assert.Equal("welcome-home", result.Contacts.Single(c => c.Key == "home").Messages[0].Template);
+        Assert.All(result.Contacts, contact => Assert.Equal(["welcome-tips", "welcome-case-study"], contact.Messages.Skip(1).Select(m => m.Template)));
+        var caseStudy = result.Contacts[0].Messages[^1].At;
+        Assert.Contains(caseStudy.DayOfWeek, new[] { DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday });
+        Assert.Equal(10, caseStudy.Hour);
+    }
+
+    [Fact]
+    public void LeadNurture_HandsOffASalesReadyLead_AndStopsNurturing()
+    {
+        var profiles = new[] { Read("""{"type":"identify","userId":"lead","traits":{"sales_ready":true}}""", T0.AddDays(-1)) };
+        var stream = new[]
+        {
+            Track("lead", "content_downloaded", "{}", T0),
+            Track("lead", "pricing_viewed", "{}", T0.AddDays(1)),
+        };
+        var result = JourneySimulator.Run(Examples, profiles, stream, to: T0.AddDays(60));
+        var lead = Assert.Single(result.Contacts);
+
+        Assert.Equal(["nurture-education-1"], lead.Messages.Select(m => m.Template));
+        Assert.Contains(lead.Timeline, line => line.Kind == "notify_owner" && line.At == T0.AddDays(1));
+        Assert.Contains(lead.Timeline, line => line.Kind == "ended" && line.At == T0.AddDays(1));
+    }
+
+    [Fact]
+    public void Renewal_RemindsAtEachOffset_AndAlertsTheOwnerAtFourteenDays()
+    {
+        var profiles = new[]
+        {
+            Read("""{"type":"identify","userId":"acme","traits":{"contract_end":"2027-02-10","timezone":"Europe/Berlin"}}""", T0),
+            Read("""{"type":"identify","userId":"renewed","traits":{"contract_end":"2027-02-10","renewed":true}}""", T0),
+        };
+        var result = JourneySimulator.Run(Examples, profiles, [], from: T0, to: T0.AddDays(120));
+        var acme = result.Contacts.Single(c => c.Key == "acme");
+
+        // 09:00 in Berlin (UTC+1 in winter) on each offset before 10 February 2027.
+        Assert.Equal(
+            RenewalOffsets.Select(days => new DateTimeOffset(2027, 2, 10, 8, 0, 0, TimeSpan.Zero).AddDays(-days)),
+            acme.Messages.Select(m => m.At));
+        var alert = Assert.Single(acme.Timeline, line => line.Kind == "notify_owner");
+        Assert.Equal(new DateTimeOffset(2027, 1, 27, 8, 0, 0, TimeSpan.Zero), alert.At);
+        Assert.Empty(result.Contacts.Single(c => c.Key == "renewed").Messages);
+    }
+
+    [Fact]
+    public void WinBack_SendsAt30And90Days_UnlessResubscribed()
+    {
+        var stream = new[]
+        {
+            Track("gone", "subscription_cancelled", "{}", T0),
+            Track("back", "subscription_cancelled", "{}", T0),
+            Track("back", "subscription_started", "{}", T0.AddDays(40)),
+        };
+        var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(200));
+
+        Assert.Equal([T0.AddDays(30), T0.AddDays(90)], result.Contacts.Single(c => c.Key == "gone").Messages.Select(m => m.At));
+        Assert.Equal(["winback-30"], result.Contacts.Single(c => c.Key == "back").Messages.Select(m => m.Template));
+    }
+
+    [Fact]
+    public void Simulation_IsDeterministic()
+    {
+        string Run() => JsonSerializer.Serialize(Simulate("cart-recovery.ndjson", to: T0.AddDays(20)).Contacts.Select(c => c.Timeline));
+        Assert.Equal(Run(), Run());
+    }
+
+    private static SimulationResult Simulate(string stream, DateTimeOffset to)
+    {
+        var directory = Path.Combine(Repository.Root, "examples", "streams");
+        return JourneySimulator.Run(Examples, ReadFile(Path.Combine(directory, "profiles.ndjson")), ReadFile(Path.Combine(directory, stream)), to: to);
+    }
+
+    private static List<(string Template, DateTimeOffset At)> Messages(SimulationResult result, string key) =>
+        [.. result.Contacts.Single(c => c.Key == key).Messages.Select(m => (m.Template, m.At))];
+
+    private static List<SegmentMessage> ReadFile(string path) =>
+        File.ReadLines(path).Where(line => line.Length > 0).Select(line =>
+        {
+            using var document = JsonDocument.Parse(line);
+            return Read(line, document.RootElement.GetProperty("timestamp").GetDateTimeOffset());
+        }).ToList();
+
+    private static SegmentMessage Track(string user, string name, string properties, DateTimeOffset at, string context = "{}") =>
+        Read($$"""{"type":"track","userId":"{{user}}","event":"{{name}}","properties":{{properties}},"context":{{context}},"timestamp":"{{at:O}}"}""", at);
+
+    private static SegmentMessage Read(string json, DateTimeOffset at) => TestMessages.Read(json, receivedAt: at);
+
+    private static JourneyLibrary LoadExamples()
+    {
+        var examples = Path.Combine(Repository.Root, "examples");
+        var set = DocumentSet.Read(Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Select(path => (path, File.ReadAllText(path))));
+        Assert.Empty(set.Errors);
+        return JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, 1))]);
+    }
+}
