@@ -205,6 +205,36 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Documents_DraftPublishVersionsAndStatus()
+    {
+        Assert.Null(await Store.GetDocumentAsync("journey", "welcome", Cancel));
+        Assert.Null(await Store.PublishAsync("journey", "welcome", T0, Cancel));
+        Assert.True(await Store.SaveDraftAsync("journey", "welcome", "id: welcome # v1", T0, Cancel));
+        Assert.False(await Store.SaveDraftAsync("journey", "welcome", "id: welcome # v1", T0.AddMinutes(1), Cancel));
+        var draft = await Store.GetDocumentAsync("journey", "welcome", Cancel);
+        Assert.Equal(DocumentStatus.Draft, draft!.Status);
+        Assert.Null(draft.PublishedVersion);
+        Assert.True(draft.DraftDiffersFromPublished);
+
+        Assert.Equal((1, true), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(2), Cancel));
+        Assert.Equal((1, false), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(3), Cancel));
+        Assert.True(await Store.SaveDraftAsync("journey", "welcome", "id: welcome # v2", T0.AddMinutes(4), Cancel));
+        Assert.True((await Store.GetDocumentAsync("journey", "welcome", Cancel))!.DraftDiffersFromPublished);
+        Assert.Equal((2, true), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(5), Cancel));
+
+        Assert.True(await Store.SetStatusAsync("journey", "welcome", DocumentStatus.Paused, T0.AddMinutes(6), Cancel));
+        Assert.False(await Store.SetStatusAsync("journey", "missing", DocumentStatus.Paused, T0, Cancel));
+        var paused = await Store.GetDocumentAsync("journey", "welcome", Cancel);
+        Assert.Equal((DocumentStatus.Paused, 2, false), (paused!.Status, paused.PublishedVersion, paused.DraftDiffersFromPublished));
+
+        await Store.SaveDraftAsync("template", "welcome", "kind: template", T0, Cancel);
+        Assert.Single(await Store.ListDocumentsAsync("journey", Cancel));
+        var versions = await Store.GetVersionsAsync("journey", Cancel);
+        Assert.Equal(["id: welcome # v1", "id: welcome # v2"], versions.Select(v => v.Body));
+        Assert.Equal(T0.AddMinutes(5), versions[1].PublishedAt);
+    }
+
+    [Fact]
     public async Task ApiKeys_RoundTrip()
     {
         var key = new ApiKeyRecord("k1", ApiKeyKind.Admin, new string('a', 64), "cak_abcd", T0.AddTicks(10));

@@ -70,4 +70,25 @@ public interface ICairnStore : IAsyncDisposable
 
     /// <summary>Stores a new API key record.</summary>
     Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+
+    /// <summary>A journey or template document, or null.</summary>
+    Task<StoredDocument?> GetDocumentAsync(string kind, string id, CancellationToken cancellationToken);
+
+    /// <summary>Every document of a kind, by id.</summary>
+    Task<IReadOnlyList<StoredDocument>> ListDocumentsAsync(string kind, CancellationToken cancellationToken);
+
+    /// <summary>Stores <paramref name="text"/> as the document's draft; false when it is already exactly that (idempotent apply).</summary>
+    Task<bool> SaveDraftAsync(string kind, string id, string text, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes the draft as a new immutable version, unless it equals the current version; returns the current
+    /// version and whether a new one was created. Null when the document does not exist.
+    /// </summary>
+    Task<(int Version, bool Created)?> PublishAsync(string kind, string id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Sets the status (pause, archive, resume); false when the document does not exist.</summary>
+    Task<bool> SetStatusAsync(string kind, string id, DocumentStatus status, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Every published version of every document of a kind (what enrollments may still run on).</summary>
+    Task<IReadOnlyList<DocumentVersion>> GetVersionsAsync(string kind, CancellationToken cancellationToken);
 }

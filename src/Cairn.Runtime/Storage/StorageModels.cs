@@ -81,3 +81,32 @@ public sealed class CommitBatch
     public bool IsEmpty => Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
         && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0;
 }
+
+/// <summary>The lifecycle of a journey (or template) document.</summary>
+public enum DocumentStatus
+{
+    /// <summary>Applied, never published: takes no entries.</summary>
+    Draft,
+
+    /// <summary>Published: the current version takes entries.</summary>
+    Published,
+
+    /// <summary>Takes no new entries; enrollments already in it continue.</summary>
+    Paused,
+
+    /// <summary>Retired: takes no entries and is hidden from the inventory by default.</summary>
+    Archived,
+}
+
+/// <summary>A stored document: the latest applied text (the draft) and where publishing stands.</summary>
+/// <param name="Kind"><c>journey</c> or <c>template</c>.</param>
+/// <param name="Id">The document id.</param>
+/// <param name="Status">Draft, published, paused or archived.</param>
+/// <param name="Draft">The latest applied text.</param>
+/// <param name="PublishedVersion">The current published version, if any.</param>
+/// <param name="DraftDiffersFromPublished">True when the draft has changes not yet published.</param>
+/// <param name="UpdatedAt">When it last changed.</param>
+public sealed record StoredDocument(string Kind, string Id, DocumentStatus Status, string Draft, int? PublishedVersion, bool DraftDiffersFromPublished, DateTimeOffset UpdatedAt);
+
+/// <summary>An immutable published version of a document.</summary>
+public sealed record DocumentVersion(string Kind, string Id, int Version, string Body, DateTimeOffset PublishedAt);

@@ -559,6 +559,121 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
+    public async Task<StoredDocument?> GetDocumentAsync(string kind, string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var found = await ReadDocumentsAsync(connection, null, kind, id, cancellationToken).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredDocument>> ListDocumentsAsync(string kind, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadDocumentsAsync(connection, null, kind, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> SaveDraftAsync(string kind, string id, string text, DateTimeOffset now, CancellationToken cancellationToken) =>
+        InTransactionAsync(async (connection, transaction) =>
+        {
+            var hash = Hash(text);
+            var existing = await ReadDocumentsAsync(connection, transaction, kind, id, cancellationToken).ConfigureAwait(false);
+            if (existing.Count == 1 && Hash(existing[0].Draft) == hash)
+            {
+                return false;
+            }
+
+            await using var command = Command(
+                connection,
+                transaction,
+                """
+                INSERT INTO documents (kind, id, status, draft, draft_hash, published_version, updated_at)
+                VALUES (@kind, @id, 'draft', @draft, @hash, NULL, @now)
+                ON CONFLICT (kind, id) DO UPDATE SET draft = excluded.draft, draft_hash = excluded.draft_hash, updated_at = excluded.updated_at
+                """);
+            Add(command, "kind", kind);
+            Add(command, "id", id);
+            Add(command, "draft", text);
+            Add(command, "hash", hash);
+            Add(command, "now", TimeValue(now));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<(int Version, bool Created)?> PublishAsync(string kind, string id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        InTransactionAsync<(int, bool)?>(async (connection, transaction) =>
+        {
+            var existing = await ReadDocumentsAsync(connection, transaction, kind, id, cancellationToken).ConfigureAwait(false);
+            if (existing.Count == 0)
+            {
+                return null;
+            }
+
+            var document = existing[0];
+            var created = document.PublishedVersion is null || document.DraftDiffersFromPublished;
+            var version = created ? (document.PublishedVersion ?? 0) + 1 : document.PublishedVersion!.Value;
+            if (created)
+            {
+                await using var insert = Command(
+                    connection,
+                    transaction,
+                    "INSERT INTO document_versions (kind, id, version, body, hash, published_at) VALUES (@kind, @id, @version, @body, @hash, @now)");
+                Add(insert, "kind", kind);
+                Add(insert, "id", id);
+                Add(insert, "version", version);
+                Add(insert, "body", document.Draft);
+                Add(insert, "hash", Hash(document.Draft));
+                Add(insert, "now", TimeValue(now));
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (created || document.Status != DocumentStatus.Published)
+            {
+                await using var update = Command(
+                    connection,
+                    transaction,
+                    "UPDATE documents SET status = 'published', published_version = @version, updated_at = @now WHERE kind = @kind AND id = @id");
+                Add(update, "kind", kind);
+                Add(update, "id", id);
+                Add(update, "version", version);
+                Add(update, "now", TimeValue(now));
+                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return (version, created);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> SetStatusAsync(string kind, string id, DocumentStatus status, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "UPDATE documents SET status = @status, updated_at = @now WHERE kind = @kind AND id = @id");
+        Add(command, "status", status.ToString().ToLowerInvariant());
+        Add(command, "now", TimeValue(now));
+        Add(command, "kind", kind);
+        Add(command, "id", id);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DocumentVersion>> GetVersionsAsync(string kind, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT id, version, body, published_at FROM document_versions WHERE kind = @kind ORDER BY id, version");
+        Add(command, "kind", kind);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var versions = new List<DocumentVersion>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            versions.Add(new DocumentVersion(kind, reader.GetString(0), Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture), reader.GetString(2), ReadTime(reader, 3)));
+        }
+
+        return versions;
+    }
+
+    /// <inheritdoc />
     public virtual async ValueTask DisposeAsync()
     {
         if (_commits is not null)
@@ -589,6 +704,51 @@ public abstract class RelationalCairnStore : ICairnStore
         parameter.Value = value ?? DBNull.Value;
         command.Parameters.Add(parameter);
     }
+
+    private async Task<List<StoredDocument>> ReadDocumentsAsync(DbConnection connection, DbTransaction? transaction, string kind, string? id, CancellationToken cancellationToken)
+    {
+        await using var command = Command(
+            connection,
+            transaction,
+            """
+            SELECT d.id, d.status, d.draft, d.published_version, d.updated_at, d.draft_hash, v.hash
+            FROM documents d LEFT JOIN document_versions v ON v.kind = d.kind AND v.id = d.id AND v.version = d.published_version
+            WHERE d.kind = @kind
+            """ + (id is null ? " ORDER BY d.id" : " AND d.id = @id"));
+        Add(command, "kind", kind);
+        if (id is not null)
+        {
+            Add(command, "id", id);
+        }
+
+        var documents = new List<StoredDocument>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            documents.Add(new StoredDocument(
+                kind,
+                reader.GetString(0),
+                Enum.Parse<DocumentStatus>(reader.GetString(1), ignoreCase: true),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : Convert.ToInt32(reader.GetValue(3), CultureInfo.InvariantCulture),
+                reader.IsDBNull(6) || reader.GetString(5) != reader.GetString(6),
+                ReadTime(reader, 4)));
+        }
+
+        return documents;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one transaction (SQLite serialises it with the writer loop through its lock and busy timeout).</summary>
+    private async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await work(connection, transaction).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private static string Hash(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 
     private const string EventColumns = "seq, message_id, contact_id, type, name, timestamp, received_at, json";
 
