@@ -45,6 +45,7 @@ public static class CairnHttp
         var api = app.MapGroup("/api").AddEndpointFilter(RequireApiKeyAsync);
         api.MapContacts();
         api.MapImports();
+        api.MapDocuments();
         return app;
     }
 

@@ -7,6 +7,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     ImportCommand.Create(),
     ValidateCommand.Create(),
     SimulateCommand.Create(),
+    ApplyCommand.Create(),
 };
 
 // The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.

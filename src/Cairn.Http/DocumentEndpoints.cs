@@ -1,0 +1,214 @@
+using System.Text;
+using Cairn.Core.Journeys;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// Journeys and templates as documents: <c>PUT</c> stores the draft (validated, idempotent), <c>publish</c> makes
+/// an immutable version, <c>pause</c> / <c>archive</c> change the status; <c>GET /api/journeys</c> is the inventory.
+/// </summary>
+public static class DocumentEndpoints
+{
+    private const int MaxDocumentBytes = 1024 * 1024;
+
+    private static readonly string[] DocumentMediaTypes = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "application/json", "text/plain"];
+
+    /// <summary>Maps <c>/journeys</c> and <c>/templates</c> under <paramref name="api"/>.</summary>
+    public static RouteGroupBuilder MapDocuments(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var journeys = api.MapGroup("/journeys").WithTags("Journeys");
+        journeys.MapGet("/", ListJourneysAsync).WithSummary("The journey inventory: every journey with its status, trigger, audience, owner and version.");
+        journeys.MapGet("/{id}", (string id, CairnEngine engine, CancellationToken cancellationToken) => GetAsync("journey", id, engine, cancellationToken))
+            .WithSummary("One journey: its status, versions and the applied document.");
+        journeys.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => PutAsync("journey", id, context, engine, time))
+            .WithSummary("Stores the journey document (YAML or JSON) as the draft; applying the same text again changes nothing.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        journeys.MapPost("/{id}/publish", PublishAsync).WithSummary("Publishes the draft as a new immutable version (none when it is unchanged).");
+        journeys.MapPost("/{id}/pause", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Paused, engine, time, cancellationToken))
+            .WithSummary("Stops new entries; enrollments already in the journey continue.");
+        journeys.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, engine, time, cancellationToken))
+            .WithSummary("Retires the journey: no new entries.");
+
+        var templates = api.MapGroup("/templates").WithTags("Templates");
+        templates.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
+            Results.Ok((await engine.Store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false)).Select(DocumentView.From)));
+        templates.MapGet("/{id}", (string id, CairnEngine engine, CancellationToken cancellationToken) => GetAsync("template", id, engine, cancellationToken));
+        templates.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => PutAsync("template", id, context, engine, time))
+            .WithSummary("Stores a template document (kind: template, id, channel, content).")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        return api;
+    }
+
+    private static async Task<IResult> ListJourneysAsync(bool? archived, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var documents = await engine.Store.ListDocumentsAsync("journey", cancellationToken).ConfigureAwait(false);
+        return Results.Ok(documents
+            .Where(document => archived == true || document.Status != DocumentStatus.Archived)
+            .Select(document => JourneySummary.From(document)));
+    }
+
+    private static async Task<IResult> GetAsync(string kind, string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var document = await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no {kind} '{id}'.");
+        return Results.Ok(kind == "journey" ? JourneySummary.From(document) : DocumentView.From(document));
+    }
+
+    private static async Task<IResult> PutAsync(string kind, string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    {
+        var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType is null || !DocumentMediaTypes.Contains(mediaType))
+        {
+            throw new ProblemException(
+                StatusCodes.Status415UnsupportedMediaType,
+                "Unsupported media type",
+                "Send the document as application/yaml or application/json.");
+        }
+
+        var body = await RequestBody.ReadAsync(context.Request, MaxDocumentBytes, "1 MB per document", context.RequestAborted).ConfigureAwait(false);
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw ProblemException.BadRequest("The document is not valid UTF-8.");
+        }
+
+        await ValidateAsync(kind, id, text, engine, context.RequestAborted).ConfigureAwait(false);
+        var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
+        var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
+        context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
+        return Results.Ok(kind == "journey" ? JourneySummary.From(document!) : DocumentView.From(document!));
+    }
+
+    private static async Task<IResult> PublishAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var document = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no journey '{id}'.");
+
+        // The templates it uses may have changed since the draft was stored.
+        await ValidateAsync("journey", id, document.Draft, engine, cancellationToken).ConfigureAwait(false);
+        var (version, created) = (await engine.Store.PublishAsync("journey", id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))!.Value;
+        return Results.Ok(new { id, version, created });
+    }
+
+    private static async Task<IResult> SetStatusAsync(string id, DocumentStatus status, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var document = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no journey '{id}'.");
+        if (status == DocumentStatus.Paused && document.Status != DocumentStatus.Published)
+        {
+            throw new ProblemException(StatusCodes.Status409Conflict, "Conflict", $"Only a published journey can be paused; '{id}' is {document.Status.ToString().ToLowerInvariant()}.");
+        }
+
+        await engine.Store.SetStatusAsync("journey", id, status, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return Results.Ok(JourneySummary.From((await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false))!));
+    }
+
+    /// <summary>Parses and validates a document against the stored templates and journeys; 422 with every error otherwise.</summary>
+    private static async Task ValidateAsync(string kind, string id, string text, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var source = $"{kind} '{id}'";
+        var parsed = JourneyDocument.Parse(text, source);
+        var errors = parsed.Errors.ToList();
+        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id;
+        if (errors.Count == 0 && (kind == "journey" ? parsed.Journey is null : parsed.Template is null))
+        {
+            errors.Add(new DocumentError(source, 1, null, kind == "journey" ? "this is not a journey document" : "a template document needs kind: template"));
+        }
+        else if (errors.Count == 0 && documentId != id)
+        {
+            errors.Add(new DocumentError(source, 1, null, $"the document's id is '{documentId}', but it was sent to '{id}'"));
+        }
+
+        if (errors.Count == 0 && parsed.Journey is { } journey)
+        {
+            var templates = new Dictionary<string, Channel>(StringComparer.Ordinal);
+            foreach (var stored in await engine.Store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false))
+            {
+                if (JourneyDocument.Parse(stored.Draft, stored.Id).Template is { } template)
+                {
+                    templates[template.Id] = template.Channel;
+                }
+            }
+
+            var journeys = (await engine.Store.ListDocumentsAsync("journey", cancellationToken).ConfigureAwait(false))
+                .Where(document => document.Status != DocumentStatus.Archived)
+                .Select(document => document.Id)
+                .Append(journey.Id)
+                .ToHashSet(StringComparer.Ordinal);
+            errors.AddRange(JourneyValidator.Validate(journey, source, new JourneyCatalog(templates, journeys)));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ProblemException(
+                StatusCodes.Status422UnprocessableEntity,
+                "Invalid document",
+                $"The {kind} has {errors.Count} error(s); see 'errors'.",
+                new Dictionary<string, object?> { ["errors"] = errors.Select(error => new { line = error.Line, step = error.StepId, message = error.Message }).ToList() });
+        }
+    }
+}
+
+/// <summary>A stored document as the API shows it.</summary>
+public sealed record DocumentView(string Id, string Kind, string Status, int? PublishedVersion, bool HasUnpublishedChanges, DateTimeOffset UpdatedAt, string Document)
+{
+    /// <summary>The view of a stored document.</summary>
+    public static DocumentView From(StoredDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return new(document.Id, document.Kind, document.Status.ToString().ToLowerInvariant(), document.PublishedVersion, document.DraftDiffersFromPublished, document.UpdatedAt, document.Draft);
+    }
+}
+
+/// <summary>A journey in the inventory.</summary>
+public sealed record JourneySummary(
+    string Id,
+    string? Name,
+    string Status,
+    string? Category,
+    int? Priority,
+    string? Trigger,
+    bool HasAudience,
+    string? Owner,
+    int? PublishedVersion,
+    bool HasUnpublishedChanges,
+    DateTimeOffset UpdatedAt,
+    string Document)
+{
+    /// <summary>The summary of a stored journey (its draft, as applied).</summary>
+    public static JourneySummary From(StoredDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var journey = JourneyDocument.Parse(document.Draft, document.Id).Journey;
+        var trigger = journey?.Trigger switch
+        {
+            EventTrigger e => $"event {e.Event}",
+            DateTrigger d => $"date {d.Trait} ({string.Join(", ", d.OffsetDays.Select(days => days < 0 ? $"{-days}d before" : days > 0 ? $"{days}d after" : "on the day"))})",
+            ApiTrigger => "api",
+            _ => null,
+        };
+        return new JourneySummary(
+            document.Id,
+            journey?.Name,
+            document.Status.ToString().ToLowerInvariant(),
+            journey?.Category.ToString().ToLowerInvariant(),
+            journey?.Priority,
+            trigger,
+            journey?.Entry.Audience is not null,
+            journey?.Owner,
+            document.PublishedVersion,
+            document.DraftDiffersFromPublished,
+            document.UpdatedAt,
+            document.Draft);
+    }
+}

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Cairn.Core.Journeys;
+
+namespace Cairn.Server;
+
+/// <summary>
+/// <c>cairn apply PATH... --url URL [--api-key KEY] [--draft]</c>: journeys as code. Validates the documents
+/// locally, stores templates then journeys on the server, and publishes each journey (a new version only when
+/// its text changed). Applying the same files twice changes nothing.
+/// Exit codes: 0 applied, 1 invalid documents (nothing is sent), 2 a path or the server could not be reached.
+/// </summary>
+internal static class ApplyCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Journey and template documents: files or directories.", Arity = ArgumentArity.OneOrMore };
+        var url = new Option<string>("--url") { Description = $"The Cairn server (default CAIRN_URL or {Settings.DefaultUrls})." };
+        var apiKey = new Option<string>("--api-key") { Description = "The API key (default CAIRN_API_KEY)." };
+        var draft = new Option<bool>("--draft") { Description = "Store the documents as drafts without publishing." };
+        var command = new Command("apply", "Store journey and template documents on a server and publish the journeys.") { paths, url, apiKey, draft };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            if (DocumentFiles.Find(result.GetValue(paths)!, "apply") is not { } files)
+            {
+                return 2;
+            }
+
+            var documents = files.Select(file => (File: file, Text: File.ReadAllText(file))).ToList();
+            var parsed = documents.Select(document => (document.Text, Parsed: JourneyDocument.Parse(document.Text, document.File))).ToList();
+            var syntax = parsed.SelectMany(document => document.Parsed.Errors).ToList();
+            if (syntax.Count > 0)
+            {
+                syntax.ForEach(error => Console.Error.WriteLine(error.ToString()));
+                Console.Error.WriteLine("cairn apply: nothing was applied.");
+                return 1;
+            }
+
+            var key = result.GetValue(apiKey) ?? Settings.Environment("API_KEY");
+            if (key is null)
+            {
+                Console.Error.WriteLine("cairn apply: give --api-key or set CAIRN_API_KEY");
+                return 2;
+            }
+
+            using var http = new HttpClient { BaseAddress = new Uri((result.GetValue(url) ?? Settings.Environment("URL") ?? Settings.DefaultUrls).TrimEnd('/') + "/") };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            try
+            {
+                // Templates first: journeys are validated against the templates the server knows.
+                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is null ? 0 : 1))
+                {
+                    var (kind, id) = document.Journey is { } journey ? ("journey", journey.Id) : ("template", document.Template!.Id);
+                    using var content = new StringContent(text, Encoding.UTF8, "application/yaml");
+                    using var put = await http.PutAsync($"api/{kind}s/{Uri.EscapeDataString(id)}", content, cancellationToken).ConfigureAwait(false);
+                    if (!put.IsSuccessStatusCode)
+                    {
+                        await ReportAsync(put, document.Source, cancellationToken).ConfigureAwait(false);
+                        return put.StatusCode == HttpStatusCode.UnprocessableEntity ? 1 : 2;
+                    }
+
+                    var changed = put.Headers.TryGetValues("Cairn-Changed", out var values) && values.Contains("true");
+                    var line = $"{kind} {id}: {(changed ? "stored" : "unchanged")}";
+                    if (kind == "journey" && !result.GetValue(draft))
+                    {
+                        using var publish = await http.PostAsync($"api/journeys/{Uri.EscapeDataString(id)}/publish", null, cancellationToken).ConfigureAwait(false);
+                        if (!publish.IsSuccessStatusCode)
+                        {
+                            await ReportAsync(publish, document.Source, cancellationToken).ConfigureAwait(false);
+                            return publish.StatusCode == HttpStatusCode.UnprocessableEntity ? 1 : 2;
+                        }
+
+                        using var published = JsonDocument.Parse(await publish.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+                        var version = published.RootElement.GetProperty("version").GetInt32();
+                        line += published.RootElement.GetProperty("created").GetBoolean() ? $", published version {version}" : $", version {version} is current";
+                    }
+
+                    Console.WriteLine(line);
+                }
+            }
+            catch (HttpRequestException exception)
+            {
+                Console.Error.WriteLine($"cairn apply: {exception.Message}");
+                return 2;
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task ReportAsync(HttpResponseMessage response, string source, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var problem = JsonDocument.Parse(body);
+            if (problem.RootElement.TryGetProperty("errors", out var errors))
+            {
+                foreach (var error in errors.EnumerateArray())
+                {
+                    var step = error.GetProperty("step").GetString();
+                    Console.Error.WriteLine($"{source}:{error.GetProperty("line").GetInt32()}: {(step is null ? string.Empty : $"step '{step}': ")}{error.GetProperty("message").GetString()}");
+                }
+            }
+            else
+            {
+                Console.Error.WriteLine($"cairn apply: {source}: {(int)response.StatusCode} {problem.RootElement.GetProperty("detail").GetString()}");
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"cairn apply: {source}: the server answered {(int)response.StatusCode}");
+        }
+    }
+}
