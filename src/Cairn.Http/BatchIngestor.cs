@@ -1,4 +1,4 @@
-using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Cairn.Core.Messages;
 using Cairn.Runtime;
@@ -38,7 +38,7 @@ public sealed class BatchIngestor(CairnEngine engine, TimeProvider time)
         for (var index = 0; index < messages.Count; index++)
         {
             var element = messages[index];
-            if (Encoding.UTF8.GetByteCount(element.GetRawText()) > MessageLimits.MaxMessageBytes)
+            if (JsonMarshal.GetRawUtf8Value(element).Length > MessageLimits.MaxMessageBytes)
             {
                 rejected.Add(new RejectedMessage(index, MessageIdOf(element), "the message exceeds the 32 KB limit"));
             }
