@@ -99,7 +99,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         }
 
         await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
-        LogStopped(_logger);
+        if (_loops.Length > 0)
+        {
+            LogStopped(_logger);
+        }
     }
 
     /// <inheritdoc />

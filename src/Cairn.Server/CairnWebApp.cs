@@ -32,6 +32,9 @@ internal static class CairnWebApp
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+        // A failed start is reported by `cairn serve` in one line; the host would log it again with a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
         var cairn = builder.Services.AddCairn(engine => engine.Partitions = options.Partitions);
         if (options.Postgres is { } connectionString)
         {

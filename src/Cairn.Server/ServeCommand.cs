@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Data.Common;
 using System.Globalization;
+using System.Net.Sockets;
 
 namespace Cairn.Server;
 
@@ -30,9 +32,18 @@ internal static class ServeCommand
             }
 
             var app = CairnWebApp.Build(options);
-            Console.WriteLine($"Cairn listening on {options.Urls} ({options.StorageDescription}). Ctrl-C stops it.");
-            await app.RunAsync().ConfigureAwait(false);
-            return 0;
+            app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Cairn listening on {options.Urls} ({options.StorageDescription}). Ctrl-C stops it."));
+            try
+            {
+                await app.RunAsync().ConfigureAwait(false);
+                return 0;
+            }
+            catch (Exception exception) when (exception is IOException or DbException or UnauthorizedAccessException or SocketException)
+            {
+                // Start-up failures (port in use, database unreachable, data directory not writable): one line, no trace.
+                await Console.Error.WriteLineAsync($"cairn serve: {exception.Message}").ConfigureAwait(false);
+                return 2;
+            }
         });
         return command;
     }

@@ -104,6 +104,15 @@ public sealed class HostTests
             (code, _) = await CairnAsync("serve", "--no-such-option");
             Assert.NotEqual(0, code);
 
+            // A port already taken: one clear line and exit code 2, no stack trace.
+            using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            occupied.Start();
+            var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port;
+            (code, output) = await CairnAsync("serve", "--urls", $"http://127.0.0.1:{port}", "--data", Path.Combine(directory, "busy"));
+            Assert.Equal(2, code);
+            Assert.Contains("cairn serve: Failed to bind", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+
             await using var cairn = await TestCairn.StartAsync(data);
             var contact = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/contacts/lookup?userId=x-1", Cancel);
             Assert.Equal("pro", contact.GetProperty("traits").GetProperty("plan").GetString());
