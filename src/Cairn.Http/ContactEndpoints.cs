@@ -33,6 +33,13 @@ public static class ContactEndpoints
         contacts.MapGet("/", SearchAsync)
             .WithSummary("Lists contacts, optionally matching q (part of an email or name, or an exact userId), cursor-paged.")
             .Produces<PageView<ContactView>>();
+        api.MapGet("/messages", MessagesAsync)
+            .WithTags("Messages")
+            .WithSummary("The messages journeys decided to send to a contact (the outbox), newest first.")
+            .Produces<IReadOnlyList<OutboxMessage>>().ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/{id}/journeys", JourneysAsync)
+            .WithSummary("The contact's active journey enrollments with their path and the reason for every move.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapPatch("/{id}/traits", PatchTraitsAsync)
             .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
             .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -63,6 +70,34 @@ public static class ContactEndpoints
         var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
         var page = await engine.Store.GetEventsAsync(contact.Id, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return Results.Ok(new PageView<EventView>(page.Items.Select(EventView.From).ToList(), page.NextCursor));
+    }
+
+    private static async Task<IResult> MessagesAsync(string? contactId, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var contact = await RequireAsync(contactId ?? throw ProblemException.BadRequest("Give contactId."), engine, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(await engine.Store.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> JourneysAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new
+        {
+            active = contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(enrollment => new
+            {
+                enrollment.Id,
+                journey = enrollment.JourneyId,
+                enrollment.Version,
+                step = enrollment.StepId,
+                enrollment.EnteredAt,
+                enrollment.WakeAt,
+                enrollment.Arm,
+                enrollment.Control,
+                enrollment.ConvertedAt,
+                path = enrollment.Path,
+            }),
+            history = contact.Journeys.History.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new { journey = h.Key, entries = h.Value.Entries, lastEndedAt = h.Value.LastEndedAt }),
+        });
     }
 
     private static async Task<IResult> SearchAsync(string? q, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)

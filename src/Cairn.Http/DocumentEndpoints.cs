@@ -97,6 +97,7 @@ public static class DocumentEndpoints
         // The templates it uses may have changed since the draft was stored.
         await ValidateAsync("journey", id, document.Draft, engine, cancellationToken).ConfigureAwait(false);
         var (version, created) = (await engine.Store.PublishAsync("journey", id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))!.Value;
+        await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
         return Results.Ok(new { id, version, created });
     }
 
@@ -110,6 +111,7 @@ public static class DocumentEndpoints
         }
 
         await engine.Store.SetStatusAsync("journey", id, status, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
         return Results.Ok(JourneySummary.From((await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false))!));
     }
 

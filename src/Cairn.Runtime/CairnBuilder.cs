@@ -35,6 +35,7 @@ public static class CairnServiceCollectionExtensions
             options => options.Partitions is >= 1 and <= 1024 && options.MaxBatchSize is >= 1 and <= 100_000,
             "Partitions must be 1–1024 and MaxBatchSize 1–100000.");
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<JourneyRegistry>();
         services.TryAddSingleton<CairnEngine>();
         services.AddHostedService(provider => provider.GetRequiredService<CairnEngine>());
         return new CairnBuilder(services);

@@ -40,15 +40,30 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private int _stopped;
     private TaskCompletionSource? _idle;
 
-    public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger)
+    public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger, JourneyRegistry? journeys = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        Journeys = journeys ?? new JourneyRegistry(store, Microsoft.Extensions.Logging.Abstractions.NullLogger<JourneyRegistry>.Instance);
         _time = time;
         _options = options.Value;
         _logger = logger;
         _resolver = new IdentityResolver(time);
     }
+
+    // Timers whose input is submitted but not yet committed (their rows still exist): not submitted twice.
+    private readonly Dictionary<StoredTimer, Task> _timersInFlight = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _timerLoop = Task.CompletedTask;
+
+    /// <summary>How often the timer loop looks for due timers at most (a timer fires within this of its due time).</summary>
+    public static TimeSpan TimerPollInterval { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most timers submitted in one pass (a restart after downtime fires overdue timers at this rate per pass).</summary>
+    public const int TimerBatch = 1000;
+
+    /// <summary>The published journeys the partitions run.</summary>
+    public JourneyRegistry Journeys { get; }
 
     /// <summary>True once started and until stopping begins: the engine accepts inputs.</summary>
     public bool IsReady => _accepting;
@@ -60,13 +75,14 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var mapping in _store.ReadIdentitiesAsync(cancellationToken).ConfigureAwait(false))
         {
             _resolver.Load(mapping);
         }
 
         _partitions = Enumerable.Range(0, _options.Partitions)
-            .Select(index => new Partition(index, _store, _time, _options.MaxBatchSize, Route, OnProcessed, _logger))
+            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Route, OnProcessed, _logger))
             .ToArray();
         _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
 
@@ -77,6 +93,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         }
 
         _accepting = true;
+        _timerLoop = Task.Run(() => RunTimersAsync(_stopping.Token), CancellationToken.None);
         LogStarted(_logger, _store.ProviderName, _partitions.Length, _resolver.Count, merges.Count);
     }
 
@@ -89,6 +106,8 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         }
 
         _accepting = false;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _timerLoop.ConfigureAwait(false);
 
         // Inputs still queued may send inputs on to other partitions (merges); wait until none is left.
         await WhenIdleAsync(cancellationToken).ConfigureAwait(false);
@@ -110,6 +129,83 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// Submits every timer due now (earliest first, at most <see cref="TimerBatch"/>) to its contact's partition and
+    /// waits until they are committed, including those the timer loop submitted already. Returns how many this
+    /// call submitted. The timer loop calls it; tests call it after moving a fake clock.
+    /// </summary>
+    public async Task<int> FireDueTimersAsync(CancellationToken cancellationToken)
+    {
+        var due = await _store.GetDueTimersAsync(_time.GetUtcNow(), TimerBatch, cancellationToken).ConfigureAwait(false);
+        var handling = new List<Task>(due.Count);
+        var submitted = 0;
+        foreach (var timer in due)
+        {
+            lock (_timersInFlight)
+            {
+                // Already submitted (by the timer loop or another caller): wait for that one instead.
+                if (_timersInFlight.TryGetValue(timer, out var inFlight))
+                {
+                    handling.Add(inFlight);
+                    continue;
+                }
+
+                var task = Submit(new TimerDue(timer.ContactId, timer.EnrollmentId, timer.StepId, timer.DueAt), []).ContinueWith(
+                    _ =>
+                    {
+                        lock (_timersInFlight)
+                        {
+                            _timersInFlight.Remove(timer);
+                        }
+                    },
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+                _timersInFlight[timer] = task;
+                handling.Add(task);
+                submitted++;
+            }
+        }
+
+        await Task.WhenAll(handling).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return submitted;
+    }
+
+    private async Task RunTimersAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (await FireDueTimersAsync(stopping).ConfigureAwait(false) == TimerBatch)
+                {
+                    continue;
+                }
+
+                var next = await _store.GetNextTimerAsync(stopping).ConfigureAwait(false);
+                var wait = next is { } due ? due - _time.GetUtcNow() : TimerPollInterval;
+                await Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimerPollInterval ? TimerPollInterval : wait, _time, stopping).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (stopping.IsCancellationRequested || exception is EngineStoppedException)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                LogTimersFailed(_logger, exception);
+                try
+                {
+                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -237,6 +333,9 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine started on {Provider} with {Partitions} partitions, {Identities} identities loaded, {Merges} merges resumed")]
     private static partial void LogStarted(ILogger logger, string provider, int partitions, int identities, int merges);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The timer loop failed; it retries")]
+    private static partial void LogTimersFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine stopped; every queued input was committed")]
     private static partial void LogStopped(ILogger logger);

@@ -1,6 +1,10 @@
 using System.Threading.Channels;
 using Cairn.Core;
 using Cairn.Core.Contacts;
+using Cairn.Core.Journeys;
+using Channel = System.Threading.Channels.Channel;
+using Cairn.Core.Journeys.Engine;
+using Cairn.Core.Messages;
 using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +26,9 @@ internal sealed record PartitionWork(
 /// </summary>
 internal sealed partial class Partition
 {
+    // How many recent events history conditions see.
+    private const int MaxHistory = 1000;
+
     // Contact states kept in memory between batches; beyond this, the cache is dropped and reloaded on demand.
     private const int MaxCachedContacts = 200_000;
 
@@ -31,6 +38,7 @@ internal sealed partial class Partition
     private readonly Dictionary<ContactId, ContactState> _cache = [];
     private readonly ICairnStore _store;
     private readonly TimeProvider _time;
+    private readonly JourneyRegistry _journeys;
     private readonly int _maxBatch;
     private readonly Action<PartitionWork> _route;
     private readonly Action<int> _processed;
@@ -40,6 +48,7 @@ internal sealed partial class Partition
         int index,
         ICairnStore store,
         TimeProvider time,
+        JourneyRegistry journeys,
         int maxBatch,
         Action<PartitionWork> route,
         Action<int> processed,
@@ -49,6 +58,7 @@ internal sealed partial class Partition
         Index = index;
         _store = store;
         _time = time;
+        _journeys = journeys;
         _maxBatch = maxBatch;
         _route = route;
         _logger = logger;
@@ -97,6 +107,7 @@ internal sealed partial class Partition
         var existing = await FindDuplicatesAsync(batch).ConfigureAwait(false);
 
         var commit = new CommitBatch();
+        var library = _journeys.Library;
         var states = new Dictionary<ContactId, ContactState>();
         var after = new List<PartitionWork>();
         var acknowledgements = new List<(TaskCompletionSource<InputOutcome> Completion, InputOutcome Outcome)>(batch.Count);
@@ -112,10 +123,30 @@ internal sealed partial class Partition
             var id = work.Input.ContactId;
             var state = states.TryGetValue(id, out var pending) ? pending : _cache.GetValueOrDefault(id);
             var decision = ContactDecider.Decide(state, work.Input, now);
-            if (decision.Changed)
+            var next = decision.State;
+            var changed = decision.Changed;
+            if (work.Input is TimerDue due)
             {
-                states[id] = decision.State;
-                commit.Contacts[id] = decision.State;
+                // Deleted with whatever the timer causes; a crash before the commit fires it again.
+                commit.TimersDone.Add(new StoredTimer(due.ContactId, due.EnrollmentId, due.StepId, due.DueAt));
+            }
+
+            if (JourneyInputOf(work.Input, decision) is { } journeyInput && (library.Live.Length > 0 || !next.Journeys.Active.IsEmpty))
+            {
+                var journeys = JourneyDecider.Decide(next.Journeys, next, journeyInput, library, await HistoryAsync(id, journeyInput).ConfigureAwait(false), now);
+                if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
+                {
+                    next = journeys.Profile with { Journeys = journeys.Memberships };
+                    changed = true;
+                }
+
+                Collect(id, journeys.Effects, commit, now);
+            }
+
+            if (changed)
+            {
+                states[id] = next;
+                commit.Contacts[id] = next;
             }
 
             foreach (var identity in IdentitiesToPersist(work, state, decision))
@@ -242,6 +273,72 @@ internal sealed partial class Partition
 
         var existing = await _store.FindExistingMessageIdsAsync(ids, CancellationToken.None).ConfigureAwait(false);
         return new HashSet<string>(existing, StringComparer.Ordinal);
+    }
+
+    /// <summary>The journey input an accepted input is, if any: a stored message, or a due timer.</summary>
+    private static JourneyInput? JourneyInputOf(ContactInput input, Decision decision) => input switch
+    {
+        MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => new EventOccurred(received.Message),
+        TimerDue due when decision.State.MergedInto is null => new TimerFired(due.EnrollmentId, due.StepId, due.DueAt),
+        _ => null,
+    };
+
+    /// <summary>Journey effects that are written in the same transaction as the state change.</summary>
+    private static void Collect(ContactId id, IEnumerable<Effect> effects, CommitBatch commit, DateTimeOffset now)
+    {
+        foreach (var effect in effects)
+        {
+            switch (effect)
+            {
+                case ScheduleTimer timer:
+                    commit.Timers.Add(new StoredTimer(id, timer.EnrollmentId, timer.StepId, timer.DueAt));
+                    break;
+                case SendMessage send:
+                    commit.Outbox.Add(new OutboxMessage(
+                        send.MessageId,
+                        id,
+                        send.JourneyId,
+                        send.Version,
+                        send.EnrollmentId,
+                        send.StepId,
+                        send.Channel.DocumentName(),
+                        send.Template,
+                        send.Category.ToString().ToLowerInvariant(),
+                        send.Priority,
+                        "queued",
+                        now));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The contact's recent events, newest first, for conditions over event history (<c>performed</c> with a
+    /// window or a filter): the stored timeline plus the message being handled, which is not stored yet.
+    /// </summary>
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, JourneyInput input)
+    {
+        if (!_journeys.NeedsHistory)
+        {
+            return [];
+        }
+
+        var stored = await _store.GetEventsAsync(id, null, MaxHistory, CancellationToken.None).ConfigureAwait(false);
+        var history = stored.Items.Select(PastEventOf).ToList();
+        if (input is EventOccurred occurred)
+        {
+            history.Insert(0, new PastEvent(ContactDecider.CounterName(occurred.Message), occurred.Message.Timestamp, occurred.Message.Properties));
+        }
+
+        return history;
+    }
+
+    private static PastEvent PastEventOf(StoredEvent stored)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(stored.Json);
+        var properties = document.RootElement.TryGetProperty("properties", out var value) ? value.Clone() : (System.Text.Json.JsonElement?)null;
+        var name = stored.Type == Core.Messages.MessageType.Track ? stored.Name : "$" + stored.Type.ToWireName();
+        return new PastEvent(name, stored.Timestamp, properties);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition} failed to commit a batch of {Count} inputs; they were not acknowledged")]

@@ -44,7 +44,7 @@ internal sealed class TestCairn : IAsyncDisposable
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
 
     /// <summary>Starts on a new temporary SQLite directory, or on <paramref name="dataDirectory"/> (kept afterwards).</summary>
-    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true)
+    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null)
     {
         var owned = dataDirectory is null && postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-http-" + Guid.NewGuid().ToString("N")) : null;
         var announcements = new List<string>();
@@ -59,6 +59,10 @@ internal sealed class TestCairn : IAsyncDisposable
         {
             builder.WebHost.UseTestServer();
             builder.Services.PostConfigure<KeyOptions>(keys => keys.Announce = announcements.Add);
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
+            }
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new TestCairn(app, owned, announcements);

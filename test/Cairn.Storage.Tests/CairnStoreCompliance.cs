@@ -235,6 +235,33 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TimersAndOutbox_AreWrittenWithTheCommit_AndIdempotent()
+    {
+        var id = NewContactId();
+        Assert.Null(await Store.GetNextTimerAsync(Cancel));
+        var batch = new CommitBatch();
+        var soon = new StoredTimer(id, "welcome:1", "wait", T0.AddMinutes(5));
+        var later = new StoredTimer(id, "welcome:1", "$max_run_time", T0.AddDays(90));
+        batch.Timers.AddRange([later, soon, soon]);
+        var message = new OutboxMessage($"{id}:welcome:1:hello", id, "welcome", 1, "welcome:1", "hello", "email", "welcome", "promotional", 50, "queued", T0.AddTicks(70));
+        batch.Outbox.AddRange([message, message]);
+        await Store.CommitAsync(batch, Cancel);
+
+        Assert.Equal(T0.AddMinutes(5), await Store.GetNextTimerAsync(Cancel));
+        Assert.Empty(await Store.GetDueTimersAsync(T0, 10, Cancel));
+        Assert.Equal([soon], await Store.GetDueTimersAsync(T0.AddHours(1), 10, Cancel));
+        Assert.Equal([soon, later], await Store.GetDueTimersAsync(T0.AddYears(1), 10, Cancel));
+        Assert.Equal([message], await Store.GetOutboxAsync(id, 10, Cancel));
+
+        var fired = new CommitBatch();
+        fired.TimersDone.Add(soon);
+        fired.Outbox.Add(message);
+        await Store.CommitAsync(fired, Cancel);
+        Assert.Equal([later], await Store.GetDueTimersAsync(T0.AddYears(1), 10, Cancel));
+        Assert.Single(await Store.GetOutboxAsync(id, 10, Cancel));
+    }
+
+    [Fact]
     public async Task ApiKeys_RoundTrip()
     {
         var key = new ApiKeyRecord("k1", ApiKeyKind.Admin, new string('a', 64), "cak_abcd", T0.AddTicks(10));

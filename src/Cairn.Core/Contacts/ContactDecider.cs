@@ -50,6 +50,9 @@ public static class ContactDecider
             ContactAbsorbed absorbed => Changed(
                 Absorb(current, absorbed.Absorbed) with { UpdatedAt = now },
                 [new CompleteMerge(absorbed.Absorbed.Id, current.Id)]),
+
+            // Timers concern journeys only (the journey engine decides them); the profile does not change.
+            TimerDue => Unchanged(current),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "Unknown contact input."),
         };
     }

@@ -30,3 +30,10 @@ public sealed record MergeRequested(ContactId ContactId, ContactId Into) : Conta
 
 /// <summary>Gives the surviving contact the profile of the contact merged into it.</summary>
 public sealed record ContactAbsorbed(ContactId ContactId, ContactState Absorbed) : ContactInput(ContactId);
+
+/// <summary>A durable timer of one of the contact's journey enrollments is due.</summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="EnrollmentId">The enrollment.</param>
+/// <param name="StepId">The step that scheduled it.</param>
+/// <param name="DueAt">When it was due.</param>
+public sealed record TimerDue(ContactId ContactId, string EnrollmentId, string StepId, DateTimeOffset DueAt) : ContactInput(ContactId);

@@ -41,6 +41,9 @@ public sealed record ContactState(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>The contact's journeys: active enrollments and entry history.</summary>
+    public Cairn.Core.Journeys.Engine.JourneyMemberships Journeys { get; init; } = Cairn.Core.Journeys.Engine.JourneyMemberships.Empty;
+
     /// <summary>A profile with nothing known yet.</summary>
     public static ContactState New(ContactId id, DateTimeOffset now) => new(
         id,

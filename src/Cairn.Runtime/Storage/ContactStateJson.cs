@@ -50,6 +50,12 @@ public static class ContactStateJson
             WriteOptional(writer, "mergedInto", state.MergedInto?.ToString());
             writer.WriteString("createdAt", state.CreatedAt);
             writer.WriteString("updatedAt", state.UpdatedAt);
+            if (!state.Journeys.Active.IsEmpty || !state.Journeys.History.IsEmpty)
+            {
+                writer.WritePropertyName("journeys");
+                JourneyMembershipsJson.Write(writer, state.Journeys);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -73,7 +79,7 @@ public static class ContactStateJson
             counts[count.Name] = count.Value.GetInt64();
         }
 
-        return new ContactState(
+        var state = new ContactState(
             new ContactId(Guid.Parse(root.GetProperty("id").GetString()!)),
             ReadOptional(root, "userId"),
             ReadStrings(root, "anonymousIds"),
@@ -89,6 +95,8 @@ public static class ContactStateJson
             ReadOptional(root, "mergedInto") is { } mergedInto ? new ContactId(Guid.Parse(mergedInto)) : null,
             root.GetProperty("createdAt").GetDateTimeOffset(),
             root.GetProperty("updatedAt").GetDateTimeOffset());
+
+        return root.TryGetProperty("journeys", out var journeys) ? state with { Journeys = JourneyMembershipsJson.Read(journeys) } : state;
     }
 
     private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)

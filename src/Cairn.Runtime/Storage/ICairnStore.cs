@@ -91,4 +91,13 @@ public interface ICairnStore : IAsyncDisposable
 
     /// <summary>Every published version of every document of a kind (what enrollments may still run on).</summary>
     Task<IReadOnlyList<DocumentVersion>> GetVersionsAsync(string kind, CancellationToken cancellationToken);
+
+    /// <summary>Timers due at or before <paramref name="until"/>, earliest first.</summary>
+    Task<IReadOnlyList<StoredTimer>> GetDueTimersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The earliest due time of any stored timer, or null when there is none.</summary>
+    Task<DateTimeOffset?> GetNextTimerAsync(CancellationToken cancellationToken);
+
+    /// <summary>A contact's outbox messages, newest first.</summary>
+    Task<IReadOnlyList<OutboxMessage>> GetOutboxAsync(ContactId contactId, int limit, CancellationToken cancellationToken);
 }

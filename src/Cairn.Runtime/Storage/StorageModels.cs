@@ -77,9 +77,19 @@ public sealed class CommitBatch
     /// <summary>Pending merges to delete: they are complete.</summary>
     public List<PendingMerge> MergesCompleted { get; } = [];
 
+    /// <summary>Timers to store (journey waits).</summary>
+    public List<StoredTimer> Timers { get; } = [];
+
+    /// <summary>Timers that fired and were handled: deleted in the same transaction as their effects.</summary>
+    public List<StoredTimer> TimersDone { get; } = [];
+
+    /// <summary>Messages to put in the outbox; a message id already there is skipped.</summary>
+    public List<OutboxMessage> Outbox { get; } = [];
+
     /// <summary>True when there is nothing to write.</summary>
     public bool IsEmpty => Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
-        && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0;
+        && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0
+        && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0;
 }
 
 /// <summary>The lifecycle of a journey (or template) document.</summary>
@@ -110,3 +120,33 @@ public sealed record StoredDocument(string Kind, string Id, DocumentStatus Statu
 
 /// <summary>An immutable published version of a document.</summary>
 public sealed record DocumentVersion(string Kind, string Id, int Version, string Body, DateTimeOffset PublishedAt);
+
+/// <summary>A durable timer: wake <see cref="ContactId"/>'s enrollment at <see cref="DueAt"/>.</summary>
+public sealed record StoredTimer(ContactId ContactId, string EnrollmentId, string StepId, DateTimeOffset DueAt);
+
+/// <summary>A message a journey decided to send, waiting for delivery (the messaging milestone delivers it).</summary>
+/// <param name="MessageId">Idempotency key: contact × enrollment × step.</param>
+/// <param name="ContactId">The recipient.</param>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Version">The journey version.</param>
+/// <param name="EnrollmentId">The enrollment.</param>
+/// <param name="StepId">The send step.</param>
+/// <param name="Channel">email, sms, push, webhook or in_app.</param>
+/// <param name="Template">The template id.</param>
+/// <param name="Category">transactional, promotional or operational.</param>
+/// <param name="Priority">The journey's priority.</param>
+/// <param name="Status">queued until delivery exists.</param>
+/// <param name="CreatedAt">When the journey decided it.</param>
+public sealed record OutboxMessage(
+    string MessageId,
+    ContactId ContactId,
+    string JourneyId,
+    int Version,
+    string EnrollmentId,
+    string StepId,
+    string Channel,
+    string Template,
+    string Category,
+    int Priority,
+    string Status,
+    DateTimeOffset CreatedAt);

@@ -238,6 +238,48 @@ public abstract class RelationalCairnStore : ICairnStore
                 BindMerge,
                 cancellationToken).ConfigureAwait(false);
 
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                "INSERT INTO timers (contact_id, enrollment_id, step_id, due_at) VALUES (@contact_id, @enrollment_id, @step_id, @due_at) ON CONFLICT DO NOTHING",
+                batch.Timers,
+                BindTimer,
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                "DELETE FROM timers WHERE contact_id = @contact_id AND enrollment_id = @enrollment_id AND step_id = @step_id AND due_at = @due_at",
+                batch.TimersDone,
+                BindTimer,
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                """
+                INSERT INTO outbox (message_id, contact_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at)
+                VALUES (@message_id, @contact_id, @journey_id, @version, @enrollment_id, @step_id, @channel, @template, @category, @priority, @status, @created_at)
+                ON CONFLICT (message_id) DO NOTHING
+                """,
+                batch.Outbox,
+                (parameters, message) =>
+                {
+                    parameters.Add("message_id", message.MessageId);
+                    parameters.Add("contact_id", message.ContactId.ToString());
+                    parameters.Add("journey_id", message.JourneyId);
+                    parameters.Add("version", message.Version);
+                    parameters.Add("enrollment_id", message.EnrollmentId);
+                    parameters.Add("step_id", message.StepId);
+                    parameters.Add("channel", message.Channel);
+                    parameters.Add("template", message.Template);
+                    parameters.Add("category", message.Category);
+                    parameters.Add("priority", message.Priority);
+                    parameters.Add("status", message.Status);
+                    parameters.Add("created_at", TimeValue(message.CreatedAt));
+                },
+                cancellationToken).ConfigureAwait(false);
+
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -674,6 +716,67 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredTimer>> GetDueTimersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT contact_id, enrollment_id, step_id, due_at FROM timers WHERE due_at <= @until ORDER BY due_at LIMIT @limit");
+        Add(command, "until", TimeValue(until));
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var timers = new List<StoredTimer>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            timers.Add(new StoredTimer(ReadContactId(reader, 0), reader.GetString(1), reader.GetString(2), ReadTime(reader, 3)));
+        }
+
+        return timers;
+    }
+
+    /// <inheritdoc />
+    public async Task<DateTimeOffset?> GetNextTimerAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT due_at FROM timers ORDER BY due_at LIMIT 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTime(reader, 0) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> GetOutboxAsync(ContactId contactId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at
+            FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit
+            """);
+        Add(command, "contact_id", contactId.ToString());
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var messages = new List<OutboxMessage>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            messages.Add(new OutboxMessage(
+                reader.GetString(0),
+                contactId,
+                reader.GetString(1),
+                Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetString(5),
+                reader.GetString(6),
+                reader.GetString(7),
+                Convert.ToInt32(reader.GetValue(8), CultureInfo.InvariantCulture),
+                reader.GetString(9),
+                ReadTime(reader, 10)));
+        }
+
+        return messages;
+    }
+
+    /// <inheritdoc />
     public virtual async ValueTask DisposeAsync()
     {
         if (_commits is not null)
@@ -809,6 +912,14 @@ public abstract class RelationalCairnStore : ICairnStore
 
     private static ContactId ParseContactId(string text) =>
         ContactId.TryParse(text, out var id) ? id : throw new InvalidDataException($"Stored contact id '{text}' is not valid.");
+
+    private void BindTimer(Parameters parameters, StoredTimer timer)
+    {
+        parameters.Add("contact_id", timer.ContactId.ToString());
+        parameters.Add("enrollment_id", timer.EnrollmentId);
+        parameters.Add("step_id", timer.StepId);
+        parameters.Add("due_at", TimeValue(timer.DueAt));
+    }
 
     private static void BindMerge(Parameters parameters, PendingMerge merge)
     {

@@ -1,0 +1,128 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Cairn.Core.Journeys.Engine;
+
+namespace Cairn.Runtime.Storage;
+
+/// <summary>The persisted JSON form of a contact's <see cref="JourneyMemberships"/> (inside the contact's state).</summary>
+internal static class JourneyMembershipsJson
+{
+    public static void Write(Utf8JsonWriter writer, JourneyMemberships memberships)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("active");
+        foreach (var enrollment in memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", enrollment.Id);
+            writer.WriteString("journey", enrollment.JourneyId);
+            writer.WriteNumber("version", enrollment.Version);
+            WriteOptional(writer, "step", enrollment.StepId);
+            writer.WriteString("enteredAt", enrollment.EnteredAt);
+            if (enrollment.WakeAt is { } wake)
+            {
+                writer.WriteString("wakeAt", wake);
+            }
+
+            WriteOptional(writer, "arm", enrollment.Arm);
+            writer.WriteBoolean("control", enrollment.Control);
+            if (enrollment.Payload is { } payload)
+            {
+                writer.WritePropertyName("payload");
+                payload.WriteTo(writer);
+            }
+
+            writer.WriteStartObject("sent");
+            foreach (var (step, message) in enrollment.Sent.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                writer.WriteString(step, message);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartArray("path");
+            foreach (var entry in enrollment.Path)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("at", entry.At);
+                WriteOptional(writer, "from", entry.From);
+                writer.WriteString("exit", entry.Exit);
+                writer.WriteString("to", entry.To);
+                writer.WriteString("reason", entry.Reason);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            if (enrollment.ConvertedAt is { } converted)
+            {
+                writer.WriteString("convertedAt", converted);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartObject("history");
+        foreach (var (journey, history) in memberships.History.OrderBy(h => h.Key, StringComparer.Ordinal))
+        {
+            writer.WriteStartObject(journey);
+            writer.WriteNumber("entries", history.Entries);
+            if (history.LastEndedAt is { } ended)
+            {
+                writer.WriteString("lastEndedAt", ended);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    public static JourneyMemberships Read(JsonElement element)
+    {
+        var active = ImmutableDictionary.CreateBuilder<string, Enrollment>(StringComparer.Ordinal);
+        foreach (var item in element.GetProperty("active").EnumerateArray())
+        {
+            var sent = item.GetProperty("sent").EnumerateObject().ToImmutableDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
+            var path = item.GetProperty("path").EnumerateArray().Select(entry => new PathEntry(
+                entry.GetProperty("at").GetDateTimeOffset(),
+                Optional(entry, "from"),
+                entry.GetProperty("exit").GetString()!,
+                entry.GetProperty("to").GetString()!,
+                entry.GetProperty("reason").GetString()!)).ToImmutableList();
+            var enrollment = new Enrollment(
+                item.GetProperty("id").GetString()!,
+                item.GetProperty("journey").GetString()!,
+                item.GetProperty("version").GetInt32(),
+                Optional(item, "step"),
+                item.GetProperty("enteredAt").GetDateTimeOffset(),
+                item.TryGetProperty("wakeAt", out var wake) ? wake.GetDateTimeOffset() : null,
+                Optional(item, "arm"),
+                item.GetProperty("control").GetBoolean(),
+                item.TryGetProperty("payload", out var payload) ? payload.Clone() : null,
+                sent,
+                path,
+                item.TryGetProperty("convertedAt", out var converted) ? converted.GetDateTimeOffset() : null,
+                null,
+                null);
+            active[enrollment.JourneyId] = enrollment;
+        }
+
+        var history = element.GetProperty("history").EnumerateObject().ToImmutableDictionary(
+            p => p.Name,
+            p => new JourneyHistory(p.Value.GetProperty("entries").GetInt32(), p.Value.TryGetProperty("lastEndedAt", out var ended) ? ended.GetDateTimeOffset() : null),
+            StringComparer.Ordinal);
+        return new JourneyMemberships(active.ToImmutable(), history);
+    }
+
+    private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    private static string? Optional(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Cairn.Core.Contacts;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Http.Tests;
+
+/// <summary>Published journeys reacting to events sent through /v1, with durable timers and the outbox.</summary>
+public sealed class JourneyRuntimeTests : IAsyncLifetime
+{
+    private const string Templates = "kind: template\nid: welcome\nchannel: email\n";
+    private const string Welcome = """
+        id: welcome
+        name: Welcome
+        trigger: { event: signed_up, where: [{ property: plan, op: eq, value: pro }] }
+        steps:
+          - id: hello
+            send: { channel: email, template: welcome }
+            next: later
+          - id: later
+            wait: 1h
+            next: again
+          - id: again
+            send: { channel: email, template: welcome }
+        exit_when:
+          - event: account_closed
+        """;
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+    private TestCairn _cairn = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _cairn = await TestCairn.StartAsync(time: _time);
+        await ApplyAsync("templates/welcome", Templates);
+        await ApplyAsync("journeys/welcome", Welcome);
+        using var publish = await _cairn.Admin.PostAsync("/api/journeys/welcome/publish", null, Cancel);
+        Assert.Equal(HttpStatusCode.OK, publish.StatusCode);
+    }
+
+    public async ValueTask DisposeAsync() => await _cairn.DisposeAsync();
+
+    [Fact]
+    public async Task EventThroughV1Track_PutsTheMessageInTheOutbox_AndTheTimerSendsTheNextOne()
+    {
+        await TrackAsync("ann", "signed_up", """{"plan":"pro"}""");
+        await TrackAsync("bob", "signed_up", """{"plan":"free"}""");
+        var ann = await ContactAsync("ann");
+        var bob = await ContactAsync("bob");
+
+        var messages = await MessagesAsync(ann);
+        var first = Assert.Single(messages.EnumerateArray());
+        Assert.Equal("welcome", first.GetProperty("template").GetString());
+        Assert.Equal("email", first.GetProperty("channel").GetString());
+        Assert.Equal("queued", first.GetProperty("status").GetString());
+        Assert.Empty((await MessagesAsync(bob)).EnumerateArray());
+
+        var journeys = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
+        Assert.Equal("later", journeys.GetProperty("active")[0].GetProperty("step").GetString());
+
+        // The timer loop runs on the fake clock too; FireDueTimersAsync also waits for what it already took.
+        _time.Advance(TimeSpan.FromMinutes(59));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        Assert.Single((await MessagesAsync(ann)).EnumerateArray());
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Equal(2, (await MessagesAsync(ann)).GetArrayLength());
+
+        var ended = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
+        Assert.Empty(ended.GetProperty("active").EnumerateArray());
+        Assert.Equal(1, ended.GetProperty("history")[0].GetProperty("entries").GetInt32());
+    }
+
+    [Fact]
+    public async Task ExitCriterion_StopsThePendingSend_AndTheTimerDoesNothing()
+    {
+        await TrackAsync("cem", "signed_up", """{"plan":"pro"}""");
+        await TrackAsync("cem", "account_closed", "{}");
+        _time.Advance(TimeSpan.FromHours(2));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+
+        Assert.Single((await MessagesAsync(await ContactAsync("cem"))).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task WaitingEnrollments_SurviveARestart_AndContinue()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-journey-restart-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var first = await TestCairn.StartAsync(directory, time: _time))
+            {
+                await ApplyAsync(first, "templates/welcome", Templates);
+                await ApplyAsync(first, "journeys/welcome", Welcome);
+                (await first.Admin.PostAsync("/api/journeys/welcome/publish", null, Cancel)).Dispose();
+                using var track = await first.Ingest.PostAsJsonAsync("/v1/track", new { userId = "dan", @event = "signed_up", properties = new { plan = "pro" } }, Cancel);
+                Assert.Equal(HttpStatusCode.OK, track.StatusCode);
+            }
+
+            _time.Advance(TimeSpan.FromHours(1));
+            await using var second = await TestCairn.StartAsync(directory, time: _time);
+            await second.Engine.FireDueTimersAsync(Cancel);
+            await second.Engine.WhenIdleAsync(Cancel);
+            var dan = second.Engine.FindContact(IdentityKey.User("dan"))!.Value;
+            var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={dan}", Cancel);
+            Assert.Equal(2, messages.GetArrayLength());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private async Task TrackAsync(string user, string name, string properties)
+    {
+        using var response = await _cairn.Ingest.PostAsync(
+            "/v1/track",
+            new StringContent($$"""{"userId":"{{user}}","event":"{{name}}","properties":{{properties}}}""", Encoding.UTF8, "application/json"),
+            Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+    }
+
+    private async Task<string> ContactAsync(string user) =>
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
+
+    private async Task<JsonElement> MessagesAsync(string contactId) =>
+        await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contactId}", Cancel);
+
+    private Task ApplyAsync(string path, string yaml) => ApplyAsync(_cairn, path, yaml);
+
+    private static async Task ApplyAsync(TestCairn cairn, string path, string yaml)
+    {
+        using var response = await cairn.Admin.PutAsync("/api/" + path, new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
+    }
+}
