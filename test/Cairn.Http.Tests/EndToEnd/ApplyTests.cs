@@ -8,7 +8,7 @@ namespace Cairn.Http.Tests.EndToEnd;
 public sealed class ApplyTests
 {
     [Fact]
-    public async Task ApplyingTheExamplesTwice_PublishesOnce_AndChangesNothingTheSecondTime()
+    public async Task ApplyingTheExamplesTwice_PublishesOnce_ChangesNothingTheSecondTime_AndTheJourneysReactToEvents()
     {
         await using var server = await CairnProcess.StartAsync(null);
         var examples = Path.Combine(Repository.Root, "examples");
@@ -27,6 +27,18 @@ public sealed class ApplyTests
         var inventory = await server.Admin.GetFromJsonAsync<JsonElement>("/api/journeys", TestContext.Current.CancellationToken);
         Assert.Equal(7, inventory.GetArrayLength());
         Assert.All(inventory.EnumerateArray(), journey => Assert.Equal(1, journey.GetProperty("publishedVersion").GetInt32()));
+
+        // An applied, published journey reacts to an event sent through /v1/track: the outbox has its message.
+        using (var track = await server.Client.PostAsJsonAsync("/v1/track", new { userId = "e2e-signup", @event = "signed_up", properties = new { source = "seo-guide" } }, TestContext.Current.CancellationToken))
+        {
+            Assert.True(track.IsSuccessStatusCode, server.Output);
+        }
+
+        var contact = await server.Admin.GetFromJsonAsync<JsonElement>("/api/contacts/lookup?userId=e2e-signup", TestContext.Current.CancellationToken);
+        var messages = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contact.GetProperty("id").GetString()}", TestContext.Current.CancellationToken);
+        var message = Assert.Single(messages.EnumerateArray());
+        Assert.Equal("welcome-guide", message.GetProperty("template").GetString());
+        Assert.Equal("welcome-by-entry-point", message.GetProperty("journeyId").GetString());
 
         var (wrongKey, output) = await ProcessRunner.RunAsync("dotnet", [.. arguments[..^1], "not-the-key"], cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(2, wrongKey);
