@@ -30,6 +30,10 @@ public static class DocumentEndpoints
             .WithSummary("Stores the journey document (YAML or JSON) as the draft; applying the same text again changes nothing.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         journeys.MapPost("/{id}/publish", PublishAsync).WithSummary("Publishes the draft as a new immutable version (none when it is unchanged).");
+        journeys.MapPost("/{id}/enroll", EnrollAsync)
+            .WithSummary("Enrolls a contact (by contactId, userId or email) in a published journey with an API trigger; the payload is available to templates and conditions.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         journeys.MapPost("/{id}/pause", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Paused, engine, time, cancellationToken))
             .WithSummary("Stops new entries; enrollments already in the journey continue.");
         journeys.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, engine, time, cancellationToken))
@@ -99,6 +103,47 @@ public static class DocumentEndpoints
         var (version, created) = (await engine.Store.PublishAsync("journey", id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))!.Value;
         await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
         return Results.Ok(new { id, version, created });
+    }
+
+    private static async Task<IResult> EnrollAsync(string id, HttpContext context, CairnEngine engine)
+    {
+        var live = engine.Journeys.Library.Live.FirstOrDefault(journey => journey.Definition.Id == id)
+            ?? throw new ProblemException(StatusCodes.Status409Conflict, "Conflict", $"The journey '{id}' is not published (or is paused or archived).");
+        if (live.Definition.Trigger is not ApiTrigger)
+        {
+            throw new ProblemException(StatusCodes.Status409Conflict, "Conflict", $"The journey '{id}' is not triggered through the API (its trigger is {JourneySummary.Describe(live.Definition.Trigger)}).");
+        }
+
+        RequestBody.RequireJson(context.Request);
+        var body = await RequestBody.ReadAsync(context.Request, Core.Messages.MessageLimits.MaxMessageBytes, "32 KB", context.RequestAborted).ConfigureAwait(false);
+        using var document = RequestBody.Parse(body, Core.Messages.MessageLimits.MaxDepth + 1);
+        var root = document.RootElement;
+        string? Text(string name) => root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty(name, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString() : null;
+        Core.ContactId? contactId = (Text("contactId"), Text("userId"), Text("email")) switch
+        {
+            ({ } text, null, null) => Core.ContactId.TryParse(text, out var parsed) ? parsed : throw ProblemException.BadRequest("contactId is not a contact id."),
+            (null, { } user, null) => engine.FindContact(Core.Contacts.IdentityKey.User(user)),
+            (null, null, { } email) => (await engine.Store.FindContactsByEmailAsync(email.Trim(), context.RequestAborted).ConfigureAwait(false)) is [var first, ..] ? first : null,
+            _ => throw ProblemException.BadRequest("Give exactly one of contactId, userId or email."),
+        };
+        var payload = root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty("payload", out var given) ? given.Clone() : (System.Text.Json.JsonElement?)null;
+        var before = contactId is { } known ? await engine.GetContactAsync(known, context.RequestAborted).ConfigureAwait(false) : null;
+        var after = before is null ? null : await engine.EnrollAsync(before.Id, id, payload, context.RequestAborted).ConfigureAwait(false);
+        if (before is null || after is null)
+        {
+            throw ProblemException.NotFound("No contact has that identifier.");
+        }
+
+        // Entry rules may refuse the enrollment (already in the journey, re-entry, audience): say so.
+        var entries = (Core.Contacts.ContactState state) => state.Journeys.History.GetValueOrDefault(id)?.Entries ?? 0;
+        var enrollment = after.Journeys.Active.GetValueOrDefault(id);
+        return Results.Ok(new
+        {
+            contactId = after.Id.ToString(),
+            enrolled = entries(after) > entries(before),
+            enrollmentId = enrollment?.Id,
+            step = enrollment?.StepId,
+        });
     }
 
     private static async Task<IResult> SetStatusAsync(string id, DocumentStatus status, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
@@ -187,18 +232,20 @@ public sealed record JourneySummary(
     DateTimeOffset UpdatedAt,
     string Document)
 {
+    /// <summary>A trigger in words: <c>event cart_abandoned</c>, <c>date contract_end (14d before)</c>, <c>api</c>.</summary>
+    public static string Describe(Trigger trigger) => trigger switch
+    {
+        EventTrigger e => $"event {e.Event}",
+        DateTrigger d => $"date {d.Trait} ({string.Join(", ", d.OffsetDays.Select(days => days < 0 ? $"{-days}d before" : days > 0 ? $"{days}d after" : "on the day"))})",
+        _ => "api",
+    };
+
     /// <summary>The summary of a stored journey (its draft, as applied).</summary>
     public static JourneySummary From(StoredDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
         var journey = JourneyDocument.Parse(document.Draft, document.Id).Journey;
-        var trigger = journey?.Trigger switch
-        {
-            EventTrigger e => $"event {e.Event}",
-            DateTrigger d => $"date {d.Trait} ({string.Join(", ", d.OffsetDays.Select(days => days < 0 ? $"{-days}d before" : days > 0 ? $"{days}d after" : "on the day"))})",
-            ApiTrigger => "api",
-            _ => null,
-        };
+        var trigger = journey is null ? null : Describe(journey.Trigger);
         return new JourneySummary(
             document.Id,
             journey?.Name,

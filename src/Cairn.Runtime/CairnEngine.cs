@@ -261,6 +261,22 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         return await GetContactAsync(contact.Id, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Asks the journey engine to enroll an existing contact in a live journey (the API trigger); entry rules apply.
+    /// Returns the contact's state once the request is committed, or null when the contact does not exist.
+    /// </summary>
+    public async Task<ContactState?> EnrollAsync(ContactId id, string journeyId, JsonElement? payload, CancellationToken cancellationToken)
+    {
+        var contact = await GetContactAsync(id, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return null;
+        }
+
+        await Submit(new EnrollmentRequested(contact.Id, journeyId, payload), []).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await GetContactAsync(contact.Id, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>A contact's profile; a merged contact's id leads to the profile it was merged into.</summary>
     public async Task<ContactState?> GetContactAsync(ContactId id, CancellationToken cancellationToken)
     {

@@ -275,11 +275,12 @@ internal sealed partial class Partition
         return new HashSet<string>(existing, StringComparer.Ordinal);
     }
 
-    /// <summary>The journey input an accepted input is, if any: a stored message, or a due timer.</summary>
+    /// <summary>The journey input an accepted input is, if any: a stored message, a due timer, an enrollment request.</summary>
     private static JourneyInput? JourneyInputOf(ContactInput input, Decision decision) => input switch
     {
         MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => new EventOccurred(received.Message),
         TimerDue due when decision.State.MergedInto is null => new TimerFired(due.EnrollmentId, due.StepId, due.DueAt),
+        EnrollmentRequested request when decision.State.MergedInto is null => new EnrollRequested(request.JourneyId, request.Payload),
         _ => null,
     };
 

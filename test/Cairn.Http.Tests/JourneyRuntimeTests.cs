@@ -77,6 +77,44 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApiTrigger_EnrollsAnExistingContact_WithItsPayload_OnceUnderEntryRules()
+    {
+        await ApplyAsync("journeys/receipt", """
+            id: receipt
+            name: Receipt
+            category: transactional
+            trigger: { api: true }
+            steps:
+              - id: big
+                branch:
+                  - { when: { payload: total, op: gte, value: 100 }, next: send }
+                else: end
+              - id: send
+                send: { channel: email, template: welcome }
+            """);
+        (await _cairn.Admin.PostAsync("/api/journeys/receipt/publish", null, Cancel)).Dispose();
+        await TrackAsync("eve", "signed_up", """{"plan":"free"}""");
+
+        var first = await EnrollAsync("receipt", """{"userId":"eve","payload":{"total":250}}""");
+        Assert.True(first.GetProperty("enrolled").GetBoolean());
+        var eve = first.GetProperty("contactId").GetString()!;
+        var message = Assert.Single((await MessagesAsync(eve)).EnumerateArray());
+        Assert.Equal("receipt", message.GetProperty("journeyId").GetString());
+        Assert.Equal("transactional", message.GetProperty("category").GetString());
+
+        var again = await EnrollAsync("receipt", """{"contactId":"__ID__","payload":{"total":250}}""".Replace("__ID__", eve, StringComparison.Ordinal));
+        Assert.False(again.GetProperty("enrolled").GetBoolean());
+        Assert.Single((await MessagesAsync(eve)).EnumerateArray());
+
+        using var unknown = await _cairn.Admin.PostAsJsonAsync("/api/journeys/receipt/enroll", new { userId = "nobody" }, Cancel);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var eventTriggered = await _cairn.Admin.PostAsJsonAsync("/api/journeys/welcome/enroll", new { userId = "eve" }, Cancel);
+        Assert.Equal(HttpStatusCode.Conflict, eventTriggered.StatusCode);
+        using var unpublished = await _cairn.Admin.PostAsJsonAsync("/api/journeys/ghost/enroll", new { userId = "eve" }, Cancel);
+        Assert.Equal(HttpStatusCode.Conflict, unpublished.StatusCode);
+    }
+
+    [Fact]
     public async Task ExitCriterion_StopsThePendingSend_AndTheTimerDoesNothing()
     {
         await TrackAsync("cem", "signed_up", """{"plan":"pro"}""");
@@ -125,6 +163,13 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
             Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await _cairn.Engine.WhenIdleAsync(Cancel);
+    }
+
+    private async Task<JsonElement> EnrollAsync(string journey, string body)
+    {
+        using var response = await _cairn.Admin.PostAsync($"/api/journeys/{journey}/enroll", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
     }
 
     private async Task<string> ContactAsync(string user) =>

@@ -51,8 +51,8 @@ public static class ContactDecider
                 Absorb(current, absorbed.Absorbed) with { UpdatedAt = now },
                 [new CompleteMerge(absorbed.Absorbed.Id, current.Id)]),
 
-            // Timers concern journeys only (the journey engine decides them); the profile does not change.
-            TimerDue => Unchanged(current),
+            // Timers and enrollment requests concern journeys only (the journey engine decides them).
+            TimerDue or EnrollmentRequested => Unchanged(current),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "Unknown contact input."),
         };
     }

@@ -37,3 +37,6 @@ public sealed record ContactAbsorbed(ContactId ContactId, ContactState Absorbed)
 /// <param name="StepId">The step that scheduled it.</param>
 /// <param name="DueAt">When it was due.</param>
 public sealed record TimerDue(ContactId ContactId, string EnrollmentId, string StepId, DateTimeOffset DueAt) : ContactInput(ContactId);
+
+/// <summary>An explicit request to enroll the contact in a journey (the API trigger), with a payload for templates.</summary>
+public sealed record EnrollmentRequested(ContactId ContactId, string JourneyId, JsonElement? Payload) : ContactInput(ContactId);
