@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace Cairn.Core;
 
 /// <summary>Identifies one contact (one person's profile). Never <see cref="Guid.Empty"/>.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(ContactIdJsonConverter))]
 public readonly record struct ContactId
 {
     /// <summary>Creates an id; throws when <paramref name="value"/> is empty.</summary>
@@ -34,4 +35,19 @@ public readonly record struct ContactId
 
     /// <summary>The canonical lower-case hyphenated form.</summary>
     public override string ToString() => Value.ToString("D");
+}
+
+/// <summary>Writes a <see cref="ContactId"/> as its string form in JSON, and reads it back.</summary>
+public sealed class ContactIdJsonConverter : System.Text.Json.Serialization.JsonConverter<ContactId>
+{
+    /// <inheritdoc />
+    public override ContactId Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        ContactId.TryParse(reader.GetString(), out var id) ? id : throw new System.Text.Json.JsonException("Not a contact id.");
+
+    /// <inheritdoc />
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, ContactId value, System.Text.Json.JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.ToString());
+    }
 }

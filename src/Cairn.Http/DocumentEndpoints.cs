@@ -34,6 +34,11 @@ public static class DocumentEndpoints
             .WithSummary("Enrolls a contact (by contactId, userId or email) in a published journey with an API trigger; the payload is available to templates and conditions.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        journeys.MapGet("/{id}/stats", StatsAsync)
+            .WithSummary("Per version and step: entered, left, currently there, taken per exit; conversions per experiment arm and for the holdout.");
+        journeys.MapGet("/{id}/review", async (string id, int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
+                Results.Ok(await engine.Store.GetJourneyReviewsAsync(id, limit is >= 1 and <= 1000 ? limit.Value : 100, cancellationToken).ConfigureAwait(false)))
+            .WithSummary("Enrollments that ended for review (maximum run time reached, or an error), newest first.");
         journeys.MapPost("/{id}/pause", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Paused, engine, time, cancellationToken))
             .WithSummary("Stops new entries; enrollments already in the journey continue.");
         journeys.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, engine, time, cancellationToken))
@@ -143,6 +148,43 @@ public static class DocumentEndpoints
             enrolled = entries(after) > entries(before),
             enrollmentId = enrollment?.Id,
             step = enrollment?.StepId,
+        });
+    }
+
+    private static async Task<IResult> StatsAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        _ = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no journey '{id}'.");
+        var (moves, conversions) = await engine.Store.GetJourneyStatsAsync(id, cancellationToken).ConfigureAwait(false);
+        var versions = moves.Select(m => m.Version).Concat(conversions.Select(c => c.Version)).Distinct().Order();
+        return Results.Ok(new
+        {
+            id,
+            versions = versions.Select(version =>
+            {
+                var mine = moves.Where(m => m.Version == version).ToList();
+                var steps = mine.Select(m => m.ToStep).Concat(mine.Select(m => m.FromStep)).Where(step => step is not "$entry" and not JourneyStep.End).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+                return new
+                {
+                    version,
+                    entered = mine.Where(m => m.FromStep == "$entry").Sum(m => m.Count),
+                    ended = mine.Where(m => m.ToStep == JourneyStep.End).Sum(m => m.Count),
+                    steps = steps.Select(step =>
+                    {
+                        var entered = mine.Where(m => m.ToStep == step).Sum(m => m.Count);
+                        var left = mine.Where(m => m.FromStep == step).Sum(m => m.Count);
+                        return new
+                        {
+                            step,
+                            entered,
+                            left,
+                            current = entered - left,
+                            exits = mine.Where(m => m.FromStep == step).GroupBy(m => m.Exit).ToDictionary(g => g.Key, g => g.Sum(m => m.Count)),
+                        };
+                    }),
+                    conversions = conversions.Where(c => c.Version == version).Select(c => new { arm = c.Arm.Length == 0 ? null : c.Arm, holdout = c.Control, c.Count }),
+                };
+            }),
         });
     }
 

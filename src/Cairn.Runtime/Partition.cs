@@ -294,6 +294,15 @@ internal sealed partial class Partition
                 case ScheduleTimer timer:
                     commit.Timers.Add(new StoredTimer(id, timer.EnrollmentId, timer.StepId, timer.DueAt));
                     break;
+                case EnrollmentMoved moved:
+                    commit.Moves.Add(new JourneyMove(moved.JourneyId, moved.Version, moved.Entry.From ?? "$entry", moved.Entry.Exit, moved.Entry.To));
+                    break;
+                case EnrollmentConverted converted:
+                    commit.Conversions.Add(new JourneyConversion(converted.JourneyId, converted.Version, converted.Arm ?? string.Empty, converted.Control));
+                    break;
+                case EnrollmentEnded { NeedsReview: true } ended:
+                    commit.Reviews.Add(new JourneyReview(ended.JourneyId, ended.Version, ended.EnrollmentId, id, ended.Reason, ended.At));
+                    break;
                 case SendMessage send:
                     commit.Outbox.Add(new OutboxMessage(
                         send.MessageId,

@@ -61,6 +61,9 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
 
         var journeys = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
         Assert.Equal("later", journeys.GetProperty("active")[0].GetProperty("step").GetString());
+        var waiting = await StatsAsync();
+        Assert.Equal(1, waiting.GetProperty("entered").GetInt64());
+        Assert.Equal(1, Step(waiting, "later").GetProperty("current").GetInt64());
 
         // The timer loop runs on the fake clock too; FireDueTimersAsync also waits for what it already took.
         _time.Advance(TimeSpan.FromMinutes(59));
@@ -74,6 +77,10 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         var ended = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
         Assert.Empty(ended.GetProperty("active").EnumerateArray());
         Assert.Equal(1, ended.GetProperty("history")[0].GetProperty("entries").GetInt32());
+        var done = await StatsAsync();
+        Assert.Equal(1, done.GetProperty("ended").GetInt64());
+        Assert.Equal(0, Step(done, "later").GetProperty("current").GetInt64());
+        Assert.Equal(1, Step(done, "hello").GetProperty("exits").GetProperty("next").GetInt64());
     }
 
     [Fact]
@@ -115,6 +122,29 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MaxRunTime_EndsTheEnrollment_AndListsItForReview()
+    {
+        await ApplyAsync("journeys/slow", """
+            id: slow
+            name: Slow
+            trigger: { event: trial_started }
+            max_run_time: 1d
+            steps:
+              - id: long
+                wait: 30d
+            """);
+        (await _cairn.Admin.PostAsync("/api/journeys/slow/publish", null, Cancel)).Dispose();
+        await TrackAsync("fay", "trial_started", "{}");
+        _time.Advance(TimeSpan.FromDays(1));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+
+        var review = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/slow/review", Cancel)).EnumerateArray());
+        Assert.Equal("maximum run time of 1d reached", review.GetProperty("reason").GetString());
+        Assert.Equal(await ContactAsync("fay"), review.GetProperty("contactId").GetString());
+    }
+
+    [Fact]
     public async Task ExitCriterion_StopsThePendingSend_AndTheTimerDoesNothing()
     {
         await TrackAsync("cem", "signed_up", """{"plan":"pro"}""");
@@ -123,6 +153,9 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         await _cairn.Engine.FireDueTimersAsync(Cancel);
 
         Assert.Single((await MessagesAsync(await ContactAsync("cem"))).EnumerateArray());
+        var stats = await StatsAsync();
+        Assert.Equal(0, Step(stats, "later").GetProperty("current").GetInt64());
+        Assert.Equal(1, Step(stats, "later").GetProperty("exits").GetProperty("ended").GetInt64());
     }
 
     [Fact]
@@ -164,6 +197,12 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await _cairn.Engine.WhenIdleAsync(Cancel);
     }
+
+    private async Task<JsonElement> StatsAsync() =>
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/welcome/stats", Cancel)).GetProperty("versions")[0];
+
+    private static JsonElement Step(JsonElement version, string step) =>
+        version.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("step").GetString() == step);
 
     private async Task<JsonElement> EnrollAsync(string journey, string body)
     {

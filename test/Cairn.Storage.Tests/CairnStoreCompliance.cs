@@ -262,6 +262,26 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JourneyStatistics_AddUpAcrossCommits()
+    {
+        var id = NewContactId();
+        for (var round = 0; round < 2; round++)
+        {
+            var batch = new CommitBatch();
+            batch.Moves.AddRange([new JourneyMove("j", 1, "$entry", "entry", "a"), new JourneyMove("j", 1, "a", "next", "b"), new JourneyMove("j", 1, "a", "next", "b")]);
+            batch.Conversions.Add(new JourneyConversion("j", 1, "variant", Control: false));
+            batch.Reviews.Add(new JourneyReview("j", 1, "j:1", id, "maximum run time of 1d reached", T0.AddHours(round)));
+            await Store.CommitAsync(batch, Cancel);
+        }
+
+        var (moves, conversions) = await Store.GetJourneyStatsAsync("j", Cancel);
+        Assert.Equal(4, moves.Single(m => m.FromStep == "a").Count);
+        Assert.Equal(2, moves.Single(m => m.FromStep == "$entry").Count);
+        Assert.Equal(new JourneyConversionCount(1, "variant", false, 2), Assert.Single(conversions));
+        Assert.Equal(T0, Assert.Single(await Store.GetJourneyReviewsAsync("j", 10, Cancel)).EndedAt);
+    }
+
+    [Fact]
     public async Task ApiKeys_RoundTrip()
     {
         var key = new ApiKeyRecord("k1", ApiKeyKind.Admin, new string('a', 64), "cak_abcd", T0.AddTicks(10));

@@ -100,4 +100,10 @@ public interface ICairnStore : IAsyncDisposable
 
     /// <summary>A contact's outbox messages, newest first.</summary>
     Task<IReadOnlyList<OutboxMessage>> GetOutboxAsync(ContactId contactId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A journey's counted moves and conversions, every version.</summary>
+    Task<(IReadOnlyList<JourneyMoveCount> Moves, IReadOnlyList<JourneyConversionCount> Conversions)> GetJourneyStatsAsync(string journeyId, CancellationToken cancellationToken);
+
+    /// <summary>A journey's enrollments that ended for review, newest first.</summary>
+    Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken);
 }

@@ -86,10 +86,20 @@ public sealed class CommitBatch
     /// <summary>Messages to put in the outbox; a message id already there is skipped.</summary>
     public List<OutboxMessage> Outbox { get; } = [];
 
+    /// <summary>Moves between journey steps, to add to the statistics.</summary>
+    public List<JourneyMove> Moves { get; } = [];
+
+    /// <summary>Goal conversions, to add to the statistics.</summary>
+    public List<JourneyConversion> Conversions { get; } = [];
+
+    /// <summary>Enrollments that ended for review.</summary>
+    public List<JourneyReview> Reviews { get; } = [];
+
     /// <summary>True when there is nothing to write.</summary>
     public bool IsEmpty => Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
         && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0
-        && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0;
+        && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0
+        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0;
 }
 
 /// <summary>The lifecycle of a journey (or template) document.</summary>
@@ -150,3 +160,18 @@ public sealed record OutboxMessage(
     int Priority,
     string Status,
     DateTimeOffset CreatedAt);
+
+/// <summary>One move of an enrollment between steps (<c>$entry</c> as the origin of entries).</summary>
+public sealed record JourneyMove(string JourneyId, int Version, string FromStep, string Exit, string ToStep);
+
+/// <summary>One goal conversion, by experiment arm (empty when none) and holdout membership.</summary>
+public sealed record JourneyConversion(string JourneyId, int Version, string Arm, bool Control);
+
+/// <summary>An enrollment that ended for review (maximum run time reached, or an error).</summary>
+public sealed record JourneyReview(string JourneyId, int Version, string EnrollmentId, ContactId ContactId, string Reason, DateTimeOffset EndedAt);
+
+/// <summary>A counted move, as statistics read it.</summary>
+public sealed record JourneyMoveCount(int Version, string FromStep, string Exit, string ToStep, long Count);
+
+/// <summary>Counted conversions of one arm.</summary>
+public sealed record JourneyConversionCount(int Version, string Arm, bool Control, long Count);

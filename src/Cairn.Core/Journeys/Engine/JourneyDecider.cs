@@ -399,6 +399,14 @@ public static class JourneyDecider
 
         private void End(Enrollment enrollment, string reason, bool review)
         {
+            if (enrollment.StepId is { } at && at != JourneyStep.End)
+            {
+                // Ended while at a step (exit criterion, goal, run time): the step's statistics see it leave.
+                var entry = new PathEntry(now, at, "ended", JourneyStep.End, reason);
+                enrollment = enrollment with { Path = enrollment.Path.Add(entry) };
+                Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry));
+            }
+
             var ended = enrollment with { StepId = null, WakeAt = null, EndedAt = now, EndReason = reason };
             var past = Memberships.History.GetValueOrDefault(enrollment.JourneyId) ?? new JourneyHistory(1, null);
             Memberships = Memberships with

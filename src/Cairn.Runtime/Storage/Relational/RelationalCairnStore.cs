@@ -254,6 +254,63 @@ public abstract class RelationalCairnStore : ICairnStore
                 BindTimer,
                 cancellationToken).ConfigureAwait(false);
 
+            // Statistics are counted per distinct key within the batch, then added in one upsert each.
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                """
+                INSERT INTO journey_moves (journey_id, version, from_step, exit, to_step, count) VALUES (@journey_id, @version, @from_step, @exit, @to_step, @count)
+                ON CONFLICT (journey_id, version, from_step, exit, to_step) DO UPDATE SET count = journey_moves.count + excluded.count
+                """,
+                batch.Moves.GroupBy(move => move),
+                (parameters, group) =>
+                {
+                    parameters.Add("journey_id", group.Key.JourneyId);
+                    parameters.Add("version", group.Key.Version);
+                    parameters.Add("from_step", group.Key.FromStep);
+                    parameters.Add("exit", group.Key.Exit);
+                    parameters.Add("to_step", group.Key.ToStep);
+                    parameters.Add("count", (long)group.Count());
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                """
+                INSERT INTO journey_conversions (journey_id, version, arm, control, count) VALUES (@journey_id, @version, @arm, @control, @count)
+                ON CONFLICT (journey_id, version, arm, control) DO UPDATE SET count = journey_conversions.count + excluded.count
+                """,
+                batch.Conversions.GroupBy(conversion => conversion),
+                (parameters, group) =>
+                {
+                    parameters.Add("journey_id", group.Key.JourneyId);
+                    parameters.Add("version", group.Key.Version);
+                    parameters.Add("arm", group.Key.Arm);
+                    parameters.Add("control", group.Key.Control);
+                    parameters.Add("count", (long)group.Count());
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                """
+                INSERT INTO journey_reviews (journey_id, enrollment_id, contact_id, version, reason, ended_at) VALUES (@journey_id, @enrollment_id, @contact_id, @version, @reason, @ended_at)
+                ON CONFLICT (contact_id, enrollment_id) DO NOTHING
+                """,
+                batch.Reviews,
+                (parameters, review) =>
+                {
+                    parameters.Add("journey_id", review.JourneyId);
+                    parameters.Add("enrollment_id", review.EnrollmentId);
+                    parameters.Add("contact_id", review.ContactId.ToString());
+                    parameters.Add("version", review.Version);
+                    parameters.Add("reason", review.Reason);
+                    parameters.Add("ended_at", TimeValue(review.EndedAt));
+                },
+                cancellationToken).ConfigureAwait(false);
+
             await ExecuteManyAsync(
                 connection,
                 transaction,
@@ -774,6 +831,52 @@ public abstract class RelationalCairnStore : ICairnStore
         }
 
         return messages;
+    }
+
+    /// <inheritdoc />
+    public async Task<(IReadOnlyList<JourneyMoveCount> Moves, IReadOnlyList<JourneyConversionCount> Conversions)> GetJourneyStatsAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var moves = new List<JourneyMoveCount>();
+        await using (var command = Command(connection, null, "SELECT version, from_step, exit, to_step, count FROM journey_moves WHERE journey_id = @journey_id ORDER BY version, from_step, exit, to_step"))
+        {
+            Add(command, "journey_id", journeyId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                moves.Add(new JourneyMoveCount(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2), reader.GetString(3), Convert.ToInt64(reader.GetValue(4), CultureInfo.InvariantCulture)));
+            }
+        }
+
+        var conversions = new List<JourneyConversionCount>();
+        await using (var command = Command(connection, null, "SELECT version, arm, control, count FROM journey_conversions WHERE journey_id = @journey_id ORDER BY version, arm, control"))
+        {
+            Add(command, "journey_id", journeyId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                conversions.Add(new JourneyConversionCount(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), reader.GetString(1), Convert.ToBoolean(reader.GetValue(2), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return (moves, conversions);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT version, enrollment_id, contact_id, reason, ended_at FROM journey_reviews WHERE journey_id = @journey_id ORDER BY ended_at DESC LIMIT @limit");
+        Add(command, "journey_id", journeyId);
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reviews = new List<JourneyReview>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            reviews.Add(new JourneyReview(journeyId, Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), reader.GetString(1), ReadContactId(reader, 2), reader.GetString(3), ReadTime(reader, 4)));
+        }
+
+        return reviews;
     }
 
     /// <inheritdoc />
