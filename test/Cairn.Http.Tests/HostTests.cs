@@ -153,6 +153,35 @@ public sealed class HostTests
         }
     }
 
+    /// <summary>
+    /// The golden suite: each example stream's simulation must print exactly its recorded trace
+    /// (examples/streams/*.expected.txt). After an intended change, rerun with CAIRN_UPDATE_GOLDEN=1 and review the diff.
+    /// </summary>
+    [Theory]
+    [InlineData("cart-recovery", true, "2026-11-20T00:00:00Z")]
+    [InlineData("welcome", false, "2026-11-30T00:00:00Z")]
+    public async Task GoldenTraces_OfTheExampleStreams(string stream, bool withProfiles, string to)
+    {
+        var examples = Path.Combine(Repository.Root, "examples");
+        var streams = Path.Combine(examples, "streams");
+        string[] arguments =
+        [
+            "simulate", Path.Combine(examples, "journeys"), Path.Combine(examples, "templates"),
+            "--events", Path.Combine(streams, stream + ".ndjson"),
+            .. withProfiles ? ["--profiles", Path.Combine(streams, "profiles.ndjson")] : Array.Empty<string>(),
+            "--to", to,
+        ];
+        var (code, output) = await CairnAsync(arguments);
+        Assert.True(code == 0, output);
+        var golden = Path.Combine(streams, stream + ".expected.txt");
+        if (Environment.GetEnvironmentVariable("CAIRN_UPDATE_GOLDEN") == "1")
+        {
+            await File.WriteAllTextAsync(golden, output, Cancel);
+        }
+
+        Assert.Equal(await File.ReadAllTextAsync(golden, Cancel), output);
+    }
+
     [Fact]
     public async Task CliSimulate_PrintsPathsAndMessages_ByteForByteTheSameEachRun()
     {
