@@ -205,6 +205,31 @@ public sealed class JourneyDeciderTests
     }
 
     [Fact]
+    public void TimerRead_BackFromStorage_AtMicrosecondPrecision_StillFires()
+    {
+        var library = Library("""
+            id: tick
+            name: Tick
+            trigger: { event: tick }
+            steps:
+              - id: w
+                wait: 1s
+                next: s
+              - id: s
+                send: { channel: email, template: cart-final }
+            """);
+        var now = T0.AddTicks(1_234_567);
+        var message = TestMessages.Read($$"""{"type":"track","userId":"u","event":"tick","timestamp":"{{now:O}}"}""", receivedAt: now);
+        var entered = JourneyDecider.Decide(JourneyMemberships.Empty, Profile(Ann, "low"), new EventOccurred(message), library, [], now);
+        var timer = entered.Effects.OfType<ScheduleTimer>().Single(t => t.StepId == "w");
+        var stored = new DateTimeOffset(timer.DueAt.UtcTicks / 10 * 10, TimeSpan.Zero);
+        Assert.NotEqual(timer.DueAt, stored);
+
+        var fired = JourneyDecider.Decide(entered.Memberships, entered.Profile, new TimerFired(timer.EnrollmentId, "w", stored), library, [], stored);
+        Assert.Single(fired.Effects.OfType<SendMessage>());
+    }
+
+    [Fact]
     public void MaxRunTime_EndsTheEnrollment_ForReview()
     {
         var library = Library("""

@@ -66,6 +66,12 @@ public static class JourneyDecider
         return new JourneyDecision(run.Memberships, run.Profile, [.. run.Effects]);
     }
 
+    /// <summary>
+    /// True when two times are the same to the microsecond: timers come back from storage at that precision
+    /// (both providers store microseconds), so a timer matches the wait that scheduled it.
+    /// </summary>
+    public static bool SameInstant(DateTimeOffset left, DateTimeOffset right) => left.UtcTicks / 10 == right.UtcTicks / 10;
+
     /// <summary>A stable number in [0, 100) for a contact and a key: holdouts and splits are deterministic.</summary>
     public static double Bucket(ContactId contact, string key)
     {
@@ -149,7 +155,7 @@ public static class JourneyDecider
 
             if (timer.StepId == MaxRunTimeTimer)
             {
-                if (timer.DueAt == enrollment.EnteredAt + journey.MaxRunTime)
+                if (SameInstant(timer.DueAt, enrollment.EnteredAt + journey.MaxRunTime))
                 {
                     End(enrollment, $"maximum run time of {Duration.Format(journey.MaxRunTime)} reached", review: true);
                 }
@@ -157,7 +163,7 @@ public static class JourneyDecider
                 return;
             }
 
-            if (enrollment.StepId != timer.StepId || enrollment.WakeAt != timer.DueAt)
+            if (enrollment.StepId != timer.StepId || enrollment.WakeAt is not { } wake || !SameInstant(wake, timer.DueAt))
             {
                 return;
             }
