@@ -27,14 +27,14 @@ internal static class LoadGenerator
         }
 
         Process? server = null;
-        string? directory = null;
+        var directory = options.Spawn && options.Postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-loadgen-" + Guid.NewGuid().ToString("N")) : null;
         var url = options.Url;
         var writeKey = options.WriteKey;
         try
         {
             if (options.Spawn)
             {
-                (server, directory, url, writeKey) = await SpawnAsync(options.Postgres).ConfigureAwait(false);
+                (server, url, writeKey) = await SpawnServerAsync(options.Postgres, directory).ConfigureAwait(false);
             }
 
             return await DriveAsync(options with { Url = url, WriteKey = writeKey }, server).ConfigureAwait(false);
@@ -43,9 +43,7 @@ internal static class LoadGenerator
         {
             if (server is not null)
             {
-                server.Kill(entireProcessTree: true);
-                await server.WaitForExitAsync().ConfigureAwait(false);
-                server.Dispose();
+                await StopAsync(server).ConfigureAwait(false);
             }
 
             if (directory is not null)
@@ -172,7 +170,8 @@ internal static class LoadGenerator
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static async Task<(Process Server, string? Directory, string Url, string WriteKey)> SpawnAsync(string? postgres)
+    /// <summary>Starts <c>cairn serve</c> (the Release build) and waits until it is ready.</summary>
+    internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null)
     {
         var repository = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
@@ -186,10 +185,8 @@ internal static class LoadGenerator
             throw new InvalidOperationException($"{dll} is missing: run `dotnet build -c Release src/Cairn.Server` first");
         }
 
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        var writeKey = "cwk_loadgen_" + Guid.NewGuid().ToString("N");
-        var directory = postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-loadgen-" + Guid.NewGuid().ToString("N")) : null;
+        url ??= $"http://127.0.0.1:{FreePort()}";
+        writeKey ??= "cwk_loadgen_" + Guid.NewGuid().ToString("N");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in (string[])[dll, "serve", "--urls", url, .. postgres is null ? ["--data", directory!] : (string[])["--postgres", postgres]])
         {
@@ -212,7 +209,7 @@ internal static class LoadGenerator
                 using var ready = await http.GetAsync(new Uri(url + "/readyz")).ConfigureAwait(false);
                 if (ready.StatusCode == HttpStatusCode.OK)
                 {
-                    return (server, directory, url, writeKey);
+                    return (server, url, writeKey);
                 }
             }
             catch (HttpRequestException)
@@ -224,6 +221,14 @@ internal static class LoadGenerator
         }
 
         throw new TimeoutException("the spawned server was not ready within 60 s");
+    }
+
+    /// <summary>Stops a spawned server (acknowledged data is durable whatever the way it stops).</summary>
+    internal static async Task StopAsync(Process server)
+    {
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync().ConfigureAwait(false);
+        server.Dispose();
     }
 
     private static int FreePort()

@@ -5,6 +5,7 @@ using Cairn.Benchmarks;
 // anything else goes to BenchmarkDotNet (e.g. --filter '*').
 return args switch
 {
+    ["loadgen", "timers", .. var rest] => await TimerBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", .. var rest] => await LoadGenerator.RunAsync(rest).ConfigureAwait(false),
     ["--profile", var scenario, ..] => Profile.Run(scenario),
     _ => Run(args),
