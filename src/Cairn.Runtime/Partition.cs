@@ -131,7 +131,23 @@ internal sealed partial class Partition
                 commit.TimersDone.Add(new StoredTimer(due.ContactId, due.EnrollmentId, due.StepId, due.DueAt));
             }
 
-            if (JourneyInputOf(work.Input, decision) is { } journeyInput && (library.Live.Length > 0 || !next.Journeys.Active.IsEmpty))
+            if (work.Input is MessageReceived or TraitsPatched && decision.Changed)
+            {
+                Collect(id, DateTriggers.Schedule(state, next, library, now), commit, now);
+            }
+
+            var journeyInput = JourneyInputOf(work.Input, decision);
+            if (journeyInput is TimerFired { EnrollmentId: var timerOf } fired && timerOf.StartsWith(DateTriggers.TimerPrefix, StringComparison.Ordinal))
+            {
+                var (enroll, following) = DateTriggers.Fire(next, fired, library);
+                journeyInput = enroll;
+                if (following is not null)
+                {
+                    Collect(id, [following], commit, now);
+                }
+            }
+
+            if (journeyInput is not null && (library.Live.Length > 0 || !next.Journeys.Active.IsEmpty))
             {
                 var journeys = JourneyDecider.Decide(next.Journeys, next, journeyInput, library, await HistoryAsync(id, journeyInput).ConfigureAwait(false), now);
                 if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))

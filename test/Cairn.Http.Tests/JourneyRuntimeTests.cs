@@ -145,6 +145,33 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DateTrigger_FiresFromTheProfileDate_AndFollowsADateChange()
+    {
+        await ApplyAsync("journeys/renewal", """
+            id: renewal
+            name: Renewal
+            trigger: { date: { trait: contract_end, days_before: [3], at: "09:00" } }
+            entry: { reentry: always }
+            steps:
+              - id: remind
+                send: { channel: email, template: welcome }
+            """);
+        (await _cairn.Admin.PostAsync("/api/journeys/renewal/publish", null, Cancel)).Dispose();
+
+        // Now is 2026-11-24 09:00 UTC: 2026-11-30 - 3 days at 09:00 is 2026-11-27 09:00.
+        await IdentifyAsync("gus", """{"contract_end":"2026-11-30"}""");
+        await IdentifyAsync("hal", """{"contract_end":"2026-11-30"}""");
+        await IdentifyAsync("hal", """{"contract_end":"2026-12-31"}""");
+        _time.Advance(TimeSpan.FromDays(3));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+
+        var gus = Assert.Single((await MessagesAsync(await ContactAsync("gus"))).EnumerateArray());
+        Assert.Equal("renewal", gus.GetProperty("journeyId").GetString());
+        Assert.Empty((await MessagesAsync(await ContactAsync("hal"))).EnumerateArray());
+    }
+
+    [Fact]
     public async Task ExitCriterion_StopsThePendingSend_AndTheTimerDoesNothing()
     {
         await TrackAsync("cem", "signed_up", """{"plan":"pro"}""");
@@ -193,6 +220,16 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         using var response = await _cairn.Ingest.PostAsync(
             "/v1/track",
             new StringContent($$"""{"userId":"{{user}}","event":"{{name}}","properties":{{properties}}}""", Encoding.UTF8, "application/json"),
+            Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+    }
+
+    private async Task IdentifyAsync(string user, string traits)
+    {
+        using var response = await _cairn.Ingest.PostAsync(
+            "/v1/identify",
+            new StringContent($$"""{"userId":"{{user}}","traits":{{traits}}}""", Encoding.UTF8, "application/json"),
             Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await _cairn.Engine.WhenIdleAsync(Cancel);
