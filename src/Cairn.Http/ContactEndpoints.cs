@@ -38,7 +38,7 @@ public static class ContactEndpoints
             .WithSummary("The messages journeys decided to send to a contact (the outbox), newest first.")
             .Produces<IReadOnlyList<OutboxMessage>>().ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapGet("/{id}/journeys", JourneysAsync)
-            .WithSummary("The contact's active journey enrollments with their path and the reason for every move.")
+            .WithSummary("The contact's active enrollments and its ended ones (most recent first, up to limit), each with its path and the reason for every move.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapPatch("/{id}/traits", PatchTraitsAsync)
             .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
@@ -78,24 +78,14 @@ public static class ContactEndpoints
         return Results.Ok(await engine.Store.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
     }
 
-    private static async Task<IResult> JourneysAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<IResult> JourneysAsync(string id, int? limit, CairnEngine engine, CancellationToken cancellationToken)
     {
         var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var ended = await engine.Store.GetEndedEnrollmentsAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return Results.Ok(new
         {
-            active = contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(enrollment => new
-            {
-                enrollment.Id,
-                journey = enrollment.JourneyId,
-                enrollment.Version,
-                step = enrollment.StepId,
-                enrollment.EnteredAt,
-                enrollment.WakeAt,
-                enrollment.Arm,
-                enrollment.Control,
-                enrollment.ConvertedAt,
-                path = enrollment.Path,
-            }),
+            active = contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(EnrollmentView.From),
+            ended = ended.Select(EnrollmentView.From),
             history = contact.Journeys.History.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new { journey = h.Key, entries = h.Value.Entries, lastEndedAt = h.Value.LastEndedAt }),
         });
     }
@@ -201,5 +191,40 @@ public sealed record EventView(string MessageId, string Type, string Name, DateT
             stored.Timestamp,
             stored.ReceivedAt,
             document.RootElement.Clone());
+    }
+}
+
+/// <summary>One enrollment with its path, as the API shows it.</summary>
+public sealed record EnrollmentView(
+    string Id,
+    string Journey,
+    int Version,
+    string? Step,
+    DateTimeOffset EnteredAt,
+    DateTimeOffset? WakeAt,
+    string? Arm,
+    bool Control,
+    DateTimeOffset? ConvertedAt,
+    DateTimeOffset? EndedAt,
+    string? EndReason,
+    IReadOnlyList<Core.Journeys.Engine.PathEntry> Path)
+{
+    /// <summary>The view of an enrollment.</summary>
+    public static EnrollmentView From(Core.Journeys.Engine.Enrollment enrollment)
+    {
+        ArgumentNullException.ThrowIfNull(enrollment);
+        return new EnrollmentView(
+            enrollment.Id,
+            enrollment.JourneyId,
+            enrollment.Version,
+            enrollment.StepId,
+            enrollment.EnteredAt,
+            enrollment.WakeAt,
+            enrollment.Arm,
+            enrollment.Control,
+            enrollment.ConvertedAt,
+            enrollment.EndedAt,
+            enrollment.EndReason,
+            enrollment.Path);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using Cairn.Core.Journeys;
 using Cairn.Runtime;
@@ -29,7 +30,11 @@ public static class DocumentEndpoints
         journeys.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => PutAsync("journey", id, context, engine, time))
             .WithSummary("Stores the journey document (YAML or JSON) as the draft; applying the same text again changes nothing.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        journeys.MapPost("/{id}/publish", PublishAsync).WithSummary("Publishes the draft as a new immutable version (none when it is unchanged).");
+        journeys.MapPost("/{id}/publish", PublishAsync)
+            .WithSummary("Publishes the draft as a new immutable version (none when it is unchanged). An optional body {\"stepMap\": {\"old step\": \"new step\"}} moves enrollments on earlier versions at those steps to the new version; the others finish on their version.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        journeys.MapGet("/{id}/rollouts", RolloutsAsync)
+            .WithSummary("How far each publish got in reaching existing contacts (moving enrollments by a step map, scheduling a date trigger).");
         journeys.MapPost("/{id}/enroll", EnrollAsync)
             .WithSummary("Enrolls a contact (by contactId, userId or email) in a published journey with an API trigger; the payload is available to templates and conditions.")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -57,16 +62,17 @@ public static class DocumentEndpoints
     private static async Task<IResult> ListJourneysAsync(bool? archived, CairnEngine engine, CancellationToken cancellationToken)
     {
         var documents = await engine.Store.ListDocumentsAsync("journey", cancellationToken).ConfigureAwait(false);
+        var active = await engine.Store.CountActiveEnrollmentsAsync(cancellationToken).ConfigureAwait(false);
         return Results.Ok(documents
             .Where(document => archived == true || document.Status != DocumentStatus.Archived)
-            .Select(document => JourneySummary.From(document)));
+            .Select(document => JourneySummary.From(document, active.GetValueOrDefault(document.Id))));
     }
 
     private static async Task<IResult> GetAsync(string kind, string id, CairnEngine engine, CancellationToken cancellationToken)
     {
         var document = await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no {kind} '{id}'.");
-        return Results.Ok(kind == "journey" ? JourneySummary.From(document) : DocumentView.From(document));
+        return Results.Ok(kind == "journey" ? await SummaryAsync(document, engine, cancellationToken).ConfigureAwait(false) : DocumentView.From(document));
     }
 
     private static async Task<IResult> PutAsync(string kind, string id, HttpContext context, CairnEngine engine, TimeProvider time)
@@ -95,19 +101,108 @@ public static class DocumentEndpoints
         var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
         var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
-        return Results.Ok(kind == "journey" ? JourneySummary.From(document!) : DocumentView.From(document!));
+        return Results.Ok(kind == "journey" ? await SummaryAsync(document!, engine, context.RequestAborted).ConfigureAwait(false) : DocumentView.From(document!));
     }
 
-    private static async Task<IResult> PublishAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<JourneySummary> SummaryAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken) =>
+        JourneySummary.From(document, (await engine.Store.CountActiveEnrollmentsAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(document.Id));
+
+    private static async Task<IResult> PublishAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
     {
+        var cancellationToken = context.RequestAborted;
         var document = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no journey '{id}'.");
 
         // The templates it uses may have changed since the draft was stored.
         await ValidateAsync("journey", id, document.Draft, engine, cancellationToken).ConfigureAwait(false);
-        var (version, created) = (await engine.Store.PublishAsync("journey", id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))!.Value;
+        var journey = JourneyDocument.Parse(document.Draft, id).Journey!;
+        var stepMap = await ReadStepMapAsync(context).ConfigureAwait(false);
+        var earlier = engine.Journeys.Library.Versions.Where(version => version.Key.Journey == id).ToList();
+        var problems = new List<string>();
+        if (stepMap.Count > 0 && earlier.Count == 0)
+        {
+            problems.Add("the journey has no earlier version to move enrollments from");
+        }
+
+        foreach (var (from, to) in stepMap.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            if (earlier.Count > 0 && !earlier.Any(version => version.Value.Find(from) is not null))
+            {
+                problems.Add($"'{from}' is not a step of any earlier version");
+            }
+
+            if (journey.Find(to) is null)
+            {
+                problems.Add($"'{to}' (the target of '{from}') is not a step of the new version");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ProblemException(
+                StatusCodes.Status422UnprocessableEntity,
+                "Invalid step map",
+                string.Join("; ", problems) + ".",
+                new Dictionary<string, object?> { ["errors"] = problems });
+        }
+
+        var plan = stepMap.Count > 0 || journey.Trigger is DateTrigger
+            ? new RolloutPlan(stepMap, journey.Trigger is DateTrigger ? RolloutScope.AllContacts : RolloutScope.Enrolled)
+            : null;
+        var (version, created) = (await engine.Store.PublishAsync("journey", id, time.GetUtcNow(), plan, cancellationToken).ConfigureAwait(false))!.Value;
         await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        return Results.Ok(new { id, version, created });
+        var rollout = (await engine.Store.GetRolloutsAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version && !r.Done);
+        if (rollout is not null)
+        {
+            engine.StartRollouts();
+        }
+
+        return Results.Ok(new { id, version, created, rollout = rollout is null ? null : RolloutView.From(rollout) });
+    }
+
+    /// <summary>The optional publish body: <c>{"stepMap": {"old": "new"}}</c>.</summary>
+    private static async Task<ImmutableDictionary<string, string>> ReadStepMapAsync(HttpContext context)
+    {
+        var empty = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
+        if (context.Request.ContentLength is 0 || (context.Request.ContentLength is null && context.Request.ContentType is null))
+        {
+            return empty;
+        }
+
+        RequestBody.RequireJson(context.Request);
+        var body = await RequestBody.ReadAsync(context.Request, Core.Messages.MessageLimits.MaxMessageBytes, "32 KB", context.RequestAborted).ConfigureAwait(false);
+        if (body.Length == 0)
+        {
+            return empty;
+        }
+
+        using var document = RequestBody.Parse(body, Core.Messages.MessageLimits.MaxDepth + 1);
+        var root = document.RootElement;
+        if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            throw ProblemException.BadRequest("The publish body must be a JSON object.");
+        }
+
+        if (!root.TryGetProperty("stepMap", out var map) || map.ValueKind == System.Text.Json.JsonValueKind.Null)
+        {
+            return empty;
+        }
+
+        if (map.ValueKind != System.Text.Json.JsonValueKind.Object
+            || map.EnumerateObject().Any(pair => pair.Value.ValueKind != System.Text.Json.JsonValueKind.String || string.IsNullOrEmpty(pair.Value.GetString())))
+        {
+            throw ProblemException.BadRequest("stepMap must map old step ids to new step ids, as strings.");
+        }
+
+        return map.EnumerateObject().ToImmutableDictionary(pair => pair.Name, pair => pair.Value.GetString()!, StringComparer.Ordinal);
+    }
+
+    private static async Task<IResult> RolloutsAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        _ = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no journey '{id}'.");
+        var rollouts = await engine.Store.GetRolloutsAsync(id, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(rollouts.OrderByDescending(r => r.Version).Select(RolloutView.From));
     }
 
     private static async Task<IResult> EnrollAsync(string id, HttpContext context, CairnEngine engine)
@@ -199,7 +294,7 @@ public static class DocumentEndpoints
 
         await engine.Store.SetStatusAsync("journey", id, status, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        return Results.Ok(JourneySummary.From((await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false))!));
+        return Results.Ok(await SummaryAsync((await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false))!, engine, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Parses and validates a document against the stored templates and journeys; 422 with every error otherwise.</summary>
@@ -271,6 +366,7 @@ public sealed record JourneySummary(
     string? Owner,
     int? PublishedVersion,
     bool HasUnpublishedChanges,
+    long Active,
     DateTimeOffset UpdatedAt,
     string Document)
 {
@@ -282,8 +378,8 @@ public sealed record JourneySummary(
         _ => "api",
     };
 
-    /// <summary>The summary of a stored journey (its draft, as applied).</summary>
-    public static JourneySummary From(StoredDocument document)
+    /// <summary>The summary of a stored journey (its draft, as applied) with its count of active enrollments.</summary>
+    public static JourneySummary From(StoredDocument document, long active)
     {
         ArgumentNullException.ThrowIfNull(document);
         var journey = JourneyDocument.Parse(document.Draft, document.Id).Journey;
@@ -299,7 +395,26 @@ public sealed record JourneySummary(
             journey?.Owner,
             document.PublishedVersion,
             document.DraftDiffersFromPublished,
+            active,
             document.UpdatedAt,
             document.Draft);
+    }
+}
+
+/// <summary>A publish's rollout to existing contacts, as the API shows it.</summary>
+public sealed record RolloutView(int Version, string Scope, IReadOnlyDictionary<string, string> StepMap, string Status, long Processed, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt)
+{
+    /// <summary>The view of a stored rollout.</summary>
+    public static RolloutView From(Rollout rollout)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        return new RolloutView(
+            rollout.Version,
+            rollout.Plan.Scope == RolloutScope.AllContacts ? "all_contacts" : "enrolled",
+            new SortedDictionary<string, string>(rollout.Plan.StepMap, StringComparer.Ordinal),
+            rollout.Done ? "done" : "running",
+            rollout.Processed,
+            rollout.CreatedAt,
+            rollout.UpdatedAt);
     }
 }

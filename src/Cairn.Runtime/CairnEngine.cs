@@ -56,6 +56,14 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _timerLoop = Task.CompletedTask;
 
+    // One rollout pass at a time; the signal wakes the rollout loop when a publish starts one.
+    private readonly SemaphoreSlim _rolloutGate = new(1, 1);
+    private readonly SemaphoreSlim _rolloutSignal = new(0);
+    private Task _rolloutLoop = Task.CompletedTask;
+
+    /// <summary>How many contacts a rollout submits before it records its progress.</summary>
+    public const int RolloutPage = 500;
+
     /// <summary>How often the timer loop looks for due timers at most (a timer fires within this of its due time).</summary>
     public static TimeSpan TimerPollInterval { get; } = TimeSpan.FromSeconds(1);
 
@@ -94,6 +102,8 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
         _accepting = true;
         _timerLoop = Task.Run(() => RunTimersAsync(_stopping.Token), CancellationToken.None);
+        _rolloutLoop = Task.Run(() => RunRolloutLoopAsync(_stopping.Token), CancellationToken.None);
+        _rolloutSignal.Release();
         LogStarted(_logger, _store.ProviderName, _partitions.Length, _resolver.Count, merges.Count);
     }
 
@@ -108,6 +118,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         _accepting = false;
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _timerLoop.ConfigureAwait(false);
+        await _rolloutLoop.ConfigureAwait(false);
 
         // Inputs still queued may send inputs on to other partitions (merges); wait until none is left.
         await WhenIdleAsync(cancellationToken).ConfigureAwait(false);
@@ -130,6 +141,8 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _rolloutGate.Dispose();
+        _rolloutSignal.Dispose();
     }
 
     /// <summary>
@@ -172,6 +185,80 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
         await Task.WhenAll(handling).WaitAsync(cancellationToken).ConfigureAwait(false);
         return submitted;
+    }
+
+    /// <summary>Wakes the rollout loop: a publish recorded a rollout.</summary>
+    public void StartRollouts() => _rolloutSignal.Release();
+
+    /// <summary>
+    /// Carries every rollout not yet done to its end: each contact in its scope gets a <see cref="RolloutReached"/>
+    /// input, a page at a time, and the progress is recorded after each committed page (a restart resumes from
+    /// there; a contact visited twice is unaffected). The rollout loop calls it; tests call it to wait for rollouts.
+    /// </summary>
+    public async Task RunRolloutsAsync(CancellationToken cancellationToken)
+    {
+        await _rolloutGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var rollout in await _store.GetRolloutsAsync(null, cancellationToken).ConfigureAwait(false))
+            {
+                var (after, processed) = (rollout.After, rollout.Processed);
+                while (true)
+                {
+                    var ids = rollout.Plan.Scope == RolloutScope.AllContacts
+                        ? await _store.ListContactIdsAsync(after, RolloutPage, cancellationToken).ConfigureAwait(false)
+                        : await _store.ListEnrolledContactIdsAsync(rollout.JourneyId, rollout.Version, after, RolloutPage, cancellationToken).ConfigureAwait(false);
+                    if (ids.Count > 0)
+                    {
+                        await Task.WhenAll(ids.Select(id => Submit(new RolloutReached(id, rollout.JourneyId, rollout.Version, rollout.Plan.StepMap), [])))
+                            .WaitAsync(cancellationToken).ConfigureAwait(false);
+                        (after, processed) = (ids[^1].ToString(), processed + ids.Count);
+                    }
+
+                    var done = ids.Count < RolloutPage;
+                    await _store.SaveRolloutProgressAsync(rollout.JourneyId, rollout.Version, after, processed, done, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    if (done)
+                    {
+                        LogRolloutDone(_logger, rollout.JourneyId, rollout.Version, processed);
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _rolloutGate.Release();
+        }
+    }
+
+    private async Task RunRolloutLoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _rolloutSignal.WaitAsync(stopping).ConfigureAwait(false);
+                await RunRolloutsAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (stopping.IsCancellationRequested || exception is EngineStoppedException)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                LogRolloutFailed(_logger, exception);
+                try
+                {
+                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                _rolloutSignal.Release();
+            }
+        }
     }
 
     private async Task RunTimersAsync(CancellationToken stopping)
@@ -352,6 +439,12 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The timer loop failed; it retries")]
     private static partial void LogTimersFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout of journey {Journey} version {Version} done: {Contacts} contacts visited")]
+    private static partial void LogRolloutDone(ILogger logger, string journey, int version, long contacts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A journey rollout failed; it retries")]
+    private static partial void LogRolloutFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine stopped; every queued input was committed")]
     private static partial void LogStopped(ILogger logger);

@@ -136,6 +136,12 @@ internal sealed partial class Partition
                 Collect(id, DateTriggers.Schedule(state, next, library, now), commit, now);
             }
 
+            if (work.Input is RolloutReached rollout && state is not null && next.MergedInto is null
+                && DateTriggers.ScheduleFor(next, rollout.JourneyId, library, now) is { } occurrence)
+            {
+                Collect(id, [occurrence], commit, now);
+            }
+
             var journeyInput = JourneyInputOf(work.Input, decision);
             if (journeyInput is TimerFired { EnrollmentId: var timerOf } fired && timerOf.StartsWith(DateTriggers.TimerPrefix, StringComparison.Ordinal))
             {
@@ -149,9 +155,10 @@ internal sealed partial class Partition
 
             if (journeyInput is not null && (library.Live.Length > 0 || !next.Journeys.Active.IsEmpty))
             {
-                var journeys = JourneyDecider.Decide(next.Journeys, next, journeyInput, library, await HistoryAsync(id, journeyInput).ConfigureAwait(false), now);
+                var journeys = JourneyDecider.Decide(next.Journeys, next, journeyInput, library, await HistoryAsync(id, journeyInput, commit).ConfigureAwait(false), now);
                 if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
                 {
+                    IndexEnrollments(id, next.Journeys, journeys.Memberships, commit);
                     next = journeys.Profile with { Journeys = journeys.Memberships };
                     changed = true;
                 }
@@ -297,6 +304,7 @@ internal sealed partial class Partition
         MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => new EventOccurred(received.Message),
         TimerDue due when decision.State.MergedInto is null => new TimerFired(due.EnrollmentId, due.StepId, due.DueAt),
         EnrollmentRequested request when decision.State.MergedInto is null => new EnrollRequested(request.JourneyId, request.Payload),
+        RolloutReached rollout when decision.State.MergedInto is null => new VersionPublished(rollout.JourneyId, rollout.Version, rollout.StepMap),
         _ => null,
     };
 
@@ -316,8 +324,13 @@ internal sealed partial class Partition
                 case EnrollmentConverted converted:
                     commit.Conversions.Add(new JourneyConversion(converted.JourneyId, converted.Version, converted.Arm ?? string.Empty, converted.Control));
                     break;
-                case EnrollmentEnded { NeedsReview: true } ended:
-                    commit.Reviews.Add(new JourneyReview(ended.JourneyId, ended.Version, ended.EnrollmentId, id, ended.Reason, ended.At));
+                case EnrollmentEnded ended:
+                    commit.Enrollments.Add(new EnrollmentRecord(id, ended.Final));
+                    if (ended.NeedsReview)
+                    {
+                        commit.Reviews.Add(new JourneyReview(ended.JourneyId, ended.Version, ended.EnrollmentId, id, ended.Reason, ended.At));
+                    }
+
                     break;
                 case SendMessage send:
                     commit.Outbox.Add(new OutboxMessage(
@@ -339,10 +352,26 @@ internal sealed partial class Partition
     }
 
     /// <summary>
-    /// The contact's recent events, newest first, for conditions over event history (<c>performed</c> with a
-    /// window or a filter): the stored timeline plus the message being handled, which is not stored yet.
+    /// Indexes the enrollments that started or moved to another version (the ones that ended are indexed from
+    /// their <see cref="EnrollmentEnded"/> effect, which carries the whole path).
     /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, JourneyInput input)
+    private static void IndexEnrollments(ContactId id, JourneyMemberships before, JourneyMemberships after, CommitBatch commit)
+    {
+        foreach (var (journey, enrollment) in after.Active)
+        {
+            if (before.Active.GetValueOrDefault(journey) is not { } previous || previous.Id != enrollment.Id || previous.Version != enrollment.Version)
+            {
+                commit.Enrollments.Add(new EnrollmentRecord(id, enrollment));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The contact's recent events, newest first, for conditions over event history (<c>performed</c> with a
+    /// window or a filter): the stored timeline plus the events this batch accepted for the contact before the
+    /// message being handled, and that message, none of which is stored yet.
+    /// </summary>
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, JourneyInput input, CommitBatch commit)
     {
         if (!_journeys.NeedsHistory)
         {
@@ -350,13 +379,13 @@ internal sealed partial class Partition
         }
 
         var stored = await _store.GetEventsAsync(id, null, MaxHistory, CancellationToken.None).ConfigureAwait(false);
-        var history = stored.Items.Select(PastEventOf).ToList();
+        var pending = commit.Events.Where(e => e.ContactId == id).Select(PastEventOf);
         if (input is EventOccurred occurred)
         {
-            history.Insert(0, new PastEvent(ContactDecider.CounterName(occurred.Message), occurred.Message.Timestamp, occurred.Message.Properties));
+            pending = pending.Append(new PastEvent(ContactDecider.CounterName(occurred.Message), occurred.Message.Timestamp, occurred.Message.Properties));
         }
 
-        return history;
+        return [.. pending.Concat(stored.Items.Select(PastEventOf)).OrderByDescending(e => e.Timestamp)];
     }
 
     private static PastEvent PastEventOf(StoredEvent stored)

@@ -8,7 +8,7 @@ using Cairn.Core.Journeys;
 namespace Cairn.Server;
 
 /// <summary>
-/// <c>cairn apply PATH... --url URL [--api-key KEY] [--draft]</c>: journeys as code. Validates the documents
+/// <c>cairn apply PATH... --url URL [--api-key KEY] [--draft] [--step-map OLD=NEW...]</c>: journeys as code. Validates the documents
 /// locally, stores templates then journeys on the server, and publishes each journey (a new version only when
 /// its text changed). Applying the same files twice changes nothing.
 /// Exit codes: 0 applied, 1 invalid documents (nothing is sent), 2 a path or the server could not be reached.
@@ -21,7 +21,12 @@ internal static class ApplyCommand
         var url = new Option<string>("--url") { Description = $"The Cairn server (default CAIRN_URL or {Settings.DefaultUrls})." };
         var apiKey = new Option<string>("--api-key") { Description = "The API key (default CAIRN_API_KEY)." };
         var draft = new Option<bool>("--draft") { Description = "Store the documents as drafts without publishing." };
-        var command = new Command("apply", "Store journey and template documents on a server and publish the journeys.") { paths, url, apiKey, draft };
+        var stepMap = new Option<string[]>("--step-map")
+        {
+            Description = "OLD=NEW: move enrollments waiting at step OLD of earlier versions to step NEW of the version published (repeatable; one journey only).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("apply", "Store journey and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (DocumentFiles.Find(result.GetValue(paths)!, "apply") is not { } files)
@@ -37,6 +42,23 @@ internal static class ApplyCommand
                 syntax.ForEach(error => Console.Error.WriteLine(error.ToString()));
                 Console.Error.WriteLine("cairn apply: nothing was applied.");
                 return 1;
+            }
+
+            var moves = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in result.GetValue(stepMap) ?? [])
+            {
+                var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+                if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0 || !moves.TryAdd(parts[0], parts[1]))
+                {
+                    Console.Error.WriteLine($"cairn apply: --step-map '{pair}' is not OLD=NEW (once per old step)");
+                    return 2;
+                }
+            }
+
+            if (moves.Count > 0 && (result.GetValue(draft) || parsed.Count(document => document.Parsed.Journey is not null) != 1))
+            {
+                Console.Error.WriteLine("cairn apply: --step-map needs exactly one journey document, published (not --draft)");
+                return 2;
             }
 
             var key = result.GetValue(apiKey) ?? Settings.Environment("API_KEY");
@@ -66,7 +88,8 @@ internal static class ApplyCommand
                     var line = $"{kind} {id}: {(changed ? "stored" : "unchanged")}";
                     if (kind == "journey" && !result.GetValue(draft))
                     {
-                        using var publish = await http.PostAsync($"api/journeys/{Uri.EscapeDataString(id)}/publish", null, cancellationToken).ConfigureAwait(false);
+                        using var body = moves.Count == 0 ? null : new StringContent(JsonSerializer.Serialize(new { stepMap = moves }), Encoding.UTF8, "application/json");
+                        using var publish = await http.PostAsync($"api/journeys/{Uri.EscapeDataString(id)}/publish", body, cancellationToken).ConfigureAwait(false);
                         if (!publish.IsSuccessStatusCode)
                         {
                             await ReportAsync(publish, document.Source, cancellationToken).ConfigureAwait(false);
@@ -76,6 +99,12 @@ internal static class ApplyCommand
                         using var published = JsonDocument.Parse(await publish.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
                         var version = published.RootElement.GetProperty("version").GetInt32();
                         line += published.RootElement.GetProperty("created").GetBoolean() ? $", published version {version}" : $", version {version} is current";
+                        if (published.RootElement.TryGetProperty("rollout", out var rollout) && rollout.ValueKind == JsonValueKind.Object)
+                        {
+                            line += rollout.GetProperty("scope").GetString() == "enrolled"
+                                ? $", moving enrollments ({string.Join(", ", moves.Select(move => $"{move.Key} -> {move.Value}"))}); progress: GET /api/journeys/{id}/rollouts"
+                                : $", reaching existing contacts; progress: GET /api/journeys/{id}/rollouts";
+                        }
                     }
 
                     Console.WriteLine(line);
@@ -102,6 +131,12 @@ internal static class ApplyCommand
             {
                 foreach (var error in errors.EnumerateArray())
                 {
+                    if (error.ValueKind == JsonValueKind.String)
+                    {
+                        Console.Error.WriteLine($"{source}: {error.GetString()}");
+                        continue;
+                    }
+
                     var step = error.GetProperty("step").GetString();
                     Console.Error.WriteLine($"{source}:{error.GetProperty("line").GetInt32()}: {(step is null ? string.Empty : $"step '{step}': ")}{error.GetProperty("message").GetString()}");
                 }

@@ -264,6 +264,73 @@ public sealed class JourneyDeciderTests
         Assert.Equal(Trace(), Trace());
     }
 
+    [Fact]
+    public void Publish_WithAStepMap_MovesWaitingEnrollmentsKeepingTheirWakeTime_AndLeavesUnmappedStepsOnTheirVersion()
+    {
+        var v1 = Assert.Single(CartRecovery.Live).Definition;
+        var v2Yaml = File.ReadAllText(Path.Combine(Repository.Root, "examples", "journeys", "cart-recovery.yaml"))
+            .Replace("  - id: wait_1h\n    wait: 1h", "  - id: first_wait\n    wait: 2h", StringComparison.Ordinal);
+        var v2 = Assert.Single(Library(v2Yaml).Live).Definition;
+        var both = new JourneyLibrary([new PublishedJourney(v2, 2)], CartRecovery.Versions.Add((v2.Id, 2), v2));
+        var map = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("wait_1h", "first_wait");
+
+        var waiting = new Simulation(CartRecovery, Profile(Ann, "low"));
+        waiting.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        var atEmail = new Simulation(CartRecovery, Profile(Ann, "low"));
+        atEmail.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        atEmail.RunTimersUntil(T0.AddHours(1));
+
+        waiting.Library = atEmail.Library = both;
+        waiting.Publish(new VersionPublished(v1.Id, 2, map), T0.AddMinutes(30));
+        atEmail.Publish(new VersionPublished(v1.Id, 2, map), T0.AddMinutes(90));
+
+        var moved = Assert.Single(waiting.Memberships.Active.Values);
+        Assert.Equal((2, "first_wait", T0.AddHours(1)), (moved.Version, moved.StepId, moved.WakeAt!.Value));
+        Assert.Equal(
+            [(1, "wait_1h", JourneyStep.Migrated, JourneyStep.Migrated), (2, JourneyStep.Migrated, JourneyStep.Migrated, "first_wait")],
+            waiting.Effects.OfType<EnrollmentMoved>().Skip(1).Select(m => (m.Version, m.Entry.From, m.Entry.Exit, m.Entry.To)));
+        waiting.RunTimersUntil(T0.AddHours(2));
+        Assert.Equal([("cart-reminder-1", T0.AddHours(1))], waiting.Sent);
+        Assert.Equal(2, waiting.Effects.OfType<SendMessage>().Single().Version);
+
+        var unmoved = Assert.Single(atEmail.Memberships.Active.Values);
+        Assert.Equal((1, "opened_email_1"), (unmoved.Version, unmoved.StepId));
+        atEmail.RunTimersUntil(T0.AddDays(3));
+        Assert.Equal(["cart-reminder-1", "cart-reminder-sms", "cart-reminder-2", "cart-final"], atEmail.Sent.Select(m => m.Template));
+        Assert.All(atEmail.Effects.OfType<SendMessage>(), send => Assert.Equal(1, send.Version));
+    }
+
+    [Fact]
+    public void Publish_MappingAWaitToASend_RunsTheNewStepAtOnce_AndIgnoresTheOldTimer()
+    {
+        var v1 = Assert.Single(CartRecovery.Live).Definition;
+        var both = new JourneyLibrary([new PublishedJourney(v1, 2)], CartRecovery.Versions.Add((v1.Id, 2), v1));
+        var contact = new Simulation(CartRecovery, Profile(Ann, "low"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.Library = both;
+        contact.Publish(new VersionPublished(v1.Id, 2, System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("wait_1h", "email_1")), T0.AddMinutes(10));
+        contact.Publish(new VersionPublished(v1.Id, 2, System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("wait_1h", "email_1")), T0.AddMinutes(11));
+        contact.RunTimersUntil(T0.AddHours(5));
+
+        Assert.Equal([("cart-reminder-1", T0.AddMinutes(10)), ("cart-reminder-sms", T0.AddMinutes(10 + 240))], contact.Sent);
+    }
+
+    [Fact]
+    public void MissingStep_EndsThroughTheErrorExit_ForReview()
+    {
+        var journey = Assert.Single(CartRecovery.Live).Definition;
+        var broken = journey with { Steps = [.. journey.Steps.Where(step => step.Id != "email_1")] };
+        var contact = new Simulation(JourneyLibrary.Of(new PublishedJourney(broken, 1)), Profile(Ann, "low"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.RunTimersUntil(T0.AddHours(2));
+
+        var error = contact.Effects.OfType<EnrollmentMoved>().Last();
+        Assert.Equal(("wait_1h", JourneyStep.ErrorExit, JourneyStep.End), (error.Entry.From, error.Entry.Exit, error.Entry.To));
+        var ended = Assert.Single(contact.Effects.OfType<EnrollmentEnded>());
+        Assert.True(ended.NeedsReview);
+        Assert.Equal("step 'email_1' does not exist", ended.Final.EndReason);
+    }
+
     private static JourneyLibrary Library(string yaml)
     {
         var templates = Directory.GetFiles(Path.Combine(Repository.Root, "examples", "templates")).Select(path => (path, File.ReadAllText(path)));
@@ -281,6 +348,10 @@ public sealed class JourneyDeciderTests
     /// <summary>One contact driven through inputs; timers are fired in due order, as the runtime will.</summary>
     private sealed class Simulation(JourneyLibrary library, ContactState profile)
     {
+        public JourneyLibrary Library { get; set; } = library;
+
+        public void Publish(VersionPublished published, DateTimeOffset at) => Apply(published, at);
+
         private readonly List<ScheduleTimer> _timers = [];
         private int _messages;
 
@@ -309,7 +380,7 @@ public sealed class JourneyDeciderTests
 
         private void Apply(JourneyInput input, DateTimeOffset now)
         {
-            var decision = JourneyDecider.Decide(Memberships, Profile, input, library, [], now);
+            var decision = JourneyDecider.Decide(Memberships, Profile, input, Library, [], now);
             Memberships = decision.Memberships;
             Profile = decision.Profile;
             Effects.AddRange(decision.Effects);

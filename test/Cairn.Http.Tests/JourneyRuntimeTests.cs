@@ -77,6 +77,11 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         var ended = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
         Assert.Empty(ended.GetProperty("active").EnumerateArray());
         Assert.Equal(1, ended.GetProperty("history")[0].GetProperty("entries").GetInt32());
+        var finished = Assert.Single(ended.GetProperty("ended").EnumerateArray());
+        Assert.Equal("reached the end", finished.GetProperty("endReason").GetString());
+        Assert.Equal(
+            ["hello", "later", "again", "end"],
+            finished.GetProperty("path").EnumerateArray().Select(entry => entry.GetProperty("to").GetString()));
         var done = await StatsAsync();
         Assert.Equal(1, done.GetProperty("ended").GetInt64());
         Assert.Equal(0, Step(done, "later").GetProperty("current").GetInt64());
@@ -172,6 +177,78 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DateTrigger_PublishedAfterTheDatesWereSet_ReachesContactsWhoAlreadyHaveThem()
+    {
+        await IdentifyAsync("ida", """{"contract_end":"2026-11-30"}""");
+        await IdentifyAsync("jon", """{"plan":"free"}""");
+        await ApplyAsync("journeys/renewal", """
+            id: renewal
+            name: Renewal
+            trigger: { date: { trait: contract_end, days_before: [3], at: "09:00" } }
+            steps:
+              - id: remind
+                send: { channel: email, template: welcome }
+            """);
+        using var publish = await _cairn.Admin.PostAsync("/api/journeys/renewal/publish", null, Cancel);
+        var published = await publish.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal("all_contacts", published.GetProperty("rollout").GetProperty("scope").GetString());
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        var rollout = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/renewal/rollouts", Cancel)).EnumerateArray());
+        Assert.Equal(("done", 2), (rollout.GetProperty("status").GetString(), rollout.GetProperty("processed").GetInt32()));
+
+        _time.Advance(TimeSpan.FromDays(3));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Single((await MessagesAsync(await ContactAsync("ida"))).EnumerateArray());
+        Assert.Empty((await MessagesAsync(await ContactAsync("jon"))).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Publish_WithAStepMap_MovesWaitingContactsToTheNewVersion_AndTheOthersFinishOnTheirs()
+    {
+        await TrackAsync("kim", "signed_up", """{"plan":"pro"}""");
+        await ApplyAsync("journeys/welcome", Welcome.Replace("name: Welcome", "name: Welcome (v2)", StringComparison.Ordinal));
+        (await _cairn.Admin.PostAsync("/api/journeys/welcome/publish", null, Cancel)).Dispose();
+        await TrackAsync("lea", "signed_up", """{"plan":"pro"}""");
+        await ApplyAsync("journeys/welcome", Welcome.Replace("id: later", "id: pause", StringComparison.Ordinal).Replace("next: later", "next: pause", StringComparison.Ordinal));
+        var kimBefore = (await JourneysAsync(await ContactAsync("kim"))).GetProperty("active")[0];
+
+        using var unknown = await PublishAsync("welcome", """{"stepMap":{"nowhere":"pause","later":"missing"}}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknown.StatusCode);
+        var problem = await unknown.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(
+            ["'missing' (the target of 'later') is not a step of the new version", "'nowhere' is not a step of any earlier version"],
+            problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(2, (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/welcome", Cancel)).GetProperty("publishedVersion").GetInt32());
+
+        using var publish = await PublishAsync("welcome", """{"stepMap":{"later":"pause"}}""");
+        Assert.Equal(HttpStatusCode.OK, publish.StatusCode);
+        var published = await publish.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal((3, "enrolled"), (published.GetProperty("version").GetInt32(), published.GetProperty("rollout").GetProperty("scope").GetString()));
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+
+        // Both were waiting at 'later' (on versions 1 and 2): both move, keeping their wake-up time.
+        var kim = (await JourneysAsync(await ContactAsync("kim"))).GetProperty("active")[0];
+        Assert.Equal((3, "pause"), (kim.GetProperty("version").GetInt32(), kim.GetProperty("step").GetString()));
+        Assert.Equal(kimBefore.GetProperty("wakeAt").GetDateTimeOffset(), kim.GetProperty("wakeAt").GetDateTimeOffset());
+        Assert.Equal(JourneyStepMigrated, kim.GetProperty("path").EnumerateArray().Last().GetProperty("exit").GetString());
+        var rollout = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/welcome/rollouts", Cancel)).EnumerateArray());
+        Assert.Equal(("done", 2), (rollout.GetProperty("status").GetString(), rollout.GetProperty("processed").GetInt32()));
+        var inventory = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys", Cancel);
+        Assert.Equal(2, inventory.EnumerateArray().Single(j => j.GetProperty("id").GetString() == "welcome").GetProperty("active").GetInt64());
+
+        _time.Advance(TimeSpan.FromHours(1));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        var messages = await MessagesAsync(await ContactAsync("kim"));
+        Assert.Equal([3, 1], messages.EnumerateArray().Select(m => m.GetProperty("version").GetInt32()));
+        var stats = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/welcome/stats", Cancel)).GetProperty("versions");
+        Assert.Equal(1, Step(stats[0], "later").GetProperty("exits").GetProperty(JourneyStepMigrated).GetInt64());
+        Assert.Equal(2, Step(stats[2], "pause").GetProperty("entered").GetInt64());
+    }
+
+    [Fact]
     public async Task ExitCriterion_StopsThePendingSend_AndTheTimerDoesNothing()
     {
         await TrackAsync("cem", "signed_up", """{"plan":"pro"}""");
@@ -234,6 +311,14 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await _cairn.Engine.WhenIdleAsync(Cancel);
     }
+
+    private const string JourneyStepMigrated = Core.Journeys.JourneyStep.Migrated;
+
+    private async Task<HttpResponseMessage> PublishAsync(string journey, string body) =>
+        await _cairn.Admin.PostAsync($"/api/journeys/{journey}/publish", new StringContent(body, Encoding.UTF8, "application/json"), Cancel);
+
+    private async Task<JsonElement> JourneysAsync(string contactId) =>
+        await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/journeys", Cancel);
 
     private async Task<JsonElement> StatsAsync() =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/welcome/stats", Cancel)).GetProperty("versions")[0];

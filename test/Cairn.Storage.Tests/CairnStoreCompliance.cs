@@ -208,7 +208,7 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
     public async Task Documents_DraftPublishVersionsAndStatus()
     {
         Assert.Null(await Store.GetDocumentAsync("journey", "welcome", Cancel));
-        Assert.Null(await Store.PublishAsync("journey", "welcome", T0, Cancel));
+        Assert.Null(await Store.PublishAsync("journey", "welcome", T0, null, Cancel));
         Assert.True(await Store.SaveDraftAsync("journey", "welcome", "id: welcome # v1", T0, Cancel));
         Assert.False(await Store.SaveDraftAsync("journey", "welcome", "id: welcome # v1", T0.AddMinutes(1), Cancel));
         var draft = await Store.GetDocumentAsync("journey", "welcome", Cancel);
@@ -216,11 +216,11 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
         Assert.Null(draft.PublishedVersion);
         Assert.True(draft.DraftDiffersFromPublished);
 
-        Assert.Equal((1, true), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(2), Cancel));
-        Assert.Equal((1, false), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(3), Cancel));
+        Assert.Equal((1, true), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(2), null, Cancel));
+        Assert.Equal((1, false), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(3), null, Cancel));
         Assert.True(await Store.SaveDraftAsync("journey", "welcome", "id: welcome # v2", T0.AddMinutes(4), Cancel));
         Assert.True((await Store.GetDocumentAsync("journey", "welcome", Cancel))!.DraftDiffersFromPublished);
-        Assert.Equal((2, true), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(5), Cancel));
+        Assert.Equal((2, true), await Store.PublishAsync("journey", "welcome", T0.AddMinutes(5), null, Cancel));
 
         Assert.True(await Store.SetStatusAsync("journey", "welcome", DocumentStatus.Paused, T0.AddMinutes(6), Cancel));
         Assert.False(await Store.SetStatusAsync("journey", "missing", DocumentStatus.Paused, T0, Cancel));
@@ -359,6 +359,83 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
         Assert.Equal([contact.Id], await Store.FindContactsByEmailAsync("new@example.com", Cancel));
         Assert.Empty(await Store.FindContactsByEmailAsync("c@example.com", Cancel));
     }
+
+    [Fact]
+    public async Task Enrollments_AreIndexedWhileActive_AndKeptWithTheirPathOnceEnded()
+    {
+        var (ann, bob) = (Contact("ann@example.com", "Ann", "ann"), Contact("bob@example.com", "Bob", "bob"));
+        var batch = new CommitBatch();
+        batch.Contacts[ann.Id] = ann;
+        batch.Contacts[bob.Id] = bob;
+        batch.Enrollments.Add(new EnrollmentRecord(ann.Id, Enrollment("cart:1", "cart", 1)));
+        batch.Enrollments.Add(new EnrollmentRecord(bob.Id, Enrollment("cart:1", "cart", 2)));
+        batch.Enrollments.Add(new EnrollmentRecord(bob.Id, Enrollment("welcome:1", "welcome", 1)));
+        await Store.CommitAsync(batch, Cancel);
+
+        Assert.Equal([ann.Id], await Store.ListEnrolledContactIdsAsync("cart", 2, null, 10, Cancel));
+        Assert.Equal(2, (await Store.ListEnrolledContactIdsAsync("cart", 3, null, 10, Cancel)).Count);
+        var first = (await Store.ListEnrolledContactIdsAsync("cart", 3, null, 1, Cancel)).Single();
+        Assert.NotEqual(first, (await Store.ListEnrolledContactIdsAsync("cart", 3, first.ToString(), 1, Cancel)).Single());
+        Assert.Equal(new Dictionary<string, long> { ["cart"] = 2, ["welcome"] = 1 }, await Store.CountActiveEnrollmentsAsync(Cancel));
+
+        var ended = Enrollment("cart:1", "cart", 1) with { StepId = null, EndedAt = T0.AddHours(2), EndReason = "goal reached" };
+        var end = new CommitBatch();
+        end.Enrollments.Add(new EnrollmentRecord(ann.Id, ended));
+        await Store.CommitAsync(end, Cancel);
+
+        Assert.Empty(await Store.ListEnrolledContactIdsAsync("cart", 2, null, 10, Cancel));
+        var history = Assert.Single(await Store.GetEndedEnrollmentsAsync(ann.Id, 10, Cancel));
+        Assert.Equal(("cart:1", "goal reached", T0.AddHours(2)), (history.Id, history.EndReason, history.EndedAt!.Value));
+        Assert.Equal(ended.Path, history.Path);
+        Assert.Empty(await Store.GetEndedEnrollmentsAsync(bob.Id, 10, Cancel));
+        Assert.Equal(1, (await Store.CountActiveEnrollmentsAsync(Cancel))["cart"]);
+
+        var ids = await Store.ListContactIdsAsync(null, 10, Cancel);
+        Assert.Equal(2, ids.Count);
+        Assert.Equal(ids.OrderBy(id => id.ToString(), StringComparer.Ordinal).ToList(), ids);
+        Assert.Equal([ids[1]], await Store.ListContactIdsAsync(ids[0].ToString(), 10, Cancel));
+    }
+
+    [Fact]
+    public async Task Publish_WithAPlan_RecordsARolloutThatResumesFromItsProgress()
+    {
+        var plan = new RolloutPlan(ImmutableDictionary<string, string>.Empty.Add("wait_1h", "wait_2h"), RolloutScope.Enrolled);
+        await Store.SaveDraftAsync("journey", "cart", "id: cart # v1", T0, Cancel);
+        Assert.Equal((1, true), await Store.PublishAsync("journey", "cart", T0, null, Cancel));
+        Assert.Empty(await Store.GetRolloutsAsync("cart", Cancel));
+
+        await Store.SaveDraftAsync("journey", "cart", "id: cart # v2", T0, Cancel);
+        Assert.Equal((2, true), await Store.PublishAsync("journey", "cart", T0.AddMinutes(1), plan, Cancel));
+        var rollout = Assert.Single(await Store.GetRolloutsAsync(null, Cancel));
+        Assert.Equal(("cart", 2, "wait_2h", RolloutScope.Enrolled, null, 0L, false), (rollout.JourneyId, rollout.Version, rollout.Plan.StepMap["wait_1h"], rollout.Plan.Scope, rollout.After, rollout.Processed, rollout.Done));
+
+        await Store.SaveRolloutProgressAsync("cart", 2, "0190-last", 500, done: false, T0.AddMinutes(2), Cancel);
+        Assert.Equal(("0190-last", 500L), (await Store.GetRolloutsAsync(null, Cancel)).Select(r => (r.After, r.Processed)).Single());
+        await Store.SaveRolloutProgressAsync("cart", 2, "0190-end", 730, done: true, T0.AddMinutes(3), Cancel);
+        Assert.Empty(await Store.GetRolloutsAsync(null, Cancel));
+        Assert.True(Assert.Single(await Store.GetRolloutsAsync("cart", Cancel)).Done);
+
+        // Publishing the unchanged draft again with a map starts the rollout of the current version over.
+        Assert.Equal((2, false), await Store.PublishAsync("journey", "cart", T0.AddMinutes(4), plan with { StepMap = plan.StepMap.Add("email_1", "email_1") }, Cancel));
+        var again = Assert.Single(await Store.GetRolloutsAsync(null, Cancel));
+        Assert.Equal((2, 0L, 2), (again.Version, again.Processed, again.Plan.StepMap.Count));
+    }
+
+    private static Core.Journeys.Engine.Enrollment Enrollment(string id, string journey, int version) => new(
+        id,
+        journey,
+        version,
+        "wait_1h",
+        T0,
+        T0.AddHours(1),
+        null,
+        false,
+        null,
+        ImmutableDictionary<string, string>.Empty,
+        [new Core.Journeys.Engine.PathEntry(T0, null, "entry", "wait_1h", "triggered by cart_abandoned")],
+        null,
+        null,
+        null);
 
     private static ContactId NewContactId() => new(Guid.CreateVersion7());
 

@@ -51,8 +51,8 @@ public static class ContactDecider
                 Absorb(current, absorbed.Absorbed) with { UpdatedAt = now },
                 [new CompleteMerge(absorbed.Absorbed.Id, current.Id)]),
 
-            // Timers and enrollment requests concern journeys only (the journey engine decides them).
-            TimerDue or EnrollmentRequested => Unchanged(current),
+            // Timers, enrollment requests and rollouts concern journeys only (the journey engine decides them).
+            TimerDue or EnrollmentRequested or RolloutReached => Unchanged(current),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "Unknown contact input."),
         };
     }

@@ -40,3 +40,13 @@ public sealed record TimerDue(ContactId ContactId, string EnrollmentId, string S
 
 /// <summary>An explicit request to enroll the contact in a journey (the API trigger), with a payload for templates.</summary>
 public sealed record EnrollmentRequested(ContactId ContactId, string JourneyId, JsonElement? Payload) : ContactInput(ContactId);
+
+/// <summary>
+/// A journey publish reaches the contact (a rollout): an enrollment on an older version moves by the step map,
+/// and a date trigger schedules its next occurrence from the dates the contact already has.
+/// </summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="JourneyId">The journey published.</param>
+/// <param name="Version">The version published.</param>
+/// <param name="StepMap">Old step id to new step id (empty: nobody moves).</param>
+public sealed record RolloutReached(ContactId ContactId, string JourneyId, int Version, ImmutableDictionary<string, string> StepMap) : ContactInput(ContactId);

@@ -17,6 +17,15 @@ public abstract record JourneyStep(string Id, SourceLocation Location)
     /// <summary>The target that ends the enrollment.</summary>
     public const string End = "end";
 
+    /// <summary>
+    /// The pseudo step between two versions in statistics and paths: an enrollment moved by a publish leaves its
+    /// old version's step for it and enters the new version's step from it.
+    /// </summary>
+    public const string Migrated = "$migrated";
+
+    /// <summary>The exit taken when a step cannot be carried out; the enrollment ends and is listed for review.</summary>
+    public const string ErrorExit = "error";
+
     /// <summary>The step's exits.</summary>
     public abstract ImmutableArray<StepExit> Exits { get; }
 

@@ -84,7 +84,15 @@ public interface ICairnStore : IAsyncDisposable
     /// Publishes the draft as a new immutable version, unless it equals the current version; returns the current
     /// version and whether a new one was created. Null when the document does not exist.
     /// </summary>
-    Task<(int Version, bool Created)?> PublishAsync(string kind, string id, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <param name="kind">The document kind.</param>
+    /// <param name="id">The document id.</param>
+    /// <param name="now">The publish time.</param>
+    /// <param name="rollout">
+    /// What the publish asks of existing contacts: recorded, in the same transaction, as the version's rollout
+    /// when a version is created or the plan moves enrollments (null: nothing to roll out).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    Task<(int Version, bool Created)?> PublishAsync(string kind, string id, DateTimeOffset now, RolloutPlan? rollout, CancellationToken cancellationToken);
 
     /// <summary>Sets the status (pause, archive, resume); false when the document does not exist.</summary>
     Task<bool> SetStatusAsync(string kind, string id, DocumentStatus status, DateTimeOffset now, CancellationToken cancellationToken);
@@ -103,6 +111,24 @@ public interface ICairnStore : IAsyncDisposable
 
     /// <summary>A journey's counted moves and conversions, every version.</summary>
     Task<(IReadOnlyList<JourneyMoveCount> Moves, IReadOnlyList<JourneyConversionCount> Conversions)> GetJourneyStatsAsync(string journeyId, CancellationToken cancellationToken);
+
+    /// <summary>Unmerged contact ids after <paramref name="after"/> (ordinal on the canonical form), in that order.</summary>
+    Task<IReadOnlyList<ContactId>> ListContactIdsAsync(string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Contacts with an active enrollment in the journey on a version before <paramref name="beforeVersion"/>, in id order.</summary>
+    Task<IReadOnlyList<ContactId>> ListEnrolledContactIdsAsync(string journeyId, int beforeVersion, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A contact's ended enrollments, with their paths, most recently ended first.</summary>
+    Task<IReadOnlyList<Core.Journeys.Engine.Enrollment>> GetEndedEnrollmentsAsync(ContactId contactId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many enrollments are active, by journey id.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountActiveEnrollmentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The rollouts of a journey (every version), or with a null id every rollout not yet done.</summary>
+    Task<IReadOnlyList<Rollout>> GetRolloutsAsync(string? journeyId, CancellationToken cancellationToken);
+
+    /// <summary>Records how far a rollout got.</summary>
+    Task SaveRolloutProgressAsync(string journeyId, int version, string? after, long processed, bool done, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>A journey's enrollments that ended for review, newest first.</summary>
     Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken);

@@ -13,51 +13,7 @@ internal static class JourneyMembershipsJson
         writer.WriteStartArray("active");
         foreach (var enrollment in memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal))
         {
-            writer.WriteStartObject();
-            writer.WriteString("id", enrollment.Id);
-            writer.WriteString("journey", enrollment.JourneyId);
-            writer.WriteNumber("version", enrollment.Version);
-            WriteOptional(writer, "step", enrollment.StepId);
-            writer.WriteString("enteredAt", enrollment.EnteredAt);
-            if (enrollment.WakeAt is { } wake)
-            {
-                writer.WriteString("wakeAt", wake);
-            }
-
-            WriteOptional(writer, "arm", enrollment.Arm);
-            writer.WriteBoolean("control", enrollment.Control);
-            if (enrollment.Payload is { } payload)
-            {
-                writer.WritePropertyName("payload");
-                payload.WriteTo(writer);
-            }
-
-            writer.WriteStartObject("sent");
-            foreach (var (step, message) in enrollment.Sent.OrderBy(s => s.Key, StringComparer.Ordinal))
-            {
-                writer.WriteString(step, message);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteStartArray("path");
-            foreach (var entry in enrollment.Path)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("at", entry.At);
-                WriteOptional(writer, "from", entry.From);
-                writer.WriteString("exit", entry.Exit);
-                writer.WriteString("to", entry.To);
-                writer.WriteString("reason", entry.Reason);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            if (enrollment.ConvertedAt is { } converted)
-            {
-                writer.WriteString("convertedAt", converted);
-            }
-
-            writer.WriteEndObject();
+            WriteEnrollment(writer, enrollment);
         }
 
         writer.WriteEndArray();
@@ -83,28 +39,7 @@ internal static class JourneyMembershipsJson
         var active = ImmutableDictionary.CreateBuilder<string, Enrollment>(StringComparer.Ordinal);
         foreach (var item in element.GetProperty("active").EnumerateArray())
         {
-            var sent = item.GetProperty("sent").EnumerateObject().ToImmutableDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
-            var path = item.GetProperty("path").EnumerateArray().Select(entry => new PathEntry(
-                entry.GetProperty("at").GetDateTimeOffset(),
-                Optional(entry, "from"),
-                entry.GetProperty("exit").GetString()!,
-                entry.GetProperty("to").GetString()!,
-                entry.GetProperty("reason").GetString()!)).ToImmutableList();
-            var enrollment = new Enrollment(
-                item.GetProperty("id").GetString()!,
-                item.GetProperty("journey").GetString()!,
-                item.GetProperty("version").GetInt32(),
-                Optional(item, "step"),
-                item.GetProperty("enteredAt").GetDateTimeOffset(),
-                item.TryGetProperty("wakeAt", out var wake) ? wake.GetDateTimeOffset() : null,
-                Optional(item, "arm"),
-                item.GetProperty("control").GetBoolean(),
-                item.TryGetProperty("payload", out var payload) ? payload.Clone() : null,
-                sent,
-                path,
-                item.TryGetProperty("convertedAt", out var converted) ? converted.GetDateTimeOffset() : null,
-                null,
-                null);
+            var enrollment = ReadEnrollment(item);
             active[enrollment.JourneyId] = enrollment;
         }
 
@@ -113,6 +48,106 @@ internal static class JourneyMembershipsJson
             p => new JourneyHistory(p.Value.GetProperty("entries").GetInt32(), p.Value.TryGetProperty("lastEndedAt", out var ended) ? ended.GetDateTimeOffset() : null),
             StringComparer.Ordinal);
         return new JourneyMemberships(active.ToImmutable(), history);
+    }
+
+    /// <summary>One enrollment as JSON (the ended ones are kept in the enrollments table in this form).</summary>
+    public static string Serialize(Enrollment enrollment)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteEnrollment(writer, enrollment);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Reads what <see cref="Serialize"/> wrote.</summary>
+    public static Enrollment Deserialize(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return ReadEnrollment(document.RootElement);
+    }
+
+    private static void WriteEnrollment(Utf8JsonWriter writer, Enrollment enrollment)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id", enrollment.Id);
+        writer.WriteString("journey", enrollment.JourneyId);
+        writer.WriteNumber("version", enrollment.Version);
+        WriteOptional(writer, "step", enrollment.StepId);
+        writer.WriteString("enteredAt", enrollment.EnteredAt);
+        if (enrollment.WakeAt is { } wake)
+        {
+            writer.WriteString("wakeAt", wake);
+        }
+
+        WriteOptional(writer, "arm", enrollment.Arm);
+        writer.WriteBoolean("control", enrollment.Control);
+        if (enrollment.Payload is { } payload)
+        {
+            writer.WritePropertyName("payload");
+            payload.WriteTo(writer);
+        }
+
+        writer.WriteStartObject("sent");
+        foreach (var (step, message) in enrollment.Sent.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            writer.WriteString(step, message);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartArray("path");
+        foreach (var entry in enrollment.Path)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("at", entry.At);
+            WriteOptional(writer, "from", entry.From);
+            writer.WriteString("exit", entry.Exit);
+            writer.WriteString("to", entry.To);
+            writer.WriteString("reason", entry.Reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        if (enrollment.ConvertedAt is { } converted)
+        {
+            writer.WriteString("convertedAt", converted);
+        }
+
+        if (enrollment.EndedAt is { } endedAt)
+        {
+            writer.WriteString("endedAt", endedAt);
+        }
+
+        WriteOptional(writer, "endReason", enrollment.EndReason);
+        writer.WriteEndObject();
+    }
+
+    private static Enrollment ReadEnrollment(JsonElement item)
+    {
+        var sent = item.GetProperty("sent").EnumerateObject().ToImmutableDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
+        var path = item.GetProperty("path").EnumerateArray().Select(entry => new PathEntry(
+            entry.GetProperty("at").GetDateTimeOffset(),
+            Optional(entry, "from"),
+            entry.GetProperty("exit").GetString()!,
+            entry.GetProperty("to").GetString()!,
+            entry.GetProperty("reason").GetString()!)).ToImmutableList();
+        return new Enrollment(
+            item.GetProperty("id").GetString()!,
+            item.GetProperty("journey").GetString()!,
+            item.GetProperty("version").GetInt32(),
+            Optional(item, "step"),
+            item.GetProperty("enteredAt").GetDateTimeOffset(),
+            item.TryGetProperty("wakeAt", out var wake) ? wake.GetDateTimeOffset() : null,
+            Optional(item, "arm"),
+            item.GetProperty("control").GetBoolean(),
+            item.TryGetProperty("payload", out var payload) ? payload.Clone() : null,
+            sent,
+            path,
+            item.TryGetProperty("convertedAt", out var converted) ? converted.GetDateTimeOffset() : null,
+            item.TryGetProperty("endedAt", out var ended) ? ended.GetDateTimeOffset() : null,
+            Optional(item, "endReason"));
     }
 
     private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)

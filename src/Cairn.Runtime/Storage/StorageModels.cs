@@ -95,11 +95,14 @@ public sealed class CommitBatch
     /// <summary>Enrollments that ended for review.</summary>
     public List<JourneyReview> Reviews { get; } = [];
 
+    /// <summary>Enrollments that started, moved to another version or ended (the enrollment index).</summary>
+    public List<EnrollmentRecord> Enrollments { get; } = [];
+
     /// <summary>True when there is nothing to write.</summary>
     public bool IsEmpty => Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
         && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0
         && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0
-        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0;
+        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0;
 }
 
 /// <summary>The lifecycle of a journey (or template) document.</summary>
@@ -175,3 +178,34 @@ public sealed record JourneyMoveCount(int Version, string FromStep, string Exit,
 
 /// <summary>Counted conversions of one arm.</summary>
 public sealed record JourneyConversionCount(int Version, string Arm, bool Control, long Count);
+
+/// <summary>One row of the enrollment index: an active enrollment (its live state is in the contact's) or an ended one.</summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="Enrollment">The enrollment; <see cref="Core.Journeys.Engine.Enrollment.EndedAt"/> set once it ended.</param>
+public sealed record EnrollmentRecord(ContactId ContactId, Core.Journeys.Engine.Enrollment Enrollment);
+
+/// <summary>Which contacts a rollout visits.</summary>
+public enum RolloutScope
+{
+    /// <summary>Contacts with an active enrollment in the journey on an older version (a step mapping).</summary>
+    Enrolled,
+
+    /// <summary>Every contact (a date trigger: whoever already has the date gets its next occurrence scheduled).</summary>
+    AllContacts,
+}
+
+/// <summary>What a publish asks of existing contacts: the step mapping, and which contacts to visit.</summary>
+/// <param name="StepMap">Old step id to new step id (empty: nobody moves).</param>
+/// <param name="Scope">The contacts to visit.</param>
+public sealed record RolloutPlan(System.Collections.Immutable.ImmutableDictionary<string, string> StepMap, RolloutScope Scope);
+
+/// <summary>A publish reaching existing contacts, in contact id order; resumable after a restart.</summary>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Version">The version published.</param>
+/// <param name="Plan">What it does and to whom.</param>
+/// <param name="After">The last contact id visited (null before the first).</param>
+/// <param name="Processed">Contacts visited so far.</param>
+/// <param name="Done">True once every contact in scope was visited.</param>
+/// <param name="CreatedAt">When the publish started it.</param>
+/// <param name="UpdatedAt">When it last advanced.</param>
+public sealed record Rollout(string JourneyId, int Version, RolloutPlan Plan, string? After, long Processed, bool Done, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);

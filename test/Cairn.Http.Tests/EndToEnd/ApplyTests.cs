@@ -43,5 +43,42 @@ public sealed class ApplyTests
         var (wrongKey, output) = await ProcessRunner.RunAsync("dotnet", [.. arguments[..^1], "not-the-key"], cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(2, wrongKey);
         Assert.Contains("401", output, StringComparison.Ordinal);
+
+        // Version 2 renames the two-day wait: --step-map moves the contact waiting there, keeping its wake-up time.
+        var contactId = contact.GetProperty("id").GetString();
+        var directory = Directory.CreateTempSubdirectory("cairn-apply-").FullName;
+        try
+        {
+            var v2 = Path.Combine(directory, "welcome.yaml");
+            var text = await File.ReadAllTextAsync(Path.Combine(examples, "journeys", "welcome-by-entry-point.yaml"), TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(v2, text.Replace("day_2", "two_days", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+            string[] apply = [arguments[0], "apply", v2, "--url", server.Url, "--api-key", CairnProcess.ApiKey];
+
+            var (bad, refused) = await ProcessRunner.RunAsync("dotnet", [.. apply, "--step-map", "day_2=nowhere"], cancellationToken: TestContext.Current.CancellationToken);
+            Assert.Equal(1, bad);
+            Assert.Contains("'nowhere' (the target of 'day_2') is not a step of the new version", refused, StringComparison.Ordinal);
+
+            var (moved, movedOutput) = await ProcessRunner.RunAsync("dotnet", [.. apply, "--step-map", "day_2=two_days"], cancellationToken: TestContext.Current.CancellationToken);
+            Assert.True(moved == 0, movedOutput);
+            Assert.Contains("published version 2, moving enrollments (day_2 -> two_days)", movedOutput, StringComparison.Ordinal);
+            JsonElement enrollment = default;
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                var journeys = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/journeys", TestContext.Current.CancellationToken);
+                enrollment = journeys.GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "welcome-by-entry-point");
+                if (enrollment.GetProperty("version").GetInt32() == 2)
+                {
+                    break;
+                }
+
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            Assert.Equal((2, "two_days"), (enrollment.GetProperty("version").GetInt32(), enrollment.GetProperty("step").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 }

@@ -33,6 +33,20 @@ public static class DateTriggers
     }
 
     /// <summary>
+    /// The timer for the next occurrence of one live date-triggered journey for a contact, whatever changed: a
+    /// journey published (or republished with another trigger) reaches the contacts that already have the date.
+    /// </summary>
+    public static ScheduleTimer? ScheduleFor(ContactState profile, string journeyId, JourneyLibrary library, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(library);
+        return library.Live.FirstOrDefault(j => j.Definition.Id == journeyId)?.Definition.Trigger is DateTrigger trigger
+            && Next(trigger, profile, now) is { } due
+                ? new ScheduleTimer(TimerPrefix + journeyId, "occurrence", due)
+                : null;
+    }
+
+    /// <summary>
     /// What a due date-trigger timer means now: the enrollment request (null when the occurrence no longer follows
     /// from the profile) and the timer of the next occurrence, if any.
     /// </summary>

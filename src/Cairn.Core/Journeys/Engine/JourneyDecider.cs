@@ -58,6 +58,9 @@ public static class JourneyDecider
             case EnrollRequested request:
                 run.Enroll(request.JourneyId, request.Payload, "enrolled by request");
                 break;
+            case VersionPublished published:
+                run.OnVersionPublished(published);
+                break;
             default:
                 throw new InvalidOperationException($"Unknown journey input {input.GetType().Name}.");
         }
@@ -179,6 +182,44 @@ public static class JourneyDecider
             }
         }
 
+        /// <summary>
+        /// Moves the contact's enrollment in the journey to the new version when the publish maps its step. A
+        /// contact waiting on time keeps its wake-up time when the new step waits too (a changed wait does not
+        /// restart the clock); otherwise the new step runs as on any entry. Unmapped steps finish on their version.
+        /// </summary>
+        public void OnVersionPublished(VersionPublished published)
+        {
+            if (Memberships.Active.GetValueOrDefault(published.JourneyId) is not { } enrollment
+                || enrollment.Version >= published.Version
+                || enrollment.StepId is not { } step
+                || !published.StepMap.TryGetValue(step, out var target)
+                || !library.Versions.TryGetValue((published.JourneyId, published.Version), out var journey)
+                || Definition(enrollment) is not { } old)
+            {
+                return;
+            }
+
+            var reason = $"moved from version {enrollment.Version} to version {published.Version} by publish";
+            var leave = new PathEntry(now, step, JourneyStep.Migrated, JourneyStep.Migrated, reason);
+            Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, leave));
+            var moved = enrollment with { Version = published.Version, Path = enrollment.Path.Add(leave) };
+            if (old.MaxRunTime != journey.MaxRunTime)
+            {
+                Effects.Add(new ScheduleTimer(moved.Id, MaxRunTimeTimer, moved.EnteredAt + journey.MaxRunTime));
+            }
+
+            if (enrollment.WakeAt is { } wake && journey.Find(target) is { Waits: true })
+            {
+                var enter = new PathEntry(now, JourneyStep.Migrated, JourneyStep.Migrated, target, reason + "; keeps its wake-up time");
+                Effects.Add(new EnrollmentMoved(moved.JourneyId, moved.Version, moved.Id, enter));
+                Effects.Add(new ScheduleTimer(moved.Id, target, wake));
+                Replace(moved with { StepId = target, WakeAt = wake, Path = moved.Path.Add(enter) });
+                return;
+            }
+
+            Continue(moved with { WakeAt = null }, journey, JourneyStep.Migrated, JourneyStep.Migrated, target, reason);
+        }
+
         public void Enroll(string journeyId, JsonElement? payload, string reason)
         {
             if (library.Live.FirstOrDefault(j => j.Definition.Id == journeyId) is { } live)
@@ -243,18 +284,25 @@ public static class JourneyDecider
         {
             for (var moves = 0; ; moves++)
             {
+                var step = journey.Find(target);
+                if (target != JourneyStep.End && step is null)
+                {
+                    Fail(enrollment, from ?? "$entry", $"step '{target}' does not exist");
+                    return;
+                }
+
                 var entry = new PathEntry(now, from, exit, target, reason);
                 enrollment = enrollment with { Path = enrollment.Path.Add(entry), StepId = target };
                 Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry));
-                if (target == JourneyStep.End || journey.Find(target) is not { } step)
+                if (step is null)
                 {
-                    End(enrollment, target == JourneyStep.End ? "reached the end" : $"step '{target}' does not exist", review: target != JourneyStep.End);
+                    End(enrollment, "reached the end", review: false);
                     return;
                 }
 
                 if (moves >= MaxStepsPerInput)
                 {
-                    End(enrollment, $"more than {MaxStepsPerInput} steps in one input", review: true);
+                    Fail(enrollment, step.Id, $"more than {MaxStepsPerInput} steps in one input");
                     return;
                 }
 
@@ -420,7 +468,16 @@ public static class JourneyDecider
                 Active = Memberships.Active.Remove(enrollment.JourneyId),
                 History = Memberships.History.SetItem(enrollment.JourneyId, past with { LastEndedAt = now }),
             };
-            Effects.Add(new EnrollmentEnded(ended.JourneyId, ended.Version, ended.Id, reason, review, now));
+            Effects.Add(new EnrollmentEnded(ended.JourneyId, ended.Version, ended.Id, reason, review, now, ended));
+        }
+
+        /// <summary>Ends the enrollment through the step's error exit (counted as the step's error), for review.</summary>
+        private void Fail(Enrollment enrollment, string at, string reason)
+        {
+            var entry = new PathEntry(now, at, JourneyStep.ErrorExit, JourneyStep.End, reason);
+            enrollment = enrollment with { Path = enrollment.Path.Add(entry), StepId = JourneyStep.End };
+            Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry));
+            End(enrollment, reason, review: true);
         }
 
         private Enrollment Replace(Enrollment enrollment)
@@ -436,7 +493,7 @@ public static class JourneyDecider
                 return journey;
             }
 
-            End(enrollment, $"version {enrollment.Version} of the journey is no longer available", review: true);
+            Fail(enrollment, enrollment.StepId ?? "$entry", $"version {enrollment.Version} of the journey is no longer available");
             return null;
         }
 

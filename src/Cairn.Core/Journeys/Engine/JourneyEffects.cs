@@ -35,4 +35,11 @@ public sealed record EnrollmentMoved(string JourneyId, int Version, string Enrol
 public sealed record EnrollmentConverted(string JourneyId, int Version, string EnrollmentId, string? Arm, bool Control, DateTimeOffset At) : Effect;
 
 /// <summary>An enrollment ended; <paramref name="NeedsReview"/> when it hit the maximum run time or failed.</summary>
-public sealed record EnrollmentEnded(string JourneyId, int Version, string EnrollmentId, string Reason, bool NeedsReview, DateTimeOffset At) : Effect;
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Version">The version it ran on.</param>
+/// <param name="EnrollmentId">The enrollment.</param>
+/// <param name="Reason">Why it ended, in words.</param>
+/// <param name="NeedsReview">True when it is listed for review.</param>
+/// <param name="At">When.</param>
+/// <param name="Final">The enrollment as it ended, with its whole path (kept for the contact's journey history).</param>
+public sealed record EnrollmentEnded(string JourneyId, int Version, string EnrollmentId, string Reason, bool NeedsReview, DateTimeOffset At, Enrollment Final) : Effect;

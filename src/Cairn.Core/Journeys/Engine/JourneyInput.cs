@@ -19,6 +19,15 @@ public sealed record TimerFired(string EnrollmentId, string StepId, DateTimeOffs
 /// <summary>An explicit enrollment (the API trigger, or another journey's <c>enter_journey</c>).</summary>
 public sealed record EnrollRequested(string JourneyId, JsonElement? Payload) : JourneyInput;
 
+/// <summary>
+/// A version of a journey was published: active enrollments on older versions whose step is in
+/// <paramref name="StepMap"/> move to the mapped step of <paramref name="Version"/>; the others finish where they are.
+/// </summary>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Version">The version published.</param>
+/// <param name="StepMap">Old step id to new step id; empty when nobody moves.</param>
+public sealed record VersionPublished(string JourneyId, int Version, ImmutableDictionary<string, string> StepMap) : JourneyInput;
+
 /// <summary>A published version of a journey.</summary>
 /// <param name="Definition">The document.</param>
 /// <param name="Version">The published version number.</param>

@@ -1,7 +1,9 @@
+using System.Collections.Immutable;
 using System.Data.Common;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Threading.Channels;
 using Cairn.Core;
 using Cairn.Core.Contacts;
@@ -337,6 +339,27 @@ public abstract class RelationalCairnStore : ICairnStore
                 },
                 cancellationToken).ConfigureAwait(false);
 
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                """
+                INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, final)
+                VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @final)
+                ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, final = excluded.final
+                """,
+                batch.Enrollments,
+                (parameters, record) =>
+                {
+                    var enrollment = record.Enrollment;
+                    parameters.Add("contact_id", record.ContactId.ToString());
+                    parameters.Add("enrollment_id", enrollment.Id);
+                    parameters.Add("journey_id", enrollment.JourneyId);
+                    parameters.Add("version", enrollment.Version);
+                    parameters.Add("entered_at", TimeValue(enrollment.EnteredAt));
+                    parameters.Add("ended_at", enrollment.EndedAt is { } ended ? TimeValue(ended) : null);
+                    parameters.Add("final", enrollment.EndedAt is null ? null : JourneyMembershipsJson.Serialize(enrollment));
+                },
+                cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -701,7 +724,7 @@ public abstract class RelationalCairnStore : ICairnStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public Task<(int Version, bool Created)?> PublishAsync(string kind, string id, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<(int Version, bool Created)?> PublishAsync(string kind, string id, DateTimeOffset now, RolloutPlan? rollout, CancellationToken cancellationToken) =>
         InTransactionAsync<(int, bool)?>(async (connection, transaction) =>
         {
             var existing = await ReadDocumentsAsync(connection, transaction, kind, id, cancellationToken).ConfigureAwait(false);
@@ -739,6 +762,26 @@ public abstract class RelationalCairnStore : ICairnStore
                 Add(update, "version", version);
                 Add(update, "now", TimeValue(now));
                 await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (rollout is not null && (created || rollout.StepMap.Count > 0))
+            {
+                await using var start = Command(
+                    connection,
+                    transaction,
+                    """
+                    INSERT INTO rollouts (journey_id, version, step_map, scope, after_id, processed, done, created_at, updated_at)
+                    VALUES (@id, @version, @step_map, @scope, NULL, 0, @done, @now, @now)
+                    ON CONFLICT (journey_id, version) DO UPDATE SET step_map = excluded.step_map, scope = excluded.scope,
+                        after_id = NULL, processed = 0, done = excluded.done, created_at = excluded.created_at, updated_at = excluded.updated_at
+                    """);
+                Add(start, "id", id);
+                Add(start, "version", version);
+                Add(start, "step_map", JsonSerializer.Serialize(rollout.StepMap.OrderBy(pair => pair.Key, StringComparer.Ordinal).ToDictionary(pair => pair.Key, pair => pair.Value)));
+                Add(start, "scope", rollout.Scope == RolloutScope.AllContacts ? "all_contacts" : "enrolled");
+                Add(start, "done", false);
+                Add(start, "now", TimeValue(now));
+                await start.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             return (version, created);
@@ -877,6 +920,120 @@ public abstract class RelationalCairnStore : ICairnStore
         }
 
         return reviews;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ContactId>> ListContactIdsAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT id FROM contacts WHERE merged_into IS NULL AND id > @after ORDER BY id LIMIT @limit");
+        Add(command, "after", after ?? string.Empty);
+        Add(command, "limit", limit);
+        return await ReadContactIdsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ContactId>> ListEnrolledContactIdsAsync(string journeyId, int beforeVersion, string? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "SELECT contact_id FROM enrollments WHERE journey_id = @journey_id AND ended_at IS NULL AND version < @version AND contact_id > @after ORDER BY contact_id LIMIT @limit");
+        Add(command, "journey_id", journeyId);
+        Add(command, "version", beforeVersion);
+        Add(command, "after", after ?? string.Empty);
+        Add(command, "limit", limit);
+        return await ReadContactIdsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Core.Journeys.Engine.Enrollment>> GetEndedEnrollmentsAsync(ContactId contactId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "SELECT final FROM enrollments WHERE contact_id = @contact_id AND ended_at IS NOT NULL ORDER BY ended_at DESC, enrollment_id LIMIT @limit");
+        Add(command, "contact_id", contactId.ToString());
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var enrollments = new List<Core.Journeys.Engine.Enrollment>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            enrollments.Add(JourneyMembershipsJson.Deserialize(reader.GetString(0)));
+        }
+
+        return enrollments;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> CountActiveEnrollmentsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT journey_id, COUNT(*) FROM enrollments WHERE ended_at IS NULL GROUP BY journey_id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts[reader.GetString(0)] = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+        }
+
+        return counts;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Rollout>> GetRolloutsAsync(string? journeyId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "SELECT journey_id, version, step_map, scope, after_id, processed, done, created_at, updated_at FROM rollouts WHERE "
+                + (journeyId is null ? "done = @done" : "journey_id = @journey_id") + " ORDER BY created_at, journey_id, version");
+        if (journeyId is null)
+        {
+            Add(command, "done", false);
+        }
+        else
+        {
+            Add(command, "journey_id", journeyId);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rollouts = new List<Rollout>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var map = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(2)) ?? [];
+            rollouts.Add(new Rollout(
+                reader.GetString(0),
+                Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture),
+                new RolloutPlan(map.ToImmutableDictionary(StringComparer.Ordinal), reader.GetString(3) == "all_contacts" ? RolloutScope.AllContacts : RolloutScope.Enrolled),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                Convert.ToInt64(reader.GetValue(5), CultureInfo.InvariantCulture),
+                Convert.ToBoolean(reader.GetValue(6), CultureInfo.InvariantCulture),
+                ReadTime(reader, 7),
+                ReadTime(reader, 8)));
+        }
+
+        return rollouts;
+    }
+
+    /// <inheritdoc />
+    public async Task SaveRolloutProgressAsync(string journeyId, int version, string? after, long processed, bool done, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "UPDATE rollouts SET after_id = @after, processed = @processed, done = @done, updated_at = @now WHERE journey_id = @journey_id AND version = @version");
+        Add(command, "after", after);
+        Add(command, "processed", processed);
+        Add(command, "done", done);
+        Add(command, "now", TimeValue(now));
+        Add(command, "journey_id", journeyId);
+        Add(command, "version", version);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
