@@ -40,7 +40,7 @@ public static class DocumentEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         journeys.MapGet("/{id}/stats", StatsAsync)
-            .WithSummary("Per version and step: entered, left, currently there, taken per exit; conversions per experiment arm and for the holdout.");
+            .WithSummary("Per version and step: entered, left, currently there, errors, taken per exit; enrollments moved in and out by publishes; conversions per experiment arm and for the holdout.");
         journeys.MapGet("/{id}/review", async (string id, int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
                 Results.Ok(await engine.Store.GetJourneyReviewsAsync(id, limit is >= 1 and <= 1000 ? limit.Value : 100, cancellationToken).ConfigureAwait(false)))
             .WithSummary("Enrollments that ended for review (maximum run time reached, or an error), newest first.");
@@ -258,12 +258,14 @@ public static class DocumentEndpoints
             versions = versions.Select(version =>
             {
                 var mine = moves.Where(m => m.Version == version).ToList();
-                var steps = mine.Select(m => m.ToStep).Concat(mine.Select(m => m.FromStep)).Where(step => step is not "$entry" and not JourneyStep.End).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+                var steps = mine.Select(m => m.ToStep).Concat(mine.Select(m => m.FromStep)).Where(step => step is not "$entry" and not JourneyStep.End and not JourneyStep.Migrated).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
                 return new
                 {
                     version,
                     entered = mine.Where(m => m.FromStep == "$entry").Sum(m => m.Count),
                     ended = mine.Where(m => m.ToStep == JourneyStep.End).Sum(m => m.Count),
+                    migratedIn = mine.Where(m => m.FromStep == JourneyStep.Migrated).Sum(m => m.Count),
+                    migratedOut = mine.Where(m => m.ToStep == JourneyStep.Migrated).Sum(m => m.Count),
                     steps = steps.Select(step =>
                     {
                         var entered = mine.Where(m => m.ToStep == step).Sum(m => m.Count);
@@ -274,6 +276,7 @@ public static class DocumentEndpoints
                             entered,
                             left,
                             current = entered - left,
+                            errors = mine.Where(m => m.FromStep == step && m.Exit == JourneyStep.ErrorExit).Sum(m => m.Count),
                             exits = mine.Where(m => m.FromStep == step).GroupBy(m => m.Exit).ToDictionary(g => g.Key, g => g.Sum(m => m.Count)),
                         };
                     }),

@@ -29,6 +29,12 @@ internal sealed partial class Partition
     // How many recent events history conditions see.
     private const int MaxHistory = 1000;
 
+    // How many recent events a hand-off alert carries.
+    private const int HandOffTimeline = 20;
+
+    /// <summary>The outbox channel of hand-off alerts (to the contact's owner, not to the contact).</summary>
+    public const string OwnerChannel = "owner";
+
     // Contact states kept in memory between batches; beyond this, the cache is dropped and reloaded on demand.
     private const int MaxCachedContacts = 200_000;
 
@@ -111,6 +117,7 @@ internal sealed partial class Partition
         var states = new Dictionary<ContactId, ContactState>();
         var after = new List<PartitionWork>();
         var acknowledgements = new List<(TaskCompletionSource<InputOutcome> Completion, InputOutcome Outcome)>(batch.Count);
+        var handOffs = new List<(int Index, NotifyOwner Notify)>();
 
         foreach (var work in batch)
         {
@@ -133,13 +140,13 @@ internal sealed partial class Partition
 
             if (work.Input is MessageReceived or TraitsPatched && decision.Changed)
             {
-                Collect(id, DateTriggers.Schedule(state, next, library, now), commit, now);
+                Collect(id, handOffs, DateTriggers.Schedule(state, next, library, now), commit, now);
             }
 
             if (work.Input is RolloutReached rollout && state is not null && next.MergedInto is null
                 && DateTriggers.ScheduleFor(next, rollout.JourneyId, library, now) is { } occurrence)
             {
-                Collect(id, [occurrence], commit, now);
+                Collect(id, handOffs, [occurrence], commit, now);
             }
 
             var journeyInput = JourneyInputOf(work.Input, decision);
@@ -149,7 +156,7 @@ internal sealed partial class Partition
                 journeyInput = enroll;
                 if (following is not null)
                 {
-                    Collect(id, [following], commit, now);
+                    Collect(id, handOffs, [following], commit, now);
                 }
             }
 
@@ -163,7 +170,7 @@ internal sealed partial class Partition
                     changed = true;
                 }
 
-                Collect(id, journeys.Effects, commit, now);
+                Collect(id, handOffs, journeys.Effects, commit, now);
             }
 
             if (changed)
@@ -210,6 +217,11 @@ internal sealed partial class Partition
             {
                 acknowledgements.Add((completion, InputOutcome.Stored));
             }
+        }
+
+        foreach (var (index, notify) in handOffs)
+        {
+            commit.Outbox[index] = commit.Outbox[index] with { Payload = await HandOffAsync(commit.Outbox[index].ContactId, notify, commit).ConfigureAwait(false) };
         }
 
         if (!commit.IsEmpty)
@@ -309,7 +321,7 @@ internal sealed partial class Partition
     };
 
     /// <summary>Journey effects that are written in the same transaction as the state change.</summary>
-    private static void Collect(ContactId id, IEnumerable<Effect> effects, CommitBatch commit, DateTimeOffset now)
+    private static void Collect(ContactId id, List<(int Index, NotifyOwner Notify)> handOffs, IEnumerable<Effect> effects, CommitBatch commit, DateTimeOffset now)
     {
         foreach (var effect in effects)
         {
@@ -345,10 +357,52 @@ internal sealed partial class Partition
                         send.Category.ToString().ToLowerInvariant(),
                         send.Priority,
                         "queued",
-                        now));
+                        now,
+                        send.Payload?.GetRawText()));
+                    break;
+                case NotifyOwner notify:
+                    // The timeline is attached before the commit (it needs the stored events).
+                    handOffs.Add((commit.Outbox.Count, notify));
+                    commit.Outbox.Add(new OutboxMessage(notify.MessageId, id, notify.JourneyId, notify.Version, notify.EnrollmentId, notify.StepId, OwnerChannel, string.Empty, "internal", 0, "queued", now));
+                    break;
+                case CallWebhook webhook:
+                    commit.Outbox.Add(new OutboxMessage(
+                        webhook.MessageId,
+                        id,
+                        webhook.JourneyId,
+                        webhook.Version,
+                        webhook.EnrollmentId,
+                        webhook.StepId,
+                        Core.Journeys.Channel.Webhook.DocumentName(),
+                        string.Empty,
+                        webhook.Category.ToString().ToLowerInvariant(),
+                        webhook.Priority,
+                        "queued",
+                        now,
+                        System.Text.Json.JsonSerializer.Serialize(new { url = webhook.Url, payload = webhook.Payload })));
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A hand-off alert's payload: the owner, the message, and the contact's behaviour timeline (the newest
+    /// <see cref="HandOffTimeline"/> events, those of this batch included) so sales sees what the lead did.
+    /// </summary>
+    private async Task<string> HandOffAsync(ContactId id, NotifyOwner notify, CommitBatch commit)
+    {
+        var stored = await _store.GetEventsAsync(id, null, HandOffTimeline, CancellationToken.None).ConfigureAwait(false);
+        var timeline = commit.Events.Where(e => e.ContactId == id).Concat(stored.Items)
+            .OrderByDescending(e => e.Timestamp)
+            .Take(HandOffTimeline)
+            .Select(e =>
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(e.Json);
+                var properties = document.RootElement.TryGetProperty("properties", out var value) ? value.Clone() : (System.Text.Json.JsonElement?)null;
+                return new { type = e.Type.ToWireName(), name = e.Name, timestamp = e.Timestamp, properties };
+            })
+            .ToList();
+        return System.Text.Json.JsonSerializer.Serialize(new { owner = notify.Owner, message = notify.Message, timeline });
     }
 
     /// <summary>

@@ -111,7 +111,7 @@ public sealed class JourneySimulatorTests
     private static SimulationResult Simulate(string stream, DateTimeOffset to)
     {
         var directory = Path.Combine(Repository.Root, "examples", "streams");
-        return JourneySimulator.Run(Examples, ReadFile(Path.Combine(directory, "profiles.ndjson")), ReadFile(Path.Combine(directory, stream)), to: to);
+        return JourneySimulator.Run(Examples, ReadFile(Path.Combine(directory, "cart-recovery.profiles.ndjson")), ReadFile(Path.Combine(directory, stream)), to: to);
     }
 
     private static List<(string Template, DateTimeOffset At)> Messages(SimulationResult result, string key) =>

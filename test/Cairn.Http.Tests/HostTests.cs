@@ -158,22 +158,20 @@ public sealed class HostTests
     /// (examples/streams/*.expected.txt). After an intended change, rerun with CAIRN_UPDATE_GOLDEN=1 and review the diff.
     /// </summary>
     [Theory]
-    [InlineData("cart-recovery", true, "2026-11-20T00:00:00Z")]
-    [InlineData("welcome", false, "2026-11-30T00:00:00Z")]
-    public async Task GoldenTraces_OfTheExampleStreams(string stream, bool withProfiles, string to)
+    [MemberData(nameof(Streams))]
+    public async Task GoldenTraces_OfTheExampleStreams(string stream, string to)
     {
         var examples = Path.Combine(Repository.Root, "examples");
-        var streams = Path.Combine(examples, "streams");
         string[] arguments =
         [
             "simulate", Path.Combine(examples, "journeys"), Path.Combine(examples, "templates"),
-            "--events", Path.Combine(streams, stream + ".ndjson"),
-            .. withProfiles ? ["--profiles", Path.Combine(streams, "profiles.ndjson")] : Array.Empty<string>(),
+            "--events", ExampleStreams.Events(stream),
+            .. ExampleStreams.Profiles(stream) is { } profiles ? ["--profiles", profiles] : Array.Empty<string>(),
             "--to", to,
         ];
         var (code, output) = await CairnAsync(arguments);
         Assert.True(code == 0, output);
-        var golden = Path.Combine(streams, stream + ".expected.txt");
+        var golden = ExampleStreams.Expected(stream);
         if (Environment.GetEnvironmentVariable("CAIRN_UPDATE_GOLDEN") == "1")
         {
             await File.WriteAllTextAsync(golden, output, Cancel);
@@ -181,6 +179,8 @@ public sealed class HostTests
 
         Assert.Equal(await File.ReadAllTextAsync(golden, Cancel), output);
     }
+
+    public static TheoryData<string, string> Streams() => [.. ExampleStreams.All.Select(stream => (stream.Name, stream.To))];
 
     [Fact]
     public async Task CliSimulate_PrintsPathsAndMessages_ByteForByteTheSameEachRun()
@@ -190,7 +190,7 @@ public sealed class HostTests
         [
             "simulate", Path.Combine(examples, "journeys"), Path.Combine(examples, "templates"),
             "--events", Path.Combine(examples, "streams", "cart-recovery.ndjson"),
-            "--profiles", Path.Combine(examples, "streams", "profiles.ndjson"),
+            "--profiles", Path.Combine(examples, "streams", "cart-recovery.profiles.ndjson"),
             "--to", "2026-11-20T00:00:00Z",
         ];
         var (code, first) = await CairnAsync(arguments);

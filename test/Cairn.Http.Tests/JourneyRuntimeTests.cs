@@ -246,6 +246,9 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         var stats = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/welcome/stats", Cancel)).GetProperty("versions");
         Assert.Equal(1, Step(stats[0], "later").GetProperty("exits").GetProperty(JourneyStepMigrated).GetInt64());
         Assert.Equal(2, Step(stats[2], "pause").GetProperty("entered").GetInt64());
+        Assert.Equal((1, 2), (stats[0].GetProperty("migratedOut").GetInt32(), stats[2].GetProperty("migratedIn").GetInt32()));
+        Assert.DoesNotContain(stats[2].GetProperty("steps").EnumerateArray(), step => step.GetProperty("step").GetString() == JourneyStepMigrated);
+        Assert.Equal(0, Step(stats[2], "pause").GetProperty("errors").GetInt64());
     }
 
     [Fact]
@@ -284,6 +287,111 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
             var dan = second.Engine.FindContact(IdentityKey.User("dan"))!.Value;
             var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={dan}", Cancel);
             Assert.Equal(2, messages.GetArrayLength());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task EnrollmentsWaitingAtEveryKindOfStep_SurviveARestart_AndContinue()
+    {
+        const string Waits = """
+            id: waits
+            name: Every kind of wait
+            trigger: { event: started }
+            steps:
+              - id: kind
+                branch:
+                  - { name: wait, when: { payload: properties.kind, op: eq, value: wait }, next: wait }
+                  - { name: wait_for, when: { payload: properties.kind, op: eq, value: wait_for }, next: wait_for }
+                  - { name: wait_until, when: { payload: properties.kind, op: eq, value: wait_until }, next: wait_until }
+                else: wait_until_date
+              - id: wait
+                wait: 2h
+                next: done
+              - id: wait_for
+                wait_for: { event: clicked, timeout: 2h }
+                exits: { happened: done, timed_out: late }
+              - id: wait_until
+                wait_until: { time: "18:00" }
+                next: done
+              - id: wait_until_date
+                wait_until_date: { trait: renews_on, days_before: 1, at: "12:00" }
+                next: done
+              - id: done
+                send: { channel: email, template: welcome }
+              - id: late
+                send: { channel: email, template: welcome }
+            """;
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-journey-waits-" + Guid.NewGuid().ToString("N"));
+        string[] users = ["wait", "wait_for", "wait_for_late", "wait_until", "wait_until_date"];
+        try
+        {
+            await using (var first = await TestCairn.StartAsync(directory, time: _time))
+            {
+                await ApplyAsync(first, "templates/welcome", Templates);
+                await ApplyAsync(first, "journeys/waits", Waits);
+                (await first.Admin.PostAsync("/api/journeys/waits/publish", null, Cancel)).Dispose();
+                using var identify = await first.Ingest.PostAsJsonAsync("/v1/identify", new { userId = "wait_until_date", traits = new { renews_on = "2026-11-25" } }, Cancel);
+                foreach (var user in users)
+                {
+                    using var track = await first.Ingest.PostAsJsonAsync("/v1/track", new { userId = user, @event = "started", properties = new { kind = user.Replace("_late", string.Empty, StringComparison.Ordinal) } }, Cancel);
+                    Assert.Equal(HttpStatusCode.OK, track.StatusCode);
+                }
+
+                await first.Engine.WhenIdleAsync(Cancel);
+                foreach (var user in users)
+                {
+                    var id = first.Engine.FindContact(IdentityKey.User(user))!.Value;
+                    var step = (await first.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{id}/journeys", Cancel)).GetProperty("active")[0].GetProperty("step").GetString();
+                    Assert.Equal(user.Replace("_late", string.Empty, StringComparison.Ordinal), step);
+                }
+            }
+
+            // Now 09:00 on 24 November: after the restart, the click comes at 10:00; the 2 h waits end at 11:00,
+            // the date (a day before 25 November, at 12:00 UTC) is already past; 18:00 comes last.
+            await using var second = await TestCairn.StartAsync(directory, time: _time);
+            _time.Advance(TimeSpan.FromHours(1));
+            using (var click = await second.Ingest.PostAsJsonAsync("/v1/track", new { userId = "wait_for", @event = "clicked" }, Cancel))
+            {
+                Assert.Equal(HttpStatusCode.OK, click.StatusCode);
+            }
+
+            var sent = new Dictionary<string, (string Step, DateTimeOffset At)>();
+            foreach (var hours in new[] { 1, 1, 6 })
+            {
+                await second.Engine.WhenIdleAsync(Cancel);
+                foreach (var user in users.Where(user => !sent.ContainsKey(user)))
+                {
+                    var id = second.Engine.FindContact(IdentityKey.User(user))!.Value;
+                    var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}", Cancel);
+                    if (messages.GetArrayLength() > 0)
+                    {
+                        sent[user] = (messages[0].GetProperty("stepId").GetString()!, messages[0].GetProperty("createdAt").GetDateTimeOffset());
+                    }
+                }
+
+                _time.Advance(TimeSpan.FromHours(hours));
+                await second.Engine.FireDueTimersAsync(Cancel);
+            }
+
+            await second.Engine.WhenIdleAsync(Cancel);
+            foreach (var user in users.Where(user => !sent.ContainsKey(user)))
+            {
+                var id = second.Engine.FindContact(IdentityKey.User(user))!.Value;
+                var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}", Cancel);
+                sent[user] = (messages[0].GetProperty("stepId").GetString()!, messages[0].GetProperty("createdAt").GetDateTimeOffset());
+            }
+
+            var nine = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+            Assert.Equal(("done", nine.AddHours(1)), sent["wait_for"]);
+            Assert.Equal(("done", nine.AddHours(2)), sent["wait"]);
+            Assert.Equal(("late", nine.AddHours(2)), sent["wait_for_late"]);
+            Assert.Equal(("done", nine.AddHours(3)), sent["wait_until_date"]);
+            Assert.Equal(("done", nine.AddHours(9)), sent["wait_until"]);
         }
         finally
         {

@@ -137,19 +137,26 @@ public sealed record DocumentVersion(string Kind, string Id, int Version, string
 /// <summary>A durable timer: wake <see cref="ContactId"/>'s enrollment at <see cref="DueAt"/>.</summary>
 public sealed record StoredTimer(ContactId ContactId, string EnrollmentId, string StepId, DateTimeOffset DueAt);
 
-/// <summary>A message a journey decided to send, waiting for delivery (the messaging milestone delivers it).</summary>
+/// <summary>
+/// A message a journey decided to send, waiting for delivery (the messaging milestone delivers it): a send step's
+/// message, a <c>notify_owner</c> hand-off alert (channel <c>owner</c>) or a <c>webhook</c> step's call.
+/// </summary>
 /// <param name="MessageId">Idempotency key: contact × enrollment × step.</param>
 /// <param name="ContactId">The recipient.</param>
 /// <param name="JourneyId">The journey.</param>
 /// <param name="Version">The journey version.</param>
 /// <param name="EnrollmentId">The enrollment.</param>
 /// <param name="StepId">The send step.</param>
-/// <param name="Channel">email, sms, push, webhook or in_app.</param>
-/// <param name="Template">The template id.</param>
+/// <param name="Channel">email, sms, push, webhook or in_app; <c>owner</c> for a hand-off alert.</param>
+/// <param name="Template">The template id (empty for hand-off alerts and webhook steps).</param>
 /// <param name="Category">transactional, promotional or operational.</param>
 /// <param name="Priority">The journey's priority.</param>
 /// <param name="Status">queued until delivery exists.</param>
 /// <param name="CreatedAt">When the journey decided it.</param>
+/// <param name="Payload">
+/// JSON for delivery: the enrollment's trigger payload (templates read it); for a hand-off alert the owner, the
+/// message and the contact's recent timeline; for a webhook step the URL and the payload.
+/// </param>
 public sealed record OutboxMessage(
     string MessageId,
     ContactId ContactId,
@@ -162,7 +169,8 @@ public sealed record OutboxMessage(
     string Category,
     int Priority,
     string Status,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string? Payload = null);
 
 /// <summary>One move of an enrollment between steps (<c>$entry</c> as the origin of entries).</summary>
 public sealed record JourneyMove(string JourneyId, int Version, string FromStep, string Exit, string ToStep);

@@ -26,3 +26,6 @@ CREATE TABLE rollouts (
     updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (journey_id, version)
 );
+
+-- What delivery needs beyond the template: the trigger payload, a hand-off's timeline, a webhook's URL.
+ALTER TABLE outbox ADD COLUMN payload TEXT;

@@ -63,10 +63,20 @@ public static class DateTriggers
 
         var occurrence = LocalTime.Occurrences(trigger, profile, timer.DueAt.AddSeconds(-1), timer.DueAt.AddSeconds(1))
             .Where(o => JourneyDecider.SameInstant(o.At, timer.DueAt))
-            .Select(o => (EnrollRequested?)new EnrollRequested(journeyId, o.Payload))
+            .Select(o => (EnrollRequested?)new EnrollRequested(journeyId, o.Payload, Reason(o.Payload)))
             .FirstOrDefault();
         var next = Next(trigger, profile, timer.DueAt.AddSeconds(1)) is { } due ? new ScheduleTimer(timer.EnrollmentId, "occurrence", due) : null;
         return (occurrence, occurrence is null ? null : next);
+    }
+
+    /// <summary>Why an occurrence enrolls, for the contact's path: <c>date trigger: 14 days before contract_end (2027-02-10)</c>.</summary>
+    public static string Reason(System.Text.Json.JsonElement occurrence)
+    {
+        string Text(string name) => occurrence.TryGetProperty(name, out var value) ? value.ToString() : string.Empty;
+        var when = occurrence.TryGetProperty("days_before", out var before) ? $"{before} days before"
+            : occurrence.TryGetProperty("days_after", out var after) ? $"{after} days after"
+            : "on the day of";
+        return $"date trigger: {when} {Text("trait")} ({Text("date")})";
     }
 
     private static DateTimeOffset? Next(DateTrigger trigger, ContactState profile, DateTimeOffset after) =>

@@ -56,7 +56,7 @@ public static class JourneyDecider
                 run.OnTimer(timer);
                 break;
             case EnrollRequested request:
-                run.Enroll(request.JourneyId, request.Payload, "enrolled by request");
+                run.Enroll(request.JourneyId, request.Payload, request.Reason ?? "enrolled by request");
                 break;
             case VersionPublished published:
                 run.OnVersionPublished(published);
@@ -322,7 +322,7 @@ public static class JourneyDecider
                     SendStep send => Send(ref enrollment, journey, send),
                     UpdateStep update => Update(update),
                     NotifyOwnerStep notify => Notify(enrollment, journey, notify),
-                    WebhookStep webhook => Webhook(enrollment, webhook),
+                    WebhookStep webhook => Webhook(enrollment, journey, webhook),
                     EnterJourneyStep enter => EnterJourney(enrollment, enter),
                     ExitStep => null,
                     _ => throw new InvalidOperationException($"Unknown step {step.GetType().Name}."),
@@ -382,7 +382,7 @@ public static class JourneyDecider
                 return ("next", send.Next.Target, "holdout: not sent");
             }
 
-            var messageId = $"{Profile.Id}:{enrollment.Id}:{send.Id}";
+            var messageId = MessageIdOf(enrollment, send);
             enrollment = enrollment with { Sent = enrollment.Sent.SetItem(send.Id, messageId) };
             Effects.Add(new SendMessage(messageId, journey.Id, enrollment.Version, enrollment.Id, send.Id, send.Channel, send.Template, journey.Category, journey.Priority, enrollment.Payload));
             return ("next", send.Next.Target, $"{send.Channel.DocumentName()} '{send.Template}' queued");
@@ -426,20 +426,20 @@ public static class JourneyDecider
             }
 
             Profile = Profile with { Traits = traits, UpdatedAt = now };
-            return ("next", update.Next.Target, $"{update.Action} {update.Name}");
+            return ("next", update.Next.Target, $"{ActionName(update.Action)} {update.Name}");
         }
 
         private (string, string?, string) Notify(Enrollment enrollment, JourneyDefinition journey, NotifyOwnerStep notify)
         {
-            Effects.Add(new NotifyOwner(journey.Id, enrollment.Id, notify.Id, journey.Owner, notify.Message));
+            Effects.Add(new NotifyOwner(MessageIdOf(enrollment, notify), journey.Id, enrollment.Version, enrollment.Id, notify.Id, journey.Owner, notify.Message));
             return ("next", notify.Next.Target, "owner notified");
         }
 
-        private (string, string?, string) Webhook(Enrollment enrollment, WebhookStep webhook)
+        private (string, string?, string) Webhook(Enrollment enrollment, JourneyDefinition journey, WebhookStep webhook)
         {
             if (!enrollment.Control)
             {
-                Effects.Add(new CallWebhook(enrollment.JourneyId, enrollment.Id, webhook.Id, webhook.Url, enrollment.Payload));
+                Effects.Add(new CallWebhook(MessageIdOf(enrollment, webhook), enrollment.JourneyId, enrollment.Version, enrollment.Id, webhook.Id, webhook.Url, journey.Category, journey.Priority, enrollment.Payload));
             }
 
             return ("next", webhook.Next.Target, enrollment.Control ? "holdout: not called" : "webhook queued");
@@ -480,6 +480,9 @@ public static class JourneyDecider
             End(enrollment, reason, review: true);
         }
 
+        /// <summary>The idempotency key of what a step sends: the same enrollment step never produces two.</summary>
+        private string MessageIdOf(Enrollment enrollment, JourneyStep step) => $"{Profile.Id}:{enrollment.Id}:{step.Id}";
+
         private Enrollment Replace(Enrollment enrollment)
         {
             Memberships = Memberships with { Active = Memberships.Active.SetItem(enrollment.JourneyId, enrollment) };
@@ -516,6 +519,17 @@ public static class JourneyDecider
             using var document = JsonDocument.Parse(json);
             return document.RootElement.Clone();
         }
+
+        private static string ActionName(UpdateAction action) => action switch
+        {
+            UpdateAction.SetTrait => "set_trait",
+            UpdateAction.UnsetTrait => "unset_trait",
+            UpdateAction.AddTag => "add_tag",
+            UpdateAction.RemoveTag => "remove_tag",
+            UpdateAction.AddScore => "add_score",
+            UpdateAction.SetStage => "set_stage",
+            _ => "add_note",
+        };
 
         private static string Describe(Condition condition) => condition switch
         {

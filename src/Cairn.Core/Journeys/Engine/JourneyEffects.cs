@@ -23,10 +23,10 @@ public sealed record SendMessage(
     JsonElement? Payload) : Effect;
 
 /// <summary>Alert the contact's owner (a hand-off), with the journey context; the host attaches the timeline.</summary>
-public sealed record NotifyOwner(string JourneyId, string EnrollmentId, string StepId, string? Owner, string Message) : Effect;
+public sealed record NotifyOwner(string MessageId, string JourneyId, int Version, string EnrollmentId, string StepId, string? Owner, string Message) : Effect;
 
 /// <summary>Call a webhook about this contact and enrollment.</summary>
-public sealed record CallWebhook(string JourneyId, string EnrollmentId, string StepId, Uri Url, JsonElement? Payload) : Effect;
+public sealed record CallWebhook(string MessageId, string JourneyId, int Version, string EnrollmentId, string StepId, Uri Url, JourneyCategory Category, int Priority, JsonElement? Payload) : Effect;
 
 /// <summary>An enrollment moved (for statistics and the contact's journey history).</summary>
 public sealed record EnrollmentMoved(string JourneyId, int Version, string EnrollmentId, PathEntry Entry) : Effect;

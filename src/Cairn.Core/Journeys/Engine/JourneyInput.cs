@@ -16,8 +16,11 @@ public sealed record EventOccurred(SegmentMessage Message) : JourneyInput;
 /// <param name="DueAt">When it was due.</param>
 public sealed record TimerFired(string EnrollmentId, string StepId, DateTimeOffset DueAt) : JourneyInput;
 
-/// <summary>An explicit enrollment (the API trigger, or another journey's <c>enter_journey</c>).</summary>
-public sealed record EnrollRequested(string JourneyId, JsonElement? Payload) : JourneyInput;
+/// <summary>An explicit enrollment (the API trigger, a date trigger's occurrence, or another journey's <c>enter_journey</c>).</summary>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Payload">What templates and <c>payload</c> conditions read.</param>
+/// <param name="Reason">Why, for the contact's path (default: enrolled by request).</param>
+public sealed record EnrollRequested(string JourneyId, JsonElement? Payload, string? Reason = null) : JourneyInput;
 
 /// <summary>
 /// A version of a journey was published: active enrollments on older versions whose step is in

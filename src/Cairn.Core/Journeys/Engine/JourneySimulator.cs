@@ -58,12 +58,14 @@ public static class JourneySimulator
     /// <param name="events">The event stream.</param>
     /// <param name="from">Events before this are ignored (default: the first event).</param>
     /// <param name="to">Events after this are ignored and timers stop here (default: the last event plus the longest maximum run time).</param>
+    /// <param name="contactIds">The contact id of each key (default <see cref="IdFor"/>): holdouts and splits depend on it.</param>
     public static SimulationResult Run(
         JourneyLibrary library,
         IEnumerable<SegmentMessage> profiles,
         IEnumerable<SegmentMessage> events,
         DateTimeOffset? from = null,
-        DateTimeOffset? to = null)
+        DateTimeOffset? to = null,
+        Func<string, ContactId>? contactIds = null)
     {
         ArgumentNullException.ThrowIfNull(library);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -85,7 +87,7 @@ public static class JourneySimulator
             var key = message.UserId ?? message.AnonymousId!;
             if (!contacts.TryGetValue(key, out var run))
             {
-                run = new ContactRun(key, IdFor(key));
+                run = new ContactRun(key, (contactIds ?? IdFor)(key));
                 contacts[key] = run;
                 order.Add(key);
             }
@@ -106,7 +108,7 @@ public static class JourneySimulator
             {
                 foreach (var (at, payload) in LocalTime.Occurrences((DateTrigger)journey.Definition.Trigger, contact.Profile(at: after), after, end))
                 {
-                    queue.Enqueue((contact, new EnrollRequested(journey.Definition.Id, payload), generation), (at, scheduled++));
+                    queue.Enqueue((contact, new EnrollRequested(journey.Definition.Id, payload, DateTriggers.Reason(payload)), generation), (at, scheduled++));
                 }
             }
         }

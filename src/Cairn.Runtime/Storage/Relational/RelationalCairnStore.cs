@@ -317,8 +317,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 connection,
                 transaction,
                 """
-                INSERT INTO outbox (message_id, contact_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at)
-                VALUES (@message_id, @contact_id, @journey_id, @version, @enrollment_id, @step_id, @channel, @template, @category, @priority, @status, @created_at)
+                INSERT INTO outbox (message_id, contact_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload)
+                VALUES (@message_id, @contact_id, @journey_id, @version, @enrollment_id, @step_id, @channel, @template, @category, @priority, @status, @created_at, @payload)
                 ON CONFLICT (message_id) DO NOTHING
                 """,
                 batch.Outbox,
@@ -336,6 +336,7 @@ public abstract class RelationalCairnStore : ICairnStore
                     parameters.Add("priority", message.Priority);
                     parameters.Add("status", message.Status);
                     parameters.Add("created_at", TimeValue(message.CreatedAt));
+                    parameters.Add("payload", message.Payload);
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -849,7 +850,7 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload
             FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit
             """);
         Add(command, "contact_id", contactId.ToString());
@@ -870,7 +871,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 reader.GetString(7),
                 Convert.ToInt32(reader.GetValue(8), CultureInfo.InvariantCulture),
                 reader.GetString(9),
-                ReadTime(reader, 10)));
+                ReadTime(reader, 10),
+                reader.IsDBNull(11) ? null : reader.GetString(11)));
         }
 
         return messages;
