@@ -107,7 +107,7 @@ public static class DocumentEndpoints
     private static async Task<JourneySummary> SummaryAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken) =>
         JourneySummary.From(document, (await engine.Store.CountActiveEnrollmentsAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(document.Id));
 
-    private static async Task<IResult> PublishAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<IResult> PublishAsync(string id, HttpContext context, CairnEngine engine)
     {
         var cancellationToken = context.RequestAborted;
         var document = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
@@ -146,17 +146,7 @@ public static class DocumentEndpoints
                 new Dictionary<string, object?> { ["errors"] = problems });
         }
 
-        var plan = stepMap.Count > 0 || journey.Trigger is DateTrigger
-            ? new RolloutPlan(stepMap, journey.Trigger is DateTrigger ? RolloutScope.AllContacts : RolloutScope.Enrolled)
-            : null;
-        var (version, created) = (await engine.Store.PublishAsync("journey", id, time.GetUtcNow(), plan, cancellationToken).ConfigureAwait(false))!.Value;
-        await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        var rollout = (await engine.Store.GetRolloutsAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version && !r.Done);
-        if (rollout is not null)
-        {
-            engine.StartRollouts();
-        }
-
+        var (version, created, rollout) = (await engine.PublishJourneyAsync(id, stepMap, cancellationToken).ConfigureAwait(false))!.Value;
         return Results.Ok(new { id, version, created, rollout = rollout is null ? null : RolloutView.From(rollout) });
     }
 

@@ -187,8 +187,33 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         return submitted;
     }
 
-    /// <summary>Wakes the rollout loop: a publish recorded a rollout.</summary>
-    public void StartRollouts() => _rolloutSignal.Release();
+    /// <summary>
+    /// Publishes a stored journey's draft (a new version only when it changed) and makes the partitions run it.
+    /// When the publish must reach existing contacts — a step map moving running enrollments, or a date trigger for
+    /// contacts who already have the date — a rollout is recorded with the version and started. Null when there is
+    /// no such journey; the draft is assumed valid (the caller validated it).
+    /// </summary>
+    public async Task<(int Version, bool Created, Rollout? Rollout)?> PublishJourneyAsync(string id, ImmutableDictionary<string, string> stepMap, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stepMap);
+        if (await _store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false) is not { } document
+            || Core.Journeys.JourneyDocument.Parse(document.Draft, id).Journey is not { } journey)
+        {
+            return null;
+        }
+
+        var dated = journey.Trigger is Core.Journeys.DateTrigger;
+        var plan = stepMap.Count > 0 || dated ? new RolloutPlan(stepMap, dated ? RolloutScope.AllContacts : RolloutScope.Enrolled) : null;
+        var (version, created) = (await _store.PublishAsync("journey", id, _time.GetUtcNow(), plan, cancellationToken).ConfigureAwait(false))!.Value;
+        await Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        var rollout = (await _store.GetRolloutsAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version && !r.Done);
+        if (rollout is not null)
+        {
+            _rolloutSignal.Release();
+        }
+
+        return (version, created, rollout);
+    }
 
     /// <summary>
     /// Carries every rollout not yet done to its end: each contact in its scope gets a <see cref="RolloutReached"/>

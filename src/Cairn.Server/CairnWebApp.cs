@@ -12,7 +12,8 @@ namespace Cairn.Server;
 /// <param name="Partitions">How many partitions the engine runs.</param>
 /// <param name="WriteKey">A write key accepted in addition to stored ones.</param>
 /// <param name="ApiKey">An API key accepted in addition to stored ones.</param>
-internal sealed record ServeOptions(string Urls, string DataDirectory, string? Postgres, int Partitions, string? WriteKey, string? ApiKey)
+/// <param name="Demo">Give an empty store the demo workspace (the examples) at start-up.</param>
+internal sealed record ServeOptions(string Urls, string DataDirectory, string? Postgres, int Partitions, string? WriteKey, string? ApiKey, bool Demo = false)
 {
     /// <summary>A description of the storage, without secrets.</summary>
     public string StorageDescription => Postgres is null
@@ -50,6 +51,12 @@ internal static class CairnWebApp
             keys.WriteKey = options.WriteKey;
             keys.ApiKey = options.ApiKey;
         });
+        if (options.Demo)
+        {
+            // Registered after the engine: hosted services start in order, so the engine is running when it seeds.
+            builder.Services.AddHostedService<DemoWorkspace>();
+        }
+
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -14,7 +14,8 @@ internal static class ServeCommand
         var data = new Option<string>("--data") { Description = $"The SQLite data directory (CAIRN_DATA; default {Settings.DefaultData})." };
         var postgres = new Option<string>("--postgres") { Description = "Use PostgreSQL with this connection string instead of SQLite (CAIRN_POSTGRES)." };
         var partitions = new Option<int?>("--partitions") { Description = "How many partitions (single writers) to run (CAIRN_PARTITIONS; default 8)." };
-        var command = new Command("serve", "Run Cairn: ingestion, the admin API and the engine.") { urls, data, postgres, partitions };
+        var noDemo = new Option<bool>("--no-demo") { Description = "Start with an empty workspace (by default an empty store is given the demo workspace: the example journeys, templates and contacts)." };
+        var command = new Command("serve", "Run Cairn: ingestion, the admin API and the engine.") { urls, data, postgres, partitions, noDemo };
         command.SetAction(async (result, _) =>
         {
             var partitionText = Settings.Environment("PARTITIONS");
@@ -24,7 +25,8 @@ internal static class ServeCommand
                 result.GetValue(postgres) ?? Settings.Environment("POSTGRES"),
                 result.GetValue(partitions) ?? (partitionText is null ? 8 : int.Parse(partitionText, CultureInfo.InvariantCulture)),
                 Settings.Environment("WRITE_KEY"),
-                Settings.Environment("API_KEY"));
+                Settings.Environment("API_KEY"),
+                Demo: !result.GetValue(noDemo));
             if (options.Partitions is < 1 or > 1024)
             {
                 await Console.Error.WriteLineAsync("cairn serve: --partitions must be between 1 and 1024.").ConfigureAwait(false);

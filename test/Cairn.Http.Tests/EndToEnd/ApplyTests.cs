@@ -81,4 +81,30 @@ public sealed class ApplyTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Serve_OnAnEmptyStore_StartsWithTheDemoWorkspace_OnceOnly()
+    {
+        await using var server = await CairnProcess.StartAsync(null, demo: true);
+        var cancel = TestContext.Current.CancellationToken;
+        Assert.Contains("Demo workspace: 7 journeys and 22 templates published", server.Output, StringComparison.Ordinal);
+
+        var inventory = await server.Admin.GetFromJsonAsync<JsonElement>("/api/journeys", cancel);
+        Assert.Equal(7, inventory.GetArrayLength());
+        Assert.All(inventory.EnumerateArray(), journey => Assert.Equal("published", journey.GetProperty("status").GetString()));
+        Assert.True(inventory.EnumerateArray().Sum(journey => journey.GetProperty("active").GetInt64()) > 0);
+
+        // The sales-ready lead viewed pricing: her hand-off alert is in the outbox with her timeline.
+        var lea = await server.Admin.GetFromJsonAsync<JsonElement>("/api/contacts/lookup?userId=lea", cancel);
+        var messages = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea.GetProperty("id").GetString()}", cancel);
+        var alert = Assert.Single(messages.EnumerateArray(), message => message.GetProperty("channel").GetString() == "owner");
+        Assert.Contains("pricing_viewed", alert.GetProperty("payload").GetString(), StringComparison.Ordinal);
+
+        var events = await server.Admin.GetFromJsonAsync<JsonElement>("/api/contacts?limit=1000", cancel);
+        var contacts = events.GetProperty("items").GetArrayLength();
+        Assert.Equal(0, await server.TerminateAsync());
+        await server.StartAsync();
+        Assert.Equal(contacts, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/contacts?limit=1000", cancel)).GetProperty("items").GetArrayLength());
+        Assert.Equal(7, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/journeys", cancel)).GetArrayLength());
+    }
 }

@@ -56,12 +56,16 @@ internal sealed class CairnProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<CairnProcess> StartAsync(string? postgres)
+    /// <summary>Starts a server; <paramref name="demo"/> lets an empty store get the demo workspace (off by default).</summary>
+    public static async Task<CairnProcess> StartAsync(string? postgres, bool demo = false)
     {
-        var process = new CairnProcess(postgres);
+        var process = new CairnProcess(postgres) { Demo = demo };
         await process.StartAsync();
         return process;
     }
+
+    /// <summary>True to start without <c>--no-demo</c>.</summary>
+    public bool Demo { get; init; }
 
     /// <summary>Starts the server and waits until <c>/readyz</c> answers 200.</summary>
     public async Task StartAsync()
@@ -75,6 +79,11 @@ internal sealed class CairnProcess : IAsyncDisposable
         foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "cairn.dll"), "serve", "--urls", Url, "--partitions", "4"])
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (!Demo)
+        {
+            start.ArgumentList.Add("--no-demo");
         }
 
         if (_postgres is null)
