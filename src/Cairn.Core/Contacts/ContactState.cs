@@ -44,6 +44,10 @@ public sealed record ContactState(
     /// <summary>The contact's journeys: active enrollments and entry history.</summary>
     public Cairn.Core.Journeys.Engine.JourneyMemberships Journeys { get; init; } = Cairn.Core.Journeys.Engine.JourneyMemberships.Empty;
 
+    /// <summary>The segments the contact is in, by segment id, with when and why it entered.</summary>
+    public ImmutableSortedDictionary<string, Cairn.Core.Segments.SegmentMembership> Segments { get; init; } =
+        ImmutableSortedDictionary.Create<string, Cairn.Core.Segments.SegmentMembership>(StringComparer.Ordinal);
+
     /// <summary>A profile with nothing known yet.</summary>
     public static ContactState New(ContactId id, DateTimeOffset now) => new(
         id,

@@ -66,6 +66,12 @@ public enum ComparisonOperator
 
     /// <summary>Absent or null.</summary>
     NotExists,
+
+    /// <summary>A date (trait) within the last duration given as the value (e.g. <c>30d</c>): between now − value and now.</summary>
+    WithinLast,
+
+    /// <summary>A date (trait) within the next duration given as the value: between now and now + value.</summary>
+    WithinNext,
 }
 
 /// <summary>A comparison of one value with a constant.</summary>
@@ -90,3 +96,6 @@ public sealed record StageCondition(string Stage, SourceLocation Location) : Con
 
 /// <summary>The event being handled is <see cref="Event"/> and matches <see cref="Where"/> (exit criteria such as <c>order_completed</c>).</summary>
 public sealed record EventCondition(string Event, Condition? Where, SourceLocation Location) : Condition(Location);
+
+/// <summary>The contact is a member of another segment.</summary>
+public sealed record SegmentCondition(string Segment, SourceLocation Location) : Condition(Location);

@@ -8,6 +8,9 @@ namespace Cairn.Core.Journeys;
 /// </summary>
 public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, ImmutableArray<TemplateDefinition> Templates, ImmutableArray<DocumentError> Errors)
 {
+    /// <summary>The segment documents.</summary>
+    public ImmutableArray<Segments.SegmentDefinition> Segments { get; init; } = [];
+
     /// <summary>Reads and validates <paramref name="documents"/> (source name and text of each).</summary>
     /// <param name="documents">The documents.</param>
     /// <param name="knownTemplates">Templates that exist elsewhere (e.g. on the server), by id.</param>
@@ -41,6 +44,21 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
             }
         }
 
+        var segments = parsed.Select(document => document.Segment).OfType<Segments.SegmentDefinition>().ToList();
+        var segmentSources = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var document in parsed.Where(document => document.Segment is not null))
+        {
+            if (!segmentSources.TryAdd(document.Segment!.Id, document.Source))
+            {
+                errors.Add(new DocumentError(document.Source, 1, null, $"the segment id '{document.Segment.Id}' is also used by {segmentSources[document.Segment.Id]}"));
+            }
+        }
+
+        foreach (var (id, problem) in Cairn.Core.Segments.SegmentConditions.Problems(segments.DistinctBy(segment => segment.Id).ToList()))
+        {
+            errors.Add(new DocumentError(segmentSources[id], 1, null, problem));
+        }
+
         var catalog = new JourneyCatalog(templates, new HashSet<string>(journeySources.Keys.Concat(knownJourneys ?? new HashSet<string>()), StringComparer.Ordinal));
         foreach (var document in parsed.Where(document => document.Journey is not null))
         {
@@ -50,6 +68,9 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
         return new DocumentSet(
             [.. parsed.Select(document => document.Journey).OfType<JourneyDefinition>()],
             [.. parsed.Select(document => document.Template).OfType<TemplateDefinition>()],
-            [.. errors.OrderBy(error => error.Source, StringComparer.Ordinal).ThenBy(error => error.Line)]);
+            [.. errors.OrderBy(error => error.Source, StringComparer.Ordinal).ThenBy(error => error.Line)])
+        {
+            Segments = [.. segments],
+        };
     }
 }

@@ -9,7 +9,7 @@ namespace Cairn.Core.Journeys;
 public sealed record TemplateDefinition(string Id, Channel Channel, SourceLocation Location);
 
 /// <summary>What one document file holds once read: a journey, a template, or only errors.</summary>
-public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors);
+public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null);
 
 /// <summary>
 /// Reads journey and template documents (YAML or JSON). A document with <c>kind: template</c> is a template;
@@ -25,6 +25,12 @@ public static partial class JourneyDocument
 
     private static readonly string[] StepKinds =
         ["wait", "wait_until", "wait_until_date", "wait_for", "branch", "split", "send", "update", "notify_owner", "webhook", "enter_journey", "exit"];
+
+    /// <summary>The event a contact gets when it enters a segment (property <c>segment</c>: the id).</summary>
+    public const string SegmentEnteredEvent = "segment_entered";
+
+    /// <summary>The event a contact gets when it leaves a segment.</summary>
+    public const string SegmentExitedEvent = "segment_exited";
 
     /// <summary>Reads one document.</summary>
     public static ParsedDocument Parse(string text, string source)
@@ -44,9 +50,15 @@ public static partial class JourneyDocument
             return new ParsedDocument(source, null, reader.Errors.Count == 0 ? template : null, [.. reader.Errors]);
         }
 
+        if (kind == "segment")
+        {
+            var segment = ReadSegment(root, reader);
+            return new ParsedDocument(source, null, null, [.. reader.Errors], reader.Errors.Count == 0 ? segment : null);
+        }
+
         if (kind != "journey")
         {
-            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey or template)");
+            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey, template or segment)");
             return new ParsedDocument(source, null, null, [.. reader.Errors]);
         }
 
@@ -63,6 +75,36 @@ public static partial class JourneyDocument
         var id = ReadId(root, reader, "template");
         var channel = ReadChannel(root, reader);
         return id is null || channel is null ? null : new TemplateDefinition(id, channel.Value, DocumentReader.Location(root));
+    }
+
+    private static Segments.SegmentDefinition? ReadSegment(YamlMappingNode root, DocumentReader reader)
+    {
+        reader.OnlyKeys(root, "kind", "id", "name", "description", "condition");
+        var id = ReadId(root, reader, "segment");
+        var name = reader.String(root, "name", required: true) ?? string.Empty;
+        var description = reader.String(root, "description", required: false);
+        Condition? condition = null;
+        if (DocumentReader.Get(root, "condition") is { } node)
+        {
+            condition = ReadCondition(node, reader, Subject.Trait);
+            foreach (var leaf in Segments.SegmentConditions.Leaves(condition))
+            {
+                if (leaf is Comparison { Subject: not Subject.Trait } comparison)
+                {
+                    reader.Error(comparison.Location.Line, $"a segment condition compares traits; '{comparison.Subject.ToString().ToLowerInvariant()}' has no meaning here");
+                }
+                else if (leaf is EventCondition)
+                {
+                    reader.Error(leaf.Location.Line, "a segment condition cannot name the event being handled; use 'performed'");
+                }
+            }
+        }
+        else
+        {
+            reader.Error(root, "'condition' is required");
+        }
+
+        return id is null || condition is null ? null : new Segments.SegmentDefinition(id, name, description, condition, DocumentReader.Location(root));
     }
 
     private static JourneyDefinition? ReadJourney(YamlMappingNode root, DocumentReader reader)
@@ -183,7 +225,20 @@ public static partial class JourneyDocument
             return new ApiTrigger(location);
         }
 
-        reader.Error(map, "the trigger needs one of 'event', 'date' or 'api'");
+        foreach (var change in (string[])[SegmentEnteredEvent, SegmentExitedEvent])
+        {
+            if (DocumentReader.Has(map, change))
+            {
+                reader.OnlyKeys(map, change);
+                var segment = reader.String(map, change, required: true);
+                return segment is null ? null : new EventTrigger(
+                    change,
+                    new Comparison(Subject.Property, "segment", ComparisonOperator.Eq, System.Text.Json.JsonSerializer.SerializeToElement(segment), location),
+                    location);
+            }
+        }
+
+        reader.Error(map, "the trigger needs one of 'event', 'date', 'api', 'segment_entered' or 'segment_exited'");
         return null;
     }
 
@@ -615,11 +670,17 @@ public static partial class JourneyDocument
         if (DocumentReader.Has(map, "performed") || DocumentReader.Has(map, "not_performed"))
         {
             var negative = DocumentReader.Has(map, "not_performed");
-            reader.OnlyKeys(map, negative ? ["not_performed", "where", "within"] : ["performed", "where", "at_least", "at_most", "within"]);
+            reader.OnlyKeys(map, negative ? ["not_performed", "where", "within"] : ["performed", "where", "at_least", "at_most", "exactly", "within"]);
             var name = reader.String(map, negative ? "not_performed" : "performed", required: true);
             var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
-            var atLeast = negative ? 0 : reader.Integer(map, "at_least", 0, 1_000_000) ?? 1;
-            var atMost = negative ? 0 : reader.Integer(map, "at_most", 0, 1_000_000);
+            var exactly = negative ? null : reader.Integer(map, "exactly", 0, 1_000_000);
+            if (exactly is not null && (DocumentReader.Has(map, "at_least") || DocumentReader.Has(map, "at_most")))
+            {
+                reader.Error(map, "'exactly' cannot be combined with 'at_least' or 'at_most'");
+            }
+
+            var atLeast = negative ? 0 : exactly ?? reader.Integer(map, "at_least", 0, 1_000_000) ?? 1;
+            var atMost = negative ? 0 : exactly ?? reader.Integer(map, "at_most", 0, 1_000_000);
             if (atMost < atLeast)
             {
                 reader.Error(map, $"at_most ({atMost}) is less than at_least ({atLeast}): the condition can never hold");
@@ -627,6 +688,12 @@ public static partial class JourneyDocument
 
             var within = reader.Duration(map, "within", required: false);
             return name is null ? null : new PerformedCondition(name, where, atLeast, atMost, within, location);
+        }
+
+        if (DocumentReader.Has(map, "in_segment"))
+        {
+            reader.OnlyKeys(map, "in_segment");
+            return reader.String(map, "in_segment", required: true) is { } segment ? new SegmentCondition(segment, location) : null;
         }
 
         if (DocumentReader.Has(map, "tag"))
@@ -647,7 +714,7 @@ public static partial class JourneyDocument
             : (Subject?)null;
         if (subject is null)
         {
-            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, tag, stage, all, any, not");
+            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, tag, stage, in_segment, all, any, not");
             return null;
         }
 
@@ -669,11 +736,20 @@ public static partial class JourneyDocument
             "lte" => ComparisonOperator.Lte,
             "exists" => ComparisonOperator.Exists,
             "not_exists" => ComparisonOperator.NotExists,
+            "within_last" => ComparisonOperator.WithinLast,
+            "within_next" => ComparisonOperator.WithinNext,
             _ => null,
         };
         if (op is null)
         {
-            reader.Error(DocumentReader.Get(map, "op")!, $"unknown op '{opText}' (eq, ne, in, not_in, contains, starts_with, gt, gte, lt, lte, exists, not_exists)");
+            reader.Error(DocumentReader.Get(map, "op")!, $"unknown op '{opText}' (eq, ne, in, not_in, contains, starts_with, gt, gte, lt, lte, exists, not_exists, within_last, within_next)");
+            return null;
+        }
+
+        if (op is ComparisonOperator.WithinLast or ComparisonOperator.WithinNext
+            && (DocumentReader.Get(map, "value") is not YamlScalarNode { Value: var span } || !Duration.TryParse(span, out _, out _)))
+        {
+            reader.Error(map, $"op '{opText}' needs a duration as 'value' (e.g. 30d)");
             return null;
         }
 

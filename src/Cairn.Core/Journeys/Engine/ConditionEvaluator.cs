@@ -40,7 +40,10 @@ public static class ConditionEvaluator
             AllCondition all => all.Conditions.All(child => Holds(child, context)),
             AnyCondition any => any.Conditions.Any(child => Holds(child, context)),
             NotCondition not => !Holds(not.Condition, context),
+            Comparison { Operator: ComparisonOperator.WithinLast or ComparisonOperator.WithinNext } window => Window(window, context) is var (from, to)
+                && Date(Read(window, context)) is { } date && date >= from && date <= to,
             Comparison comparison => Compare(Read(comparison, context), comparison.Operator, comparison.Value),
+            SegmentCondition member => context.Profile.Segments.ContainsKey(member.Segment),
             TagCondition tag => Tags(context.Profile).Contains(tag.Tag),
             StageCondition stage => context.Profile.TraitString(StageTrait) == stage.Stage,
             PerformedCondition performed => Performed(performed, context),
@@ -83,12 +86,34 @@ public static class ConditionEvaluator
         return count >= performed.AtLeast && (performed.AtMost is not { } most || count <= most);
     }
 
-    private static JsonElement? Read(Comparison comparison, EvaluationContext context) => comparison.Subject switch
+    /// <summary>The time range a <c>within_last</c> / <c>within_next</c> comparison accepts now.</summary>
+    public static (DateTimeOffset From, DateTimeOffset To) Window(Comparison comparison, EvaluationContext context)
     {
-        Subject.Trait => context.Profile.Traits.TryGetValue(comparison.Path, out var trait) ? trait.Value : null,
-        Subject.Property => Path(context.Event, comparison.Path),
-        _ => Path(context.Payload, comparison.Path),
-    };
+        ArgumentNullException.ThrowIfNull(comparison);
+        ArgumentNullException.ThrowIfNull(context);
+        var span = comparison.Value is { ValueKind: JsonValueKind.String } text && Duration.TryParse(text.GetString(), out var parsed, out _) ? parsed : TimeSpan.Zero;
+        return comparison.Operator == ComparisonOperator.WithinLast ? (context.Now - span, context.Now) : (context.Now, context.Now + span);
+    }
+
+    /// <summary>A JSON value as a point in time: ISO 8601 text (a date alone is midnight UTC), or null.</summary>
+    public static DateTimeOffset? Date(JsonElement? value) =>
+        value is { ValueKind: JsonValueKind.String } text
+        && DateTimeOffset.TryParse(text.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)
+            ? date
+            : null;
+
+    /// <summary>What a comparison reads in <paramref name="context"/>.</summary>
+    public static JsonElement? Read(Comparison comparison, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        ArgumentNullException.ThrowIfNull(context);
+        return comparison.Subject switch
+        {
+            Subject.Trait => context.Profile.Traits.TryGetValue(comparison.Path, out var trait) ? trait.Value : null,
+            Subject.Property => Path(context.Event, comparison.Path),
+            _ => Path(context.Payload, comparison.Path),
+        };
+    }
 
     /// <summary>Follows a dotted path into a JSON object.</summary>
     public static JsonElement? Path(JsonElement? root, string path)

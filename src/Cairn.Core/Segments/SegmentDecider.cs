@@ -1,0 +1,149 @@
+using System.Collections.Immutable;
+using Cairn.Core.Contacts;
+using Cairn.Core.Journeys;
+using Cairn.Core.Journeys.Engine;
+
+namespace Cairn.Core.Segments;
+
+/// <summary>What changed for a contact, so that only the segments it can affect are evaluated.</summary>
+/// <param name="Traits">Traits whose value changed (tags and the lifecycle stage are traits).</param>
+/// <param name="Event">The event counted (its name as in the profile's counters), if the input was one.</param>
+/// <param name="Everything">Evaluate every segment (time passed, a segment was published, a backfill).</param>
+/// <param name="Reason">Why, in words; it becomes the reason of the entries and exits it causes.</param>
+public sealed record SegmentCause(IReadOnlySet<string> Traits, string? Event, bool Everything, string Reason)
+{
+    /// <summary>Every segment, for <paramref name="reason"/>.</summary>
+    public static SegmentCause All(string reason) => new(ImmutableHashSet<string>.Empty, null, true, reason);
+}
+
+/// <summary>The contact's segments after an input, the entries and exits, and when a segment may next flip by time alone.</summary>
+public sealed record SegmentDecision(ImmutableSortedDictionary<string, SegmentMembership> Segments, ImmutableArray<SegmentChange> Changes, DateTimeOffset? NextCheck);
+
+/// <summary>
+/// Keeps a contact's segment memberships live: <c>decide(profile, cause, now)</c> re-evaluates the segments the cause
+/// can change (and the segments that refer to a segment that changed), in dependency order, and says when the
+/// result can next change by the passage of time alone (an event leaving a window, a date entering a range), so
+/// the host wakes the contact exactly then — never by a periodic scan. No I/O.
+/// </summary>
+public static class SegmentDecider
+{
+    // Storage keeps microseconds: the first instant after a boundary.
+    private static readonly TimeSpan Tick = TimeSpan.FromTicks(10);
+
+    /// <summary>Decides the contact's memberships.</summary>
+    /// <param name="profile">The contact (after the input).</param>
+    /// <param name="library">The live segments.</param>
+    /// <param name="history">The contact's recent events, newest first (for windowed or filtered <c>performed</c>).</param>
+    /// <param name="cause">What changed.</param>
+    /// <param name="now">The decision's time.</param>
+    public static SegmentDecision Decide(ContactState profile, SegmentLibrary library, IReadOnlyList<PastEvent> history, SegmentCause cause, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(library);
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(cause);
+        var memberships = profile.Segments;
+        var changes = ImmutableArray.CreateBuilder<SegmentChange>();
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        var live = library.Segments.Select(segment => segment.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in memberships.Keys.Where(id => !live.Contains(id)).ToList())
+        {
+            memberships = memberships.Remove(gone);
+            changes.Add(new SegmentChange(gone, false, "the segment was removed"));
+        }
+
+        DateTimeOffset? next = null;
+        foreach (var segment in library.Segments)
+        {
+            var context = new EvaluationContext(profile with { Segments = memberships }, null, null, history, now);
+            if (cause.Everything || Affected(segment.Condition, cause, changed))
+            {
+                var holds = ConditionEvaluator.Holds(segment.Condition, context);
+                var was = memberships.ContainsKey(segment.Id);
+                if (holds != was)
+                {
+                    memberships = holds ? memberships.Add(segment.Id, new SegmentMembership(now, cause.Reason)) : memberships.Remove(segment.Id);
+                    changes.Add(new SegmentChange(segment.Id, holds, cause.Reason));
+                    changed.Add(segment.Id);
+                }
+            }
+
+            if (NextChange(segment.Condition, context) is { } due && (next is null || due < next))
+            {
+                next = due;
+            }
+        }
+
+        return new SegmentDecision(memberships, changes.ToImmutable(), next);
+    }
+
+    /// <summary>True when <paramref name="cause"/> can change the condition's result.</summary>
+    public static bool Affected(Condition condition, SegmentCause cause, IReadOnlySet<string> changedSegments)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        ArgumentNullException.ThrowIfNull(changedSegments);
+        return SegmentConditions.Leaves(condition).Any(leaf => leaf switch
+        {
+            Comparison comparison => cause.Traits.Contains(comparison.Path),
+            TagCondition => cause.Traits.Contains(ConditionEvaluator.TagsTrait),
+            StageCondition => cause.Traits.Contains(ConditionEvaluator.StageTrait),
+            PerformedCondition performed => performed.Event == cause.Event,
+            SegmentCondition member => changedSegments.Contains(member.Segment),
+            _ => true,
+        });
+    }
+
+    /// <summary>
+    /// The first moment after <see cref="EvaluationContext.Now"/> at which the condition's result may change with no
+    /// input: an event counted by a windowed <c>performed</c> leaving its window, or a date trait entering or
+    /// leaving a <c>within_last</c> / <c>within_next</c> range. Null when time alone changes nothing.
+    /// </summary>
+    public static DateTimeOffset? NextChange(Condition condition, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        DateTimeOffset? next = null;
+        void Candidate(DateTimeOffset at)
+        {
+            if (at > context.Now && (next is null || at < next))
+            {
+                next = at;
+            }
+        }
+
+        foreach (var leaf in SegmentConditions.Leaves(condition))
+        {
+            switch (leaf)
+            {
+                case PerformedCondition { Within: { } window } performed:
+                    foreach (var past in context.History)
+                    {
+                        if (past.Name == performed.Event && past.Timestamp + window + Tick > context.Now
+                            && (performed.Where is null || ConditionEvaluator.Holds(performed.Where, context with { Event = past.Properties })))
+                        {
+                            Candidate(past.Timestamp + window + Tick);
+                        }
+                    }
+
+                    break;
+                case Comparison { Operator: ComparisonOperator.WithinLast or ComparisonOperator.WithinNext } range
+                    when ConditionEvaluator.Date(ConditionEvaluator.Read(range, context)) is { } date:
+                    var (from, to) = ConditionEvaluator.Window(range, context);
+                    var span = to - from;
+                    if (range.Operator == ComparisonOperator.WithinLast)
+                    {
+                        Candidate(date);
+                        Candidate(date + span + Tick);
+                    }
+                    else
+                    {
+                        Candidate(date - span);
+                        Candidate(date + Tick);
+                    }
+
+                    break;
+            }
+        }
+
+        return next;
+    }
+}
