@@ -40,6 +40,11 @@ public static class ContactEndpoints
         contacts.MapGet("/{id}/journeys", JourneysAsync)
             .WithSummary("The contact's active enrollments and its ended ones (most recent first, up to limit), each with its path and the reason for every move.")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/{id}/segments", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+                Results.Ok((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Segments
+                    .Select(segment => new { segment = segment.Key, enteredAt = segment.Value.EnteredAt, reason = segment.Value.Reason })))
+            .WithSummary("The segments the contact is in, with when and why it entered each.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapPatch("/{id}/traits", PatchTraitsAsync)
             .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
             .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);

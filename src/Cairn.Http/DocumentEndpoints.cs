@@ -49,6 +49,16 @@ public static class DocumentEndpoints
         journeys.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, engine, time, cancellationToken))
             .WithSummary("Retires the journey: no new entries.");
 
+        var segments = api.MapGroup("/segments").WithTags("Segments");
+        segments.MapGet("/", ListSegmentsAsync).WithSummary("Every segment with its member count and backfill status.");
+        segments.MapGet("/{id}", SegmentAsync).WithSummary("One segment: its document, member count and backfill status.").ProducesProblem(StatusCodes.Status404NotFound);
+        segments.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => PutAsync("segment", id, context, engine, time))
+            .WithSummary("Stores the segment document (YAML or JSON) and makes it live: a changed segment is backfilled over every contact, then kept up to date with each input.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        segments.MapGet("/{id}/status", SegmentStatusAsync).WithSummary("The backfill of the segment's current version: status, contacts processed, members so far.").ProducesProblem(StatusCodes.Status404NotFound);
+        segments.MapGet("/{id}/members", MembersAsync).WithSummary("The segment's members, cursor-paged, with when and why each entered.").ProducesProblem(StatusCodes.Status404NotFound);
+        segments.MapPost("/preview", PreviewAsync).WithSummary("Evaluates a draft condition over every contact without saving anything: the count and a sample.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+
         var templates = api.MapGroup("/templates").WithTags("Templates");
         templates.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
             Results.Ok((await engine.Store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false)).Select(DocumentView.From)));
@@ -99,6 +109,13 @@ public static class DocumentEndpoints
 
         await ValidateAsync(kind, id, text, engine, context.RequestAborted).ConfigureAwait(false);
         var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
+        if (kind == "segment")
+        {
+            await engine.SaveSegmentAsync(id, context.RequestAborted).ConfigureAwait(false);
+            context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
+            return await SegmentAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
+        }
+
         var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
         return Results.Ok(kind == "journey" ? await SummaryAsync(document!, engine, context.RequestAborted).ConfigureAwait(false) : DocumentView.From(document!));
@@ -191,7 +208,7 @@ public static class DocumentEndpoints
     {
         _ = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no journey '{id}'.");
-        var rollouts = await engine.Store.GetRolloutsAsync(id, cancellationToken).ConfigureAwait(false);
+        var rollouts = await engine.Store.GetRolloutsAsync("journey", id, cancellationToken).ConfigureAwait(false);
         return Results.Ok(rollouts.OrderByDescending(r => r.Version).Select(RolloutView.From));
     }
 
@@ -290,6 +307,119 @@ public static class DocumentEndpoints
         return Results.Ok(await SummaryAsync((await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false))!, engine, cancellationToken).ConfigureAwait(false));
     }
 
+    private static async Task<IResult> ListSegmentsAsync(CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var documents = await engine.Store.ListDocumentsAsync("segment", cancellationToken).ConfigureAwait(false);
+        var counts = await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
+        var views = new List<SegmentView>();
+        foreach (var document in documents.Where(document => document.Status != DocumentStatus.Archived))
+        {
+            var rollout = (await engine.Store.GetRolloutsAsync("segment", document.Id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+            views.Add(SegmentView.From(document, counts.GetValueOrDefault(document.Id), rollout));
+        }
+
+        return Results.Ok(views);
+    }
+
+    private static async Task<IResult> SegmentAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var document = await engine.Store.GetDocumentAsync("segment", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no segment '{id}'.");
+        var counts = await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
+        var rollout = (await engine.Store.GetRolloutsAsync("segment", id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        return Results.Ok(SegmentView.From(document, counts.GetValueOrDefault(id), rollout));
+    }
+
+    private static async Task<IResult> SegmentStatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var document = await engine.Store.GetDocumentAsync("segment", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no segment '{id}'.");
+        var rollout = (await engine.Store.GetRolloutsAsync("segment", id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        var members = (await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
+        return Results.Ok(new
+        {
+            id,
+            version = document.PublishedVersion,
+            backfill = rollout is null ? "done" : rollout.Done ? "done" : "running",
+            processed = rollout?.Processed ?? 0,
+            members,
+            startedAt = rollout?.CreatedAt,
+            updatedAt = rollout?.UpdatedAt,
+        });
+    }
+
+    private static async Task<IResult> MembersAsync(string id, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        _ = await engine.Store.GetDocumentAsync("segment", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no segment '{id}'.");
+        var size = limit switch
+        {
+            null => 100,
+            >= 1 and <= 1000 => limit.Value,
+            _ => throw ProblemException.BadRequest("limit must be between 1 and 1000."),
+        };
+        if (cursor is not null && !Core.ContactId.TryParse(cursor, out _))
+        {
+            throw ProblemException.BadRequest("The cursor is not valid.");
+        }
+
+        var members = await engine.Store.GetSegmentMembersAsync(id, cursor, size + 1, cancellationToken).ConfigureAwait(false);
+        var page = members.Take(size).Select(member => new { contactId = member.ContactId.ToString(), member.EnteredAt, member.Reason }).ToList();
+        return Results.Ok(new { items = page, nextCursor = members.Count > size ? page[^1].contactId : null });
+    }
+
+    private static async Task<IResult> PreviewAsync(HttpContext context, CairnEngine engine, TimeProvider time)
+    {
+        var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType is null || !DocumentMediaTypes.Contains(mediaType))
+        {
+            throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the draft segment as application/yaml or application/json.");
+        }
+
+        var body = await RequestBody.ReadAsync(context.Request, MaxDocumentBytes, "1 MB per document", context.RequestAborted).ConfigureAwait(false);
+        var text = Encoding.UTF8.GetString(body);
+        var parsed = JourneyDocument.Parse(AsDraftSegment(text), "preview");
+        if (parsed.Segment is not { } draft)
+        {
+            throw new ProblemException(
+                StatusCodes.Status422UnprocessableEntity,
+                "Invalid segment",
+                $"The draft has {parsed.Errors.Length} error(s); see 'errors'.",
+                new Dictionary<string, object?> { ["errors"] = parsed.Errors.Select(error => new { line = error.Line, message = error.Message }).ToList() });
+        }
+
+        var preview = await engine.PreviewSegmentAsync(draft, 20, context.RequestAborted).ConfigureAwait(false);
+        return Results.Ok(new { count = preview.Count, sample = preview.Sample.Select(contact => new { id = contact.Id.ToString(), userId = contact.UserId, email = contact.Email }), evaluatedAt = time.GetUtcNow() });
+    }
+
+    /// <summary>A preview body (a segment document, or just <c>condition:</c>) as a complete segment document.</summary>
+    private static string AsDraftSegment(string text)
+    {
+        if (text.TrimStart().StartsWith('{'))
+        {
+            try
+            {
+                if (System.Text.Json.Nodes.JsonNode.Parse(text) is System.Text.Json.Nodes.JsonObject json)
+                {
+                    json["kind"] ??= "segment";
+                    json["id"] ??= "preview";
+                    json["name"] ??= "Preview";
+                    return json.ToJsonString();
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return text;
+            }
+
+            return text;
+        }
+
+        var lines = text.Split('\n');
+        bool Has(string key) => lines.Any(line => line.StartsWith(key + ":", StringComparison.Ordinal));
+        return (Has("kind") ? string.Empty : "kind: segment\n") + (Has("id") ? string.Empty : "id: preview\n") + (Has("name") ? string.Empty : "name: Preview\n") + text;
+    }
+
     /// <summary>Parses and validates a document against the stored templates and journeys; 422 with every error otherwise.</summary>
     private static async Task ValidateAsync(string kind, string id, string text, CairnEngine engine, CancellationToken cancellationToken)
     {
@@ -297,11 +427,34 @@ public static class DocumentEndpoints
         var parsed = JourneyDocument.Parse(text, source);
         var errors = parsed.Errors.ToList();
         var documentId = parsed.Journey?.Id ?? parsed.Template?.Id;
-        if (errors.Count == 0 && (kind == "journey" ? parsed.Journey is null : parsed.Template is null))
+        var documentIdOf = parsed.Segment?.Id ?? documentId;
+        if (errors.Count == 0 && (kind switch { "journey" => parsed.Journey is null, "segment" => parsed.Segment is null, _ => parsed.Template is null }))
         {
-            errors.Add(new DocumentError(source, 1, null, kind == "journey" ? "this is not a journey document" : "a template document needs kind: template"));
+            errors.Add(new DocumentError(source, 1, null, kind switch
+            {
+                "journey" => "this is not a journey document",
+                "segment" => "a segment document needs kind: segment",
+                _ => "a template document needs kind: template",
+            }));
         }
-        else if (errors.Count == 0 && documentId != id)
+        else if (errors.Count == 0 && parsed.Segment is { } segment)
+        {
+            if (segment.Id != id)
+            {
+                errors.Add(new DocumentError(source, 1, null, $"the document's id is '{segment.Id}', but it was sent to '{id}'"));
+            }
+
+            var stored = (await engine.Store.ListDocumentsAsync("segment", cancellationToken).ConfigureAwait(false))
+                .Where(document => document.Id != id && document.Status != DocumentStatus.Archived)
+                .Select(document => JourneyDocument.Parse(document.Draft, document.Id).Segment)
+                .OfType<Core.Segments.SegmentDefinition>()
+                .Append(segment)
+                .ToList();
+            errors.AddRange(Core.Segments.SegmentConditions.Problems(stored)
+                .Where(problem => problem.Message.Contains($"'{id}'", StringComparison.Ordinal) || problem.Message.Contains(id, StringComparison.Ordinal))
+                .Select(problem => new DocumentError(source, segment.Location.Line, null, problem.Message)));
+        }
+        else if (errors.Count == 0 && documentIdOf != id)
         {
             errors.Add(new DocumentError(source, 1, null, $"the document's id is '{documentId}', but it was sent to '{id}'"));
         }
@@ -409,5 +562,26 @@ public sealed record RolloutView(int Version, string Scope, IReadOnlyDictionary<
             rollout.Processed,
             rollout.CreatedAt,
             rollout.UpdatedAt);
+    }
+}
+
+/// <summary>A segment as the API shows it.</summary>
+public sealed record SegmentView(string Id, string? Name, string? Description, int? Version, long Members, string Backfill, long BackfillProcessed, DateTimeOffset UpdatedAt, string Document)
+{
+    /// <summary>The view of a stored segment.</summary>
+    public static SegmentView From(StoredDocument document, long members, Rollout? rollout)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var segment = JourneyDocument.Parse(document.Draft, document.Id).Segment;
+        return new SegmentView(
+            document.Id,
+            segment?.Name,
+            segment?.Description,
+            document.PublishedVersion,
+            members,
+            rollout is null || rollout.Done ? "done" : "running",
+            rollout?.Processed ?? 0,
+            document.UpdatedAt,
+            document.Draft);
     }
 }

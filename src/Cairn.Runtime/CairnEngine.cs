@@ -188,6 +188,64 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
+    /// Makes a stored segment document live: a new version when it changed, then a backfill (a rollout over every
+    /// contact) that brings every membership up to date; from then on memberships change with each input. Null
+    /// when there is no such segment.
+    /// </summary>
+    public async Task<(int Version, bool Created, Rollout? Rollout)?> SaveSegmentAsync(string id, CancellationToken cancellationToken)
+    {
+        var plan = new RolloutPlan(ImmutableDictionary<string, string>.Empty, RolloutScope.AllContacts);
+        if (await _store.PublishAsync("segment", id, _time.GetUtcNow(), plan, cancellationToken).ConfigureAwait(false) is not var (version, created))
+        {
+            return null;
+        }
+
+        await Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        var rollout = (await _store.GetRolloutsAsync("segment", id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version);
+        if (rollout is { Done: false })
+        {
+            _rolloutSignal.Release();
+        }
+
+        return (version, created, rollout);
+    }
+
+    /// <summary>
+    /// Evaluates a draft segment over every contact as of now, saving nothing: how many match, and the first
+    /// <paramref name="sample"/> of them (oldest contacts first).
+    /// </summary>
+    public async Task<(long Count, IReadOnlyList<ContactState> Sample)> PreviewSegmentAsync(Core.Segments.SegmentDefinition draft, int sample, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        var history = Core.Segments.SegmentConditions.UsesHistory(draft.Condition);
+        var now = _time.GetUtcNow();
+        var (count, matches, cursor) = (0L, new List<ContactState>(), (string?)null);
+        do
+        {
+            var page = await _store.SearchContactsAsync(null, cursor, 1000, cancellationToken).ConfigureAwait(false);
+            foreach (var contact in page.Items)
+            {
+                IReadOnlyList<Core.Journeys.Engine.PastEvent> events = history
+                    ? [.. (await _store.GetEventsAsync(contact.Id, null, 1000, cancellationToken).ConfigureAwait(false)).Items.Select(Partition.PastEventOf)]
+                    : [];
+                if (Core.Journeys.Engine.ConditionEvaluator.Holds(draft.Condition, new Core.Journeys.Engine.EvaluationContext(contact, null, null, events, now)))
+                {
+                    count++;
+                    if (matches.Count < sample)
+                    {
+                        matches.Add(contact);
+                    }
+                }
+            }
+
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        return (count, matches);
+    }
+
+    /// <summary>
     /// Publishes a stored journey's draft (a new version only when it changed) and makes the partitions run it.
     /// When the publish must reach existing contacts — a step map moving running enrollments, or a date trigger for
     /// contacts who already have the date — a rollout is recorded with the version and started. Null when there is
@@ -206,7 +264,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         var plan = stepMap.Count > 0 || dated ? new RolloutPlan(stepMap, dated ? RolloutScope.AllContacts : RolloutScope.Enrolled) : null;
         var (version, created) = (await _store.PublishAsync("journey", id, _time.GetUtcNow(), plan, cancellationToken).ConfigureAwait(false))!.Value;
         await Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        var rollout = (await _store.GetRolloutsAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version && !r.Done);
+        var rollout = (await _store.GetRolloutsAsync("journey", id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version && !r.Done);
         if (rollout is not null)
         {
             _rolloutSignal.Release();
@@ -225,7 +283,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         await _rolloutGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var rollout in await _store.GetRolloutsAsync(null, cancellationToken).ConfigureAwait(false))
+            foreach (var rollout in await _store.GetRolloutsAsync("journey", null, cancellationToken).ConfigureAwait(false))
             {
                 var (after, processed) = (rollout.After, rollout.Processed);
                 while (true)
@@ -235,13 +293,17 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                         : await _store.ListEnrolledContactIdsAsync(rollout.JourneyId, rollout.Version, after, RolloutPage, cancellationToken).ConfigureAwait(false);
                     if (ids.Count > 0)
                     {
-                        await Task.WhenAll(ids.Select(id => Submit(new RolloutReached(id, rollout.JourneyId, rollout.Version, rollout.Plan.StepMap), [])))
+                        await Task.WhenAll(ids.Select(id => Submit(
+                                rollout.Kind == "segment"
+                                    ? new SegmentsChanged(id, $"segment {rollout.JourneyId} saved (version {rollout.Version})")
+                                    : new RolloutReached(id, rollout.JourneyId, rollout.Version, rollout.Plan.StepMap),
+                                [])))
                             .WaitAsync(cancellationToken).ConfigureAwait(false);
                         (after, processed) = (ids[^1].ToString(), processed + ids.Count);
                     }
 
                     var done = ids.Count < RolloutPage;
-                    await _store.SaveRolloutProgressAsync(rollout.JourneyId, rollout.Version, after, processed, done, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    await _store.SaveRolloutProgressAsync(rollout.Kind, rollout.JourneyId, rollout.Version, after, processed, done, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                     if (done)
                     {
                         LogRolloutDone(_logger, rollout.JourneyId, rollout.Version, processed);
@@ -274,7 +336,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                 LogRolloutFailed(_logger, exception);
                 try
                 {
-                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(false);
+                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
                 }
                 catch (OperationCanceledException)
                 {
@@ -299,7 +361,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
                 var next = await _store.GetNextTimerAsync(stopping).ConfigureAwait(false);
                 var wait = next is { } due ? due - _time.GetUtcNow() : TimerPollInterval;
-                await Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimerPollInterval ? TimerPollInterval : wait, _time, stopping).ConfigureAwait(false);
+                // Forced to yield: a clock that jumps ahead (a fake one in tests, or a resumed VM) completes the
+                // delay inside its own call, and the next pass must not run there, second by second.
+                await Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimerPollInterval ? TimerPollInterval : wait, _time, stopping)
+                    .ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             }
             catch (Exception exception) when (stopping.IsCancellationRequested || exception is EngineStoppedException)
             {
@@ -310,7 +375,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                 LogTimersFailed(_logger, exception);
                 try
                 {
-                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(false);
+                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
                 }
                 catch (OperationCanceledException)
                 {

@@ -18,8 +18,13 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// <summary>True when a live or running journey has conditions over event history (windows or filters).</summary>
     public bool NeedsHistory { get; private set; }
 
+    private Core.Segments.SegmentLibrary _segments = Core.Segments.SegmentLibrary.Empty;
+
     /// <summary>The current library (replaced, never mutated).</summary>
     public JourneyLibrary Library => Volatile.Read(ref _library);
+
+    /// <summary>The live segments, in evaluation order (replaced, never mutated).</summary>
+    public Core.Segments.SegmentLibrary Segments => Volatile.Read(ref _segments);
 
     /// <summary>Reads the published versions and statuses from the store.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
@@ -44,7 +49,21 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
             .OfType<PublishedJourney>()
             .ToImmutableArray();
         var library = new JourneyLibrary(live, versions.ToImmutable());
-        NeedsHistory = library.Versions.Values.Any(UsesHistory);
+
+        // A segment is live at its latest version from the moment it is saved.
+        var segmentVersions = (await store.GetVersionsAsync("segment", cancellationToken).ConfigureAwait(false))
+            .GroupBy(version => version.Id, StringComparer.Ordinal)
+            .Select(group => group.MaxBy(version => version.Version)!);
+        var liveSegments = (await store.ListDocumentsAsync("segment", cancellationToken).ConfigureAwait(false))
+            .Where(document => document.Status == DocumentStatus.Published)
+            .Select(document => document.Id)
+            .ToHashSet(StringComparer.Ordinal);
+        var segments = Core.Segments.SegmentLibrary.Of(segmentVersions
+            .Where(version => liveSegments.Contains(version.Id))
+            .Select(version => JourneyDocument.Parse(version.Body, $"segment {version.Id} v{version.Version}").Segment)
+            .OfType<Core.Segments.SegmentDefinition>());
+        NeedsHistory = library.Versions.Values.Any(UsesHistory) || segments.Segments.Any(segment => Core.Segments.SegmentConditions.UsesHistory(segment.Condition));
+        Volatile.Write(ref _segments, segments);
         Volatile.Write(ref _library, library);
     }
 

@@ -5,6 +5,7 @@ using Cairn.Core.Journeys;
 using Channel = System.Threading.Channels.Channel;
 using Cairn.Core.Journeys.Engine;
 using Cairn.Core.Messages;
+using Cairn.Core.Segments;
 using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -31,6 +32,9 @@ internal sealed partial class Partition
 
     // How many recent events a hand-off alert carries.
     private const int HandOffTimeline = 20;
+
+    /// <summary>The enrollment id of a contact's segment recheck timer (a membership can flip by time alone then).</summary>
+    public const string SegmentTimer = "$segments";
 
     /// <summary>The outbox channel of hand-off alerts (to the contact's owner, not to the contact).</summary>
     public const string OwnerChannel = "owner";
@@ -160,9 +164,40 @@ internal sealed partial class Partition
                 }
             }
 
-            if (journeyInput is not null && (library.Live.Length > 0 || !next.Journeys.Active.IsEmpty))
+            // Segments see the profile after the input; their entries and exits are events journeys react to.
+            var segmentEvents = new List<SegmentMessage>();
+            if (SegmentCauseOf(work.Input, state, next, decision) is { } cause && next.MergedInto is null
+                && (!_journeys.Segments.Segments.IsEmpty || !next.Segments.IsEmpty))
             {
-                var journeys = JourneyDecider.Decide(next.Journeys, next, journeyInput, library, await HistoryAsync(id, journeyInput, commit).ConfigureAwait(false), now);
+                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit).ConfigureAwait(false);
+                var segments = SegmentDecider.Decide(next, _journeys.Segments, history, cause, now);
+                if (segments.Changes.Length > 0)
+                {
+                    next = next with { Segments = segments.Segments };
+                    changed = true;
+                    foreach (var change in segments.Changes)
+                    {
+                        commit.SegmentMembers.Add(new SegmentMemberChange(change.Segment, id, change.Entered ? segments.Segments[change.Segment] : null));
+                        var message = SegmentEvent(next, change, now);
+                        commit.Events.Add(StoredEvent.From(id, message));
+                        segmentEvents.Add(message);
+                    }
+                }
+
+                if (segments.NextCheck is { } recheck)
+                {
+                    commit.Timers.Add(new StoredTimer(id, SegmentTimer, "recheck", recheck));
+                }
+            }
+
+            foreach (var input in segmentEvents.Select(message => (JourneyInput)new EventOccurred(message)).Prepend(journeyInput).OfType<JourneyInput>())
+            {
+                if (library.Live.Length == 0 && next.Journeys.Active.IsEmpty)
+                {
+                    break;
+                }
+
+                var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, await HistoryAsync(id, (input as EventOccurred)?.Message, commit).ConfigureAwait(false), now);
                 if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
                 {
                     IndexEnrollments(id, next.Journeys, journeys.Memberships, commit);
@@ -314,11 +349,56 @@ internal sealed partial class Partition
     private static JourneyInput? JourneyInputOf(ContactInput input, Decision decision) => input switch
     {
         MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => new EventOccurred(received.Message),
+        TimerDue { EnrollmentId: SegmentTimer } => null,
         TimerDue due when decision.State.MergedInto is null => new TimerFired(due.EnrollmentId, due.StepId, due.DueAt),
         EnrollmentRequested request when decision.State.MergedInto is null => new EnrollRequested(request.JourneyId, request.Payload),
         RolloutReached rollout when decision.State.MergedInto is null => new VersionPublished(rollout.JourneyId, rollout.Version, rollout.StepMap),
         _ => null,
     };
+
+    /// <summary>
+    /// What an input can change in the contact's segments: the traits that changed and the event counted, or
+    /// everything (time passed, a segment saved, a merge). Null when it cannot change any.
+    /// </summary>
+    private static SegmentCause? SegmentCauseOf(ContactInput input, ContactState? before, ContactState after, Decision decision)
+    {
+        IReadOnlySet<string> Changed() => after.Traits.Keys.Where(key => before?.Traits.TryGetValue(key, out var old) != true
+                || !System.Text.Json.JsonElement.DeepEquals(old!.Value, after.Traits[key].Value))
+            .Concat(before?.Traits.Keys.Where(key => !after.Traits.ContainsKey(key)) ?? [])
+            .ToHashSet(StringComparer.Ordinal);
+
+        return input switch
+        {
+            MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => Changed() is var traits && received.Message.Type == MessageType.Track
+                ? new SegmentCause(traits, ContactDecider.CounterName(received.Message), false, $"performed {received.Message.DisplayName}")
+                : new SegmentCause(traits, ContactDecider.CounterName(received.Message), false, traits.Count == 0 ? received.Message.Type.ToWireName() : $"{received.Message.Type.ToWireName()} set {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
+            TraitsPatched when decision.Changed => Changed() is var patched ? new SegmentCause(patched, null, false, $"traits set through the API: {string.Join(", ", patched.Order(StringComparer.Ordinal))}") : null,
+            TimerDue { EnrollmentId: SegmentTimer } => SegmentCause.All("time passed"),
+            SegmentsChanged changed => SegmentCause.All(changed.Reason),
+            ContactAbsorbed => SegmentCause.All("profiles merged"),
+            _ => null,
+        };
+    }
+
+    /// <summary>The event a segment entry or exit puts on the contact's timeline (journeys trigger on it).</summary>
+    private static SegmentMessage SegmentEvent(ContactState contact, SegmentChange change, DateTimeOffset now)
+    {
+        var id = contact.Id;
+        var name = change.Entered ? JourneyDocument.SegmentEnteredEvent : JourneyDocument.SegmentExitedEvent;
+        var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["type"] = "track",
+            ["messageId"] = $"{id}:{name}:{change.Segment}:{now.UtcTicks}",
+            ["userId"] = contact.UserId ?? contact.AnonymousIds.FirstOrDefault() ?? $"cairn:{id}",
+            ["event"] = name,
+            ["properties"] = new { segment = change.Segment, reason = change.Reason },
+            ["timestamp"] = now,
+        });
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return SegmentMessageReader.TryRead(document.RootElement, null, now, null, () => name, out var message, out var error)
+            ? message
+            : throw new InvalidOperationException(error);
+    }
 
     /// <summary>Journey effects that are written in the same transaction as the state change.</summary>
     private static void Collect(ContactId id, List<(int Index, NotifyOwner Notify)> handOffs, IEnumerable<Effect> effects, CommitBatch commit, DateTimeOffset now)
@@ -425,7 +505,7 @@ internal sealed partial class Partition
     /// window or a filter): the stored timeline plus the events this batch accepted for the contact before the
     /// message being handled, and that message, none of which is stored yet.
     /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, JourneyInput input, CommitBatch commit)
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit)
     {
         if (!_journeys.NeedsHistory)
         {
@@ -433,16 +513,18 @@ internal sealed partial class Partition
         }
 
         var stored = await _store.GetEventsAsync(id, null, MaxHistory, CancellationToken.None).ConfigureAwait(false);
-        var pending = commit.Events.Where(e => e.ContactId == id).Select(PastEventOf);
-        if (input is EventOccurred occurred)
+        var pending = commit.Events.Where(e => e.ContactId == id).ToList();
+        var events = pending.Select(PastEventOf);
+        if (current is not null && !pending.Exists(e => e.MessageId == current.MessageId))
         {
-            pending = pending.Append(new PastEvent(ContactDecider.CounterName(occurred.Message), occurred.Message.Timestamp, occurred.Message.Properties));
+            events = events.Append(new PastEvent(ContactDecider.CounterName(current), current.Timestamp, current.Properties));
         }
 
-        return [.. pending.Concat(stored.Items.Select(PastEventOf)).OrderByDescending(e => e.Timestamp)];
+        return [.. events.Concat(stored.Items.Select(PastEventOf)).OrderByDescending(e => e.Timestamp)];
     }
 
-    private static PastEvent PastEventOf(StoredEvent stored)
+    /// <summary>A stored event as conditions see it.</summary>
+    internal static PastEvent PastEventOf(StoredEvent stored)
     {
         using var document = System.Text.Json.JsonDocument.Parse(stored.Json);
         var properties = document.RootElement.TryGetProperty("properties", out var value) ? value.Clone() : (System.Text.Json.JsonElement?)null;

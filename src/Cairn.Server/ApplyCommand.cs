@@ -9,7 +9,7 @@ namespace Cairn.Server;
 
 /// <summary>
 /// <c>cairn apply PATH... --url URL [--api-key KEY] [--draft] [--step-map OLD=NEW...]</c>: journeys as code. Validates the documents
-/// locally, stores templates then journeys on the server, and publishes each journey (a new version only when
+/// locally, stores templates, segments (live at once) and then journeys on the server, and publishes each journey (a new version only when
 /// its text changed). Applying the same files twice changes nothing.
 /// Exit codes: 0 applied, 1 invalid documents (nothing is sent), 2 a path or the server could not be reached.
 /// </summary>
@@ -72,10 +72,12 @@ internal static class ApplyCommand
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             try
             {
-                // Templates first: journeys are validated against the templates the server knows.
-                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is null ? 0 : 1))
+                // Templates and segments first: journeys are validated against what the server knows.
+                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is not null ? 2 : d.Parsed.Segment is not null ? 1 : 0))
                 {
-                    var (kind, id) = document.Journey is { } journey ? ("journey", journey.Id) : ("template", document.Template!.Id);
+                    var (kind, id) = document.Journey is { } journey ? ("journey", journey.Id)
+                        : document.Segment is { } segment ? ("segment", segment.Id)
+                        : ("template", document.Template!.Id);
                     using var content = new StringContent(text, Encoding.UTF8, "application/yaml");
                     using var put = await http.PutAsync($"api/{kind}s/{Uri.EscapeDataString(id)}", content, cancellationToken).ConfigureAwait(false);
                     if (!put.IsSuccessStatusCode)
@@ -85,7 +87,7 @@ internal static class ApplyCommand
                     }
 
                     var changed = put.Headers.TryGetValues("Cairn-Changed", out var values) && values.Contains("true");
-                    var line = $"{kind} {id}: {(changed ? "stored" : "unchanged")}";
+                    var line = $"{kind} {id}: {(changed ? "stored" : "unchanged")}{(kind == "segment" && changed ? ", live (backfilling existing contacts)" : string.Empty)}";
                     if (kind == "journey" && !result.GetValue(draft))
                     {
                         using var body = moves.Count == 0 ? null : new StringContent(JsonSerializer.Serialize(new { stepMap = moves }), Encoding.UTF8, "application/json");

@@ -10,7 +10,8 @@ namespace Cairn.Server;
 /// <summary>
 /// The demo workspace of a first <c>cairn serve</c>: when the store is empty (no journey, no event), the example
 /// templates and journeys are stored and published, and the example streams' contacts and events are ingested as
-/// of now — so the inventory, profiles, enrollments, statistics and outbox show something at once. Message ids
+/// of now, and the example segments made live — so the inventory, profiles, segments, enrollments, statistics and
+/// outbox show something at once. Message ids
 /// are fixed, so a demo is never ingested twice.
 /// </summary>
 internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider time, ILogger<DemoWorkspace> logger) : IHostedService
@@ -32,6 +33,14 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
         {
             var template = JourneyDocument.Parse(text, name).Template ?? throw new InvalidOperationException($"The demo template {name} does not parse.");
             await store.SaveDraftAsync("template", template.Id, text, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        var segments = Resources("segments/", ".yaml");
+        foreach (var (name, text) in segments)
+        {
+            var segment = JourneyDocument.Parse(text, name).Segment ?? throw new InvalidOperationException($"The demo segment {name} does not parse.");
+            await store.SaveDraftAsync("segment", segment.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveSegmentAsync(segment.Id, cancellationToken).ConfigureAwait(false);
         }
 
         var journeys = Resources("journeys/", ".yaml");
@@ -65,7 +74,7 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
 
         await engine.IngestAsync(messages, cancellationToken).ConfigureAwait(false);
         LogSeeded(logger, journeys.Count, templates.Count, messages.Count);
-        Console.WriteLine($"Demo workspace: {journeys.Count} journeys and {templates.Count} templates published, {messages.Count} example events ingested (cairn serve --no-demo starts empty).");
+        Console.WriteLine($"Demo workspace: {journeys.Count} journeys and {templates.Count} templates published, {segments.Count} live segments, {messages.Count} example events ingested (cairn serve --no-demo starts empty).");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

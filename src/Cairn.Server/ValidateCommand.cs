@@ -28,7 +28,7 @@ internal static class ValidateCommand
             }
 
             Console.WriteLine(set.Errors.Length == 0
-                ? $"{set.Journeys.Length} journeys and {set.Templates.Length} templates are valid."
+                ? $"{set.Journeys.Length} journeys, {set.Templates.Length} templates and {set.Segments.Length} segments are valid."
                 : $"{set.Errors.Length} errors in {set.Errors.Select(error => error.Source).Distinct().Count()} of {files.Count} files.");
             return set.Errors.Length == 0 ? 0 : 1;
         });

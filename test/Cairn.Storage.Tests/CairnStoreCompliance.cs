@@ -402,22 +402,22 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
         var plan = new RolloutPlan(ImmutableDictionary<string, string>.Empty.Add("wait_1h", "wait_2h"), RolloutScope.Enrolled);
         await Store.SaveDraftAsync("journey", "cart", "id: cart # v1", T0, Cancel);
         Assert.Equal((1, true), await Store.PublishAsync("journey", "cart", T0, null, Cancel));
-        Assert.Empty(await Store.GetRolloutsAsync("cart", Cancel));
+        Assert.Empty(await Store.GetRolloutsAsync("journey", "cart", Cancel));
 
         await Store.SaveDraftAsync("journey", "cart", "id: cart # v2", T0, Cancel);
         Assert.Equal((2, true), await Store.PublishAsync("journey", "cart", T0.AddMinutes(1), plan, Cancel));
-        var rollout = Assert.Single(await Store.GetRolloutsAsync(null, Cancel));
+        var rollout = Assert.Single(await Store.GetRolloutsAsync("journey", null, Cancel));
         Assert.Equal(("cart", 2, "wait_2h", RolloutScope.Enrolled, null, 0L, false), (rollout.JourneyId, rollout.Version, rollout.Plan.StepMap["wait_1h"], rollout.Plan.Scope, rollout.After, rollout.Processed, rollout.Done));
 
-        await Store.SaveRolloutProgressAsync("cart", 2, "0190-last", 500, done: false, T0.AddMinutes(2), Cancel);
-        Assert.Equal(("0190-last", 500L), (await Store.GetRolloutsAsync(null, Cancel)).Select(r => (r.After, r.Processed)).Single());
-        await Store.SaveRolloutProgressAsync("cart", 2, "0190-end", 730, done: true, T0.AddMinutes(3), Cancel);
-        Assert.Empty(await Store.GetRolloutsAsync(null, Cancel));
-        Assert.True(Assert.Single(await Store.GetRolloutsAsync("cart", Cancel)).Done);
+        await Store.SaveRolloutProgressAsync("journey", "cart", 2, "0190-last", 500, done: false, T0.AddMinutes(2), Cancel);
+        Assert.Equal(("0190-last", 500L), (await Store.GetRolloutsAsync("journey", null, Cancel)).Select(r => (r.After, r.Processed)).Single());
+        await Store.SaveRolloutProgressAsync("journey", "cart", 2, "0190-end", 730, done: true, T0.AddMinutes(3), Cancel);
+        Assert.Empty(await Store.GetRolloutsAsync("journey", null, Cancel));
+        Assert.True(Assert.Single(await Store.GetRolloutsAsync("journey", "cart", Cancel)).Done);
 
         // Publishing the unchanged draft again with a map starts the rollout of the current version over.
         Assert.Equal((2, false), await Store.PublishAsync("journey", "cart", T0.AddMinutes(4), plan with { StepMap = plan.StepMap.Add("email_1", "email_1") }, Cancel));
-        var again = Assert.Single(await Store.GetRolloutsAsync(null, Cancel));
+        var again = Assert.Single(await Store.GetRolloutsAsync("journey", null, Cancel));
         Assert.Equal((2, 0L, 2), (again.Version, again.Processed, again.Plan.StepMap.Count));
     }
 

@@ -50,3 +50,8 @@ public sealed record EnrollmentRequested(ContactId ContactId, string JourneyId, 
 /// <param name="Version">The version published.</param>
 /// <param name="StepMap">Old step id to new step id (empty: nobody moves).</param>
 public sealed record RolloutReached(ContactId ContactId, string JourneyId, int Version, ImmutableDictionary<string, string> StepMap) : ContactInput(ContactId);
+
+/// <summary>Re-evaluate every segment for the contact (a segment was saved and is being backfilled, or time passed).</summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="Reason">Why, for the entries and exits it causes.</param>
+public sealed record SegmentsChanged(ContactId ContactId, string Reason) : ContactInput(ContactId);

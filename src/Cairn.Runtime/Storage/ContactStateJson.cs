@@ -56,6 +56,20 @@ public static class ContactStateJson
                 JourneyMembershipsJson.Write(writer, state.Journeys);
             }
 
+            if (!state.Segments.IsEmpty)
+            {
+                writer.WriteStartObject("segments");
+                foreach (var (segment, membership) in state.Segments)
+                {
+                    writer.WriteStartObject(segment);
+                    writer.WriteString("enteredAt", membership.EnteredAt);
+                    writer.WriteString("reason", membership.Reason);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -96,7 +110,23 @@ public static class ContactStateJson
             root.GetProperty("createdAt").GetDateTimeOffset(),
             root.GetProperty("updatedAt").GetDateTimeOffset());
 
-        return root.TryGetProperty("journeys", out var journeys) ? state with { Journeys = JourneyMembershipsJson.Read(journeys) } : state;
+        if (root.TryGetProperty("journeys", out var journeys))
+        {
+            state = state with { Journeys = JourneyMembershipsJson.Read(journeys) };
+        }
+
+        if (root.TryGetProperty("segments", out var segments))
+        {
+            state = state with
+            {
+                Segments = segments.EnumerateObject().ToImmutableSortedDictionary(
+                    segment => segment.Name,
+                    segment => new Core.Segments.SegmentMembership(segment.Value.GetProperty("enteredAt").GetDateTimeOffset(), segment.Value.GetProperty("reason").GetString()!),
+                    StringComparer.Ordinal),
+            };
+        }
+
+        return state;
     }
 
     private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)

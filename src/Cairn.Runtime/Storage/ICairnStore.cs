@@ -124,11 +124,17 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>How many enrollments are active, by journey id.</summary>
     Task<IReadOnlyDictionary<string, long>> CountActiveEnrollmentsAsync(CancellationToken cancellationToken);
 
-    /// <summary>The rollouts of a journey (every version), or with a null id every rollout not yet done.</summary>
-    Task<IReadOnlyList<Rollout>> GetRolloutsAsync(string? journeyId, CancellationToken cancellationToken);
+    /// <summary>The rollouts of a document of <paramref name="kind"/> (every version), or with a null id every rollout of any kind not yet done.</summary>
+    Task<IReadOnlyList<Rollout>> GetRolloutsAsync(string kind, string? journeyId, CancellationToken cancellationToken);
+
+    /// <summary>A segment's members after <paramref name="after"/> (contact id order), with when and why they entered.</summary>
+    Task<IReadOnlyList<SegmentMember>> GetSegmentMembersAsync(string segmentId, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many members each segment has.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountSegmentMembersAsync(CancellationToken cancellationToken);
 
     /// <summary>Records how far a rollout got.</summary>
-    Task SaveRolloutProgressAsync(string journeyId, int version, string? after, long processed, bool done, DateTimeOffset now, CancellationToken cancellationToken);
+    Task SaveRolloutProgressAsync(string kind, string journeyId, int version, string? after, long processed, bool done, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>A journey's enrollments that ended for review, newest first.</summary>
     Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken);

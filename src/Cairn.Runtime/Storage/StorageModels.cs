@@ -95,6 +95,9 @@ public sealed class CommitBatch
     /// <summary>Enrollments that ended for review.</summary>
     public List<JourneyReview> Reviews { get; } = [];
 
+    /// <summary>Segment entries (upserted) and exits (deleted), for member lists.</summary>
+    public List<SegmentMemberChange> SegmentMembers { get; } = [];
+
     /// <summary>Enrollments that started, moved to another version or ended (the enrollment index).</summary>
     public List<EnrollmentRecord> Enrollments { get; } = [];
 
@@ -102,7 +105,7 @@ public sealed class CommitBatch
     public bool IsEmpty => Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
         && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0
         && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0
-        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0;
+        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0 && SegmentMembers.Count == 0;
 }
 
 /// <summary>The lifecycle of a journey (or template) document.</summary>
@@ -208,7 +211,8 @@ public enum RolloutScope
 public sealed record RolloutPlan(System.Collections.Immutable.ImmutableDictionary<string, string> StepMap, RolloutScope Scope);
 
 /// <summary>A publish reaching existing contacts, in contact id order; resumable after a restart.</summary>
-/// <param name="JourneyId">The journey.</param>
+/// <param name="Kind">The document kind: <c>journey</c> or <c>segment</c>.</param>
+/// <param name="JourneyId">The document id.</param>
 /// <param name="Version">The version published.</param>
 /// <param name="Plan">What it does and to whom.</param>
 /// <param name="After">The last contact id visited (null before the first).</param>
@@ -216,4 +220,13 @@ public sealed record RolloutPlan(System.Collections.Immutable.ImmutableDictionar
 /// <param name="Done">True once every contact in scope was visited.</param>
 /// <param name="CreatedAt">When the publish started it.</param>
 /// <param name="UpdatedAt">When it last advanced.</param>
-public sealed record Rollout(string JourneyId, int Version, RolloutPlan Plan, string? After, long Processed, bool Done, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+public sealed record Rollout(string Kind, string JourneyId, int Version, RolloutPlan Plan, string? After, long Processed, bool Done, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A contact entered (with when and why) or left a segment.</summary>
+/// <param name="Segment">The segment id.</param>
+/// <param name="ContactId">The contact.</param>
+/// <param name="Membership">The membership on entry; null on exit.</param>
+public sealed record SegmentMemberChange(string Segment, ContactId ContactId, Core.Segments.SegmentMembership? Membership);
+
+/// <summary>One member of a segment, as listed.</summary>
+public sealed record SegmentMember(ContactId ContactId, DateTimeOffset EnteredAt, string Reason);

@@ -13,8 +13,9 @@ CREATE TABLE enrollments (
 CREATE INDEX enrollments_active ON enrollments (journey_id, contact_id) WHERE ended_at IS NULL;
 
 -- A publish that must reach existing contacts (moving enrollments by a step mapping, scheduling a date trigger
--- for contacts who already have the date): resumable, one per journey version.
+-- for contacts who already have the date, evaluating a new or edited segment): resumable, one per document version.
 CREATE TABLE rollouts (
+    kind TEXT NOT NULL,
     journey_id TEXT NOT NULL,
     version INTEGER NOT NULL,
     step_map TEXT NOT NULL,
@@ -24,8 +25,17 @@ CREATE TABLE rollouts (
     done BOOLEAN NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (journey_id, version)
+    PRIMARY KEY (kind, journey_id, version)
 );
 
 -- What delivery needs beyond the template: the trigger payload, a hand-off's timeline, a webhook's URL.
 ALTER TABLE outbox ADD COLUMN payload TEXT;
+
+-- Segment members, written with the membership change (for member lists and counts).
+CREATE TABLE segment_members (
+    segment_id TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    entered_at TIMESTAMPTZ NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (segment_id, contact_id)
+);

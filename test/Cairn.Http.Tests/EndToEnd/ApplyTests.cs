@@ -87,7 +87,8 @@ public sealed class ApplyTests
     {
         await using var server = await CairnProcess.StartAsync(null, demo: true);
         var cancel = TestContext.Current.CancellationToken;
-        Assert.Contains("Demo workspace: 7 journeys and 22 templates published", server.Output, StringComparison.Ordinal);
+        Assert.Contains("Demo workspace: 7 journeys and 22 templates published, 3 live segments", server.Output, StringComparison.Ordinal);
+        Assert.Equal(3, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments", cancel)).GetArrayLength());
 
         var inventory = await server.Admin.GetFromJsonAsync<JsonElement>("/api/journeys", cancel);
         Assert.Equal(7, inventory.GetArrayLength());

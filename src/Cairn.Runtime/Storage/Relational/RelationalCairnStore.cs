@@ -344,6 +344,35 @@ public abstract class RelationalCairnStore : ICairnStore
                 connection,
                 transaction,
                 """
+                INSERT INTO segment_members (segment_id, contact_id, entered_at, reason) VALUES (@segment_id, @contact_id, @entered_at, @reason)
+                ON CONFLICT (segment_id, contact_id) DO UPDATE SET entered_at = excluded.entered_at, reason = excluded.reason
+                """,
+                batch.SegmentMembers.Where(change => change.Membership is not null),
+                (parameters, change) =>
+                {
+                    parameters.Add("segment_id", change.Segment);
+                    parameters.Add("contact_id", change.ContactId.ToString());
+                    parameters.Add("entered_at", TimeValue(change.Membership!.EnteredAt));
+                    parameters.Add("reason", change.Membership.Reason);
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                "DELETE FROM segment_members WHERE segment_id = @segment_id AND contact_id = @contact_id",
+                batch.SegmentMembers.Where(change => change.Membership is null),
+                (parameters, change) =>
+                {
+                    parameters.Add("segment_id", change.Segment);
+                    parameters.Add("contact_id", change.ContactId.ToString());
+                },
+                cancellationToken).ConfigureAwait(false);
+
+            await ExecuteManyAsync(
+                connection,
+                transaction,
+                """
                 INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, final)
                 VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @final)
                 ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, final = excluded.final
@@ -771,11 +800,12 @@ public abstract class RelationalCairnStore : ICairnStore
                     connection,
                     transaction,
                     """
-                    INSERT INTO rollouts (journey_id, version, step_map, scope, after_id, processed, done, created_at, updated_at)
-                    VALUES (@id, @version, @step_map, @scope, NULL, 0, @done, @now, @now)
-                    ON CONFLICT (journey_id, version) DO UPDATE SET step_map = excluded.step_map, scope = excluded.scope,
+                    INSERT INTO rollouts (kind, journey_id, version, step_map, scope, after_id, processed, done, created_at, updated_at)
+                    VALUES (@kind, @id, @version, @step_map, @scope, NULL, 0, @done, @now, @now)
+                    ON CONFLICT (kind, journey_id, version) DO UPDATE SET step_map = excluded.step_map, scope = excluded.scope,
                         after_id = NULL, processed = 0, done = excluded.done, created_at = excluded.created_at, updated_at = excluded.updated_at
                     """);
+                Add(start, "kind", kind);
                 Add(start, "id", id);
                 Add(start, "version", version);
                 Add(start, "step_map", JsonSerializer.Serialize(rollout.StepMap.OrderBy(pair => pair.Key, StringComparer.Ordinal).ToDictionary(pair => pair.Key, pair => pair.Value)));
@@ -925,6 +955,42 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<SegmentMember>> GetSegmentMembersAsync(string segmentId, string? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "SELECT contact_id, entered_at, reason FROM segment_members WHERE segment_id = @segment_id AND contact_id > @after ORDER BY contact_id LIMIT @limit");
+        Add(command, "segment_id", segmentId);
+        Add(command, "after", after ?? string.Empty);
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var members = new List<SegmentMember>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            members.Add(new SegmentMember(ReadContactId(reader, 0), ReadTime(reader, 1), reader.GetString(2)));
+        }
+
+        return members;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> CountSegmentMembersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT segment_id, COUNT(*) FROM segment_members GROUP BY segment_id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts[reader.GetString(0)] = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+        }
+
+        return counts;
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<ContactId>> ListContactIdsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -985,20 +1051,21 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<Rollout>> GetRolloutsAsync(string? journeyId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Rollout>> GetRolloutsAsync(string kind, string? journeyId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(
             connection,
             null,
-            "SELECT journey_id, version, step_map, scope, after_id, processed, done, created_at, updated_at FROM rollouts WHERE "
-                + (journeyId is null ? "done = @done" : "journey_id = @journey_id") + " ORDER BY created_at, journey_id, version");
+            "SELECT journey_id, version, step_map, scope, after_id, processed, done, created_at, updated_at, kind FROM rollouts WHERE "
+                + (journeyId is null ? "done = @done" : "kind = @kind AND journey_id = @journey_id") + " ORDER BY created_at, kind, journey_id, version");
         if (journeyId is null)
         {
             Add(command, "done", false);
         }
         else
         {
+            Add(command, "kind", kind);
             Add(command, "journey_id", journeyId);
         }
 
@@ -1008,6 +1075,7 @@ public abstract class RelationalCairnStore : ICairnStore
         {
             var map = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(2)) ?? [];
             rollouts.Add(new Rollout(
+                reader.GetString(9),
                 reader.GetString(0),
                 Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture),
                 new RolloutPlan(map.ToImmutableDictionary(StringComparer.Ordinal), reader.GetString(3) == "all_contacts" ? RolloutScope.AllContacts : RolloutScope.Enrolled),
@@ -1022,13 +1090,14 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public async Task SaveRolloutProgressAsync(string journeyId, int version, string? after, long processed, bool done, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task SaveRolloutProgressAsync(string kind, string journeyId, int version, string? after, long processed, bool done, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(
             connection,
             null,
-            "UPDATE rollouts SET after_id = @after, processed = @processed, done = @done, updated_at = @now WHERE journey_id = @journey_id AND version = @version");
+            "UPDATE rollouts SET after_id = @after, processed = @processed, done = @done, updated_at = @now WHERE kind = @kind AND journey_id = @journey_id AND version = @version");
+        Add(command, "kind", kind);
         Add(command, "after", after);
         Add(command, "processed", processed);
         Add(command, "done", done);

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Http.Tests;
+
+/// <summary>Live segments through the API: backfill, incremental membership on events and traits, flips by time, journeys on entry.</summary>
+public sealed class SegmentApiTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+    private TestCairn _cairn = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _cairn = await TestCairn.StartAsync(time: _time);
+
+    public async ValueTask DisposeAsync() => await _cairn.DisposeAsync();
+
+    [Fact]
+    public async Task NewSegment_IsBackfilled_ThenFollowsTraitChangesAtOnce()
+    {
+        await SendAsync("identify", """{"userId":"ann","traits":{"plan":"pro"}}""");
+        await SendAsync("identify", """{"userId":"bob","traits":{"plan":"free"}}""");
+
+        var saved = await PutAsync("pro", "kind: segment\nid: pro\nname: Pro plan\ncondition: { trait: plan, op: eq, value: pro }");
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+
+        var status = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments/pro/status", Cancel);
+        Assert.Equal(("done", 2, 1), (status.GetProperty("backfill").GetString(), status.GetProperty("processed").GetInt32(), status.GetProperty("members").GetInt32()));
+        var ann = await ContactAsync("ann");
+        var member = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments/pro/members", Cancel)).GetProperty("items").EnumerateArray());
+        Assert.Equal(ann, member.GetProperty("contactId").GetString());
+        Assert.Equal("segment pro saved (version 1)", member.GetProperty("reason").GetString());
+
+        await SendAsync("identify", """{"userId":"ann","traits":{"plan":"free"}}""");
+        await SendAsync("identify", """{"userId":"bob","traits":{"plan":"pro"}}""");
+        Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/segments", Cancel)).EnumerateArray());
+        var bob = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await ContactAsync("bob")}/segments", Cancel)).EnumerateArray());
+        Assert.Equal(("pro", "identify set plan"), (bob.GetProperty("segment").GetString(), bob.GetProperty("reason").GetString()));
+
+        var events = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/events", Cancel);
+        Assert.Equal(
+            ["segment_exited", "segment_entered"],
+            events.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("name").GetString()).Where(name => name!.StartsWith("segment_", StringComparison.Ordinal)));
+
+        var list = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments", Cancel);
+        Assert.Equal(1, Assert.Single(list.EnumerateArray()).GetProperty("members").GetInt32());
+    }
+
+    [Fact]
+    public async Task WindowedSegment_EntersOnTheEvent_TriggersAJourney_AndLeavesWhenTheWindowPasses()
+    {
+        await PutDocumentAsync("templates/hot", "kind: template\nid: hot\nchannel: email\n");
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("pricing-hot", """
+            kind: segment
+            id: pricing-hot
+            name: Pricing twice in a week
+            condition: { performed: pricing_viewed, at_least: 2, within: 7d }
+            """)).StatusCode);
+        await PutDocumentAsync("journeys/hot-lead", """
+            id: hot-lead
+            name: Hot lead
+            trigger: { segment_entered: pricing-hot }
+            steps:
+              - id: hello
+                send: { channel: email, template: hot }
+            """);
+        (await _cairn.Admin.PostAsync("/api/journeys/hot-lead/publish", null, Cancel)).Dispose();
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+
+        await SendAsync("track", """{"userId":"cem","event":"pricing_viewed"}""");
+        _time.Advance(TimeSpan.FromDays(1));
+        await SendAsync("track", """{"userId":"cem","event":"pricing_viewed"}""");
+        var cem = await ContactAsync("cem");
+        var entered = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cem}/segments", Cancel)).EnumerateArray());
+        Assert.Equal("performed pricing_viewed", entered.GetProperty("reason").GetString());
+        var message = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={cem}", Cancel)).EnumerateArray());
+        Assert.Equal("hot-lead", message.GetProperty("journeyId").GetString());
+
+        // The first view leaves the window 7 days after it: the timer fires then, not a scan.
+        _time.Advance(TimeSpan.FromDays(6));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cem}/segments", Cancel)).EnumerateArray());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cem}/segments", Cancel)).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Preview_CountsWithoutSaving_AndCyclesAreRefused()
+    {
+        await SendAsync("identify", """{"userId":"dee","traits":{"plan":"free","email":"dee@example.com"}}""");
+        await SendAsync("identify", """{"userId":"eve","traits":{"plan":"pro"}}""");
+        using var preview = await _cairn.Admin.PostAsync("/api/segments/preview", new StringContent("""{"condition":{"trait":"plan","op":"eq","value":"free"}}""", Encoding.UTF8, "application/json"), Cancel);
+        var result = await preview.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(1, result.GetProperty("count").GetInt32());
+        Assert.Equal("dee@example.com", Assert.Single(result.GetProperty("sample").EnumerateArray()).GetProperty("email").GetString());
+        Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments", Cancel)).EnumerateArray());
+
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("a", "kind: segment\nid: a\nname: A\ncondition: { trait: plan, op: exists }")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("b", "kind: segment\nid: b\nname: B\ncondition: { in_segment: a }")).StatusCode);
+        using var cycle = await PutAsync("a", "kind: segment\nid: a\nname: A\ncondition: { in_segment: b }");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, cycle.StatusCode);
+        Assert.Contains("cycle: a -> b -> a", await cycle.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        using var unknown = await PutAsync("c", "kind: segment\nid: c\nname: C\ncondition: { in_segment: nowhere }");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknown.StatusCode);
+    }
+
+    private async Task SendAsync(string type, string json)
+    {
+        using var response = await _cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+    }
+
+    private async Task<HttpResponseMessage> PutAsync(string id, string yaml) =>
+        await _cairn.Admin.PutAsync($"/api/segments/{id}", new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
+
+    private async Task PutDocumentAsync(string path, string yaml)
+    {
+        using var response = await _cairn.Admin.PutAsync("/api/" + path, new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
+    }
+
+    private async Task<string> ContactAsync(string user) =>
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
+}
