@@ -318,14 +318,45 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task RunRolloutLoopAsync(CancellationToken stopping)
+    private Task RunRolloutLoopAsync(CancellationToken stopping) => RunLoopAsync(
+        async () =>
+        {
+            await _rolloutSignal.WaitAsync(stopping).ConfigureAwait(false);
+            await RunRolloutsAsync(stopping).ConfigureAwait(false);
+        },
+        exception =>
+        {
+            LogRolloutFailed(_logger, exception);
+            _rolloutSignal.Release();
+        },
+        stopping);
+
+    private Task RunTimersAsync(CancellationToken stopping) => RunLoopAsync(
+        async () =>
+        {
+            if (await FireDueTimersAsync(stopping).ConfigureAwait(false) == TimerBatch)
+            {
+                return;
+            }
+
+            var next = await _store.GetNextTimerAsync(stopping).ConfigureAwait(false);
+            var wait = next is { } due ? due - _time.GetUtcNow() : TimerPollInterval;
+            await DelayAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimerPollInterval ? TimerPollInterval : wait, stopping).ConfigureAwait(false);
+        },
+        exception => LogTimersFailed(_logger, exception),
+        stopping);
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> until stopping; a failed pass is reported, then retried after
+    /// <see cref="TimerPollInterval"/>.
+    /// </summary>
+    private async Task RunLoopAsync(Func<Task> pass, Action<Exception> failed, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                await _rolloutSignal.WaitAsync(stopping).ConfigureAwait(false);
-                await RunRolloutsAsync(stopping).ConfigureAwait(false);
+                await pass().ConfigureAwait(false);
             }
             catch (Exception exception) when (stopping.IsCancellationRequested || exception is EngineStoppedException)
             {
@@ -333,49 +364,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                LogRolloutFailed(_logger, exception);
+                failed(exception);
                 try
                 {
-                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                _rolloutSignal.Release();
-            }
-        }
-    }
-
-    private async Task RunTimersAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                if (await FireDueTimersAsync(stopping).ConfigureAwait(false) == TimerBatch)
-                {
-                    continue;
-                }
-
-                var next = await _store.GetNextTimerAsync(stopping).ConfigureAwait(false);
-                var wait = next is { } due ? due - _time.GetUtcNow() : TimerPollInterval;
-                // Forced to yield: a clock that jumps ahead (a fake one in tests, or a resumed VM) completes the
-                // delay inside its own call, and the next pass must not run there, second by second.
-                await Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimerPollInterval ? TimerPollInterval : wait, _time, stopping)
-                    .ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-            }
-            catch (Exception exception) when (stopping.IsCancellationRequested || exception is EngineStoppedException)
-            {
-                return;
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                LogTimersFailed(_logger, exception);
-                try
-                {
-                    await Task.Delay(TimerPollInterval, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+                    await DelayAsync(TimerPollInterval, stopping).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -384,6 +376,13 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Waits on the engine's clock, then yields: a clock that jumps ahead (a fake one in tests, or a resumed VM)
+    /// completes the delay inside its own call, and the next pass must not run there, second by second.
+    /// </summary>
+    private async Task DelayAsync(TimeSpan delay, CancellationToken stopping) =>
+        await Task.Delay(delay, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 
     /// <summary>
     /// Ingests messages: each is resolved to a contact and committed by that contact's partition. The task

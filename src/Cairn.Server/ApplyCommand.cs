@@ -26,7 +26,8 @@ internal static class ApplyCommand
             Description = "OLD=NEW: move enrollments waiting at step OLD of earlier versions to step NEW of the version published (repeatable; one journey only).",
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("apply", "Store journey and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap };
+        var wait = new Option<bool>("--wait") { Description = "Wait until every rollout this apply started (moved enrollments, segment backfills, date triggers) is done." };
+        var command = new Command("apply", "Store journey, segment and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap, wait };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (DocumentFiles.Find(result.GetValue(paths)!, "apply") is not { } files)
@@ -110,6 +111,10 @@ internal static class ApplyCommand
                     }
 
                     Console.WriteLine(line);
+                    if (result.GetValue(wait) && (kind == "segment" || line.Contains("progress: GET", StringComparison.Ordinal)))
+                    {
+                        Console.WriteLine($"{kind} {id}: rollout done, {await WaitForRolloutAsync(http, kind, id, cancellationToken).ConfigureAwait(false)} contacts visited");
+                    }
                 }
             }
             catch (HttpRequestException exception)
@@ -121,6 +126,26 @@ internal static class ApplyCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Polls the document's newest rollout until it is done; returns how many contacts it visited.</summary>
+    private static async Task<long> WaitForRolloutAsync(HttpClient http, string kind, string id, CancellationToken cancellationToken)
+    {
+        var path = kind == "segment" ? $"api/segments/{Uri.EscapeDataString(id)}/status" : $"api/journeys/{Uri.EscapeDataString(id)}/rollouts";
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        while (true)
+        {
+            using var status = JsonDocument.Parse(await http.GetStringAsync(path, cancellationToken).ConfigureAwait(false));
+            var newest = kind == "segment" ? status.RootElement : status.RootElement.EnumerateArray().FirstOrDefault();
+            var done = newest.ValueKind != JsonValueKind.Object
+                || (newest.TryGetProperty(kind == "segment" ? "backfill" : "status", out var state) && state.GetString() == "done");
+            if (done)
+            {
+                return newest.ValueKind == JsonValueKind.Object && newest.TryGetProperty("processed", out var processed) ? processed.GetInt64() : 0;
+            }
+
+            await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task ReportAsync(HttpResponseMessage response, string source, CancellationToken cancellationToken)

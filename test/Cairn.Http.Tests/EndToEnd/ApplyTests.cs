@@ -58,22 +58,12 @@ public sealed class ApplyTests
             Assert.Equal(1, bad);
             Assert.Contains("'nowhere' (the target of 'day_2') is not a step of the new version", refused, StringComparison.Ordinal);
 
-            var (moved, movedOutput) = await ProcessRunner.RunAsync("dotnet", [.. apply, "--step-map", "day_2=two_days"], cancellationToken: TestContext.Current.CancellationToken);
+            var (moved, movedOutput) = await ProcessRunner.RunAsync("dotnet", [.. apply, "--step-map", "day_2=two_days", "--wait"], cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(moved == 0, movedOutput);
             Assert.Contains("published version 2, moving enrollments (day_2 -> two_days)", movedOutput, StringComparison.Ordinal);
-            JsonElement enrollment = default;
-            for (var attempt = 0; attempt < 100; attempt++)
-            {
-                var journeys = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/journeys", TestContext.Current.CancellationToken);
-                enrollment = journeys.GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "welcome-by-entry-point");
-                if (enrollment.GetProperty("version").GetInt32() == 2)
-                {
-                    break;
-                }
-
-                await Task.Delay(100, TestContext.Current.CancellationToken);
-            }
-
+            Assert.Contains("journey welcome-by-entry-point: rollout done, 1 contacts visited", movedOutput, StringComparison.Ordinal);
+            var journeys = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/journeys", TestContext.Current.CancellationToken);
+            var enrollment = journeys.GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "welcome-by-entry-point");
             Assert.Equal((2, "two_days"), (enrollment.GetProperty("version").GetInt32(), enrollment.GetProperty("step").GetString()));
         }
         finally

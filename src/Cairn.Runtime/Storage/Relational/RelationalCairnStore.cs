@@ -976,19 +976,8 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyDictionary<string, long>> CountSegmentMembersAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT segment_id, COUNT(*) FROM segment_members GROUP BY segment_id");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            counts[reader.GetString(0)] = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
-        }
-
-        return counts;
-    }
+    public Task<IReadOnlyDictionary<string, long>> CountSegmentMembersAsync(CancellationToken cancellationToken) =>
+        CountByKeyAsync("SELECT segment_id, COUNT(*) FROM segment_members GROUP BY segment_id", cancellationToken);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<ContactId>> ListContactIdsAsync(string? after, int limit, CancellationToken cancellationToken)
@@ -1036,10 +1025,14 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyDictionary<string, long>> CountActiveEnrollmentsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, long>> CountActiveEnrollmentsAsync(CancellationToken cancellationToken) =>
+        CountByKeyAsync("SELECT journey_id, COUNT(*) FROM enrollments WHERE ended_at IS NULL GROUP BY journey_id", cancellationToken);
+
+    /// <summary>Reads <c>SELECT key, COUNT(*) … GROUP BY key</c> into a dictionary.</summary>
+    private async Task<IReadOnlyDictionary<string, long>> CountByKeyAsync(string sql, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT journey_id, COUNT(*) FROM enrollments WHERE ended_at IS NULL GROUP BY journey_id");
+        await using var command = Command(connection, null, sql);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
