@@ -15,10 +15,12 @@ namespace Cairn.Runtime;
 /// <param name="Input">The input.</param>
 /// <param name="Identities">Identities identity resolution mapped to the input's contact.</param>
 /// <param name="Completion">Completed once the input is durable (or failed); null for internal inputs.</param>
+/// <param name="Forwarded">True when a merged contact passed the input on to the contact it was merged into.</param>
 internal sealed record PartitionWork(
     ContactInput Input,
     IReadOnlyList<IdentityKey> Identities,
-    TaskCompletionSource<InputOutcome>? Completion);
+    TaskCompletionSource<InputOutcome>? Completion,
+    bool Forwarded = false);
 
 /// <summary>
 /// The single writer of a set of contacts: takes inputs strictly in order on one loop, decides each one with
@@ -115,6 +117,7 @@ internal sealed partial class Partition
         var now = _time.GetUtcNow();
         await LoadMissingAsync(batch).ConfigureAwait(false);
         var existing = await FindDuplicatesAsync(batch).ConfigureAwait(false);
+        var pendingTimers = await FindPendingTimersAsync(batch).ConfigureAwait(false);
 
         var commit = new CommitBatch();
         var library = _journeys.Library;
@@ -126,6 +129,13 @@ internal sealed partial class Partition
         foreach (var work in batch)
         {
             if (work.Input is MessageReceived received && !existing.Add(received.Message.MessageId))
+            {
+                Acknowledge(work, InputOutcome.Duplicate);
+                continue;
+            }
+
+            // A timer another pass already handled (its row is gone) is not handled twice.
+            if (work.Input is TimerDue timerDue && !work.Forwarded && !pendingTimers.Remove(new StoredTimer(timerDue.ContactId, timerDue.EnrollmentId, timerDue.StepId, timerDue.DueAt)))
             {
                 Acknowledge(work, InputOutcome.Duplicate);
                 continue;
@@ -240,7 +250,7 @@ internal sealed partial class Partition
                         break;
                     case ForwardInput forward:
                         // The survivor commits it; the sender is acknowledged then, not now.
-                        after.Add(work with { Input = forward.Input });
+                        after.Add(work with { Input = forward.Input, Forwarded = true });
                         forwarded = true;
                         break;
                     default:
@@ -343,6 +353,14 @@ internal sealed partial class Partition
 
         var existing = await _store.FindExistingMessageIdsAsync(ids, CancellationToken.None).ConfigureAwait(false);
         return new HashSet<string>(existing, StringComparer.Ordinal);
+    }
+
+    private async Task<HashSet<StoredTimer>> FindPendingTimersAsync(List<PartitionWork> batch)
+    {
+        var timers = batch.Select(work => work.Input).OfType<TimerDue>()
+            .Select(due => new StoredTimer(due.ContactId, due.EnrollmentId, due.StepId, due.DueAt))
+            .ToList();
+        return timers.Count == 0 ? [] : [.. await _store.FindExistingTimersAsync(timers, CancellationToken.None).ConfigureAwait(false)];
     }
 
     /// <summary>The journey input an accepted input is, if any: a stored message, a due timer, an enrollment request.</summary>

@@ -131,7 +131,7 @@ public sealed class HostTests
         var examples = Path.Combine(Repository.Root, "examples");
         var (code, output) = await CairnAsync("validate", examples);
         Assert.True(code == 0, output);
-        Assert.Contains("journeys and", output, StringComparison.Ordinal);
+        Assert.Contains("journeys, 22 templates and", output, StringComparison.Ordinal);
 
         var directory = Path.Combine(Path.GetTempPath(), "cairn-validate-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
