@@ -451,7 +451,7 @@ public static class DocumentEndpoints
                 .Append(segment)
                 .ToList();
             errors.AddRange(Core.Segments.SegmentConditions.Problems(stored)
-                .Where(problem => problem.Message.Contains($"'{id}'", StringComparison.Ordinal) || problem.Message.Contains(id, StringComparison.Ordinal))
+                .Where(problem => problem.Segment == id || problem.Message.Contains(id, StringComparison.Ordinal))
                 .Select(problem => new DocumentError(source, segment.Location.Line, null, problem.Message)));
         }
         else if (errors.Count == 0 && documentIdOf != id)

@@ -126,6 +126,9 @@ internal sealed partial class Partition
         var acknowledgements = new List<(TaskCompletionSource<InputOutcome> Completion, InputOutcome Outcome)>(batch.Count);
         var handOffs = new List<(int Index, NotifyOwner Notify)>();
 
+        // Stored events do not change before this batch commits: each contact's stored history is read once.
+        var storedHistory = new Dictionary<ContactId, List<PastEvent>>();
+
         foreach (var work in batch)
         {
             if (work.Input is MessageReceived received && !existing.Add(received.Message.MessageId))
@@ -176,10 +179,10 @@ internal sealed partial class Partition
 
             // Segments see the profile after the input; their entries and exits are events journeys react to.
             var segmentEvents = new List<SegmentMessage>();
-            if (SegmentCauseOf(work.Input, state, next, decision) is { } cause && next.MergedInto is null
-                && (!_journeys.Segments.Segments.IsEmpty || !next.Segments.IsEmpty))
+            if ((!_journeys.Segments.Segments.IsEmpty || !next.Segments.IsEmpty) && next.MergedInto is null
+                && SegmentCauseOf(work.Input, state, next, decision) is { } cause)
             {
-                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit).ConfigureAwait(false);
+                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory).ConfigureAwait(false);
                 var segments = SegmentDecider.Decide(next, _journeys.Segments, history, cause, now);
                 if (segments.Changes.Length > 0)
                 {
@@ -207,7 +210,7 @@ internal sealed partial class Partition
                     break;
                 }
 
-                var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, await HistoryAsync(id, (input as EventOccurred)?.Message, commit).ConfigureAwait(false), now);
+                var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, await HistoryAsync(id, (input as EventOccurred)?.Message, commit, storedHistory).ConfigureAwait(false), now);
                 if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
                 {
                     IndexEnrollments(id, next.Journeys, journeys.Memberships, commit);
@@ -523,14 +526,20 @@ internal sealed partial class Partition
     /// window or a filter): the stored timeline plus the events this batch accepted for the contact before the
     /// message being handled, and that message, none of which is stored yet.
     /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit)
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<ContactId, List<PastEvent>> storedHistory)
     {
         if (!_journeys.NeedsHistory)
         {
             return [];
         }
 
-        var stored = await _store.GetEventsAsync(id, null, MaxHistory, CancellationToken.None).ConfigureAwait(false);
+        if (!storedHistory.TryGetValue(id, out var stored))
+        {
+            var page = await _store.GetEventsAsync(id, null, MaxHistory, CancellationToken.None).ConfigureAwait(false);
+            stored = [.. page.Items.Select(PastEventOf)];
+            storedHistory[id] = stored;
+        }
+
         var pending = commit.Events.Where(e => e.ContactId == id).ToList();
         var events = pending.Select(PastEventOf);
         if (current is not null && !pending.Exists(e => e.MessageId == current.MessageId))
@@ -538,7 +547,7 @@ internal sealed partial class Partition
             events = events.Append(new PastEvent(ContactDecider.CounterName(current), current.Timestamp, current.Properties));
         }
 
-        return [.. events.Concat(stored.Items.Select(PastEventOf)).OrderByDescending(e => e.Timestamp)];
+        return [.. events.Concat(stored).OrderByDescending(e => e.Timestamp)];
     }
 
     /// <summary>A stored event as conditions see it.</summary>
