@@ -46,6 +46,7 @@ public static class CairnHttp
         api.MapContacts();
         api.MapImports();
         api.MapDocuments();
+        api.MapScoring();
         return app;
     }
 

@@ -118,7 +118,7 @@ public static class ContactEndpoints
         return updated is null ? throw ProblemException.NotFound("The contact does not exist.") : Results.Ok(ContactView.From(updated));
     }
 
-    private static async Task<ContactState> RequireAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    internal static async Task<ContactState> RequireAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
     {
         if (!ContactId.TryParse(id, out var contactId))
         {

@@ -85,7 +85,8 @@ public static class DocumentEndpoints
         return Results.Ok(kind == "journey" ? await SummaryAsync(document, engine, cancellationToken).ConfigureAwait(false) : DocumentView.From(document));
     }
 
-    private static async Task<IResult> PutAsync(string kind, string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    /// <summary>Validates and stores a document sent as YAML or JSON; segments and scoring models go live at once.</summary>
+    internal static async Task<IResult> PutAsync(string kind, string id, HttpContext context, CairnEngine engine, TimeProvider time)
     {
         var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is null || !DocumentMediaTypes.Contains(mediaType))
@@ -109,11 +110,13 @@ public static class DocumentEndpoints
 
         await ValidateAsync(kind, id, text, engine, context.RequestAborted).ConfigureAwait(false);
         var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
-        if (kind == "segment")
+        if (kind is "segment" or JourneyDocument.ScoringKind)
         {
-            await engine.SaveSegmentAsync(id, context.RequestAborted).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
             context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
-            return await SegmentAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
+            return kind == "segment"
+                ? await SegmentAsync(id, engine, context.RequestAborted).ConfigureAwait(false)
+                : await ScoringEndpoints.ModelAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
         }
 
         var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
@@ -426,14 +429,21 @@ public static class DocumentEndpoints
         var source = $"{kind} '{id}'";
         var parsed = JourneyDocument.Parse(text, source);
         var errors = parsed.Errors.ToList();
-        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id;
+        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id ?? parsed.ScoringModel?.Id;
         var documentIdOf = parsed.Segment?.Id ?? documentId;
-        if (errors.Count == 0 && (kind switch { "journey" => parsed.Journey is null, "segment" => parsed.Segment is null, _ => parsed.Template is null }))
+        if (errors.Count == 0 && (kind switch
+            {
+                "journey" => parsed.Journey is null,
+                "segment" => parsed.Segment is null,
+                JourneyDocument.ScoringKind => parsed.ScoringModel is null,
+                _ => parsed.Template is null,
+            }))
         {
             errors.Add(new DocumentError(source, 1, null, kind switch
             {
                 "journey" => "this is not a journey document",
                 "segment" => "a segment document needs kind: segment",
+                JourneyDocument.ScoringKind => $"a scoring model document needs kind: {JourneyDocument.ScoringKind}",
                 _ => "a template document needs kind: template",
             }));
         }
@@ -457,6 +467,17 @@ public static class DocumentEndpoints
         else if (errors.Count == 0 && documentIdOf != id)
         {
             errors.Add(new DocumentError(source, 1, null, $"the document's id is '{documentId}', but it was sent to '{id}'"));
+        }
+
+        var conditions = parsed.Segment is { } read ? [read.Condition] : parsed.Journey is { } flow ? JourneyDocument.Conditions(flow) : [];
+        if (errors.Count == 0 && conditions.Any())
+        {
+            var models = (await engine.Store.ListDocumentsAsync(JourneyDocument.ScoringKind, cancellationToken).ConfigureAwait(false))
+                .Where(document => document.Status != DocumentStatus.Archived)
+                .Select(document => document.Id)
+                .ToHashSet(StringComparer.Ordinal);
+            errors.AddRange(conditions.SelectMany(condition => DocumentSet.UnknownModels(condition, models))
+                .Select(unknown => new DocumentError(source, unknown.Location.Line, null, $"there is no scoring model '{unknown.Model}'")));
         }
 
         if (errors.Count == 0 && parsed.Journey is { } journey)

@@ -188,20 +188,20 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes a stored segment document live: a new version when it changed, then a backfill (a rollout over every
-    /// contact) that brings every membership up to date; from then on memberships change with each input. Null
-    /// when there is no such segment.
+    /// Makes a stored segment or scoring model document live: a new version when it changed, then a backfill (a
+    /// rollout over every contact) that brings every membership or score up to date; from then on they change with
+    /// each input. Null when there is no such document.
     /// </summary>
-    public async Task<(int Version, bool Created, Rollout? Rollout)?> SaveSegmentAsync(string id, CancellationToken cancellationToken)
+    public async Task<(int Version, bool Created, Rollout? Rollout)?> SaveLiveDocumentAsync(string kind, string id, CancellationToken cancellationToken)
     {
         var plan = new RolloutPlan(ImmutableDictionary<string, string>.Empty, RolloutScope.AllContacts);
-        if (await _store.PublishAsync("segment", id, _time.GetUtcNow(), plan, cancellationToken).ConfigureAwait(false) is not var (version, created))
+        if (await _store.PublishAsync(kind, id, _time.GetUtcNow(), plan, cancellationToken).ConfigureAwait(false) is not var (version, created))
         {
             return null;
         }
 
         await Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        var rollout = (await _store.GetRolloutsAsync("segment", id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version);
+        var rollout = (await _store.GetRolloutsAsync(kind, id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Version == version);
         if (rollout is { Done: false })
         {
             _rolloutSignal.Release();
@@ -294,9 +294,12 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                     if (ids.Count > 0)
                     {
                         await Task.WhenAll(ids.Select(id => Submit(
-                                rollout.Kind == "segment"
-                                    ? new SegmentsChanged(id, $"segment {rollout.JourneyId} saved (version {rollout.Version})")
-                                    : new RolloutReached(id, rollout.JourneyId, rollout.Version, rollout.Plan.StepMap),
+                                rollout.Kind switch
+                                {
+                                    "segment" => new SegmentsChanged(id, $"segment {rollout.JourneyId} saved (version {rollout.Version})"),
+                                    Core.Journeys.JourneyDocument.ScoringKind => new ScoresChanged(id, rollout.JourneyId, $"scoring model {rollout.JourneyId} saved (version {rollout.Version})"),
+                                    _ => new RolloutReached(id, rollout.JourneyId, rollout.Version, rollout.Plan.StepMap),
+                                },
                                 [])))
                             .WaitAsync(cancellationToken).ConfigureAwait(false);
                         (after, processed) = (ids[^1].ToString(), processed + ids.Count);

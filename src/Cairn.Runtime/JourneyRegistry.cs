@@ -26,6 +26,11 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// <summary>The live segments, in evaluation order (replaced, never mutated).</summary>
     public Core.Segments.SegmentLibrary Segments => Volatile.Read(ref _segments);
 
+    private Core.Scoring.ScoringLibrary _scoring = Core.Scoring.ScoringLibrary.Empty;
+
+    /// <summary>The live scoring models, in id order (replaced, never mutated).</summary>
+    public Core.Scoring.ScoringLibrary Scoring => Volatile.Read(ref _scoring);
+
     /// <summary>Reads the published versions and statuses from the store.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -50,39 +55,30 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
             .ToImmutableArray();
         var library = new JourneyLibrary(live, versions.ToImmutable());
 
-        // A segment is live at its latest version from the moment it is saved.
-        var segmentVersions = (await store.GetVersionsAsync("segment", cancellationToken).ConfigureAwait(false))
-            .GroupBy(version => version.Id, StringComparer.Ordinal)
-            .Select(group => group.MaxBy(version => version.Version)!);
-        var liveSegments = (await store.ListDocumentsAsync("segment", cancellationToken).ConfigureAwait(false))
-            .Where(document => document.Status == DocumentStatus.Published)
-            .Select(document => document.Id)
-            .ToHashSet(StringComparer.Ordinal);
-        var segments = Core.Segments.SegmentLibrary.Of(segmentVersions
-            .Where(version => liveSegments.Contains(version.Id))
-            .Select(version => JourneyDocument.Parse(version.Body, $"segment {version.Id} v{version.Version}").Segment)
-            .OfType<Core.Segments.SegmentDefinition>());
-        NeedsHistory = library.Versions.Values.Any(UsesHistory) || segments.Segments.Any(segment => Core.Segments.SegmentConditions.UsesHistory(segment.Condition));
+        // Segments and scoring models are live at their latest version from the moment they are saved.
+        var segments = Core.Segments.SegmentLibrary.Of(await LatestAsync("segment", parsed => parsed.Segment, cancellationToken).ConfigureAwait(false));
+        var models = await LatestAsync(JourneyDocument.ScoringKind, parsed => parsed.ScoringModel, cancellationToken).ConfigureAwait(false);
+        NeedsHistory = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Any(Core.Segments.SegmentConditions.UsesHistory)
+            || segments.Segments.Any(segment => Core.Segments.SegmentConditions.UsesHistory(segment.Condition));
         Volatile.Write(ref _segments, segments);
+        Volatile.Write(ref _scoring, new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]));
         Volatile.Write(ref _library, library);
     }
 
-    private static bool UsesHistory(JourneyDefinition journey)
+    /// <summary>The latest version of every published (not archived) document of <paramref name="kind"/>, read with <paramref name="read"/>.</summary>
+    private async Task<List<T>> LatestAsync<T>(string kind, Func<ParsedDocument, T?> read, CancellationToken cancellationToken)
+        where T : class
     {
-        static IEnumerable<Condition> All(Condition? condition) => condition switch
-        {
-            null => [],
-            AllCondition all => all.Conditions.SelectMany(All).Prepend(all),
-            AnyCondition any => any.Conditions.SelectMany(All).Prepend(any),
-            NotCondition not => All(not.Condition).Prepend(not),
-            _ => [condition],
-        };
-
-        var conditions = journey.Steps.OfType<BranchStep>().SelectMany(branch => branch.Cases.Select(c => c.When))
-            .Concat(journey.ExitWhen)
-            .Append(journey.Entry.Audience)
-            .SelectMany(All);
-        return conditions.Any(condition => condition is PerformedCondition { Within: not null } or PerformedCondition { Where: not null });
+        var live = (await store.ListDocumentsAsync(kind, cancellationToken).ConfigureAwait(false))
+            .Where(document => document.Status == DocumentStatus.Published)
+            .Select(document => document.Id)
+            .ToHashSet(StringComparer.Ordinal);
+        return [.. (await store.GetVersionsAsync(kind, cancellationToken).ConfigureAwait(false))
+            .Where(version => live.Contains(version.Id))
+            .GroupBy(version => version.Id, StringComparer.Ordinal)
+            .Select(group => group.MaxBy(version => version.Version)!)
+            .Select(version => read(JourneyDocument.Parse(version.Body, $"{kind} {version.Id} v{version.Version}")))
+            .OfType<T>()];
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Published journey {Journey} version {Version} no longer parses ({Errors} errors); it is skipped")]

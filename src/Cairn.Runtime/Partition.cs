@@ -35,7 +35,10 @@ internal sealed partial class Partition
     // How many recent events a hand-off alert carries.
     private const int HandOffTimeline = 20;
 
-    /// <summary>The enrollment id of a contact's segment recheck timer (a membership can flip by time alone then).</summary>
+    /// <summary>
+    /// The enrollment id of a contact's recheck timer: a segment membership can flip, or a decaying score cross a
+    /// threshold, by time alone then.
+    /// </summary>
     public const string SegmentTimer = "$segments";
 
     /// <summary>The outbox channel of hand-off alerts (to the contact's owner, not to the contact).</summary>
@@ -177,33 +180,39 @@ internal sealed partial class Partition
                 }
             }
 
-            // Segments see the profile after the input; their entries and exits are events journeys react to.
-            var segmentEvents = new List<SegmentMessage>();
-            if ((!_journeys.Segments.Segments.IsEmpty || !next.Segments.IsEmpty) && next.MergedInto is null
-                && SegmentCauseOf(work.Input, state, next, decision) is { } cause)
+            // Scores and segments see the profile after the input; what they announce (threshold crossings, stage
+            // changes, segment entries and exits) are events journeys react to.
+            var announced = new List<SegmentMessage>();
+            if (AudienceInputOf(work.Input, decision) is { } audienceInput && next.MergedInto is null
+                && (!_journeys.Scoring.Models.IsEmpty || !next.Scores.IsEmpty || !_journeys.Segments.Segments.IsEmpty || !next.Segments.IsEmpty))
             {
-                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory).ConfigureAwait(false);
-                var segments = SegmentDecider.Decide(next, _journeys.Segments, history, cause, now);
-                if (segments.Changes.Length > 0)
+                var replay = audienceInput is AudienceInput.ModelSaved or AudienceInput.Merged;
+                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory, always: replay).ConfigureAwait(false);
+                var audience = AudienceDecider.Decide(state, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now);
+                if (!ReferenceEquals(audience.Profile, next))
                 {
-                    next = next with { Segments = segments.Segments };
+                    next = audience.Profile;
                     changed = true;
-                    foreach (var change in segments.Changes)
-                    {
-                        commit.SegmentMembers.Add(new SegmentMemberChange(change.Segment, id, change.Entered ? segments.Segments[change.Segment] : null));
-                        var message = SegmentEvent(next, change, now);
-                        commit.Events.Add(StoredEvent.From(id, message));
-                        segmentEvents.Add(message);
-                    }
                 }
 
-                if (segments.NextCheck is { } recheck)
+                foreach (var change in audience.SegmentChanges)
+                {
+                    commit.SegmentMembers.Add(new SegmentMemberChange(change.Segment, id, change.Entered ? next.Segments[change.Segment] : null));
+                }
+
+                foreach (var message in audience.Announced)
+                {
+                    commit.Events.Add(StoredEvent.From(id, message));
+                    announced.Add(message);
+                }
+
+                if (audience.NextCheck is { } recheck)
                 {
                     commit.Timers.Add(new StoredTimer(id, SegmentTimer, "recheck", recheck));
                 }
             }
 
-            foreach (var input in segmentEvents.Select(message => (JourneyInput)new EventOccurred(message)).Prepend(journeyInput).OfType<JourneyInput>())
+            foreach (var input in announced.Select(message => (JourneyInput)new EventOccurred(message)).Prepend(journeyInput).OfType<JourneyInput>())
             {
                 if (library.Live.Length == 0 && next.Journeys.Active.IsEmpty)
                 {
@@ -377,49 +386,17 @@ internal sealed partial class Partition
         _ => null,
     };
 
-    /// <summary>
-    /// What an input can change in the contact's segments: the traits that changed and the event counted, or
-    /// everything (time passed, a segment saved, a merge). Null when it cannot change any.
-    /// </summary>
-    private static SegmentCause? SegmentCauseOf(ContactInput input, ContactState? before, ContactState after, Decision decision)
+    /// <summary>What an input is to scores and segments; null when it cannot change them.</summary>
+    private static AudienceInput? AudienceInputOf(ContactInput input, Decision decision) => input switch
     {
-        IReadOnlySet<string> Changed() => after.Traits.Keys.Where(key => before?.Traits.TryGetValue(key, out var old) != true
-                || !System.Text.Json.JsonElement.DeepEquals(old!.Value, after.Traits[key].Value))
-            .Concat(before?.Traits.Keys.Where(key => !after.Traits.ContainsKey(key)) ?? [])
-            .ToHashSet(StringComparer.Ordinal);
-
-        return input switch
-        {
-            MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => Changed() is var traits && received.Message.Type == MessageType.Track
-                ? new SegmentCause(traits, ContactDecider.CounterName(received.Message), false, $"performed {received.Message.DisplayName}")
-                : new SegmentCause(traits, ContactDecider.CounterName(received.Message), false, traits.Count == 0 ? received.Message.Type.ToWireName() : $"{received.Message.Type.ToWireName()} set {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
-            TraitsPatched when decision.Changed => Changed() is var patched ? new SegmentCause(patched, null, false, $"traits set through the API: {string.Join(", ", patched.Order(StringComparer.Ordinal))}") : null,
-            TimerDue { EnrollmentId: SegmentTimer } => SegmentCause.All("time passed"),
-            SegmentsChanged changed => SegmentCause.All(changed.Reason),
-            ContactAbsorbed => SegmentCause.All("profiles merged"),
-            _ => null,
-        };
-    }
-
-    /// <summary>The event a segment entry or exit puts on the contact's timeline (journeys trigger on it).</summary>
-    private static SegmentMessage SegmentEvent(ContactState contact, SegmentChange change, DateTimeOffset now)
-    {
-        var id = contact.Id;
-        var name = change.Entered ? JourneyDocument.SegmentEnteredEvent : JourneyDocument.SegmentExitedEvent;
-        var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["type"] = "track",
-            ["messageId"] = $"{id}:{name}:{change.Segment}:{now.UtcTicks}",
-            ["userId"] = contact.UserId ?? contact.AnonymousIds.FirstOrDefault() ?? $"cairn:{id}",
-            ["event"] = name,
-            ["properties"] = new { segment = change.Segment, reason = change.Reason },
-            ["timestamp"] = now,
-        });
-        using var document = System.Text.Json.JsonDocument.Parse(json);
-        return SegmentMessageReader.TryRead(document.RootElement, null, now, null, () => name, out var message, out var error)
-            ? message
-            : throw new InvalidOperationException(error);
-    }
+        MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => new AudienceInput.Recorded(received.Message),
+        TraitsPatched when decision.Changed => new AudienceInput.TraitsSet(),
+        TimerDue { EnrollmentId: SegmentTimer } => new AudienceInput.TimePassed(),
+        SegmentsChanged changed => new AudienceInput.SegmentSaved(changed.Reason),
+        ScoresChanged rescore => new AudienceInput.ModelSaved(rescore.Model, rescore.Reason),
+        ContactAbsorbed => new AudienceInput.Merged(),
+        _ => null,
+    };
 
     /// <summary>Journey effects that are written in the same transaction as the state change.</summary>
     private static void Collect(ContactId id, List<(int Index, NotifyOwner Notify)> handOffs, IEnumerable<Effect> effects, CommitBatch commit, DateTimeOffset now)
@@ -526,9 +503,9 @@ internal sealed partial class Partition
     /// window or a filter): the stored timeline plus the events this batch accepted for the contact before the
     /// message being handled, and that message, none of which is stored yet.
     /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<ContactId, List<PastEvent>> storedHistory)
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<ContactId, List<PastEvent>> storedHistory, bool always = false)
     {
-        if (!_journeys.NeedsHistory)
+        if (!always && !_journeys.NeedsHistory)
         {
             return [];
         }

@@ -9,7 +9,7 @@ namespace Cairn.Server;
 
 /// <summary>
 /// <c>cairn apply PATH... --url URL [--api-key KEY] [--draft] [--step-map OLD=NEW...]</c>: journeys as code. Validates the documents
-/// locally, stores templates, segments (live at once) and then journeys on the server, and publishes each journey (a new version only when
+/// locally, stores templates, scoring models and segments (live at once) and then journeys on the server, and publishes each journey (a new version only when
 /// its text changed). Applying the same files twice changes nothing.
 /// Exit codes: 0 applied, 1 invalid documents (nothing is sent), 2 a path or the server could not be reached.
 /// </summary>
@@ -26,8 +26,8 @@ internal static class ApplyCommand
             Description = "OLD=NEW: move enrollments waiting at step OLD of earlier versions to step NEW of the version published (repeatable; one journey only).",
             AllowMultipleArgumentsPerToken = false,
         };
-        var wait = new Option<bool>("--wait") { Description = "Wait until every rollout this apply started (moved enrollments, segment backfills, date triggers) is done." };
-        var command = new Command("apply", "Store journey, segment and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap, wait };
+        var wait = new Option<bool>("--wait") { Description = "Wait until every rollout this apply started (moved enrollments, segment backfills, rescores, date triggers) is done." };
+        var command = new Command("apply", "Store journey, segment, scoring model and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap, wait };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (DocumentFiles.Find(result.GetValue(paths)!, "apply") is not { } files)
@@ -73,14 +73,15 @@ internal static class ApplyCommand
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             try
             {
-                // Templates and segments first: journeys are validated against what the server knows.
-                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is not null ? 2 : d.Parsed.Segment is not null ? 1 : 0))
+                // Templates, scoring models and segments first: what refers to them is validated against what the server knows.
+                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is not null ? 3 : d.Parsed.Segment is not null ? 2 : d.Parsed.ScoringModel is not null ? 1 : 0))
                 {
-                    var (kind, id) = document.Journey is { } journey ? ("journey", journey.Id)
-                        : document.Segment is { } segment ? ("segment", segment.Id)
-                        : ("template", document.Template!.Id);
+                    var (kind, id, path) = document.Journey is { } journey ? ("journey", journey.Id, "journeys")
+                        : document.Segment is { } segment ? ("segment", segment.Id, "segments")
+                        : document.ScoringModel is { } model ? ("scoring model", model.Id, "scoring-models")
+                        : ("template", document.Template!.Id, "templates");
                     using var content = new StringContent(text, Encoding.UTF8, "application/yaml");
-                    using var put = await http.PutAsync($"api/{kind}s/{Uri.EscapeDataString(id)}", content, cancellationToken).ConfigureAwait(false);
+                    using var put = await http.PutAsync($"api/{path}/{Uri.EscapeDataString(id)}", content, cancellationToken).ConfigureAwait(false);
                     if (!put.IsSuccessStatusCode)
                     {
                         await ReportAsync(put, document.Source, cancellationToken).ConfigureAwait(false);
@@ -88,7 +89,7 @@ internal static class ApplyCommand
                     }
 
                     var changed = put.Headers.TryGetValues("Cairn-Changed", out var values) && values.Contains("true");
-                    var line = $"{kind} {id}: {(changed ? "stored" : "unchanged")}{(kind == "segment" && changed ? ", live (backfilling existing contacts)" : string.Empty)}";
+                    var line = $"{kind} {id}: {(changed ? "stored" : "unchanged")}{(changed ? kind switch { "segment" => ", live (backfilling existing contacts)", "scoring model" => ", live (rescoring existing contacts)", _ => string.Empty } : string.Empty)}";
                     if (kind == "journey" && !result.GetValue(draft))
                     {
                         using var body = moves.Count == 0 ? null : new StringContent(JsonSerializer.Serialize(new { stepMap = moves }), Encoding.UTF8, "application/json");
@@ -111,9 +112,9 @@ internal static class ApplyCommand
                     }
 
                     Console.WriteLine(line);
-                    if (result.GetValue(wait) && (kind == "segment" || line.Contains("progress: GET", StringComparison.Ordinal)))
+                    if (result.GetValue(wait) && (kind is "segment" or "scoring model" || line.Contains("progress: GET", StringComparison.Ordinal)))
                     {
-                        Console.WriteLine($"{kind} {id}: rollout done, {await WaitForRolloutAsync(http, kind, id, cancellationToken).ConfigureAwait(false)} contacts visited");
+                        Console.WriteLine($"{kind} {id}: rollout done, {await WaitForRolloutAsync(http, path, id, cancellationToken).ConfigureAwait(false)} contacts visited");
                     }
                 }
             }
@@ -129,16 +130,17 @@ internal static class ApplyCommand
     }
 
     /// <summary>Polls the document's newest rollout until it is done; returns how many contacts it visited.</summary>
-    private static async Task<long> WaitForRolloutAsync(HttpClient http, string kind, string id, CancellationToken cancellationToken)
+    private static async Task<long> WaitForRolloutAsync(HttpClient http, string path, string id, CancellationToken cancellationToken)
     {
-        var path = kind == "segment" ? $"api/segments/{Uri.EscapeDataString(id)}/status" : $"api/journeys/{Uri.EscapeDataString(id)}/rollouts";
+        var journey = path == "journeys";
+        var url = journey ? $"api/journeys/{Uri.EscapeDataString(id)}/rollouts" : $"api/{path}/{Uri.EscapeDataString(id)}/status";
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
         while (true)
         {
-            using var status = JsonDocument.Parse(await http.GetStringAsync(path, cancellationToken).ConfigureAwait(false));
-            var newest = kind == "segment" ? status.RootElement : status.RootElement.EnumerateArray().FirstOrDefault();
+            using var status = JsonDocument.Parse(await http.GetStringAsync(url, cancellationToken).ConfigureAwait(false));
+            var newest = journey ? status.RootElement.EnumerateArray().FirstOrDefault() : status.RootElement;
             var done = newest.ValueKind != JsonValueKind.Object
-                || (newest.TryGetProperty(kind == "segment" ? "backfill" : "status", out var state) && state.GetString() == "done");
+                || (newest.TryGetProperty(journey ? "status" : path == "segments" ? "backfill" : "rescore", out var state) && state.GetString() == "done");
             if (done)
             {
                 return newest.ValueKind == JsonValueKind.Object && newest.TryGetProperty("processed", out var processed) ? processed.GetInt64() : 0;

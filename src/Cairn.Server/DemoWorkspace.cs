@@ -35,12 +35,20 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
             await store.SaveDraftAsync("template", template.Id, text, now, cancellationToken).ConfigureAwait(false);
         }
 
+        var models = Resources("scoring/", ".yaml");
+        foreach (var (name, text) in models)
+        {
+            var model = JourneyDocument.Parse(text, name).ScoringModel ?? throw new InvalidOperationException($"The demo scoring model {name} does not parse.");
+            await store.SaveDraftAsync(JourneyDocument.ScoringKind, model.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(JourneyDocument.ScoringKind, model.Id, cancellationToken).ConfigureAwait(false);
+        }
+
         var segments = Resources("segments/", ".yaml");
         foreach (var (name, text) in segments)
         {
             var segment = JourneyDocument.Parse(text, name).Segment ?? throw new InvalidOperationException($"The demo segment {name} does not parse.");
             await store.SaveDraftAsync("segment", segment.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveSegmentAsync(segment.Id, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync("segment", segment.Id, cancellationToken).ConfigureAwait(false);
         }
 
         var journeys = Resources("journeys/", ".yaml");
@@ -74,7 +82,7 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
 
         await engine.IngestAsync(messages, cancellationToken).ConfigureAwait(false);
         LogSeeded(logger, journeys.Count, templates.Count, messages.Count);
-        Console.WriteLine($"Demo workspace: {journeys.Count} journeys and {templates.Count} templates published, {segments.Count} live segments, {messages.Count} example events ingested (cairn serve --no-demo starts empty).");
+        Console.WriteLine($"Demo workspace: {journeys.Count} journeys and {templates.Count} templates published, {segments.Count} live segments, {models.Count} scoring model{(models.Count == 1 ? string.Empty : "s")}, {messages.Count} example events ingested (cairn serve --no-demo starts empty).");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -64,7 +64,14 @@ internal static class SimulateCommand
             }
 
             var library = JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, journey.Version))]);
-            var simulation = JourneySimulator.Run(library, setup, stream, result.GetValue(from), result.GetValue(to));
+            var simulation = JourneySimulator.Run(
+                library,
+                setup,
+                stream,
+                result.GetValue(from),
+                result.GetValue(to),
+                scoring: new Core.Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
+                segments: Core.Segments.SegmentLibrary.Of(set.Segments));
             Console.Out.Write(result.GetValue(json) ? ToJson(simulation) : ToText(simulation));
             return 0;
         });

@@ -28,10 +28,12 @@ internal static class ValidateCommand
             }
 
             Console.WriteLine(set.Errors.Length == 0
-                ? $"{set.Journeys.Length} journeys, {set.Templates.Length} templates and {set.Segments.Length} segments are valid."
+                ? $"Valid: {Count(set.Journeys.Length, "journey")}, {Count(set.Templates.Length, "template")}, {Count(set.Segments.Length, "segment")}, {Count(set.ScoringModels.Length, "scoring model")}."
                 : $"{set.Errors.Length} errors in {set.Errors.Select(error => error.Source).Distinct().Count()} of {files.Count} files.");
             return set.Errors.Length == 0 ? 0 : 1;
         });
         return command;
     }
+
+    private static string Count(int count, string noun) => $"{count} {noun}{(count == 1 ? string.Empty : "s")}";
 }

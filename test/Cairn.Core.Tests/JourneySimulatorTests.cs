@@ -10,7 +10,8 @@ namespace Cairn.Core.Tests;
 public sealed class JourneySimulatorTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 2, 10, 0, 0, TimeSpan.Zero);
-    private static readonly JourneyLibrary Examples = LoadExamples();
+    private static readonly Lazy<DocumentSet> ExampleSet = new(LoadExampleSet);
+    private static readonly JourneyLibrary Examples = JourneyLibrary.Of([.. ExampleSet.Value.Journeys.Select(journey => new PublishedJourney(journey, 1))]);
     private static readonly int[] RenewalOffsets = [90, 60, 30, 14, 7];
 
     [Fact]
@@ -50,20 +51,35 @@ public sealed class JourneySimulatorTests
     }
 
     [Fact]
-    public void LeadNurture_HandsOffASalesReadyLead_AndStopsNurturing()
+    public void LeadNurture_HandsOffALeadTheScoreMadeAnMql_AndStopsNurturing()
     {
-        var profiles = new[] { Read("""{"type":"identify","userId":"lead","traits":{"sales_ready":true}}""", T0.AddDays(-1)) };
+        var profiles = new[] { Read("""{"type":"identify","userId":"lead","traits":{"company_size":200,"industry":"software"}}""", T0.AddDays(-1)) };
         var stream = new[]
         {
             Track("lead", "content_downloaded", "{}", T0),
             Track("lead", "pricing_viewed", "{}", T0.AddDays(1)),
         };
-        var result = JourneySimulator.Run(Examples, profiles, stream, to: T0.AddDays(60));
+        var set = ExampleSet.Value;
+        var result = JourneySimulator.Run(
+            Examples,
+            profiles,
+            stream,
+            to: T0.AddDays(60),
+            scoring: new Scoring.ScoringLibrary(set.ScoringModels),
+            segments: Segments.SegmentLibrary.Of(set.Segments));
         var lead = Assert.Single(result.Contacts);
 
+        // Fit (25) alone makes a lead; content (+10), then a day later pricing (+20) take the decayed score past 50:
+        // an MQL, handed off in that same input.
         Assert.Equal(["nurture-education-1"], lead.Messages.Select(m => m.Template));
+        Assert.Contains(lead.Timeline, line => line.Kind == "announced" && line.At == T0.AddDays(-1) && line.Text == "stage none -> lead (score 'lead-score' at 25)");
+        Assert.Contains(lead.Timeline, line => line.Kind == "announced" && line.At == T0.AddDays(1) && line.Text.StartsWith("stage lead -> mql", StringComparison.Ordinal));
         Assert.Contains(lead.Timeline, line => line.Kind == "notify_owner" && line.At == T0.AddDays(1));
         Assert.Contains(lead.Timeline, line => line.Kind == "ended" && line.At == T0.AddDays(1));
+
+        // Without the score the same lead is nurtured on.
+        var unscored = JourneySimulator.Run(Examples, profiles, stream, to: T0.AddDays(60));
+        Assert.Equal(["nurture-education-1", "nurture-education-2"], Assert.Single(unscored.Contacts).Messages.Select(m => m.Template));
     }
 
     [Fact]
@@ -129,11 +145,11 @@ public sealed class JourneySimulatorTests
 
     private static SegmentMessage Read(string json, DateTimeOffset at) => TestMessages.Read(json, receivedAt: at);
 
-    private static JourneyLibrary LoadExamples()
+    private static DocumentSet LoadExampleSet()
     {
         var examples = Path.Combine(Repository.Root, "examples");
         var set = DocumentSet.Read(Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Select(path => (path, File.ReadAllText(path))));
         Assert.Empty(set.Errors);
-        return JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, 1))]);
+        return set;
     }
 }

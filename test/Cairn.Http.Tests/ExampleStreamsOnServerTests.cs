@@ -18,7 +18,7 @@ namespace Cairn.Http.Tests;
 /// </summary>
 public abstract class ExampleStreamsOnServerTests
 {
-    private static readonly string[] DocumentDirectories = ["templates", "journeys"];
+    private static readonly string[] DocumentDirectories = ["templates", "scoring", "segments", "journeys"];
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -41,10 +41,14 @@ public abstract class ExampleStreamsOnServerTests
 
         var time = new FakeTimeProvider(profiles.Concat(events).Min(line => line.Message.Timestamp));
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: time);
-        foreach (var (path, text) in documents.OrderBy(d => d.Text.Contains("kind: template", StringComparison.Ordinal) ? 0 : 1))
+        // In dependency order: templates, scoring models, segments, then the journeys that use them.
+        foreach (var (path, text) in documents)
         {
             var parsed = JourneyDocument.Parse(text, path);
-            var (kind, id) = parsed.Journey is { } journey ? ("journeys", journey.Id) : ("templates", parsed.Template!.Id);
+            var (kind, id) = parsed.Journey is { } journey ? ("journeys", journey.Id)
+                : parsed.ScoringModel is { } model ? ("scoring-models", model.Id)
+                : parsed.Segment is { } segment ? ("segments", segment.Id)
+                : ("templates", parsed.Template!.Id);
             using var put = await cairn.Admin.PutAsync($"/api/{kind}/{id}", new StringContent(text, Encoding.UTF8, "application/yaml"), Cancel);
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync(Cancel));
             if (kind == "journeys")
@@ -68,7 +72,14 @@ public abstract class ExampleStreamsOnServerTests
         // The simulation uses the contact ids the server gave (holdouts and splits are decided by them).
         var ids = profiles.Concat(events).Select(line => line.Message.UserId!).Distinct(StringComparer.Ordinal)
             .ToDictionary(key => key, key => cairn.Engine.FindContact(Core.Contacts.IdentityKey.User(key))!.Value, StringComparer.Ordinal);
-        var expected = JourneySimulator.Run(library, profiles.Select(p => p.Message), events.Select(e => e.Message), to: end, contactIds: key => ids[key]);
+        var expected = JourneySimulator.Run(
+            library,
+            profiles.Select(p => p.Message),
+            events.Select(e => e.Message),
+            to: end,
+            contactIds: key => ids[key],
+            scoring: new Core.Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
+            segments: Core.Segments.SegmentLibrary.Of(set.Segments));
         Assert.NotEmpty(expected.Contacts);
 
         foreach (var contact in expected.Contacts)
@@ -131,8 +142,7 @@ public abstract class ExampleStreamsOnServerTests
     private static List<(string Path, string Text)> ExampleDocuments() =>
     [
         .. DocumentDirectories
-            .SelectMany(directory => Directory.GetFiles(Path.Combine(Repository.Root, "examples", directory), "*.yaml"))
-            .Order(StringComparer.Ordinal)
+            .SelectMany(directory => Directory.GetFiles(Path.Combine(Repository.Root, "examples", directory), "*.yaml").Order(StringComparer.Ordinal))
             .Select(path => (path, File.ReadAllText(path))),
     ];
 

@@ -131,7 +131,7 @@ public sealed class HostTests
         var examples = Path.Combine(Repository.Root, "examples");
         var (code, output) = await CairnAsync("validate", examples);
         Assert.True(code == 0, output);
-        Assert.Contains("journeys, 22 templates and", output, StringComparison.Ordinal);
+        Assert.Contains("Valid: 7 journeys, 22 templates, 5 segments, 1 scoring model.", output, StringComparison.Ordinal);
 
         var directory = Path.Combine(Path.GetTempPath(), "cairn-validate-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -164,7 +164,7 @@ public sealed class HostTests
         var examples = Path.Combine(Repository.Root, "examples");
         string[] arguments =
         [
-            "simulate", Path.Combine(examples, "journeys"), Path.Combine(examples, "templates"),
+            "simulate", Path.Combine(examples, "journeys"), Path.Combine(examples, "templates"), Path.Combine(examples, "scoring"), Path.Combine(examples, "segments"),
             "--events", ExampleStreams.Events(stream),
             .. ExampleStreams.Profiles(stream) is { } profiles ? ["--profiles", profiles] : Array.Empty<string>(),
             "--to", to,

@@ -52,7 +52,7 @@ public static class ContactDecider
                 [new CompleteMerge(absorbed.Absorbed.Id, current.Id)]),
 
             // Timers, enrollment requests and rollouts concern journeys only (the journey engine decides them).
-            TimerDue or EnrollmentRequested or RolloutReached or SegmentsChanged => Unchanged(current),
+            TimerDue or EnrollmentRequested or RolloutReached or SegmentsChanged or ScoresChanged => Unchanged(current),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "Unknown contact input."),
         };
     }

@@ -55,3 +55,9 @@ public sealed record RolloutReached(ContactId ContactId, string JourneyId, int V
 /// <param name="ContactId">The contact.</param>
 /// <param name="Reason">Why, for the entries and exits it causes.</param>
 public sealed record SegmentsChanged(ContactId ContactId, string Reason) : ContactInput(ContactId);
+
+/// <summary>Rebuild the contact's score in a scoring model from its history (the model was saved and is being backfilled).</summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="Model">The scoring model's id.</param>
+/// <param name="Reason">Why, for the segment entries and exits it causes.</param>
+public sealed record ScoresChanged(ContactId ContactId, string Model, string Reason) : ContactInput(ContactId);

@@ -48,6 +48,10 @@ public sealed record ContactState(
     public ImmutableSortedDictionary<string, Cairn.Core.Segments.SegmentMembership> Segments { get; init; } =
         ImmutableSortedDictionary.Create<string, Cairn.Core.Segments.SegmentMembership>(StringComparer.Ordinal);
 
+    /// <summary>The contact's standing in each scoring model, by model id.</summary>
+    public ImmutableSortedDictionary<string, Cairn.Core.Scoring.ContactScore> Scores { get; init; } =
+        ImmutableSortedDictionary.Create<string, Cairn.Core.Scoring.ContactScore>(StringComparer.Ordinal);
+
     /// <summary>A profile with nothing known yet.</summary>
     public static ContactState New(ContactId id, DateTimeOffset now) => new(
         id,

@@ -99,3 +99,6 @@ public sealed record EventCondition(string Event, Condition? Where, SourceLocati
 
 /// <summary>The contact is a member of another segment.</summary>
 public sealed record SegmentCondition(string Segment, SourceLocation Location) : Condition(Location);
+
+/// <summary>The contact's score in a scoring model (0 before anything scored), compared with a number (gt, gte, lt or lte).</summary>
+public sealed record ScoreCondition(string Model, ComparisonOperator Operator, double Value, SourceLocation Location) : Condition(Location);

@@ -11,14 +11,19 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
     /// <summary>The segment documents.</summary>
     public ImmutableArray<Segments.SegmentDefinition> Segments { get; init; } = [];
 
+    /// <summary>The scoring model documents.</summary>
+    public ImmutableArray<Scoring.ScoringModel> ScoringModels { get; init; } = [];
+
     /// <summary>Reads and validates <paramref name="documents"/> (source name and text of each).</summary>
     /// <param name="documents">The documents.</param>
     /// <param name="knownTemplates">Templates that exist elsewhere (e.g. on the server), by id.</param>
     /// <param name="knownJourneys">Journeys that exist elsewhere.</param>
+    /// <param name="knownScoringModels">Scoring models that exist elsewhere.</param>
     public static DocumentSet Read(
         IEnumerable<(string Source, string Text)> documents,
         IReadOnlyDictionary<string, Channel>? knownTemplates = null,
-        IReadOnlySet<string>? knownJourneys = null)
+        IReadOnlySet<string>? knownJourneys = null,
+        IReadOnlySet<string>? knownScoringModels = null)
     {
         ArgumentNullException.ThrowIfNull(documents);
         var parsed = documents.Select(document => JourneyDocument.Parse(document.Text, document.Source)).ToList();
@@ -59,6 +64,22 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
             errors.Add(new DocumentError(segmentSources[id], 1, null, problem));
         }
 
+        var models = parsed.Select(document => document.ScoringModel).OfType<Scoring.ScoringModel>().ToList();
+        var modelSources = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var document in parsed.Where(document => document.ScoringModel is not null))
+        {
+            if (!modelSources.TryAdd(document.ScoringModel!.Id, document.Source))
+            {
+                errors.Add(new DocumentError(document.Source, 1, null, $"the scoring model id '{document.ScoringModel.Id}' is also used by {modelSources[document.ScoringModel.Id]}"));
+            }
+        }
+
+        var knownModels = modelSources.Keys.Concat(knownScoringModels ?? new HashSet<string>()).ToHashSet(StringComparer.Ordinal);
+        errors.AddRange(parsed.SelectMany(document =>
+            (document.Segment is { } segment ? [segment.Condition] : document.Journey is { } journey ? JourneyDocument.Conditions(journey) : [])
+                .SelectMany(condition => UnknownModels(condition, knownModels))
+                .Select(unknown => new DocumentError(document.Source, unknown.Location.Line, null, $"there is no scoring model '{unknown.Model}'"))));
+
         var catalog = new JourneyCatalog(templates, new HashSet<string>(journeySources.Keys.Concat(knownJourneys ?? new HashSet<string>()), StringComparer.Ordinal));
         foreach (var document in parsed.Where(document => document.Journey is not null))
         {
@@ -71,6 +92,14 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
             [.. errors.OrderBy(error => error.Source, StringComparer.Ordinal).ThenBy(error => error.Line)])
         {
             Segments = [.. segments],
+            ScoringModels = [.. models],
         };
+    }
+
+    /// <summary>The <c>score</c> conditions in <paramref name="condition"/> naming a model not in <paramref name="known"/>.</summary>
+    public static IEnumerable<ScoreCondition> UnknownModels(Condition? condition, IReadOnlySet<string> known)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        return Cairn.Core.Segments.SegmentConditions.Leaves(condition).OfType<ScoreCondition>().Where(score => !known.Contains(score.Model));
     }
 }

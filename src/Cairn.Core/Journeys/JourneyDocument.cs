@@ -9,7 +9,7 @@ namespace Cairn.Core.Journeys;
 public sealed record TemplateDefinition(string Id, Channel Channel, SourceLocation Location);
 
 /// <summary>What one document file holds once read: a journey, a template, or only errors.</summary>
-public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null);
+public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null, Scoring.ScoringModel? ScoringModel = null);
 
 /// <summary>
 /// Reads journey and template documents (YAML or JSON). A document with <c>kind: template</c> is a template;
@@ -56,9 +56,15 @@ public static partial class JourneyDocument
             return new ParsedDocument(source, null, null, [.. reader.Errors], reader.Errors.Count == 0 ? segment : null);
         }
 
+        if (kind == ScoringKind)
+        {
+            var model = ReadScoringModel(root, reader);
+            return new ParsedDocument(source, null, null, [.. reader.Errors], null, reader.Errors.Count == 0 ? model : null);
+        }
+
         if (kind != "journey")
         {
-            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey, template or segment)");
+            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey, template, segment or {ScoringKind})");
             return new ParsedDocument(source, null, null, [.. reader.Errors]);
         }
 
@@ -702,6 +708,11 @@ public static partial class JourneyDocument
             return reader.String(map, "tag", required: true) is { } tag ? new TagCondition(tag, location) : null;
         }
 
+        if (DocumentReader.Has(map, "score"))
+        {
+            return ReadScoreCondition(map, reader);
+        }
+
         if (DocumentReader.Has(map, "stage"))
         {
             reader.OnlyKeys(map, "stage");
@@ -714,7 +725,7 @@ public static partial class JourneyDocument
             : (Subject?)null;
         if (subject is null)
         {
-            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, tag, stage, in_segment, all, any, not");
+            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, tag, stage, score, in_segment, all, any, not");
             return null;
         }
 

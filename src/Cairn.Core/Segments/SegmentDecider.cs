@@ -12,6 +12,9 @@ namespace Cairn.Core.Segments;
 /// <param name="Reason">Why, in words; it becomes the reason of the entries and exits it causes.</param>
 public sealed record SegmentCause(IReadOnlySet<string> Traits, string? Event, bool Everything, string Reason)
 {
+    /// <summary>Scoring models whose score for the contact changed.</summary>
+    public IReadOnlySet<string> Scores { get; init; } = ImmutableHashSet<string>.Empty;
+
     /// <summary>Every segment, for <paramref name="reason"/>.</summary>
     public static SegmentCause All(string reason) => new(ImmutableHashSet<string>.Empty, null, true, reason);
 }
@@ -89,6 +92,7 @@ public static class SegmentDecider
             StageCondition => cause.Traits.Contains(ConditionEvaluator.StageTrait),
             PerformedCondition performed => performed.Event == cause.Event,
             SegmentCondition member => changedSegments.Contains(member.Segment),
+            ScoreCondition score => cause.Scores.Contains(score.Model),
             _ => true,
         });
     }
@@ -96,7 +100,8 @@ public static class SegmentDecider
     /// <summary>
     /// The first moment after <see cref="EvaluationContext.Now"/> at which the condition's result may change with no
     /// input: an event counted by a windowed <c>performed</c> leaving its window, or a date trait entering or
-    /// leaving a <c>within_last</c> / <c>within_next</c> range. Null when time alone changes nothing.
+    /// leaving a <c>within_last</c> / <c>within_next</c> range, or a decaying score crossing a <c>score</c> comparison's
+    /// value. Null when time alone changes nothing.
     /// </summary>
     public static DateTimeOffset? NextChange(Condition condition, EvaluationContext context)
     {
@@ -140,6 +145,10 @@ public static class SegmentDecider
                         Candidate(date + Tick);
                     }
 
+                    break;
+                case ScoreCondition score when context.Profile.Scores.TryGetValue(score.Model, out var standing)
+                    && standing.CrossingAfter(score.Value, context.Now) is { } crossing:
+                    Candidate(crossing);
                     break;
             }
         }

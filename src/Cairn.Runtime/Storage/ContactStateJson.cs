@@ -70,6 +70,43 @@ public static class ContactStateJson
                 writer.WriteEndObject();
             }
 
+            if (!state.Scores.IsEmpty)
+            {
+                writer.WriteStartObject("scores");
+                foreach (var (model, score) in state.Scores)
+                {
+                    writer.WriteStartObject(model);
+                    writer.WriteNumber("score", score.Score);
+                    writer.WriteString("at", score.ScoredAt);
+                    writer.WriteNumber("fit", score.Fit);
+                    if (score.HalfLife is { } halfLife)
+                    {
+                        writer.WriteNumber("halfLifeSeconds", halfLife.TotalSeconds);
+                    }
+
+                    writer.WriteStartArray("contributions");
+                    foreach (var contribution in score.Contributions)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("rule", contribution.Rule);
+                        writer.WriteString("event", contribution.Event);
+                        writer.WriteString("at", contribution.At);
+                        writer.WriteNumber("points", contribution.Points);
+                        if (contribution.Count != 1)
+                        {
+                            writer.WriteNumber("count", contribution.Count);
+                        }
+
+                        writer.WriteEndObject();
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -122,6 +159,27 @@ public static class ContactStateJson
                 Segments = segments.EnumerateObject().ToImmutableSortedDictionary(
                     segment => segment.Name,
                     segment => new Core.Segments.SegmentMembership(segment.Value.GetProperty("enteredAt").GetDateTimeOffset(), segment.Value.GetProperty("reason").GetString()!),
+                    StringComparer.Ordinal),
+            };
+        }
+
+        if (root.TryGetProperty("scores", out var scores))
+        {
+            state = state with
+            {
+                Scores = scores.EnumerateObject().ToImmutableSortedDictionary(
+                    model => model.Name,
+                    model => new Core.Scoring.ContactScore(
+                        model.Value.GetProperty("score").GetDouble(),
+                        model.Value.GetProperty("at").GetDateTimeOffset(),
+                        model.Value.GetProperty("fit").GetDouble(),
+                        model.Value.TryGetProperty("halfLifeSeconds", out var halfLife) ? TimeSpan.FromSeconds(halfLife.GetDouble()) : null,
+                        [.. model.Value.GetProperty("contributions").EnumerateArray().Select(c => new Core.Scoring.ScoreContribution(
+                            c.GetProperty("rule").GetString()!,
+                            c.GetProperty("event").GetString()!,
+                            c.GetProperty("at").GetDateTimeOffset(),
+                            c.GetProperty("points").GetDouble(),
+                            c.TryGetProperty("count", out var count) ? count.GetInt32() : 1))]),
                     StringComparer.Ordinal),
             };
         }

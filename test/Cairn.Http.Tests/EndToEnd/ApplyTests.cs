@@ -77,16 +77,19 @@ public sealed class ApplyTests
     {
         await using var server = await CairnProcess.StartAsync(null, demo: true);
         var cancel = TestContext.Current.CancellationToken;
-        Assert.Contains("Demo workspace: 7 journeys and 22 templates published, 3 live segments", server.Output, StringComparison.Ordinal);
-        Assert.Equal(3, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments", cancel)).GetArrayLength());
+        Assert.Contains("Demo workspace: 7 journeys and 22 templates published, 5 live segments, 1 scoring model,", server.Output, StringComparison.Ordinal);
+        Assert.Equal(5, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments", cancel)).GetArrayLength());
 
         var inventory = await server.Admin.GetFromJsonAsync<JsonElement>("/api/journeys", cancel);
         Assert.Equal(7, inventory.GetArrayLength());
         Assert.All(inventory.EnumerateArray(), journey => Assert.Equal("published", journey.GetProperty("status").GetString()));
         Assert.True(inventory.EnumerateArray().Sum(journey => journey.GetProperty("active").GetInt64()) > 0);
 
-        // The sales-ready lead viewed pricing: her hand-off alert is in the outbox with her timeline.
+        // The lead score made lea an MQL as she viewed pricing: her hand-off alert is in the outbox with her timeline.
         var lea = await server.Admin.GetFromJsonAsync<JsonElement>("/api/contacts/lookup?userId=lea", cancel);
+        var score = Assert.Single((await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{lea.GetProperty("id").GetString()}/scores", cancel)).EnumerateArray());
+        Assert.Equal(("lead-score", "sql"), (score.GetProperty("model").GetString(), score.GetProperty("stage").GetString()));
+        Assert.True(score.GetProperty("score").GetDouble() >= 50, score.ToString());
         var messages = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea.GetProperty("id").GetString()}", cancel);
         var alert = Assert.Single(messages.EnumerateArray(), message => message.GetProperty("channel").GetString() == "owner");
         Assert.Contains("pricing_viewed", alert.GetProperty("payload").GetString(), StringComparison.Ordinal);

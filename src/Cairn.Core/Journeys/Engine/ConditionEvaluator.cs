@@ -47,6 +47,7 @@ public static class ConditionEvaluator
             TagCondition tag => Tags(context.Profile).Contains(tag.Tag),
             StageCondition stage => context.Profile.TraitString(StageTrait) == stage.Stage,
             PerformedCondition performed => Performed(performed, context),
+            ScoreCondition score => Score(score, context),
             EventCondition happened => context.Message is { } message && Matches(message, happened.Event, happened.Where, context),
             _ => throw new InvalidOperationException($"Unknown condition {condition.GetType().Name}."),
         };
@@ -84,6 +85,25 @@ public static class ConditionEvaluator
         }
 
         return count >= performed.AtLeast && (performed.AtMost is not { } most || count <= most);
+    }
+
+    /// <summary>The contact's score in the model at the context's time (0 before anything scored).</summary>
+    public static double ScoreOf(string model, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Profile.Scores.TryGetValue(model, out var score) ? score.ValueAt(context.Now) : 0;
+    }
+
+    private static bool Score(ScoreCondition condition, EvaluationContext context)
+    {
+        var score = ScoreOf(condition.Model, context);
+        return condition.Operator switch
+        {
+            ComparisonOperator.Gt => score > condition.Value,
+            ComparisonOperator.Gte => score >= condition.Value,
+            ComparisonOperator.Lt => score < condition.Value,
+            _ => score <= condition.Value,
+        };
     }
 
     /// <summary>The time range a <c>within_last</c> / <c>within_next</c> comparison accepts now.</summary>

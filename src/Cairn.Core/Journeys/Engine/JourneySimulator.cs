@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
+using Cairn.Core.Scoring;
+using Cairn.Core.Segments;
 
 namespace Cairn.Core.Journeys.Engine;
 
@@ -13,7 +15,7 @@ public sealed record SimulatedMessage(DateTimeOffset At, string JourneyId, strin
 /// <param name="At">When.</param>
 /// <param name="JourneyId">The journey.</param>
 /// <param name="EnrollmentId">The enrollment.</param>
-/// <param name="Kind"><c>move</c>, <c>send</c>, <c>notify_owner</c>, <c>webhook</c>, <c>converted</c> or <c>ended</c>.</param>
+/// <param name="Kind"><c>move</c>, <c>send</c>, <c>notify_owner</c>, <c>webhook</c>, <c>converted</c>, <c>ended</c>, or <c>announced</c> (a score crossing, stage change, segment entry or exit).</param>
 /// <param name="Text">What happened, in words.</param>
 public sealed record TimelineEntry(DateTimeOffset At, string JourneyId, string EnrollmentId, string Kind, string Text);
 
@@ -46,7 +48,8 @@ public sealed record SimulationResult(ImmutableArray<SimulatedContact> Contacts,
 
 /// <summary>
 /// Runs journeys against a recorded event stream in virtual time with the same decide functions the server
-/// uses: events in time order, and before each one every timer that fell due, in due order. Contacts are keyed
+/// uses (scores and segments included): events in time order, and before each one every timer that fell due, in
+/// due order. Contacts are keyed
 /// by userId (else anonymousId); ids are derived from the key, so holdouts and splits repeat exactly.
 /// Deterministic: the same input gives the same result.
 /// </summary>
@@ -59,13 +62,17 @@ public static class JourneySimulator
     /// <param name="from">Events before this are ignored (default: the first event).</param>
     /// <param name="to">Events after this are ignored and timers stop here (default: the last event plus the longest maximum run time).</param>
     /// <param name="contactIds">The contact id of each key (default <see cref="IdFor"/>): holdouts and splits depend on it.</param>
+    /// <param name="scoring">The scoring models (none by default).</param>
+    /// <param name="segments">The segments (none by default).</param>
     public static SimulationResult Run(
         JourneyLibrary library,
         IEnumerable<SegmentMessage> profiles,
         IEnumerable<SegmentMessage> events,
         DateTimeOffset? from = null,
         DateTimeOffset? to = null,
-        Func<string, ContactId>? contactIds = null)
+        Func<string, ContactId>? contactIds = null,
+        ScoringLibrary? scoring = null,
+        SegmentLibrary? segments = null)
     {
         ArgumentNullException.ThrowIfNull(library);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -87,7 +94,7 @@ public static class JourneySimulator
             var key = message.UserId ?? message.AnonymousId!;
             if (!contacts.TryGetValue(key, out var run))
             {
-                run = new ContactRun(key, (contactIds ?? IdFor)(key));
+                run = new ContactRun(key, (contactIds ?? IdFor)(key), scoring ?? ScoringLibrary.Empty, segments ?? SegmentLibrary.Empty);
                 contacts[key] = run;
                 order.Add(key);
             }
@@ -118,10 +125,27 @@ public static class JourneySimulator
 
         void Apply(ContactRun contact, JourneyInput input, DateTimeOffset now)
         {
-            foreach (var timer in contact.Decide(input, library, now))
+            // A recheck: scores decay and windows slide; what that announces is what journeys see.
+            var inputs = input is TimerFired { EnrollmentId: ContactRun.Recheck }
+                ? Recheck(contact, contact.Audience(new AudienceInput.TimePassed(), null, now))
+                : [input];
+            foreach (var each in inputs)
             {
-                queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), -1), (timer.DueAt, scheduled++));
+                foreach (var timer in contact.Decide(each, library, now))
+                {
+                    queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), -1), (timer.DueAt, scheduled++));
+                }
             }
+        }
+
+        IEnumerable<JourneyInput> Recheck(ContactRun contact, (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) audience)
+        {
+            if (audience.NextCheck is { } due)
+            {
+                queue.Enqueue((contact, new TimerFired(ContactRun.Recheck, "recheck", due), -1), (due, scheduled++));
+            }
+
+            return [.. audience.Announced.Select(message => new EventOccurred(message))];
         }
 
         void FireUntil(DateTimeOffset until)
@@ -138,7 +162,8 @@ public static class JourneySimulator
 
         foreach (var message in setup)
         {
-            ContactOf(message).Absorb(message, message.Timestamp);
+            var contact = ContactOf(message);
+            Recheck(contact, contact.Absorb(message, message.Timestamp));
         }
 
         foreach (var contact in contacts.Values)
@@ -152,8 +177,12 @@ public static class JourneySimulator
             var isNew = !contacts.ContainsKey(message.UserId ?? message.AnonymousId!);
             var contact = ContactOf(message);
             var datesBefore = isNew ? null : DateTraits(contact);
-            contact.Absorb(message, message.Timestamp);
-            Apply(contact, new EventOccurred(message), message.Timestamp);
+            var announced = Recheck(contact, contact.Absorb(message, message.Timestamp));
+            foreach (var input in announced.Prepend(new EventOccurred(message)))
+            {
+                Apply(contact, input, message.Timestamp);
+            }
+
             if (dateJourneys.Count > 0 && (isNew || datesBefore != DateTraits(contact)))
             {
                 ScheduleDates(contact, message.Timestamp);
@@ -173,8 +202,11 @@ public static class JourneySimulator
         return new ContactId(new Guid(hash.AsSpan(0, 16)));
     }
 
-    private sealed class ContactRun(string key, ContactId id)
+    private sealed class ContactRun(string key, ContactId id, ScoringLibrary scoring, SegmentLibrary segments)
     {
+        /// <summary>The enrollment id of recheck timers (as on the server).</summary>
+        public const string Recheck = "$segments";
+
         private readonly List<Effect> _effects = [];
         private readonly List<SimulatedMessage> _messages = [];
         private readonly List<TimelineEntry> _timeline = [];
@@ -187,10 +219,45 @@ public static class JourneySimulator
 
         public ContactState Profile(DateTimeOffset at) => _profile ?? ContactState.New(id, at);
 
-        public void Absorb(SegmentMessage message, DateTimeOffset now)
+        /// <summary>Records the message, then scores and segments: what they announce, and when to recheck.</summary>
+        public (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) Absorb(SegmentMessage message, DateTimeOffset now)
         {
+            var before = _profile;
             _profile = ContactDecider.Decide(_profile, new MessageReceived(id, message), now).State;
             _history.Insert(0, new PastEvent(ContactDecider.CounterName(message), message.Timestamp, message.Properties));
+            return Audience(new AudienceInput.Recorded(message), before, now);
+        }
+
+        public (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) Audience(AudienceInput input, ContactState? before, DateTimeOffset now)
+        {
+            if (_profile is null || (scoring.Models.IsEmpty && segments.Segments.IsEmpty))
+            {
+                return ([], null);
+            }
+
+            var decision = AudienceDecider.Decide(before, _profile, scoring, segments, input, _history, now);
+            _profile = decision.Profile;
+            foreach (var message in decision.Announced)
+            {
+                _history.Insert(0, new PastEvent(ContactDecider.CounterName(message), message.Timestamp, message.Properties));
+                _timeline.Add(new TimelineEntry(now, string.Empty, "(" + message.Event!.Split('_')[0] + ")", "announced", Describe(message)));
+            }
+
+            return (decision.Announced, decision.NextCheck);
+        }
+
+        private static string Describe(SegmentMessage message)
+        {
+            string Text(string name) => ConditionEvaluator.Path(message.Properties, name) is { ValueKind: not System.Text.Json.JsonValueKind.Null } value
+                ? value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString()! : value.GetRawText()
+                : "none";
+            return message.Event switch
+            {
+                ScoreDecider.ScoreCrossedEvent => $"score '{Text("model")}' crossed {Text("threshold")} {Text("direction")} (now {Text("score")})",
+                ScoreDecider.StageChangedEvent => $"stage {Text("from")} -> {Text("to")} (score '{Text("model")}' at {Text("score")})",
+                JourneyDocument.SegmentEnteredEvent => $"entered segment '{Text("segment")}': {Text("reason")}",
+                _ => $"left segment '{Text("segment")}': {Text("reason")}",
+            };
         }
 
         public IEnumerable<ScheduleTimer> Decide(JourneyInput input, JourneyLibrary library, DateTimeOffset now)

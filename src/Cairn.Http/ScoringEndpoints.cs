@@ -1,0 +1,152 @@
+using Cairn.Core.Journeys;
+using Cairn.Core.Scoring;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// Lead scoring: scoring models as documents (<c>/api/scoring-models</c>, rescored over every contact when saved) and
+/// each contact's explained scores (<c>/api/contacts/{id}/scores</c>).
+/// </summary>
+public static class ScoringEndpoints
+{
+    /// <summary>Maps <c>/scoring-models</c> and <c>/contacts/{id}/scores</c> under <paramref name="api"/>.</summary>
+    public static RouteGroupBuilder MapScoring(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var models = api.MapGroup("/scoring-models").WithTags("Scoring");
+        models.MapGet("/", ListAsync).WithSummary("Every scoring model with its rules, thresholds and rescore status.");
+        models.MapGet("/{id}", ModelAsync).WithSummary("One scoring model.").ProducesProblem(StatusCodes.Status404NotFound);
+        models.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(JourneyDocument.ScoringKind, id, context, engine, time))
+            .WithSummary("Stores the scoring model document (YAML or JSON) and makes it live: a changed model rescores every contact from its history, then scores each input.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        models.MapGet("/{id}/status", StatusAsync).WithSummary("The rescore of the model's current version: status and contacts processed.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/contacts/{id}/scores", ScoresAsync)
+            .WithTags("Contacts", "Scoring")
+            .WithSummary("The contact's score in each model, explained: fit rules that hold, and every behavioural contribution with its points then and now (after decay).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    /// <summary>One stored scoring model as the API shows it; 404 when there is none.</summary>
+    internal static async Task<IResult> ModelAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var document = await engine.Store.GetDocumentAsync(JourneyDocument.ScoringKind, id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
+        return Results.Ok(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var views = new List<ScoringModelView>();
+        foreach (var document in (await engine.Store.ListDocumentsAsync(JourneyDocument.ScoringKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived))
+        {
+            views.Add(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
+        }
+
+        return Results.Ok(views);
+    }
+
+    private static async Task<ScoringModelView> ViewAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var rollout = (await engine.Store.GetRolloutsAsync(JourneyDocument.ScoringKind, document.Id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        var model = JourneyDocument.Parse(document.Draft, document.Id).ScoringModel;
+        return new ScoringModelView(
+            document.Id,
+            model?.Name,
+            model?.Description,
+            document.PublishedVersion,
+            model?.HalfLife is { } half ? Duration.Format(half) : null,
+            model?.Rules.Length ?? 0,
+            model?.Fit.Length ?? 0,
+            [.. model?.Thresholds.Select(t => new ThresholdView(t.At, t.Stage)) ?? []],
+            rollout is null || rollout.Done ? "done" : "running",
+            rollout?.Processed ?? 0,
+            document.UpdatedAt,
+            document.Draft);
+    }
+
+    private static async Task<IResult> StatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var document = await engine.Store.GetDocumentAsync(JourneyDocument.ScoringKind, id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
+        var rollout = (await engine.Store.GetRolloutsAsync(JourneyDocument.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        return Results.Ok(new
+        {
+            id,
+            version = document.PublishedVersion,
+            rescore = rollout is null || rollout.Done ? "done" : "running",
+            processed = rollout?.Processed ?? 0,
+            startedAt = rollout?.CreatedAt,
+            updatedAt = rollout?.UpdatedAt,
+        });
+    }
+
+    private static async Task<IResult> ScoresAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var contact = await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        return Results.Ok(engine.Journeys.Scoring.Models.Select(model =>
+        {
+            var standing = contact.Scores.GetValueOrDefault(model.Id) ?? ContactScore.Empty(model, now);
+            var behaviour = standing.BehaviourAt(now);
+            var score = standing.Fit + behaviour;
+            return new ContactScoreView(
+                model.Id,
+                model.Name,
+                Math.Round(score, 2),
+                Math.Round(standing.Fit, 2),
+                Math.Round(behaviour, 2),
+                contact.TraitString(Core.Journeys.Engine.ConditionEvaluator.StageTrait),
+                standing.ScoredAt,
+                [.. model.Thresholds.Select(t => new ThresholdView(t.At, t.Stage, score >= t.At))],
+                [.. ScoreDecider.FitRulesHolding(model, contact, now).Select(rule => new FitContributionView(rule.Id, rule.Points))],
+                [.. standing.Contributions.Reverse().Select(c => new ContributionView(c.Rule, c.Event, c.At, Math.Round(c.Points, 2), Math.Round(c.ValueAt(now, standing.HalfLife), 2), c.Count))]);
+        }));
+    }
+}
+
+/// <summary>A scoring model as the API shows it.</summary>
+public sealed record ScoringModelView(
+    string Id,
+    string? Name,
+    string? Description,
+    int? Version,
+    string? HalfLife,
+    int Rules,
+    int FitRules,
+    IReadOnlyList<ThresholdView> Thresholds,
+    string Rescore,
+    long RescoreProcessed,
+    DateTimeOffset UpdatedAt,
+    string Document);
+
+/// <summary>A threshold; <see cref="Reached"/> says whether the contact's score is at or above it.</summary>
+public sealed record ThresholdView(double At, string? Stage, bool? Reached = null);
+
+/// <summary>A contact's score in one model, with the contributions that explain it.</summary>
+public sealed record ContactScoreView(
+    string Model,
+    string Name,
+    double Score,
+    double Fit,
+    double Behaviour,
+    string? Stage,
+    DateTimeOffset ScoredAt,
+    IReadOnlyList<ThresholdView> Thresholds,
+    IReadOnlyList<FitContributionView> FitRules,
+    IReadOnlyList<ContributionView> Contributions);
+
+/// <summary>A fit rule that holds for the contact.</summary>
+public sealed record FitContributionView(string Rule, double Points);
+
+/// <summary>
+/// A behavioural contribution, newest first: the points the rule awarded (<see cref="Points"/>, as of
+/// <see cref="At"/>) and what is left of them now after decay (<see cref="Now"/>). <see cref="Count"/> &gt; 1 is earlier
+/// events of the rule folded into one entry.
+/// </summary>
+public sealed record ContributionView(string Rule, string Event, DateTimeOffset At, double Points, double Now, int Count);
