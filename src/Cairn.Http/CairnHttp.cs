@@ -47,6 +47,7 @@ public static class CairnHttp
         api.MapImports();
         api.MapDocuments();
         api.MapScoring();
+        api.MapHandOffs();
         return app;
     }
 

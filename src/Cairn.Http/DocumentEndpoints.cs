@@ -110,13 +110,16 @@ public static class DocumentEndpoints
 
         await ValidateAsync(kind, id, text, engine, context.RequestAborted).ConfigureAwait(false);
         var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
-        if (kind is "segment" or JourneyDocument.ScoringKind)
+        if (kind is "segment" or JourneyDocument.ScoringKind or JourneyDocument.SalesTeamKind)
         {
-            await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted, backfill: kind != JourneyDocument.SalesTeamKind).ConfigureAwait(false);
             context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
-            return kind == "segment"
-                ? await SegmentAsync(id, engine, context.RequestAborted).ConfigureAwait(false)
-                : await ScoringEndpoints.ModelAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
+            return kind switch
+            {
+                "segment" => await SegmentAsync(id, engine, context.RequestAborted).ConfigureAwait(false),
+                JourneyDocument.ScoringKind => await ScoringEndpoints.ModelAsync(id, engine, context.RequestAborted).ConfigureAwait(false),
+                _ => await HandOffEndpoints.TeamAsync(id, engine, context.RequestAborted).ConfigureAwait(false),
+            };
         }
 
         var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
@@ -429,13 +432,14 @@ public static class DocumentEndpoints
         var source = $"{kind} '{id}'";
         var parsed = JourneyDocument.Parse(text, source);
         var errors = parsed.Errors.ToList();
-        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id ?? parsed.ScoringModel?.Id;
+        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id ?? parsed.ScoringModel?.Id ?? parsed.SalesTeam?.Id;
         var documentIdOf = parsed.Segment?.Id ?? documentId;
         if (errors.Count == 0 && (kind switch
             {
                 "journey" => parsed.Journey is null,
                 "segment" => parsed.Segment is null,
                 JourneyDocument.ScoringKind => parsed.ScoringModel is null,
+                JourneyDocument.SalesTeamKind => parsed.SalesTeam is null,
                 _ => parsed.Template is null,
             }))
         {
@@ -444,6 +448,7 @@ public static class DocumentEndpoints
                 "journey" => "this is not a journey document",
                 "segment" => "a segment document needs kind: segment",
                 JourneyDocument.ScoringKind => $"a scoring model document needs kind: {JourneyDocument.ScoringKind}",
+                JourneyDocument.SalesTeamKind => $"a sales team document needs kind: {JourneyDocument.SalesTeamKind}",
                 _ => "a template document needs kind: template",
             }));
         }

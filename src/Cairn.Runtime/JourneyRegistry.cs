@@ -28,6 +28,11 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
 
     private Core.Scoring.ScoringLibrary _scoring = Core.Scoring.ScoringLibrary.Empty;
 
+    private ImmutableDictionary<string, Core.Sales.SalesTeam> _teams = ImmutableDictionary<string, Core.Sales.SalesTeam>.Empty;
+
+    /// <summary>The sales teams, by id (replaced, never mutated).</summary>
+    public ImmutableDictionary<string, Core.Sales.SalesTeam> Teams => Volatile.Read(ref _teams);
+
     /// <summary>The live scoring models, in id order (replaced, never mutated).</summary>
     public Core.Scoring.ScoringLibrary Scoring => Volatile.Read(ref _scoring);
 
@@ -60,6 +65,8 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         var models = await LatestAsync(JourneyDocument.ScoringKind, parsed => parsed.ScoringModel, cancellationToken).ConfigureAwait(false);
         NeedsHistory = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Any(Core.Segments.SegmentConditions.UsesHistory)
             || segments.Segments.Any(segment => Core.Segments.SegmentConditions.UsesHistory(segment.Condition));
+        var teams = await LatestAsync(JourneyDocument.SalesTeamKind, parsed => parsed.SalesTeam, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _teams, teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal));
         Volatile.Write(ref _segments, segments);
         Volatile.Write(ref _scoring, new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]));
         Volatile.Write(ref _library, library);

@@ -5,6 +5,7 @@ using Cairn.Core.Journeys;
 using Channel = System.Threading.Channels.Channel;
 using Cairn.Core.Journeys.Engine;
 using Cairn.Core.Messages;
+using Cairn.Core.Sales;
 using Cairn.Core.Segments;
 using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Logging;
@@ -41,6 +42,9 @@ internal sealed partial class Partition
     /// </summary>
     public const string SegmentTimer = "$segments";
 
+    /// <summary>The enrollment id of hand-off SLA timers (the step id is the hand-off's id).</summary>
+    public const string HandOffTimer = "$handoff";
+
     /// <summary>The outbox channel of hand-off alerts (to the contact's owner, not to the contact).</summary>
     public const string OwnerChannel = "owner";
 
@@ -58,6 +62,7 @@ internal sealed partial class Partition
     private readonly Action<PartitionWork> _route;
     private readonly Action<int> _processed;
     private readonly ILogger _logger;
+    private readonly OwnerRouter _router;
 
     public Partition(
         int index,
@@ -67,8 +72,10 @@ internal sealed partial class Partition
         int maxBatch,
         Action<PartitionWork> route,
         Action<int> processed,
-        ILogger logger)
+        ILogger logger,
+        OwnerRouter router)
     {
+        _router = router;
         _processed = processed;
         Index = index;
         _store = store;
@@ -127,7 +134,7 @@ internal sealed partial class Partition
         var states = new Dictionary<ContactId, ContactState>();
         var after = new List<PartitionWork>();
         var acknowledgements = new List<(TaskCompletionSource<InputOutcome> Completion, InputOutcome Outcome)>(batch.Count);
-        var handOffs = new List<(int Index, NotifyOwner Notify)>();
+        var alerts = new List<OwnerAlert>();
 
         // Stored events do not change before this batch commits: each contact's stored history is read once.
         var storedHistory = new Dictionary<ContactId, List<PastEvent>>();
@@ -160,13 +167,13 @@ internal sealed partial class Partition
 
             if (work.Input is MessageReceived or TraitsPatched && decision.Changed)
             {
-                Collect(id, handOffs, DateTriggers.Schedule(state, next, library, now), commit, now);
+                Collect(id, DateTriggers.Schedule(state, next, library, now), commit, now);
             }
 
             if (work.Input is RolloutReached rollout && state is not null && next.MergedInto is null
                 && DateTriggers.ScheduleFor(next, rollout.JourneyId, library, now) is { } occurrence)
             {
-                Collect(id, handOffs, [occurrence], commit, now);
+                Collect(id, [occurrence], commit, now);
             }
 
             var journeyInput = JourneyInputOf(work.Input, decision);
@@ -176,7 +183,7 @@ internal sealed partial class Partition
                 journeyInput = enroll;
                 if (following is not null)
                 {
-                    Collect(id, handOffs, [following], commit, now);
+                    Collect(id, [following], commit, now);
                 }
             }
 
@@ -227,7 +234,19 @@ internal sealed partial class Partition
                     changed = true;
                 }
 
-                Collect(id, handOffs, journeys.Effects, commit, now);
+                Collect(id, journeys.Effects, commit, now);
+                foreach (var notify in journeys.Effects.OfType<NotifyOwner>())
+                {
+                    next = HandOff(next, notify, commit, alerts, now);
+                    changed = true;
+                }
+            }
+
+            // Acknowledgements (an event the team counts as one, or the API) and missed SLAs.
+            if (next.MergedInto is null && FollowUp(work.Input, decision, next, commit, alerts, now) is { } followed)
+            {
+                next = followed;
+                changed = true;
             }
 
             if (changed)
@@ -276,9 +295,11 @@ internal sealed partial class Partition
             }
         }
 
-        foreach (var (index, notify) in handOffs)
+        // Alerts carry the contact as the batch leaves it, and its timeline (which needs the stored events).
+        foreach (var alert in alerts)
         {
-            commit.Outbox[index] = commit.Outbox[index] with { Payload = await HandOffAsync(commit.Outbox[index].ContactId, notify, commit).ConfigureAwait(false) };
+            var contact = states.TryGetValue(alert.ContactId, out var final) ? final : _cache[alert.ContactId];
+            commit.Outbox[alert.Index] = commit.Outbox[alert.Index] with { Payload = await AlertPayloadAsync(contact, alert, commit, now).ConfigureAwait(false) };
         }
 
         if (!commit.IsEmpty)
@@ -379,7 +400,7 @@ internal sealed partial class Partition
     private static JourneyInput? JourneyInputOf(ContactInput input, Decision decision) => input switch
     {
         MessageReceived received when decision.Effects.OfType<AppendEvent>().Any() => new EventOccurred(received.Message),
-        TimerDue { EnrollmentId: SegmentTimer } => null,
+        TimerDue { EnrollmentId: SegmentTimer or HandOffTimer } => null,
         TimerDue due when decision.State.MergedInto is null => new TimerFired(due.EnrollmentId, due.StepId, due.DueAt),
         EnrollmentRequested request when decision.State.MergedInto is null => new EnrollRequested(request.JourneyId, request.Payload),
         RolloutReached rollout when decision.State.MergedInto is null => new VersionPublished(rollout.JourneyId, rollout.Version, rollout.StepMap),
@@ -399,7 +420,7 @@ internal sealed partial class Partition
     };
 
     /// <summary>Journey effects that are written in the same transaction as the state change.</summary>
-    private static void Collect(ContactId id, List<(int Index, NotifyOwner Notify)> handOffs, IEnumerable<Effect> effects, CommitBatch commit, DateTimeOffset now)
+    private static void Collect(ContactId id, IEnumerable<Effect> effects, CommitBatch commit, DateTimeOffset now)
     {
         foreach (var effect in effects)
         {
@@ -438,10 +459,8 @@ internal sealed partial class Partition
                         now,
                         send.Payload?.GetRawText()));
                     break;
-                case NotifyOwner notify:
-                    // The timeline is attached before the commit (it needs the stored events).
-                    handOffs.Add((commit.Outbox.Count, notify));
-                    commit.Outbox.Add(new OutboxMessage(notify.MessageId, id, notify.JourneyId, notify.Version, notify.EnrollmentId, notify.StepId, OwnerChannel, string.Empty, "internal", 0, "queued", now));
+                case NotifyOwner:
+                    // A hand-off changes the contact (its owner, its open hand-offs): HandOff decides it.
                     break;
                 case CallWebhook webhook:
                     commit.Outbox.Add(new OutboxMessage(
@@ -464,11 +483,87 @@ internal sealed partial class Partition
     }
 
     /// <summary>
-    /// A hand-off alert's payload: the owner, the message, and the contact's behaviour timeline (the newest
-    /// <see cref="HandOffTimeline"/> events, those of this batch included) so sales sees what the lead did.
+    /// A journey's <c>notify_owner</c>: when the journey's owner is a sales team, the lead is routed to one of its
+    /// owners and a hand-off is opened with its SLA timer; the alert goes in the outbox either way, in this transaction.
     /// </summary>
-    private async Task<string> HandOffAsync(ContactId id, NotifyOwner notify, CommitBatch commit)
+    private ContactState HandOff(ContactState contact, NotifyOwner notify, CommitBatch commit, List<OwnerAlert> alerts, DateTimeOffset now)
     {
+        var index = commit.Outbox.Count;
+        commit.Outbox.Add(new OutboxMessage(notify.MessageId, contact.Id, notify.JourneyId, notify.Version, notify.EnrollmentId, notify.StepId, OwnerChannel, string.Empty, "internal", 0, "queued", now));
+        if (notify.Owner is null || !_journeys.Teams.TryGetValue(notify.Owner, out var team))
+        {
+            alerts.Add(new OwnerAlert(index, contact.Id, "handoff", notify.Message, notify.JourneyId, null, null, notify.Owner, null));
+            return contact;
+        }
+
+        var routed = HandOffDecider.Route(team, contact, _router, now);
+        var (next, handOff) = HandOffDecider.Open(contact, team, notify.MessageId, routed, now);
+        _router.Remember(team.Id, routed.Domain, routed.Owner);
+        commit.HandOffs.Add(new HandOffRecord(handOff.Id, contact.Id, team.Id, routed.Owner, routed.By, routed.Domain, notify.JourneyId, now, handOff.DueAt));
+        if (handOff.DueAt is { } due)
+        {
+            commit.Timers.Add(new StoredTimer(contact.Id, HandOffTimer, handOff.Id, due));
+        }
+
+        alerts.Add(new OwnerAlert(index, contact.Id, "handoff", notify.Message, notify.JourneyId, team, handOff, routed.Owner, routed.By));
+        return next;
+    }
+
+    /// <summary>
+    /// What follows a hand-off: an event the team counts as an acknowledgement (a CRM's <c>deal_stage_changed</c>)
+    /// or an acknowledgement through the API closes the contact's open hand-offs; an SLA timer whose hand-off is
+    /// still open escalates it. Null when the input concerns no hand-off.
+    /// </summary>
+    private ContactState? FollowUp(ContactInput input, Decision decision, ContactState contact, CommitBatch commit, List<OwnerAlert> alerts, DateTimeOffset now)
+    {
+        if (contact.HandOffs.IsEmpty)
+        {
+            return null;
+        }
+
+        switch (input)
+        {
+            case MessageReceived received when decision.Effects.OfType<AppendEvent>().Any():
+                var name = ContactDecider.CounterName(received.Message);
+                var acknowledged = HandOffDecider.AcknowledgedBy(contact, name, team => _journeys.Teams.GetValueOrDefault(team)).ToList();
+                foreach (var handOff in acknowledged)
+                {
+                    contact = HandOffDecider.Acknowledge(contact, handOff.Id).Profile;
+                    commit.HandOffAcknowledgements.Add(new HandOffAcknowledgement(handOff.Id, now, name));
+                }
+
+                return acknowledged.Count > 0 ? contact : null;
+            case HandOffAcknowledged ack:
+                var (after, closed) = HandOffDecider.Acknowledge(contact, ack.HandOffId);
+                commit.HandOffAcknowledgements.AddRange(closed.Select(handOff => new HandOffAcknowledgement(handOff.Id, now, ack.By)));
+                return closed.IsEmpty ? null : after;
+            case TimerDue { EnrollmentId: HandOffTimer } due
+                when contact.HandOffs.FirstOrDefault(h => h.Id == due.StepId) is { } open && _journeys.Teams.TryGetValue(open.Team, out var team)
+                && HandOffDecider.Escalate(contact, team, open.Id, _router, now) is var (escalated, handOff, alertTo, by):
+                commit.HandOffEscalations.Add(new HandOffEscalation(handOff.Id, now, alertTo, handOff.Owner, handOff.DueAt));
+                if (handOff.DueAt is { } next)
+                {
+                    commit.Timers.Add(new StoredTimer(contact.Id, HandOffTimer, handOff.Id, next));
+                }
+
+                var index = commit.Outbox.Count;
+                commit.Outbox.Add(new OutboxMessage($"{handOff.Id}:escalation:{handOff.Escalations}", contact.Id, HandOffTimer, 0, handOff.Id, "escalation", OwnerChannel, string.Empty, "internal", 0, "queued", now));
+                var message = $"Not acknowledged within {Duration.Format(team.Sla!.Value)}: {by}.";
+                alerts.Add(new OwnerAlert(index, contact.Id, "escalation", message, null, team, handOff, alertTo, by, EscalatedFrom: open.Owner));
+                return escalated;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// An owner alert's payload: where it goes (<c>deliverTo</c>), the hand-off with its SLA and acknowledgement
+    /// link, the owner, the contact (traits, stage, scores with their latest contributions) and the behaviour
+    /// timeline (the newest <see cref="HandOffTimeline"/> events, this batch's included), so sales sees why.
+    /// </summary>
+    private async Task<string> AlertPayloadAsync(ContactState contact, OwnerAlert alert, CommitBatch commit, DateTimeOffset now)
+    {
+        var id = contact.Id;
         var stored = await _store.GetEventsAsync(id, null, HandOffTimeline, CancellationToken.None).ConfigureAwait(false);
         var timeline = commit.Events.Where(e => e.ContactId == id).Concat(stored.Items)
             .OrderByDescending(e => e.Timestamp)
@@ -480,7 +575,36 @@ internal sealed partial class Partition
                 return new { type = e.Type.ToWireName(), name = e.Name, timestamp = e.Timestamp, properties };
             })
             .ToList();
-        return System.Text.Json.JsonSerializer.Serialize(new { owner = notify.Owner, message = notify.Message, timeline });
+        object? Person(string? ownerId) => alert.Team?.Owner(ownerId) is { } owner ? new { id = owner.Id, name = owner.Name, email = owner.Email } : null;
+        return System.Text.Json.JsonSerializer.Serialize(new
+        {
+            kind = alert.Kind,
+            deliverTo = alert.Team?.WebhookFor(alert.Owner)?.ToString(),
+            message = alert.Message,
+            journey = alert.JourneyId,
+            handoff = alert.HandOff is { } handOff
+                ? new { id = handOff.Id, team = handOff.Team, routedBy = alert.RoutedBy, createdAt = handOff.CreatedAt, dueAt = handOff.DueAt, escalations = handOff.Escalations, acknowledge = $"/api/handoffs/{Uri.EscapeDataString(handOff.Id)}/ack" }
+                : null,
+            owner = alert.Team is null ? (object?)alert.Owner : Person(alert.Owner),
+            escalatedFrom = Person(alert.EscalatedFrom),
+            contact = new
+            {
+                id = id.ToString(),
+                userId = contact.UserId,
+                email = contact.Email,
+                name = contact.DisplayName,
+                stage = contact.TraitString(ConditionEvaluator.StageTrait),
+                traits = contact.Traits.ToDictionary(trait => trait.Key, trait => trait.Value.Value, StringComparer.Ordinal),
+            },
+            scores = contact.Scores.Select(score => new
+            {
+                model = score.Key,
+                score = Math.Round(score.Value.ValueAt(now), 2),
+                fit = Math.Round(score.Value.Fit, 2),
+                contributions = score.Value.Contributions.Reverse().Take(10).Select(c => new { rule = c.Rule, @event = c.Event, at = c.At, points = Math.Round(c.Points, 2), now = Math.Round(c.ValueAt(now, score.Value.HalfLife), 2), count = c.Count }),
+            }),
+            timeline,
+        });
     }
 
     /// <summary>
@@ -538,4 +662,17 @@ internal sealed partial class Partition
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition} failed to commit a batch of {Count} inputs; they were not acknowledged")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int partition, int count);
+
+    /// <summary>An owner alert put in the outbox this batch, whose payload is written just before the commit.</summary>
+    private sealed record OwnerAlert(
+        int Index,
+        ContactId ContactId,
+        string Kind,
+        string Message,
+        string? JourneyId,
+        SalesTeam? Team,
+        OpenHandOff? HandOff,
+        string? Owner,
+        string? RoutedBy,
+        string? EscalatedFrom = null);
 }

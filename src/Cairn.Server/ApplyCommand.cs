@@ -9,7 +9,7 @@ namespace Cairn.Server;
 
 /// <summary>
 /// <c>cairn apply PATH... --url URL [--api-key KEY] [--draft] [--step-map OLD=NEW...]</c>: journeys as code. Validates the documents
-/// locally, stores templates, scoring models and segments (live at once) and then journeys on the server, and publishes each journey (a new version only when
+/// locally, stores templates, scoring models, sales teams and segments (live at once) and then journeys on the server, and publishes each journey (a new version only when
 /// its text changed). Applying the same files twice changes nothing.
 /// Exit codes: 0 applied, 1 invalid documents (nothing is sent), 2 a path or the server could not be reached.
 /// </summary>
@@ -27,7 +27,7 @@ internal static class ApplyCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var wait = new Option<bool>("--wait") { Description = "Wait until every rollout this apply started (moved enrollments, segment backfills, rescores, date triggers) is done." };
-        var command = new Command("apply", "Store journey, segment, scoring model and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap, wait };
+        var command = new Command("apply", "Store journey, segment, scoring model, sales team and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap, wait };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (DocumentFiles.Find(result.GetValue(paths)!, "apply") is not { } files)
@@ -74,11 +74,12 @@ internal static class ApplyCommand
             try
             {
                 // Templates, scoring models and segments first: what refers to them is validated against what the server knows.
-                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is not null ? 3 : d.Parsed.Segment is not null ? 2 : d.Parsed.ScoringModel is not null ? 1 : 0))
+                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is not null ? 3 : d.Parsed.Segment is not null ? 2 : d.Parsed.ScoringModel is not null || d.Parsed.SalesTeam is not null ? 1 : 0))
                 {
                     var (kind, id, path) = document.Journey is { } journey ? ("journey", journey.Id, "journeys")
                         : document.Segment is { } segment ? ("segment", segment.Id, "segments")
                         : document.ScoringModel is { } model ? ("scoring model", model.Id, "scoring-models")
+                        : document.SalesTeam is { } team ? ("sales team", team.Id, "sales-teams")
                         : ("template", document.Template!.Id, "templates");
                     using var content = new StringContent(text, Encoding.UTF8, "application/yaml");
                     using var put = await http.PutAsync($"api/{path}/{Uri.EscapeDataString(id)}", content, cancellationToken).ConfigureAwait(false);

@@ -43,6 +43,13 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
             await engine.SaveLiveDocumentAsync(JourneyDocument.ScoringKind, model.Id, cancellationToken).ConfigureAwait(false);
         }
 
+        foreach (var (name, text) in Resources("sales/", ".yaml"))
+        {
+            var team = JourneyDocument.Parse(text, name).SalesTeam ?? throw new InvalidOperationException($"The demo sales team {name} does not parse.");
+            await store.SaveDraftAsync(JourneyDocument.SalesTeamKind, team.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(JourneyDocument.SalesTeamKind, team.Id, cancellationToken, backfill: false).ConfigureAwait(false);
+        }
+
         var segments = Resources("segments/", ".yaml");
         foreach (var (name, text) in segments)
         {

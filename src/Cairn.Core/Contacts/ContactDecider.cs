@@ -52,7 +52,7 @@ public static class ContactDecider
                 [new CompleteMerge(absorbed.Absorbed.Id, current.Id)]),
 
             // Timers, enrollment requests and rollouts concern journeys only (the journey engine decides them).
-            TimerDue or EnrollmentRequested or RolloutReached or SegmentsChanged or ScoresChanged => Unchanged(current),
+            TimerDue or EnrollmentRequested or RolloutReached or SegmentsChanged or ScoresChanged or HandOffAcknowledged => Unchanged(current),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "Unknown contact input."),
         };
     }
@@ -76,6 +76,7 @@ public static class ContactDecider
             EventCounts = AddCounts(survivor.EventCounts, other.EventCounts),
             TimeZone = survivor.TimeZone ?? other.TimeZone,
             CreatedAt = Min(survivor.CreatedAt, other.CreatedAt),
+            HandOffs = survivor.HandOffs.AddRange(other.HandOffs),
         };
 
         var traits = merged.Traits.ToBuilder();

@@ -61,3 +61,9 @@ public sealed record SegmentsChanged(ContactId ContactId, string Reason) : Conta
 /// <param name="Model">The scoring model's id.</param>
 /// <param name="Reason">Why, for the segment entries and exits it causes.</param>
 public sealed record ScoresChanged(ContactId ContactId, string Model, string Reason) : ContactInput(ContactId);
+
+/// <summary>The owner acknowledged a hand-off (through the API).</summary>
+/// <param name="ContactId">The lead.</param>
+/// <param name="HandOffId">The hand-off.</param>
+/// <param name="By">How, for the record (<c>api</c>).</param>
+public sealed record HandOffAcknowledged(ContactId ContactId, string HandOffId, string By) : ContactInput(ContactId);

@@ -48,6 +48,9 @@ public sealed record ContactState(
     public ImmutableSortedDictionary<string, Cairn.Core.Segments.SegmentMembership> Segments { get; init; } =
         ImmutableSortedDictionary.Create<string, Cairn.Core.Segments.SegmentMembership>(StringComparer.Ordinal);
 
+    /// <summary>Hand-offs to sales waiting for their owner's acknowledgement.</summary>
+    public ImmutableArray<Cairn.Core.Sales.OpenHandOff> HandOffs { get; init; } = [];
+
     /// <summary>The contact's standing in each scoring model, by model id.</summary>
     public ImmutableSortedDictionary<string, Cairn.Core.Scoring.ContactScore> Scores { get; init; } =
         ImmutableSortedDictionary.Create<string, Cairn.Core.Scoring.ContactScore>(StringComparer.Ordinal);

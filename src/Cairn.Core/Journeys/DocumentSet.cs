@@ -14,6 +14,9 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
     /// <summary>The scoring model documents.</summary>
     public ImmutableArray<Scoring.ScoringModel> ScoringModels { get; init; } = [];
 
+    /// <summary>The sales team documents.</summary>
+    public ImmutableArray<Sales.SalesTeam> SalesTeams { get; init; } = [];
+
     /// <summary>Reads and validates <paramref name="documents"/> (source name and text of each).</summary>
     /// <param name="documents">The documents.</param>
     /// <param name="knownTemplates">Templates that exist elsewhere (e.g. on the server), by id.</param>
@@ -50,30 +53,15 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
         }
 
         var segments = parsed.Select(document => document.Segment).OfType<Segments.SegmentDefinition>().ToList();
-        var segmentSources = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var document in parsed.Where(document => document.Segment is not null))
-        {
-            if (!segmentSources.TryAdd(document.Segment!.Id, document.Source))
-            {
-                errors.Add(new DocumentError(document.Source, 1, null, $"the segment id '{document.Segment.Id}' is also used by {segmentSources[document.Segment.Id]}"));
-            }
-        }
-
+        var segmentSources = Sources(parsed, document => document.Segment?.Id, "segment", errors);
         foreach (var (id, problem) in Cairn.Core.Segments.SegmentConditions.Problems(segments.DistinctBy(segment => segment.Id).ToList()))
         {
             errors.Add(new DocumentError(segmentSources[id], 1, null, problem));
         }
 
         var models = parsed.Select(document => document.ScoringModel).OfType<Scoring.ScoringModel>().ToList();
-        var modelSources = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var document in parsed.Where(document => document.ScoringModel is not null))
-        {
-            if (!modelSources.TryAdd(document.ScoringModel!.Id, document.Source))
-            {
-                errors.Add(new DocumentError(document.Source, 1, null, $"the scoring model id '{document.ScoringModel.Id}' is also used by {modelSources[document.ScoringModel.Id]}"));
-            }
-        }
-
+        var modelSources = Sources(parsed, document => document.ScoringModel?.Id, "scoring model", errors);
+        Sources(parsed, document => document.SalesTeam?.Id, "sales team", errors);
         var knownModels = modelSources.Keys.Concat(knownScoringModels ?? new HashSet<string>()).ToHashSet(StringComparer.Ordinal);
         errors.AddRange(parsed.SelectMany(document =>
             (document.Segment is { } segment ? [segment.Condition] : document.Journey is { } journey ? JourneyDocument.Conditions(journey) : [])
@@ -93,7 +81,23 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
         {
             Segments = [.. segments],
             ScoringModels = [.. models],
+            SalesTeams = [.. parsed.Select(document => document.SalesTeam).OfType<Sales.SalesTeam>()],
         };
+    }
+
+    /// <summary>The source of each id of one kind of document; an id used twice is an error.</summary>
+    private static Dictionary<string, string> Sources(List<ParsedDocument> parsed, Func<ParsedDocument, string?> idOf, string what, List<DocumentError> errors)
+    {
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var document in parsed)
+        {
+            if (idOf(document) is { } id && !sources.TryAdd(id, document.Source))
+            {
+                errors.Add(new DocumentError(document.Source, 1, null, $"the {what} id '{id}' is also used by {sources[id]}"));
+            }
+        }
+
+        return sources;
     }
 
     /// <summary>The <c>score</c> conditions in <paramref name="condition"/> naming a model not in <paramref name="known"/>.</summary>

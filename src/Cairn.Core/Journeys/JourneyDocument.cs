@@ -9,7 +9,7 @@ namespace Cairn.Core.Journeys;
 public sealed record TemplateDefinition(string Id, Channel Channel, SourceLocation Location);
 
 /// <summary>What one document file holds once read: a journey, a template, or only errors.</summary>
-public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null, Scoring.ScoringModel? ScoringModel = null);
+public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null, Scoring.ScoringModel? ScoringModel = null, Sales.SalesTeam? SalesTeam = null);
 
 /// <summary>
 /// Reads journey and template documents (YAML or JSON). A document with <c>kind: template</c> is a template;
@@ -62,9 +62,15 @@ public static partial class JourneyDocument
             return new ParsedDocument(source, null, null, [.. reader.Errors], null, reader.Errors.Count == 0 ? model : null);
         }
 
+        if (kind == SalesTeamKind)
+        {
+            var team = ReadSalesTeam(root, reader);
+            return new ParsedDocument(source, null, null, [.. reader.Errors], SalesTeam: reader.Errors.Count == 0 ? team : null);
+        }
+
         if (kind != "journey")
         {
-            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey, template, segment or {ScoringKind})");
+            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey, template, segment, {ScoringKind} or {SalesTeamKind})");
             return new ParsedDocument(source, null, null, [.. reader.Errors]);
         }
 

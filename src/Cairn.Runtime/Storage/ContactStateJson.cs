@@ -70,6 +70,28 @@ public static class ContactStateJson
                 writer.WriteEndObject();
             }
 
+            if (!state.HandOffs.IsEmpty)
+            {
+                writer.WriteStartArray("handOffs");
+                foreach (var handOff in state.HandOffs)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("id", handOff.Id);
+                    writer.WriteString("team", handOff.Team);
+                    WriteOptional(writer, "owner", handOff.Owner);
+                    writer.WriteString("createdAt", handOff.CreatedAt);
+                    if (handOff.DueAt is { } due)
+                    {
+                        writer.WriteString("dueAt", due);
+                    }
+
+                    writer.WriteNumber("escalations", handOff.Escalations);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+            }
+
             if (!state.Scores.IsEmpty)
             {
                 writer.WriteStartObject("scores");
@@ -160,6 +182,20 @@ public static class ContactStateJson
                     segment => segment.Name,
                     segment => new Core.Segments.SegmentMembership(segment.Value.GetProperty("enteredAt").GetDateTimeOffset(), segment.Value.GetProperty("reason").GetString()!),
                     StringComparer.Ordinal),
+            };
+        }
+
+        if (root.TryGetProperty("handOffs", out var handOffs))
+        {
+            state = state with
+            {
+                HandOffs = [.. handOffs.EnumerateArray().Select(h => new Core.Sales.OpenHandOff(
+                    h.GetProperty("id").GetString()!,
+                    h.GetProperty("team").GetString()!,
+                    ReadOptional(h, "owner"),
+                    h.GetProperty("createdAt").GetDateTimeOffset(),
+                    h.TryGetProperty("dueAt", out var due) ? due.GetDateTimeOffset() : null,
+                    h.GetProperty("escalations").GetInt32()))],
             };
         }
 

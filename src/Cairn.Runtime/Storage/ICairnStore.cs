@@ -141,4 +141,19 @@ public interface ICairnStore : IAsyncDisposable
 
     /// <summary>A journey's enrollments that ended for review, newest first.</summary>
     Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Hand-offs, newest first, optionally of one owner or one contact, created at or after <paramref name="since"/>.</summary>
+    Task<IReadOnlyList<HandOffRecord>> GetHandOffsAsync(string? owner, ContactId? contactId, DateTimeOffset since, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One hand-off.</summary>
+    Task<HandOffRecord?> GetHandOffAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Queued messages of <paramref name="channel"/> whose next attempt is due, oldest first.</summary>
+    Task<IReadOnlyList<OutboxMessage>> GetDueDeliveriesAsync(string channel, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Records a delivery attempt's outcome: the status, the attempts so far, when to retry, when it was sent, why it failed (<paramref name="failure"/>).</summary>
+    Task RecordDeliveryAsync(string messageId, string status, int attempts, DateTimeOffset? nextAttemptAt, DateTimeOffset? sentAt, string? failure, CancellationToken cancellationToken);
+
+    /// <summary>What routing remembers across restarts: each team's latest owner per account domain, and when each owner last got a lead.</summary>
+    Task<(IReadOnlyList<(string Team, string Domain, string Owner)> Accounts, IReadOnlyList<(string Team, string Owner, DateTimeOffset At)> LastAssigned)> GetRoutingMemoryAsync(CancellationToken cancellationToken);
 }

@@ -101,8 +101,17 @@ public sealed class CommitBatch
     /// <summary>Enrollments that started, moved to another version or ended (the enrollment index).</summary>
     public List<EnrollmentRecord> Enrollments { get; } = [];
 
+    /// <summary>Hand-offs opened.</summary>
+    public List<HandOffRecord> HandOffs { get; } = [];
+
+    /// <summary>Hand-offs acknowledged.</summary>
+    public List<HandOffAcknowledgement> HandOffAcknowledgements { get; } = [];
+
+    /// <summary>Hand-offs escalated.</summary>
+    public List<HandOffEscalation> HandOffEscalations { get; } = [];
+
     /// <summary>True when there is nothing to write.</summary>
-    public bool IsEmpty => Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
+    public bool IsEmpty => HandOffs.Count == 0 && HandOffAcknowledgements.Count == 0 && HandOffEscalations.Count == 0 && Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
         && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0
         && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0
         && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0 && SegmentMembers.Count == 0;
@@ -173,7 +182,52 @@ public sealed record OutboxMessage(
     int Priority,
     string Status,
     DateTimeOffset CreatedAt,
-    string? Payload = null);
+    string? Payload = null)
+{
+    /// <summary>Delivery attempts so far.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>When it was delivered.</summary>
+    public DateTimeOffset? SentAt { get; init; }
+
+    /// <summary>Why the last attempt failed.</summary>
+    public string? LastError { get; init; }
+}
+
+/// <summary>A hand-off to sales as stored: routing, SLA, acknowledgement and escalation.</summary>
+/// <param name="Id">The hand-off id (the first alert's message id).</param>
+/// <param name="ContactId">The lead.</param>
+/// <param name="Team">The sales team.</param>
+/// <param name="Owner">The owner it is with (null when nothing routed it).</param>
+/// <param name="RoutedBy">Why that owner.</param>
+/// <param name="Domain">The lead's company email domain, for account matching.</param>
+/// <param name="JourneyId">The journey that handed off.</param>
+/// <param name="CreatedAt">When.</param>
+/// <param name="DueAt">When the SLA runs out.</param>
+/// <param name="AcknowledgedAt">When the owner acknowledged.</param>
+/// <param name="AcknowledgedBy">How: <c>api</c> or the event's name.</param>
+/// <param name="EscalatedAt">When the SLA was missed and it was escalated.</param>
+/// <param name="EscalatedTo">To whom (a manager, or the owner it was re-routed to).</param>
+public sealed record HandOffRecord(
+    string Id,
+    ContactId ContactId,
+    string Team,
+    string? Owner,
+    string RoutedBy,
+    string? Domain,
+    string JourneyId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DueAt,
+    DateTimeOffset? AcknowledgedAt = null,
+    string? AcknowledgedBy = null,
+    DateTimeOffset? EscalatedAt = null,
+    string? EscalatedTo = null);
+
+/// <summary>A hand-off was acknowledged.</summary>
+public sealed record HandOffAcknowledgement(string Id, DateTimeOffset At, string By);
+
+/// <summary>A hand-off's SLA was missed: it was escalated (and perhaps re-routed, with a new SLA).</summary>
+public sealed record HandOffEscalation(string Id, DateTimeOffset At, string? To, string? Owner, DateTimeOffset? DueAt);
 
 /// <summary>One move of an enrollment between steps (<c>$entry</c> as the origin of entries).</summary>
 public sealed record JourneyMove(string JourneyId, int Version, string FromStep, string Exit, string ToStep);

@@ -340,6 +340,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 },
                 cancellationToken).ConfigureAwait(false);
 
+            await WriteHandOffsAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
+
             await ExecuteManyAsync(
                 connection,
                 transaction,
@@ -904,18 +906,23 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id
             FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit
             """);
         Add(command, "contact_id", contactId.ToString());
         Add(command, "limit", limit);
+        return await ReadOutboxAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<OutboxMessage>> ReadOutboxAsync(DbCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var messages = new List<OutboxMessage>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             messages.Add(new OutboxMessage(
                 reader.GetString(0),
-                contactId,
+                ReadContactId(reader, 15),
                 reader.GetString(1),
                 Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture),
                 reader.GetString(3),
@@ -926,7 +933,12 @@ public abstract class RelationalCairnStore : ICairnStore
                 Convert.ToInt32(reader.GetValue(8), CultureInfo.InvariantCulture),
                 reader.GetString(9),
                 ReadTime(reader, 10),
-                reader.IsDBNull(11) ? null : reader.GetString(11)));
+                reader.IsDBNull(11) ? null : reader.GetString(11))
+            {
+                Attempts = Convert.ToInt32(reader.GetValue(12), CultureInfo.InvariantCulture),
+                SentAt = reader.IsDBNull(13) ? null : ReadTime(reader, 13),
+                LastError = reader.IsDBNull(14) ? null : reader.GetString(14),
+            });
         }
 
         return messages;
@@ -1053,6 +1065,184 @@ public abstract class RelationalCairnStore : ICairnStore
         CountByKeyAsync("SELECT journey_id, COUNT(*) FROM enrollments WHERE ended_at IS NULL GROUP BY journey_id", cancellationToken);
 
     /// <summary>Reads <c>SELECT key, COUNT(*) … GROUP BY key</c> into a dictionary.</summary>
+    private async Task WriteHandOffsAsync(DbConnection connection, DbTransaction transaction, CommitBatch batch, CancellationToken cancellationToken)
+    {
+        await ExecuteManyAsync(
+            connection,
+            transaction,
+            """
+            INSERT INTO handoffs (id, contact_id, team, owner_id, routed_by, domain, journey_id, created_at, due_at)
+            VALUES (@id, @contact_id, @team, @owner_id, @routed_by, @domain, @journey_id, @created_at, @due_at)
+            ON CONFLICT (id) DO NOTHING
+            """,
+            batch.HandOffs,
+            (parameters, handOff) =>
+            {
+                parameters.Add("id", handOff.Id);
+                parameters.Add("contact_id", handOff.ContactId.ToString());
+                parameters.Add("team", handOff.Team);
+                parameters.Add("owner_id", handOff.Owner);
+                parameters.Add("routed_by", handOff.RoutedBy);
+                parameters.Add("domain", handOff.Domain);
+                parameters.Add("journey_id", handOff.JourneyId);
+                parameters.Add("created_at", TimeValue(handOff.CreatedAt));
+                parameters.Add("due_at", handOff.DueAt is { } due ? TimeValue(due) : null);
+            },
+            cancellationToken).ConfigureAwait(false);
+        await ExecuteManyAsync(
+            connection,
+            transaction,
+            "UPDATE handoffs SET acknowledged_at = @at, acknowledged_by = @by WHERE id = @id AND acknowledged_at IS NULL",
+            batch.HandOffAcknowledgements,
+            (parameters, ack) =>
+            {
+                parameters.Add("id", ack.Id);
+                parameters.Add("at", TimeValue(ack.At));
+                parameters.Add("by", ack.By);
+            },
+            cancellationToken).ConfigureAwait(false);
+        await ExecuteManyAsync(
+            connection,
+            transaction,
+            "UPDATE handoffs SET escalated_at = @at, escalated_to = @to, owner_id = @owner, due_at = @due WHERE id = @id",
+            batch.HandOffEscalations,
+            (parameters, escalation) =>
+            {
+                parameters.Add("id", escalation.Id);
+                parameters.Add("at", TimeValue(escalation.At));
+                parameters.Add("to", escalation.To);
+                parameters.Add("owner", escalation.Owner);
+                parameters.Add("due", escalation.DueAt is { } due ? TimeValue(due) : null);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private const string HandOffColumns = "id, contact_id, team, owner_id, routed_by, domain, journey_id, created_at, due_at, acknowledged_at, acknowledged_by, escalated_at, escalated_to";
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<HandOffRecord>> GetHandOffsAsync(string? owner, ContactId? contactId, DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"SELECT {HandOffColumns} FROM handoffs WHERE created_at >= @since"
+            + (owner is null ? string.Empty : " AND owner_id = @owner")
+            + (contactId is null ? string.Empty : " AND contact_id = @contact_id")
+            + " ORDER BY created_at DESC, id LIMIT @limit");
+        Add(command, "since", TimeValue(since));
+        if (owner is not null)
+        {
+            Add(command, "owner", owner);
+        }
+
+        if (contactId is { } contact)
+        {
+            Add(command, "contact_id", contact.ToString());
+        }
+
+        Add(command, "limit", limit);
+        return await ReadHandOffsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<HandOffRecord?> GetHandOffAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {HandOffColumns} FROM handoffs WHERE id = @id");
+        Add(command, "id", id);
+        return (await ReadHandOffsAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    private async Task<List<HandOffRecord>> ReadHandOffsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var handOffs = new List<HandOffRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string? Text(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+            DateTimeOffset? Time(int ordinal) => reader.IsDBNull(ordinal) ? null : ReadTime(reader, ordinal);
+            handOffs.Add(new HandOffRecord(
+                reader.GetString(0),
+                ReadContactId(reader, 1),
+                reader.GetString(2),
+                Text(3),
+                reader.GetString(4),
+                Text(5),
+                reader.GetString(6),
+                ReadTime(reader, 7),
+                Time(8),
+                Time(9),
+                Text(10),
+                Time(11),
+                Text(12)));
+        }
+
+        return handOffs;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> GetDueDeliveriesAsync(string channel, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id
+            FROM outbox WHERE channel = @channel AND status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
+            ORDER BY created_at, message_id LIMIT @limit
+            """);
+        Add(command, "channel", channel);
+        Add(command, "now", TimeValue(now));
+        Add(command, "limit", limit);
+        return await ReadOutboxAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task RecordDeliveryAsync(string messageId, string status, int attempts, DateTimeOffset? nextAttemptAt, DateTimeOffset? sentAt, string? failure, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error WHERE message_id = @id");
+        Add(command, "id", messageId);
+        Add(command, "status", status);
+        Add(command, "attempts", attempts);
+        Add(command, "next", nextAttemptAt is { } next ? TimeValue(next) : null);
+        Add(command, "sent", sentAt is { } sent ? TimeValue(sent) : null);
+        Add(command, "error", failure);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<(IReadOnlyList<(string Team, string Domain, string Owner)> Accounts, IReadOnlyList<(string Team, string Owner, DateTimeOffset At)> LastAssigned)> GetRoutingMemoryAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var accounts = new List<(string, string, string)>();
+        await using (var command = Command(connection, null, "SELECT team, domain, owner_id FROM handoffs WHERE domain IS NOT NULL AND owner_id IS NOT NULL ORDER BY created_at, id"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                accounts.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        var last = new List<(string, string, DateTimeOffset)>();
+        await using (var command = Command(connection, null, "SELECT team, owner_id, MAX(created_at) FROM handoffs WHERE owner_id IS NOT NULL GROUP BY team, owner_id"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                last.Add((reader.GetString(0), reader.GetString(1), ReadTime(reader, 2)));
+            }
+        }
+
+        return (accounts, last);
+    }
+
     private async Task<IReadOnlyDictionary<string, long>> CountByKeyAsync(string sql, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,188 @@
+using Cairn.Core;
+using Cairn.Core.Journeys;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// The sales hand-off: sales teams as documents (<c>/api/sales-teams</c>: owners, routing, webhook, SLA), and the
+/// hand-offs themselves (<c>/api/handoffs</c>): the report, one hand-off, and the owner's acknowledgement.
+/// </summary>
+public static class HandOffEndpoints
+{
+    private static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(30);
+
+    /// <summary>Maps <c>/sales-teams</c> and <c>/handoffs</c> under <paramref name="api"/>.</summary>
+    public static RouteGroupBuilder MapHandOffs(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var teams = api.MapGroup("/sales-teams").WithTags("Sales hand-off");
+        teams.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
+                Results.Ok((await engine.Store.ListDocumentsAsync(JourneyDocument.SalesTeamKind, cancellationToken).ConfigureAwait(false))
+                    .Where(document => document.Status != DocumentStatus.Archived)
+                    .Select(TeamView.From)))
+            .WithSummary("Every sales team with its owners and routing.");
+        teams.MapGet("/{id}", TeamAsync).WithSummary("One sales team.").ProducesProblem(StatusCodes.Status404NotFound);
+        teams.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(JourneyDocument.SalesTeamKind, id, context, engine, time))
+            .WithSummary("Stores the sales team document (owners, routing rules, webhook, SLA, escalation) and uses it for the next hand-off. A journey whose owner is the team's id hands off to it.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+
+        var handOffs = api.MapGroup("/handoffs").WithTags("Sales hand-off");
+        handOffs.MapGet("/", ReportAsync)
+            .WithSummary("Hand-offs of the last `days` (default 30), newest first, with a summary: how many, acknowledged, open, SLA breaches, time to acknowledge, per owner. Filters: owner, contactId, status (open, acknowledged, breached, escalated).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        handOffs.MapGet("/{id}", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
+                Results.Ok(HandOffView.From(await engine.Store.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false) ?? throw ProblemException.NotFound($"There is no hand-off '{id}'."), time.GetUtcNow())))
+            .WithSummary("One hand-off.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        handOffs.MapPost("/{id}/ack", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
+                Results.Ok(HandOffView.From(await engine.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false) ?? throw ProblemException.NotFound($"There is no hand-off '{id}'."), time.GetUtcNow())))
+            .WithSummary("The owner acknowledges the hand-off: its SLA stops. Acknowledging again changes nothing.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    /// <summary>One stored sales team as the API shows it; 404 when there is none.</summary>
+    internal static async Task<IResult> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        Results.Ok(TeamView.From(await engine.Store.GetDocumentAsync(JourneyDocument.SalesTeamKind, id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no sales team '{id}'.")));
+
+    private static async Task<IResult> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (status is not (null or "open" or "acknowledged" or "breached" or "escalated"))
+        {
+            throw ProblemException.BadRequest("status is open, acknowledged, breached or escalated.");
+        }
+
+        if (days is < 1 or > 3650 || limit is < 1 or > 1000)
+        {
+            throw ProblemException.BadRequest("days must be between 1 and 3650, limit between 1 and 1000.");
+        }
+
+        ContactId? contact = null;
+        if (contactId is not null)
+        {
+            contact = ContactId.TryParse(contactId, out var parsed) ? parsed : throw ProblemException.BadRequest("contactId is not a contact id.");
+        }
+
+        var now = time.GetUtcNow();
+        var window = days is { } d ? TimeSpan.FromDays(d) : DefaultWindow;
+        var all = (await engine.Store.GetHandOffsAsync(owner, contact, now - window, 10_000, cancellationToken).ConfigureAwait(false))
+            .Select(handOff => HandOffView.From(handOff, now))
+            .ToList();
+        var items = all.Where(view => status switch
+        {
+            "open" => view.Status == "open",
+            "acknowledged" => view.AcknowledgedAt is not null,
+            "breached" => view.Breached,
+            "escalated" => view.EscalatedAt is not null,
+            _ => true,
+        }).Take(limit ?? 100);
+        return Results.Ok(new { summary = Summary(all, now - window, now), items });
+    }
+
+    private static object Summary(List<HandOffView> handOffs, DateTimeOffset from, DateTimeOffset to)
+    {
+        static object Times(IEnumerable<HandOffView> views)
+        {
+            var seconds = views.Where(view => view.SecondsToAcknowledge is not null).Select(view => view.SecondsToAcknowledge!.Value).Order().ToList();
+            return new
+            {
+                acknowledged = seconds.Count,
+                medianSeconds = seconds.Count == 0 ? (double?)null : seconds[seconds.Count / 2],
+                p90Seconds = seconds.Count == 0 ? (double?)null : seconds[Math.Min(seconds.Count - 1, (int)Math.Ceiling(seconds.Count * 0.9) - 1)],
+                averageSeconds = seconds.Count == 0 ? (double?)null : Math.Round(seconds.Average(), 1),
+            };
+        }
+
+        return new
+        {
+            from,
+            to,
+            total = handOffs.Count,
+            open = handOffs.Count(view => view.Status == "open"),
+            acknowledged = handOffs.Count(view => view.AcknowledgedAt is not null),
+            breached = handOffs.Count(view => view.Breached),
+            escalated = handOffs.Count(view => view.EscalatedAt is not null),
+            timeToAcknowledge = Times(handOffs),
+            byOwner = handOffs.GroupBy(view => view.Owner ?? "(unrouted)", StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => new
+            {
+                owner = group.Key,
+                total = group.Count(),
+                breached = group.Count(view => view.Breached),
+                timeToAcknowledge = Times(group),
+            }),
+        };
+    }
+}
+
+/// <summary>
+/// A hand-off as the API shows it: <see cref="Status"/> is <c>open</c> or <c>acknowledged</c>; <see cref="Breached"/>
+/// is true when it was escalated, acknowledged after its SLA ran out, or is open past it.
+/// </summary>
+public sealed record HandOffView(
+    string Id,
+    string ContactId,
+    string Team,
+    string? Owner,
+    string RoutedBy,
+    string Journey,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DueAt,
+    DateTimeOffset? AcknowledgedAt,
+    string? AcknowledgedBy,
+    double? SecondsToAcknowledge,
+    DateTimeOffset? EscalatedAt,
+    string? EscalatedTo,
+    string Status,
+    bool Breached)
+{
+    /// <summary>The view of a stored hand-off at <paramref name="now"/>.</summary>
+    public static HandOffView From(HandOffRecord record, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var deadline = record.EscalatedAt ?? record.DueAt;
+        var breached = record.EscalatedAt is not null || (deadline is { } due && (record.AcknowledgedAt ?? now) > due);
+        return new HandOffView(
+            record.Id,
+            record.ContactId.ToString(),
+            record.Team,
+            record.Owner,
+            record.RoutedBy,
+            record.JourneyId,
+            record.CreatedAt,
+            record.DueAt,
+            record.AcknowledgedAt,
+            record.AcknowledgedBy,
+            record.AcknowledgedAt is { } at ? (at - record.CreatedAt).TotalSeconds : null,
+            record.EscalatedAt,
+            record.EscalatedTo,
+            record.AcknowledgedAt is null ? "open" : "acknowledged",
+            breached);
+    }
+}
+
+/// <summary>A sales team as the API shows it.</summary>
+public sealed record TeamView(string Id, string? Name, int? Version, IReadOnlyList<string> Owners, IReadOnlyList<string> Routing, string? Sla, string? Escalation, DateTimeOffset UpdatedAt, string Document)
+{
+    /// <summary>The view of a stored team document.</summary>
+    public static TeamView From(StoredDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var team = JourneyDocument.Parse(document.Draft, document.Id).SalesTeam;
+        return new TeamView(
+            document.Id,
+            team?.Name,
+            document.PublishedVersion,
+            [.. team?.Owners.Select(owner => owner.Id) ?? []],
+            [.. team?.Routing.Select(rule => rule.Name) ?? []],
+            team?.Sla is { } sla ? Duration.Format(sla) : null,
+            team?.Escalation.ToString().ToLowerInvariant(),
+            document.UpdatedAt,
+            document.Draft);
+    }
+}
