@@ -1,0 +1,254 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Cairn.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Http.Tests;
+
+/// <summary>
+/// The example lead-nurture journey, lead-score model and sales-conversation segment with a sales team whose alerts
+/// go to a real HTTP endpoint: scripted events raise the score, the stage becomes MQL, the routed owner's alert
+/// arrives with the timeline and the score contributions, nurturing stops; round-robin, account matching,
+/// acknowledgement by API and by CRM event, SLA escalation to the manager, and the hand-off report. Run on SQLite
+/// and PostgreSQL.
+/// </summary>
+public abstract class HandOffTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 2, 9, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _time = new(T0);
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>The PostgreSQL connection string, or null for SQLite.</summary>
+    protected abstract Task<string?> PostgresAsync();
+
+    [Fact]
+    public async Task LeadNurture_HandsMqlsToTheirRoutedOwner_AtARealEndpoint_WithTimelineAndScores_ThenTheSlaRuns()
+    {
+        await using var hook = await AlertEndpoint.StartAsync();
+        await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
+        await ApplyAsync(cairn, "templates/nurture-education-1.yaml", "templates/nurture-education-2.yaml", "scoring/lead-score.yaml", "segments/sales-conversation.yaml", "journeys/lead-nurture.yaml");
+        await PutAsync(cairn, "sales-teams/sales", $"""
+            kind: sales_team
+            id: sales
+            name: Sales
+            webhook: {hook.Url}/team
+            sla: 4h
+            escalation: manager
+            owners:
+              - {"{"} id: mia, name: Mia Chen, webhook: "{hook.Url}/mia" {"}"}
+              - {"{"} id: olivia, name: Olivia Park, manager: mia, accounts: [acme.com] {"}"}
+              - {"{"} id: omar, name: Omar Haddad, manager: mia {"}"}
+            routing:
+              - name: emea
+                when: {"{"} trait: country, op: in, value: [DE, FR] {"}"}
+                owners: [olivia, omar]
+            """);
+        await cairn.Engine.RunRolloutsAsync(Cancel);
+
+        // Fit 25 (company size, industry) + content 10 = a lead; pricing (+20) the next day = an MQL, handed off at once.
+        foreach (var (user, email, country) in new[] { ("lea", "lea@acme.com", "US"), ("ben", "ben@globex.com", "DE"), ("cat", "cat@initech.com", "FR") })
+        {
+            await SendAsync(cairn, "identify", $$$"""{"userId":"{{{user}}}","traits":{"email":"{{{email}}}","company_size":200,"industry":"software","country":"{{{country}}}"}}""");
+            await SendAsync(cairn, "track", $$$"""{"userId":"{{{user}}}","event":"content_downloaded","properties":{"asset":"seo-guide"}}""");
+        }
+
+        _time.Advance(TimeSpan.FromDays(1));
+        foreach (var user in new[] { "lea", "ben", "cat" })
+        {
+            await SendAsync(cairn, "page", $$$"""{"userId":"{{{user}}}","name":"Pricing","properties":{"path":"/pricing"}}""");
+            await SendAsync(cairn, "track", $$$"""{"userId":"{{{user}}}","event":"pricing_viewed","properties":{"plan":"team"}}""");
+        }
+
+        // The delivery loop may get there first; a pass waits for it, then delivers whatever is still due.
+        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        var alerts = hook.Received.ToList();
+        Assert.Equal(3, alerts.Count);
+        Assert.All(alerts, alert => Assert.Equal("/team", alert.Path));
+        var lea = alerts.Single(alert => alert.Body.GetProperty("contact").GetProperty("userId").GetString() == "lea").Body;
+        Assert.Equal(("handoff", "olivia", "account acme.com"), (lea.GetProperty("kind").GetString(), lea.GetProperty("owner").GetProperty("id").GetString(), lea.GetProperty("handoff").GetProperty("routedBy").GetString()));
+        // The score made her an MQL; the journey's next step, in the same input, marked her SQL.
+        Assert.Equal("sql", lea.GetProperty("contact").GetProperty("stage").GetString());
+        var timeline = lea.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+        Assert.Contains("pricing_viewed", timeline);
+        Assert.Contains("content_downloaded", timeline);
+        Assert.Contains("stage_changed", timeline);
+        var score = Assert.Single(lea.GetProperty("scores").EnumerateArray());
+        Assert.Equal(["pricing-viewed", "content-downloaded"], score.GetProperty("contributions").EnumerateArray().Select(c => c.GetProperty("rule").GetString()));
+        Assert.True(score.GetProperty("score").GetDouble() >= 50);
+
+        // Round-robin within the emea rule: ben and cat go to different owners.
+        var emea = alerts.Where(alert => alert.Body.GetProperty("handoff").GetProperty("routedBy").GetString() == "rule emea")
+            .ToDictionary(alert => alert.Body.GetProperty("contact").GetProperty("userId").GetString()!, alert => alert.Body.GetProperty("owner").GetProperty("id").GetString());
+        Assert.Equal(["ben", "cat"], emea.Keys.Order());
+        Assert.Equal(["olivia", "omar"], emea.Values.Order());
+
+        // Nurturing stopped for the handed-off leads: no second education email, ever.
+        _time.Advance(TimeSpan.FromHours(1));
+        var leaId = await ContactAsync(cairn, "lea");
+        var leaHandOff = lea.GetProperty("handoff").GetProperty("id").GetString()!;
+        using (var ack = await cairn.Admin.PostAsync($"/api/handoffs/{Uri.EscapeDataString(leaHandOff)}/ack", null, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
+            var acknowledged = await ack.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+            Assert.Equal(("acknowledged", "api", 3600.0), (acknowledged.GetProperty("status").GetString(), acknowledged.GetProperty("acknowledgedBy").GetString(), acknowledged.GetProperty("secondsToAcknowledge").GetDouble()));
+        }
+
+        await SendAsync(cairn, "track", """{"userId":"cat","event":"deal_stage_changed","properties":{"stage":"discovery"}}""");
+
+        // Ben's owner lets the SLA run out: his manager is alerted at her own endpoint.
+        _time.Advance(TimeSpan.FromHours(3));
+        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        var escalation = hook.Received.Last();
+        Assert.Equal(("/mia", "escalation", "ben"), (escalation.Path, escalation.Body.GetProperty("kind").GetString(), escalation.Body.GetProperty("contact").GetProperty("userId").GetString()));
+        Assert.Equal(emea["ben"], escalation.Body.GetProperty("escalatedFrom").GetProperty("id").GetString());
+
+        var report = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/handoffs", Cancel);
+        var summary = report.GetProperty("summary");
+        Assert.Equal((3, 2, 1, 1), (summary.GetProperty("total").GetInt32(), summary.GetProperty("acknowledged").GetInt32(), summary.GetProperty("breached").GetInt32(), summary.GetProperty("escalated").GetInt32()));
+        var breached = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/handoffs?status=breached", Cancel)).GetProperty("items").EnumerateArray());
+        Assert.Equal(("open", "mia"), (breached.GetProperty("status").GetString(), breached.GetProperty("escalatedTo").GetString()));
+        var cat = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/handoffs?contactId={await ContactAsync(cairn, "cat")}", Cancel)).GetProperty("items").EnumerateArray());
+        Assert.Equal("deal_stage_changed", cat.GetProperty("acknowledgedBy").GetString());
+
+        // A later lead from ben's company goes to ben's owner: account matching.
+        await SendAsync(cairn, "identify", """{"userId":"dan","traits":{"email":"dan@globex.com","company_size":200,"industry":"software","country":"US"}}""");
+        await SendAsync(cairn, "track", """{"userId":"dan","event":"content_downloaded"}""");
+        await SendAsync(cairn, "track", """{"userId":"dan","event":"pricing_viewed"}""");
+        var dan = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/handoffs?contactId={await ContactAsync(cairn, "dan")}", Cancel)).GetProperty("items").EnumerateArray());
+        Assert.Equal((emea["ben"], "account globex.com"), (dan.GetProperty("owner").GetString(), dan.GetProperty("routedBy").GetString()));
+
+        _time.Advance(TimeSpan.FromDays(20));
+        await cairn.Engine.FireDueTimersAsync(Cancel);
+        var messages = await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={leaId}", Cancel);
+        Assert.Equal(["nurture-education-1"], messages.EnumerateArray().Where(m => m.GetProperty("channel").GetString() == "email").Select(m => m.GetProperty("template").GetString()));
+        var alert = messages.EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
+        Assert.Equal(("sent", 1), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32()));
+    }
+
+    [Fact]
+    public async Task AFailingEndpoint_IsRetriedWithBackoff_AndTheTeamIsRejectedWhenInvalid()
+    {
+        await using var hook = await AlertEndpoint.StartAsync(failures: 2);
+        await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
+        using (var invalid = await cairn.Admin.PutAsync("/api/sales-teams/broken", new StringContent("kind: sales_team\nid: broken\nname: Broken\nwebhook: not-a-url\nowners: [{ id: a, manager: nobody }]\nrouting: [{ name: all, owners: [b] }]", Encoding.UTF8, "application/yaml"), Cancel))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+            var errors = (await invalid.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("message").GetString()).ToList();
+            Assert.Contains("'webhook' must be an absolute http(s) URL, not 'not-a-url'", errors);
+            Assert.Contains("owner 'a' has the manager 'nobody', who is not in the team", errors);
+            Assert.Contains("the routing rule 'all' names 'b', who is not in the team's owners", errors);
+        }
+
+        await ApplyAsync(cairn, "templates/nurture-education-1.yaml", "templates/nurture-education-2.yaml", "scoring/lead-score.yaml", "segments/sales-conversation.yaml", "journeys/lead-nurture.yaml");
+        await PutAsync(cairn, "sales-teams/sales", $"kind: sales_team\nid: sales\nname: Sales\nwebhook: {hook.Url}/team\nowners: [{{ id: sam }}]\nrouting: [{{ name: all, owners: [sam] }}]");
+        await SendAsync(cairn, "identify", """{"userId":"lea","traits":{"email":"lea@acme.com","company_size":200,"industry":"software"}}""");
+        await SendAsync(cairn, "track", """{"userId":"lea","event":"content_downloaded"}""");
+        await SendAsync(cairn, "track", """{"userId":"lea","event":"pricing_viewed"}""");
+
+        var lea = await ContactAsync(cairn, "lea");
+        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
+        Assert.Equal(("queued", 1, "HTTP 503 Service Unavailable"), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32(), alert.GetProperty("lastError").GetString()));
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        Assert.Empty(hook.Received);
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
+        Assert.Equal(("sent", 3), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32()));
+        Assert.Single(hook.Received);
+    }
+
+    private static async Task ApplyAsync(TestCairn cairn, params string[] examples)
+    {
+        foreach (var example in examples)
+        {
+            var kind = example.Split('/')[0] switch { "scoring" => "scoring-models", var other => other };
+            var id = Path.GetFileNameWithoutExtension(example);
+            await PutAsync(cairn, $"{kind}/{id}", await File.ReadAllTextAsync(Path.Combine(Repository.Root, "examples", example), Cancel));
+            if (kind == "journeys")
+            {
+                (await cairn.Admin.PostAsync($"/api/journeys/{id}/publish", null, Cancel)).Dispose();
+            }
+        }
+    }
+
+    private static async Task PutAsync(TestCairn cairn, string path, string yaml)
+    {
+        using var response = await cairn.Admin.PutAsync("/api/" + path, new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
+    }
+
+    private static async Task SendAsync(TestCairn cairn, string type, string json)
+    {
+        using var response = await cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await cairn.Engine.WhenIdleAsync(Cancel);
+    }
+
+    private static async Task<string> ContactAsync(TestCairn cairn, string user) =>
+        (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
+
+    /// <summary>A real HTTP server on a loopback port that records every alert posted to it (and fails the first <c>failures</c>).</summary>
+    private sealed class AlertEndpoint : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _failures;
+
+        private AlertEndpoint(WebApplication app, int failures)
+        {
+            _app = app;
+            _failures = failures;
+        }
+
+        public ConcurrentQueue<(string Path, JsonElement Body)> Received { get; } = new();
+
+        public string Url => _app.Urls.First();
+
+        public static async Task<AlertEndpoint> StartAsync(int failures = 0)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var endpoint = new AlertEndpoint(app, failures);
+            app.MapPost("/{who}", async (HttpContext context) =>
+            {
+                if (Interlocked.Decrement(ref endpoint._failures) >= 0)
+                {
+                    return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+                }
+
+                using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                endpoint.Received.Enqueue((context.Request.Path.Value!, body.RootElement.Clone()));
+                return Results.Ok();
+            });
+            await app.StartAsync(Cancel);
+            return endpoint;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+}
+
+public sealed class SqliteHandOffTests : HandOffTests
+{
+    protected override Task<string?> PostgresAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class PostgreSqlHandOffTests(PostgresFixture postgres) : HandOffTests
+{
+    protected override async Task<string?> PostgresAsync()
+    {
+        await postgres.SkipIfUnavailableAsync();
+        return await postgres.CreateDatabaseAsync(TestContext.Current.CancellationToken);
+    }
+}
