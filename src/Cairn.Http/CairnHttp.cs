@@ -48,6 +48,7 @@ public static class CairnHttp
         api.MapDocuments();
         api.MapScoring();
         api.MapHandOffs();
+        api.MapLists();
         return app;
     }
 

@@ -112,7 +112,9 @@ public static class DocumentEndpoints
         var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
         if (kind is "segment" or JourneyDocument.ScoringKind or JourneyDocument.SalesTeamKind)
         {
-            await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted, backfill: kind != JourneyDocument.SalesTeamKind).ConfigureAwait(false);
+            // A static list and a sales team have nothing to evaluate over existing contacts.
+            var evaluated = kind != JourneyDocument.SalesTeamKind && JourneyDocument.Parse(text, id).Segment is not { Static: true };
+            await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted, backfill: evaluated).ConfigureAwait(false);
             context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
             return kind switch
             {
@@ -394,7 +396,12 @@ public static class DocumentEndpoints
                 new Dictionary<string, object?> { ["errors"] = parsed.Errors.Select(error => new { line = error.Line, message = error.Message }).ToList() });
         }
 
-        var preview = await engine.PreviewSegmentAsync(draft, 20, context.RequestAborted).ConfigureAwait(false);
+        if (draft.Condition is not { } condition)
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Invalid segment", "A static list has no condition to preview; its members are the ones added to it.");
+        }
+
+        var preview = await engine.PreviewSegmentAsync(condition, 20, context.RequestAborted).ConfigureAwait(false);
         return Results.Ok(new { count = preview.Count, sample = preview.Sample.Select(contact => new { id = contact.Id.ToString(), userId = contact.UserId, email = contact.Email }), evaluatedAt = time.GetUtcNow() });
     }
 
@@ -474,7 +481,7 @@ public static class DocumentEndpoints
             errors.Add(new DocumentError(source, 1, null, $"the document's id is '{documentId}', but it was sent to '{id}'"));
         }
 
-        var conditions = parsed.Segment is { } read ? [read.Condition] : parsed.Journey is { } flow ? JourneyDocument.Conditions(flow) : [];
+        var conditions = parsed.Segment is { Condition: { } read } ? [read] : parsed.Journey is { } flow ? JourneyDocument.Conditions(flow) : [];
         if (errors.Count == 0 && conditions.Any())
         {
             var models = (await engine.Store.ListDocumentsAsync(JourneyDocument.ScoringKind, cancellationToken).ConfigureAwait(false))

@@ -231,13 +231,13 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Evaluates a draft segment over every contact as of now, saving nothing: how many match, and the first
+    /// Evaluates a draft segment condition over every contact as of now, saving nothing: how many match, and the first
     /// <paramref name="sample"/> of them (oldest contacts first).
     /// </summary>
-    public async Task<(long Count, IReadOnlyList<ContactState> Sample)> PreviewSegmentAsync(Core.Segments.SegmentDefinition draft, int sample, CancellationToken cancellationToken)
+    public async Task<(long Count, IReadOnlyList<ContactState> Sample)> PreviewSegmentAsync(Core.Journeys.Condition draft, int sample, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        var history = Core.Segments.SegmentConditions.UsesHistory(draft.Condition);
+        var history = Core.Segments.SegmentConditions.UsesHistory(draft);
         var now = _time.GetUtcNow();
         var (count, matches, cursor) = (0L, new List<ContactState>(), (string?)null);
         do
@@ -248,7 +248,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                 IReadOnlyList<Core.Journeys.Engine.PastEvent> events = history
                     ? [.. (await _store.GetEventsAsync(contact.Id, null, 1000, cancellationToken).ConfigureAwait(false)).Items.Select(Partition.PastEventOf)]
                     : [];
-                if (Core.Journeys.Engine.ConditionEvaluator.Holds(draft.Condition, new Core.Journeys.Engine.EvaluationContext(contact, null, null, events, now)))
+                if (Core.Journeys.Engine.ConditionEvaluator.Holds(draft, new Core.Journeys.Engine.EvaluationContext(contact, null, null, events, now)))
                 {
                     count++;
                     if (matches.Count < sample)
@@ -339,6 +339,20 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         {
             _rolloutGate.Release();
         }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="contacts"/> to the static list <paramref name="segment"/> (or removes them), each in its
+    /// partition: an entry or exit with <paramref name="reason"/>, a <c>segment_entered</c> / <c>segment_exited</c>
+    /// event, and the segments that refer to the list re-evaluated. Returns how many changed membership.
+    /// </summary>
+    public async Task<int> ChangeListAsync(string segment, IReadOnlyCollection<ContactId> contacts, bool add, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        var before = await _store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(contacts.Distinct().Select(id => Submit(new ListMembershipChanged(id, segment, add, reason), []))).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var after = await _store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
+        return (int)Math.Abs(after.GetValueOrDefault(segment) - before.GetValueOrDefault(segment));
     }
 
     /// <summary>

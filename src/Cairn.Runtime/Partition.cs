@@ -416,6 +416,7 @@ internal sealed partial class Partition
         SegmentsChanged changed => new AudienceInput.SegmentSaved(changed.Reason),
         ScoresChanged rescore => new AudienceInput.ModelSaved(rescore.Model, rescore.Reason),
         ContactAbsorbed => new AudienceInput.Merged(),
+        ListMembershipChanged list => new AudienceInput.ListChanged(list.Segment, list.Add, list.Reason),
         _ => null,
     };
 

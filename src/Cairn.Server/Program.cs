@@ -8,6 +8,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     ValidateCommand.Create(),
     SimulateCommand.Create(),
     ApplyCommand.Create(),
+    ListCommand.Create(),
 };
 
 // The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.

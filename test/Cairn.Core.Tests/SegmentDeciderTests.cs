@@ -45,7 +45,7 @@ public sealed class SegmentDeciderTests
     {
         Assert.Equal(ComparisonOperator.WithinNext, Assert.IsType<Comparison>(Renewing.Condition).Operator);
         var exactly = Segment("kind: segment\nid: twice\nname: Twice\ncondition: { performed: login, exactly: 2 }");
-        Assert.Equal((2, 2), ((PerformedCondition)exactly.Condition).AtLeast is var least ? (least, ((PerformedCondition)exactly.Condition).AtMost!.Value) : default);
+        Assert.Equal((2, 2), ((PerformedCondition)exactly.Condition!).AtLeast is var least ? (least, ((PerformedCondition)exactly.Condition!).AtMost!.Value) : default);
 
         Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { property: a, op: eq, value: 1 }", "x").Errors, e => e.Message.Contains("compares traits", StringComparison.Ordinal));
         Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { trait: d, op: within_last, value: soon }", "x").Errors, e => e.Message.Contains("needs a duration", StringComparison.Ordinal));

@@ -112,6 +112,42 @@ public sealed class SegmentApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, unknown.StatusCode);
     }
 
+    [Fact]
+    public async Task StaticList_TakesMembersThroughTheApi_AndSegmentsReferringToItFollow()
+    {
+        await SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com","plan":"pro"}}""");
+        await SendAsync("identify", """{"userId":"bob","traits":{"email":"bob@example.com","plan":"free"}}""");
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("vip", "kind: segment\nid: vip\nname: VIP list\nstatic: true")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("vip-pro", "kind: segment\nid: vip-pro\nname: VIPs on pro\ncondition: [{ in_segment: vip }, { trait: plan, op: eq, value: pro }]")).StatusCode);
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+
+        using var add = await _cairn.Admin.PostAsync("/api/segments/vip/members", new StringContent("""{"add":[{"userId":"ann"},{"email":"bob@example.com"},{"userId":"nobody"},{"phone":"1"}]}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, add.StatusCode);
+        var result = await add.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal((2, 0, 2), (result.GetProperty("added").GetInt32(), result.GetProperty("removed").GetInt32(), result.GetProperty("members").GetInt32()));
+        Assert.Equal(
+            ["add[2]: no contact has userId 'nobody'", "add[3]: an entry is an object with a contactId, userId or email"],
+            result.GetProperty("rejected").EnumerateArray().Select(r => $"{r.GetProperty("row").GetString()}: {r.GetProperty("reason").GetString()}"));
+
+        var ann = await ContactAsync("ann");
+        var annSegments = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/segments", Cancel)).EnumerateArray().ToList();
+        Assert.Equal([("vip", "added through the API"), ("vip-pro", "added through the API")], annSegments.Select(s => (s.GetProperty("segment").GetString(), s.GetProperty("reason").GetString())));
+        var bob = await ContactAsync("bob");
+        Assert.Equal(["vip"], (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{bob}/segments", Cancel)).EnumerateArray().Select(s => s.GetProperty("segment").GetString()));
+
+        // Removing ann from the list takes her out of the segment built on it, in the same input.
+        using var remove = await _cairn.Admin.PostAsync("/api/segments/vip/members", new StringContent($$"""{"remove":[{"contactId":"{{ann}}"}]}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(1, (await remove.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("removed").GetInt32());
+        Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/segments", Cancel)).EnumerateArray());
+        var events = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/events", Cancel);
+        Assert.Equal(2, events.GetProperty("items").EnumerateArray().Count(e => e.GetProperty("name").GetString() == "segment_exited"));
+
+        using var conditioned = await _cairn.Admin.PostAsync("/api/segments/vip-pro/members", new StringContent("""{"add":[{"userId":"ann"}]}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.Conflict, conditioned.StatusCode);
+        using var preview = await _cairn.Admin.PostAsync("/api/segments/preview", new StringContent("kind: segment\nid: x\nname: X\nstatic: true", Encoding.UTF8, "application/yaml"), Cancel);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, preview.StatusCode);
+    }
+
     private async Task SendAsync(string type, string json)
     {
         using var response = await _cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);

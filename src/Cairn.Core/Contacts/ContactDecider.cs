@@ -51,8 +51,8 @@ public static class ContactDecider
                 Absorb(current, absorbed.Absorbed) with { UpdatedAt = now },
                 [new CompleteMerge(absorbed.Absorbed.Id, current.Id)]),
 
-            // Timers, enrollment requests and rollouts concern journeys only (the journey engine decides them).
-            TimerDue or EnrollmentRequested or RolloutReached or SegmentsChanged or ScoresChanged or HandOffAcknowledged => Unchanged(current),
+            // The rest concern journeys, scores, segments and hand-offs, which are decided after the profile.
+            TimerDue or EnrollmentRequested or RolloutReached or SegmentsChanged or ScoresChanged or HandOffAcknowledged or ListMembershipChanged => Unchanged(current),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "Unknown contact input."),
         };
     }

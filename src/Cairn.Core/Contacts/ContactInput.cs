@@ -67,3 +67,10 @@ public sealed record ScoresChanged(ContactId ContactId, string Model, string Rea
 /// <param name="HandOffId">The hand-off.</param>
 /// <param name="By">How, for the record (<c>api</c>).</param>
 public sealed record HandOffAcknowledged(ContactId ContactId, string HandOffId, string By) : ContactInput(ContactId);
+
+/// <summary>The contact was added to (or removed from) a static list.</summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="Segment">The static list's segment id.</param>
+/// <param name="Add">True to add, false to remove.</param>
+/// <param name="Reason">Why, for the entry or exit (e.g. <c>uploaded (members.csv)</c>).</param>
+public sealed record ListMembershipChanged(ContactId ContactId, string Segment, bool Add, string Reason) : ContactInput(ContactId);

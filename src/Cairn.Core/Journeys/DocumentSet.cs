@@ -64,7 +64,7 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
         Sources(parsed, document => document.SalesTeam?.Id, "sales team", errors);
         var knownModels = modelSources.Keys.Concat(knownScoringModels ?? new HashSet<string>()).ToHashSet(StringComparer.Ordinal);
         errors.AddRange(parsed.SelectMany(document =>
-            (document.Segment is { } segment ? [segment.Condition] : document.Journey is { } journey ? JourneyDocument.Conditions(journey) : [])
+            (document.Segment is { Condition: { } segment } ? [segment] : document.Journey is { } journey ? JourneyDocument.Conditions(journey) : [])
                 .SelectMany(condition => UnknownModels(condition, knownModels))
                 .Select(unknown => new DocumentError(document.Source, unknown.Location.Line, null, $"there is no scoring model '{unknown.Model}'"))));
 

@@ -91,13 +91,19 @@ public static partial class JourneyDocument
 
     private static Segments.SegmentDefinition? ReadSegment(YamlMappingNode root, DocumentReader reader)
     {
-        reader.OnlyKeys(root, "kind", "id", "name", "description", "condition");
+        reader.OnlyKeys(root, "kind", "id", "name", "description", "condition", "static");
         var id = ReadId(root, reader, "segment");
         var name = reader.String(root, "name", required: true) ?? string.Empty;
         var description = reader.String(root, "description", required: false);
+        var isStatic = reader.Boolean(root, "static") ?? false;
         Condition? condition = null;
         if (DocumentReader.Get(root, "condition") is { } node)
         {
+            if (isStatic)
+            {
+                reader.Error(node, "a static list has no condition: its members are added and removed by upload or through the API");
+            }
+
             condition = ReadCondition(node, reader, Subject.Trait);
             foreach (var leaf in Segments.SegmentConditions.Leaves(condition))
             {
@@ -110,13 +116,19 @@ public static partial class JourneyDocument
                     reader.Error(leaf.Location.Line, "a segment condition cannot name the event being handled; use 'performed'");
                 }
             }
+
+            if (condition is null)
+            {
+                return null;
+            }
         }
-        else
+        else if (!isStatic)
         {
-            reader.Error(root, "'condition' is required");
+            reader.Error(root, "'condition' is required (or 'static: true' for a list managed by upload or through the API)");
+            return null;
         }
 
-        return id is null || condition is null ? null : new Segments.SegmentDefinition(id, name, description, condition, DocumentReader.Location(root));
+        return id is null ? null : new Segments.SegmentDefinition(id, name, description, condition, DocumentReader.Location(root));
     }
 
     private static JourneyDefinition? ReadJourney(YamlMappingNode root, DocumentReader reader)

@@ -28,6 +28,9 @@ public abstract record AudienceInput
 
     /// <summary>Another profile was merged into this one: every score is rebuilt and every segment evaluated.</summary>
     public sealed record Merged : AudienceInput;
+
+    /// <summary>The contact was added to (or removed from) a static list.</summary>
+    public sealed record ListChanged(string Segment, bool Add, string Reason) : AudienceInput;
 }
 
 /// <summary>The contact's scores and segments after an input, the events they announce, and when time alone next changes them.</summary>
@@ -87,6 +90,17 @@ public static class AudienceDecider
         }
 
         var changes = ImmutableArray<SegmentChange>.Empty;
+        var listed = ImmutableArray<SegmentChange>.Empty;
+        if (input is AudienceInput.ListChanged list && segments.Segments.Any(segment => segment.Id == list.Segment && segment.Static)
+            && profile.Segments.ContainsKey(list.Segment) != list.Add)
+        {
+            profile = profile with
+            {
+                Segments = list.Add ? profile.Segments.Add(list.Segment, new SegmentMembership(now, list.Reason)) : profile.Segments.Remove(list.Segment),
+            };
+            listed = [new SegmentChange(list.Segment, list.Add, list.Reason)];
+        }
+
         if (!segments.Segments.IsEmpty || !profile.Segments.IsEmpty)
         {
             var traits = ChangedTraits(before, profile);
@@ -103,10 +117,11 @@ public static class AudienceDecider
                 AudienceInput.ModelSaved saved => new SegmentCause(traits, null, false, saved.Reason),
                 AudienceInput.SegmentSaved saved => SegmentCause.All(saved.Reason),
                 AudienceInput.Merged => SegmentCause.All("profiles merged"),
+                AudienceInput.ListChanged changed => new SegmentCause(traits, null, false, changed.Reason),
                 _ => SegmentCause.All("time passed"),
             };
-            var decided = SegmentDecider.Decide(profile, segments, history, cause with { Scores = moved }, now);
-            changes = decided.Changes;
+            var decided = SegmentDecider.Decide(profile, segments, history, cause with { Scores = moved, Segments = listed.Select(change => change.Segment).ToHashSet(StringComparer.Ordinal) }, now);
+            changes = [.. listed, .. decided.Changes];
             if (!changes.IsEmpty)
             {
                 profile = profile with { Segments = decided.Segments };

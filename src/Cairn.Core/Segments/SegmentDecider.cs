@@ -15,6 +15,9 @@ public sealed record SegmentCause(IReadOnlySet<string> Traits, string? Event, bo
     /// <summary>Scoring models whose score for the contact changed.</summary>
     public IReadOnlySet<string> Scores { get; init; } = ImmutableHashSet<string>.Empty;
 
+    /// <summary>Segments whose membership already changed (a static list): segments referring to them are evaluated.</summary>
+    public IReadOnlySet<string> Segments { get; init; } = ImmutableHashSet<string>.Empty;
+
     /// <summary>Every segment, for <paramref name="reason"/>.</summary>
     public static SegmentCause All(string reason) => new(ImmutableHashSet<string>.Empty, null, true, reason);
 }
@@ -47,7 +50,7 @@ public static class SegmentDecider
         ArgumentNullException.ThrowIfNull(cause);
         var memberships = profile.Segments;
         var changes = ImmutableArray.CreateBuilder<SegmentChange>();
-        var changed = new HashSet<string>(StringComparer.Ordinal);
+        var changed = new HashSet<string>(cause.Segments, StringComparer.Ordinal);
         var live = library.Segments.Select(segment => segment.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in memberships.Keys.Where(id => !live.Contains(id)).ToList())
         {
@@ -56,12 +59,12 @@ public static class SegmentDecider
         }
 
         DateTimeOffset? next = null;
-        foreach (var segment in library.Segments)
+        foreach (var segment in library.Segments.Where(segment => !segment.Static))
         {
             var context = new EvaluationContext(profile with { Segments = memberships }, null, null, history, now);
-            if (cause.Everything || Affected(segment.Condition, cause, changed))
+            if (cause.Everything || Affected(segment.Condition!, cause, changed))
             {
-                var holds = ConditionEvaluator.Holds(segment.Condition, context);
+                var holds = ConditionEvaluator.Holds(segment.Condition!, context);
                 var was = memberships.ContainsKey(segment.Id);
                 if (holds != was)
                 {
@@ -71,7 +74,7 @@ public static class SegmentDecider
                 }
             }
 
-            if (NextChange(segment.Condition, context) is { } due && (next is null || due < next))
+            if (NextChange(segment.Condition!, context) is { } due && (next is null || due < next))
             {
                 next = due;
             }

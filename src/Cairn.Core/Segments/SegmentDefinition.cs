@@ -3,13 +3,20 @@ using Cairn.Core.Journeys;
 
 namespace Cairn.Core.Segments;
 
-/// <summary>A segment: the contacts for whom <see cref="Condition"/> holds, kept live.</summary>
+/// <summary>
+/// A segment: the contacts for whom <see cref="Condition"/> holds, kept live; or, without a condition, a static list
+/// whose members are added and removed by upload or through the API.
+/// </summary>
 /// <param name="Id">Unique in the workspace.</param>
 /// <param name="Name">Shown in the UI and the API.</param>
 /// <param name="Description">What it is for.</param>
-/// <param name="Condition">The condition tree.</param>
+/// <param name="Condition">The condition tree; null for a static list.</param>
 /// <param name="Location">Where it is written.</param>
-public sealed record SegmentDefinition(string Id, string Name, string? Description, Condition Condition, SourceLocation Location);
+public sealed record SegmentDefinition(string Id, string Name, string? Description, Condition? Condition, SourceLocation Location)
+{
+    /// <summary>True for a static list (members managed by upload or API, not by a condition).</summary>
+    public bool Static => Condition is null;
+}
 
 /// <summary>A contact's membership of one segment.</summary>
 /// <param name="EnteredAt">When it entered.</param>
@@ -86,7 +93,7 @@ public static class SegmentConditions
     };
 
     /// <summary>The segments the condition refers to with <c>in_segment</c>.</summary>
-    public static IEnumerable<string> References(Condition condition) =>
+    public static IEnumerable<string> References(Condition? condition) =>
         Leaves(condition).OfType<SegmentCondition>().Select(reference => reference.Segment).Distinct(StringComparer.Ordinal);
 
     /// <summary>True when the condition reads event history beyond the profile's counters (windows or filters).</summary>

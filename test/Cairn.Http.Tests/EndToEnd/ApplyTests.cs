@@ -73,6 +73,52 @@ public sealed class ApplyTests
     }
 
     [Fact]
+    public async Task StaticList_AppliedAsADocument_IsFilledAndEmptiedByCairnList_FromCsv()
+    {
+        await using var server = await CairnProcess.StartAsync(null);
+        var cancel = TestContext.Current.CancellationToken;
+        var directory = Directory.CreateTempSubdirectory("cairn-list-").FullName;
+        try
+        {
+            var list = Path.Combine(directory, "webinar.yaml");
+            await File.WriteAllTextAsync(list, "kind: segment\nid: webinar-attendees\nname: Webinar attendees (uploaded)\nstatic: true\n", cancel);
+            var cairn = Path.Combine(AppContext.BaseDirectory, "cairn.dll");
+            var (applied, applyOutput) = await ProcessRunner.RunAsync("dotnet", [cairn, "apply", list, "--url", server.Url, "--api-key", CairnProcess.ApiKey], cancellationToken: cancel);
+            Assert.True(applied == 0, applyOutput);
+            Assert.Contains("segment webinar-attendees: stored", applyOutput, StringComparison.Ordinal);
+
+            foreach (var (user, email) in new[] { ("ann", "ann@example.com"), ("bob", "bob@example.com") })
+            {
+                using var identify = await server.Client.PostAsJsonAsync("/v1/identify", new { userId = user, traits = new { email } }, cancel);
+                Assert.True(identify.IsSuccessStatusCode, server.Output);
+            }
+
+            var csv = Path.Combine(directory, "attendees.csv");
+            await File.WriteAllTextAsync(csv, "userId,email,company\nann,,Acme\n,bob@EXAMPLE.com,Globex\nzed,,Nowhere\n", cancel);
+            var (added, addOutput) = await ProcessRunner.RunAsync("dotnet", [cairn, "list", "add", "webinar-attendees", csv, "--url", server.Url, "--api-key", CairnProcess.ApiKey], cancellationToken: cancel);
+            Assert.True(added == 1, addOutput);
+            Assert.Contains("2 added, 0 removed; the list has 2 members.", addOutput, StringComparison.Ordinal);
+            Assert.Contains("attendees.csv line 4: no contact has userId 'zed'", addOutput, StringComparison.Ordinal);
+
+            var members = await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments/webinar-attendees/members", cancel);
+            Assert.Equal(["uploaded", "uploaded"], members.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("reason").GetString()));
+
+            await File.WriteAllTextAsync(csv, "email\nann@example.com\n", cancel);
+            var (removed, removeOutput) = await ProcessRunner.RunAsync("dotnet", [cairn, "list", "remove", "webinar-attendees", csv, "--url", server.Url, "--api-key", CairnProcess.ApiKey], cancellationToken: cancel);
+            Assert.True(removed == 0, removeOutput);
+            Assert.Contains("0 added, 1 removed; the list has 1 members.", removeOutput, StringComparison.Ordinal);
+
+            var (refused, refusedOutput) = await ProcessRunner.RunAsync("dotnet", [cairn, "list", "add", "no-such-list", csv, "--url", server.Url, "--api-key", CairnProcess.ApiKey], cancellationToken: cancel);
+            Assert.Equal(2, refused);
+            Assert.Contains("cairn list: 404 There is no segment 'no-such-list'.", refusedOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Serve_OnAnEmptyStore_StartsWithTheDemoWorkspace_OnceOnly()
     {
         await using var server = await CairnProcess.StartAsync(null, demo: true);

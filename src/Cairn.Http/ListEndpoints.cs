@@ -1,0 +1,199 @@
+using System.Text;
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Core.Journeys;
+using Cairn.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// Static lists (segments with <c>static: true</c>): members added and removed through the API, as JSON or as a
+/// CSV upload, each change an entry or exit like any segment's.
+/// </summary>
+public static class ListEndpoints
+{
+    private const int MaxListBytes = 64 * 1024 * 1024;
+
+    private static readonly string[] ContactIdColumns = ["contactId", "contact_id"];
+    private static readonly string[] UserIdColumns = ["userId", "user_id"];
+    private static readonly string[] EmailColumns = ["email"];
+
+    /// <summary>Maps <c>POST /segments/{id}/members</c> under <paramref name="api"/>.</summary>
+    public static RouteGroupBuilder MapLists(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        api.MapPost("/segments/{id}/members", ChangeAsync)
+            .WithTags("Segments")
+            .WithSummary("Adds or removes members of a static list: JSON {\"add\": [{\"userId\"|\"email\"|\"contactId\": …}], \"remove\": […]}, or a CSV (text/csv) with a contactId, userId or email column, added (or removed with ?action=remove). Unknown contacts are reported by row; the others are applied.")
+            .Accepts<string>("application/json", "text/csv")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        return api;
+    }
+
+    private static async Task<IResult> ChangeAsync(string id, string? action, HttpContext context, CairnEngine engine)
+    {
+        var cancellationToken = context.RequestAborted;
+        var document = await engine.Store.GetDocumentAsync("segment", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no segment '{id}'.");
+        if (JourneyDocument.Parse(document.Draft, id).Segment is not { Static: true })
+        {
+            throw new ProblemException(StatusCodes.Status409Conflict, "Not a static list", $"Segment '{id}' has a condition: its members are the contacts it holds for. Only a static list (static: true) takes members.");
+        }
+
+        if (action is not (null or "add" or "remove"))
+        {
+            throw ProblemException.BadRequest("action is add or remove.");
+        }
+
+        var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        var body = await RequestBody.ReadAsync(context.Request, MaxListBytes, "64 MB per upload", cancellationToken).ConfigureAwait(false);
+        var (add, remove) = mediaType switch
+        {
+            "application/json" => ReadJson(body),
+            "text/csv" => ReadCsv(body, action == "remove"),
+            _ => throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send members as application/json or text/csv."),
+        };
+
+        var rejected = new List<object>();
+        async Task<List<ContactId>> ResolveAsync(IEnumerable<Member> members)
+        {
+            var ids = new List<ContactId>();
+            foreach (var member in members)
+            {
+                if (member.Error is not null)
+                {
+                    rejected.Add(new { row = member.Row, reason = member.Error });
+                }
+                else if (await FindAsync(member, engine, cancellationToken).ConfigureAwait(false) is { } found)
+                {
+                    ids.Add(found);
+                }
+                else
+                {
+                    rejected.Add(new { row = member.Row, reason = $"no contact has {member.Kind} '{member.Value}'" });
+                }
+            }
+
+            return ids;
+        }
+
+        var reason = mediaType == "text/csv" ? "uploaded" : "added through the API";
+        var added = await engine.ChangeListAsync(id, await ResolveAsync(add).ConfigureAwait(false), true, reason, cancellationToken).ConfigureAwait(false);
+        var removed = await engine.ChangeListAsync(id, await ResolveAsync(remove).ConfigureAwait(false), false, "removed through the API", cancellationToken).ConfigureAwait(false);
+        var members = (await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
+        return Results.Ok(new { added, removed, members, rejected });
+    }
+
+    private static async Task<ContactId?> FindAsync(Member member, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        switch (member.Kind)
+        {
+            case "contactId":
+                return ContactId.TryParse(member.Value, out var id) && await engine.GetContactAsync(id, cancellationToken).ConfigureAwait(false) is { } contact ? contact.Id : null;
+            case "userId":
+                return engine.FindContact(IdentityKey.User(member.Value));
+            default:
+                return ContactNormalizer.NormalizeEmail(member.Value) is { } email
+                    && await engine.Store.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false) is [var first, ..]
+                    ? first
+                    : null;
+        }
+    }
+
+    private static (List<Member> Add, List<Member> Remove) ReadJson(byte[] body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException exception)
+        {
+            throw ProblemException.BadRequest($"The body is not valid JSON: {exception.Message}");
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw ProblemException.BadRequest("The body is a JSON object with 'add' and/or 'remove' lists.");
+            }
+
+            List<Member> Read(string name) => document.RootElement.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array
+                ? [.. list.EnumerateArray().Select((entry, index) => Member.Of($"{name}[{index}]", entry))]
+                : [];
+            return (Read("add"), Read("remove"));
+        }
+    }
+
+    private static (List<Member> Add, List<Member> Remove) ReadCsv(byte[] body, bool remove)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw ProblemException.BadRequest("The file is not valid UTF-8.");
+        }
+
+        using var rows = Csv.Read(new StringReader(text)).GetEnumerator();
+        if (!rows.MoveNext())
+        {
+            throw ProblemException.BadRequest("The file is empty: it needs a header row with a contactId, userId or email column.");
+        }
+
+        var header = rows.Current.Fields.Select(field => field.Trim()).ToList();
+        int Column(string[] names) => header.FindIndex(column => names.Contains(column, StringComparer.OrdinalIgnoreCase));
+        var columns = new[] { ("contactId", Column(ContactIdColumns)), ("userId", Column(UserIdColumns)), ("email", Column(EmailColumns)) }.Where(c => c.Item2 >= 0).ToList();
+        if (columns.Count == 0)
+        {
+            throw ProblemException.BadRequest("The header row needs a contactId, userId or email column.");
+        }
+
+        var members = new List<Member>();
+        while (rows.MoveNext())
+        {
+            var (line, fields, error) = rows.Current;
+            if (fields.Count == 1 && fields[0].Length == 0 && error is null)
+            {
+                continue;
+            }
+
+            var row = $"line {line}";
+            var found = columns.Select(c => (c.Item1, Value: c.Item2 < fields.Count ? fields[c.Item2].Trim() : string.Empty)).FirstOrDefault(c => c.Value.Length > 0);
+            members.Add(error is not null ? new Member(row, string.Empty, string.Empty, error)
+                : found.Item1 is null ? new Member(row, string.Empty, string.Empty, "no contactId, userId or email on this row")
+                : new Member(row, found.Item1, found.Value, null));
+        }
+
+        return remove ? ([], members) : (members, []);
+    }
+
+    /// <summary>One row or entry: which identifier it gives and its value, or why it cannot be used.</summary>
+    private sealed record Member(string Row, string Kind, string Value, string? Error)
+    {
+        public static Member Of(string row, JsonElement entry)
+        {
+            if (entry.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var kind in new[] { "contactId", "userId", "email" })
+                {
+                    if (entry.TryGetProperty(kind, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text)
+                    {
+                        return new Member(row, kind, text, null);
+                    }
+                }
+            }
+
+            return new Member(row, string.Empty, string.Empty, "an entry is an object with a contactId, userId or email");
+        }
+    }
+}
