@@ -50,6 +50,13 @@ public sealed class SegmentDeciderTests
         Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { property: a, op: eq, value: 1 }", "x").Errors, e => e.Message.Contains("compares traits", StringComparison.Ordinal));
         Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { trait: d, op: within_last, value: soon }", "x").Errors, e => e.Message.Contains("needs a duration", StringComparison.Ordinal));
 
+        var engaged = (PerformedCondition)Segment("kind: segment\nid: e\nname: E\ncondition: { engaged: clicked, template: winback-30, within: 90d }").Condition!;
+        Assert.Equal(("email_clicked", TimeSpan.FromDays(90), "template"), (engaged.Event, engaged.Within!.Value, ((Comparison)engaged.Where!).Path));
+        Assert.Equal("sms_delivered", ((PerformedCondition)Segment("kind: segment\nid: e\nname: E\ncondition: { engaged: received, channel: sms }").Condition!).Event);
+        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { aggregate: sum, event: order_completed, value: 5 }", "x").Errors, e => e.Message == "'sum' needs 'of': the event property to aggregate (a dotted path)");
+        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { last_performed: login }", "x").Errors, e => e.Message.StartsWith("'last_performed' needs 'within'", StringComparison.Ordinal));
+        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { engaged: read }", "x").Errors, e => e.Message == "engaged is opened, clicked or received, not 'read'");
+
         var cycle = DocumentSet.Read(
         [
             ("a.yaml", "kind: segment\nid: a\nname: A\ncondition: { in_segment: b }"),
@@ -83,6 +90,23 @@ public sealed class SegmentDeciderTests
     }
 
     [Fact]
+    public void RevenueInAYear_EntersWhenTheSumReachesTheValue_AndLeavesWhenAnOrderLeavesTheWindow()
+    {
+        var big = Segment("kind: segment\nid: big\nname: 500+ in a year\ncondition: { aggregate: sum, of: revenue, event: order_completed, within: 365d, op: gte, value: 500 }");
+        var lapsed = Segment("kind: segment\nid: lapsed\nname: No order for 90 days\ncondition: { last_performed: order_completed, before: 90d }");
+        var contact = new Contact(SegmentLibrary.Of([big, lapsed]), Profile("{}"));
+        contact.Order(300, T0);
+        var second = contact.Order(250, T0.AddDays(100));
+        Assert.Equal([new SegmentChange("big", true, "performed order_completed")], second.Changes);
+        Assert.Equal(T0.AddDays(190).AddTicks(10), second.NextCheck);
+
+        var quiet = contact.Recheck(second.NextCheck!.Value);
+        Assert.Equal([new SegmentChange("lapsed", true, "time passed")], quiet.Changes);
+        Assert.Equal(T0.AddDays(365).AddTicks(10), quiet.NextCheck);
+        Assert.Equal([new SegmentChange("big", false, "time passed")], contact.Recheck(quiet.NextCheck!.Value).Changes);
+    }
+
+    [Fact]
     public void DateRange_EntersThirtyDaysBefore_AndLeavesAfterTheDate()
     {
         var contact = new Contact(SegmentLibrary.Of([Renewing]), Profile("""{"contract_end":"2026-12-15T00:00:00Z"}"""));
@@ -104,7 +128,12 @@ public sealed class SegmentDeciderTests
               all:
                 - { not_performed: demo_requested }
                 - { not: { trait: plan, op: eq, value: free } }
-            """)]);
+            """),
+            Segment("kind: segment\nid: lapsed\nname: Pricing, but not for 3 days\ncondition: { last_performed: pricing_viewed, before: 3d }"),
+            Segment("kind: segment\nid: new-demo\nname: First demo in the last 5 days\ncondition: { first_performed: demo_requested, within: 5d }"),
+            Segment("kind: segment\nid: pages\nname: Page value 4+ in 6 days\ncondition: { aggregate: sum, of: amount, event: page_viewed, within: 6d, op: gte, value: 4 }"),
+            Segment("kind: segment\nid: varied\nname: Two distinct amounts in 2 days\ncondition: { aggregate: distinct, of: amount, event: page_viewed, within: 2d, op: gte, value: 2 }"),
+            Segment("kind: segment\nid: busy\nname: Pricing twice in 4 days, lapsed or not\ncondition: { any: [ { aggregate: count, event: pricing_viewed, within: 4d, op: gte, value: 2 }, { in_segment: lapsed } ] }")]);
         string[] events = ["pricing_viewed", "demo_requested", "page_viewed"];
         string[] plans = ["pro", "free", "team"];
         Gen.Select(Gen.Int[0, 3], Gen.Int[0, 20 * 24], Gen.Int[0, 2]).Array[1, 40].Sample(inputs =>
@@ -117,7 +146,7 @@ public sealed class SegmentDeciderTests
                 contact.FireTimersUntil(at);
                 if (kind < 3)
                 {
-                    contact.Event(events[pick], at);
+                    contact.Event(events[pick], at, amount: (kind + pick) % 3 + 1);
                 }
                 else
                 {
@@ -156,12 +185,20 @@ public sealed class SegmentDeciderTests
 
         public IReadOnlyList<PastEvent> History => _history;
 
-        public SegmentDecision Event(string name, DateTimeOffset at)
+        public SegmentDecision Event(string name, DateTimeOffset at, int amount = 1)
         {
-            var message = TestMessages.Read($$"""{"type":"track","messageId":"m-{{++_messages}}","userId":"ann","event":"{{name}}","timestamp":"{{at:O}}"}""", receivedAt: at);
+            var message = TestMessages.Read($$"""{"type":"track","messageId":"m-{{++_messages}}","userId":"ann","event":"{{name}}","properties":{"amount":{{amount}}},"timestamp":"{{at:O}}"}""", receivedAt: at);
             Profile = ContactDecider.Decide(Profile, new MessageReceived(Ann, message), at).State;
             _history.Insert(0, new PastEvent(name, at, message.Properties));
             return Apply(new SegmentCause(ImmutableHashSet<string>.Empty, name, false, $"performed {name}"), at);
+        }
+
+        public SegmentDecision Order(decimal revenue, DateTimeOffset at)
+        {
+            var message = TestMessages.Read($$"""{"type":"track","messageId":"m-{{++_messages}}","userId":"ann","event":"order_completed","properties":{"revenue":{{revenue}}},"timestamp":"{{at:O}}"}""", receivedAt: at);
+            Profile = ContactDecider.Decide(Profile, new MessageReceived(Ann, message), at).State;
+            _history.Insert(0, new PastEvent("order_completed", at, message.Properties));
+            return Apply(new SegmentCause(ImmutableHashSet<string>.Empty, "order_completed", false, "performed order_completed"), at);
         }
 
         public SegmentDecision Traits(string traits, DateTimeOffset at)

@@ -102,3 +102,37 @@ public sealed record SegmentCondition(string Segment, SourceLocation Location) :
 
 /// <summary>The contact's score in a scoring model (0 before anything scored), compared with a number (gt, gte, lt or lte).</summary>
 public sealed record ScoreCondition(string Model, ComparisonOperator Operator, double Value, SourceLocation Location) : Condition(Location);
+
+/// <summary>
+/// When the contact first (or last) performed <see cref="Event"/> (matching <see cref="Where"/>): within the last
+/// <see cref="Within"/>, or longer ago than <see cref="Before"/>. False when it never did.
+/// </summary>
+public sealed record OccurrenceCondition(string Event, Condition? Where, bool First, TimeSpan? Within, TimeSpan? Before, SourceLocation Location) : Condition(Location);
+
+/// <summary>How an <see cref="AggregateCondition"/> combines the values.</summary>
+public enum Aggregate
+{
+    /// <summary>The sum of the property.</summary>
+    Sum,
+
+    /// <summary>How many events (the property, when given, must be present).</summary>
+    Count,
+
+    /// <summary>How many distinct values of the property.</summary>
+    Distinct,
+
+    /// <summary>The smallest value.</summary>
+    Min,
+
+    /// <summary>The largest value.</summary>
+    Max,
+
+    /// <summary>The mean value.</summary>
+    Average,
+}
+
+/// <summary>
+/// An aggregate of a property over the contact's <see cref="Event"/> events (matching <see cref="Where"/>) within
+/// <see cref="Within"/> (or ever), compared with a number: e.g. the sum of <c>order_completed.revenue</c> in 365 days ≥ 500.
+/// </summary>
+public sealed record AggregateCondition(Aggregate Function, string Event, string? Property, Condition? Where, TimeSpan? Within, ComparisonOperator Operator, double Value, SourceLocation Location) : Condition(Location);

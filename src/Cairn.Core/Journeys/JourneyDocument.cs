@@ -190,9 +190,9 @@ public static partial class JourneyDocument
         }
     }
 
-    private static Channel? ReadChannel(YamlMappingNode map, DocumentReader reader)
+    private static Channel? ReadChannel(YamlMappingNode map, DocumentReader reader, bool required = true)
     {
-        var text = reader.String(map, "channel", required: true);
+        var text = reader.String(map, "channel", required);
         var channel = Channels.Parse(text);
         if (text is not null && channel is null)
         {
@@ -714,6 +714,21 @@ public static partial class JourneyDocument
             return name is null ? null : new PerformedCondition(name, where, atLeast, atMost, within, location);
         }
 
+        if (DocumentReader.Has(map, "first_performed") || DocumentReader.Has(map, "last_performed"))
+        {
+            return ReadOccurrence(map, reader);
+        }
+
+        if (DocumentReader.Has(map, "aggregate"))
+        {
+            return ReadAggregate(map, reader);
+        }
+
+        if (DocumentReader.Has(map, "engaged"))
+        {
+            return ReadEngagement(map, reader);
+        }
+
         if (DocumentReader.Has(map, "in_segment"))
         {
             reader.OnlyKeys(map, "in_segment");
@@ -743,7 +758,7 @@ public static partial class JourneyDocument
             : (Subject?)null;
         if (subject is null)
         {
-            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, tag, stage, score, in_segment, all, any, not");
+            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, first_performed, last_performed, aggregate, engaged, tag, stage, score, in_segment, all, any, not");
             return null;
         }
 

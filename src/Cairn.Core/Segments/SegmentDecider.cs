@@ -94,6 +94,8 @@ public static class SegmentDecider
             TagCondition => cause.Traits.Contains(ConditionEvaluator.TagsTrait),
             StageCondition => cause.Traits.Contains(ConditionEvaluator.StageTrait),
             PerformedCondition performed => performed.Event == cause.Event,
+            OccurrenceCondition occurrence => occurrence.Event == cause.Event,
+            AggregateCondition aggregate => aggregate.Event == cause.Event,
             SegmentCondition member => changedSegments.Contains(member.Segment),
             ScoreCondition score => cause.Scores.Contains(score.Model),
             _ => true,
@@ -102,7 +104,8 @@ public static class SegmentDecider
 
     /// <summary>
     /// The first moment after <see cref="EvaluationContext.Now"/> at which the condition's result may change with no
-    /// input: an event counted by a windowed <c>performed</c> leaving its window, or a date trait entering or
+    /// input: an event counted by a windowed <c>performed</c> or aggregate leaving its window, a first or last
+    /// occurrence growing older than a <c>within</c> or <c>before</c> span, or a date trait entering or
     /// leaving a <c>within_last</c> / <c>within_next</c> range, or a decaying score crossing a <c>score</c> comparison's
     /// value. Null when time alone changes nothing.
     /// </summary>
@@ -123,13 +126,28 @@ public static class SegmentDecider
             switch (leaf)
             {
                 case PerformedCondition { Within: { } window } performed:
-                    foreach (var past in context.History)
+                    foreach (var past in ConditionEvaluator.Matching(performed.Event, performed.Where, context))
                     {
-                        if (past.Name == performed.Event && past.Timestamp + window + Tick > context.Now
-                            && (performed.Where is null || ConditionEvaluator.Holds(performed.Where, context with { Event = past.Properties })))
-                        {
-                            Candidate(past.Timestamp + window + Tick);
-                        }
+                        Candidate(past.Timestamp + window + Tick);
+                    }
+
+                    break;
+                case AggregateCondition { Within: { } window } aggregate:
+                    foreach (var past in ConditionEvaluator.Matching(aggregate.Event, aggregate.Where, context))
+                    {
+                        Candidate(past.Timestamp + window + Tick);
+                    }
+
+                    break;
+                case OccurrenceCondition occurrence when ConditionEvaluator.OccurredAt(occurrence, context) is { } at:
+                    if (occurrence.Within is { } within)
+                    {
+                        Candidate(at + within + Tick);
+                    }
+
+                    if (occurrence.Before is { } before)
+                    {
+                        Candidate(at + before + Tick);
                     }
 
                     break;

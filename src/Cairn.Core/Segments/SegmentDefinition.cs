@@ -98,7 +98,7 @@ public static class SegmentConditions
 
     /// <summary>True when the condition reads event history beyond the profile's counters (windows or filters).</summary>
     public static bool UsesHistory(Condition? condition) =>
-        Leaves(condition).Any(leaf => leaf is PerformedCondition { Within: not null } or PerformedCondition { Where: not null });
+        Leaves(condition).Any(leaf => leaf is PerformedCondition { Within: not null } or PerformedCondition { Where: not null } or OccurrenceCondition or AggregateCondition);
 
     /// <summary>
     /// Reference cycles among <paramref name="segments"/> (each as the ids around the cycle), and references to

@@ -48,6 +48,8 @@ public static class ConditionEvaluator
             StageCondition stage => context.Profile.TraitString(StageTrait) == stage.Stage,
             PerformedCondition performed => Performed(performed, context),
             ScoreCondition score => Score(score, context),
+            OccurrenceCondition occurrence => Occurrence(occurrence, context),
+            AggregateCondition aggregate => AggregateOf(aggregate, context) is { } value && CompareNumbers(value, aggregate.Operator, aggregate.Value),
             EventCondition happened => context.Message is { } message && Matches(message, happened.Event, happened.Where, context),
             _ => throw new InvalidOperationException($"Unknown condition {condition.GetType().Name}."),
         };
@@ -80,8 +82,7 @@ public static class ConditionEvaluator
         else
         {
             var since = performed.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
-            count = context.History.Count(past => past.Name == performed.Event && past.Timestamp >= since
-                && (performed.Where is null || Holds(performed.Where, context with { Event = past.Properties })));
+            count = Matching(performed.Event, performed.Where, context).Count(past => past.Timestamp >= since);
         }
 
         return count >= performed.AtLeast && (performed.AtMost is not { } most || count <= most);
@@ -94,15 +95,60 @@ public static class ConditionEvaluator
         return context.Profile.Scores.TryGetValue(model, out var score) ? score.ValueAt(context.Now) : 0;
     }
 
-    private static bool Score(ScoreCondition condition, EvaluationContext context)
+    private static bool Score(ScoreCondition condition, EvaluationContext context) => CompareNumbers(ScoreOf(condition.Model, context), condition.Operator, condition.Value);
+
+    private static bool CompareNumbers(double actual, ComparisonOperator op, double expected) => op switch
     {
-        var score = ScoreOf(condition.Model, context);
-        return condition.Operator switch
+        ComparisonOperator.Eq => actual == expected,
+        ComparisonOperator.Ne => actual != expected,
+        ComparisonOperator.Gt => actual > expected,
+        ComparisonOperator.Gte => actual >= expected,
+        ComparisonOperator.Lt => actual < expected,
+        _ => actual <= expected,
+    };
+
+    /// <summary>The events a history condition looks at: <paramref name="name"/> matching <paramref name="where"/>, newest first.</summary>
+    public static IEnumerable<PastEvent> Matching(string name, Condition? where, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.History.Where(past => past.Name == name && (where is null || Holds(where, context with { Event = past.Properties })));
+    }
+
+    /// <summary>When the contact first (or last) performed the event, as far as its history goes; null when it never did.</summary>
+    public static DateTimeOffset? OccurredAt(OccurrenceCondition condition, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var times = Matching(condition.Event, condition.Where, context).Select(past => past.Timestamp).Where(at => at <= context!.Now).ToList();
+        return times.Count == 0 ? null : condition.First ? times.Min() : times.Max();
+    }
+
+    private static bool Occurrence(OccurrenceCondition condition, EvaluationContext context) =>
+        OccurredAt(condition, context) is { } at
+        && (condition.Within is not { } within || at >= context.Now - within)
+        && (condition.Before is not { } before || at < context.Now - before);
+
+    /// <summary>The aggregate's value now; null when there is nothing to aggregate (min, max, average of no values).</summary>
+    public static double? AggregateOf(AggregateCondition condition, EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(context);
+        var since = condition.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
+        var events = Matching(condition.Event, condition.Where, context).Where(past => past.Timestamp >= since && past.Timestamp <= context.Now).ToList();
+        if (condition.Property is null)
         {
-            ComparisonOperator.Gt => score > condition.Value,
-            ComparisonOperator.Gte => score >= condition.Value,
-            ComparisonOperator.Lt => score < condition.Value,
-            _ => score <= condition.Value,
+            return events.Count;
+        }
+
+        var values = events.Select(past => Path(past.Properties, condition.Property)).Where(value => value is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) }).Select(value => value!.Value).ToList();
+        var numbers = values.Select(Number).OfType<decimal>().Select(number => (double)number).ToList();
+        return condition.Function switch
+        {
+            Aggregate.Count => values.Count,
+            Aggregate.Distinct => values.Select(value => value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()).Distinct(StringComparer.Ordinal).Count(),
+            Aggregate.Sum => numbers.Sum(),
+            Aggregate.Min => numbers.Count == 0 ? null : numbers.Min(),
+            Aggregate.Max => numbers.Count == 0 ? null : numbers.Max(),
+            _ => numbers.Count == 0 ? null : numbers.Average(),
         };
     }
 

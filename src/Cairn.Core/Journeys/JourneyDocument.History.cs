@@ -1,0 +1,116 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Cairn.Core.Journeys;
+
+/// <summary>History conditions beyond <c>performed</c>: first / last occurrence, aggregates, message engagement.</summary>
+public static partial class JourneyDocument
+{
+    /// <summary>The engagement verbs and the event suffix each reads (<c>email_opened</c>, <c>sms_delivered</c>, …).</summary>
+    private static readonly Dictionary<string, string> Engagements = new(StringComparer.Ordinal)
+    {
+        ["opened"] = "opened",
+        ["clicked"] = "clicked",
+        ["received"] = "delivered",
+    };
+
+    private static OccurrenceCondition? ReadOccurrence(YamlMappingNode map, DocumentReader reader)
+    {
+        var first = DocumentReader.Has(map, "first_performed");
+        var key = first ? "first_performed" : "last_performed";
+        reader.OnlyKeys(map, key, "where", "within", "before");
+        var name = reader.String(map, key, required: true);
+        var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
+        var within = reader.Duration(map, "within", required: false);
+        var before = reader.Duration(map, "before", required: false);
+        if (!DocumentReader.Has(map, "within") && !DocumentReader.Has(map, "before"))
+        {
+            reader.Error(map, $"'{key}' needs 'within' (it happened in the last …) and/or 'before' (it happened longer ago than …)");
+            return null;
+        }
+
+        return name is null ? null : new OccurrenceCondition(name, where, first, within, before, DocumentReader.Location(map));
+    }
+
+    private static AggregateCondition? ReadAggregate(YamlMappingNode map, DocumentReader reader)
+    {
+        reader.OnlyKeys(map, "aggregate", "of", "event", "where", "within", "op", "value");
+        var functionText = reader.String(map, "aggregate", required: true);
+        Aggregate? function = functionText switch
+        {
+            "sum" => Aggregate.Sum,
+            "count" => Aggregate.Count,
+            "distinct" => Aggregate.Distinct,
+            "min" => Aggregate.Min,
+            "max" => Aggregate.Max,
+            "avg" or "average" => Aggregate.Average,
+            _ => null,
+        };
+        if (function is null && functionText is not null)
+        {
+            reader.Error(DocumentReader.Get(map, "aggregate")!, $"aggregate is sum, count, distinct, min, max or avg, not '{functionText}'");
+        }
+
+        var eventName = reader.String(map, "event", required: true, "an aggregate");
+        var property = reader.String(map, "of", required: false);
+        if (property is null && function is not (null or Aggregate.Count))
+        {
+            reader.Error(map, $"'{functionText}' needs 'of': the event property to aggregate (a dotted path)");
+        }
+
+        var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
+        var within = reader.Duration(map, "within", required: false);
+        var op = ReadNumericOperator(map, reader, "eq, ne, gt, gte, lt or lte");
+        var value = reader.Number(map, "value", double.MinValue, double.MaxValue);
+        if (value is null && !DocumentReader.Has(map, "value"))
+        {
+            reader.Error(map, "'value' is required: the number to compare the aggregate with");
+        }
+
+        return function is null || eventName is null || op is null || value is null || (property is null && function != Aggregate.Count)
+            ? null
+            : new AggregateCondition(function.Value, eventName, property, where, within, op.Value, value.Value, DocumentReader.Location(map));
+    }
+
+    /// <summary><c>engaged: opened | clicked | received</c> (of a channel's messages, optionally one template's) within a span: a <c>performed</c> over the messaging events.</summary>
+    private static PerformedCondition? ReadEngagement(YamlMappingNode map, DocumentReader reader)
+    {
+        reader.OnlyKeys(map, "engaged", "channel", "template", "within", "at_least");
+        var verb = reader.String(map, "engaged", required: true);
+        if (verb is not null && !Engagements.ContainsKey(verb))
+        {
+            reader.Error(DocumentReader.Get(map, "engaged")!, $"engaged is opened, clicked or received, not '{verb}'");
+            return null;
+        }
+
+        var channel = ReadChannel(map, reader, required: false) ?? Channel.Email;
+        var template = reader.String(map, "template", required: false);
+        var within = reader.Duration(map, "within", required: false);
+        var atLeast = reader.Integer(map, "at_least", 1, 1_000_000) ?? 1;
+        var location = DocumentReader.Location(map);
+        var where = template is null
+            ? null
+            : new Comparison(Subject.Property, "template", ComparisonOperator.Eq, System.Text.Json.JsonSerializer.SerializeToElement(template), location);
+        return verb is null ? null : new PerformedCondition($"{channel.DocumentName()}_{Engagements[verb]}", where, atLeast, null, within, location);
+    }
+
+    private static ComparisonOperator? ReadNumericOperator(YamlMappingNode map, DocumentReader reader, string allowed)
+    {
+        var text = reader.String(map, "op", required: false) ?? "gte";
+        ComparisonOperator? op = text switch
+        {
+            "eq" => ComparisonOperator.Eq,
+            "ne" => ComparisonOperator.Ne,
+            "gt" => ComparisonOperator.Gt,
+            "gte" => ComparisonOperator.Gte,
+            "lt" => ComparisonOperator.Lt,
+            "lte" => ComparisonOperator.Lte,
+            _ => null,
+        };
+        if (op is null)
+        {
+            reader.Error(DocumentReader.Get(map, "op")!, $"op is {allowed}, not '{text}'");
+        }
+
+        return op;
+    }
+}
