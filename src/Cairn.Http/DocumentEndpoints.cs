@@ -57,6 +57,10 @@ public static class DocumentEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         segments.MapGet("/{id}/status", SegmentStatusAsync).WithSummary("The backfill of the segment's current version: status, contacts processed, members so far.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id}/members", MembersAsync).WithSummary("The segment's members, cursor-paged, with when and why each entered.").ProducesProblem(StatusCodes.Status404NotFound);
+        segments.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => ArchiveAsync("segment", id, engine, time, cancellationToken))
+            .WithSummary("Retires the segment: members leave it (with segment_exited), and it is no longer evaluated. Refused (409) while another segment refers to it.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         segments.MapPost("/preview", PreviewAsync).WithSummary("Evaluates a draft condition over every contact without saving anything: the count and a sample.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         var templates = api.MapGroup("/templates").WithTags("Templates");
@@ -127,6 +131,51 @@ public static class DocumentEndpoints
         var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
         return Results.Ok(kind == "journey" ? await SummaryAsync(document!, engine, context.RequestAborted).ConfigureAwait(false) : DocumentView.From(document!));
+    }
+
+    /// <summary>
+    /// Archives a segment, scoring model or sales team: it stops being evaluated (a segment's members leave it at
+    /// once; a model's scores are dropped at each contact's next input). Refused while a live document refers to it.
+    /// </summary>
+    internal static async Task<IResult> ArchiveAsync(string kind, string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var what = kind switch { "segment" => "segment", JourneyDocument.ScoringKind => "scoring model", _ => "sales team" };
+        if (await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw ProblemException.NotFound($"There is no {what} '{id}'.");
+        }
+
+        var referrers = new List<string>();
+        foreach (var other in (await engine.Store.ListDocumentsAsync("segment", cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived && !(kind == "segment" && d.Id == id)))
+        {
+            var condition = JourneyDocument.Parse(other.Draft, other.Id).Segment?.Condition;
+            if ((kind == "segment" && Core.Segments.SegmentConditions.References(condition).Contains(id))
+                || (kind == JourneyDocument.ScoringKind && Core.Segments.SegmentConditions.Leaves(condition).OfType<ScoreCondition>().Any(score => score.Model == id)))
+            {
+                referrers.Add($"segment '{other.Id}'");
+            }
+        }
+
+        foreach (var journey in engine.Journeys.Library.Live.Select(live => live.Definition))
+        {
+            var leaves = JourneyDocument.Conditions(journey).SelectMany(Core.Segments.SegmentConditions.Leaves).ToList();
+            if ((kind == "segment" && leaves.OfType<SegmentCondition>().Any(member => member.Segment == id))
+                || (kind == JourneyDocument.ScoringKind && leaves.OfType<ScoreCondition>().Any(score => score.Model == id))
+                || (kind == JourneyDocument.SalesTeamKind && journey.Owner == id))
+            {
+                referrers.Add($"journey '{journey.Id}'");
+            }
+        }
+
+        if (referrers.Count > 0)
+        {
+            throw new ProblemException(StatusCodes.Status409Conflict, "In use", $"The {what} '{id}' is used by {string.Join(", ", referrers)}; change or archive those first.");
+        }
+
+        await engine.Store.SetStatusAsync(kind, id, DocumentStatus.Archived, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        var left = kind == "segment" ? await engine.EvictSegmentAsync(id, cancellationToken).ConfigureAwait(false) : 0;
+        return Results.Ok(new { id, kind, status = "archived", membersRemoved = left });
     }
 
     private static async Task<JourneySummary> SummaryAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken) =>

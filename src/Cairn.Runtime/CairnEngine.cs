@@ -356,6 +356,22 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
+    /// After a segment was archived: every member is re-evaluated in its partition, which takes it out of the segment
+    /// (a <c>segment_exited</c> event, the member row deleted). Returns how many members there were.
+    /// </summary>
+    public async Task<int> EvictSegmentAsync(string segment, CancellationToken cancellationToken)
+    {
+        var (total, after) = (0, (string?)null);
+        while (await _store.GetSegmentMembersAsync(segment, after, RolloutPage, cancellationToken).ConfigureAwait(false) is { Count: > 0 } page)
+        {
+            await Task.WhenAll(page.Select(member => Submit(new SegmentsChanged(member.ContactId, $"segment {segment} archived"), []))).WaitAsync(cancellationToken).ConfigureAwait(false);
+            (total, after) = (total + page.Count, page[^1].ContactId.ToString());
+        }
+
+        return total;
+    }
+
+    /// <summary>
     /// Records that the owner acknowledged hand-off <paramref name="id"/>, in the lead's partition (which stops its SLA).
     /// Null when there is no such hand-off; otherwise the hand-off as stored afterwards.
     /// </summary>

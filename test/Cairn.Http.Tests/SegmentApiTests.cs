@@ -146,6 +146,23 @@ public sealed class SegmentApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, conditioned.StatusCode);
         using var preview = await _cairn.Admin.PostAsync("/api/segments/preview", new StringContent("kind: segment\nid: x\nname: X\nstatic: true", Encoding.UTF8, "application/yaml"), Cancel);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, preview.StatusCode);
+
+        // Archiving: refused while another segment builds on the list; then its members leave it.
+        using (var inUse = await _cairn.Admin.PostAsync("/api/segments/vip/archive", null, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, inUse.StatusCode);
+            Assert.Contains("used by segment 'vip-pro'", await inUse.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        }
+
+        (await _cairn.Admin.PostAsync("/api/segments/vip-pro/archive", null, Cancel)).Dispose();
+        using (var archived = await _cairn.Admin.PostAsync("/api/segments/vip/archive", null, Cancel))
+        {
+            Assert.Equal(1, (await archived.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("membersRemoved").GetInt32());
+        }
+
+        Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{bob}/segments", Cancel)).EnumerateArray());
+        Assert.Equal(0, (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments/vip/status", Cancel)).GetProperty("members").GetInt32());
+        Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments", Cancel)).EnumerateArray());
     }
 
     private async Task SendAsync(string type, string json)
