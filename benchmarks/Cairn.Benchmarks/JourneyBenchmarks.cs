@@ -23,7 +23,7 @@ public class JourneyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var examples = Path.Combine(FindRoot(), "examples");
+        var examples = Path.Combine(BenchmarkData.Root, "examples");
         var set = DocumentSet.Read(Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Select(path => (path, File.ReadAllText(path))));
         if (set.Errors.Length > 0)
         {
@@ -54,22 +54,5 @@ public class JourneyBenchmarks
     [Benchmark(Description = "Journey decide: event while waiting (not awaited)")]
     public JourneyDecision Waiting() => JourneyDecider.Decide(_waiting, _profile, _emailOpened, _library, [], Now);
 
-    private static SegmentMessage Message(string json)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(json);
-        return SegmentMessageReader.TryRead(document.RootElement, null, Now, null, () => "bench", out var message, out var error)
-            ? message
-            : throw new InvalidOperationException(error);
-    }
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Cairn.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("run from inside the repository");
-    }
+    private static SegmentMessage Message(string json) => BenchmarkData.Message(json, Now);
 }

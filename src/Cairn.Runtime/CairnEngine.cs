@@ -237,23 +237,32 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     public async Task<(long Count, IReadOnlyList<ContactState> Sample)> PreviewSegmentAsync(Core.Journeys.Condition draft, int sample, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        var history = Core.Segments.SegmentConditions.UsesHistory(draft);
+
+        // Only the events the condition's history clauses name are read: one query per page of contacts.
+        var names = Core.Segments.SegmentConditions.HistoryEvents(draft);
         var now = _time.GetUtcNow();
         var (count, matches, cursor) = (0L, new List<ContactState>(), (string?)null);
         do
         {
             var page = await _store.SearchContactsAsync(null, cursor, 1000, cancellationToken).ConfigureAwait(false);
-            foreach (var contact in page.Items)
+            var events = names.Count == 0
+                ? new Dictionary<ContactId, List<StoredEvent>>()
+                : await _store.GetEventsOfAsync([.. page.Items.Select(contact => contact.Id)], names, cancellationToken).ConfigureAwait(false);
+            var holds = new bool[page.Items.Count];
+            Parallel.For(0, page.Items.Count, index =>
             {
-                IReadOnlyList<Core.Journeys.Engine.PastEvent> events = history
-                    ? [.. (await _store.GetEventsAsync(contact.Id, null, 1000, cancellationToken).ConfigureAwait(false)).Items.Select(Partition.PastEventOf)]
-                    : [];
-                if (Core.Journeys.Engine.ConditionEvaluator.Holds(draft, new Core.Journeys.Engine.EvaluationContext(contact, null, null, events, now)))
+                var contact = page.Items[index];
+                IReadOnlyList<Core.Journeys.Engine.PastEvent> history = events.TryGetValue(contact.Id, out var stored) ? [.. stored.Select(Partition.PastEventOf)] : [];
+                holds[index] = Core.Journeys.Engine.ConditionEvaluator.Holds(draft, new Core.Journeys.Engine.EvaluationContext(contact, null, null, history, now));
+            });
+            for (var index = 0; index < holds.Length; index++)
+            {
+                if (holds[index])
                 {
                     count++;
                     if (matches.Count < sample)
                     {
-                        matches.Add(contact);
+                        matches.Add(page.Items[index]);
                     }
                 }
             }

@@ -36,7 +36,7 @@ public sealed class ScoreDeciderTests
 
         var set = DocumentSet.Read([("s.yaml", "kind: segment\nid: s\nname: S\ncondition: { score: nowhere, op: gte, value: 5 }")]);
         Assert.Contains(set.Errors, e => e.Message == "there is no scoring model 'nowhere'");
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: s\nname: S\ncondition: { score: m, op: eq, value: 5 }", "s").Errors, e => e.Message == "a score is compared with gt, gte, lt or lte, not 'eq'");
+        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: s\nname: S\ncondition: { score: m, op: eq, value: 5 }", "s").Errors, e => e.Message == "op is gt, gte, lt or lte, not 'eq'");
     }
 
     [Fact]

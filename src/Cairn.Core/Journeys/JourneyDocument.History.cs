@@ -59,7 +59,7 @@ public static partial class JourneyDocument
 
         var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
         var within = reader.Duration(map, "within", required: false);
-        var op = ReadNumericOperator(map, reader, "eq, ne, gt, gte, lt or lte");
+        var op = ReadNumericOperator(map, reader, equality: true);
         var value = reader.Number(map, "value", double.MinValue, double.MaxValue);
         if (value is null && !DocumentReader.Has(map, "value"))
         {
@@ -93,13 +93,14 @@ public static partial class JourneyDocument
         return verb is null ? null : new PerformedCondition($"{channel.DocumentName()}_{Engagements[verb]}", where, atLeast, null, within, location);
     }
 
-    private static ComparisonOperator? ReadNumericOperator(YamlMappingNode map, DocumentReader reader, string allowed)
+    /// <summary>The <c>op</c> of a comparison with a number (default <c>gte</c>); eq and ne only when <paramref name="equality"/> makes sense.</summary>
+    private static ComparisonOperator? ReadNumericOperator(YamlMappingNode map, DocumentReader reader, bool equality)
     {
         var text = reader.String(map, "op", required: false) ?? "gte";
         ComparisonOperator? op = text switch
         {
-            "eq" => ComparisonOperator.Eq,
-            "ne" => ComparisonOperator.Ne,
+            "eq" when equality => ComparisonOperator.Eq,
+            "ne" when equality => ComparisonOperator.Ne,
             "gt" => ComparisonOperator.Gt,
             "gte" => ComparisonOperator.Gte,
             "lt" => ComparisonOperator.Lt,
@@ -108,7 +109,7 @@ public static partial class JourneyDocument
         };
         if (op is null)
         {
-            reader.Error(DocumentReader.Get(map, "op")!, $"op is {allowed}, not '{text}'");
+            reader.Error(DocumentReader.Get(map, "op")!, $"op is {(equality ? "eq, ne, " : string.Empty)}gt, gte, lt or lte, not '{text}'");
         }
 
         return op;

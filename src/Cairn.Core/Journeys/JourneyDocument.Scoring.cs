@@ -177,20 +177,7 @@ public static partial class JourneyDocument
     {
         reader.OnlyKeys(map, "score", "op", "value");
         var model = reader.String(map, "score", required: true);
-        var opText = reader.String(map, "op", required: false) ?? "gte";
-        ComparisonOperator? op = opText switch
-        {
-            "gt" => ComparisonOperator.Gt,
-            "gte" => ComparisonOperator.Gte,
-            "lt" => ComparisonOperator.Lt,
-            "lte" => ComparisonOperator.Lte,
-            _ => null,
-        };
-        if (op is null)
-        {
-            reader.Error(DocumentReader.Get(map, "op")!, $"a score is compared with gt, gte, lt or lte, not '{opText}'");
-        }
-
+        var op = ReadNumericOperator(map, reader, equality: false);
         var value = reader.Number(map, "value", -MaxPoints, MaxPoints);
         if (value is null && !DocumentReader.Has(map, "value"))
         {

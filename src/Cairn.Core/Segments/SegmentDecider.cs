@@ -22,7 +22,10 @@ public sealed record SegmentCause(IReadOnlySet<string> Traits, string? Event, bo
     public static SegmentCause All(string reason) => new(ImmutableHashSet<string>.Empty, null, true, reason);
 }
 
-/// <summary>The contact's segments after an input, the entries and exits, and when a segment may next flip by time alone.</summary>
+/// <summary>
+/// The contact's segments after an input, the entries and exits, and when a segment evaluated for this input may next
+/// flip by time alone (segments it could not change keep the timers earlier decisions set).
+/// </summary>
 public sealed record SegmentDecision(ImmutableSortedDictionary<string, SegmentMembership> Segments, ImmutableArray<SegmentChange> Changes, DateTimeOffset? NextCheck);
 
 /// <summary>
@@ -58,23 +61,26 @@ public static class SegmentDecider
             changes.Add(new SegmentChange(gone, false, "the segment was removed"));
         }
 
+        // Only the segments the cause can change are evaluated, and only their next flip by time is computed: the
+        // others' results and timers from earlier decisions still hold.
         DateTimeOffset? next = null;
-        foreach (var segment in library.Segments.Where(segment => !segment.Static))
+        foreach (var segment in library.Segments)
         {
-            var context = new EvaluationContext(profile with { Segments = memberships }, null, null, history, now);
-            if (cause.Everything || Affected(segment.Condition!, cause, changed))
+            if (segment.Condition is not { } condition || !(cause.Everything || Affected(condition, cause, changed)))
             {
-                var holds = ConditionEvaluator.Holds(segment.Condition!, context);
-                var was = memberships.ContainsKey(segment.Id);
-                if (holds != was)
-                {
-                    memberships = holds ? memberships.Add(segment.Id, new SegmentMembership(now, cause.Reason)) : memberships.Remove(segment.Id);
-                    changes.Add(new SegmentChange(segment.Id, holds, cause.Reason));
-                    changed.Add(segment.Id);
-                }
+                continue;
             }
 
-            if (NextChange(segment.Condition!, context) is { } due && (next is null || due < next))
+            var context = new EvaluationContext(profile with { Segments = memberships }, null, null, history, now);
+            var holds = ConditionEvaluator.Holds(condition, context);
+            if (holds != memberships.ContainsKey(segment.Id))
+            {
+                memberships = holds ? memberships.Add(segment.Id, new SegmentMembership(now, cause.Reason)) : memberships.Remove(segment.Id);
+                changes.Add(new SegmentChange(segment.Id, holds, cause.Reason));
+                changed.Add(segment.Id);
+            }
+
+            if (NextChange(condition, context) is { } due && (next is null || due < next))
             {
                 next = due;
             }

@@ -96,9 +96,19 @@ public static class SegmentConditions
     public static IEnumerable<string> References(Condition? condition) =>
         Leaves(condition).OfType<SegmentCondition>().Select(reference => reference.Segment).Distinct(StringComparer.Ordinal);
 
+    /// <summary>The event names the condition's history clauses read (empty when it reads only the profile and its counters).</summary>
+    public static IReadOnlySet<string> HistoryEvents(Condition? condition) =>
+        Leaves(condition).Select(leaf => leaf switch
+        {
+            PerformedCondition { Within: not null } or PerformedCondition { Where: not null } => ((PerformedCondition)leaf).Event,
+            OccurrenceCondition occurrence => occurrence.Event,
+            AggregateCondition aggregate => aggregate.Event,
+            _ => null,
+        }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+
     /// <summary>True when the condition reads event history beyond the profile's counters (windows or filters).</summary>
     public static bool UsesHistory(Condition? condition) =>
-        Leaves(condition).Any(leaf => leaf is PerformedCondition { Within: not null } or PerformedCondition { Where: not null } or OccurrenceCondition or AggregateCondition);
+        HistoryEvents(condition).Count > 0;
 
     /// <summary>
     /// Reference cycles among <paramref name="segments"/> (each as the ids around the cycle), and references to

@@ -156,4 +156,11 @@ public interface ICairnStore : IAsyncDisposable
 
     /// <summary>What routing remembers across restarts: each team's latest owner per account domain, and when each owner last got a lead.</summary>
     Task<(IReadOnlyList<(string Team, string Domain, string Owner)> Accounts, IReadOnlyList<(string Team, string Owner, DateTimeOffset At)> LastAssigned)> GetRoutingMemoryAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The events of <paramref name="contacts"/> that conditions over the event names <paramref name="names"/> read
+    /// (a track event's name, or <c>$page</c>, <c>$identify</c> … for the other types), by contact, newest first:
+    /// one query for a page of contacts (segment previews).
+    /// </summary>
+    Task<IReadOnlyDictionary<ContactId, List<StoredEvent>>> GetEventsOfAsync(IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> names, CancellationToken cancellationToken);
 }

@@ -1117,6 +1117,59 @@ public abstract class RelationalCairnStore : ICairnStore
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<ContactId, List<StoredEvent>>> GetEventsOfAsync(IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> names, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        ArgumentNullException.ThrowIfNull(names);
+        var byContact = new Dictionary<ContactId, List<StoredEvent>>();
+        if (contacts.Count == 0 || names.Count == 0)
+        {
+            return byContact;
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, string.Empty);
+        var ids = contacts.Select((id, index) =>
+        {
+            Add(command, $"c{index}", id.ToString());
+            return $"@c{index}";
+        }).ToList();
+        var tracks = names.Where(name => !name.StartsWith('$')).Select((name, index) =>
+        {
+            Add(command, $"n{index}", name);
+            return $"@n{index}";
+        }).ToList();
+        var types = names.Where(name => name.StartsWith('$')).Select((name, index) =>
+        {
+            Add(command, $"t{index}", name[1..]);
+            return $"@t{index}";
+        }).ToList();
+        var filters = new List<string>();
+        if (tracks.Count > 0)
+        {
+            filters.Add($"(type = 'track' AND name IN ({string.Join(", ", tracks)}))");
+        }
+
+        if (types.Count > 0)
+        {
+            filters.Add($"type IN ({string.Join(", ", types)})");
+        }
+
+        command.CommandText = $"SELECT {EventColumns} FROM events WHERE contact_id IN ({string.Join(", ", ids)}) AND ({string.Join(" OR ", filters)}) ORDER BY contact_id, timestamp DESC, seq DESC";
+        foreach (var stored in await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false))
+        {
+            if (!byContact.TryGetValue(stored.ContactId, out var list))
+            {
+                byContact[stored.ContactId] = list = [];
+            }
+
+            list.Add(stored);
+        }
+
+        return byContact;
+    }
+
     private const string HandOffColumns = "id, contact_id, team, owner_id, routed_by, domain, journey_id, created_at, due_at, acknowledged_at, acknowledged_by, escalated_at, escalated_to";
 
     /// <inheritdoc />
