@@ -189,13 +189,17 @@ internal sealed partial class Partition
 
             // Scores and segments see the profile after the input; what they announce (threshold crossings, stage
             // changes, segment entries and exits) are events journeys react to.
-            var announced = new List<SegmentMessage>();
-            if (AudienceInputOf(work.Input, decision) is { } audienceInput && next.MergedInto is null
-                && (!_journeys.Scoring.Models.IsEmpty || !next.Scores.IsEmpty || !_journeys.Segments.Segments.IsEmpty || !next.Segments.IsEmpty))
+            async Task<List<JourneyInput>> AudienceAsync(AudienceInput audienceInput, ContactState? before)
             {
+                if (next.MergedInto is not null
+                    || (_journeys.Scoring.Models.IsEmpty && next.Scores.IsEmpty && _journeys.Segments.Segments.IsEmpty && next.Segments.IsEmpty))
+                {
+                    return [];
+                }
+
                 var replay = audienceInput is AudienceInput.ModelSaved or AudienceInput.Merged;
                 var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory, always: replay).ConfigureAwait(false);
-                var audience = AudienceDecider.Decide(state, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now);
+                var audience = AudienceDecider.Decide(before, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now);
                 if (!ReferenceEquals(audience.Profile, next))
                 {
                     next = audience.Profile;
@@ -207,39 +211,50 @@ internal sealed partial class Partition
                     commit.SegmentMembers.Add(new SegmentMemberChange(change.Segment, id, change.Entered ? next.Segments[change.Segment] : null));
                 }
 
-                foreach (var message in audience.Announced)
-                {
-                    commit.Events.Add(StoredEvent.From(id, message));
-                    announced.Add(message);
-                }
-
+                commit.Events.AddRange(audience.Announced.Select(message => StoredEvent.From(id, message)));
                 if (audience.NextCheck is { } recheck)
                 {
                     commit.Timers.Add(new StoredTimer(id, SegmentTimer, "recheck", recheck));
                 }
+
+                return [.. audience.Announced.Select(message => new EventOccurred(message))];
             }
 
-            foreach (var input in announced.Select(message => (JourneyInput)new EventOccurred(message)).Prepend(journeyInput).OfType<JourneyInput>())
+            async Task JourneysAsync(IEnumerable<JourneyInput> inputs)
             {
-                if (library.Live.Length == 0 && next.Journeys.Active.IsEmpty)
+                foreach (var input in inputs)
                 {
-                    break;
-                }
+                    if (library.Live.Length == 0 && next.Journeys.Active.IsEmpty)
+                    {
+                        break;
+                    }
 
-                var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, await HistoryAsync(id, (input as EventOccurred)?.Message, commit, storedHistory).ConfigureAwait(false), now);
-                if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
-                {
-                    IndexEnrollments(id, next.Journeys, journeys.Memberships, commit);
-                    next = journeys.Profile with { Journeys = journeys.Memberships };
-                    changed = true;
-                }
+                    var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, await HistoryAsync(id, (input as EventOccurred)?.Message, commit, storedHistory).ConfigureAwait(false), now);
+                    if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
+                    {
+                        IndexEnrollments(id, next.Journeys, journeys.Memberships, commit);
+                        next = journeys.Profile with { Journeys = journeys.Memberships };
+                        changed = true;
+                    }
 
-                Collect(id, journeys.Effects, commit, now);
-                foreach (var notify in journeys.Effects.OfType<NotifyOwner>())
-                {
-                    next = HandOff(next, notify, commit, alerts, now);
-                    changed = true;
+                    Collect(id, journeys.Effects, commit, now);
+                    foreach (var notify in journeys.Effects.OfType<NotifyOwner>())
+                    {
+                        next = HandOff(next, notify, commit, alerts, now);
+                        changed = true;
+                    }
                 }
+            }
+
+            var announced = AudienceInputOf(work.Input, decision) is { } audienceInput ? await AudienceAsync(audienceInput, state).ConfigureAwait(false) : [];
+            var beforeJourneys = next;
+            await JourneysAsync(announced.Prepend(journeyInput).OfType<JourneyInput>()).ConfigureAwait(false);
+
+            // Traits the journeys set (an update step, a hand-off's owner) reach scores and segments in the same input;
+            // what that announces reaches the journeys once more.
+            if (!ReferenceEquals(beforeJourneys.Traits, next.Traits))
+            {
+                await JourneysAsync(await AudienceAsync(new AudienceInput.TraitsSet("set by a journey step"), beforeJourneys).ConfigureAwait(false)).ConfigureAwait(false);
             }
 
             // Acknowledgements (an event the team counts as one, or the API) and missed SLAs.

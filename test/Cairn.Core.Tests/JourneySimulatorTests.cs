@@ -11,6 +11,7 @@ public sealed class JourneySimulatorTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 2, 10, 0, 0, TimeSpan.Zero);
     private static readonly Lazy<DocumentSet> ExampleSet = new(LoadExampleSet);
+    private static readonly Segments.SegmentDefinition SqlLeads = JourneyDocument.Parse("kind: segment\nid: sql-leads\nname: SQL\ncondition: { stage: sql }", "sql-leads.yaml").Segment!;
     private static readonly JourneyLibrary Examples = JourneyLibrary.Of([.. ExampleSet.Value.Journeys.Select(journey => new PublishedJourney(journey, 1))]);
     private static readonly int[] RenewalOffsets = [90, 60, 30, 14, 7];
 
@@ -66,7 +67,7 @@ public sealed class JourneySimulatorTests
             stream,
             to: T0.AddDays(60),
             scoring: new Scoring.ScoringLibrary(set.ScoringModels),
-            segments: Segments.SegmentLibrary.Of(set.Segments));
+            segments: Segments.SegmentLibrary.Of(set.Segments.Append(SqlLeads)));
         var lead = Assert.Single(result.Contacts);
 
         // Fit (25) alone makes a lead; content (+10), then a day later pricing (+20) take the decayed score past 50:
@@ -76,6 +77,9 @@ public sealed class JourneySimulatorTests
         Assert.Contains(lead.Timeline, line => line.Kind == "announced" && line.At == T0.AddDays(1) && line.Text.StartsWith("stage lead -> mql", StringComparison.Ordinal));
         Assert.Contains(lead.Timeline, line => line.Kind == "notify_owner" && line.At == T0.AddDays(1));
         Assert.Contains(lead.Timeline, line => line.Kind == "ended" && line.At == T0.AddDays(1));
+
+        // The journey's last step set the stage to SQL: segments on the stage follow in that same input.
+        Assert.Contains(lead.Timeline, line => line.Kind == "announced" && line.At == T0.AddDays(1) && line.Text == "entered segment 'sql-leads': set by a journey step: lifecycle_stage");
 
         // Without the score the same lead is nurtured on.
         var unscored = JourneySimulator.Run(Examples, profiles, stream, to: T0.AddDays(60));

@@ -14,8 +14,8 @@ public abstract record AudienceInput
     /// <summary>An event was recorded (the profile already counts it).</summary>
     public sealed record Recorded(SegmentMessage Message) : AudienceInput;
 
-    /// <summary>Traits were set through the API.</summary>
-    public sealed record TraitsSet : AudienceInput;
+    /// <summary>Traits were set, not by a message: through the API, or by a journey step.</summary>
+    public sealed record TraitsSet(string Source = "traits set through the API") : AudienceInput;
 
     /// <summary>A recheck timer fired: decay and windows moved.</summary>
     public sealed record TimePassed : AudienceInput;
@@ -113,7 +113,7 @@ public static class AudienceDecider
                     message.Type == MessageType.Track ? $"performed {message.DisplayName}"
                         : traits.Count == 0 ? message.Type.ToWireName()
                         : $"{message.Type.ToWireName()} set {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
-                AudienceInput.TraitsSet => new SegmentCause(traits, null, false, $"traits set through the API: {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
+                AudienceInput.TraitsSet set => new SegmentCause(traits, null, false, $"{set.Source}: {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
                 AudienceInput.ModelSaved saved => new SegmentCause(traits, null, false, saved.Reason),
                 AudienceInput.SegmentSaved saved => SegmentCause.All(saved.Reason),
                 AudienceInput.Merged => SegmentCause.All("profiles merged"),

@@ -123,18 +123,25 @@ public static class JourneySimulator
         string DateTraits(ContactRun contact) =>
             string.Join('|', dateJourneys.Select(j => LocalTime.DateTrait(contact.Profile(at: start), ((DateTrigger)j.Definition.Trigger).Trait)));
 
-        void Apply(ContactRun contact, JourneyInput input, DateTimeOffset now)
+        void Apply(ContactRun contact, IEnumerable<JourneyInput> inputs, DateTimeOffset now)
         {
-            // A recheck: scores decay and windows slide; what that announces is what journeys see.
-            var inputs = input is TimerFired { EnrollmentId: ContactRun.Recheck }
-                ? Recheck(contact, contact.Audience(new AudienceInput.TimePassed(), null, now))
-                : [input];
-            foreach (var each in inputs)
+            void Run(IEnumerable<JourneyInput> batch)
             {
-                foreach (var timer in contact.Decide(each, library, now))
+                foreach (var input in batch)
                 {
-                    queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), -1), (timer.DueAt, scheduled++));
+                    foreach (var timer in contact.Decide(input, library, now))
+                    {
+                        queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), -1), (timer.DueAt, scheduled++));
+                    }
                 }
+            }
+
+            // As on the server: traits the journeys set reach scores and segments, and what that announces reaches the journeys once more.
+            var before = contact.Current;
+            Run(inputs);
+            if (before is not null && !ReferenceEquals(before.Traits, contact.Current?.Traits))
+            {
+                Run(Recheck(contact, contact.Audience(new AudienceInput.TraitsSet("set by a journey step"), before, now)));
             }
         }
 
@@ -155,7 +162,13 @@ public static class JourneySimulator
                 queue.Dequeue();
                 if (next.Generation < 0 || next.Generation == next.Contact.DateGeneration)
                 {
-                    Apply(next.Contact, next.Input, due.Item1);
+                    // A recheck: scores decay and windows slide; what that announces is what journeys see.
+                    Apply(
+                        next.Contact,
+                        next.Input is TimerFired { EnrollmentId: ContactRun.Recheck }
+                            ? Recheck(next.Contact, next.Contact.Audience(new AudienceInput.TimePassed(), null, due.Item1))
+                            : [next.Input],
+                        due.Item1);
                 }
             }
         }
@@ -177,11 +190,7 @@ public static class JourneySimulator
             var isNew = !contacts.ContainsKey(message.UserId ?? message.AnonymousId!);
             var contact = ContactOf(message);
             var datesBefore = isNew ? null : DateTraits(contact);
-            var announced = Recheck(contact, contact.Absorb(message, message.Timestamp));
-            foreach (var input in announced.Prepend(new EventOccurred(message)))
-            {
-                Apply(contact, input, message.Timestamp);
-            }
+            Apply(contact, Recheck(contact, contact.Absorb(message, message.Timestamp)).Prepend(new EventOccurred(message)), message.Timestamp);
 
             if (dateJourneys.Count > 0 && (isNew || datesBefore != DateTraits(contact)))
             {
@@ -218,6 +227,9 @@ public static class JourneySimulator
         public int DateGeneration { get; set; }
 
         public ContactState Profile(DateTimeOffset at) => _profile ?? ContactState.New(id, at);
+
+        /// <summary>The profile as it stands, if the contact has one yet.</summary>
+        public ContactState? Current => _profile;
 
         /// <summary>Records the message, then scores and segments: what they announce, and when to recheck.</summary>
         public (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) Absorb(SegmentMessage message, DateTimeOffset now)
