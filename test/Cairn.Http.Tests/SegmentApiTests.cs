@@ -2,21 +2,32 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Cairn.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cairn.Http.Tests;
 
-/// <summary>Live segments through the API: backfill, incremental membership on events and traits, flips by time, journeys on entry.</summary>
-public sealed class SegmentApiTests : IAsyncLifetime
+/// <summary>
+/// Live segments through the API: backfill, incremental membership on events and traits, flips by time, journeys on
+/// entry, static lists and archiving. Run on SQLite and PostgreSQL.
+/// </summary>
+public abstract class SegmentApiTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
     private TestCairn _cairn = null!;
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync() => _cairn = await TestCairn.StartAsync(time: _time);
+    public async ValueTask InitializeAsync() => _cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
 
-    public async ValueTask DisposeAsync() => await _cairn.DisposeAsync();
+    /// <summary>The PostgreSQL connection string, or null for SQLite.</summary>
+    protected abstract Task<string?> PostgresAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cairn.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task NewSegment_IsBackfilled_ThenFollowsTraitChangesAtOnce()
@@ -183,4 +194,18 @@ public sealed class SegmentApiTests : IAsyncLifetime
 
     private async Task<string> ContactAsync(string user) =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
+}
+
+public sealed class SqliteSegmentApiTests : SegmentApiTests
+{
+    protected override Task<string?> PostgresAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class PostgreSqlSegmentApiTests(PostgresFixture postgres) : SegmentApiTests
+{
+    protected override async Task<string?> PostgresAsync()
+    {
+        await postgres.SkipIfUnavailableAsync();
+        return await postgres.CreateDatabaseAsync(TestContext.Current.CancellationToken);
+    }
 }
