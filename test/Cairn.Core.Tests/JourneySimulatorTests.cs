@@ -66,7 +66,7 @@ public sealed class JourneySimulatorTests
             profiles,
             stream,
             to: T0.AddDays(60),
-            scoring: new Scoring.ScoringLibrary(set.ScoringModels),
+            scoring: new Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
             segments: Segments.SegmentLibrary.Of(set.Segments.Append(SqlLeads)));
         var lead = Assert.Single(result.Contacts);
 

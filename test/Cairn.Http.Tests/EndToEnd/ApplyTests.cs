@@ -123,8 +123,8 @@ public sealed class ApplyTests
     {
         await using var server = await CairnProcess.StartAsync(null, demo: true);
         var cancel = TestContext.Current.CancellationToken;
-        Assert.Contains("Demo workspace: 7 journeys and 22 templates published, 5 live segments, 1 scoring model,", server.Output, StringComparison.Ordinal);
-        Assert.Equal(5, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments", cancel)).GetArrayLength());
+        Assert.Contains("Demo workspace: 7 journeys and 22 templates published, 6 live segments, 2 scoring models,", server.Output, StringComparison.Ordinal);
+        Assert.Equal(6, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments", cancel)).GetArrayLength());
 
         var inventory = await server.Admin.GetFromJsonAsync<JsonElement>("/api/journeys", cancel);
         Assert.Equal(7, inventory.GetArrayLength());
@@ -133,7 +133,7 @@ public sealed class ApplyTests
 
         // The lead score made lea an MQL as she viewed pricing: her hand-off alert is in the outbox with her timeline.
         var lea = await server.Admin.GetFromJsonAsync<JsonElement>("/api/contacts/lookup?userId=lea", cancel);
-        var score = Assert.Single((await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{lea.GetProperty("id").GetString()}/scores", cancel)).EnumerateArray());
+        var score = Assert.Single((await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{lea.GetProperty("id").GetString()}/scores", cancel)).EnumerateArray(), model => model.GetProperty("model").GetString() == "lead-score");
         Assert.Equal(("lead-score", "sql"), (score.GetProperty("model").GetString(), score.GetProperty("stage").GetString()));
         Assert.True(score.GetProperty("score").GetDouble() >= 50, score.ToString());
         var messages = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea.GetProperty("id").GetString()}", cancel);
