@@ -57,10 +57,7 @@ public static class DocumentEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         segments.MapGet("/{id}/status", SegmentStatusAsync).WithSummary("The backfill of the segment's current version: status, contacts processed, members so far.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id}/members", MembersAsync).WithSummary("The segment's members, cursor-paged, with when and why each entered.").ProducesProblem(StatusCodes.Status404NotFound);
-        segments.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => ArchiveAsync("segment", id, engine, time, cancellationToken))
-            .WithSummary("Retires the segment: members leave it (with segment_exited), and it is no longer evaluated. Refused (409) while another segment refers to it.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+        segments.MapArchive("segment", "Retires the segment: members leave it (with segment_exited), and it is no longer evaluated. Refused (409) while another segment refers to it.");
         segments.MapPost("/preview", PreviewAsync).WithSummary("Evaluates a draft condition over every contact without saving anything: the count and a sample.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         var templates = api.MapGroup("/templates").WithTags("Templates");
@@ -133,11 +130,18 @@ public static class DocumentEndpoints
         return Results.Ok(kind == "journey" ? await SummaryAsync(document!, engine, context.RequestAborted).ConfigureAwait(false) : DocumentView.From(document!));
     }
 
+    /// <summary>Maps <c>POST {id}/archive</c> for documents of <paramref name="kind"/> (segments, scoring models, sales teams).</summary>
+    internal static void MapArchive(this RouteGroupBuilder group, string kind, string summary) =>
+        group.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => ArchiveAsync(kind, id, engine, time, cancellationToken))
+            .WithSummary(summary)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
     /// <summary>
     /// Archives a segment, scoring model or sales team: it stops being evaluated (a segment's members leave it at
     /// once; a model's scores are dropped at each contact's next input). Refused while a live document refers to it.
     /// </summary>
-    internal static async Task<IResult> ArchiveAsync(string kind, string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ArchiveAsync(string kind, string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
         var what = kind switch { "segment" => "segment", JourneyDocument.ScoringKind => "scoring model", _ => "sales team" };
         if (await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false) is null)

@@ -31,10 +31,7 @@ public static class HandOffEndpoints
             .WithSummary("Stores the sales team document (owners, routing rules, webhook, SLA, escalation) and uses it for the next hand-off. A journey whose owner is the team's id hands off to it.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
-        teams.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => DocumentEndpoints.ArchiveAsync(JourneyDocument.SalesTeamKind, id, engine, time, cancellationToken))
-            .WithSummary("Retires the team. Refused (409) while a live journey hands off to it.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+        teams.MapArchive(JourneyDocument.SalesTeamKind, "Retires the team. Refused (409) while a live journey hands off to it.");
 
         var handOffs = api.MapGroup("/handoffs").WithTags("Sales hand-off");
         handOffs.MapGet("/", ReportAsync)

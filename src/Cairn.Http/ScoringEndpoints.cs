@@ -24,10 +24,7 @@ public static class ScoringEndpoints
         models.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(JourneyDocument.ScoringKind, id, context, engine, time))
             .WithSummary("Stores the scoring model document (YAML or JSON) and makes it live: a changed model rescores every contact from its history, then scores each input.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        models.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => DocumentEndpoints.ArchiveAsync(JourneyDocument.ScoringKind, id, engine, time, cancellationToken))
-            .WithSummary("Retires the model: it stops scoring, and its scores leave each contact at its next input. Refused (409) while a segment or journey reads it.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+        models.MapArchive(JourneyDocument.ScoringKind, "Retires the model: it stops scoring, and its scores leave each contact at its next input. Refused (409) while a segment or journey reads it.");
         models.MapGet("/{id}/status", StatusAsync).WithSummary("The rescore of the model's current version: status and contacts processed.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/contacts/{id}/scores", ScoresAsync)
             .WithTags("Contacts", "Scoring")

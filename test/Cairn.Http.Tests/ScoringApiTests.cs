@@ -104,6 +104,27 @@ public abstract class ScoringApiTests
         var list = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/scoring-models", Cancel);
         var view = Assert.Single(list.EnumerateArray());
         Assert.Equal(("engagement", "10d", 4, 2), (view.GetProperty("id").GetString(), view.GetProperty("halfLife").GetString(), view.GetProperty("rules").GetInt32(), view.GetProperty("fitRules").GetInt32()));
+
+        // A model in use cannot be archived; once nothing reads it, it can.
+        using (var hot = await cairn.Admin.PutAsync("/api/segments/hot", new StringContent("kind: segment\nid: hot\nname: Hot\ncondition: { score: engagement, op: gte, value: 50 }", Encoding.UTF8, "application/yaml"), Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, hot.StatusCode);
+        }
+
+        using (var inUse = await cairn.Admin.PostAsync("/api/scoring-models/engagement/archive", null, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, inUse.StatusCode);
+            Assert.Contains("used by segment 'hot'", await inUse.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        }
+
+        (await cairn.Admin.PostAsync("/api/segments/hot/archive", null, Cancel)).Dispose();
+        using (var archived = await cairn.Admin.PostAsync("/api/scoring-models/engagement/archive", null, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, archived.StatusCode);
+        }
+
+        Assert.Empty((await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/scoring-models", Cancel)).EnumerateArray());
+        Assert.Empty(cairn.Engine.Journeys.Scoring.Models);
     }
 
     private static async Task SendAsync(TestCairn cairn, string type, string json)
