@@ -107,6 +107,20 @@ public sealed class SegmentDeciderTests
     }
 
     [Fact]
+    public void FirstOccurrence_BetweenTwoDates_HoldsOnlyForThatCohort()
+    {
+        var november = Segment("kind: segment\nid: nov\nname: Signed up in November\ncondition: { first_performed: signed_up, after: 2026-11-01, before: 2026-12-01 }");
+        var late = new Contact(SegmentLibrary.Of([november]), Profile("{}"));
+        Assert.True(late.Event("signed_up", T0).Changes.Single().Entered);
+        Assert.Null(late.Event("signed_up", T0.AddDays(40)).NextCheck);
+        Assert.Equal(["nov"], late.Profile.Segments.Keys);
+
+        var early = new Contact(SegmentLibrary.Of([november]), Profile("{}"));
+        Assert.Empty(early.Event("signed_up", T0.AddDays(-10)).Changes);
+        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { last_performed: login, before: soon }", "x").Errors, e => e.Message == "'before' is a duration (e.g. 90d) or a date (e.g. 2026-01-01), not 'soon'");
+    }
+
+    [Fact]
     public void DateRange_EntersThirtyDaysBefore_AndLeavesAfterTheDate()
     {
         var contact = new Contact(SegmentLibrary.Of([Renewing]), Profile("""{"contract_end":"2026-12-15T00:00:00Z"}"""));

@@ -105,9 +105,17 @@ public sealed record ScoreCondition(string Model, ComparisonOperator Operator, d
 
 /// <summary>
 /// When the contact first (or last) performed <see cref="Event"/> (matching <see cref="Where"/>): within the last
-/// <see cref="Within"/>, or longer ago than <see cref="Before"/>. False when it never did.
+/// <see cref="Within"/>, longer ago than <see cref="Before"/>, and between the dates <see cref="Since"/> and
+/// <see cref="Until"/> (each bound optional). False when it never did.
 /// </summary>
-public sealed record OccurrenceCondition(string Event, Condition? Where, bool First, TimeSpan? Within, TimeSpan? Before, SourceLocation Location) : Condition(Location);
+public sealed record OccurrenceCondition(string Event, Condition? Where, bool First, TimeSpan? Within, TimeSpan? Before, SourceLocation Location) : Condition(Location)
+{
+    /// <summary>It happened at or after this date.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>It happened before this date.</summary>
+    public DateTimeOffset? Until { get; init; }
+}
 
 /// <summary>How an <see cref="AggregateCondition"/> combines the values.</summary>
 public enum Aggregate

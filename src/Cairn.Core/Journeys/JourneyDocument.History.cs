@@ -17,18 +17,46 @@ public static partial class JourneyDocument
     {
         var first = DocumentReader.Has(map, "first_performed");
         var key = first ? "first_performed" : "last_performed";
-        reader.OnlyKeys(map, key, "where", "within", "before");
+        reader.OnlyKeys(map, key, "where", "within", "before", "after");
         var name = reader.String(map, key, required: true);
         var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
         var within = reader.Duration(map, "within", required: false);
-        var before = reader.Duration(map, "before", required: false);
-        if (!DocumentReader.Has(map, "within") && !DocumentReader.Has(map, "before"))
+        var (before, until) = ReadSpanOrDate(map, "before", reader);
+        var (after, since) = ReadSpanOrDate(map, "after", reader);
+        if (!DocumentReader.Has(map, "within") && !DocumentReader.Has(map, "before") && !DocumentReader.Has(map, "after"))
         {
-            reader.Error(map, $"'{key}' needs 'within' (it happened in the last …) and/or 'before' (it happened longer ago than …)");
+            reader.Error(map, $"'{key}' needs 'within' (in the last …), 'before' (longer ago than …, or before a date) and/or 'after' (a date)");
             return null;
         }
 
-        return name is null ? null : new OccurrenceCondition(name, where, first, within, before, DocumentReader.Location(map));
+        if (within is not null && after is not null)
+        {
+            reader.Error(map, "'after' with a duration is 'within'; give one of them");
+        }
+
+        return name is null ? null : new OccurrenceCondition(name, where, first, within ?? after, before, DocumentReader.Location(map)) { Since = since, Until = until };
+    }
+
+    /// <summary>A value that is either a duration back from now (<c>90d</c>) or a date (<c>2026-01-01</c>).</summary>
+    private static (TimeSpan? Span, DateTimeOffset? Date) ReadSpanOrDate(YamlMappingNode map, string key, DocumentReader reader)
+    {
+        if (reader.String(map, key, required: false) is not { } text)
+        {
+            return (null, null);
+        }
+
+        if (Duration.TryParse(text, out var span, out _))
+        {
+            return (span, null);
+        }
+
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var date))
+        {
+            return (null, date);
+        }
+
+        reader.Error(DocumentReader.Get(map, key)!, $"'{key}' is a duration (e.g. 90d) or a date (e.g. 2026-01-01), not '{text}'");
+        return (null, null);
     }
 
     private static AggregateCondition? ReadAggregate(YamlMappingNode map, DocumentReader reader)

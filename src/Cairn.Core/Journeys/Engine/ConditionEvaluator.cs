@@ -125,7 +125,9 @@ public static class ConditionEvaluator
     private static bool Occurrence(OccurrenceCondition condition, EvaluationContext context) =>
         OccurredAt(condition, context) is { } at
         && (condition.Within is not { } within || at >= context.Now - within)
-        && (condition.Before is not { } before || at < context.Now - before);
+        && (condition.Before is not { } before || at < context.Now - before)
+        && (condition.Since is not { } since || at >= since)
+        && (condition.Until is not { } until || at < until);
 
     /// <summary>The aggregate's value now; null when there is nothing to aggregate (min, max, average of no values).</summary>
     public static double? AggregateOf(AggregateCondition condition, EvaluationContext context)
