@@ -45,11 +45,69 @@ public static class ContactEndpoints
                     .Select(segment => new { segment = segment.Key, enteredAt = segment.Value.EnteredAt, reason = segment.Value.Reason })))
             .WithSummary("The segments the contact is in, with when and why it entered each.")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/{id}/consent", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+                Results.Ok(ConsentView((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Consents)))
+            .WithSummary("The contact's consent by channel and subscription group: state, source, time and proof.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapPut("/{id}/consent", PutConsentAsync)
+            .WithSummary("Records consent given or withdrawn: {\"channel\": \"email\", \"group\": \"newsletter\" (optional), \"state\": \"opted_in\" | \"opted_out\", \"source\", \"proof\", \"at\" (optional)}. A consent_changed event goes on the timeline.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapPatch("/{id}/traits", PatchTraitsAsync)
             .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
             .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
+
+    private static async Task<IResult> PutConsentAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    {
+        var cancellationToken = context.RequestAborted;
+        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        JsonElement body;
+        try
+        {
+            body = (await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: cancellationToken).ConfigureAwait(false)).RootElement;
+        }
+        catch (JsonException exception)
+        {
+            throw ProblemException.BadRequest($"The body is not valid JSON: {exception.Message}");
+        }
+
+        string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        var channel = Text("channel");
+        if (Core.Journeys.Channels.Parse(channel) is null)
+        {
+            throw ProblemException.BadRequest("channel is email, sms, push, webhook or in_app.");
+        }
+
+        Core.Consent.ConsentState state = Text("state") switch
+        {
+            "opted_in" => Core.Consent.ConsentState.OptedIn,
+            "opted_out" => Core.Consent.ConsentState.OptedOut,
+            _ => throw ProblemException.BadRequest("state is opted_in or opted_out."),
+        };
+        var at = time.GetUtcNow();
+        if (Text("at") is { } given && !DateTimeOffset.TryParse(given, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out at))
+        {
+            throw ProblemException.BadRequest("at is an ISO 8601 time.");
+        }
+
+        var record = new Core.Consent.ConsentRecord(state, Text("source") ?? "api", at, Text("proof"));
+        await engine.ChangeConsentAsync(contact.Id, channel!, Text("group"), record, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(ConsentView((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Consents));
+    }
+
+    private static IEnumerable<object> ConsentView(IReadOnlyDictionary<string, Core.Consent.ConsentRecord> consents) =>
+        consents.Select(pair => new
+        {
+            key = pair.Key,
+            channel = pair.Key.Split(':')[0],
+            group = pair.Key.Contains(':', StringComparison.Ordinal) ? pair.Key[(pair.Key.IndexOf(':', StringComparison.Ordinal) + 1)..] : null,
+            state = pair.Value.State == Core.Consent.ConsentState.OptedIn ? "opted_in" : "opted_out",
+            source = pair.Value.Source,
+            at = pair.Value.At,
+            proof = pair.Value.Proof,
+        });
 
     private static async Task<IResult> LookupAsync(string? userId, string? anonymousId, string? email, CairnEngine engine, CancellationToken cancellationToken)
     {

@@ -381,6 +381,13 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
+    /// Records a consent answer for the contact (a later answer for the same channel or group replaces an earlier one)
+    /// in its partition: a <c>consent_changed</c> event on its timeline, consent conditions re-evaluated.
+    /// </summary>
+    public Task ChangeConsentAsync(ContactId contact, string channel, string? group, Core.Consent.ConsentRecord record, CancellationToken cancellationToken) =>
+        Submit(new ConsentChanged(contact, channel, group, record), []).WaitAsync(cancellationToken);
+
+    /// <summary>
     /// Records that the owner acknowledged hand-off <paramref name="id"/>, in the lead's partition (which stops its SLA).
     /// Null when there is no such hand-off; otherwise the hand-off as stored afterwards.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Cairn.Core;
+using Cairn.Core.Consent;
 using Cairn.Core.Contacts;
 using Cairn.Core.Journeys;
 using Channel = System.Threading.Channels.Channel;
@@ -44,6 +45,9 @@ internal sealed partial class Partition
 
     /// <summary>The enrollment id of hand-off SLA timers (the step id is the hand-off's id).</summary>
     public const string HandOffTimer = "$handoff";
+
+    /// <summary>The event a consent change puts on the contact's timeline (properties: channel, group, state, source).</summary>
+    public const string ConsentEvent = "consent_changed";
 
     /// <summary>The outbox channel of hand-off alerts (to the contact's owner, not to the contact).</summary>
     public const string OwnerChannel = "owner";
@@ -246,6 +250,20 @@ internal sealed partial class Partition
                 }
             }
 
+            // A consent change is on the contact's timeline, and journeys react to it (an unsubscribe ends a nurture).
+            if (work.Input is ConsentChanged consent && decision.Changed)
+            {
+                var key = Consents.Key(consent.Channel, consent.Group);
+                var message = AudienceDecider.Announcement(
+                    next,
+                    ConsentEvent,
+                    key,
+                    System.Text.Json.JsonSerializer.SerializeToElement(new { channel = consent.Channel, group = consent.Group, state = consent.Record.State == ConsentState.OptedIn ? "opted_in" : "opted_out", source = consent.Record.Source }),
+                    now);
+                commit.Events.Add(StoredEvent.From(id, message));
+                journeyInput = new EventOccurred(message);
+            }
+
             var announced = AudienceInputOf(work.Input, decision) is { } audienceInput ? await AudienceAsync(audienceInput, state).ConfigureAwait(false) : [];
             var beforeJourneys = next;
             await JourneysAsync(announced.Prepend(journeyInput).OfType<JourneyInput>()).ConfigureAwait(false);
@@ -432,6 +450,7 @@ internal sealed partial class Partition
         ScoresChanged rescore => new AudienceInput.ModelSaved(rescore.Model, rescore.Reason),
         ContactAbsorbed => new AudienceInput.Merged(),
         ListMembershipChanged list => new AudienceInput.ListChanged(list.Segment, list.Add, list.Reason),
+        ConsentChanged consent when decision.Changed => new AudienceInput.ConsentGiven(Consents.Key(consent.Channel, consent.Group), consent.Record),
         _ => null,
     };
 

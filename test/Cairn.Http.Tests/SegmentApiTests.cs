@@ -176,6 +176,39 @@ public abstract class SegmentApiTests : IAsyncLifetime
         Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments", Cancel)).EnumerateArray());
     }
 
+    [Fact]
+    public async Task ConsentSegment_FollowsConsentGivenAndWithdrawnThroughTheApi()
+    {
+        await SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com"}}""");
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("newsletter", "kind: segment\nid: newsletter\nname: Newsletter subscribers\ncondition: { consent: email, group: newsletter }")).StatusCode);
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        var ann = await ContactAsync("ann");
+
+        using (var given = await _cairn.Admin.PutAsync($"/api/contacts/{ann}/consent", new StringContent("""{"channel":"email","group":"newsletter","state":"opted_in","source":"form-7","proof":"Yes, send me the newsletter"}""", Encoding.UTF8, "application/json"), Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, given.StatusCode);
+            var consent = Assert.Single((await given.Content.ReadFromJsonAsync<JsonElement>(Cancel)).EnumerateArray());
+            Assert.Equal(("email", "newsletter", "opted_in", "form-7"), (consent.GetProperty("channel").GetString(), consent.GetProperty("group").GetString(), consent.GetProperty("state").GetString(), consent.GetProperty("source").GetString()));
+        }
+
+        var member = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/segments", Cancel)).EnumerateArray());
+        Assert.Equal("consent email:newsletter: opted in (form-7)", member.GetProperty("reason").GetString());
+
+        // Withdrawing consent for the whole channel covers the group: she leaves at once.
+        _time.Advance(TimeSpan.FromMinutes(1));
+        using (var withdrawn = await _cairn.Admin.PutAsync($"/api/contacts/{ann}/consent", new StringContent("""{"channel":"email","state":"opted_out","source":"unsubscribe-link"}""", Encoding.UTF8, "application/json"), Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, withdrawn.StatusCode);
+        }
+
+        Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/segments", Cancel)).EnumerateArray());
+        var events = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/events", Cancel)).GetProperty("items").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+        Assert.Equal(2, events.Count(name => name == "consent_changed"));
+
+        using var invalid = await _cairn.Admin.PutAsync($"/api/contacts/{ann}/consent", new StringContent("""{"channel":"fax","state":"opted_in"}""", Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+    }
+
     private async Task SendAsync(string type, string json)
     {
         using var response = await _cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);

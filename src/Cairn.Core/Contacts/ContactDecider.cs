@@ -51,6 +51,12 @@ public static class ContactDecider
                 Absorb(current, absorbed.Absorbed) with { UpdatedAt = now },
                 [new CompleteMerge(absorbed.Absorbed.Id, current.Id)]),
 
+            // A later answer replaces an earlier one; one that is older than what is recorded changes nothing.
+            ConsentChanged consent => Consent.Consents.Key(consent.Channel, consent.Group) is var key
+                && (!current.Consents.TryGetValue(key, out var recorded) || consent.Record.At >= recorded.At)
+                    ? Changed(current with { Consents = current.Consents.SetItem(key, consent.Record), UpdatedAt = now }, [])
+                    : Unchanged(current),
+
             // The rest concern journeys, scores, segments and hand-offs, which are decided after the profile.
             TimerDue or EnrollmentRequested or RolloutReached or SegmentsChanged or ScoresChanged or HandOffAcknowledged or ListMembershipChanged => Unchanged(current),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "Unknown contact input."),
@@ -77,6 +83,8 @@ public static class ContactDecider
             TimeZone = survivor.TimeZone ?? other.TimeZone,
             CreatedAt = Min(survivor.CreatedAt, other.CreatedAt),
             HandOffs = survivor.HandOffs.AddRange(other.HandOffs),
+            Consents = other.Consents.Aggregate(survivor.Consents, (consents, pair) =>
+                consents.TryGetValue(pair.Key, out var kept) && kept.At >= pair.Value.At ? consents : consents.SetItem(pair.Key, pair.Value)),
         };
 
         var traits = merged.Traits.ToBuilder();

@@ -74,3 +74,10 @@ public sealed record HandOffAcknowledged(ContactId ContactId, string HandOffId, 
 /// <param name="Add">True to add, false to remove.</param>
 /// <param name="Reason">Why, for the entry or exit (e.g. <c>uploaded (members.csv)</c>).</param>
 public sealed record ListMembershipChanged(ContactId ContactId, string Segment, bool Add, string Reason) : ContactInput(ContactId);
+
+/// <summary>The contact gave or withdrew consent for a channel, or a subscription group on it.</summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="Channel">The channel (<c>email</c>, <c>sms</c>, …).</param>
+/// <param name="Group">The subscription group, or null for the whole channel.</param>
+/// <param name="Record">The answer, its source, time and proof.</param>
+public sealed record ConsentChanged(ContactId ContactId, string Channel, string? Group, Consent.ConsentRecord Record) : ContactInput(ContactId);

@@ -48,6 +48,9 @@ public sealed record ContactState(
     public ImmutableSortedDictionary<string, Cairn.Core.Segments.SegmentMembership> Segments { get; init; } =
         ImmutableSortedDictionary.Create<string, Cairn.Core.Segments.SegmentMembership>(StringComparer.Ordinal);
 
+    /// <summary>Consent by channel (<c>email</c>) and subscription group (<c>email:newsletter</c>).</summary>
+    public ImmutableSortedDictionary<string, Cairn.Core.Consent.ConsentRecord> Consents { get; init; } = Cairn.Core.Consent.Consents.None;
+
     /// <summary>Hand-offs to sales waiting for their owner's acknowledgement.</summary>
     public ImmutableArray<Cairn.Core.Sales.OpenHandOff> HandOffs { get; init; } = [];
 

@@ -144,3 +144,6 @@ public enum Aggregate
 /// <see cref="Within"/> (or ever), compared with a number: e.g. the sum of <c>order_completed.revenue</c> in 365 days ≥ 500.
 /// </summary>
 public sealed record AggregateCondition(Aggregate Function, string Event, string? Property, Condition? Where, TimeSpan? Within, ComparisonOperator Operator, double Value, SourceLocation Location) : Condition(Location);
+
+/// <summary>The contact's consent for <see cref="Channel"/> (or the subscription <see cref="Group"/> on it) is <see cref="State"/>.</summary>
+public sealed record ConsentCondition(string Channel, string? Group, Consent.ConsentState State, SourceLocation Location) : Condition(Location);

@@ -121,6 +121,33 @@ public static partial class JourneyDocument
         return verb is null ? null : new PerformedCondition($"{channel.DocumentName()}_{Engagements[verb]}", where, atLeast, null, within, location);
     }
 
+    /// <summary><c>consent: email</c> (and optionally <c>group</c>, <c>state</c>: opted_in, opted_out or never_asked).</summary>
+    private static ConsentCondition? ReadConsent(YamlMappingNode map, DocumentReader reader)
+    {
+        reader.OnlyKeys(map, "consent", "group", "state");
+        var channel = reader.String(map, "consent", required: true);
+        if (channel is not null && Channels.Parse(channel) is null)
+        {
+            reader.Error(DocumentReader.Get(map, "consent")!, $"unknown channel '{channel}' (email, sms, push, webhook or in_app)");
+            return null;
+        }
+
+        var stateText = reader.String(map, "state", required: false) ?? "opted_in";
+        Consent.ConsentState? state = stateText switch
+        {
+            "opted_in" => Consent.ConsentState.OptedIn,
+            "opted_out" => Consent.ConsentState.OptedOut,
+            "never_asked" => Consent.ConsentState.NeverAsked,
+            _ => null,
+        };
+        if (state is null)
+        {
+            reader.Error(DocumentReader.Get(map, "state")!, $"state is opted_in, opted_out or never_asked, not '{stateText}'");
+        }
+
+        return channel is null || state is null ? null : new ConsentCondition(channel, reader.String(map, "group", required: false), state.Value, DocumentReader.Location(map));
+    }
+
     /// <summary>The <c>op</c> of a comparison with a number (default <c>gte</c>); eq and ne only when <paramref name="equality"/> makes sense.</summary>
     private static ComparisonOperator? ReadNumericOperator(YamlMappingNode map, DocumentReader reader, bool equality)
     {

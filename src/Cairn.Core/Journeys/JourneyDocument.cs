@@ -729,6 +729,11 @@ public static partial class JourneyDocument
             return ReadEngagement(map, reader);
         }
 
+        if (DocumentReader.Has(map, "consent"))
+        {
+            return ReadConsent(map, reader);
+        }
+
         if (DocumentReader.Has(map, "in_segment"))
         {
             reader.OnlyKeys(map, "in_segment");
@@ -758,7 +763,7 @@ public static partial class JourneyDocument
             : (Subject?)null;
         if (subject is null)
         {
-            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, first_performed, last_performed, aggregate, engaged, tag, stage, score, in_segment, all, any, not");
+            reader.Error(map, "a condition needs one of: trait, property, payload, performed, not_performed, first_performed, last_performed, aggregate, engaged, consent, tag, stage, score, in_segment, all, any, not");
             return null;
         }
 

@@ -29,6 +29,9 @@ public abstract record AudienceInput
     /// <summary>Another profile was merged into this one: every score is rebuilt and every segment evaluated.</summary>
     public sealed record Merged : AudienceInput;
 
+    /// <summary>The contact's consent changed.</summary>
+    public sealed record ConsentGiven(string Key, Consent.ConsentRecord Record) : AudienceInput;
+
     /// <summary>The contact was added to (or removed from) a static list.</summary>
     public sealed record ListChanged(string Segment, bool Add, string Reason) : AudienceInput;
 }
@@ -118,6 +121,7 @@ public static class AudienceDecider
                 AudienceInput.SegmentSaved saved => SegmentCause.All(saved.Reason),
                 AudienceInput.Merged => SegmentCause.All("profiles merged"),
                 AudienceInput.ListChanged changed => new SegmentCause(traits, null, false, changed.Reason),
+                AudienceInput.ConsentGiven consent => new SegmentCause(traits, null, false, $"consent {consent.Key}: {(consent.Record.State == Consent.ConsentState.OptedIn ? "opted in" : "opted out")} ({consent.Record.Source})") { Consent = true },
                 _ => SegmentCause.All("time passed"),
             };
             var decided = SegmentDecider.Decide(profile, segments, history, cause with { Scores = moved, Segments = listed.Select(change => change.Segment).ToHashSet(StringComparer.Ordinal) }, now);

@@ -15,6 +15,9 @@ public sealed record SegmentCause(IReadOnlySet<string> Traits, string? Event, bo
     /// <summary>Scoring models whose score for the contact changed.</summary>
     public IReadOnlySet<string> Scores { get; init; } = ImmutableHashSet<string>.Empty;
 
+    /// <summary>The contact's consent changed: consent conditions are evaluated.</summary>
+    public bool Consent { get; init; }
+
     /// <summary>Segments whose membership already changed (a static list): segments referring to them are evaluated.</summary>
     public IReadOnlySet<string> Segments { get; init; } = ImmutableHashSet<string>.Empty;
 
@@ -104,6 +107,7 @@ public static class SegmentDecider
             AggregateCondition aggregate => aggregate.Event == cause.Event,
             SegmentCondition member => changedSegments.Contains(member.Segment),
             ScoreCondition score => cause.Scores.Contains(score.Model),
+            ConsentCondition => cause.Consent,
             _ => true,
         });
     }

@@ -70,6 +70,22 @@ public static class ContactStateJson
                 writer.WriteEndObject();
             }
 
+            if (!state.Consents.IsEmpty)
+            {
+                writer.WriteStartObject("consents");
+                foreach (var (key, record) in state.Consents)
+                {
+                    writer.WriteStartObject(key);
+                    writer.WriteString("state", record.State == Core.Consent.ConsentState.OptedIn ? "opted_in" : "opted_out");
+                    writer.WriteString("source", record.Source);
+                    writer.WriteString("at", record.At);
+                    WriteOptional(writer, "proof", record.Proof);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+            }
+
             if (!state.HandOffs.IsEmpty)
             {
                 writer.WriteStartArray("handOffs");
@@ -181,6 +197,21 @@ public static class ContactStateJson
                 Segments = segments.EnumerateObject().ToImmutableSortedDictionary(
                     segment => segment.Name,
                     segment => new Core.Segments.SegmentMembership(segment.Value.GetProperty("enteredAt").GetDateTimeOffset(), segment.Value.GetProperty("reason").GetString()!),
+                    StringComparer.Ordinal),
+            };
+        }
+
+        if (root.TryGetProperty("consents", out var consents))
+        {
+            state = state with
+            {
+                Consents = consents.EnumerateObject().ToImmutableSortedDictionary(
+                    consent => consent.Name,
+                    consent => new Core.Consent.ConsentRecord(
+                        consent.Value.GetProperty("state").GetString() == "opted_in" ? Core.Consent.ConsentState.OptedIn : Core.Consent.ConsentState.OptedOut,
+                        consent.Value.GetProperty("source").GetString()!,
+                        consent.Value.GetProperty("at").GetDateTimeOffset(),
+                        ReadOptional(consent.Value, "proof")),
                     StringComparer.Ordinal),
             };
         }

@@ -49,6 +49,7 @@ public static class ConditionEvaluator
             PerformedCondition performed => Performed(performed, context),
             ScoreCondition score => Score(score, context),
             OccurrenceCondition occurrence => Occurrence(occurrence, context),
+            ConsentCondition consent => Consent.Consents.StateOf(context.Profile.Consents, consent.Channel, consent.Group) == consent.State,
             AggregateCondition aggregate => AggregateOf(aggregate, context) is { } value && CompareNumbers(value, aggregate.Operator, aggregate.Value),
             EventCondition happened => context.Message is { } message && Matches(message, happened.Event, happened.Where, context),
             _ => throw new InvalidOperationException($"Unknown condition {condition.GetType().Name}."),

@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+
+namespace Cairn.Core.Consent;
+
+/// <summary>A contact's answer for a channel, or for one subscription group on it.</summary>
+public enum ConsentState
+{
+    /// <summary>Never asked (no record).</summary>
+    NeverAsked,
+
+    /// <summary>Opted in.</summary>
+    OptedIn,
+
+    /// <summary>Opted out (an unsubscribe, a STOP, a withdrawn consent).</summary>
+    OptedOut,
+}
+
+/// <summary>One consent record: the answer, where it came from, when, and the proof kept with it.</summary>
+/// <param name="State">Opted in or out.</param>
+/// <param name="Source">Where it came from (a form id, <c>api</c>, an import, an unsubscribe link).</param>
+/// <param name="At">When it was given or withdrawn.</param>
+/// <param name="Proof">What proves it (the text shown, the IP and user agent), when given.</param>
+public sealed record ConsentRecord(ConsentState State, string Source, DateTimeOffset At, string? Proof);
+
+/// <summary>Consent keys and lookups: a channel (<c>email</c>) or a subscription group on it (<c>email:newsletter</c>).</summary>
+public static class Consents
+{
+    /// <summary>No consent recorded.</summary>
+    public static ImmutableSortedDictionary<string, ConsentRecord> None { get; } = ImmutableSortedDictionary.Create<string, ConsentRecord>(StringComparer.Ordinal);
+
+    /// <summary>The key of a channel's consent, or of one group on it.</summary>
+    public static string Key(string channel, string? group) => group is null ? channel : $"{channel}:{group}";
+
+    /// <summary>
+    /// The contact's state for the channel (or the group on it): a group's own record, else the channel's; an opt-out
+    /// of the channel covers every group on it.
+    /// </summary>
+    public static ConsentState StateOf(IReadOnlyDictionary<string, ConsentRecord> consents, string channel, string? group)
+    {
+        ArgumentNullException.ThrowIfNull(consents);
+        var channelState = consents.TryGetValue(channel, out var whole) ? whole.State : ConsentState.NeverAsked;
+        if (group is null || channelState == ConsentState.OptedOut)
+        {
+            return channelState;
+        }
+
+        return consents.TryGetValue(Key(channel, group), out var own) ? own.State : channelState;
+    }
+}
