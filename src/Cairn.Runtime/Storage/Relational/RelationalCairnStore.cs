@@ -614,7 +614,7 @@ public abstract class RelationalCairnStore : ICairnStore
                 throw new InvalidCursorException();
             }
 
-            sql += " AND (timestamp < @after_time OR (timestamp = @after_time AND seq < @after_seq))";
+            sql += " AND (timestamp, seq) < (@after_time, @after_seq)";
         }
 
         await using var command = Command(connection, null, sql + " ORDER BY timestamp DESC, seq DESC LIMIT @limit");
@@ -652,7 +652,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 throw new InvalidCursorException();
             }
 
-            sql += " AND (created_at > @after_time OR (created_at = @after_time AND id > @after_id))";
+            // A row-value comparison is a range on the (created_at, id) index: a deep page does not rescan the ones before it.
+            sql += " AND (created_at, id) > (@after_time, @after_id)";
         }
 
         await using var command = Command(connection, null, sql + " ORDER BY created_at, id LIMIT @limit");
