@@ -209,6 +209,27 @@ public abstract class SegmentApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
     }
 
+    [Fact]
+    public async Task Preview_OfHistoryConditions_CountsFromTheStoredEvents_WithAndWithoutTheirProperties()
+    {
+        await SendAsync("track", """{"userId":"big","event":"order_completed","properties":{"revenue":120}}""");
+        await SendAsync("track", """{"userId":"small","event":"order_completed","properties":{"revenue":30}}""");
+        await SendAsync("page", """{"userId":"small","name":"Home","properties":{"path":"/"}}""");
+
+        async Task<(int Count, string Users)> PreviewAsync(string condition)
+        {
+            using var response = await _cairn.Admin.PostAsync("/api/segments/preview", new StringContent($$"""{"condition":{{condition}}}""", Encoding.UTF8, "application/json"), Cancel);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+            return (body.GetProperty("count").GetInt32(), string.Join(",", body.GetProperty("sample").EnumerateArray().Select(c => c.GetProperty("userId").GetString()).Order(StringComparer.Ordinal)));
+        }
+
+        Assert.Equal((2, "big,small"), await PreviewAsync("""{"performed":"order_completed","within":"1d"}"""));
+        Assert.Equal((1, "big"), await PreviewAsync("""{"performed":"order_completed","where":{"property":"revenue","op":"gt","value":50}}"""));
+        Assert.Equal((1, "big"), await PreviewAsync("""{"aggregate":"sum","of":"revenue","event":"order_completed","within":"30d","op":"gte","value":100}"""));
+        Assert.Equal((1, "small"), await PreviewAsync("""{"last_performed":"$page","within":"1h"}"""));
+    }
+
     private async Task SendAsync(string type, string json)
     {
         using var response = await _cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);
