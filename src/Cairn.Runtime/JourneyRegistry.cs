@@ -16,7 +16,7 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     private JourneyLibrary _library = new([], ImmutableDictionary<(string, int), JourneyDefinition>.Empty);
 
     /// <summary>True when a live or running journey has conditions over event history (windows or filters).</summary>
-    public bool NeedsHistory { get; private set; }
+    public bool JourneysNeedHistory { get; private set; }
 
     private Core.Segments.SegmentLibrary _segments = Core.Segments.SegmentLibrary.Empty;
 
@@ -63,8 +63,7 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         // Segments and scoring models are live at their latest version from the moment they are saved.
         var segments = Core.Segments.SegmentLibrary.Of(await LatestAsync("segment", parsed => parsed.Segment, cancellationToken).ConfigureAwait(false));
         var models = await LatestAsync(JourneyDocument.ScoringKind, parsed => parsed.ScoringModel, cancellationToken).ConfigureAwait(false);
-        NeedsHistory = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Any(Core.Segments.SegmentConditions.UsesHistory)
-            || segments.Segments.Any(segment => Core.Segments.SegmentConditions.UsesHistory(segment.Condition));
+        JourneysNeedHistory = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Any(Core.Segments.SegmentConditions.UsesHistory);
         var teams = await LatestAsync(JourneyDocument.SalesTeamKind, parsed => parsed.SalesTeam, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _teams, teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal));
         Volatile.Write(ref _segments, segments);

@@ -201,8 +201,9 @@ internal sealed partial class Partition
                     return [];
                 }
 
-                var replay = audienceInput is AudienceInput.ModelSaved or AudienceInput.Merged;
-                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory, always: replay).ConfigureAwait(false);
+                // The stored history is read only when a decision will look at it: most inputs change no history segment.
+                var needed = AudienceDecider.NeedsHistory(before, next, _journeys.Scoring, _journeys.Segments, audienceInput);
+                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory, needed).ConfigureAwait(false);
                 var audience = AudienceDecider.Decide(before, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now);
                 if (!ReferenceEquals(audience.Profile, next))
                 {
@@ -233,7 +234,8 @@ internal sealed partial class Partition
                         break;
                     }
 
-                    var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, await HistoryAsync(id, (input as EventOccurred)?.Message, commit, storedHistory).ConfigureAwait(false), now);
+                    var history = await HistoryAsync(id, (input as EventOccurred)?.Message, commit, storedHistory, _journeys.JourneysNeedHistory).ConfigureAwait(false);
+                    var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, history, now);
                     if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
                     {
                         IndexEnrollments(id, next.Journeys, journeys.Memberships, commit);
@@ -662,9 +664,9 @@ internal sealed partial class Partition
     /// window or a filter): the stored timeline plus the events this batch accepted for the contact before the
     /// message being handled, and that message, none of which is stored yet.
     /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<ContactId, List<PastEvent>> storedHistory, bool always = false)
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<ContactId, List<PastEvent>> storedHistory, bool needed)
     {
-        if (!always && !_journeys.NeedsHistory)
+        if (!needed)
         {
             return [];
         }

@@ -11,7 +11,10 @@ namespace Cairn.Core.Scoring;
 /// <param name="Properties">The event's properties.</param>
 public sealed record ScoreEvent(string Name, string Model, JsonElement Properties);
 
-/// <summary>The contact after scoring, the events it announces, the models whose score moved, and when decay next crosses a threshold.</summary>
+/// <summary>
+/// The contact after scoring, the events it announces, the models whose points changed (a rule or fit rule, not decay
+/// alone), and when decay next crosses a threshold.
+/// </summary>
 public sealed record ScoreDecision(ContactState Profile, ImmutableArray<ScoreEvent> Events, IReadOnlySet<string> Changed, DateTimeOffset? NextCheck);
 
 /// <summary>
@@ -119,7 +122,8 @@ public static class ScoreDecider
                 events.Add(new ScoreEvent(StageChangedEvent, model.Id, JsonSerializer.SerializeToElement(new { model = model.Id, from = from.Current, to = stage, score = Math.Round(score, 2) })));
             }
 
-            if (!scores.TryGetValue(model.Id, out var stored) || stored.Score != score || stored.Fit != fit || stored.Contributions != after.Contributions)
+            // Decay alone does not count: conditions on the score flip by the timers set where decay crosses their value.
+            if (!scores.TryGetValue(model.Id, out var stored) || stored.Fit != fit || stored.Contributions != after.Contributions)
             {
                 changed.Add(model.Id);
             }

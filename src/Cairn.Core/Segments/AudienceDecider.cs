@@ -106,24 +106,7 @@ public static class AudienceDecider
 
         if (!segments.Segments.IsEmpty || !profile.Segments.IsEmpty)
         {
-            var traits = ChangedTraits(before, profile);
-            SegmentCause cause = input switch
-            {
-                AudienceInput.Recorded { Message: var message } => new SegmentCause(
-                    traits,
-                    ContactDecider.CounterName(message),
-                    false,
-                    message.Type == MessageType.Track ? $"performed {message.DisplayName}"
-                        : traits.Count == 0 ? message.Type.ToWireName()
-                        : $"{message.Type.ToWireName()} set {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
-                AudienceInput.TraitsSet set => new SegmentCause(traits, null, false, $"{set.Source}: {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
-                AudienceInput.ModelSaved saved => new SegmentCause(traits, null, false, saved.Reason),
-                AudienceInput.SegmentSaved saved => SegmentCause.All(saved.Reason),
-                AudienceInput.Merged => SegmentCause.All("profiles merged"),
-                AudienceInput.ListChanged changed => new SegmentCause(traits, null, false, changed.Reason),
-                AudienceInput.ConsentGiven consent => new SegmentCause(traits, null, false, $"consent {consent.Key}: {(consent.Record.State == Consent.ConsentState.OptedIn ? "opted in" : "opted out")} ({consent.Record.Source})") { Consent = true },
-                _ => SegmentCause.All("time passed"),
-            };
+            var cause = CauseOf(input, before, profile);
             var decided = SegmentDecider.Decide(profile, segments, history, cause with { Scores = moved, Segments = listed.Select(change => change.Segment).ToHashSet(StringComparer.Ordinal) }, now);
             changes = [.. listed, .. decided.Changes];
             if (!changes.IsEmpty)
@@ -147,6 +130,83 @@ public static class AudienceDecider
         }
 
         return new AudienceDecision(profile, announced.ToImmutable(), changes, next);
+    }
+
+    /// <summary>
+    /// True when deciding <paramref name="input"/> reads the contact's event history: a rescore replays it, or a segment
+    /// with a history clause may be re-evaluated (judged before scoring, so a score this input can change, and the stage
+    /// it may move, count as moved). The host loads the history only then.
+    /// </summary>
+    public static bool NeedsHistory(ContactState? before, ContactState profile, ScoringLibrary scoring, SegmentLibrary segments, AudienceInput input)
+    {
+        ArgumentNullException.ThrowIfNull(scoring);
+        ArgumentNullException.ThrowIfNull(segments);
+        if (input is AudienceInput.ModelSaved or AudienceInput.Merged)
+        {
+            return true;
+        }
+
+        if (segments.HistorySegments.IsEmpty)
+        {
+            return false;
+        }
+
+        var cause = CauseOf(input, before, profile);
+        if (cause.Everything)
+        {
+            return true;
+        }
+
+        // The models whose points this input can change: a rule for its event, fit rules when traits changed.
+        var models = scoring.Models
+            .Where(model => (cause.Event is { } name && model.Rules.Any(rule => rule.Event == name)) || (cause.Traits.Count > 0 && !model.Fit.IsEmpty))
+            .Select(model => model.Id)
+            .ToHashSet(StringComparer.Ordinal);
+        var widened = cause with
+        {
+            Traits = models.Count == 0 ? cause.Traits : cause.Traits.Append(ConditionEvaluator.StageTrait).ToHashSet(StringComparer.Ordinal),
+            Scores = models,
+        };
+
+        // The segments that may be re-evaluated, in dependency order: those the cause reaches, then those referring to them.
+        var reached = new HashSet<string>(StringComparer.Ordinal);
+        if (input is AudienceInput.ListChanged list)
+        {
+            reached.Add(list.Segment);
+        }
+
+        foreach (var segment in segments.Segments)
+        {
+            if (segment.Condition is { } condition && SegmentDecider.Affected(condition, widened, reached))
+            {
+                reached.Add(segment.Id);
+            }
+        }
+
+        return segments.HistorySegments.Any(segment => reached.Contains(segment.Id));
+    }
+
+    /// <summary>What an input can change in the contact's segments, and why in words.</summary>
+    private static SegmentCause CauseOf(AudienceInput input, ContactState? before, ContactState profile)
+    {
+        var traits = ChangedTraits(before, profile);
+        return input switch
+        {
+            AudienceInput.Recorded { Message: var message } => new SegmentCause(
+                traits,
+                ContactDecider.CounterName(message),
+                false,
+                message.Type == MessageType.Track ? $"performed {message.DisplayName}"
+                    : traits.Count == 0 ? message.Type.ToWireName()
+                    : $"{message.Type.ToWireName()} set {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
+            AudienceInput.TraitsSet set => new SegmentCause(traits, null, false, $"{set.Source}: {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
+            AudienceInput.ModelSaved saved => new SegmentCause(traits, null, false, saved.Reason),
+            AudienceInput.SegmentSaved saved => SegmentCause.All(saved.Reason),
+            AudienceInput.Merged => SegmentCause.All("profiles merged"),
+            AudienceInput.ListChanged changed => new SegmentCause(traits, null, false, changed.Reason),
+            AudienceInput.ConsentGiven consent => new SegmentCause(traits, null, false, $"consent {consent.Key}: {(consent.Record.State == Consent.ConsentState.OptedIn ? "opted in" : "opted out")} ({consent.Record.Source})") { Consent = true },
+            _ => SegmentCause.All("time passed"),
+        };
     }
 
     /// <summary>The traits whose value differs between the two profiles (set, changed or removed).</summary>
