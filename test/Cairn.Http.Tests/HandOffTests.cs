@@ -138,13 +138,14 @@ public abstract class HandOffTests
     {
         await using var hook = await AlertEndpoint.StartAsync(failures: 2);
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
-        using (var invalid = await cairn.Admin.PutAsync("/api/sales-teams/broken", new StringContent("kind: sales_team\nid: broken\nname: Broken\nwebhook: not-a-url\nowners: [{ id: a, manager: nobody }]\nrouting: [{ name: all, owners: [b] }]", Encoding.UTF8, "application/yaml"), Cancel))
+        using (var invalid = await cairn.Admin.PutAsync("/api/sales-teams/broken", new StringContent("kind: sales_team\nid: broken\nname: Broken\nwebhook: not-a-url\nowners: [{ id: a, manager: nobody }]\nrouting: [{ name: all, owners: [b] }, { name: busy, when: { performed: demo_requested, within: 7d }, owners: [a] }]", Encoding.UTF8, "application/yaml"), Cancel))
         {
             Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
             var errors = (await invalid.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("message").GetString()).ToList();
             Assert.Contains("'webhook' must be an absolute http(s) URL, not 'not-a-url'", errors);
             Assert.Contains("owner 'a' has the manager 'nobody', who is not in the team", errors);
             Assert.Contains("the routing rule 'all' names 'b', who is not in the team's owners", errors);
+            Assert.Contains("a routing rule's 'when' is a condition over the profile (traits, tags, stage, score, consent, in_segment); put event history in a segment and use in_segment", errors);
         }
 
         await ApplyAsync(cairn, "templates/nurture-education-1.yaml", "templates/nurture-education-2.yaml", "scoring/lead-score.yaml", "segments/sales-conversation.yaml", "journeys/lead-nurture.yaml");

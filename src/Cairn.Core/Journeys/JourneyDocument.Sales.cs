@@ -78,9 +78,11 @@ public static partial class JourneyDocument
             reader.OnlyKeys(map, "name", "when", "owners");
             var ruleName = reader.String(map, "name", required: true, "a routing rule");
             var when = ReadOptionalCondition(map, "when", reader, Subject.Trait);
-            foreach (var leaf in Segments.SegmentConditions.Leaves(when).Where(leaf => leaf is Comparison { Subject: not Subject.Trait } or EventCondition))
+            // Routing reads the profile only (a segment can stand for anything about the contact's history).
+            foreach (var leaf in Segments.SegmentConditions.Leaves(when).Where(leaf => leaf is Comparison { Subject: not Subject.Trait } or EventCondition
+                || Segments.SegmentConditions.UsesHistory(leaf)))
             {
-                reader.Error(leaf.Location.Line, "a routing rule's 'when' is a condition over the contact (traits, tags, stage, score, segments, history)");
+                reader.Error(leaf.Location.Line, "a routing rule's 'when' is a condition over the profile (traits, tags, stage, score, consent, in_segment); put event history in a segment and use in_segment");
             }
 
             var ruleOwners = reader.Sequence(DocumentReader.Get(map, "owners"), "owners").Select(o => reader.Scalar(o, "an owner id")).OfType<string>().ToList();
