@@ -34,7 +34,7 @@ public abstract class HandOffTests
         await using var hook = await AlertEndpoint.StartAsync();
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
         await ApplyAsync(cairn, "templates/nurture-education-1.yaml", "templates/nurture-education-2.yaml", "scoring/lead-score.yaml", "segments/sales-conversation.yaml", "journeys/lead-nurture.yaml");
-        await PutAsync(cairn, "sales-teams/sales", $"""
+        await cairn.PutDocumentAsync("sales-teams/sales", $"""
             kind: sales_team
             id: sales
             name: Sales
@@ -55,15 +55,15 @@ public abstract class HandOffTests
         // Fit 25 (company size, industry) + content 10 = a lead; pricing (+20) the next day = an MQL, handed off at once.
         foreach (var (user, email, country) in new[] { ("lea", "lea@acme.com", "US"), ("ben", "ben@globex.com", "DE"), ("cat", "cat@initech.com", "FR") })
         {
-            await SendAsync(cairn, "identify", $$$"""{"userId":"{{{user}}}","traits":{"email":"{{{email}}}","company_size":200,"industry":"software","country":"{{{country}}}"}}""");
-            await SendAsync(cairn, "track", $$$"""{"userId":"{{{user}}}","event":"content_downloaded","properties":{"asset":"seo-guide"}}""");
+            await cairn.SendAsync("identify", $$$"""{"userId":"{{{user}}}","traits":{"email":"{{{email}}}","company_size":200,"industry":"software","country":"{{{country}}}"}}""");
+            await cairn.SendAsync("track", $$$"""{"userId":"{{{user}}}","event":"content_downloaded","properties":{"asset":"seo-guide"}}""");
         }
 
         _time.Advance(TimeSpan.FromDays(1));
         foreach (var user in new[] { "lea", "ben", "cat" })
         {
-            await SendAsync(cairn, "page", $$$"""{"userId":"{{{user}}}","name":"Pricing","properties":{"path":"/pricing"}}""");
-            await SendAsync(cairn, "track", $$$"""{"userId":"{{{user}}}","event":"pricing_viewed","properties":{"plan":"team"}}""");
+            await cairn.SendAsync("page", $$$"""{"userId":"{{{user}}}","name":"Pricing","properties":{"path":"/pricing"}}""");
+            await cairn.SendAsync("track", $$$"""{"userId":"{{{user}}}","event":"pricing_viewed","properties":{"plan":"team"}}""");
         }
 
         // The delivery loop may get there first; a pass waits for it, then delivers whatever is still due.
@@ -91,7 +91,7 @@ public abstract class HandOffTests
 
         // Nurturing stopped for the handed-off leads: no second education email, ever.
         _time.Advance(TimeSpan.FromHours(1));
-        var leaId = await ContactAsync(cairn, "lea");
+        var leaId = await cairn.ContactIdAsync("lea");
         var leaHandOff = lea.GetProperty("handoff").GetProperty("id").GetString()!;
         using (var ack = await cairn.Admin.PostAsync($"/api/handoffs/{Uri.EscapeDataString(leaHandOff)}/ack", null, Cancel))
         {
@@ -100,7 +100,7 @@ public abstract class HandOffTests
             Assert.Equal(("acknowledged", "api", 3600.0), (acknowledged.GetProperty("status").GetString(), acknowledged.GetProperty("acknowledgedBy").GetString(), acknowledged.GetProperty("secondsToAcknowledge").GetDouble()));
         }
 
-        await SendAsync(cairn, "track", """{"userId":"cat","event":"deal_stage_changed","properties":{"stage":"discovery"}}""");
+        await cairn.SendAsync("track", """{"userId":"cat","event":"deal_stage_changed","properties":{"stage":"discovery"}}""");
 
         // Ben's owner lets the SLA run out: his manager is alerted at her own endpoint.
         _time.Advance(TimeSpan.FromHours(3));
@@ -115,14 +115,14 @@ public abstract class HandOffTests
         Assert.Equal((3, 2, 1, 1), (summary.GetProperty("total").GetInt32(), summary.GetProperty("acknowledged").GetInt32(), summary.GetProperty("breached").GetInt32(), summary.GetProperty("escalated").GetInt32()));
         var breached = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/handoffs?status=breached", Cancel)).GetProperty("items").EnumerateArray());
         Assert.Equal(("open", "mia"), (breached.GetProperty("status").GetString(), breached.GetProperty("escalatedTo").GetString()));
-        var cat = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/handoffs?contactId={await ContactAsync(cairn, "cat")}", Cancel)).GetProperty("items").EnumerateArray());
+        var cat = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/handoffs?contactId={await cairn.ContactIdAsync("cat")}", Cancel)).GetProperty("items").EnumerateArray());
         Assert.Equal("deal_stage_changed", cat.GetProperty("acknowledgedBy").GetString());
 
         // A later lead from ben's company goes to ben's owner: account matching.
-        await SendAsync(cairn, "identify", """{"userId":"dan","traits":{"email":"dan@globex.com","company_size":200,"industry":"software","country":"US"}}""");
-        await SendAsync(cairn, "track", """{"userId":"dan","event":"content_downloaded"}""");
-        await SendAsync(cairn, "track", """{"userId":"dan","event":"pricing_viewed"}""");
-        var dan = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/handoffs?contactId={await ContactAsync(cairn, "dan")}", Cancel)).GetProperty("items").EnumerateArray());
+        await cairn.SendAsync("identify", """{"userId":"dan","traits":{"email":"dan@globex.com","company_size":200,"industry":"software","country":"US"}}""");
+        await cairn.SendAsync("track", """{"userId":"dan","event":"content_downloaded"}""");
+        await cairn.SendAsync("track", """{"userId":"dan","event":"pricing_viewed"}""");
+        var dan = Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/handoffs?contactId={await cairn.ContactIdAsync("dan")}", Cancel)).GetProperty("items").EnumerateArray());
         Assert.Equal((emea["ben"], "account globex.com"), (dan.GetProperty("owner").GetString(), dan.GetProperty("routedBy").GetString()));
 
         _time.Advance(TimeSpan.FromDays(20));
@@ -149,12 +149,12 @@ public abstract class HandOffTests
         }
 
         await ApplyAsync(cairn, "templates/nurture-education-1.yaml", "templates/nurture-education-2.yaml", "scoring/lead-score.yaml", "segments/sales-conversation.yaml", "journeys/lead-nurture.yaml");
-        await PutAsync(cairn, "sales-teams/sales", $"kind: sales_team\nid: sales\nname: Sales\nwebhook: {hook.Url}/team\nowners: [{{ id: sam }}]\nrouting: [{{ name: all, owners: [sam] }}]");
-        await SendAsync(cairn, "identify", """{"userId":"lea","traits":{"email":"lea@acme.com","company_size":200,"industry":"software"}}""");
-        await SendAsync(cairn, "track", """{"userId":"lea","event":"content_downloaded"}""");
-        await SendAsync(cairn, "track", """{"userId":"lea","event":"pricing_viewed"}""");
+        await cairn.PutDocumentAsync("sales-teams/sales", $"kind: sales_team\nid: sales\nname: Sales\nwebhook: {hook.Url}/team\nowners: [{{ id: sam }}]\nrouting: [{{ name: all, owners: [sam] }}]");
+        await cairn.SendAsync("identify", """{"userId":"lea","traits":{"email":"lea@acme.com","company_size":200,"industry":"software"}}""");
+        await cairn.SendAsync("track", """{"userId":"lea","event":"content_downloaded"}""");
+        await cairn.SendAsync("track", """{"userId":"lea","event":"pricing_viewed"}""");
 
-        var lea = await ContactAsync(cairn, "lea");
+        var lea = await cairn.ContactIdAsync("lea");
         await cairn.Engine.DeliverAlertsAsync(Cancel);
         var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
         Assert.Equal(("queued", 1, "HTTP 503 Service Unavailable"), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32(), alert.GetProperty("lastError").GetString()));
@@ -175,29 +175,13 @@ public abstract class HandOffTests
         {
             var kind = example.Split('/')[0] switch { "scoring" => "scoring-models", var other => other };
             var id = Path.GetFileNameWithoutExtension(example);
-            await PutAsync(cairn, $"{kind}/{id}", await File.ReadAllTextAsync(Path.Combine(Repository.Root, "examples", example), Cancel));
+            await cairn.PutDocumentAsync($"{kind}/{id}", await File.ReadAllTextAsync(Path.Combine(Repository.Root, "examples", example), Cancel));
             if (kind == "journeys")
             {
                 (await cairn.Admin.PostAsync($"/api/journeys/{id}/publish", null, Cancel)).Dispose();
             }
         }
     }
-
-    private static async Task PutAsync(TestCairn cairn, string path, string yaml)
-    {
-        using var response = await cairn.Admin.PutAsync("/api/" + path, new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
-    }
-
-    private static async Task SendAsync(TestCairn cairn, string type, string json)
-    {
-        using var response = await cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await cairn.Engine.WhenIdleAsync(Cancel);
-    }
-
-    private static async Task<string> ContactAsync(TestCairn cairn, string user) =>
-        (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
 
     /// <summary>A real HTTP server on a loopback port that records every alert posted to it (and fails the first <c>failures</c>).</summary>
     private sealed class AlertEndpoint : IAsyncDisposable

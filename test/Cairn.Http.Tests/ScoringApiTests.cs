@@ -27,10 +27,10 @@ public abstract class ScoringApiTests
     public async Task SavedModel_RescoresExistingContactsFromHistory_ThenScoresEachEvent_AndExplainsTheScore()
     {
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
-        await SendAsync(cairn, "identify", """{"userId":"ann","traits":{"company_size":500}}""");
+        await cairn.SendAsync("identify", """{"userId":"ann","traits":{"company_size":500}}""");
         for (var i = 0; i < 4; i++)
         {
-            await SendAsync(cairn, "page", """{"userId":"ann","name":"Pricing","properties":{"path":"/pricing"}}""");
+            await cairn.SendAsync("page", """{"userId":"ann","name":"Pricing","properties":{"path":"/pricing"}}""");
         }
 
         // Saved after the events: the rescore reads them (capped at 30), plus fit.
@@ -44,7 +44,7 @@ public abstract class ScoringApiTests
         var status = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/scoring-models/engagement/status", Cancel);
         Assert.Equal(("done", 1), (status.GetProperty("rescore").GetString(), status.GetProperty("processed").GetInt32()));
 
-        var ann = await ContactAsync(cairn, "ann");
+        var ann = await cairn.ContactIdAsync("ann");
         var score = await ScoreAsync(cairn, ann);
         Assert.Equal((45.0, 15.0, 30.0, "lead"), (score.GetProperty("score").GetDouble(), score.GetProperty("fit").GetDouble(), score.GetProperty("behaviour").GetDouble(), score.GetProperty("stage").GetString()));
         Assert.Equal("big-company", Assert.Single(score.GetProperty("fitRules").EnumerateArray()).GetProperty("rule").GetString());
@@ -52,7 +52,7 @@ public abstract class ScoringApiTests
 
         // Ten days later the behaviour is worth half; a demo request (+40) makes an MQL in the same input.
         _time.Advance(TimeSpan.FromDays(10));
-        await SendAsync(cairn, "track", """{"userId":"ann","event":"demo_requested"}""");
+        await cairn.SendAsync("track", """{"userId":"ann","event":"demo_requested"}""");
         score = await ScoreAsync(cairn, ann);
         Assert.Equal((15 + 15 + 40.0, "mql"), (score.GetProperty("score").GetDouble(), score.GetProperty("stage").GetString()));
         var newest = score.GetProperty("contributions")[0];
@@ -76,7 +76,7 @@ public abstract class ScoringApiTests
             events.Select(e => e.GetProperty("name").GetString()).Where(name => name is "score_crossed" or "stage_changed").Reverse());
 
         // An unsubscribe subtracts; the stage stays where the score took it.
-        await SendAsync(cairn, "track", """{"userId":"ann","event":"unsubscribed"}""");
+        await cairn.SendAsync("track", """{"userId":"ann","event":"unsubscribed"}""");
         score = await ScoreAsync(cairn, ann);
         Assert.Equal("mql", score.GetProperty("stage").GetString());
         Assert.Equal(-20.0, score.GetProperty("contributions")[0].GetProperty("points").GetDouble());
@@ -127,18 +127,8 @@ public abstract class ScoringApiTests
         Assert.Empty(cairn.Engine.Journeys.Scoring.Models);
     }
 
-    private static async Task SendAsync(TestCairn cairn, string type, string json)
-    {
-        using var response = await cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await cairn.Engine.WhenIdleAsync(Cancel);
-    }
-
     private static Task<HttpResponseMessage> PutAsync(TestCairn cairn, string id, string yaml) =>
         cairn.Admin.PutAsync($"/api/scoring-models/{id}", new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
-
-    private static async Task<string> ContactAsync(TestCairn cairn, string user) =>
-        (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
 
     private static async Task<JsonElement> ScoreAsync(TestCairn cairn, string contact) =>
         Assert.Single((await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contact}/scores", Cancel)).EnumerateArray());

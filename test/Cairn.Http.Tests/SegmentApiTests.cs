@@ -32,8 +32,8 @@ public abstract class SegmentApiTests : IAsyncLifetime
     [Fact]
     public async Task NewSegment_IsBackfilled_ThenFollowsTraitChangesAtOnce()
     {
-        await SendAsync("identify", """{"userId":"ann","traits":{"plan":"pro"}}""");
-        await SendAsync("identify", """{"userId":"bob","traits":{"plan":"free"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"plan":"pro"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"plan":"free"}}""");
 
         var saved = await PutAsync("pro", "kind: segment\nid: pro\nname: Pro plan\ncondition: { trait: plan, op: eq, value: pro }");
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
@@ -42,15 +42,15 @@ public abstract class SegmentApiTests : IAsyncLifetime
 
         var status = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments/pro/status", Cancel);
         Assert.Equal(("done", 2, 1), (status.GetProperty("backfill").GetString(), status.GetProperty("processed").GetInt32(), status.GetProperty("members").GetInt32()));
-        var ann = await ContactAsync("ann");
+        var ann = await _cairn.ContactIdAsync("ann");
         var member = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments/pro/members", Cancel)).GetProperty("items").EnumerateArray());
         Assert.Equal(ann, member.GetProperty("contactId").GetString());
         Assert.Equal("segment pro saved (version 1)", member.GetProperty("reason").GetString());
 
-        await SendAsync("identify", """{"userId":"ann","traits":{"plan":"free"}}""");
-        await SendAsync("identify", """{"userId":"bob","traits":{"plan":"pro"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"plan":"free"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"plan":"pro"}}""");
         Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/segments", Cancel)).EnumerateArray());
-        var bob = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await ContactAsync("bob")}/segments", Cancel)).EnumerateArray());
+        var bob = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("bob")}/segments", Cancel)).EnumerateArray());
         Assert.Equal(("pro", "identify set plan"), (bob.GetProperty("segment").GetString(), bob.GetProperty("reason").GetString()));
 
         var events = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/events", Cancel);
@@ -65,14 +65,14 @@ public abstract class SegmentApiTests : IAsyncLifetime
     [Fact]
     public async Task WindowedSegment_EntersOnTheEvent_TriggersAJourney_AndLeavesWhenTheWindowPasses()
     {
-        await PutDocumentAsync("templates/hot", "kind: template\nid: hot\nchannel: email\n");
+        await _cairn.PutDocumentAsync("templates/hot", "kind: template\nid: hot\nchannel: email\n");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("pricing-hot", """
             kind: segment
             id: pricing-hot
             name: Pricing twice in a week
             condition: { performed: pricing_viewed, at_least: 2, within: 7d }
             """)).StatusCode);
-        await PutDocumentAsync("journeys/hot-lead", """
+        await _cairn.PutDocumentAsync("journeys/hot-lead", """
             id: hot-lead
             name: Hot lead
             trigger: { segment_entered: pricing-hot }
@@ -83,10 +83,10 @@ public abstract class SegmentApiTests : IAsyncLifetime
         (await _cairn.Admin.PostAsync("/api/journeys/hot-lead/publish", null, Cancel)).Dispose();
         await _cairn.Engine.RunRolloutsAsync(Cancel);
 
-        await SendAsync("track", """{"userId":"cem","event":"pricing_viewed"}""");
+        await _cairn.SendAsync("track", """{"userId":"cem","event":"pricing_viewed"}""");
         _time.Advance(TimeSpan.FromDays(1));
-        await SendAsync("track", """{"userId":"cem","event":"pricing_viewed"}""");
-        var cem = await ContactAsync("cem");
+        await _cairn.SendAsync("track", """{"userId":"cem","event":"pricing_viewed"}""");
+        var cem = await _cairn.ContactIdAsync("cem");
         var entered = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cem}/segments", Cancel)).EnumerateArray());
         Assert.Equal("performed pricing_viewed", entered.GetProperty("reason").GetString());
         var message = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={cem}", Cancel)).EnumerateArray());
@@ -106,8 +106,8 @@ public abstract class SegmentApiTests : IAsyncLifetime
     [Fact]
     public async Task Preview_CountsWithoutSaving_AndCyclesAreRefused()
     {
-        await SendAsync("identify", """{"userId":"dee","traits":{"plan":"free","email":"dee@example.com"}}""");
-        await SendAsync("identify", """{"userId":"eve","traits":{"plan":"pro"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"dee","traits":{"plan":"free","email":"dee@example.com"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"eve","traits":{"plan":"pro"}}""");
         using var preview = await _cairn.Admin.PostAsync("/api/segments/preview", new StringContent("""{"condition":{"trait":"plan","op":"eq","value":"free"}}""", Encoding.UTF8, "application/json"), Cancel);
         var result = await preview.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal(1, result.GetProperty("count").GetInt32());
@@ -126,8 +126,8 @@ public abstract class SegmentApiTests : IAsyncLifetime
     [Fact]
     public async Task StaticList_TakesMembersThroughTheApi_AndSegmentsReferringToItFollow()
     {
-        await SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com","plan":"pro"}}""");
-        await SendAsync("identify", """{"userId":"bob","traits":{"email":"bob@example.com","plan":"free"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com","plan":"pro"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"email":"bob@example.com","plan":"free"}}""");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("vip", "kind: segment\nid: vip\nname: VIP list\nstatic: true")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("vip-pro", "kind: segment\nid: vip-pro\nname: VIPs on pro\ncondition: [{ in_segment: vip }, { trait: plan, op: eq, value: pro }]")).StatusCode);
         await _cairn.Engine.RunRolloutsAsync(Cancel);
@@ -140,10 +140,10 @@ public abstract class SegmentApiTests : IAsyncLifetime
             ["add[2]: no contact has userId 'nobody'", "add[3]: an entry is an object with a contactId, userId or email"],
             result.GetProperty("rejected").EnumerateArray().Select(r => $"{r.GetProperty("row").GetString()}: {r.GetProperty("reason").GetString()}"));
 
-        var ann = await ContactAsync("ann");
+        var ann = await _cairn.ContactIdAsync("ann");
         var annSegments = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/segments", Cancel)).EnumerateArray().ToList();
         Assert.Equal([("vip", "added through the API"), ("vip-pro", "added through the API")], annSegments.Select(s => (s.GetProperty("segment").GetString(), s.GetProperty("reason").GetString())));
-        var bob = await ContactAsync("bob");
+        var bob = await _cairn.ContactIdAsync("bob");
         Assert.Equal(["vip"], (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{bob}/segments", Cancel)).EnumerateArray().Select(s => s.GetProperty("segment").GetString()));
 
         // Removing ann from the list takes her out of the segment built on it, in the same input.
@@ -179,10 +179,10 @@ public abstract class SegmentApiTests : IAsyncLifetime
     [Fact]
     public async Task ConsentSegment_FollowsConsentGivenAndWithdrawnThroughTheApi()
     {
-        await SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com"}}""");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("newsletter", "kind: segment\nid: newsletter\nname: Newsletter subscribers\ncondition: { consent: email, group: newsletter }")).StatusCode);
         await _cairn.Engine.RunRolloutsAsync(Cancel);
-        var ann = await ContactAsync("ann");
+        var ann = await _cairn.ContactIdAsync("ann");
 
         using (var given = await _cairn.Admin.PutAsync($"/api/contacts/{ann}/consent", new StringContent("""{"channel":"email","group":"newsletter","state":"opted_in","source":"form-7","proof":"Yes, send me the newsletter"}""", Encoding.UTF8, "application/json"), Cancel))
         {
@@ -212,9 +212,9 @@ public abstract class SegmentApiTests : IAsyncLifetime
     [Fact]
     public async Task Preview_OfHistoryConditions_CountsFromTheStoredEvents_WithAndWithoutTheirProperties()
     {
-        await SendAsync("track", """{"userId":"big","event":"order_completed","properties":{"revenue":120}}""");
-        await SendAsync("track", """{"userId":"small","event":"order_completed","properties":{"revenue":30}}""");
-        await SendAsync("page", """{"userId":"small","name":"Home","properties":{"path":"/"}}""");
+        await _cairn.SendAsync("track", """{"userId":"big","event":"order_completed","properties":{"revenue":120}}""");
+        await _cairn.SendAsync("track", """{"userId":"small","event":"order_completed","properties":{"revenue":30}}""");
+        await _cairn.SendAsync("page", """{"userId":"small","name":"Home","properties":{"path":"/"}}""");
 
         async Task<(int Count, string Users)> PreviewAsync(string condition)
         {
@@ -230,24 +230,8 @@ public abstract class SegmentApiTests : IAsyncLifetime
         Assert.Equal((1, "small"), await PreviewAsync("""{"last_performed":"$page","within":"1h"}"""));
     }
 
-    private async Task SendAsync(string type, string json)
-    {
-        using var response = await _cairn.Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), Cancel);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await _cairn.Engine.WhenIdleAsync(Cancel);
-    }
-
     private async Task<HttpResponseMessage> PutAsync(string id, string yaml) =>
         await _cairn.Admin.PutAsync($"/api/segments/{id}", new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
-
-    private async Task PutDocumentAsync(string path, string yaml)
-    {
-        using var response = await _cairn.Admin.PutAsync("/api/" + path, new StringContent(yaml, Encoding.UTF8, "application/yaml"), Cancel);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
-    }
-
-    private async Task<string> ContactAsync(string user) =>
-        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
 }
 
 public sealed class SqliteSegmentApiTests : SegmentApiTests

@@ -43,6 +43,25 @@ internal sealed class TestCairn : IAsyncDisposable
 
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
 
+    /// <summary>Sends one message to <c>/v1/{type}</c>, requires a 200, and waits until it and what it caused are committed.</summary>
+    public async Task SendAsync(string type, string json)
+    {
+        using var response = await Ingest.PostAsync($"/v1/{type}", new StringContent(json, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        await Engine.WhenIdleAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Stores a YAML document with <c>PUT /api/{path}</c> and requires success.</summary>
+    public async Task PutDocumentAsync(string path, string yaml)
+    {
+        using var response = await Admin.PutAsync("/api/" + path, new StringContent(yaml, Encoding.UTF8, "application/yaml"), TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>The id of the contact with <paramref name="userId"/>.</summary>
+    public async Task<string> ContactIdAsync(string userId) =>
+        (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(Admin, $"/api/contacts/lookup?userId={userId}", TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
+
     /// <summary>Starts on a new temporary SQLite directory, or on <paramref name="dataDirectory"/> (kept afterwards).</summary>
     public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null)
     {
