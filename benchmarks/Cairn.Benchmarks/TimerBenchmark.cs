@@ -24,7 +24,7 @@ internal static class TimerBenchmark
             var (server, url, writeKey) = await LoadGenerator.SpawnServerAsync(postgres: null, data).ConfigureAwait(false);
             using var admin = Client(url, "Bearer", "cak_loadgen");
             using var ingest = Client(url, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
-            await PutAsync(admin, "api/templates/t", "kind: template\nid: t\nchannel: email\n").ConfigureAwait(false);
+            await PutAsync(admin, "api/templates/t", "kind: template\nid: t\nchannel: email\nsubject: T\ntext: T\n").ConfigureAwait(false);
             await PutAsync(admin, "api/journeys/tick", "id: tick\nname: Tick\ntrigger: { event: tick }\nentry: { reentry: always }\nsteps:\n  - id: w\n    wait: 60s\n    next: s\n  - id: s\n    send: { channel: email, template: t }\n").ConfigureAwait(false);
             (await admin.PostAsync(new Uri("api/journeys/tick/publish", UriKind.Relative), null).ConfigureAwait(false)).EnsureSuccessStatusCode();
 

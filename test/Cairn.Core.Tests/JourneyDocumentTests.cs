@@ -8,6 +8,8 @@ public sealed class JourneyDocumentTests
         kind: template
         id: welcome
         channel: email
+        subject: Welcome
+        text: Welcome aboard
         """;
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Cairn.Http.Tests;
 /// <summary>Published journeys reacting to events sent through /v1, with durable timers and the outbox.</summary>
 public sealed class JourneyRuntimeTests : IAsyncLifetime
 {
-    private const string Templates = "kind: template\nid: welcome\nchannel: email\n";
+    private const string Templates = "kind: template\nid: welcome\nchannel: email\nsubject: Welcome\ntext: Welcome aboard\n";
     private const string Welcome = """
         id: welcome
         name: Welcome

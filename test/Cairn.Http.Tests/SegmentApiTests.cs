@@ -65,7 +65,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
     [Fact]
     public async Task WindowedSegment_EntersOnTheEvent_TriggersAJourney_AndLeavesWhenTheWindowPasses()
     {
-        await _cairn.PutDocumentAsync("templates/hot", "kind: template\nid: hot\nchannel: email\n");
+        await _cairn.PutDocumentAsync("templates/hot", "kind: template\nid: hot\nchannel: email\nsubject: Hot\ntext: Hot\n");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("pricing-hot", """
             kind: segment
             id: pricing-hot

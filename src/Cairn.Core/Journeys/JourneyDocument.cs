@@ -5,8 +5,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace Cairn.Core.Journeys;
 
-/// <summary>A template as journeys see it: its id and channel (the messaging milestone adds the content).</summary>
-public sealed record TemplateDefinition(string Id, Channel Channel, SourceLocation Location);
 
 /// <summary>What one document file holds once read: a journey, a template, or only errors.</summary>
 public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null, Scoring.ScoringModel? ScoringModel = null, Sales.SalesTeam? SalesTeam = null);
@@ -80,14 +78,6 @@ public static partial class JourneyDocument
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,99}$")]
     private static partial Regex IdPattern();
-
-    private static TemplateDefinition? ReadTemplate(YamlMappingNode root, DocumentReader reader)
-    {
-        // Templates carry content fields the messaging milestone defines; only id and channel matter to journeys.
-        var id = ReadId(root, reader, "template");
-        var channel = ReadChannel(root, reader);
-        return id is null || channel is null ? null : new TemplateDefinition(id, channel.Value, DocumentReader.Location(root));
-    }
 
     private static Segments.SegmentDefinition? ReadSegment(YamlMappingNode root, DocumentReader reader)
     {

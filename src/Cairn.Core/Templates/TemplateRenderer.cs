@@ -1,0 +1,211 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Encodings.Web;
+using Cairn.Core.Journeys;
+using Fluid;
+using Fluid.Values;
+
+namespace Cairn.Core.Templates;
+
+/// <summary>A rendered message: each part's text by name (<c>subject</c>, <c>html</c>, <c>data.order_id</c>…), or why it could not be rendered.</summary>
+public sealed record RenderResult(ImmutableSortedDictionary<string, string> Parts, string? Error)
+{
+    /// <summary>True when every part rendered.</summary>
+    public bool Succeeded => Error is null;
+
+    /// <summary>A part's text, or empty when the template has no such part.</summary>
+    public string this[string part] => Parts.TryGetValue(part, out var text) ? text : string.Empty;
+
+    /// <summary>A failed render.</summary>
+    public static RenderResult Failed(string error) => new(ImmutableSortedDictionary<string, string>.Empty, error);
+}
+
+/// <summary>
+/// Renders Liquid templates with Fluid, strictly: writing out a variable the model does not have, an unknown filter,
+/// or a template that runs past its limits (steps, output size, time) is an error, never a half-rendered message.
+/// Parsed parts are cached per template definition.
+/// </summary>
+public static class TemplateRenderer
+{
+    /// <summary>The most Liquid statements one part may execute (loops included).</summary>
+    public const int MaxSteps = 100_000;
+
+    /// <summary>The largest output of one message, all parts together, in characters.</summary>
+    public const int MaxOutput = 512 * 1024;
+
+    /// <summary>The longest one message may take to render.</summary>
+    public static readonly TimeSpan MaxTime = TimeSpan.FromSeconds(2);
+
+    private static readonly FluidParser Parser = new();
+    private static readonly TemplateOptions Options = CreateOptions();
+    private static readonly ConditionalWeakTable<TemplateDefinition, IReadOnlyDictionary<string, IFluidTemplate>> Parsed = [];
+
+    /// <summary>Why the Liquid source does not parse, or null when it does.</summary>
+    public static string? ParseError(string source) => Parser.TryParse(source, out _, out var error) ? null : error;
+
+    /// <summary>Renders every part of the template against the model.</summary>
+    public static RenderResult Render(TemplateDefinition template, RenderModel model)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(model);
+        var parts = Parsed.GetValue(template, Parse);
+        var context = new TemplateContext(Options) { CultureInfo = CultureInfo.InvariantCulture };
+        context.SetValue("contact", ModelObject.From(model.Contact, "contact"));
+        context.SetValue("event", ModelObject.From(model.Event, "event"));
+        context.SetValue("events", ModelObject.From(model.Events, "events"));
+        context.SetValue("journey", ModelObject.From(model.Journey, "journey"));
+        context.SetValue("message", ModelObject.From(model.Message, "message"));
+        context.SetValue("workspace", ModelObject.From(model.Workspace, "workspace"));
+
+        var output = new LimitedWriter(Stopwatch.StartNew());
+        var rendered = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var part in template.Parts)
+        {
+            if (!parts.TryGetValue(part.Name, out var parsed))
+            {
+                return RenderResult.Failed($"{part.Name}: {ParseError(part.Source)}");
+            }
+
+            var start = output.Length;
+            try
+            {
+                var task = parsed.RenderAsync(output, part.Name == "html" ? HtmlEncoder.Default : NullEncoder.Default, context);
+                if (!task.IsCompletedSuccessfully)
+                {
+                    task.AsTask().GetAwaiter().GetResult();
+                }
+            }
+            catch (TemplateRenderException exception)
+            {
+                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+            }
+            catch (InvalidOperationException exception) when (exception.Message.Contains("recursion", StringComparison.Ordinal))
+            {
+                return RenderResult.Failed($"{part.Name}: the template ran past its limit of {MaxSteps} steps (or nests too deep)");
+            }
+            catch (InvalidOperationException exception)
+            {
+                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+            }
+            catch (FluidException exception)
+            {
+                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+            }
+            catch (FormatException exception)
+            {
+                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+            }
+
+            rendered[part.Name] = output.ToString(start, output.Length - start);
+        }
+
+        return new RenderResult(rendered.ToImmutable(), null);
+    }
+
+    private static IReadOnlyDictionary<string, IFluidTemplate> Parse(TemplateDefinition template)
+    {
+        var parts = new Dictionary<string, IFluidTemplate>(StringComparer.Ordinal);
+        foreach (var part in template.Parts)
+        {
+            if (Parser.TryParse(part.Source, out var parsed, out _))
+            {
+                parts[part.Name] = parsed;
+            }
+        }
+
+        return parts;
+    }
+
+    private static TemplateOptions CreateOptions()
+    {
+        var options = new TemplateOptions { MaxSteps = MaxSteps, StrictFilters = true, CultureInfo = CultureInfo.InvariantCulture };
+        options.Undefined = name => new ValueTask<FluidValue>(new UndefinedValue(name));
+
+        // An undefined value flows through every filter but 'default', so it still fails when written out.
+        foreach (var (name, filter) in options.Filters.ToList())
+        {
+            if (name != "default")
+            {
+                options.Filters.AddFilter(name, (input, arguments, context) => input is UndefinedValue ? input : filter(input, arguments, context));
+            }
+        }
+
+        return options;
+    }
+
+    /// <summary>Collects the output of all parts and stops a render that writes too much or takes too long.</summary>
+    private sealed class LimitedWriter(Stopwatch clock) : StringWriter(CultureInfo.InvariantCulture)
+    {
+        private readonly StringBuilder _text = new();
+
+        public int Length => _text.Length;
+
+        public string ToString(int start, int length) => _text.ToString(start, length);
+
+        public override void Write(char value)
+        {
+            Check(1);
+            _text.Append(value);
+        }
+
+        public override void Write(string? value)
+        {
+            Check(value?.Length ?? 0);
+            _text.Append(value);
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            Check(count);
+            _text.Append(buffer, index, count);
+        }
+
+        public override void Write(ReadOnlySpan<char> buffer)
+        {
+            Check(buffer.Length);
+            _text.Append(buffer);
+        }
+
+        public override Task WriteAsync(char value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(string? value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(char[] buffer, int index, int count)
+        {
+            Write(buffer, index, count);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(ReadOnlyMemory<char> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return Task.CompletedTask;
+        }
+
+        public override string ToString() => _text.ToString();
+
+        private void Check(int adding)
+        {
+            if (_text.Length + adding > MaxOutput)
+            {
+                throw new TemplateRenderException($"the message is longer than the limit of {MaxOutput} characters");
+            }
+
+            if (clock.Elapsed > MaxTime)
+            {
+                throw new TemplateRenderException($"the message took longer than the limit of {MaxTime.TotalSeconds:0} s to render");
+            }
+        }
+    }
+}
