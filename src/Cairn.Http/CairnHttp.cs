@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Cairn.Messaging;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,7 @@ public static class CairnHttp
         // Registered after AddCairn: hosted services start in order, so the store is migrated by then.
         services.AddHostedService<KeyRingLoader>();
         services.AddOpenApi("v1");
+        services.AddCairnMessaging();
         return services;
     }
 
@@ -49,6 +51,8 @@ public static class CairnHttp
         api.MapScoring();
         api.MapHandOffs();
         api.MapLists();
+        api.MapMessages();
+        app.MapRecipientLinks();
         return app;
     }
 

@@ -125,6 +125,12 @@ public static class DocumentEndpoints
             };
         }
 
+        if (kind == "template")
+        {
+            // A template is live from the moment it is saved: messages not yet sent render from the new version.
+            await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted, backfill: false).ConfigureAwait(false);
+        }
+
         var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
         return Results.Ok(kind == "journey" ? await SummaryAsync(document!, engine, context.RequestAborted).ConfigureAwait(false) : DocumentView.From(document!));

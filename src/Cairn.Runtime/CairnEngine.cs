@@ -388,6 +388,22 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         Submit(new ConsentChanged(contact, channel, group, record), []).WaitAsync(cancellationToken);
 
     /// <summary>
+    /// Records an event Cairn observed about a contact itself (an email opened, a link clicked) as a track event on
+    /// its timeline, in its partition: journeys waiting for it move on. False when there is no such contact.
+    /// </summary>
+    public async Task<bool> RecordEventAsync(ContactId id, string name, System.Text.Json.JsonElement properties, CancellationToken cancellationToken)
+    {
+        if (await GetContactAsync(id, cancellationToken).ConfigureAwait(false) is not { } contact)
+        {
+            return false;
+        }
+
+        var message = Core.Segments.AudienceDecider.Announcement(contact, name, Guid.CreateVersion7().ToString("N"), properties, _time.GetUtcNow());
+        await Submit(new MessageReceived(contact.Id, message), []).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
     /// Records that the owner acknowledged hand-off <paramref name="id"/>, in the lead's partition (which stops its SLA).
     /// Null when there is no such hand-off; otherwise the hand-off as stored afterwards.
     /// </summary>

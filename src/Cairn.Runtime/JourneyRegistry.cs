@@ -36,6 +36,11 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// <summary>The live scoring models, in id order (replaced, never mutated).</summary>
     public Core.Scoring.ScoringLibrary Scoring => Volatile.Read(ref _scoring);
 
+    private ImmutableDictionary<string, LiveTemplate> _templates = ImmutableDictionary<string, LiveTemplate>.Empty;
+
+    /// <summary>The templates messages are rendered from, at their published version, by id (replaced, never mutated).</summary>
+    public ImmutableDictionary<string, LiveTemplate> Templates => Volatile.Read(ref _templates);
+
     /// <summary>Reads the published versions and statuses from the store.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -66,6 +71,20 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         JourneysNeedHistory = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Any(Core.Segments.SegmentConditions.UsesHistory);
         var teams = await LatestAsync(JourneyDocument.SalesTeamKind, parsed => parsed.SalesTeam, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _teams, teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal));
+        var templates = ImmutableDictionary.CreateBuilder<string, LiveTemplate>(StringComparer.Ordinal);
+        var liveTemplates = (await store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false))
+            .Where(document => document.Status == DocumentStatus.Published && document.PublishedVersion is not null)
+            .ToDictionary(document => document.Id, document => document.PublishedVersion!.Value, StringComparer.Ordinal);
+        foreach (var version in await store.GetVersionsAsync("template", cancellationToken).ConfigureAwait(false))
+        {
+            if (liveTemplates.TryGetValue(version.Id, out var current) && current == version.Version
+                && JourneyDocument.Parse(version.Body, $"template {version.Id} v{version.Version}").Template is { } template)
+            {
+                templates[version.Id] = new LiveTemplate(template, version.Version);
+            }
+        }
+
+        Volatile.Write(ref _templates, templates.ToImmutable());
         Volatile.Write(ref _segments, segments);
         Volatile.Write(ref _scoring, new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]));
         Volatile.Write(ref _library, library);
@@ -90,3 +109,6 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     [LoggerMessage(Level = LogLevel.Error, Message = "Published journey {Journey} version {Version} no longer parses ({Errors} errors); it is skipped")]
     private static partial void LogUnreadable(ILogger logger, string journey, int version, int errors);
 }
+
+/// <summary>A template at the version messages are rendered from now.</summary>
+public sealed record LiveTemplate(TemplateDefinition Definition, int Version);

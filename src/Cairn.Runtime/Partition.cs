@@ -689,13 +689,7 @@ internal sealed partial class Partition
     }
 
     /// <summary>A stored event as conditions see it.</summary>
-    internal static PastEvent PastEventOf(StoredEvent stored)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(stored.Json);
-        var properties = document.RootElement.TryGetProperty("properties", out var value) ? value.Clone() : (System.Text.Json.JsonElement?)null;
-        var name = stored.Type == Core.Messages.MessageType.Track ? stored.Name : "$" + stored.Type.ToWireName();
-        return new PastEvent(name, stored.Timestamp, properties);
-    }
+    internal static PastEvent PastEventOf(StoredEvent stored) => stored.ToPastEvent();
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition} failed to commit a batch of {Count} inputs; they were not acknowledged")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int partition, int count);

@@ -1,4 +1,5 @@
 using Cairn.Http;
+using Cairn.Messaging;
 using Cairn.Runtime;
 using Cairn.Storage.PostgreSql;
 using Cairn.Storage.Sqlite;
@@ -51,6 +52,7 @@ internal static class CairnWebApp
             keys.WriteKey = options.WriteKey;
             keys.ApiKey = options.ApiKey;
         });
+        builder.Services.AddCairnMessaging(messaging => MessagingSettings.Apply(messaging, options.Urls));
         if (options.Demo)
         {
             // Registered after the engine: hosted services start in order, so the engine is running when it seeds.

@@ -33,6 +33,7 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
         {
             var template = JourneyDocument.Parse(text, name).Template ?? throw new InvalidOperationException($"The demo template {name} does not parse.");
             await store.SaveDraftAsync("template", template.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync("template", template.Id, cancellationToken, backfill: false).ConfigureAwait(false);
         }
 
         var models = Resources("scoring/", ".yaml");

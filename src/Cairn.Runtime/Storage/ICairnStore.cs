@@ -154,6 +154,30 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>Records a delivery attempt's outcome: the status, the attempts so far, when to retry, when it was sent, why it failed (<paramref name="failure"/>).</summary>
     Task RecordDeliveryAsync(string messageId, string status, int attempts, DateTimeOffset? nextAttemptAt, DateTimeOffset? sentAt, string? failure, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims a queued message for sending (status <c>sending</c>) with what it was rendered to; false when it is not
+    /// queued any more (another dispatcher has it, or it was already sent).
+    /// </summary>
+    Task<bool> MarkSendingAsync(string messageId, string? recipient, string? subject, int? templateVersion, CancellationToken cancellationToken);
+
+    /// <summary>Puts messages a crash left in <c>sending</c> back in the queue (sent again under the same Message-ID); returns how many.</summary>
+    Task<int> RequeueSendingAsync(CancellationToken cancellationToken);
+
+    /// <summary>One outbox message, or null.</summary>
+    Task<OutboxMessage?> GetMessageAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Counts an open, a click or an unsubscribe on a message (the first time of each is kept).</summary>
+    Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Keeps an email in the development mailbox (once per message id).</summary>
+    Task AddToMailboxAsync(MailboxMessage message, CancellationToken cancellationToken);
+
+    /// <summary>The setting's value; when it has none yet, <paramref name="initial"/> is stored and returned (the first writer wins).</summary>
+    Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken);
+
+    /// <summary>The development mailbox, newest first, optionally for one recipient.</summary>
+    Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? recipient, int limit, CancellationToken cancellationToken);
+
     /// <summary>What routing remembers across restarts: each team's latest owner per account domain, and when each owner last got a lead.</summary>
     Task<(IReadOnlyList<(string Team, string Domain, string Owner)> Accounts, IReadOnlyList<(string Team, string Owner, DateTimeOffset At)> LastAssigned)> GetRoutingMemoryAsync(CancellationToken cancellationToken);
 

@@ -29,6 +29,14 @@ public sealed record StoredEvent(
         ArgumentNullException.ThrowIfNull(message);
         return new StoredEvent(0, message.MessageId, contactId, message.Type, message.DisplayName, message.Timestamp, message.ReceivedAt, message.Json);
     }
+
+    /// <summary>The event as conditions and templates see it: a track event's name (<c>$page</c>, <c>$identify</c> … for the other types) and its properties.</summary>
+    public Core.Journeys.Engine.PastEvent ToPastEvent()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(Json);
+        var properties = document.RootElement.TryGetProperty("properties", out var value) ? value.Clone() : (System.Text.Json.JsonElement?)null;
+        return new Core.Journeys.Engine.PastEvent(Type == MessageType.Track ? Name : "$" + Type.ToWireName(), Timestamp, properties);
+    }
 }
 
 /// <summary>An identity and the contact it resolves to.</summary>
@@ -192,7 +200,52 @@ public sealed record OutboxMessage(
 
     /// <summary>Why the last attempt failed.</summary>
     public string? LastError { get; init; }
+
+    /// <summary>The address it was rendered for (email address, phone number, device, URL).</summary>
+    public string? Recipient { get; init; }
+
+    /// <summary>The rendered subject (email) or title (push, in-app).</summary>
+    public string? Subject { get; init; }
+
+    /// <summary>The template version it was rendered from.</summary>
+    public int? TemplateVersion { get; init; }
+
+    /// <summary>How many times it was opened (tracked email opens).</summary>
+    public int Opens { get; init; }
+
+    /// <summary>How many tracked links in it were clicked.</summary>
+    public int Clicks { get; init; }
+
+    /// <summary>The first open.</summary>
+    public DateTimeOffset? OpenedAt { get; init; }
+
+    /// <summary>The first click.</summary>
+    public DateTimeOffset? ClickedAt { get; init; }
+
+    /// <summary>When the recipient unsubscribed through it.</summary>
+    public DateTimeOffset? UnsubscribedAt { get; init; }
 }
+
+/// <summary>What a recipient did with a message.</summary>
+public enum Engagement
+{
+    /// <summary>Opened it (the tracking pixel loaded).</summary>
+    Opened,
+
+    /// <summary>Clicked a tracked link in it.</summary>
+    Clicked,
+
+    /// <summary>Unsubscribed through its link or its one-click header.</summary>
+    Unsubscribed,
+}
+
+/// <summary>An email kept by the development mailbox.</summary>
+/// <param name="MessageId">The outbox message id.</param>
+/// <param name="Recipient">The To address.</param>
+/// <param name="Subject">The subject.</param>
+/// <param name="Raw">The whole message as sent (MIME).</param>
+/// <param name="CreatedAt">When it was "sent".</param>
+public sealed record MailboxMessage(string MessageId, string Recipient, string Subject, string Raw, DateTimeOffset CreatedAt);
 
 /// <summary>A hand-off to sales as stored: routing, SLA, acknowledgement and escalation.</summary>
 /// <param name="Id">The hand-off id (the first alert's message id).</param>

@@ -907,7 +907,7 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at
             FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit
             """);
         Add(command, "contact_id", contactId.ToString());
@@ -939,6 +939,14 @@ public abstract class RelationalCairnStore : ICairnStore
                 Attempts = Convert.ToInt32(reader.GetValue(12), CultureInfo.InvariantCulture),
                 SentAt = reader.IsDBNull(13) ? null : ReadTime(reader, 13),
                 LastError = reader.IsDBNull(14) ? null : reader.GetString(14),
+                Recipient = reader.IsDBNull(16) ? null : reader.GetString(16),
+                Subject = reader.IsDBNull(17) ? null : reader.GetString(17),
+                TemplateVersion = reader.IsDBNull(18) ? null : Convert.ToInt32(reader.GetValue(18), CultureInfo.InvariantCulture),
+                Opens = Convert.ToInt32(reader.GetValue(19), CultureInfo.InvariantCulture),
+                Clicks = Convert.ToInt32(reader.GetValue(20), CultureInfo.InvariantCulture),
+                OpenedAt = reader.IsDBNull(21) ? null : ReadTime(reader, 21),
+                ClickedAt = reader.IsDBNull(22) ? null : ReadTime(reader, 22),
+                UnsubscribedAt = reader.IsDBNull(23) ? null : ReadTime(reader, 23),
             });
         }
 
@@ -1243,7 +1251,7 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at
             FROM outbox WHERE channel = @channel AND status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
             ORDER BY created_at, message_id LIMIT @limit
             """);
@@ -1268,6 +1276,114 @@ public abstract class RelationalCairnStore : ICairnStore
         Add(command, "sent", sentAt is { } sent ? TimeValue(sent) : null);
         Add(command, "error", failure);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> MarkSendingAsync(string messageId, string? recipient, string? subject, int? templateVersion, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "UPDATE outbox SET status = 'sending', recipient = @recipient, subject = @subject, template_version = @version WHERE message_id = @id AND status = 'queued'");
+        Add(command, "id", messageId);
+        Add(command, "recipient", recipient);
+        Add(command, "subject", subject);
+        Add(command, "version", templateVersion);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> RequeueSendingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'");
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxMessage?> GetMessageAsync(string messageId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at
+            FROM outbox WHERE message_id = @id
+            """);
+        Add(command, "id", messageId);
+        return (await ReadOutboxAsync(command, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+    }
+
+    /// <inheritdoc />
+    public async Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, engagement switch
+        {
+            Engagement.Opened => "UPDATE outbox SET opens = opens + 1, opened_at = COALESCE(opened_at, @at) WHERE message_id = @id",
+            Engagement.Clicked => "UPDATE outbox SET clicks = clicks + 1, clicked_at = COALESCE(clicked_at, @at) WHERE message_id = @id",
+            _ => "UPDATE outbox SET unsubscribed_at = COALESCE(unsubscribed_at, @at) WHERE message_id = @id",
+        });
+        Add(command, "id", messageId);
+        Add(command, "at", TimeValue(at));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task AddToMailboxAsync(MailboxMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "INSERT INTO mailbox (message_id, recipient, subject, raw, created_at) VALUES (@id, @recipient, @subject, @raw, @at) ON CONFLICT (message_id) DO NOTHING");
+        Add(command, "id", message.MessageId);
+        Add(command, "recipient", message.Recipient);
+        Add(command, "subject", message.Subject);
+        Add(command, "raw", message.Raw);
+        Add(command, "at", TimeValue(message.CreatedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var insert = Command(connection, null, "INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT (key) DO NOTHING"))
+        {
+            Add(insert, "key", key);
+            Add(insert, "value", initial);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var select = Command(connection, null, "SELECT value FROM settings WHERE key = @key");
+        Add(select, "key", key);
+        return (string)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? recipient, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            recipient is null
+                ? "SELECT message_id, recipient, subject, raw, created_at FROM mailbox ORDER BY created_at DESC, message_id LIMIT @limit"
+                : "SELECT message_id, recipient, subject, raw, created_at FROM mailbox WHERE recipient = @recipient ORDER BY created_at DESC, message_id LIMIT @limit");
+        Add(command, "recipient", recipient);
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var messages = new List<MailboxMessage>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            messages.Add(new MailboxMessage(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), ReadTime(reader, 4)));
+        }
+
+        return messages;
     }
 
     /// <inheritdoc />

@@ -1,0 +1,224 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Cairn.Core.Consent;
+using Cairn.Core.Journeys;
+using Cairn.Core.Templates;
+using Cairn.Messaging;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// Messages: one message's status, template previews and the development mailbox (admin API); and the public
+/// endpoints recipients reach from an email — the open pixel, click redirects, one-click unsubscribe (RFC 8058) and
+/// the preference page. Public endpoints trust nothing but the link's signature.
+/// </summary>
+internal static class MessageEndpoints
+{
+    // The smallest transparent GIF.
+    private static readonly byte[] Pixel = Convert.FromBase64String("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
+
+    public static RouteGroupBuilder MapMessages(this RouteGroupBuilder api)
+    {
+        api.MapGet("/messages/{id}", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+                await engine.Store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false) is { } message
+                    ? Results.Ok(message)
+                    : throw ProblemException.NotFound($"There is no message '{id}'."))
+            .WithTags("Messages")
+            .WithSummary("One message: channel, template and version, status (queued, sending, sent, bounced, failed, suppressed, undeliverable), attempts, last error, recipient, subject, opens, clicks, unsubscribe.")
+            .Produces<OutboxMessage>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/templates/{id}/preview", PreviewAsync)
+            .WithTags("Templates")
+            .WithSummary("Renders a template for a contact ({\"contactId\"}) or sample data ({\"sample\": {contact, event, events}}; default: the template's own): every part, the generated text of an email, the encoding and segments of an SMS. 422 with the render error.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapGet("/dev/mailbox", MailboxAsync)
+            .WithTags("Messages")
+            .WithSummary("The development mailbox (email sent while no SMTP server is configured), newest first: to, subject, text and HTML parts, and the raw message.");
+        return api;
+    }
+
+    public static IEndpointRouteBuilder MapRecipientLinks(this IEndpointRouteBuilder app)
+    {
+        var links = app.MapGroup(string.Empty).WithTags("Recipient links").ExcludeFromDescription();
+        links.MapGet("/t/o/{token}", OpenAsync);
+        links.MapGet("/t/c/{token}", ClickAsync);
+        links.MapGet("/u/{token}", PreferencesAsync);
+        links.MapPost("/u/{token}", UnsubscribeAsync).DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<IResult> PreviewAsync(string id, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    {
+        var cancellationToken = context.RequestAborted;
+        var stored = await engine.Store.GetDocumentAsync("template", id, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound($"There is no template '{id}'.");
+        var template = JourneyDocument.Parse(stored.Draft, id).Template
+            ?? throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Invalid template", "The stored template no longer parses; store it again.");
+        var body = await ReadJsonAsync(context).ConfigureAwait(false);
+        string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        RenderResult rendered;
+        string? contactId = null;
+        if (Text("contactId") is { } given)
+        {
+            var contact = await ContactEndpoints.RequireAsync(given, engine, cancellationToken).ConfigureAwait(false);
+            contactId = contact.Id.ToString();
+            JsonElement? payload = body.TryGetProperty("payload", out var p) && p.ValueKind == JsonValueKind.Object ? p : null;
+            var message = new OutboxMessage("preview", contact.Id, string.Empty, 0, string.Empty, string.Empty, template.Channel.DocumentName(), id, "promotional", 0, "preview", DateTimeOffset.UtcNow, payload?.GetRawText());
+            rendered = await dispatcher.RenderAsync(message, new LiveTemplate(template, stored.PublishedVersion ?? 0), contact, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            JsonElement? sample = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("sample", out var s) ? s : template.Sample;
+            var unsubscribe = dispatcher.Links.Unsubscribe("preview");
+            rendered = TemplateRenderer.Render(template, RenderModel.Sample(sample, new MessageContext("preview", null, null, null, unsubscribe, unsubscribe), dispatcher.Workspace));
+        }
+
+        if (!rendered.Succeeded)
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Render error", rendered.Error!, new Dictionary<string, object?> { ["template"] = id });
+        }
+
+        var parts = rendered.Parts.ToDictionary(part => part.Key, part => part.Value, StringComparer.Ordinal);
+        object? sms = null;
+        if (template.Channel == Channel.Email && !parts.ContainsKey("text"))
+        {
+            parts["text"] = HtmlText.From(rendered["html"]);
+        }
+        else if (template.Channel == Channel.Sms)
+        {
+            var info = SmsInfo.Of(rendered["text"]);
+            sms = new { encoding = info.EncodingName, units = info.Units, segments = info.Segments };
+        }
+
+        return Results.Ok(new { template = id, version = stored.PublishedVersion, channel = template.Channel.DocumentName(), contactId, parts, sms });
+    }
+
+    private static async Task<IResult> MailboxAsync(string? to, int? limit, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        var messages = await engine.Store.GetMailboxAsync(to, Math.Clamp(limit ?? 50, 1, 500), cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new
+        {
+            transport = dispatcher.Transport,
+            messages = messages.Select(stored =>
+            {
+                using var raw = new MemoryStream(Encoding.UTF8.GetBytes(stored.Raw));
+                var mime = MimeKit.MimeMessage.Load(raw);
+                return new { messageId = stored.MessageId, to = stored.Recipient, from = mime.From.ToString(), subject = stored.Subject, createdAt = stored.CreatedAt, text = mime.TextBody, html = mime.HtmlBody, raw = stored.Raw };
+            }),
+        });
+    }
+
+    private static async Task<IResult> OpenAsync(string token, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var link = Verify(dispatcher, token, LinkKind.Open);
+        if (await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
+        {
+            await RecordAsync(engine, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return Results.Bytes(Pixel, "image/gif");
+    }
+
+    private static async Task<IResult> ClickAsync(string token, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var link = Verify(dispatcher, token, LinkKind.Click);
+        if (await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
+        {
+            // A click proves the email was opened, also when the client blocked the pixel.
+            if (message.Opens == 0)
+            {
+                await RecordAsync(engine, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            }
+
+            await RecordAsync(engine, message, Engagement.Clicked, link.Url, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return Results.Redirect(link.Url!);
+    }
+
+    private static async Task<IResult> PreferencesAsync(string token, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        var link = Verify(dispatcher, token, LinkKind.Unsubscribe);
+        var message = await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false);
+        var group = GroupOf(engine, message);
+        var action = HtmlAttribute($"/u/{token}");
+        var options = group is null
+            ? $"<button name=\"scope\" value=\"all\">Unsubscribe from all marketing email</button>"
+            : $"<button name=\"scope\" value=\"group\">Unsubscribe from {WebUtility.HtmlEncode(group)}</button> <button name=\"scope\" value=\"all\">Unsubscribe from all marketing email</button>";
+        return Page("Email preferences", $"<p>Choose which email you no longer want to receive.</p><form method=\"post\" action=\"{action}\">{options}</form>");
+    }
+
+    private static async Task<IResult> UnsubscribeAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    {
+        var cancellationToken = context.RequestAborted;
+        var link = Verify(dispatcher, token, LinkKind.Unsubscribe);
+        var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false) : null;
+        var oneClick = form is not null && form["List-Unsubscribe"].ToString() == "One-Click";
+        var message = await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound("This unsubscribe link belongs to a message that no longer exists.");
+        var group = form is not null && form["scope"].ToString() == "all" ? null : GroupOf(engine, message);
+        var now = time.GetUtcNow();
+        var source = oneClick ? "one_click_unsubscribe" : "unsubscribe_page";
+        var record = new ConsentRecord(ConsentState.OptedOut, source, now, $"message {message.MessageId}");
+        await engine.ChangeConsentAsync(message.ContactId, MessageDispatcher.EmailChannel, group, record, cancellationToken).ConfigureAwait(false);
+        await engine.Store.RecordEngagementAsync(message.MessageId, Engagement.Unsubscribed, now, cancellationToken).ConfigureAwait(false);
+        var what = group is null ? "all marketing email" : $"“{group}” email";
+        return oneClick
+            ? Results.Text($"Unsubscribed from {what}.", "text/plain")
+            : Page("Unsubscribed", $"<p>You are unsubscribed from {WebUtility.HtmlEncode(what)}. It takes effect at once.</p>");
+    }
+
+    private static async Task RecordAsync(CairnEngine engine, OutboxMessage message, Engagement engagement, string? url, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await engine.Store.RecordEngagementAsync(message.MessageId, engagement, now, cancellationToken).ConfigureAwait(false);
+        var properties = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+        {
+            ["message_id"] = message.MessageId,
+            ["channel"] = message.Channel,
+            ["template"] = message.Template,
+            ["journey_id"] = message.JourneyId,
+            ["step_id"] = message.StepId,
+            ["url"] = url,
+        }.Where(pair => pair.Value is not null).ToDictionary());
+        await engine.RecordEventAsync(message.ContactId, engagement == Engagement.Opened ? $"{message.Channel}_opened" : $"{message.Channel}_clicked", properties, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string? GroupOf(CairnEngine engine, OutboxMessage? message) =>
+        message is not null && engine.Journeys.Templates.TryGetValue(message.Template, out var template) ? template.Definition.Subscription : null;
+
+    private static SignedLink Verify(MessageDispatcher dispatcher, string token, LinkKind kind) =>
+        dispatcher.Links.Signer.Verify(token) is { } link && link.Kind == kind
+            ? link
+            : throw ProblemException.BadRequest("This link is not valid (it was changed or is incomplete).");
+
+    private static string HtmlAttribute(string text) => WebUtility.HtmlEncode(text);
+
+    private static IResult Page(string title, string body) => Results.Content(
+        $"<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{WebUtility.HtmlEncode(title)}</title></head>"
+        + $"<body style=\"font-family:sans-serif;max-width:480px;margin:3em auto\"><h1>{WebUtility.HtmlEncode(title)}</h1>{body}</body></html>",
+        "text/html; charset=utf-8");
+
+    private static async Task<JsonElement> ReadJsonAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is 0 || !(context.Request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) ?? false))
+        {
+            return default;
+        }
+
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException exception)
+        {
+            throw ProblemException.BadRequest($"The body is not valid JSON: {exception.Message}");
+        }
+    }
+}

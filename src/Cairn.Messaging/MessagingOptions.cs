@@ -1,0 +1,103 @@
+namespace Cairn.Messaging;
+
+/// <summary>How SMTP connections are secured.</summary>
+public enum SmtpSecurity
+{
+    /// <summary>STARTTLS when the server offers it (MailKit's default).</summary>
+    Auto,
+
+    /// <summary>Plain text (loopback relays and tests only).</summary>
+    None,
+
+    /// <summary>STARTTLS, required.</summary>
+    StartTls,
+
+    /// <summary>TLS from the first byte (port 465).</summary>
+    Tls,
+}
+
+/// <summary>An SMTP relay.</summary>
+public sealed class SmtpOptions
+{
+    /// <summary>The host; when unset, email goes to the development mailbox.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>The port (587 for STARTTLS, 465 for TLS, 25 for a local relay).</summary>
+    public int Port { get; set; } = 587;
+
+    /// <summary>How the connection is secured.</summary>
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
+
+    /// <summary>The user name, when the relay wants authentication.</summary>
+    public string? User { get; set; }
+
+    /// <summary>The password.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>How many connections are kept open to the relay and used at once.</summary>
+    public int MaxConnections { get; set; } = 4;
+
+    /// <summary>The most messages per second handed to the relay (its sending limit); 0 for no limit.</summary>
+    public double RatePerSecond { get; set; }
+
+    /// <summary>How long one connection, command or transfer may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>DKIM signing (RFC 6376, relaxed/relaxed, RSA-SHA256).</summary>
+public sealed class DkimOptions
+{
+    /// <summary>The signing domain (<c>d=</c>).</summary>
+    public string? Domain { get; set; }
+
+    /// <summary>The selector (<c>s=</c>): the public key is at <c>{selector}._domainkey.{domain}</c>.</summary>
+    public string? Selector { get; set; }
+
+    /// <summary>The RSA private key, PEM.</summary>
+    public string? PrivateKey { get; set; }
+
+    /// <summary>True when every part is set.</summary>
+    public bool Enabled => Domain is not null && Selector is not null && PrivateKey is not null;
+}
+
+/// <summary>Messaging settings: the public address of this server, the sender, SMTP, DKIM and the workspace.</summary>
+public sealed class MessagingOptions
+{
+    /// <summary>
+    /// Where recipients reach this server: tracking pixels, click redirects and unsubscribe links start with it.
+    /// </summary>
+    public Uri PublicUrl { get; set; } = new("http://127.0.0.1:5080");
+
+    /// <summary>The default sender address (a template's <c>from_address</c> overrides it).</summary>
+    public string FromAddress { get; set; } = "hello@cairn.localhost";
+
+    /// <summary>The default sender name.</summary>
+    public string FromName { get; set; } = "Cairn";
+
+    /// <summary>Where <c>List-Unsubscribe</c>'s mailto points (default: <c>unsubscribe@</c> the sender's domain).</summary>
+    public string? UnsubscribeMailbox { get; set; }
+
+    /// <summary>The SMTP relay.</summary>
+    public SmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>DKIM signing.</summary>
+    public DkimOptions Dkim { get; set; } = new();
+
+    /// <summary>The workspace's name, postal address (required in commercial email) and web address, for templates.</summary>
+    public string WorkspaceName { get; set; } = "Cairn Demo Shop";
+
+    /// <summary>The postal address in the footer of commercial email (CAN-SPAM).</summary>
+    public string WorkspaceAddress { get; set; } = "1 Example Street, Springfield";
+
+    /// <summary>The workspace's web site, for template links.</summary>
+    public string WorkspaceUrl { get; set; } = "https://shop.example.com";
+
+    /// <summary>Messages taken from the outbox per pass.</summary>
+    public int BatchSize { get; set; } = 200;
+
+    /// <summary>Attempts before a message that keeps failing transiently is marked failed.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>The first retry delay; each further retry doubles it (with jitter).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+}

@@ -1,0 +1,26 @@
+-- Rendered messages: who they went to, the subject, the template version, and what the recipient did with them.
+ALTER TABLE outbox ADD COLUMN recipient TEXT;
+ALTER TABLE outbox ADD COLUMN subject TEXT;
+ALTER TABLE outbox ADD COLUMN template_version INTEGER;
+ALTER TABLE outbox ADD COLUMN opens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN opened_at INTEGER;
+ALTER TABLE outbox ADD COLUMN clicked_at INTEGER;
+ALTER TABLE outbox ADD COLUMN unsubscribed_at INTEGER;
+CREATE INDEX outbox_sending ON outbox (status) WHERE status = 'sending';
+
+-- The development mailbox: with no SMTP server configured, email is kept here, whole (raw MIME), to be read over the API.
+CREATE TABLE mailbox (
+    message_id TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX mailbox_created ON mailbox (created_at DESC);
+
+-- Workspace secrets and settings Cairn generates itself (the key that signs tracking and unsubscribe links).
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
