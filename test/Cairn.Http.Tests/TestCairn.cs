@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Cairn.Messaging;
 using Cairn.Runtime;
 using Cairn.Server;
 using Microsoft.AspNetCore.Builder;
@@ -43,6 +44,15 @@ internal sealed class TestCairn : IAsyncDisposable
 
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
 
+    public MessageDispatcher Dispatcher => _app.Services.GetRequiredService<MessageDispatcher>();
+
+    /// <summary>Waits until every input is committed, then runs a delivery pass (the background loop may have sent some already).</summary>
+    public async Task DeliverAsync()
+    {
+        await Engine.WhenIdleAsync(TestContext.Current.CancellationToken);
+        await Dispatcher.DispatchAsync(TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Sends one message to <c>/v1/{type}</c>, requires a 200, and waits until it and what it caused are committed.</summary>
     public async Task SendAsync(string type, string json)
     {
@@ -63,7 +73,7 @@ internal sealed class TestCairn : IAsyncDisposable
         (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(Admin, $"/api/contacts/lookup?userId={userId}", TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
 
     /// <summary>Starts on a new temporary SQLite directory, or on <paramref name="dataDirectory"/> (kept afterwards).</summary>
-    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null)
+    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null, Action<MessagingOptions>? messaging = null)
     {
         var owned = dataDirectory is null && postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-http-" + Guid.NewGuid().ToString("N")) : null;
         var announcements = new List<string>();
@@ -81,6 +91,11 @@ internal sealed class TestCairn : IAsyncDisposable
             if (time is not null)
             {
                 builder.Services.AddSingleton(time);
+            }
+
+            if (messaging is not null)
+            {
+                builder.Services.PostConfigure(messaging);
             }
         });
         await app.StartAsync(TestContext.Current.CancellationToken);

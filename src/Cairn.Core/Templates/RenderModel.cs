@@ -17,7 +17,7 @@ public sealed record MessageContext(string MessageId, string? JourneyId, string?
 /// <summary>
 /// What a template can read: <c>contact</c> (every trait, plus <c>id</c>, <c>email</c>, <c>phone</c>, <c>user_id</c>,
 /// <c>timezone</c>, <c>stage</c>, <c>tags</c>, <c>scores</c> by model and <c>segments</c>), <c>event</c> (the trigger
-/// event's properties or the enrollment payload), <c>events</c> (recent events, newest first: <c>name</c>,
+/// event's properties, or the payload of an API enrollment), <c>events</c> (recent events, newest first: <c>name</c>,
 /// <c>timestamp</c>, <c>properties</c>), <c>journey</c> (<c>id</c>, <c>step</c>, <c>arm</c>), <c>message</c>
 /// (<c>id</c>, <c>unsubscribe_url</c>, <c>preferences_url</c>) and <c>workspace</c> (its settings).
 /// </summary>
@@ -90,7 +90,7 @@ public sealed record RenderModel(
 
         return new RenderModel(
             JsonSerializer.SerializeToElement(profile),
-            payload is { ValueKind: JsonValueKind.Object } trigger ? trigger : EmptyObject,
+            EventOf(payload),
             JsonSerializer.SerializeToElement(events),
             JsonSerializer.SerializeToElement(journey),
             JsonSerializer.SerializeToElement(links),
@@ -137,6 +137,25 @@ public sealed record RenderModel(
         address = "1 Sample Street, Springfield",
         url = "https://example.com",
     });
+
+    /// <summary>
+    /// What <c>event</c> is: the trigger event's properties when the enrollment started from an event (a Segment
+    /// message), else the enrollment payload itself (an API enrollment).
+    /// </summary>
+    private static JsonElement EventOf(JsonElement? payload)
+    {
+        if (payload is not { ValueKind: JsonValueKind.Object } trigger)
+        {
+            return EmptyObject;
+        }
+
+        if (trigger.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && trigger.TryGetProperty("messageId", out _))
+        {
+            return trigger.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object ? properties : EmptyObject;
+        }
+
+        return trigger;
+    }
 
     private static void Set(JsonObject target, string name, string? value)
     {

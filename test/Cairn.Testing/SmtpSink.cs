@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using MimeKit;
+
+namespace Cairn.Testing;
+
+/// <summary>
+/// A real SMTP server for tests: <c>test/node/smtp-sink.mjs</c> (the smtp-server package) on a loopback port. Every
+/// message it accepts is kept whole; recipients starting with <c>bounce</c> get a 550, <c>later</c> a 451.
+/// </summary>
+public sealed class SmtpSink : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private SmtpSink(Process process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+    }
+
+    /// <summary>The port it listens on (127.0.0.1).</summary>
+    public int Port { get; }
+
+    /// <summary>Starts one; fails the test if node or the npm packages are missing.</summary>
+    public static async Task<SmtpSink> StartAsync()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-smtp-" + Guid.NewGuid().ToString("N"));
+        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.Combine(Repository.Root, "test", "node") };
+        start.ArgumentList.Add("smtp-sink.mjs");
+        start.ArgumentList.Add(directory);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+        if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal))
+        {
+            var error = await process.StandardError.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
+            throw new InvalidOperationException($"the SMTP sink did not start: {line} {error}");
+        }
+
+        return new SmtpSink(process, directory, int.Parse(line["listening ".Length..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The files of the messages received so far, in order.</summary>
+    public IReadOnlyList<string> Files =>
+        Directory.Exists(_directory)
+            ? [.. Directory.GetFiles(_directory, "*.eml").OrderBy(file => int.Parse(Path.GetFileNameWithoutExtension(file), System.Globalization.CultureInfo.InvariantCulture))]
+            : [];
+
+    /// <summary>The messages received so far, parsed by MimeKit.</summary>
+    public IReadOnlyList<MimeMessage> Messages => [.. Files.Select(file => MimeMessage.Load(file))];
+
+    /// <summary>The Message-ID header of every message received, in order (a resend shows up twice).</summary>
+    public IReadOnlyList<string> MessageIds
+    {
+        get
+        {
+            var log = Path.Combine(_directory, "message-ids.log");
+            return File.Exists(log) ? [.. File.ReadAllLines(log).Where(line => line.Length > 0)] : [];
+        }
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
+    public async Task<IReadOnlyList<MimeMessage>> WaitForAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (Files.Count < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the SMTP sink received {Files.Count} messages, not {count}");
+            }
+
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+
+        return Messages;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
