@@ -52,7 +52,9 @@ public static class CairnHttp
         api.MapHandOffs();
         api.MapLists();
         api.MapMessages();
+        api.MapSuppressions();
         app.MapRecipientLinks();
+        app.MapDeliveryFeedback();
         return app;
     }
 

@@ -93,7 +93,7 @@ public static class IngestEndpoints
     }
 
     /// <summary>The write key comes as the HTTP basic auth user (empty password), or as <c>writeKey</c> in the body.</summary>
-    private static void Authorize(HttpContext context, KeyRing keys, JsonElement body)
+    internal static void Authorize(HttpContext context, KeyRing keys, JsonElement body)
     {
         var key = BasicUser(context.Request);
         if (key is null && body.ValueKind == JsonValueKind.Object && body.TryGetProperty("writeKey", out var inBody) && inBody.ValueKind == JsonValueKind.String)
@@ -101,9 +101,15 @@ public static class IngestEndpoints
             key = inBody.GetString();
         }
 
+        // Provider webhooks that cannot send a header or choose the body carry it in the address.
+        if (key is null && context.Request.Query["writeKey"] is [{ Length: > 0 } inQuery])
+        {
+            key = inQuery;
+        }
+
         if (key is null)
         {
-            throw ProblemException.Unauthorized("Send the write key as the HTTP basic auth user name (empty password) or as 'writeKey' in the body.");
+            throw ProblemException.Unauthorized("Send the write key as the HTTP basic auth user name (empty password), or as 'writeKey' in the body or the query.");
         }
 
         if (!keys.IsValid(ApiKeyKind.Write, key))

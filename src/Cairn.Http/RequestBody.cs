@@ -44,6 +44,13 @@ internal static class RequestBody
         }
     }
 
+    /// <summary>Reads and parses a JSON body of any media type (some providers post JSON as text/plain).</summary>
+    public static async Task<JsonElement> ParseAsync(HttpRequest request, int limit, string limitName, CancellationToken cancellationToken)
+    {
+        using var document = Parse(await ReadAsync(request, limit, limitName, cancellationToken).ConfigureAwait(false), 64);
+        return document.RootElement.Clone();
+    }
+
     /// <summary>Parses UTF-8 JSON; invalid UTF-8, malformed JSON or nesting deeper than <paramref name="maxDepth"/> is a 400.</summary>
     public static JsonDocument Parse(byte[] body, int maxDepth)
     {

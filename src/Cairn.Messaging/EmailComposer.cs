@@ -72,17 +72,29 @@ public sealed partial class EmailComposer(MessagingOptions options, MessageLinks
         return message;
     }
 
-    /// <summary>The Message-ID of an outbox message: its id (made safe for the header) at the sender's domain.</summary>
+    /// <summary>
+    /// The Message-ID of an outbox message: its id at the sender's domain, with <c>:</c> written as <c>=</c> (both
+    /// allowed there) so <see cref="OutboxIdOf"/> reads it back from a bounce report.
+    /// </summary>
     public static string MessageIdOf(string messageId, string domain)
     {
         ArgumentNullException.ThrowIfNull(messageId);
         var local = new StringBuilder(messageId.Length);
         foreach (var character in messageId)
         {
-            local.Append(char.IsAsciiLetterOrDigit(character) || "!#$%&'*+-/=?^_`{|}~.".Contains(character, StringComparison.Ordinal) ? character : '.');
+            local.Append(character == ':' ? '=' : char.IsAsciiLetterOrDigit(character) || "!#$%&'*+-/?^_`{|}~.".Contains(character, StringComparison.Ordinal) ? character : '.');
         }
 
         return $"{local.ToString().Trim('.')}@{domain}";
+    }
+
+    /// <summary>The outbox message id a Message-ID (with or without angle brackets) was made from.</summary>
+    public static string OutboxIdOf(string messageIdHeader)
+    {
+        ArgumentNullException.ThrowIfNull(messageIdHeader);
+        var value = messageIdHeader.Trim().TrimStart('<').TrimEnd('>');
+        var at = value.LastIndexOf('@');
+        return (at < 0 ? value : value[..at]).Replace('=', ':');
     }
 
     private string Html(string messageId, string html, string? preheader, bool tracking)

@@ -33,6 +33,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private IEmailTransport? _transport;
     private EmailComposer? _composer;
     private MessageLinks? _links;
+    private Suppressions? _suppressions;
     private Task _loop = Task.CompletedTask;
 
     public MessageDispatcher(CairnEngine engine, IOptions<MessagingOptions> options, TimeProvider time, ILogger<MessageDispatcher> logger)
@@ -48,6 +49,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// <summary>The signed links of this workspace (tracking and unsubscribe endpoints verify with it); set once started.</summary>
     public MessageLinks Links => _links ?? throw new InvalidOperationException("The dispatcher has not started.");
 
+    /// <summary>The suppression list and the bounce and complaint reports that feed it; set once started.</summary>
+    public Suppressions Suppressions => _suppressions ?? throw new InvalidOperationException("The dispatcher has not started.");
+
     /// <summary>Where email goes: <c>smtp</c> or <c>mailbox</c>.</summary>
     public string Transport => _transport?.Name ?? (_options.Smtp.Host is null ? "mailbox" : "smtp");
 
@@ -61,6 +65,8 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         var key = await store.GetOrAddSettingAsync(LinkSigner.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
         _links = new MessageLinks(new LinkSigner(Convert.FromBase64String(key)), _options.PublicUrl);
         _composer = new EmailComposer(_options, _links);
+        var addressKey = await store.GetOrAddSettingAsync(Suppressions.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
+        _suppressions = new Suppressions(_engine, Convert.FromBase64String(addressKey), _time) { SoftBounceLimit = _options.SoftBounceLimit };
         _transport = _options.Smtp.Host is null ? new MailboxTransport(store, _time) : new SmtpTransport(_options.Smtp);
         var requeued = await store.RequeueSendingAsync(cancellationToken).ConfigureAwait(false);
         if (requeued > 0)
@@ -144,6 +150,13 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             return;
         }
 
+        // Transactional or not, nothing goes to an address that bounced hard or complained.
+        if (await Suppressions.SuppressedAsync(contact.Email, cancellationToken).ConfigureAwait(false) is { } suppressed)
+        {
+            await EndAsync("suppressed", $"the address is on the suppression list ({suppressed.Reason})").ConfigureAwait(false);
+            return;
+        }
+
         var transactional = message.Category == "transactional";
         if (!transactional && Consents.StateOf(contact.Consents, EmailChannel, template.Definition.Subscription) == ConsentState.OptedOut)
         {
@@ -177,6 +190,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             if (exception.Permanent)
             {
                 await store.RecordDeliveryAsync(message.MessageId, "bounced", attempts, null, null, exception.Message, CancellationToken.None).ConfigureAwait(false);
+                await Suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, contact.Email, message.MessageId, exception.Message, "smtp", now), CancellationToken.None).ConfigureAwait(false);
             }
             else
             {

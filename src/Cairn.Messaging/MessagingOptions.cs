@@ -98,6 +98,9 @@ public sealed class MessagingOptions
     /// <summary>Attempts before a message that keeps failing transiently is marked failed.</summary>
     public int MaxAttempts { get; set; } = 8;
 
+    /// <summary>Soft bounces in a row (reported by the provider) after which an address is suppressed.</summary>
+    public int SoftBounceLimit { get; set; } = 3;
+
     /// <summary>The first retry delay; each further retry doubles it (with jitter).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -89,7 +89,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         Assert.Matches("^<http[^>]+/u/[^>]+>, <mailto:unsubscribe@[^>]+>$", unsubscribeHeader.Replace("\r\n", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal));
         Assert.Equal("List-Unsubscribe=One-Click", email.Headers[HeaderId.ListUnsubscribePost]);
         var messageId = stored.GetProperty("messageId").GetString()!;
-        Assert.StartsWith(messageId.Replace(':', '.'), email.MessageId, StringComparison.Ordinal);
+        Assert.StartsWith(messageId.Replace(':', '='), email.MessageId, StringComparison.Ordinal);
 
         // Both parts: the text is generated from the HTML (links kept as "text (url)"); the HTML's links are tracked.
         Assert.Contains("Back to cart (https://shop.example/cart?id=1&x=2)", email.TextBody, StringComparison.Ordinal);
@@ -194,6 +194,85 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
         Assert.Contains("'event.order_id' is not defined", await refused.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task BounceAndComplaintReports_SuppressTheAddress_AndRecordOnTheMessageAndTimeline()
+    {
+        foreach (var (user, email) in new[] { ("ann", "ann@example.com"), ("bob", "bob@example.com"), ("cem", "cem@example.com") })
+        {
+            await _cairn.SendAsync("identify", JsonSerializer.Serialize(new { userId = user, traits = new { email, first_name = user } }));
+            await _cairn.SendAsync("track", JsonSerializer.Serialize(new { userId = user, @event = "cart_abandoned", properties = new { cart_value = 10 } }));
+        }
+
+        await _cairn.DeliverAsync();
+        var mailbox = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray().ToList();
+        string IdOf(string to) => mailbox.Single(m => m.GetProperty("to").GetString() == to).GetProperty("messageId").GetString()!;
+        string HeaderOf(string to) => MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(mailbox.Single(m => m.GetProperty("to").GetString() == to).GetProperty("raw").GetString()!))).MessageId!;
+
+        // Amazon SES through SNS: a permanent bounce, matched to the message by the header SES echoes back.
+        var ses = JsonSerializer.Serialize(new
+        {
+            notificationType = "Bounce",
+            bounce = new { bounceType = "Permanent", bounceSubType = "General", timestamp = "2026-11-24T09:05:00Z", bouncedRecipients = new[] { new { emailAddress = "ann@example.com", diagnosticCode = "smtp; 550 5.1.1 user unknown" } } },
+            mail = new { headers = new[] { new { name = "X-Cairn-Message-Id", value = IdOf("ann@example.com") } } },
+        });
+        var accepted = await ReportAsync(new Dictionary<string, string> { ["Type"] = "Notification", ["Message"] = ses });
+        Assert.Equal(1, accepted.GetProperty("accepted").GetInt32());
+        var ann = await MessageAsync(IdOf("ann@example.com"));
+        Assert.Equal(("bounced", "hard bounce: smtp; 550 5.1.1 user unknown"), (ann.GetProperty("status").GetString(), ann.GetProperty("lastError").GetString()));
+        var check = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=Ann@Example.com", Cancel);
+        Assert.Equal((true, "ses"), (check.GetProperty("suppressed").GetBoolean(), check.GetProperty("source").GetString()));
+        Assert.Contains((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions", Cancel)).EnumerateArray(), entry => entry.GetProperty("address").GetString() == "a***@example.com");
+
+        // Cairn's generic format, in a batch where one report is unreadable: soft bounces count, the third suppresses.
+        var batch = await ReportAsync(new object[]
+        {
+            new { type = "bounce", bounce_type = "soft", email = "bob@example.com", message_id = IdOf("bob@example.com"), reason = "mailbox full" },
+            new { type = "sometimes", email = "bob@example.com" },
+            new { type = "bounce", bounce_type = "soft", email = "bob@example.com", reason = "mailbox full" },
+        });
+        Assert.Equal((2, 1), (batch.GetProperty("accepted").GetInt32(), batch.GetProperty("rejected")[0].GetProperty("index").GetInt32()));
+        Assert.False((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=bob@example.com", Cancel)).GetProperty("suppressed").GetBoolean());
+        await ReportAsync(new { type = "bounce", bounce_type = "soft", email = "bob@example.com", reason = "mailbox full" });
+        var bob = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=bob@example.com", Cancel);
+        Assert.Equal((true, "3 soft bounces in a row (last: mailbox full)"), (bob.GetProperty("suppressed").GetBoolean(), bob.GetProperty("reason").GetString()));
+
+        // A complaint, matched by the Message-ID header: suppressed, and the contact's email consent withdrawn.
+        await ReportAsync(new { type = "complaint", email = "cem@example.com", message_id = HeaderOf("cem@example.com") });
+        var cemId = await _cairn.ContactIdAsync("cem");
+        var consent = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cemId}/consent", Cancel)).EnumerateArray());
+        Assert.Equal(("email", "opted_out", "complaint"), (consent.GetProperty("key").GetString(), consent.GetProperty("state").GetString(), consent.GetProperty("source").GetString()));
+        Assert.NotEqual(JsonValueKind.Null, (await MessageAsync(IdOf("cem@example.com"))).GetProperty("complainedAt").ValueKind);
+        var events = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/events", Cancel)).GetProperty("items").EnumerateArray();
+        Assert.Contains(events, e => e.GetProperty("name").GetString() == "email_bounced");
+
+        // Nothing more goes to a suppressed address, transactional or not; taking it off the list sends again.
+        _time.Advance(TimeSpan.FromHours(5));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"cart_abandoned","properties":{"cart_value":10}}""");
+        await _cairn.DeliverAsync();
+        var outbox = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel);
+        var held = outbox.EnumerateArray().Single(m => m.GetProperty("enrollmentId").GetString() == "cart:2");
+        Assert.Equal("suppressed", held.GetProperty("status").GetString());
+        Assert.StartsWith("the address is on the suppression list (hard bounce", held.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        using var removed = await _cairn.Admin.DeleteAsync("/api/suppressions?address=ann@example.com", Cancel);
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.False((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=ann@example.com", Cancel)).GetProperty("suppressed").GetBoolean());
+
+        using var unauthorized = await _cairn.Anonymous.PostAsJsonAsync("/webhooks/email", new { type = "bounce", email = "x@example.com" }, Cancel);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+    }
+
+    private async Task<JsonElement> ReportAsync(object body)
+    {
+        using var response = await _cairn.Ingest.PostAsJsonAsync("/webhooks/email", body, Cancel);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+    }
+
+    private async Task<JsonElement> MessageAsync(string id) =>
+        await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages/{Uri.EscapeDataString(id)}", Cancel);
 
     private async Task<JsonElement> PreviewAsync(string template, object body)
     {

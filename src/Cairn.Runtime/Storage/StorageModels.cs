@@ -224,6 +224,12 @@ public sealed record OutboxMessage(
 
     /// <summary>When the recipient unsubscribed through it.</summary>
     public DateTimeOffset? UnsubscribedAt { get; init; }
+
+    /// <summary>When the provider reported it delivered to the recipient's server.</summary>
+    public DateTimeOffset? DeliveredAt { get; init; }
+
+    /// <summary>When the recipient reported it as spam.</summary>
+    public DateTimeOffset? ComplainedAt { get; init; }
 }
 
 /// <summary>What a recipient did with a message.</summary>
@@ -237,6 +243,12 @@ public enum Engagement
 
     /// <summary>Unsubscribed through its link or its one-click header.</summary>
     Unsubscribed,
+
+    /// <summary>Delivered to the recipient's server (a provider's report).</summary>
+    Delivered,
+
+    /// <summary>Reported as spam (a feedback loop).</summary>
+    Complained,
 }
 
 /// <summary>An email kept by the development mailbox.</summary>
@@ -337,3 +349,17 @@ public sealed record SegmentMemberChange(string Segment, ContactId ContactId, Co
 
 /// <summary>One member of a segment, as listed.</summary>
 public sealed record SegmentMember(ContactId ContactId, DateTimeOffset EnteredAt, string Reason);
+
+/// <summary>An address on the suppression list (or on its way: soft bounces so far).</summary>
+/// <param name="AddressKey">The keyed hash of the channel and normalised address.</param>
+/// <param name="Hint">A masked form for people (<c>a***@example.com</c>).</param>
+/// <param name="SoftBounces">Soft bounces since the last delivery.</param>
+/// <param name="Reason">Why it is suppressed (null while it is not).</param>
+/// <param name="Source">Where that came from (<c>smtp</c>, a provider webhook, <c>api</c>).</param>
+/// <param name="SuppressedAt">When it was suppressed.</param>
+/// <param name="UpdatedAt">The last change.</param>
+public sealed record Suppression(string AddressKey, string Hint, int SoftBounces, string? Reason, string? Source, DateTimeOffset? SuppressedAt, DateTimeOffset UpdatedAt)
+{
+    /// <summary>True when nothing may be sent to the address.</summary>
+    public bool Suppressed => Reason is not null;
+}

@@ -7,6 +7,8 @@ ALTER TABLE outbox ADD COLUMN clicks INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN opened_at INTEGER;
 ALTER TABLE outbox ADD COLUMN clicked_at INTEGER;
 ALTER TABLE outbox ADD COLUMN unsubscribed_at INTEGER;
+ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;
+ALTER TABLE outbox ADD COLUMN complained_at INTEGER;
 CREATE INDEX outbox_sending ON outbox (status) WHERE status = 'sending';
 
 -- The development mailbox: with no SMTP server configured, email is kept here, whole (raw MIME), to be read over the API.
@@ -24,3 +26,16 @@ CREATE TABLE settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- The suppression list, by keyed hash of the address (it outlives the contact and holds no address in clear):
+-- soft bounces counted, and the reason once the address is suppressed (hard bounce, complaint, too many soft bounces).
+CREATE TABLE suppressions (
+    address_key TEXT PRIMARY KEY,
+    hint TEXT NOT NULL,
+    soft_bounces INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    source TEXT,
+    suppressed_at INTEGER,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX suppressions_suppressed ON suppressions (suppressed_at DESC) WHERE reason IS NOT NULL;

@@ -907,7 +907,7 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at
             FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit
             """);
         Add(command, "contact_id", contactId.ToString());
@@ -947,6 +947,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 OpenedAt = reader.IsDBNull(21) ? null : ReadTime(reader, 21),
                 ClickedAt = reader.IsDBNull(22) ? null : ReadTime(reader, 22),
                 UnsubscribedAt = reader.IsDBNull(23) ? null : ReadTime(reader, 23),
+                DeliveredAt = reader.IsDBNull(24) ? null : ReadTime(reader, 24),
+                ComplainedAt = reader.IsDBNull(25) ? null : ReadTime(reader, 25),
             });
         }
 
@@ -1251,7 +1253,7 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at
             FROM outbox WHERE channel = @channel AND status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
             ORDER BY created_at, message_id LIMIT @limit
             """);
@@ -1309,7 +1311,7 @@ public abstract class RelationalCairnStore : ICairnStore
             connection,
             null,
             """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at
+            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at
             FROM outbox WHERE message_id = @id
             """);
         Add(command, "id", messageId);
@@ -1324,6 +1326,8 @@ public abstract class RelationalCairnStore : ICairnStore
         {
             Engagement.Opened => "UPDATE outbox SET opens = opens + 1, opened_at = COALESCE(opened_at, @at) WHERE message_id = @id",
             Engagement.Clicked => "UPDATE outbox SET clicks = clicks + 1, clicked_at = COALESCE(clicked_at, @at) WHERE message_id = @id",
+            Engagement.Delivered => "UPDATE outbox SET status = CASE WHEN status = 'sent' THEN 'delivered' ELSE status END, delivered_at = COALESCE(delivered_at, @at) WHERE message_id = @id",
+            Engagement.Complained => "UPDATE outbox SET complained_at = COALESCE(complained_at, @at) WHERE message_id = @id",
             _ => "UPDATE outbox SET unsubscribed_at = COALESCE(unsubscribed_at, @at) WHERE message_id = @id",
         });
         Add(command, "id", messageId);
@@ -1363,6 +1367,113 @@ public abstract class RelationalCairnStore : ICairnStore
         Add(select, "key", key);
         return (string)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
+
+    private const string SuppressionColumns = "address_key, hint, soft_bounces, reason, source, suppressed_at, updated_at";
+
+    /// <inheritdoc />
+    public async Task<Suppression?> GetSuppressionAsync(string addressKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadSuppressionAsync(connection, null, addressKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<Suppression> RecordBounceAsync(string addressKey, string hint, bool hard, string reason, string source, int softLimit, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var upsert = Command(
+            connection,
+            transaction,
+            """
+            INSERT INTO suppressions (address_key, hint, soft_bounces, reason, source, suppressed_at, updated_at)
+            VALUES (@key, @hint, @soft, @reason, @source, @suppressed, @at)
+            ON CONFLICT (address_key) DO UPDATE SET
+                soft_bounces = suppressions.soft_bounces + @soft,
+                reason = COALESCE(suppressions.reason, @reason),
+                source = COALESCE(suppressions.source, @source),
+                suppressed_at = COALESCE(suppressions.suppressed_at, @suppressed),
+                updated_at = @at
+            """))
+        {
+            Add(upsert, "key", addressKey);
+            Add(upsert, "hint", hint);
+            Add(upsert, "soft", hard ? 0 : 1);
+            Add(upsert, "reason", hard ? reason : null);
+            Add(upsert, "source", hard ? source : null);
+            Add(upsert, "suppressed", hard ? TimeValue(at) : null);
+            Add(upsert, "at", TimeValue(at));
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var escalate = Command(
+            connection,
+            transaction,
+            "UPDATE suppressions SET reason = @reason, source = @source, suppressed_at = @at WHERE address_key = @key AND reason IS NULL AND soft_bounces >= @limit"))
+        {
+            Add(escalate, "key", addressKey);
+            Add(escalate, "reason", $"{softLimit} soft bounces in a row (last: {reason})");
+            Add(escalate, "source", source);
+            Add(escalate, "at", TimeValue(at));
+            Add(escalate, "limit", softLimit);
+            await escalate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var stored = (await ReadSuppressionAsync(connection, transaction, addressKey, cancellationToken).ConfigureAwait(false))!;
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
+
+    /// <inheritdoc />
+    public async Task ResetSoftBouncesAsync(string addressKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "UPDATE suppressions SET soft_bounces = 0 WHERE address_key = @key AND soft_bounces > 0 AND reason IS NULL");
+        Add(command, "key", addressKey);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {SuppressionColumns} FROM suppressions WHERE reason IS NOT NULL ORDER BY suppressed_at DESC, address_key LIMIT @limit");
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<Suppression>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(ReadSuppression(reader));
+        }
+
+        return list;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveSuppressionAsync(string addressKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "DELETE FROM suppressions WHERE address_key = @key AND reason IS NOT NULL");
+        Add(command, "key", addressKey);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    private async Task<Suppression?> ReadSuppressionAsync(DbConnection connection, DbTransaction? transaction, string addressKey, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, $"SELECT {SuppressionColumns} FROM suppressions WHERE address_key = @key");
+        Add(command, "key", addressKey);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadSuppression(reader) : null;
+    }
+
+    private Suppression ReadSuppression(DbDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.IsDBNull(4) ? null : reader.GetString(4),
+        reader.IsDBNull(5) ? null : ReadTime(reader, 5),
+        ReadTime(reader, 6));
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? recipient, int limit, CancellationToken cancellationToken)

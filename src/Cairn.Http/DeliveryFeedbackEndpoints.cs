@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+using Cairn.Messaging;
+using Cairn.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// Bounce, complaint and delivery reports from email providers (<c>POST /webhooks/email</c>, write key), in Cairn's
+/// generic JSON or as Amazon SES notifications (directly, or wrapped by SNS); and the suppression list
+/// (<c>/api/suppressions</c>). One unreadable report in a batch is rejected on its own.
+/// </summary>
+internal static class DeliveryFeedbackEndpoints
+{
+    public static IEndpointRouteBuilder MapDeliveryFeedback(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/webhooks/email", ReceiveAsync)
+            .WithTags("Delivery reports")
+            .WithSummary("Bounce, complaint and delivery reports: {\"type\": \"bounce\" | \"complaint\" | \"delivered\", \"email\", \"bounce_type\": \"hard\" | \"soft\", \"message_id\" (Cairn's id or the Message-ID header), \"reason\", \"timestamp\"} or an array of them, or Amazon SES notifications (also through SNS). Write key as basic auth user or ?writeKey=.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+        return app;
+    }
+
+    public static RouteGroupBuilder MapSuppressions(this RouteGroupBuilder api)
+    {
+        var suppressions = api.MapGroup("/suppressions").WithTags("Suppression list");
+        suppressions.MapGet("/", async (int? limit, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+                Results.Ok((await engine.Store.ListSuppressionsAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false))
+                    .Select(entry => new { address = entry.Hint, entry.Reason, entry.Source, entry.SuppressedAt })))
+            .WithSummary("Suppressed addresses (masked), newest first, with the reason and its source.");
+        suppressions.MapGet("/check", async (string address, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+                Results.Ok(await dispatcher.Suppressions.SuppressedAsync(address, cancellationToken).ConfigureAwait(false) is { } entry
+                    ? new { address, suppressed = true, reason = entry.Reason, source = entry.Source, suppressedAt = entry.SuppressedAt }
+                    : (object)new { address, suppressed = false }))
+            .WithSummary("Whether an email address is suppressed, and why.");
+        suppressions.MapPost("/", async (HttpContext context, CairnEngine engine, MessageDispatcher dispatcher) =>
+            {
+                var body = await RequestBody.ParseAsync(context.Request, 64 * 1024, "64 KB", context.RequestAborted).ConfigureAwait(false);
+                var address = Text(body, "address") ?? throw ProblemException.BadRequest("Give the address to suppress.");
+                var reason = Text(body, "reason") ?? "added by an operator";
+                await dispatcher.Suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, null, reason, "api", dispatcher.Suppressions.Now), context.RequestAborted).ConfigureAwait(false);
+                return Results.Ok(new { address, suppressed = true });
+            })
+            .WithSummary("Suppresses an email address: {\"address\", \"reason\"}.");
+        suppressions.MapDelete("/", async (string address, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+                await engine.Store.RemoveSuppressionAsync(dispatcher.Suppressions.KeyOf(MessageDispatcher.EmailChannel, address), cancellationToken).ConfigureAwait(false)
+                    ? Results.NoContent()
+                    : throw ProblemException.NotFound("The address is not suppressed."))
+            .WithSummary("Takes an address off the suppression list (after the owner fixed the mailbox).");
+        return api;
+    }
+
+    private static async Task<IResult> ReceiveAsync(HttpContext context, KeyRing keys, MessageDispatcher dispatcher)
+    {
+        var body = await RequestBody.ParseAsync(context.Request, 1024 * 1024, "1 MB", context.RequestAborted).ConfigureAwait(false);
+        IngestEndpoints.Authorize(context, keys, body);
+
+        // Amazon SNS asks once whether the endpoint wants the topic; the operator confirms by opening the address.
+        if (Text(body, "Type") == "SubscriptionConfirmation")
+        {
+            return Results.Ok(new { confirm = Text(body, "SubscribeURL"), note = "Open this address once to confirm the SNS subscription." });
+        }
+
+        var reports = body.ValueKind == JsonValueKind.Array ? [.. body.EnumerateArray()] : new List<JsonElement> { body };
+        var accepted = 0;
+        var rejected = new List<object>();
+        for (var index = 0; index < reports.Count; index++)
+        {
+            IReadOnlyList<DeliveryFeedback> feedback;
+            try
+            {
+                feedback = Read(reports[index], dispatcher.Suppressions.Now);
+            }
+            catch (FormatException exception)
+            {
+                rejected.Add(new { index, reason = exception.Message });
+                continue;
+            }
+
+            foreach (var report in feedback)
+            {
+                await dispatcher.Suppressions.ApplyAsync(report, context.RequestAborted).ConfigureAwait(false);
+                accepted++;
+            }
+        }
+
+        if (accepted == 0 && rejected.Count > 0)
+        {
+            throw new ProblemException(StatusCodes.Status400BadRequest, "No report could be read", "Every report was rejected.", new Dictionary<string, object?> { ["rejected"] = rejected });
+        }
+
+        return Results.Ok(new { accepted, rejected });
+    }
+
+    /// <summary>The reports in one item: Cairn's generic format, an SES notification or event, or SNS wrapping either.</summary>
+    internal static IReadOnlyList<DeliveryFeedback> Read(JsonElement report, DateTimeOffset now)
+    {
+        if (report.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException("a report is a JSON object");
+        }
+
+        if (Text(report, "Type") == "Notification" && Text(report, "Message") is { } wrapped)
+        {
+            try
+            {
+                using var inner = JsonDocument.Parse(wrapped);
+                return Read(inner.RootElement.Clone(), now);
+            }
+            catch (JsonException exception)
+            {
+                throw new FormatException($"the SNS Message is not JSON: {exception.Message}");
+            }
+        }
+
+        if ((Text(report, "notificationType") ?? Text(report, "eventType")) is { } sesType)
+        {
+            return Ses(report, sesType, now);
+        }
+
+        var kind = Text(report, "type") switch
+        {
+            "bounce" => Text(report, "bounce_type") == "soft" ? FeedbackKind.SoftBounce : FeedbackKind.HardBounce,
+            "complaint" => FeedbackKind.Complaint,
+            "delivered" => FeedbackKind.Delivered,
+            _ => throw new FormatException("type is bounce, complaint or delivered"),
+        };
+        var email = Text(report, "email") ?? throw new FormatException("email is required");
+        return [new DeliveryFeedback(kind, email, MessageIdOf(Text(report, "message_id")), Text(report, "reason"), Text(report, "source") ?? "webhook", Time(report, "timestamp") ?? now)];
+    }
+
+    private static List<DeliveryFeedback> Ses(JsonElement report, string type, DateTimeOffset now)
+    {
+        var mail = report.TryGetProperty("mail", out var m) ? m : default;
+        string? messageId = null;
+        if (mail.ValueKind == JsonValueKind.Object && mail.TryGetProperty("headers", out var headers) && headers.ValueKind == JsonValueKind.Array)
+        {
+            var byName = headers.EnumerateArray().Where(header => header.ValueKind == JsonValueKind.Object)
+                .Select(header => (Name: Text(header, "name"), Value: Text(header, "value")))
+                .ToList();
+            messageId = byName.FirstOrDefault(header => string.Equals(header.Name, "X-Cairn-Message-Id", StringComparison.OrdinalIgnoreCase)).Value
+                ?? MessageIdOf(byName.FirstOrDefault(header => string.Equals(header.Name, "Message-ID", StringComparison.OrdinalIgnoreCase)).Value);
+        }
+
+        IEnumerable<(string Address, string? Reason)> Recipients(string section, string list) =>
+            report.TryGetProperty(section, out var part) && part.TryGetProperty(list, out var recipients) && recipients.ValueKind == JsonValueKind.Array
+                ? recipients.EnumerateArray().Select(recipient => recipient.ValueKind == JsonValueKind.String
+                    ? (recipient.GetString()!, (string?)null)
+                    : (Text(recipient, "emailAddress") ?? throw new FormatException($"{section}.{list} has no emailAddress"), Text(recipient, "diagnosticCode")))
+                : throw new FormatException($"an SES {type} needs {section}.{list}");
+
+        switch (type)
+        {
+            case "Bounce":
+                var bounce = report.GetProperty("bounce");
+                var kind = Text(bounce, "bounceType") == "Permanent" ? FeedbackKind.HardBounce : FeedbackKind.SoftBounce;
+                var at = Time(bounce, "timestamp") ?? now;
+                return [.. Recipients("bounce", "bouncedRecipients").Select(r => new DeliveryFeedback(kind, r.Address, messageId, r.Reason ?? $"{Text(bounce, "bounceType")}/{Text(bounce, "bounceSubType")}", "ses", at))];
+            case "Complaint":
+                var complaint = report.GetProperty("complaint");
+                return [.. Recipients("complaint", "complainedRecipients").Select(r => new DeliveryFeedback(FeedbackKind.Complaint, r.Address, messageId, Text(complaint, "complaintFeedbackType"), "ses", Time(complaint, "timestamp") ?? now))];
+            case "Delivery":
+                var delivery = report.GetProperty("delivery");
+                return [.. Recipients("delivery", "recipients").Select(r => new DeliveryFeedback(FeedbackKind.Delivered, r.Address, messageId, null, "ses", Time(delivery, "timestamp") ?? now))];
+            default:
+                return [];
+        }
+    }
+
+    private static string? MessageIdOf(string? given) =>
+        given is null ? null : given.Contains('@', StringComparison.Ordinal) ? EmailComposer.OutboxIdOf(given) : given;
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static DateTimeOffset? Time(JsonElement element, string name) =>
+        Text(element, name) is { } text
+            ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : throw new FormatException($"{name} is not an ISO 8601 time")
+            : null;
+}

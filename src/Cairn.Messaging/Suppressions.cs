@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using System.Text;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Messaging;
+
+/// <summary>What a provider (or the SMTP reply) reported about a sent email.</summary>
+public enum FeedbackKind
+{
+    /// <summary>Accepted by the recipient's server.</summary>
+    Delivered,
+
+    /// <summary>A permanent failure: unknown mailbox, domain, refused.</summary>
+    HardBounce,
+
+    /// <summary>A temporary failure: mailbox full, greylisted; counted, suppressed after too many.</summary>
+    SoftBounce,
+
+    /// <summary>The recipient marked it as spam.</summary>
+    Complaint,
+}
+
+/// <summary>One report: what happened, to which address, for which message (when known), and why.</summary>
+public sealed record DeliveryFeedback(FeedbackKind Kind, string Address, string? MessageId, string? Reason, string Source, DateTimeOffset At);
+
+/// <summary>
+/// The suppression list and what feeds it. Addresses are kept as a keyed hash (HMAC-SHA256 with a workspace secret)
+/// of the normalised address, with a masked hint for people, so the list survives the contact's erasure without
+/// keeping the address. A hard bounce or a complaint suppresses at once; soft bounces are counted and suppress at
+/// <see cref="SoftBounceLimit"/>. A complaint also withdraws the contact's email consent; every report is an event
+/// on the contact's timeline (<c>email_delivered</c>, <c>email_bounced</c>, <c>email_complained</c>).
+/// </summary>
+public sealed class Suppressions(CairnEngine engine, byte[] key, TimeProvider time)
+{
+    /// <summary>The setting that holds the workspace's address key.</summary>
+    public const string SettingKey = "address_key";
+
+    /// <summary>Soft bounces in a row that suppress an address.</summary>
+    public int SoftBounceLimit { get; init; } = 3;
+
+    /// <summary>The key of an address on a channel.</summary>
+    public string KeyOf(string channel, string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var normal = $"{channel}:{address.Trim().ToLowerInvariant()}";
+        return Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(normal)));
+    }
+
+    /// <summary>A masked address: the first character of the local part and the domain (<c>a***@example.com</c>).</summary>
+    public static string Hint(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var at = address.LastIndexOf('@');
+        return at <= 0 ? "***" : $"{address[0]}***{address[at..].ToLowerInvariant()}";
+    }
+
+    /// <summary>The entry of an email address, when it is suppressed.</summary>
+    public async Task<Suppression?> SuppressedAsync(string address, CancellationToken cancellationToken) =>
+        await engine.Store.GetSuppressionAsync(KeyOf(MessageDispatcher.EmailChannel, address), cancellationToken).ConfigureAwait(false) is { Suppressed: true } entry ? entry : null;
+
+    /// <summary>Applies a report: the list, the message's status, the contact's consent and timeline.</summary>
+    public async Task ApplyAsync(DeliveryFeedback feedback, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        var store = engine.Store;
+        var addressKey = KeyOf(MessageDispatcher.EmailChannel, feedback.Address);
+        var message = feedback.MessageId is { } id ? await store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false) : null;
+        var reason = feedback.Reason ?? feedback.Kind.ToString();
+        switch (feedback.Kind)
+        {
+            case FeedbackKind.Delivered:
+                await store.ResetSoftBouncesAsync(addressKey, cancellationToken).ConfigureAwait(false);
+                if (message is not null)
+                {
+                    await store.RecordEngagementAsync(message.MessageId, Engagement.Delivered, feedback.At, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case FeedbackKind.HardBounce or FeedbackKind.SoftBounce:
+                var hard = feedback.Kind == FeedbackKind.HardBounce;
+                await store.RecordBounceAsync(addressKey, Hint(feedback.Address), hard, hard ? $"hard bounce: {reason}" : reason, feedback.Source, SoftBounceLimit, feedback.At, cancellationToken).ConfigureAwait(false);
+                if (message is not null)
+                {
+                    await store.RecordDeliveryAsync(message.MessageId, hard ? "bounced" : message.Status, message.Attempts, null, message.SentAt, $"{(hard ? "hard" : "soft")} bounce: {reason}", cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case FeedbackKind.Complaint:
+                await store.RecordBounceAsync(addressKey, Hint(feedback.Address), hard: true, "complaint (marked as spam)", feedback.Source, SoftBounceLimit, feedback.At, cancellationToken).ConfigureAwait(false);
+                if (message is not null)
+                {
+                    await store.RecordEngagementAsync(message.MessageId, Engagement.Complained, feedback.At, cancellationToken).ConfigureAwait(false);
+                    await engine.ChangeConsentAsync(message.ContactId, MessageDispatcher.EmailChannel, null, new Core.Consent.ConsentRecord(Core.Consent.ConsentState.OptedOut, "complaint", feedback.At, $"message {message.MessageId}"), cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+        }
+
+        if (message is not null)
+        {
+            var name = feedback.Kind switch { FeedbackKind.Delivered => "email_delivered", FeedbackKind.Complaint => "email_complained", _ => "email_bounced" };
+            var properties = System.Text.Json.JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+            {
+                ["message_id"] = message.MessageId,
+                ["template"] = message.Template,
+                ["journey_id"] = message.JourneyId,
+                ["step_id"] = message.StepId,
+                ["bounce_type"] = feedback.Kind switch { FeedbackKind.HardBounce => "hard", FeedbackKind.SoftBounce => "soft", _ => null },
+                ["reason"] = feedback.Kind == FeedbackKind.Delivered ? null : reason,
+            }.Where(pair => pair.Value is not null).ToDictionary());
+            await engine.RecordEventAsync(message.ContactId, name, properties, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Now, for reports without a time.</summary>
+    public DateTimeOffset Now => time.GetUtcNow();
+}
