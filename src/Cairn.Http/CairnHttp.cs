@@ -53,7 +53,9 @@ public static class CairnHttp
         api.MapLists();
         api.MapMessages();
         api.MapSuppressions();
+        api.MapChannels();
         app.MapRecipientLinks();
+        app.MapChannelWebhooks();
         app.MapDeliveryFeedback();
         return app;
     }

@@ -38,7 +38,7 @@ internal static class MessageEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapGet("/dev/mailbox", MailboxAsync)
             .WithTags("Messages")
-            .WithSummary("The development mailbox (email sent while no SMTP server is configured), newest first: to, subject, text and HTML parts, and the raw message.");
+            .WithSummary("The development mailbox (what was sent while no provider is configured), newest first, optionally for one channel (email, sms, push) and recipient: email with its text and HTML parts and the raw message, SMS text, push JSON.");
         return api;
     }
 
@@ -99,17 +99,22 @@ internal static class MessageEndpoints
         return Results.Ok(new { template = id, version = stored.PublishedVersion, channel = template.Channel.DocumentName(), contactId, parts, sms });
     }
 
-    private static async Task<IResult> MailboxAsync(string? to, int? limit, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<IResult> MailboxAsync(string? channel, string? to, int? limit, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
     {
-        var messages = await engine.Store.GetMailboxAsync(to, Math.Clamp(limit ?? 50, 1, 500), cancellationToken).ConfigureAwait(false);
+        var messages = await engine.Store.GetMailboxAsync(channel, to, Math.Clamp(limit ?? 50, 1, 500), cancellationToken).ConfigureAwait(false);
         return Results.Ok(new
         {
             transport = dispatcher.Transport,
             messages = messages.Select(stored =>
             {
+                if (stored.Channel != MessageDispatcher.EmailChannel)
+                {
+                    return (object)new { messageId = stored.MessageId, channel = stored.Channel, to = stored.Recipient, subject = stored.Subject, createdAt = stored.CreatedAt, text = stored.Raw };
+                }
+
                 using var raw = new MemoryStream(Encoding.UTF8.GetBytes(stored.Raw));
                 var mime = MimeKit.MimeMessage.Load(raw);
-                return new { messageId = stored.MessageId, to = stored.Recipient, from = mime.From.ToString(), subject = stored.Subject, createdAt = stored.CreatedAt, text = mime.TextBody, html = mime.HtmlBody, raw = stored.Raw };
+                return new { messageId = stored.MessageId, channel = stored.Channel, to = stored.Recipient, from = mime.From.ToString(), subject = stored.Subject, createdAt = stored.CreatedAt, text = mime.TextBody, html = mime.HtmlBody, raw = stored.Raw };
             }),
         });
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 using Cairn.Runtime.Storage;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -55,7 +54,7 @@ public sealed class MailboxTransport(ICairnStore store, TimeProvider time) : IEm
         using var raw = new MemoryStream();
         await message.WriteToAsync(raw, cancellationToken).ConfigureAwait(false);
         var recipient = message.To.Mailboxes.First().Address;
-        await store.AddToMailboxAsync(new MailboxMessage(messageId, recipient, message.Subject ?? string.Empty, System.Text.Encoding.UTF8.GetString(raw.ToArray()), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        await store.AddToMailboxAsync(new MailboxMessage(messageId, "email", recipient, message.Subject ?? string.Empty, System.Text.Encoding.UTF8.GetString(raw.ToArray()), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -71,28 +70,14 @@ public sealed class SmtpTransport : IEmailTransport
 {
     private readonly SmtpOptions _options;
     private readonly ConcurrentBag<SmtpClient> _idle = [];
-    private readonly SemaphoreSlim _connections;
-    private readonly TokenBucketRateLimiter? _rate;
+    private readonly RateGate _gate;
 
     public SmtpTransport(SmtpOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.Host);
         _options = options;
-        _connections = new SemaphoreSlim(Math.Max(1, options.MaxConnections));
-        if (options.RatePerSecond > 0)
-        {
-            var perTick = Math.Max(1, (int)Math.Ceiling(options.RatePerSecond / 10));
-            _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = perTick,
-                TokensPerPeriod = perTick,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(perTick / options.RatePerSecond),
-                QueueLimit = int.MaxValue,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                AutoReplenishment = true,
-            });
-        }
+        _gate = new RateGate(options.RatePerSecond, options.MaxConnections);
     }
 
     /// <inheritdoc />
@@ -101,12 +86,7 @@ public sealed class SmtpTransport : IEmailTransport
     /// <inheritdoc />
     public async Task SendAsync(string messageId, MimeMessage message, CancellationToken cancellationToken)
     {
-        if (_rate is not null)
-        {
-            using var lease = await _rate.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-        }
-
-        await _connections.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var slot = await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
         SmtpClient? client = null;
         try
         {
@@ -134,8 +114,6 @@ public sealed class SmtpTransport : IEmailTransport
             {
                 await CloseAsync(client).ConfigureAwait(false);
             }
-
-            _connections.Release();
         }
     }
 
@@ -204,7 +182,6 @@ public sealed class SmtpTransport : IEmailTransport
             await CloseAsync(client).ConfigureAwait(false);
         }
 
-        _rate?.Dispose();
-        _connections.Dispose();
+        _gate.Dispose();
     }
 }

@@ -1,6 +1,8 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using Cairn.Core.Consent;
 using Cairn.Core.Templates;
+using Cairn.Messaging.Channels;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Hosting;
@@ -10,17 +12,19 @@ using Microsoft.Extensions.Options;
 namespace Cairn.Messaging;
 
 /// <summary>
-/// Delivers the outbox's email: renders each due message from its template's live version against the contact as
-/// it is now, composes it, claims it (<c>sending</c>) and hands it to the transport — SMTP, or the development
-/// mailbox when no relay is configured. A render error, a missing address or a withdrawn consent ends the message
-/// with that reason instead of sending something broken or unwanted. A transient failure is retried with exponential
-/// backoff and jitter; a permanent one (a 5xx reply) is a hard bounce. A crash between the claim and the relay's
-/// answer leaves the message in <c>sending</c>: it is sent again at the next start under the same Message-ID (at
-/// least once, with the Message-ID as the idempotency key a relay or inbox can deduplicate on).
+/// Delivers the outbox, every channel through one pipeline: the contact as it is now; for templated channels the
+/// template's live version, the contact's consent for the channel and the template's subscription group (a marketing
+/// send to an opted-out contact is suppressed; transactional sends are exempt), and the render — an error ends the
+/// message with the reason instead of sending something broken; then the channel, which claims the message
+/// (<c>sending</c>) just before calling its provider. Outcomes are recorded on the message: sent, delivered, bounced,
+/// undeliverable, suppressed, failed; transient failures are retried with exponential backoff and jitter until the
+/// channel's attempts run out (then failed, or dead-lettered for webhooks). A crash between the claim and the
+/// provider's answer leaves <c>sending</c>: at the next start the message is queued again with the same idempotency
+/// key (the Message-ID of an email), so it is delivered at least once and a provider that deduplicates sees it once.
 /// </summary>
 public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
 {
-    /// <summary>The outbox channel this dispatcher delivers.</summary>
+    /// <summary>The email channel's name.</summary>
     public const string EmailChannel = "email";
 
     private readonly CairnEngine _engine;
@@ -29,11 +33,12 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private readonly ILogger<MessageDispatcher> _logger;
     private readonly SemaphoreSlim _pass = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
-    private readonly JsonElement _workspace;
-    private IEmailTransport? _transport;
-    private EmailComposer? _composer;
+    private readonly HttpClient _http;
+    private FrozenDictionary<string, IMessageChannel> _channels = FrozenDictionary<string, IMessageChannel>.Empty;
     private MessageLinks? _links;
     private Suppressions? _suppressions;
+    private StandardWebhooks? _webhooks;
+    private byte[]? _inboxKey;
     private Task _loop = Task.CompletedTask;
 
     public MessageDispatcher(CairnEngine engine, IOptions<MessagingOptions> options, TimeProvider time, ILogger<MessageDispatcher> logger)
@@ -43,31 +48,70 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _workspace = JsonSerializer.SerializeToElement(new { name = _options.WorkspaceName, address = _options.WorkspaceAddress, url = _options.WorkspaceUrl });
+        _http = new HttpClient { Timeout = _options.HttpTimeout };
+        Workspace = JsonSerializer.SerializeToElement(new { name = _options.WorkspaceName, address = _options.WorkspaceAddress, url = _options.WorkspaceUrl });
     }
 
-    /// <summary>The signed links of this workspace (tracking and unsubscribe endpoints verify with it); set once started.</summary>
+    /// <summary>The signed links of this workspace (tracking, unsubscribe and status endpoints verify with it); set once started.</summary>
     public MessageLinks Links => _links ?? throw new InvalidOperationException("The dispatcher has not started.");
 
     /// <summary>The suppression list and the bounce and complaint reports that feed it; set once started.</summary>
     public Suppressions Suppressions => _suppressions ?? throw new InvalidOperationException("The dispatcher has not started.");
 
+    /// <summary>The Standard Webhooks signer of outgoing webhooks (its secret is what receivers verify with); set once started.</summary>
+    public StandardWebhooks Webhooks => _webhooks ?? throw new InvalidOperationException("The dispatcher has not started.");
+
+    /// <summary>
+    /// The secret the customer's backend signs inbox tokens with: the token of user <c>u</c> is the lower-case hex of
+    /// HMAC-SHA256(secret, u); set once started.
+    /// </summary>
+    public string InboxSecret => _inboxKey is null ? throw new InvalidOperationException("The dispatcher has not started.") : Convert.ToBase64String(_inboxKey);
+
+    /// <summary>True when <paramref name="token"/> is the inbox token of <paramref name="userId"/>.</summary>
+    public bool IsInboxToken(string userId, string? token)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        return token is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(InboxToken(userId)),
+            System.Text.Encoding.ASCII.GetBytes(token.ToLowerInvariant()));
+    }
+
+    /// <summary>The inbox token of a user (what the customer's backend computes).</summary>
+    public string InboxToken(string userId) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(_inboxKey!, System.Text.Encoding.UTF8.GetBytes(userId)));
+
     /// <summary>Where email goes: <c>smtp</c> or <c>mailbox</c>.</summary>
-    public string Transport => _transport?.Name ?? (_options.Smtp.Host is null ? "mailbox" : "smtp");
+    public string Transport => _options.Smtp.Host is null ? "mailbox" : "smtp";
+
+    /// <summary>The messaging settings in force.</summary>
+    public MessagingOptions Options => _options;
 
     /// <summary>The workspace settings templates see.</summary>
-    public JsonElement Workspace => _workspace;
+    public JsonElement Workspace { get; }
 
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var store = _engine.Store;
-        var key = await store.GetOrAddSettingAsync(LinkSigner.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
-        _links = new MessageLinks(new LinkSigner(Convert.FromBase64String(key)), _options.PublicUrl);
-        _composer = new EmailComposer(_options, _links);
+        var linkKey = await store.GetOrAddSettingAsync(LinkSigner.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
         var addressKey = await store.GetOrAddSettingAsync(Suppressions.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
+        var webhookSecret = await store.GetOrAddSettingAsync(StandardWebhooks.SettingKey, StandardWebhooks.NewSecret(), cancellationToken).ConfigureAwait(false);
+        _links = new MessageLinks(new LinkSigner(Convert.FromBase64String(linkKey)), _options.PublicUrl);
         _suppressions = new Suppressions(_engine, Convert.FromBase64String(addressKey), _time) { SoftBounceLimit = _options.SoftBounceLimit };
-        _transport = _options.Smtp.Host is null ? new MailboxTransport(store, _time) : new SmtpTransport(_options.Smtp);
+        _webhooks = new StandardWebhooks(webhookSecret);
+        _inboxKey = Convert.FromBase64String(await store.GetOrAddSettingAsync("inbox_secret", LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false));
+        IEmailTransport transport = _options.Smtp.Host is null ? new MailboxTransport(store, _time) : new SmtpTransport(_options.Smtp);
+        IMessageChannel[] channels =
+        [
+            new EmailChannel(new EmailComposer(_options, _links), transport, _suppressions, _options, _time),
+            new SmsChannel(_options, _http, _links, store, _time),
+            new PushChannel(_options, _http, store, _time),
+            new WebhookChannel("webhook", _http, _webhooks, _options, _time),
+            new WebhookChannel(WebhookChannel.OwnerChannel, _http, _webhooks, _options, _time),
+            new InAppChannel(store, _time, _options),
+        ];
+        _channels = channels.ToFrozenDictionary(channel => channel.Name, StringComparer.Ordinal);
+
         var requeued = await store.RequeueSendingAsync(cancellationToken).ConfigureAwait(false);
         if (requeued > 0)
         {
@@ -85,20 +129,29 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// One pass: every due email message (up to a batch) is rendered and sent, as many at once as the transport has
-    /// connections. Returns how many were attempted. The loop calls it; tests call it after moving a fake clock.
+    /// One pass: the due messages of every channel (up to a batch each), delivered concurrently within each channel's
+    /// limit. Returns how many were attempted. The loop calls it; tests call it after moving a fake clock.
     /// </summary>
     public async Task<int> DispatchAsync(CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var due = await _engine.Store.GetDueDeliveriesAsync(EmailChannel, _time.GetUtcNow(), _options.BatchSize, cancellationToken).ConfigureAwait(false);
-            await Parallel.ForEachAsync(
-                due,
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Smtp.MaxConnections), CancellationToken = cancellationToken },
-                async (message, token) => await DeliverAsync(message, token).ConfigureAwait(false)).ConfigureAwait(false);
-            return due.Count;
+            var now = _time.GetUtcNow();
+            var work = new List<Task>();
+            var count = 0;
+            foreach (var channel in _channels.Values)
+            {
+                var due = await _engine.Store.GetDueDeliveriesAsync(channel.Name, now, _options.BatchSize, cancellationToken).ConfigureAwait(false);
+                count += due.Count;
+                work.Add(Parallel.ForEachAsync(
+                    due,
+                    new ParallelOptions { MaxDegreeOfParallelism = channel.Concurrency, CancellationToken = cancellationToken },
+                    async (message, token) => await DeliverAsync(channel, message, token).ConfigureAwait(false)));
+            }
+
+            await Task.WhenAll(work).ConfigureAwait(false);
+            return count;
         }
         finally
         {
@@ -113,7 +166,13 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(contact);
         var recent = await _engine.Store.GetEventsAsync(contact.Id, null, RenderModel.RecentEvents, cancellationToken).ConfigureAwait(false);
-        JsonElement? payload = message.Payload is { } json ? JsonDocument.Parse(json).RootElement.Clone() : null;
+        JsonElement? payload = null;
+        if (message.Payload is { } json)
+        {
+            using var document = JsonDocument.Parse(json);
+            payload = document.RootElement.Clone();
+        }
+
         var arm = contact.Journeys.Active.TryGetValue(message.JourneyId, out var enrollment) && enrollment.Id == message.EnrollmentId ? enrollment.Arm : null;
         var unsubscribe = Links.Unsubscribe(message.MessageId);
         var model = RenderModel.For(
@@ -122,87 +181,83 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             payload,
             [.. recent.Items.Select(stored => stored.ToPastEvent())],
             new MessageContext(message.MessageId, message.JourneyId, message.StepId, arm, unsubscribe, unsubscribe),
-            _workspace);
+            Workspace);
         return TemplateRenderer.Render(template.Definition, model);
     }
 
-    private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    private async Task DeliverAsync(IMessageChannel channel, OutboxMessage message, CancellationToken cancellationToken)
     {
+        var outcome = await DecideAsync(channel, message, cancellationToken).ConfigureAwait(false);
+        if (outcome.Outcome.Kind == OutcomeKind.Lost)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var attempts = message.Attempts + (outcome.Claimed ? 1 : 0);
         var store = _engine.Store;
-        async Task EndAsync(string status, string reason) =>
-            await store.RecordDeliveryAsync(message.MessageId, status, message.Attempts, null, null, reason, cancellationToken).ConfigureAwait(false);
-
-        if (!_engine.Journeys.Templates.TryGetValue(message.Template, out var template))
+        var reason = outcome.Outcome.Reason;
+        switch (outcome.Outcome.Kind)
         {
-            await EndAsync("failed", $"the template '{message.Template}' is not live (missing or archived)").ConfigureAwait(false);
-            return;
-        }
-
-        if (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false) is not { } contact)
-        {
-            await EndAsync("failed", "the contact no longer exists").ConfigureAwait(false);
-            return;
-        }
-
-        if (contact.Email is null)
-        {
-            await EndAsync("undeliverable", "the contact has no email address").ConfigureAwait(false);
-            return;
-        }
-
-        // Transactional or not, nothing goes to an address that bounced hard or complained.
-        if (await Suppressions.SuppressedAsync(contact.Email, cancellationToken).ConfigureAwait(false) is { } suppressed)
-        {
-            await EndAsync("suppressed", $"the address is on the suppression list ({suppressed.Reason})").ConfigureAwait(false);
-            return;
-        }
-
-        var transactional = message.Category == "transactional";
-        if (!transactional && Consents.StateOf(contact.Consents, EmailChannel, template.Definition.Subscription) == ConsentState.OptedOut)
-        {
-            await EndAsync("suppressed", template.Definition.Subscription is { } group ? $"the contact opted out of email ({group})" : "the contact opted out of email").ConfigureAwait(false);
-            return;
-        }
-
-        var rendered = await RenderAsync(message, template, contact, cancellationToken).ConfigureAwait(false);
-        if (!rendered.Succeeded)
-        {
-            LogRenderFailed(_logger, message.MessageId, message.Template, template.Version);
-            await EndAsync("failed", $"render error in '{message.Template}' v{template.Version}: {rendered.Error}").ConfigureAwait(false);
-            return;
-        }
-
-        var email = _composer!.Compose(message.MessageId, template.Definition, rendered, contact, transactional, _time.GetUtcNow());
-        if (!await store.MarkSendingAsync(message.MessageId, contact.Email, email.Subject, template.Version, cancellationToken).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var attempts = message.Attempts + 1;
-        try
-        {
-            await _transport!.SendAsync(message.MessageId, email, cancellationToken).ConfigureAwait(false);
-            await store.RecordDeliveryAsync(message.MessageId, "sent", attempts, null, _time.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (EmailSendException exception)
-        {
-            var now = _time.GetUtcNow();
-            if (exception.Permanent)
-            {
-                await store.RecordDeliveryAsync(message.MessageId, "bounced", attempts, null, null, exception.Message, CancellationToken.None).ConfigureAwait(false);
-                await Suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, contact.Email, message.MessageId, exception.Message, "smtp", now), CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                var retry = attempts < _options.MaxAttempts ? now + Backoff(attempts) : (DateTimeOffset?)null;
-                await store.RecordDeliveryAsync(message.MessageId, retry is null ? "failed" : "queued", attempts, retry, null, exception.Message, CancellationToken.None).ConfigureAwait(false);
-            }
+            case OutcomeKind.Sent or OutcomeKind.Delivered:
+                await store.RecordDeliveryAsync(message.MessageId, outcome.Outcome.Kind == OutcomeKind.Sent ? "sent" : "delivered", attempts, null, now, null, CancellationToken.None).ConfigureAwait(false);
+                break;
+            case OutcomeKind.Retry when attempts < channel.Retry.MaxAttempts:
+                var delay = channel.Retry.FirstDelay * Math.Pow(2, attempts - 1) * (0.8 + (0.4 * Random.Shared.NextDouble()));
+                var after = outcome.Outcome.RetryAfter is { } asked && asked > delay ? asked : delay;
+                await store.RecordDeliveryAsync(message.MessageId, "queued", attempts, now + after, null, reason, CancellationToken.None).ConfigureAwait(false);
+                break;
+            case OutcomeKind.Retry:
+                var final = channel.Retry.DeadLetter ? "dead_letter" : "failed";
+                await store.RecordDeliveryAsync(message.MessageId, final, attempts, null, null, $"gave up after {attempts} attempts: {reason}", CancellationToken.None).ConfigureAwait(false);
+                break;
+            default:
+                var status = outcome.Outcome.Kind switch
+                {
+                    OutcomeKind.Bounced => "bounced",
+                    OutcomeKind.Undeliverable => "undeliverable",
+                    OutcomeKind.Suppressed => "suppressed",
+                    _ => "failed",
+                };
+                await store.RecordDeliveryAsync(message.MessageId, status, attempts, null, null, reason, CancellationToken.None).ConfigureAwait(false);
+                break;
         }
     }
 
-    /// <summary>The delay before retry <paramref name="attempts"/>: the first delay doubled each time, ±20% jitter.</summary>
-    private TimeSpan Backoff(int attempts) =>
-        _options.RetryDelay * Math.Pow(2, attempts - 1) * (0.8 + (0.4 * Random.Shared.NextDouble()));
+    private async Task<(DeliveryOutcome Outcome, bool Claimed)> DecideAsync(IMessageChannel channel, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        if (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false) is not { } contact)
+        {
+            return (DeliveryOutcome.Failed("the contact no longer exists"), false);
+        }
+
+        LiveTemplate? template = null;
+        RenderResult? rendered = null;
+        if (channel.Templated && message.Template.Length > 0)
+        {
+            if (!_engine.Journeys.Templates.TryGetValue(message.Template, out template))
+            {
+                return (DeliveryOutcome.Failed($"the template '{message.Template}' is not live (missing or archived)"), false);
+            }
+
+            var group = template.Definition.Subscription;
+            if (message.Category != "transactional" && Consents.StateOf(contact.Consents, channel.Name, group) == ConsentState.OptedOut)
+            {
+                return (new DeliveryOutcome(OutcomeKind.Suppressed, group is null ? $"the contact opted out of {channel.Name}" : $"the contact opted out of {channel.Name} ({group})"), false);
+            }
+
+            rendered = await RenderAsync(message, template, contact, cancellationToken).ConfigureAwait(false);
+            if (!rendered.Succeeded)
+            {
+                LogRenderFailed(_logger, message.MessageId, message.Template, template.Version);
+                return (DeliveryOutcome.Failed($"render error in '{message.Template}' v{template.Version}: {rendered.Error}"), false);
+            }
+        }
+
+        var job = new DeliveryJob(message, contact, template, rendered, _engine.Store);
+        var outcome = await channel.DeliverAsync(job, cancellationToken).ConfigureAwait(false);
+        return (outcome, job.Claimed);
+    }
 
     private async Task RunAsync(CancellationToken stopping)
     {
@@ -237,16 +292,17 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_transport is not null)
+        foreach (var channel in _channels.Values)
         {
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            await channel.DisposeAsync().ConfigureAwait(false);
         }
 
+        _http.Dispose();
         _pass.Dispose();
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} messages were being sent when the server stopped; they are queued again under the same Message-IDs")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} messages were being sent when the server stopped; they are queued again under the same idempotency keys")]
     private static partial void LogRequeued(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} was not sent: template {Template} v{Version} did not render")]

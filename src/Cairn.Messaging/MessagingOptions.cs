@@ -60,6 +60,56 @@ public sealed class DkimOptions
     public bool Enabled => Domain is not null && Selector is not null && PrivateKey is not null;
 }
 
+/// <summary>An SMS provider with a Twilio-compatible API (Twilio itself, or a compatible gateway).</summary>
+public sealed class SmsOptions
+{
+    /// <summary>The API's base address.</summary>
+    public Uri BaseUrl { get; set; } = new("https://api.twilio.com");
+
+    /// <summary>The account SID; when unset, SMS goes to the development mailbox.</summary>
+    public string? AccountSid { get; set; }
+
+    /// <summary>The auth token: the API password, and the key that signs inbound webhooks (X-Twilio-Signature).</summary>
+    public string? AuthToken { get; set; }
+
+    /// <summary>The sender number (E.164), unless a messaging service is set.</summary>
+    public string? From { get; set; }
+
+    /// <summary>A messaging service SID to send from instead of one number.</summary>
+    public string? MessagingServiceSid { get; set; }
+
+    /// <summary>The most messages per second (the number's or service's throughput); 0 for no limit.</summary>
+    public double RatePerSecond { get; set; }
+
+    /// <summary>The most requests in flight.</summary>
+    public int MaxConnections { get; set; } = 8;
+
+    /// <summary>True when a provider is configured.</summary>
+    public bool Enabled => AccountSid is not null;
+}
+
+/// <summary>A push provider with the FCM HTTP v1 API (Firebase Cloud Messaging, or a compatible endpoint).</summary>
+public sealed class PushOptions
+{
+    /// <summary>The API's base address.</summary>
+    public Uri BaseUrl { get; set; } = new("https://fcm.googleapis.com");
+
+    /// <summary>The Firebase project id; when unset, push goes to the development mailbox.</summary>
+    public string? ProjectId { get; set; }
+
+    /// <summary>An OAuth 2.0 access token for the API (short-lived; refresh it from a service account outside Cairn).</summary>
+    public string? AccessToken { get; set; }
+
+    /// <summary>The most messages per second; 0 for no limit.</summary>
+    public double RatePerSecond { get; set; }
+
+    /// <summary>The most requests in flight.</summary>
+    public int MaxConnections { get; set; } = 8;
+
+    /// <summary>True when a provider is configured.</summary>
+    public bool Enabled => ProjectId is not null;
+}
+
 /// <summary>Messaging settings: the public address of this server, the sender, SMTP, DKIM and the workspace.</summary>
 public sealed class MessagingOptions
 {
@@ -82,6 +132,24 @@ public sealed class MessagingOptions
 
     /// <summary>DKIM signing.</summary>
     public DkimOptions Dkim { get; set; } = new();
+
+    /// <summary>The SMS provider.</summary>
+    public SmsOptions Sms { get; set; } = new();
+
+    /// <summary>The push provider.</summary>
+    public PushOptions Push { get; set; } = new();
+
+    /// <summary>How long one webhook call (or provider request) may take.</summary>
+    public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts of a webhook before it is dead-lettered (with the first delay doubled each time: about 4 hours).</summary>
+    public int WebhookMaxAttempts { get; set; } = 10;
+
+    /// <summary>The first webhook retry delay.</summary>
+    public TimeSpan WebhookRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most webhook calls in flight.</summary>
+    public int WebhookConcurrency { get; set; } = 16;
 
     /// <summary>The workspace's name, postal address (required in commercial email) and web address, for templates.</summary>
     public string WorkspaceName { get; set; } = "Cairn Demo Shop";

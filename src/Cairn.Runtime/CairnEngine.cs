@@ -62,16 +62,6 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private readonly SemaphoreSlim _rolloutSignal = new(0);
     private Task _rolloutLoop = Task.CompletedTask;
 
-    // One delivery pass at a time (the loop, or a test calling it).
-    private readonly SemaphoreSlim _deliveryGate = new(1, 1);
-    private Task _deliveryLoop = Task.CompletedTask;
-
-    // Owner alerts are small JSON posts to a CRM or chat hook: a slow endpoint must not hold the loop for long.
-    private static readonly HttpClient AlertClient = new() { Timeout = TimeSpan.FromSeconds(10) };
-
-    /// <summary>How many times an owner alert is tried before it is marked failed.</summary>
-    public const int MaxDeliveryAttempts = 8;
-
     /// <summary>How many contacts a rollout submits before it records its progress.</summary>
     public const int RolloutPage = 500;
 
@@ -116,7 +106,6 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         _accepting = true;
         _timerLoop = Task.Run(() => RunTimersAsync(_stopping.Token), CancellationToken.None);
         _rolloutLoop = Task.Run(() => RunRolloutLoopAsync(_stopping.Token), CancellationToken.None);
-        _deliveryLoop = Task.Run(() => RunDeliveryLoopAsync(_stopping.Token), CancellationToken.None);
         _rolloutSignal.Release();
         LogStarted(_logger, _store.ProviderName, _partitions.Length, _resolver.Count, merges.Count);
     }
@@ -133,7 +122,6 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _timerLoop.ConfigureAwait(false);
         await _rolloutLoop.ConfigureAwait(false);
-        await _deliveryLoop.ConfigureAwait(false);
 
         // Inputs still queued may send inputs on to other partitions (merges); wait until none is left.
         await WhenIdleAsync(cancellationToken).ConfigureAwait(false);
@@ -158,7 +146,6 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         _stopping.Dispose();
         _rolloutGate.Dispose();
         _rolloutSignal.Dispose();
-        _deliveryGate.Dispose();
     }
 
     /// <summary>
@@ -418,74 +405,6 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         return await _store.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Posts every due owner alert to its webhook (<c>deliverTo</c> in its payload): a 2xx marks it sent; anything
-    /// else is retried with exponential backoff (1, 2, 4 … minutes) up to <see cref="MaxDeliveryAttempts"/> attempts,
-    /// then marked failed with the last error. An alert with no webhook configured is marked undeliverable. One pass
-    /// at a time; the delivery loop calls it, tests call it after moving a fake clock. Returns how many were attempted.
-    /// </summary>
-    public async Task<int> DeliverAlertsAsync(CancellationToken cancellationToken)
-    {
-        await _deliveryGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var due = await _store.GetDueDeliveriesAsync(Partition.OwnerChannel, _time.GetUtcNow(), 100, cancellationToken).ConfigureAwait(false);
-            foreach (var alert in due)
-            {
-                using var payload = JsonDocument.Parse(alert.Payload ?? "{}");
-                var to = payload.RootElement.TryGetProperty("deliverTo", out var url) && url.ValueKind == JsonValueKind.String ? url.GetString() : null;
-                if (to is null)
-                {
-                    await _store.RecordDeliveryAsync(alert.MessageId, "undeliverable", alert.Attempts, null, null, "no webhook is configured for the owner or the team", cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                string? failure;
-                try
-                {
-                    using var content = new StringContent(alert.Payload!, System.Text.Encoding.UTF8, "application/json");
-                    using var request = new HttpRequestMessage(HttpMethod.Post, to) { Content = content };
-                    request.Headers.Add("Cairn-Alert-Id", alert.MessageId);
-                    using var response = await AlertClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                    failure = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
-                }
-                catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-                {
-                    failure = exception is TaskCanceledException ? "timed out" : exception.Message;
-                }
-
-                var now = _time.GetUtcNow();
-                var attempts = alert.Attempts + 1;
-                if (failure is null)
-                {
-                    await _store.RecordDeliveryAsync(alert.MessageId, "sent", attempts, null, now, null, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    var retry = attempts < MaxDeliveryAttempts ? now + TimeSpan.FromMinutes(Math.Pow(2, attempts - 1)) : (DateTimeOffset?)null;
-                    await _store.RecordDeliveryAsync(alert.MessageId, retry is null ? "failed" : "queued", attempts, retry, null, failure, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            return due.Count;
-        }
-        finally
-        {
-            _deliveryGate.Release();
-        }
-    }
-
-    private Task RunDeliveryLoopAsync(CancellationToken stopping) => RunLoopAsync(
-        async () =>
-        {
-            if (await DeliverAlertsAsync(stopping).ConfigureAwait(false) == 0)
-            {
-                await DelayAsync(TimerPollInterval, stopping).ConfigureAwait(false);
-            }
-        },
-        exception => LogDeliveryFailed(_logger, exception),
-        stopping);
-
     private Task RunRolloutLoopAsync(CancellationToken stopping) => RunLoopAsync(
         async () =>
         {
@@ -702,9 +621,6 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A journey rollout failed; it retries")]
     private static partial void LogRolloutFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "The owner alert delivery loop failed; it retries")]
-    private static partial void LogDeliveryFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine stopped; every queued input was committed")]
     private static partial void LogStopped(ILogger logger);

@@ -67,7 +67,7 @@ public abstract class HandOffTests
         }
 
         // The delivery loop may get there first; a pass waits for it, then delivers whatever is still due.
-        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        await cairn.DeliverAsync();
         var alerts = hook.Received.ToList();
         Assert.Equal(3, alerts.Count);
         Assert.All(alerts, alert => Assert.Equal("/team", alert.Path));
@@ -105,7 +105,7 @@ public abstract class HandOffTests
         // Ben's owner lets the SLA run out: his manager is alerted at her own endpoint.
         _time.Advance(TimeSpan.FromHours(3));
         await cairn.Engine.FireDueTimersAsync(Cancel);
-        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        await cairn.DeliverAsync();
         var escalation = hook.Received.Last();
         Assert.Equal(("/mia", "escalation", "ben"), (escalation.Path, escalation.Body.GetProperty("kind").GetString(), escalation.Body.GetProperty("contact").GetProperty("userId").GetString()));
         Assert.Equal(emea["ben"], escalation.Body.GetProperty("escalatedFrom").GetProperty("id").GetString());
@@ -155,15 +155,15 @@ public abstract class HandOffTests
         await cairn.SendAsync("track", """{"userId":"lea","event":"pricing_viewed"}""");
 
         var lea = await cairn.ContactIdAsync("lea");
-        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        await cairn.DeliverAsync();
         var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
-        Assert.Equal(("queued", 1, "HTTP 503 Service Unavailable"), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32(), alert.GetProperty("lastError").GetString()));
+        Assert.Equal(("queued", 1, "webhook: HTTP 503 Service Unavailable"), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32(), alert.GetProperty("lastError").GetString()));
 
         _time.Advance(TimeSpan.FromMinutes(1));
-        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        await cairn.DeliverAsync();
         Assert.Empty(hook.Received);
         _time.Advance(TimeSpan.FromMinutes(2));
-        await cairn.Engine.DeliverAlertsAsync(Cancel);
+        await cairn.DeliverAsync();
         alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
         Assert.Equal(("sent", 3), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32()));
         Assert.Single(hook.Received);

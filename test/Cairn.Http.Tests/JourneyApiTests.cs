@@ -9,7 +9,7 @@ namespace Cairn.Http.Tests;
 /// <summary>Journeys and templates as documents through the admin API.</summary>
 public sealed class JourneyApiTests : IAsyncLifetime
 {
-    private const string Template = "kind: template\nid: hello\nchannel: email\nsubject: Hello\ntext: Hello {{ contact.first_name | default: 'there' }}\n";
+    private const string Template = "kind: template\nid: hello\nchannel: email\nsubject: Hello\ntext: \"Hello {{ contact.first_name | default: 'there' }}\"\n";
     private const string Journey = """
         id: greet
         name: Greet

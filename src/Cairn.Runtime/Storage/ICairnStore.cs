@@ -194,8 +194,35 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>Takes an address off the list (an operator's decision); false when it was not on it.</summary>
     Task<bool> RemoveSuppressionAsync(string addressKey, CancellationToken cancellationToken);
 
-    /// <summary>The development mailbox, newest first, optionally for one recipient.</summary>
-    Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? recipient, int limit, CancellationToken cancellationToken);
+    /// <summary>The development mailbox, newest first, optionally for one channel and one recipient.</summary>
+    Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? channel, string? recipient, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The (unmerged) contacts with this E.164 phone number, oldest first.</summary>
+    Task<IReadOnlyList<ContactId>> FindContactsByPhoneAsync(string phone, CancellationToken cancellationToken);
+
+    /// <summary>Messages in a status (e.g. <c>dead_letter</c>), newest first, optionally of one channel.</summary>
+    Task<IReadOnlyList<OutboxMessage>> ListMessagesAsync(string status, string? channel, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Puts a failed or dead-lettered message back in the queue with a fresh attempt count; false when it is not in one of those states.</summary>
+    Task<bool> RequeueMessageAsync(string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Registers a device token for a contact (a token moves to the contact that registers it last).</summary>
+    Task AddDeviceAsync(Device device, CancellationToken cancellationToken);
+
+    /// <summary>A contact's device tokens.</summary>
+    Task<IReadOnlyList<Device>> GetDevicesAsync(ContactId contactId, CancellationToken cancellationToken);
+
+    /// <summary>Removes a device token; false when there was none.</summary>
+    Task<bool> RemoveDeviceAsync(string token, CancellationToken cancellationToken);
+
+    /// <summary>Puts an in-app message in the contact's inbox (once per message id).</summary>
+    Task AddInboxItemAsync(InboxItem item, CancellationToken cancellationToken);
+
+    /// <summary>A contact's inbox, newest first, without dismissed items unless asked for.</summary>
+    Task<IReadOnlyList<InboxItem>> GetInboxAsync(ContactId contactId, bool dismissed, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Marks an inbox item read (<paramref name="dismiss"/> false) or dismissed; false when the contact has no such item.</summary>
+    Task<bool> MarkInboxItemAsync(ContactId contactId, string messageId, bool dismiss, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>What routing remembers across restarts: each team's latest owner per account domain, and when each owner last got a lead.</summary>
     Task<(IReadOnlyList<(string Team, string Domain, string Owner)> Accounts, IReadOnlyList<(string Team, string Owner, DateTimeOffset At)> LastAssigned)> GetRoutingMemoryAsync(CancellationToken cancellationToken);

@@ -251,13 +251,20 @@ public enum Engagement
     Complained,
 }
 
-/// <summary>An email kept by the development mailbox.</summary>
+/// <summary>A message kept by the development mailbox instead of being sent.</summary>
 /// <param name="MessageId">The outbox message id.</param>
-/// <param name="Recipient">The To address.</param>
-/// <param name="Subject">The subject.</param>
-/// <param name="Raw">The whole message as sent (MIME).</param>
+/// <param name="Channel">email, sms or push.</param>
+/// <param name="Recipient">The address, phone number or device token.</param>
+/// <param name="Subject">The subject (email) or title (push); empty for SMS.</param>
+/// <param name="Raw">The message as it would have been sent (MIME for email, the text of an SMS, the JSON of a push).</param>
 /// <param name="CreatedAt">When it was "sent".</param>
-public sealed record MailboxMessage(string MessageId, string Recipient, string Subject, string Raw, DateTimeOffset CreatedAt);
+public sealed record MailboxMessage(string MessageId, string Channel, string Recipient, string Subject, string Raw, DateTimeOffset CreatedAt);
+
+/// <summary>A push device token registered for a contact.</summary>
+public sealed record Device(string Token, ContactId ContactId, string Platform, DateTimeOffset CreatedAt);
+
+/// <summary>An in-app message in a contact's inbox.</summary>
+public sealed record InboxItem(string MessageId, ContactId ContactId, string Title, string Body, string? ActionLabel, string? ActionUrl, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt = null, DateTimeOffset? DismissedAt = null);
 
 /// <summary>A hand-off to sales as stored: routing, SLA, acknowledgement and escalation.</summary>
 /// <param name="Id">The hand-off id (the first alert's message id).</param>

@@ -11,9 +11,10 @@ ALTER TABLE outbox ADD COLUMN delivered_at TIMESTAMPTZ;
 ALTER TABLE outbox ADD COLUMN complained_at TIMESTAMPTZ;
 CREATE INDEX outbox_sending ON outbox (status) WHERE status = 'sending';
 
--- The development mailbox: with no SMTP server configured, email is kept here, whole (raw MIME), to be read over the API.
+-- The development mailbox: with no provider configured, email (raw MIME), SMS and push are kept here, to be read over the API.
 CREATE TABLE mailbox (
     message_id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
     recipient TEXT NOT NULL,
     subject TEXT NOT NULL,
     raw TEXT NOT NULL,
@@ -39,3 +40,29 @@ CREATE TABLE suppressions (
     updated_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX suppressions_suppressed ON suppressions (suppressed_at DESC) WHERE reason IS NOT NULL;
+
+CREATE INDEX contacts_phone ON contacts (phone) WHERE phone IS NOT NULL;
+CREATE INDEX outbox_status ON outbox (status, created_at DESC);
+
+-- Push device tokens, registered per contact through the API; a token the provider rejects is removed.
+CREATE TABLE devices (
+    token TEXT PRIMARY KEY,
+    contact_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX devices_contact ON devices (contact_id);
+
+-- The in-app inbox: rendered in-app messages per contact, read and dismissed by the customer's app.
+CREATE TABLE inbox (
+    message_id TEXT PRIMARY KEY,
+    contact_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    action_label TEXT,
+    action_url TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    read_at TIMESTAMPTZ,
+    dismissed_at TIMESTAMPTZ
+);
+CREATE INDEX inbox_contact ON inbox (contact_id, created_at DESC);

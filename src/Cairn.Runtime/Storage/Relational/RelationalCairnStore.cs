@@ -906,14 +906,17 @@ public abstract class RelationalCairnStore : ICairnStore
         await using var command = Command(
             connection,
             null,
-            """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at
+            $"""
+            SELECT {OutboxColumns}
             FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit
             """);
         Add(command, "contact_id", contactId.ToString());
         Add(command, "limit", limit);
         return await ReadOutboxAsync(command, cancellationToken).ConfigureAwait(false);
     }
+
+    private const string OutboxColumns =
+        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at";
 
     private async Task<List<OutboxMessage>> ReadOutboxAsync(DbCommand command, CancellationToken cancellationToken)
     {
@@ -1252,8 +1255,8 @@ public abstract class RelationalCairnStore : ICairnStore
         await using var command = Command(
             connection,
             null,
-            """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at
+            $"""
+            SELECT {OutboxColumns}
             FROM outbox WHERE channel = @channel AND status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
             ORDER BY created_at, message_id LIMIT @limit
             """);
@@ -1310,8 +1313,8 @@ public abstract class RelationalCairnStore : ICairnStore
         await using var command = Command(
             connection,
             null,
-            """
-            SELECT message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at
+            $"""
+            SELECT {OutboxColumns}
             FROM outbox WHERE message_id = @id
             """);
         Add(command, "id", messageId);
@@ -1343,8 +1346,9 @@ public abstract class RelationalCairnStore : ICairnStore
         await using var command = Command(
             connection,
             null,
-            "INSERT INTO mailbox (message_id, recipient, subject, raw, created_at) VALUES (@id, @recipient, @subject, @raw, @at) ON CONFLICT (message_id) DO NOTHING");
+            "INSERT INTO mailbox (message_id, channel, recipient, subject, raw, created_at) VALUES (@id, @channel, @recipient, @subject, @raw, @at) ON CONFLICT (message_id) DO NOTHING");
         Add(command, "id", message.MessageId);
+        Add(command, "channel", message.Channel);
         Add(command, "recipient", message.Recipient);
         Add(command, "subject", message.Subject);
         Add(command, "raw", message.Raw);
@@ -1476,25 +1480,182 @@ public abstract class RelationalCairnStore : ICairnStore
         ReadTime(reader, 6));
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? recipient, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? channel, string? recipient, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(
             connection,
             null,
-            recipient is null
-                ? "SELECT message_id, recipient, subject, raw, created_at FROM mailbox ORDER BY created_at DESC, message_id LIMIT @limit"
-                : "SELECT message_id, recipient, subject, raw, created_at FROM mailbox WHERE recipient = @recipient ORDER BY created_at DESC, message_id LIMIT @limit");
+            $"""
+            SELECT message_id, channel, recipient, subject, raw, created_at FROM mailbox
+            WHERE 1 = 1{(channel is null ? string.Empty : " AND channel = @channel")}{(recipient is null ? string.Empty : " AND recipient = @recipient")}
+            ORDER BY created_at DESC, message_id LIMIT @limit
+            """);
+        Add(command, "channel", channel);
         Add(command, "recipient", recipient);
         Add(command, "limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var messages = new List<MailboxMessage>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            messages.Add(new MailboxMessage(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), ReadTime(reader, 4)));
+            messages.Add(new MailboxMessage(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), ReadTime(reader, 5)));
         }
 
         return messages;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ContactId>> FindContactsByPhoneAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT id FROM contacts WHERE phone = @phone AND merged_into IS NULL ORDER BY created_at, id");
+        Add(command, "phone", phone);
+        return await ReadContactIdsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ListMessagesAsync(string status, string? channel, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            SELECT {OutboxColumns} FROM outbox
+            WHERE status = @status{(channel is null ? string.Empty : " AND channel = @channel")}
+            ORDER BY created_at DESC, message_id LIMIT @limit
+            """);
+        Add(command, "status", status);
+        Add(command, "channel", channel);
+        Add(command, "limit", limit);
+        return await ReadOutboxAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RequeueMessageAsync(string messageId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL WHERE message_id = @id AND status IN ('failed', 'dead_letter')");
+        Add(command, "id", messageId);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task AddDeviceAsync(Device device, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            INSERT INTO devices (token, contact_id, platform, created_at) VALUES (@token, @contact, @platform, @at)
+            ON CONFLICT (token) DO UPDATE SET contact_id = @contact, platform = @platform
+            """);
+        Add(command, "token", device.Token);
+        Add(command, "contact", device.ContactId.ToString());
+        Add(command, "platform", device.Platform);
+        Add(command, "at", TimeValue(device.CreatedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Device>> GetDevicesAsync(ContactId contactId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT token, contact_id, platform, created_at FROM devices WHERE contact_id = @contact ORDER BY created_at, token");
+        Add(command, "contact", contactId.ToString());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var devices = new List<Device>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            devices.Add(new Device(reader.GetString(0), ReadContactId(reader, 1), reader.GetString(2), ReadTime(reader, 3)));
+        }
+
+        return devices;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveDeviceAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "DELETE FROM devices WHERE token = @token");
+        Add(command, "token", token);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    /// <inheritdoc />
+    public async Task AddInboxItemAsync(InboxItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            """
+            INSERT INTO inbox (message_id, contact_id, title, body, action_label, action_url, created_at)
+            VALUES (@id, @contact, @title, @body, @label, @url, @at) ON CONFLICT (message_id) DO NOTHING
+            """);
+        Add(command, "id", item.MessageId);
+        Add(command, "contact", item.ContactId.ToString());
+        Add(command, "title", item.Title);
+        Add(command, "body", item.Body);
+        Add(command, "label", item.ActionLabel);
+        Add(command, "url", item.ActionUrl);
+        Add(command, "at", TimeValue(item.CreatedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<InboxItem>> GetInboxAsync(ContactId contactId, bool dismissed, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            $"""
+            SELECT message_id, contact_id, title, body, action_label, action_url, created_at, read_at, dismissed_at FROM inbox
+            WHERE contact_id = @contact {(dismissed ? string.Empty : "AND dismissed_at IS NULL")}
+            ORDER BY created_at DESC, message_id LIMIT @limit
+            """);
+        Add(command, "contact", contactId.ToString());
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var items = new List<InboxItem>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            items.Add(new InboxItem(
+                reader.GetString(0),
+                ReadContactId(reader, 1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                ReadTime(reader, 6),
+                reader.IsDBNull(7) ? null : ReadTime(reader, 7),
+                reader.IsDBNull(8) ? null : ReadTime(reader, 8)));
+        }
+
+        return items;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> MarkInboxItemAsync(ContactId contactId, string messageId, bool dismiss, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            dismiss
+                ? "UPDATE inbox SET dismissed_at = COALESCE(dismissed_at, @at), read_at = COALESCE(read_at, @at) WHERE message_id = @id AND contact_id = @contact"
+                : "UPDATE inbox SET read_at = COALESCE(read_at, @at) WHERE message_id = @id AND contact_id = @contact");
+        Add(command, "id", messageId);
+        Add(command, "contact", contactId.ToString());
+        Add(command, "at", TimeValue(at));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
     /// <inheritdoc />

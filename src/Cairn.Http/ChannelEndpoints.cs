@@ -1,0 +1,262 @@
+using System.Net;
+using System.Text.Json;
+using Cairn.Core.Consent;
+using Cairn.Messaging;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// Channel endpoints: push device tokens and messaging settings (admin API), the dead-letter queue and replays, the
+/// in-app inbox the customer's app reads with a per-user HMAC token, and the SMS provider's webhooks (inbound
+/// messages with STOP/START/HELP, delivery status callbacks).
+/// </summary>
+internal static class ChannelEndpoints
+{
+    private static readonly string[] StopWords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
+    private static readonly string[] StartWords = ["START", "UNSTOP", "YES"];
+    private static readonly string[] HelpWords = ["HELP", "INFO"];
+
+    public static RouteGroupBuilder MapChannels(this RouteGroupBuilder api)
+    {
+        var devices = api.MapGroup("/contacts/{id}/devices").WithTags("Push devices");
+        devices.MapGet("/", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+                Results.Ok((await engine.Store.GetDevicesAsync((await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Id, cancellationToken).ConfigureAwait(false))
+                    .Select(device => new { device.Token, device.Platform, device.CreatedAt })))
+            .WithSummary("The contact's push device tokens.").ProducesProblem(StatusCodes.Status404NotFound);
+        devices.MapPost("/", RegisterDeviceAsync)
+            .WithSummary("Registers a push device token for the contact: {\"token\", \"platform\": \"android\" | \"ios\" | \"web\"}. A token registered again moves to this contact.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        devices.MapDelete("/{token}", async (string id, string token, CairnEngine engine, CancellationToken cancellationToken) =>
+            {
+                var contact = await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                return (await engine.Store.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Any(device => device.Token == token)
+                    && await engine.Store.RemoveDeviceAsync(token, cancellationToken).ConfigureAwait(false)
+                    ? Results.NoContent()
+                    : throw ProblemException.NotFound("The contact has no such device token.");
+            })
+            .WithSummary("Removes a device token (the app logged out).").ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/dead-letters", async (string? channel, int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
+                Results.Ok(await engine.Store.ListMessagesAsync("dead_letter", channel, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)))
+            .WithTags("Messages")
+            .WithSummary("Webhooks (and owner alerts) that kept failing until their retries ran out, newest first, with the last error.");
+        api.MapPost("/messages/{id}/retry", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+                await engine.Store.RequeueMessageAsync(id, cancellationToken).ConfigureAwait(false)
+                    ? Results.Ok(await engine.Store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false))
+                    : throw new ProblemException(StatusCodes.Status409Conflict, "Not retryable", $"The message '{id}' does not exist or is not failed or dead-lettered."))
+            .WithTags("Messages")
+            .WithSummary("Queues a failed or dead-lettered message again, with a fresh set of attempts.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/settings/messaging", (MessageDispatcher dispatcher) => Results.Ok(new
+            {
+                publicUrl = dispatcher.Options.PublicUrl,
+                email = dispatcher.Transport,
+                sms = dispatcher.Options.Sms.Enabled ? "provider" : "mailbox",
+                push = dispatcher.Options.Push.Enabled ? "provider" : "mailbox",
+                webhookSecret = dispatcher.Webhooks.Secret,
+                inboxSecret = dispatcher.InboxSecret,
+            }))
+            .WithTags("Messages")
+            .WithSummary("Where each channel delivers, the Standard Webhooks secret receivers verify Cairn's calls with, and the secret the customer's backend signs inbox tokens with (hex HMAC-SHA256 of the user id).");
+        return api;
+    }
+
+    public static IEndpointRouteBuilder MapChannelWebhooks(this IEndpointRouteBuilder app)
+    {
+        var inbox = app.MapGroup("/api/inbox/{userId}").WithTags("In-app inbox");
+        inbox.MapGet("/", InboxAsync)
+            .WithSummary("The user's in-app messages, newest first (dismissed ones with ?dismissed=true). For the customer's app: send the user's inbox token (hex HMAC-SHA256 of the user id with the inbox secret) as X-Cairn-Inbox-Token.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        inbox.MapPost("/{messageId}/read", (string userId, string messageId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "read", context, engine, dispatcher, time))
+            .WithSummary("Marks an in-app message read (an in_app_opened event).");
+        inbox.MapPost("/{messageId}/dismiss", (string userId, string messageId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "dismiss", context, engine, dispatcher, time))
+            .WithSummary("Dismisses an in-app message (it leaves the inbox).");
+        inbox.MapPost("/{messageId}/click", (string userId, string messageId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "click", context, engine, dispatcher, time))
+            .WithSummary("Records a click on the message's action (an in_app_clicked event).");
+
+        var sms = app.MapGroup("/webhooks/sms").WithTags("SMS provider").ExcludeFromDescription();
+        sms.MapPost("/inbound", InboundSmsAsync).DisableAntiforgery();
+        sms.MapPost("/status/{token}", SmsStatusAsync).DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<IResult> RegisterDeviceAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    {
+        var contact = await ContactEndpoints.RequireAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
+        var body = await RequestBody.ParseAsync(context.Request, 16 * 1024, "16 KB", context.RequestAborted).ConfigureAwait(false);
+        var token = Text(body, "token");
+        if (token is not { Length: > 0 and <= 4096 })
+        {
+            throw ProblemException.BadRequest("Give the device token (up to 4096 characters).");
+        }
+
+        var platform = Text(body, "platform") ?? "android";
+        if (platform is not ("android" or "ios" or "web"))
+        {
+            throw ProblemException.BadRequest("platform is android, ios or web.");
+        }
+
+        await engine.Store.AddDeviceAsync(new Device(token, contact.Id, platform, time.GetUtcNow()), context.RequestAborted).ConfigureAwait(false);
+        return Results.Ok(new { token, platform, contactId = contact.Id.ToString() });
+    }
+
+    private static async Task<IResult> InboxAsync(string userId, bool? dismissed, int? limit, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    {
+        var contact = await InboxContactAsync(userId, context, engine, dispatcher).ConfigureAwait(false);
+        var items = contact is null ? [] : await engine.Store.GetInboxAsync(contact.Value, dismissed ?? false, Math.Clamp(limit ?? 50, 1, 200), context.RequestAborted).ConfigureAwait(false);
+        return Results.Ok(new
+        {
+            unread = items.Count(item => item.ReadAt is null && item.DismissedAt is null),
+            items = items.Select(item => new
+            {
+                id = item.MessageId,
+                title = item.Title,
+                body = item.Body,
+                action = item.ActionUrl is null ? null : new { label = item.ActionLabel, url = item.ActionUrl },
+                createdAt = item.CreatedAt,
+                readAt = item.ReadAt,
+                dismissedAt = item.DismissedAt,
+            }),
+        });
+    }
+
+    private static async Task<IResult> MarkAsync(string userId, string messageId, string what, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    {
+        var contact = await InboxContactAsync(userId, context, engine, dispatcher).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound("There is no such message in this inbox.");
+        var now = time.GetUtcNow();
+        if (!await engine.Store.MarkInboxItemAsync(contact, messageId, what == "dismiss", now, context.RequestAborted).ConfigureAwait(false))
+        {
+            throw ProblemException.NotFound("There is no such message in this inbox.");
+        }
+
+        if (what != "dismiss" && await engine.Store.GetMessageAsync(messageId, context.RequestAborted).ConfigureAwait(false) is { } message)
+        {
+            await engine.Store.RecordEngagementAsync(messageId, what == "read" ? Engagement.Opened : Engagement.Clicked, now, context.RequestAborted).ConfigureAwait(false);
+            var properties = JsonSerializer.SerializeToElement(new { message_id = messageId, channel = "in_app", template = message.Template, journey_id = message.JourneyId, step_id = message.StepId });
+            await engine.RecordEventAsync(contact, what == "read" ? "in_app_opened" : "in_app_clicked", properties, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        return Results.NoContent();
+    }
+
+    /// <summary>The contact behind an inbox request, after checking the token; null when the user is unknown (an empty inbox).</summary>
+    private static Task<Core.ContactId?> InboxContactAsync(string userId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    {
+        var token = context.Request.Headers["X-Cairn-Inbox-Token"].FirstOrDefault() ?? context.Request.Query["token"].FirstOrDefault();
+        if (!dispatcher.IsInboxToken(userId, token))
+        {
+            throw ProblemException.Unauthorized("Send the user's inbox token (hex HMAC-SHA256 of the user id with the inbox secret) as X-Cairn-Inbox-Token.");
+        }
+
+        return Task.FromResult(engine.FindContact(Core.Contacts.IdentityKey.User(userId)));
+    }
+
+    private static async Task<IResult> InboundSmsAsync(HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, KeyRing keys, TimeProvider time)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        Authorize(context, form, dispatcher, keys);
+        var from = form["From"].ToString();
+        var body = form["Body"].ToString().Trim();
+        var word = body.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.ToUpperInvariant() ?? string.Empty;
+        var contacts = await engine.Store.FindContactsByPhoneAsync(from, context.RequestAborted).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var name = dispatcher.Options.WorkspaceName;
+        var proof = $"inbound SMS {form["MessageSid"]}".Trim();
+
+        if (StopWords.Contains(word) || StartWords.Contains(word))
+        {
+            var state = StopWords.Contains(word) ? ConsentState.OptedOut : ConsentState.OptedIn;
+            var changed = false;
+            foreach (var id in contacts)
+            {
+                var contact = await engine.GetContactAsync(id, context.RequestAborted).ConfigureAwait(false);
+                changed |= contact is not null && Consents.StateOf(contact.Consents, "sms", null) != state;
+                await engine.ChangeConsentAsync(id, "sms", null, new ConsentRecord(state, state == ConsentState.OptedOut ? "sms_stop" : "sms_start", now, proof), context.RequestAborted).ConfigureAwait(false);
+            }
+
+            // Confirm once: a second STOP from a number already opted out gets no reply.
+            return changed
+                ? TwiML(state == ConsentState.OptedOut
+                    ? $"{name}: you are unsubscribed and will receive no more messages. Reply START to resubscribe."
+                    : $"{name}: you are subscribed again. Reply STOP to unsubscribe, HELP for help.")
+                : TwiML(null);
+        }
+
+        if (HelpWords.Contains(word))
+        {
+            return TwiML($"{name}: reply STOP to unsubscribe. Msg & data rates may apply. Help: {dispatcher.Options.WorkspaceUrl}");
+        }
+
+        foreach (var id in contacts)
+        {
+            await engine.RecordEventAsync(id, "sms_received", JsonSerializer.SerializeToElement(new { body, from }), context.RequestAborted).ConfigureAwait(false);
+        }
+
+        return TwiML(null);
+    }
+
+    private static async Task<IResult> SmsStatusAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    {
+        if (dispatcher.Links.Signer.Verify(token) is not { Kind: LinkKind.Status } link)
+        {
+            throw ProblemException.BadRequest("This status address is not valid.");
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var status = form["MessageStatus"].ToString();
+        if (await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false) is not { } message || status is not ("delivered" or "undelivered" or "failed"))
+        {
+            return Results.NoContent();
+        }
+
+        var now = time.GetUtcNow();
+        string? reason = null;
+        if (status == "delivered")
+        {
+            await engine.Store.RecordEngagementAsync(message.MessageId, Engagement.Delivered, now, context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            reason = $"carrier reported {status}{(form["ErrorCode"].ToString() is { Length: > 0 } code ? $" (error {code})" : string.Empty)}";
+            await engine.Store.RecordDeliveryAsync(message.MessageId, "failed", message.Attempts, null, message.SentAt, reason, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        var properties = JsonSerializer.SerializeToElement(new Dictionary<string, string?> { ["message_id"] = message.MessageId, ["template"] = message.Template, ["journey_id"] = message.JourneyId, ["step_id"] = message.StepId, ["reason"] = reason }.Where(pair => pair.Value is not null).ToDictionary());
+        await engine.RecordEventAsync(message.ContactId, status == "delivered" ? "sms_delivered" : "sms_failed", properties, context.RequestAborted).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    /// <summary>Inbound SMS comes signed by the provider (X-Twilio-Signature with the auth token) or carries the write key.</summary>
+    private static void Authorize(HttpContext context, IFormCollection form, MessageDispatcher dispatcher, KeyRing keys)
+    {
+        var sms = dispatcher.Options.Sms;
+        if (sms.AuthToken is { } authToken && context.Request.Headers["X-Twilio-Signature"].FirstOrDefault() is { } signature)
+        {
+            var url = new Uri(dispatcher.Options.PublicUrl, context.Request.Path + context.Request.QueryString).ToString();
+            var fields = form.Select(field => new KeyValuePair<string, string>(field.Key, field.Value.ToString()));
+            if (TwilioSignature.IsValid(authToken, url, fields, signature))
+            {
+                return;
+            }
+
+            throw ProblemException.Unauthorized("The X-Twilio-Signature does not match this request.");
+        }
+
+        IngestEndpoints.Authorize(context, keys, default);
+    }
+
+    private static IResult TwiML(string? reply) => Results.Content(
+        reply is null
+            ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"
+            : $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{WebUtility.HtmlEncode(reply)}</Message></Response>",
+        "application/xml");
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

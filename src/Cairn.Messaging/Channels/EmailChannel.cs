@@ -1,0 +1,63 @@
+namespace Cairn.Messaging.Channels;
+
+/// <summary>
+/// Email: the contact's address, the suppression list (transactional email too), then the rendered template composed
+/// by <see cref="EmailComposer"/> and handed to SMTP or the development mailbox. A 5xx reply is a hard bounce: the
+/// message is bounced and the address suppressed.
+/// </summary>
+public sealed class EmailChannel(EmailComposer composer, IEmailTransport transport, Suppressions suppressions, MessagingOptions options, TimeProvider time) : IMessageChannel
+{
+    /// <inheritdoc />
+    public string Name => "email";
+
+    /// <inheritdoc />
+    public bool Templated => true;
+
+    /// <inheritdoc />
+    public int Concurrency => Math.Max(1, options.Smtp.MaxConnections);
+
+    /// <inheritdoc />
+    public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
+
+    /// <summary>Where email goes: <c>smtp</c> or <c>mailbox</c>.</summary>
+    public string Transport => transport.Name;
+
+    /// <inheritdoc />
+    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Contact.Email is not { } address)
+        {
+            return new DeliveryOutcome(OutcomeKind.Undeliverable, "the contact has no email address");
+        }
+
+        if (await suppressions.SuppressedAsync(address, cancellationToken).ConfigureAwait(false) is { } suppressed)
+        {
+            return new DeliveryOutcome(OutcomeKind.Suppressed, $"the address is on the suppression list ({suppressed.Reason})");
+        }
+
+        var email = composer.Compose(job.Message.MessageId, job.Template!.Definition, job.Rendered!, job.Contact, job.Message.Category == "transactional", time.GetUtcNow());
+        if (!await job.ClaimAsync(address, email.Subject, cancellationToken).ConfigureAwait(false))
+        {
+            return DeliveryOutcome.Lost;
+        }
+
+        try
+        {
+            await transport.SendAsync(job.Message.MessageId, email, cancellationToken).ConfigureAwait(false);
+            return DeliveryOutcome.Sent;
+        }
+        catch (EmailSendException exception) when (exception.Permanent)
+        {
+            await suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, job.Message.MessageId, exception.Message, "smtp", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+            return new DeliveryOutcome(OutcomeKind.Bounced, exception.Message);
+        }
+        catch (EmailSendException exception)
+        {
+            return DeliveryOutcome.Retry(exception.Message);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => transport.DisposeAsync();
+}

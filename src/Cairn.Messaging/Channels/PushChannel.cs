@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Messaging.Channels;
+
+/// <summary>
+/// Push through an FCM HTTP v1-compatible API (<c>POST {base}/v1/projects/{project}/messages:send</c>, bearer token),
+/// to every device token registered for the contact: title, body and image as the notification, the template's
+/// <c>data</c> (and <c>deep_link</c>) as data. A token the provider calls unregistered or invalid is removed; the
+/// message counts as sent when any device took it, and is retried when only transient errors came back. With no
+/// provider configured, push goes to the development mailbox.
+/// </summary>
+public sealed class PushChannel(MessagingOptions options, HttpClient http, ICairnStore store, TimeProvider time) : IMessageChannel
+{
+    private readonly RateGate _gate = new(options.Push.RatePerSecond, options.Push.MaxConnections);
+
+    /// <inheritdoc />
+    public string Name => "push";
+
+    /// <inheritdoc />
+    public bool Templated => true;
+
+    /// <inheritdoc />
+    public int Concurrency => Math.Max(1, options.Push.MaxConnections);
+
+    /// <inheritdoc />
+    public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
+
+    /// <inheritdoc />
+    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var devices = await store.GetDevicesAsync(job.Contact.Id, cancellationToken).ConfigureAwait(false);
+        if (devices.Count == 0)
+        {
+            return new DeliveryOutcome(OutcomeKind.Undeliverable, "the contact has no registered device");
+        }
+
+        var rendered = job.Rendered!;
+        if (!await job.ClaimAsync(string.Join(", ", devices.Select(device => device.Platform)), rendered["title"], cancellationToken).ConfigureAwait(false))
+        {
+            return DeliveryOutcome.Lost;
+        }
+
+        var sent = 0;
+        var removed = 0;
+        DeliveryOutcome? transient = null;
+        DeliveryOutcome? permanent = null;
+        foreach (var device in devices)
+        {
+            var body = Message(job, device);
+            if (!options.Push.Enabled)
+            {
+                await store.AddToMailboxAsync(new MailboxMessage($"{job.Message.MessageId}#{device.Token}", Name, device.Token, rendered["title"], body.ToJsonString(), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+                sent++;
+                continue;
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Push.BaseUrl, $"v1/projects/{Uri.EscapeDataString(options.Push.ProjectId!)}/messages:send"))
+            {
+                Content = JsonContent.Create(body),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Push.AccessToken);
+            using var slot = await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    sent++;
+                    continue;
+                }
+
+                var detail = await HttpOutcome.DetailAsync(response, cancellationToken).ConfigureAwait(false) ?? string.Empty;
+                if (response.StatusCode == HttpStatusCode.NotFound || detail.Contains("UNREGISTERED", StringComparison.Ordinal)
+                    || (response.StatusCode == HttpStatusCode.BadRequest && detail.Contains("registration token", StringComparison.OrdinalIgnoreCase)))
+                {
+                    await store.RemoveDeviceAsync(device.Token, cancellationToken).ConfigureAwait(false);
+                    removed++;
+                    continue;
+                }
+
+                var outcome = await HttpOutcome.OfAsync(response, "push provider", cancellationToken).ConfigureAwait(false);
+                if (outcome.Kind == OutcomeKind.Retry)
+                {
+                    transient = outcome;
+                }
+                else
+                {
+                    permanent = outcome;
+                }
+            }
+            catch (HttpRequestException exception)
+            {
+                transient = DeliveryOutcome.Retry($"push provider: {exception.Message}");
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                transient = DeliveryOutcome.Retry("push provider: timed out");
+            }
+        }
+
+        return sent > 0 ? DeliveryOutcome.Sent
+            : transient ?? permanent ?? new DeliveryOutcome(OutcomeKind.Undeliverable, $"every device token was rejected as invalid ({removed} removed)");
+    }
+
+    /// <summary>The FCM v1 message for one device.</summary>
+    private static JsonObject Message(DeliveryJob job, Device device)
+    {
+        var rendered = job.Rendered!;
+        var notification = new JsonObject { ["title"] = rendered["title"], ["body"] = rendered["body"] };
+        if (rendered.Parts.TryGetValue("image", out var image) && image.Length > 0)
+        {
+            notification["image"] = image;
+        }
+
+        var data = new JsonObject { ["cairn_message_id"] = job.Message.MessageId };
+        foreach (var (part, value) in rendered.Parts.Where(part => part.Key.StartsWith("data.", StringComparison.Ordinal)))
+        {
+            data[part["data.".Length..]] = value;
+        }
+
+        if (rendered.Parts.TryGetValue("deep_link", out var link) && link.Length > 0)
+        {
+            data["deep_link"] = link;
+        }
+
+        return new JsonObject
+        {
+            ["message"] = new JsonObject
+            {
+                ["token"] = device.Token,
+                ["notification"] = notification,
+                ["data"] = data,
+            },
+            ["validate_only"] = false,
+        };
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        _gate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Cairn.Messaging.Channels;
+
+/// <summary>
+/// Webhooks: a template's (rendered URL, method, headers and body), a journey's <c>webhook</c> step (a JSON event
+/// with the contact, the journey and the payload), and hand-off alerts to owners (channel <c>owner</c>: the alert
+/// with the lead's timeline, to the owner's or team's address). Every call is signed per Standard Webhooks. 408, 429,
+/// 5xx and timeouts are retried with exponential backoff and jitter for a bounded period, then dead-lettered
+/// (<c>GET /api/dead-letters</c>, replayable); other 4xx answers fail at once.
+/// </summary>
+public sealed class WebhookChannel(string name, HttpClient http, StandardWebhooks signer, MessagingOptions options, TimeProvider time) : IMessageChannel
+{
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, options.WebhookConcurrency));
+
+    /// <summary>The channel of hand-off alerts.</summary>
+    public const string OwnerChannel = "owner";
+
+    /// <inheritdoc />
+    public string Name => name;
+
+    /// <inheritdoc />
+    public bool Templated => name != OwnerChannel;
+
+    /// <inheritdoc />
+    public int Concurrency => Math.Max(1, options.WebhookConcurrency);
+
+    /// <inheritdoc />
+    public RetryPolicy Retry { get; } = new(options.WebhookMaxAttempts, options.WebhookRetryDelay, DeadLetter: true);
+
+    /// <inheritdoc />
+    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var now = time.GetUtcNow();
+        var (url, method, headers, body) = job.Rendered is { } rendered ? FromTemplate(rendered) : FromPayload(job, now);
+        if (url is null)
+        {
+            return new DeliveryOutcome(OutcomeKind.Undeliverable, name == OwnerChannel ? "no webhook is configured for the owner or the team" : "the webhook has no address");
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+        {
+            return DeliveryOutcome.Failed($"'{url}' is not an absolute http(s) address");
+        }
+
+        if (!await job.ClaimAsync(address.GetLeftPart(UriPartial.Path), null, cancellationToken).ConfigureAwait(false))
+        {
+            return DeliveryOutcome.Lost;
+        }
+
+        using var request = new HttpRequestMessage(method, address)
+        {
+            Content = new StringContent(body, Encoding.UTF8, body.TrimStart().StartsWith('{') || body.TrimStart().StartsWith('[') ? "application/json" : "text/plain"),
+        };
+        foreach (var (header, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(header, value);
+        }
+
+        if (name == OwnerChannel)
+        {
+            request.Headers.Add("Cairn-Alert-Id", job.Message.MessageId);
+        }
+
+        signer.AddHeaders(request, job.Message.MessageId, now, body);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await HttpOutcome.SendAsync(http, request, "webhook", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private static (string? Url, HttpMethod Method, IEnumerable<(string, string)> Headers, string Body) FromTemplate(Core.Templates.RenderResult rendered) => (
+        rendered["url"].Trim(),
+        rendered.Parts.TryGetValue("method", out var method) ? new HttpMethod(method) : HttpMethod.Post,
+        rendered.Parts.Where(part => part.Key.StartsWith("headers.", StringComparison.Ordinal)).Select(part => (part.Key["headers.".Length..], part.Value.Trim())),
+        rendered["body"]);
+
+    /// <summary>A journey step's call (<c>{url, payload}</c>) or an owner alert (the payload, sent to <c>deliverTo</c>).</summary>
+    private (string? Url, HttpMethod Method, IEnumerable<(string, string)> Headers, string Body) FromPayload(DeliveryJob job, DateTimeOffset now)
+    {
+        using var payload = JsonDocument.Parse(job.Message.Payload ?? "{}");
+        var root = payload.RootElement;
+        if (name == OwnerChannel)
+        {
+            var to = root.TryGetProperty("deliverTo", out var deliverTo) && deliverTo.ValueKind == JsonValueKind.String ? deliverTo.GetString() : null;
+            return (to, HttpMethod.Post, [], job.Message.Payload ?? "{}");
+        }
+
+        var contact = job.Contact;
+        var traits = new JsonObject();
+        foreach (var (trait, value) in contact.Traits)
+        {
+            traits[trait] = JsonNode.Parse(value.Value.GetRawText());
+        }
+
+        var body = new JsonObject
+        {
+            ["type"] = "journey.webhook",
+            ["timestamp"] = now.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["data"] = new JsonObject
+            {
+                ["contact"] = new JsonObject { ["id"] = contact.Id.ToString(), ["user_id"] = contact.UserId, ["email"] = contact.Email, ["phone"] = contact.Phone, ["traits"] = traits },
+                ["journey"] = new JsonObject { ["id"] = job.Message.JourneyId, ["version"] = job.Message.Version, ["step"] = job.Message.StepId },
+                ["payload"] = root.TryGetProperty("payload", out var inner) ? JsonNode.Parse(inner.GetRawText()) : null,
+            },
+        };
+        var url = root.TryGetProperty("url", out var target) && target.ValueKind == JsonValueKind.String ? target.GetString() : null;
+        return (url, HttpMethod.Post, [], body.ToJsonString());
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        _slots.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
