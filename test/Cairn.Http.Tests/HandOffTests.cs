@@ -1,12 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Cairn.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cairn.Http.Tests;
@@ -31,7 +27,7 @@ public abstract class HandOffTests
     [Fact]
     public async Task LeadNurture_HandsMqlsToTheirRoutedOwner_AtARealEndpoint_WithTimelineAndScores_ThenTheSlaRuns()
     {
-        await using var hook = await AlertEndpoint.StartAsync();
+        await using var hook = await RecordingEndpoint.StartAsync();
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
         await ApplyAsync(cairn, "templates/nurture-education-1.yaml", "templates/nurture-education-2.yaml", "scoring/lead-score.yaml", "segments/sales-conversation.yaml", "journeys/lead-nurture.yaml");
         await cairn.PutDocumentAsync("sales-teams/sales", $"""
@@ -136,7 +132,7 @@ public abstract class HandOffTests
     [Fact]
     public async Task AFailingEndpoint_IsRetriedWithBackoff_AndTheTeamIsRejectedWhenInvalid()
     {
-        await using var hook = await AlertEndpoint.StartAsync(failures: 2);
+        await using var hook = await RecordingEndpoint.StartAsync(failures: 2);
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
         using (var invalid = await cairn.Admin.PutAsync("/api/sales-teams/broken", new StringContent("kind: sales_team\nid: broken\nname: Broken\nwebhook: not-a-url\nowners: [{ id: a, manager: nobody }]\nrouting: [{ name: all, owners: [b] }, { name: busy, when: { performed: demo_requested, within: 7d }, owners: [a] }]", Encoding.UTF8, "application/yaml"), Cancel))
         {
@@ -181,46 +177,6 @@ public abstract class HandOffTests
                 (await cairn.Admin.PostAsync($"/api/journeys/{id}/publish", null, Cancel)).Dispose();
             }
         }
-    }
-
-    /// <summary>A real HTTP server on a loopback port that records every alert posted to it (and fails the first <c>failures</c>).</summary>
-    private sealed class AlertEndpoint : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private int _failures;
-
-        private AlertEndpoint(WebApplication app, int failures)
-        {
-            _app = app;
-            _failures = failures;
-        }
-
-        public ConcurrentQueue<(string Path, JsonElement Body)> Received { get; } = new();
-
-        public string Url => _app.Urls.First();
-
-        public static async Task<AlertEndpoint> StartAsync(int failures = 0)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var endpoint = new AlertEndpoint(app, failures);
-            app.MapPost("/{who}", async (HttpContext context) =>
-            {
-                if (Interlocked.Decrement(ref endpoint._failures) >= 0)
-                {
-                    return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-                }
-
-                using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-                endpoint.Received.Enqueue((context.Request.Path.Value!, body.RootElement.Clone()));
-                return Results.Ok();
-            });
-            await app.StartAsync(Cancel);
-            return endpoint;
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }
 
