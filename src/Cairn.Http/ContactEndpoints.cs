@@ -35,7 +35,7 @@ public static class ContactEndpoints
             .Produces<PageView<ContactView>>();
         api.MapGet("/messages", MessagesAsync)
             .WithTags("Messages")
-            .WithSummary("The messages journeys decided to send to a contact (the outbox), newest first.")
+            .WithSummary("Messages (the outbox), newest first: a contact's (contactId), or every message in a status (status: queued, sending, sent, delivered, bounced, failed, suppressed, undeliverable, dead_letter; optionally channel).")
             .Produces<IReadOnlyList<OutboxMessage>>().ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapGet("/{id}/journeys", JourneysAsync)
             .WithSummary("The contact's active enrollments and its ended ones (most recent first, up to limit), each with its path and the reason for every move.")
@@ -135,9 +135,16 @@ public static class ContactEndpoints
         return Results.Ok(new PageView<EventView>(page.Items.Select(EventView.From).ToList(), page.NextCursor));
     }
 
-    private static async Task<IResult> MessagesAsync(string? contactId, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<IResult> MessagesAsync(string? contactId, string? status, string? channel, int? limit, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var contact = await RequireAsync(contactId ?? throw ProblemException.BadRequest("Give contactId."), engine, cancellationToken).ConfigureAwait(false);
+        if (contactId is null)
+        {
+            return status is null
+                ? throw ProblemException.BadRequest("Give contactId (a contact's messages) or status (e.g. failed, optionally with channel).")
+                : Results.Ok(await engine.Store.ListMessagesAsync(status, channel, PageSize(limit), cancellationToken).ConfigureAwait(false));
+        }
+
+        var contact = await RequireAsync(contactId, engine, cancellationToken).ConfigureAwait(false);
         return Results.Ok(await engine.Store.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
     }
 

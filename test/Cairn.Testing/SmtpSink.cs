@@ -22,13 +22,20 @@ public sealed class SmtpSink : IAsyncDisposable
     /// <summary>The port it listens on (127.0.0.1).</summary>
     public int Port { get; }
 
-    /// <summary>Starts one; fails the test if node or the npm packages are missing.</summary>
-    public static async Task<SmtpSink> StartAsync()
+    /// <summary>
+    /// Starts one; fails the test if node or the npm packages are missing. With <paramref name="dedupe"/>, a message
+    /// whose Message-ID was already accepted is acknowledged and dropped (a provider with idempotency keys).
+    /// </summary>
+    public static async Task<SmtpSink> StartAsync(bool dedupe = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), "cairn-smtp-" + Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.Combine(Repository.Root, "test", "node") };
         start.ArgumentList.Add("smtp-sink.mjs");
         start.ArgumentList.Add(directory);
+        if (dedupe)
+        {
+            start.ArgumentList.Add("--dedupe");
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
@@ -56,6 +63,16 @@ public sealed class SmtpSink : IAsyncDisposable
         get
         {
             var log = Path.Combine(_directory, "message-ids.log");
+            return File.Exists(log) ? [.. File.ReadAllLines(log).Where(line => line.Length > 0)] : [];
+        }
+    }
+
+    /// <summary>The Message-IDs of resends the server dropped as duplicates (with <c>dedupe</c>).</summary>
+    public IReadOnlyList<string> Duplicates
+    {
+        get
+        {
+            var log = Path.Combine(_directory, "duplicates.log");
             return File.Exists(log) ? [.. File.ReadAllLines(log).Where(line => line.Length > 0)] : [];
         }
     }

@@ -57,15 +57,23 @@ internal sealed class CairnProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a server; <paramref name="demo"/> lets an empty store get the demo workspace (off by default).</summary>
-    public static async Task<CairnProcess> StartAsync(string? postgres, bool demo = false)
+    public static async Task<CairnProcess> StartAsync(string? postgres, bool demo = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         var process = new CairnProcess(postgres) { Demo = demo };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            process.Environment[name] = value;
+        }
+
         await process.StartAsync();
         return process;
     }
 
     /// <summary>True to start without <c>--no-demo</c>.</summary>
     public bool Demo { get; init; }
+
+    /// <summary>Extra environment variables for the server (e.g. <c>CAIRN_SMTP_HOST</c>).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
 
     /// <summary>Starts the server and waits until <c>/readyz</c> answers 200.</summary>
     public async Task StartAsync()
@@ -100,6 +108,10 @@ internal sealed class CairnProcess : IAsyncDisposable
         start.Environment["CAIRN_WRITE_KEY"] = WriteKey;
         start.Environment["CAIRN_API_KEY"] = ApiKey;
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in Environment)
+        {
+            start.Environment[name] = value;
+        }
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start cairn");
         _process.OutputDataReceived += (_, line) => Append(line.Data);
         _process.ErrorDataReceived += (_, line) => Append(line.Data);
