@@ -40,7 +40,7 @@ public static class DocumentEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         journeys.MapGet("/{id}/stats", StatsAsync)
-            .WithSummary("Per version and step: entered, left, currently there, errors, taken per exit; enrollments moved in and out by publishes; conversions per experiment arm and for the holdout.");
+            .WithSummary("Per version and step: entered, left, currently there, errors, taken per exit, and a send step's messages by status (sent, delivered, failed with render errors, suppressed …); enrollments moved in and out by publishes; conversions per experiment arm and for the holdout.");
         journeys.MapGet("/{id}/review", async (string id, int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
                 Results.Ok(await engine.Store.GetJourneyReviewsAsync(id, limit is >= 1 and <= 1000 ? limit.Value : 100, cancellationToken).ConfigureAwait(false)))
             .WithSummary("Enrollments that ended for review (maximum run time reached, or an error), newest first.");
@@ -325,6 +325,7 @@ public static class DocumentEndpoints
         _ = await engine.Store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no journey '{id}'.");
         var (moves, conversions) = await engine.Store.GetJourneyStatsAsync(id, cancellationToken).ConfigureAwait(false);
+        var messages = await engine.Store.CountMessagesAsync(id, cancellationToken).ConfigureAwait(false);
         var versions = moves.Select(m => m.Version).Concat(conversions.Select(c => c.Version)).Distinct().Order();
         return Results.Ok(new
         {
@@ -352,6 +353,7 @@ public static class DocumentEndpoints
                             current = entered - left,
                             errors = mine.Where(m => m.FromStep == step && m.Exit == JourneyStep.ErrorExit).Sum(m => m.Count),
                             exits = mine.Where(m => m.FromStep == step).GroupBy(m => m.Exit).ToDictionary(g => g.Key, g => g.Sum(m => m.Count)),
+                            messages = messages.Where(m => m.Version == version && m.StepId == step).ToDictionary(m => m.Status, m => m.Count),
                         };
                     }),
                     conversions = conversions.Where(c => c.Version == version).Select(c => new { arm = c.Arm.Length == 0 ? null : c.Arm, holdout = c.Control, c.Count }),

@@ -200,7 +200,15 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         switch (outcome.Outcome.Kind)
         {
             case OutcomeKind.Sent or OutcomeKind.Delivered:
-                await store.RecordDeliveryAsync(message.MessageId, outcome.Outcome.Kind == OutcomeKind.Sent ? "sent" : "delivered", attempts, null, now, null, CancellationToken.None).ConfigureAwait(false);
+                var delivered = outcome.Outcome.Kind == OutcomeKind.Delivered;
+                await store.RecordDeliveryAsync(message.MessageId, delivered ? "delivered" : "sent", attempts, null, now, null, CancellationToken.None).ConfigureAwait(false);
+                if (channel.Templated)
+                {
+                    // On the contact's timeline, where journeys and segments (engaged: received) can see it.
+                    var properties = JsonSerializer.SerializeToElement(new { message_id = message.MessageId, channel = channel.Name, template = message.Template, journey_id = message.JourneyId, step_id = message.StepId });
+                    await _engine.RecordEventAsync(message.ContactId, $"{channel.Name}_{(delivered ? "delivered" : "sent")}", properties, CancellationToken.None).ConfigureAwait(false);
+                }
+
                 break;
             case OutcomeKind.Retry when attempts < channel.Retry.MaxAttempts:
                 var delay = channel.Retry.FirstDelay * Math.Pow(2, attempts - 1) * (0.8 + (0.4 * Random.Shared.NextDouble()));

@@ -100,7 +100,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         Assert.DoesNotContain("href=\"https://shop.example", html, StringComparison.Ordinal);
 
         var message = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages/{Uri.EscapeDataString(messageId)}", Cancel);
-        Assert.Equal(("sent", "ann@example.com", 1), (message.GetProperty("status").GetString(), message.GetProperty("recipient").GetString(), message.GetProperty("templateVersion").GetInt32()));
+        Assert.Equal(("delivered", "ann@example.com", 1), (message.GetProperty("status").GetString(), message.GetProperty("recipient").GetString(), message.GetProperty("templateVersion").GetInt32()));
 
         // A changed token is refused with 400 and redirects nowhere.
         var tampered = click[..^3] + (click[^3] == 'A' ? 'B' : 'A') + click[^2..];
@@ -130,6 +130,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         var clicked = events.First(e => e.GetProperty("name").GetString() == "email_clicked");
         Assert.Equal(("https://shop.example/cart?id=1&x=2", messageId, "cart-email"), (Property(clicked, "url"), Property(clicked, "message_id"), Property(clicked, "template")));
         Assert.Equal(2, events.Count(e => e.GetProperty("name").GetString() == "email_opened"));
+        Assert.Equal(messageId, Property(events.Single(e => e.GetProperty("name").GetString() == "email_delivered"), "message_id"));
         var journeys = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
         var path = journeys.GetProperty("ended").EnumerateArray().Single().GetProperty("path").EnumerateArray().Select(entry => entry.GetProperty("to").GetString()).ToList();
         Assert.Contains("was_opened", path);
@@ -169,6 +170,11 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         Assert.Equal("failed", message.GetProperty("status").GetString());
         Assert.Contains("render error in 'cart-email' v2: subject: 'contact.plan' is not defined", message.GetProperty("lastError").GetString(), StringComparison.Ordinal);
         Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray());
+
+        // The journey's step statistics count it.
+        var stats = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/cart/stats", Cancel);
+        var step = stats.GetProperty("versions")[0].GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("step").GetString() == "email_1");
+        Assert.Equal(1, step.GetProperty("messages").GetProperty("failed").GetInt32());
     }
 
     [Fact]

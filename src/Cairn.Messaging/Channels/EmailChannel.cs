@@ -45,7 +45,9 @@ public sealed class EmailChannel(EmailComposer composer, IEmailTransport transpo
         try
         {
             await transport.SendAsync(job.Message.MessageId, email, cancellationToken).ConfigureAwait(false);
-            return DeliveryOutcome.Sent;
+
+            // The development mailbox is the recipient's inbox: the message is delivered, not just handed on.
+            return transport is MailboxTransport ? new DeliveryOutcome(OutcomeKind.Delivered) : DeliveryOutcome.Sent;
         }
         catch (EmailSendException exception) when (exception.Permanent)
         {

@@ -103,7 +103,7 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
             }
         }
 
-        return sent > 0 ? DeliveryOutcome.Sent
+        return sent > 0 ? (options.Push.Enabled ? DeliveryOutcome.Sent : new DeliveryOutcome(OutcomeKind.Delivered))
             : transient ?? permanent ?? new DeliveryOutcome(OutcomeKind.Undeliverable, $"every device token was rejected as invalid ({removed} removed)");
     }
 

@@ -48,7 +48,7 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
         if (!options.Sms.Enabled)
         {
             await store.AddToMailboxAsync(new MailboxMessage(job.Message.MessageId, Name, phone, string.Empty, text, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            return DeliveryOutcome.Sent;
+            return new DeliveryOutcome(OutcomeKind.Delivered);
         }
 
         var sms = options.Sms;

@@ -200,6 +200,9 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>The (unmerged) contacts with this E.164 phone number, oldest first.</summary>
     Task<IReadOnlyList<ContactId>> FindContactsByPhoneAsync(string phone, CancellationToken cancellationToken);
 
+    /// <summary>How many of a journey's messages are in each status, per version and send step (the step statistics).</summary>
+    Task<IReadOnlyList<(int Version, string StepId, string Status, long Count)>> CountMessagesAsync(string journeyId, CancellationToken cancellationToken);
+
     /// <summary>Messages in a status (e.g. <c>dead_letter</c>), newest first, optionally of one channel.</summary>
     Task<IReadOnlyList<OutboxMessage>> ListMessagesAsync(string status, string? channel, int limit, CancellationToken cancellationToken);
 

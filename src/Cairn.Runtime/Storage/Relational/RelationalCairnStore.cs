@@ -1514,6 +1514,22 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<(int Version, string StepId, string Status, long Count)>> CountMessagesAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT version, step_id, status, COUNT(*) FROM outbox WHERE journey_id = @journey GROUP BY version, step_id, status");
+        Add(command, "journey", journeyId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new List<(int, string, string, long)>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts.Add((Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2), Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture)));
+        }
+
+        return counts;
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<OutboxMessage>> ListMessagesAsync(string status, string? channel, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
