@@ -18,8 +18,6 @@ namespace Cairn.Http.Tests;
 /// </summary>
 public abstract class ExampleStreamsOnServerTests
 {
-    private static readonly string[] DocumentDirectories = ["templates", "scoring", "sales", "segments", "journeys"];
-
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>The PostgreSQL connection string, or null for SQLite.</summary>
@@ -34,41 +32,24 @@ public abstract class ExampleStreamsOnServerTests
         var end = DateTimeOffset.Parse(to, CultureInfo.InvariantCulture);
         var profiles = ReadLines(ExampleStreams.Profiles(stream));
         var events = ReadLines(ExampleStreams.Events(stream)).OrderBy(e => e.Message.Timestamp).ToList();
-        var documents = ExampleDocuments();
+        var documents = TestCairn.ExampleDocuments();
         var set = DocumentSet.Read(documents);
         Assert.Empty(set.Errors);
         var library = JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, 1))]);
 
         var time = new FakeTimeProvider(profiles.Concat(events).Min(line => line.Message.Timestamp));
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: time);
-        // In dependency order: templates, scoring models, sales teams, segments, then the journeys that use them.
-        foreach (var (path, text) in documents)
-        {
-            var parsed = JourneyDocument.Parse(text, path);
-            var (kind, id) = parsed.Journey is { } journey ? ("journeys", journey.Id)
-                : parsed.ScoringModel is { } model ? ("scoring-models", model.Id)
-                : parsed.SalesTeam is { } team ? ("sales-teams", team.Id)
-                : parsed.Segment is { } segment ? ("segments", segment.Id)
-                : ("templates", parsed.Template!.Id);
-            using var put = await cairn.Admin.PutAsync($"/api/{kind}/{id}", new StringContent(text, Encoding.UTF8, "application/yaml"), Cancel);
-            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync(Cancel));
-            if (kind == "journeys")
-            {
-                using var publish = await cairn.Admin.PostAsync($"/api/journeys/{id}/publish", null, Cancel);
-                Assert.True(publish.IsSuccessStatusCode, await publish.Content.ReadAsStringAsync(Cancel));
-            }
-        }
-
+        await cairn.ApplyAsync(documents);
         await cairn.Engine.RunRolloutsAsync(Cancel);
         foreach (var line in profiles.Concat(events))
         {
-            await AdvanceAsync(cairn, time, line.Message.Timestamp);
+            await cairn.AdvanceAsync(time, line.Message.Timestamp);
             using var response = await cairn.Ingest.PostAsync("/v1/batch", new StringContent($$"""{"batch":[{{line.Text}}]}""", Encoding.UTF8, "application/json"), Cancel);
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(Cancel));
             await cairn.Engine.WhenIdleAsync(Cancel);
         }
 
-        await AdvanceAsync(cairn, time, end);
+        await cairn.AdvanceAsync(time, end);
 
         // The simulation uses the contact ids the server gave (holdouts and splits are decided by them).
         var ids = profiles.Concat(events).Select(line => line.Message.UserId!).Distinct(StringComparer.Ordinal)
@@ -115,38 +96,11 @@ public abstract class ExampleStreamsOnServerTests
         }
     }
 
-    /// <summary>Moves the clock to <paramref name="until"/>, stopping at every stored timer due before it, in due order.</summary>
-    private static async Task AdvanceAsync(TestCairn cairn, FakeTimeProvider time, DateTimeOffset until)
-    {
-        while (await cairn.Engine.Store.GetNextTimerAsync(Cancel) is { } next && next <= until)
-        {
-            if (next > time.GetUtcNow())
-            {
-                time.SetUtcNow(next);
-            }
-
-            await cairn.Engine.FireDueTimersAsync(Cancel);
-            await cairn.Engine.WhenIdleAsync(Cancel);
-        }
-
-        if (until > time.GetUtcNow())
-        {
-            time.SetUtcNow(until);
-        }
-    }
-
     private static string Move(string enrollment, JsonElement entry)
     {
         var from = entry.TryGetProperty("from", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : "(entry)";
         return $"{enrollment} {entry.GetProperty("at").GetDateTimeOffset():O} {from} -{entry.GetProperty("exit").GetString()}-> {entry.GetProperty("to").GetString()}: {entry.GetProperty("reason").GetString()}";
     }
-
-    private static List<(string Path, string Text)> ExampleDocuments() =>
-    [
-        .. DocumentDirectories
-            .SelectMany(directory => Directory.GetFiles(Path.Combine(Repository.Root, "examples", directory), "*.yaml").Order(StringComparer.Ordinal))
-            .Select(path => (path, File.ReadAllText(path))),
-    ];
 
     private static List<(string Text, SegmentMessage Message)> ReadLines(string? path)
     {

@@ -68,6 +68,57 @@ internal sealed class TestCairn : IAsyncDisposable
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
+    private static readonly string[] ExampleDirectories = ["templates", "scoring", "sales", "segments", "journeys"];
+
+    /// <summary>The example documents (templates, scoring models, sales teams, segments, journeys), in that dependency order.</summary>
+    public static List<(string Path, string Text)> ExampleDocuments() =>
+    [
+        .. ExampleDirectories
+            .SelectMany(directory => Directory.GetFiles(Path.Combine(Cairn.Testing.Repository.Root, "examples", directory), "*.yaml").Order(StringComparer.Ordinal))
+            .Select(path => (path, File.ReadAllText(path))),
+    ];
+
+    /// <summary>Stores the documents through the API in their order and publishes the journeys.</summary>
+    public async Task ApplyAsync(IEnumerable<(string Path, string Text)> documents)
+    {
+        foreach (var (path, text) in documents)
+        {
+            var parsed = Core.Journeys.JourneyDocument.Parse(text, path);
+            var (kind, id) = parsed.Journey is { } journey ? ("journeys", journey.Id)
+                : parsed.ScoringModel is { } model ? ("scoring-models", model.Id)
+                : parsed.SalesTeam is { } team ? ("sales-teams", team.Id)
+                : parsed.Segment is { } segment ? ("segments", segment.Id)
+                : ("templates", parsed.Template!.Id);
+            await PutDocumentAsync($"{kind}/{id}", text);
+            if (kind == "journeys")
+            {
+                using var publish = await Admin.PostAsync($"/api/journeys/{id}/publish", null, TestContext.Current.CancellationToken);
+                Assert.True(publish.IsSuccessStatusCode, await publish.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            }
+        }
+    }
+
+    /// <summary>Moves the fake clock to <paramref name="until"/>, stopping at every stored timer due before it, in due order.</summary>
+    public async Task AdvanceAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, DateTimeOffset until)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        while (await Engine.Store.GetNextTimerAsync(cancel) is { } next && next <= until)
+        {
+            if (next > time.GetUtcNow())
+            {
+                time.SetUtcNow(next);
+            }
+
+            await Engine.FireDueTimersAsync(cancel);
+            await Engine.WhenIdleAsync(cancel);
+        }
+
+        if (until > time.GetUtcNow())
+        {
+            time.SetUtcNow(until);
+        }
+    }
+
     /// <summary>The id of the contact with <paramref name="userId"/>.</summary>
     public async Task<string> ContactIdAsync(string userId) =>
         (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(Admin, $"/api/contacts/lookup?userId={userId}", TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;

@@ -1,0 +1,117 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Cairn.Messaging;
+using Cairn.Testing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Http.Tests;
+
+/// <summary>
+/// The example journeys deliver for real: cart recovery's emails to an SMTP server and its SMS to a Twilio-compatible
+/// API — unless the email was opened, which a pixel request over HTTP reports in time for the journey's wait_for — and
+/// post-purchase onboarding's emails, push (an FCM-compatible API) and in-app message.
+/// </summary>
+public sealed class ExampleJourneysDeliveryTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _time = new(T0);
+    private SmtpSink _smtp = null!;
+    private RecordingEndpoint _providers = null!;
+    private TestCairn _cairn = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _smtp = await SmtpSink.StartAsync();
+        _providers = await RecordingEndpoint.StartAsync();
+        _providers.Respond = request => request.Path.StartsWith("/twilio", StringComparison.Ordinal)
+            ? Results.Json(new { sid = "SM1", status = "queued" }, statusCode: 201)
+            : Results.Json(new { name = "projects/shop/messages/1" });
+        _cairn = await TestCairn.StartAsync(time: _time, messaging: options =>
+        {
+            options.Smtp.Host = "127.0.0.1";
+            options.Smtp.Port = _smtp.Port;
+            options.Smtp.Security = SmtpSecurity.None;
+            options.Sms.BaseUrl = new Uri(_providers.Url + "/twilio/");
+            options.Sms.AccountSid = "AC1";
+            options.Sms.AuthToken = "token";
+            options.Sms.From = "+15005550006";
+            options.Push.BaseUrl = new Uri(_providers.Url + "/fcm/");
+            options.Push.ProjectId = "shop";
+            options.Push.AccessToken = "ya29.x";
+        });
+        await _cairn.ApplyAsync(TestCairn.ExampleDocuments());
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cairn.DisposeAsync();
+        await _providers.DisposeAsync();
+        await _smtp.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CartRecovery_EmailsBoth_OnlyTheShopperWhoDidNotOpenGetsTheSms()
+    {
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com","first_name":"Ann","phone":"+14155550101"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"email":"bob@example.com","first_name":"Bob","phone":"+14155550102"}}""");
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"cart_abandoned","properties":{"cart_value":120}}""");
+        await _cairn.SendAsync("track", """{"userId":"bob","event":"cart_abandoned","properties":{"cart_value":80}}""");
+
+        // Holdouts (5%) get nothing; these two contacts are not in it, or the journey's paths would say so.
+        await _cairn.AdvanceAsync(_time, T0.AddHours(1));
+        await _cairn.DeliverAsync();
+        var emails = await _smtp.WaitForAsync(2);
+        Assert.All(emails, email => Assert.Equal("You left something in your cart", email.Subject));
+        Assert.Contains("worth $120", emails.Single(email => email.To.ToString().Contains("ann", StringComparison.Ordinal)).HtmlBody, StringComparison.Ordinal);
+
+        // Ann opens hers (her mail client loads the pixel); Bob does not.
+        var html = emails.Single(email => email.To.ToString().Contains("ann", StringComparison.Ordinal)).HtmlBody!;
+        using (var pixel = await _cairn.Anonymous.GetAsync(EmailDeliveryTests.Link(html, "/t/o/"), Cancel))
+        {
+            Assert.True(pixel.IsSuccessStatusCode);
+        }
+
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        await _cairn.AdvanceAsync(_time, T0.AddHours(5).AddMinutes(1));
+        await _cairn.DeliverAsync();
+
+        var sms = Assert.Single(_providers.Received, request => request.Path.EndsWith("/Messages.json", StringComparison.Ordinal));
+        Assert.Contains("To=%2B14155550102", sms.Text, StringComparison.Ordinal);
+        Assert.Contains("your+cart+is+still+waiting", sms.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PostPurchaseOnboarding_SendsEmailPushAndInApp()
+    {
+        await _cairn.SendAsync("identify", """{"userId":"ned","traits":{"email":"ned@example.com","first_name":"Ned"}}""");
+        var ned = await _cairn.ContactIdAsync("ned");
+        (await _cairn.Admin.PostAsJsonAsync($"/api/contacts/{ned}/devices", new { token = "ned-phone", platform = "ios" }, Cancel)).Dispose();
+        await _cairn.SendAsync("track", """{"userId":"ned","event":"order_completed","properties":{"first_order":true,"total":35}}""");
+        await _cairn.DeliverAsync();
+        Assert.Equal("Welcome aboard — three steps to get started", Assert.Single(await _smtp.WaitForAsync(1)).Subject);
+
+        // No setup in 3 days: a push nudge; setup then done: the next-steps email; no feature use in 3 days: in-app.
+        await _cairn.AdvanceAsync(_time, T0.AddDays(3).AddMinutes(1));
+        await _cairn.DeliverAsync();
+        var push = Assert.Single(_providers.Received, request => request.Path.StartsWith("/fcm/", StringComparison.Ordinal)).Body.GetProperty("message");
+        Assert.Equal(("ned-phone", "Finish your setup", "app://setup"), (push.GetProperty("token").GetString(), push.GetProperty("notification").GetProperty("title").GetString(), push.GetProperty("data").GetProperty("deep_link").GetString()));
+
+        await _cairn.SendAsync("track", """{"userId":"ned","event":"setup_completed"}""");
+        await _cairn.DeliverAsync();
+        Assert.Equal("Your next steps", (await _smtp.WaitForAsync(2))[1].Subject);
+        await _cairn.AdvanceAsync(_time, T0.AddDays(6).AddMinutes(2));
+        await _cairn.DeliverAsync();
+
+        var settings = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/settings/messaging", Cancel);
+        var token = Convert.ToHexStringLower(HMACSHA256.HashData(Convert.FromBase64String(settings.GetProperty("inboxSecret").GetString()!), Encoding.UTF8.GetBytes("ned")));
+        var inbox = await _cairn.Anonymous.GetFromJsonAsync<JsonElement>($"/api/inbox/ned?token={token}", Cancel);
+        var item = Assert.Single(inbox.GetProperty("items").EnumerateArray());
+        Assert.Equal(("Did you know?", "https://shop.example.com/journeys/new"), (item.GetProperty("title").GetString(), item.GetProperty("action").GetProperty("url").GetString()));
+    }
+}
