@@ -171,7 +171,7 @@ internal static class LoadGenerator
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>Starts <c>cairn serve</c> (the Release build) and waits until it is ready.</summary>
-    internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null)
+    internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var repository = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
@@ -195,6 +195,11 @@ internal static class LoadGenerator
 
         start.Environment["CAIRN_WRITE_KEY"] = writeKey;
         start.Environment["CAIRN_API_KEY"] = "cak_loadgen";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var server = Process.Start(start)!;
         server.OutputDataReceived += (_, _) => { };
         server.ErrorDataReceived += (_, line) => { if (line.Data is not null) Console.Error.WriteLine("server: " + line.Data); };

@@ -6,6 +6,7 @@ using Cairn.Benchmarks;
 return args switch
 {
     ["loadgen", "timers", .. var rest] => await TimerBenchmark.RunAsync(rest).ConfigureAwait(false),
+    ["loadgen", "email", .. var rest] => await EmailBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "segments", .. var rest] => await SegmentBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", .. var rest] => await LoadGenerator.RunAsync(rest).ConfigureAwait(false),
     ["--profile", var scenario, ..] => Profile.Run(scenario),

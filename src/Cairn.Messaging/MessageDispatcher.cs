@@ -129,8 +129,10 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// One pass: the due messages of every channel (up to a batch each), delivered concurrently within each channel's
-    /// limit. Returns how many were attempted. The loop calls it; tests call it after moving a fake clock.
+    /// One pass: the due messages of every channel (up to a batch each). Each channel's batch is prepared (contact,
+    /// consent, render, address) concurrently, claimed in one transaction, sent within the channel's concurrency, and
+    /// its outcomes recorded in one transaction; sent and delivered messages then go on the contacts' timelines.
+    /// Returns how many were attempted. The loop calls it; tests call it after moving a fake clock.
     /// </summary>
     public async Task<int> DispatchAsync(CancellationToken cancellationToken)
     {
@@ -144,10 +146,10 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             {
                 var due = await _engine.Store.GetDueDeliveriesAsync(channel.Name, now, _options.BatchSize, cancellationToken).ConfigureAwait(false);
                 count += due.Count;
-                work.Add(Parallel.ForEachAsync(
-                    due,
-                    new ParallelOptions { MaxDegreeOfParallelism = channel.Concurrency, CancellationToken = cancellationToken },
-                    async (message, token) => await DeliverAsync(channel, message, token).ConfigureAwait(false)));
+                if (due.Count > 0)
+                {
+                    work.Add(DeliverAsync(channel, due, cancellationToken));
+                }
             }
 
             await Task.WhenAll(work).ConfigureAwait(false);
@@ -165,7 +167,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(contact);
-        var recent = await _engine.Store.GetEventsAsync(contact.Id, null, RenderModel.RecentEvents, cancellationToken).ConfigureAwait(false);
+        var recent = template.Definition.Parts.Any(part => part.Source.Contains("events", StringComparison.Ordinal))
+            ? (await _engine.Store.GetEventsAsync(contact.Id, null, RenderModel.RecentEvents, cancellationToken).ConfigureAwait(false)).Items
+            : [];
         JsonElement? payload = null;
         if (message.Payload is { } json)
         {
@@ -179,64 +183,91 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             contact,
             _time.GetUtcNow(),
             payload,
-            [.. recent.Items.Select(stored => stored.ToPastEvent())],
+            [.. recent.Select(stored => stored.ToPastEvent())],
             new MessageContext(message.MessageId, message.JourneyId, message.StepId, arm, unsubscribe, unsubscribe),
             Workspace);
         return TemplateRenderer.Render(template.Definition, model);
     }
 
-    private async Task DeliverAsync(IMessageChannel channel, OutboxMessage message, CancellationToken cancellationToken)
+    private async Task DeliverAsync(IMessageChannel channel, IReadOnlyList<OutboxMessage> due, CancellationToken cancellationToken)
     {
-        var outcome = await DecideAsync(channel, message, cancellationToken).ConfigureAwait(false);
-        if (outcome.Outcome.Kind == OutcomeKind.Lost)
-        {
-            return;
-        }
+        var prepared = new (DeliveryJob? Job, Preparation Preparation)[due.Count];
+        await Parallel.ForAsync(0, due.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, channel.Concurrency), CancellationToken = cancellationToken }, async (index, token) =>
+            prepared[index] = await PrepareAsync(channel, due[index], token).ConfigureAwait(false)).ConfigureAwait(false);
+
+        // Claimed before any provider is called: a crash from here on resends under the same idempotency key.
+        var claims = prepared.Select((item, index) => (item, index))
+            .Where(pair => pair.item.Preparation.Send is not null)
+            .Select(pair => new MessageClaim(due[pair.index].MessageId, pair.item.Preparation.Send!.Recipient, pair.item.Preparation.Send.Subject, pair.item.Job!.Template?.Version))
+            .ToList();
+        var claimed = await _engine.Store.ClaimAsync(claims, cancellationToken).ConfigureAwait(false);
+
+        var outcomes = new DeliveryOutcome?[due.Count];
+        await Parallel.ForAsync(0, due.Count, new ParallelOptions { MaxDegreeOfParallelism = channel.Concurrency, CancellationToken = cancellationToken }, async (index, token) =>
+            outcomes[index] = prepared[index].Preparation switch
+            {
+                { Ended: { } ended } => ended,
+                { Send: { } send } when claimed.Contains(due[index].MessageId) => await send.SendAsync(token).ConfigureAwait(false),
+                _ => null,
+            }).ConfigureAwait(false);
 
         var now = _time.GetUtcNow();
-        var attempts = message.Attempts + (outcome.Claimed ? 1 : 0);
-        var store = _engine.Store;
-        var reason = outcome.Outcome.Reason;
-        switch (outcome.Outcome.Kind)
+        var records = new List<DeliveryRecord>(due.Count);
+        var timeline = new List<(Core.Contacts.ContactState, string, JsonElement)>();
+        for (var index = 0; index < due.Count; index++)
+        {
+            if (outcomes[index] is not { } outcome)
+            {
+                continue;
+            }
+
+            var message = due[index];
+            records.Add(Record(channel, message, outcome, claimed.Contains(message.MessageId), now));
+            if (outcome.Kind is OutcomeKind.Sent or OutcomeKind.Delivered && channel.Templated)
+            {
+                // On the contact's timeline, where journeys and segments (engaged: received) can see it.
+                var properties = JsonSerializer.SerializeToElement(new { message_id = message.MessageId, channel = channel.Name, template = message.Template, journey_id = message.JourneyId, step_id = message.StepId });
+                timeline.Add((prepared[index].Job!.Contact, $"{channel.Name}_{(outcome.Kind == OutcomeKind.Delivered ? "delivered" : "sent")}", properties));
+            }
+        }
+
+        await _engine.Store.RecordDeliveriesAsync(records, CancellationToken.None).ConfigureAwait(false);
+        await _engine.RecordEventsAsync(timeline, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>How an outcome is recorded: its status, the attempts (a claimed message used one), and when to retry.</summary>
+    private static DeliveryRecord Record(IMessageChannel channel, OutboxMessage message, DeliveryOutcome outcome, bool claimed, DateTimeOffset now)
+    {
+        var attempts = message.Attempts + (claimed ? 1 : 0);
+        var reason = outcome.Reason;
+        switch (outcome.Kind)
         {
             case OutcomeKind.Sent or OutcomeKind.Delivered:
-                var delivered = outcome.Outcome.Kind == OutcomeKind.Delivered;
-                await store.RecordDeliveryAsync(message.MessageId, delivered ? "delivered" : "sent", attempts, null, now, null, CancellationToken.None).ConfigureAwait(false);
-                if (channel.Templated)
-                {
-                    // On the contact's timeline, where journeys and segments (engaged: received) can see it.
-                    var properties = JsonSerializer.SerializeToElement(new { message_id = message.MessageId, channel = channel.Name, template = message.Template, journey_id = message.JourneyId, step_id = message.StepId });
-                    await _engine.RecordEventAsync(message.ContactId, $"{channel.Name}_{(delivered ? "delivered" : "sent")}", properties, CancellationToken.None).ConfigureAwait(false);
-                }
-
-                break;
+                return new DeliveryRecord(message.MessageId, outcome.Kind == OutcomeKind.Delivered ? "delivered" : "sent", attempts, null, now, null);
             case OutcomeKind.Retry when attempts < channel.Retry.MaxAttempts:
                 var delay = channel.Retry.FirstDelay * Math.Pow(2, attempts - 1) * (0.8 + (0.4 * Random.Shared.NextDouble()));
-                var after = outcome.Outcome.RetryAfter is { } asked && asked > delay ? asked : delay;
-                await store.RecordDeliveryAsync(message.MessageId, "queued", attempts, now + after, null, reason, CancellationToken.None).ConfigureAwait(false);
-                break;
+                var after = outcome.RetryAfter is { } asked && asked > delay ? asked : delay;
+                return new DeliveryRecord(message.MessageId, "queued", attempts, now + after, null, reason);
             case OutcomeKind.Retry:
-                var final = channel.Retry.DeadLetter ? "dead_letter" : "failed";
-                await store.RecordDeliveryAsync(message.MessageId, final, attempts, null, null, $"gave up after {attempts} attempts: {reason}", CancellationToken.None).ConfigureAwait(false);
-                break;
+                return new DeliveryRecord(message.MessageId, channel.Retry.DeadLetter ? "dead_letter" : "failed", attempts, null, null, $"gave up after {attempts} attempts: {reason}");
             default:
-                var status = outcome.Outcome.Kind switch
+                var status = outcome.Kind switch
                 {
                     OutcomeKind.Bounced => "bounced",
                     OutcomeKind.Undeliverable => "undeliverable",
                     OutcomeKind.Suppressed => "suppressed",
                     _ => "failed",
                 };
-                await store.RecordDeliveryAsync(message.MessageId, status, attempts, null, null, reason, CancellationToken.None).ConfigureAwait(false);
-                break;
+                return new DeliveryRecord(message.MessageId, status, attempts, null, null, reason);
         }
     }
 
-    private async Task<(DeliveryOutcome Outcome, bool Claimed)> DecideAsync(IMessageChannel channel, OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>Everything short of the provider call: the contact, the template, consent, the render, the channel's own checks.</summary>
+    private async Task<(DeliveryJob? Job, Preparation Preparation)> PrepareAsync(IMessageChannel channel, OutboxMessage message, CancellationToken cancellationToken)
     {
         if (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false) is not { } contact)
         {
-            return (DeliveryOutcome.Failed("the contact no longer exists"), false);
+            return (null, Preparation.End(DeliveryOutcome.Failed("the contact no longer exists")));
         }
 
         LiveTemplate? template = null;
@@ -245,26 +276,25 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         {
             if (!_engine.Journeys.Templates.TryGetValue(message.Template, out template))
             {
-                return (DeliveryOutcome.Failed($"the template '{message.Template}' is not live (missing or archived)"), false);
+                return (null, Preparation.End(DeliveryOutcome.Failed($"the template '{message.Template}' is not live (missing or archived)")));
             }
 
             var group = template.Definition.Subscription;
             if (message.Category != "transactional" && Consents.StateOf(contact.Consents, channel.Name, group) == ConsentState.OptedOut)
             {
-                return (new DeliveryOutcome(OutcomeKind.Suppressed, group is null ? $"the contact opted out of {channel.Name}" : $"the contact opted out of {channel.Name} ({group})"), false);
+                return (null, Preparation.End(OutcomeKind.Suppressed, group is null ? $"the contact opted out of {channel.Name}" : $"the contact opted out of {channel.Name} ({group})"));
             }
 
             rendered = await RenderAsync(message, template, contact, cancellationToken).ConfigureAwait(false);
             if (!rendered.Succeeded)
             {
                 LogRenderFailed(_logger, message.MessageId, message.Template, template.Version);
-                return (DeliveryOutcome.Failed($"render error in '{message.Template}' v{template.Version}: {rendered.Error}"), false);
+                return (null, Preparation.End(DeliveryOutcome.Failed($"render error in '{message.Template}' v{template.Version}: {rendered.Error}")));
             }
         }
 
-        var job = new DeliveryJob(message, contact, template, rendered, _engine.Store);
-        var outcome = await channel.DeliverAsync(job, cancellationToken).ConfigureAwait(false);
-        return (outcome, job.Claimed);
+        var job = new DeliveryJob(message, contact, template, rendered);
+        return (job, await channel.PrepareAsync(job, cancellationToken).ConfigureAwait(false));
     }
 
     private async Task RunAsync(CancellationToken stopping)

@@ -385,9 +385,21 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
             return false;
         }
 
-        var message = Core.Segments.AudienceDecider.Announcement(contact, name, Guid.CreateVersion7().ToString("N"), properties, _time.GetUtcNow());
-        await Submit(new MessageReceived(contact.Id, message), []).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await RecordEventsAsync([(contact, name, properties)], cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Records events Cairn observed about contacts it has just read (messages sent or delivered), each in its
+    /// contact's partition, committed together by group commit; completes when all are durable.
+    /// </summary>
+    public Task RecordEventsAsync(IEnumerable<(ContactState Contact, string Name, System.Text.Json.JsonElement Properties)> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var now = _time.GetUtcNow();
+        return Task.WhenAll(events.Select(item =>
+            Submit(new MessageReceived(item.Contact.Id, Core.Segments.AudienceDecider.Announcement(item.Contact, item.Name, Guid.CreateVersion7().ToString("N"), item.Properties, now)), [])))
+            .WaitAsync(cancellationToken);
     }
 
     /// <summary>

@@ -23,41 +23,39 @@ public sealed class EmailChannel(EmailComposer composer, IEmailTransport transpo
     public string Transport => transport.Name;
 
     /// <inheritdoc />
-    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    public async Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.Contact.Email is not { } address)
         {
-            return new DeliveryOutcome(OutcomeKind.Undeliverable, "the contact has no email address");
+            return Preparation.End(OutcomeKind.Undeliverable, "the contact has no email address");
         }
 
         if (await suppressions.SuppressedAsync(address, cancellationToken).ConfigureAwait(false) is { } suppressed)
         {
-            return new DeliveryOutcome(OutcomeKind.Suppressed, $"the address is on the suppression list ({suppressed.Reason})");
+            return Preparation.End(OutcomeKind.Suppressed, $"the address is on the suppression list ({suppressed.Reason})");
         }
 
         var email = composer.Compose(job.Message.MessageId, job.Template!.Definition, job.Rendered!, job.Contact, job.Message.Category == "transactional", time.GetUtcNow());
-        if (!await job.ClaimAsync(address, email.Subject, cancellationToken).ConfigureAwait(false))
+        return Preparation.Ready(address, email.Subject, async token =>
         {
-            return DeliveryOutcome.Lost;
-        }
+            try
+            {
+                await transport.SendAsync(job.Message.MessageId, email, token).ConfigureAwait(false);
 
-        try
-        {
-            await transport.SendAsync(job.Message.MessageId, email, cancellationToken).ConfigureAwait(false);
-
-            // The development mailbox is the recipient's inbox: the message is delivered, not just handed on.
-            return transport is MailboxTransport ? new DeliveryOutcome(OutcomeKind.Delivered) : DeliveryOutcome.Sent;
-        }
-        catch (EmailSendException exception) when (exception.Permanent)
-        {
-            await suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, job.Message.MessageId, exception.Message, "smtp", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
-            return new DeliveryOutcome(OutcomeKind.Bounced, exception.Message);
-        }
-        catch (EmailSendException exception)
-        {
-            return DeliveryOutcome.Retry(exception.Message);
-        }
+                // The development mailbox is the recipient's inbox: the message is delivered, not just handed on.
+                return transport is MailboxTransport ? new DeliveryOutcome(OutcomeKind.Delivered) : DeliveryOutcome.Sent;
+            }
+            catch (EmailSendException exception) when (exception.Permanent)
+            {
+                await suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, job.Message.MessageId, exception.Message, "smtp", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+                return new DeliveryOutcome(OutcomeKind.Bounced, exception.Message);
+            }
+            catch (EmailSendException exception)
+            {
+                return DeliveryOutcome.Retry(exception.Message);
+            }
+        });
     }
 
     /// <inheritdoc />

@@ -18,18 +18,16 @@ public sealed class InAppChannel(ICairnStore store, TimeProvider time, Messaging
     public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
 
     /// <inheritdoc />
-    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    public Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         var rendered = job.Rendered!;
-        if (!await job.ClaimAsync(job.Contact.Id.ToString(), rendered["title"], cancellationToken).ConfigureAwait(false))
-        {
-            return DeliveryOutcome.Lost;
-        }
-
         string? Part(string name) => rendered.Parts.TryGetValue(name, out var text) && text.Length > 0 ? text : null;
-        await store.AddInboxItemAsync(new InboxItem(job.Message.MessageId, job.Contact.Id, rendered["title"], rendered["body"], Part("action.label"), Part("action.url"), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-        return new DeliveryOutcome(OutcomeKind.Delivered);
+        return Task.FromResult(Preparation.Ready(job.Contact.Id.ToString(), rendered["title"], async token =>
+        {
+            await store.AddInboxItemAsync(new InboxItem(job.Message.MessageId, job.Contact.Id, rendered["title"], rendered["body"], Part("action.label"), Part("action.url"), time.GetUtcNow()), token).ConfigureAwait(false);
+            return new DeliveryOutcome(OutcomeKind.Delivered);
+        }));
     }
 
     /// <inheritdoc />

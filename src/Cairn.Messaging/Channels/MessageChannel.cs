@@ -28,17 +28,12 @@ public enum OutcomeKind
 
     /// <summary>Not sent on purpose: opted out, suppressed.</summary>
     Suppressed,
-
-    /// <summary>Another dispatcher claimed it first: nothing to record.</summary>
-    Lost,
 }
 
 /// <summary>The outcome of an attempt and why.</summary>
 public sealed record DeliveryOutcome(OutcomeKind Kind, string? Reason = null, TimeSpan? RetryAfter = null)
 {
     public static DeliveryOutcome Sent { get; } = new(OutcomeKind.Sent);
-
-    public static DeliveryOutcome Lost { get; } = new(OutcomeKind.Lost);
 
     public static DeliveryOutcome Retry(string reason, TimeSpan? after = null) => new(OutcomeKind.Retry, reason, after);
 
@@ -49,11 +44,10 @@ public sealed record DeliveryOutcome(OutcomeKind Kind, string? Reason = null, Ti
 public sealed record RetryPolicy(int MaxAttempts, TimeSpan FirstDelay, bool DeadLetter = false);
 
 /// <summary>
-/// One message on its way: the outbox row, the contact as it is now, the template and what it rendered to (for
-/// templated channels), and the claim that moves it to <c>sending</c> — taken after everything that can fail without
-/// sending has been checked, just before the provider is called.
+/// One message on its way: the outbox row, the contact as it is now, and for templated channels the template and what
+/// it rendered to.
 /// </summary>
-public sealed class DeliveryJob(OutboxMessage message, ContactState contact, LiveTemplate? template, RenderResult? rendered, ICairnStore store)
+public sealed class DeliveryJob(OutboxMessage message, ContactState contact, LiveTemplate? template, RenderResult? rendered)
 {
     public OutboxMessage Message => message;
 
@@ -63,21 +57,27 @@ public sealed class DeliveryJob(OutboxMessage message, ContactState contact, Liv
 
     public RenderResult? Rendered => rendered;
 
-    /// <summary>True once claimed: the attempt counts.</summary>
-    public bool Claimed { get; private set; }
-
     /// <summary>
     /// The idempotency key passed to providers: the message id and the attempt. A resend after a crash (claimed, never
     /// answered) uses the same key, so a provider that deduplicates drops it; a retry after a failure gets a new one.
     /// </summary>
     public string IdempotencyKey => $"{message.MessageId}:{message.Attempts}";
+}
 
-    /// <summary>Moves the message to <c>sending</c>, recording the recipient and subject; false when someone else has it.</summary>
-    public async Task<bool> ClaimAsync(string? recipient, string? subject, CancellationToken cancellationToken)
-    {
-        Claimed = await store.MarkSendingAsync(message.MessageId, recipient, subject, template?.Version, cancellationToken).ConfigureAwait(false);
-        return Claimed;
-    }
+/// <summary>
+/// A message ready to go: the address and subject it is claimed with, and the call to the provider. The dispatcher
+/// claims a batch of prepared messages in one transaction (<c>sending</c>), then makes the calls.
+/// </summary>
+public sealed record PreparedSend(string? Recipient, string? Subject, Func<CancellationToken, Task<DeliveryOutcome>> SendAsync);
+
+/// <summary>What preparing a message gave: an outcome without sending (no address, suppressed), or a send to make.</summary>
+public sealed record Preparation(DeliveryOutcome? Ended, PreparedSend? Send)
+{
+    public static Preparation End(DeliveryOutcome outcome) => new(outcome, null);
+
+    public static Preparation End(OutcomeKind kind, string reason) => new(new DeliveryOutcome(kind, reason), null);
+
+    public static Preparation Ready(string? recipient, string? subject, Func<CancellationToken, Task<DeliveryOutcome>> send) => new(null, new PreparedSend(recipient, subject, send));
 }
 
 /// <summary>A delivery channel: email, SMS, push, webhook, in-app, owner alerts.</summary>
@@ -95,6 +95,6 @@ public interface IMessageChannel : IAsyncDisposable
     /// <summary>How it retries.</summary>
     RetryPolicy Retry { get; }
 
-    /// <summary>Delivers one message (claiming it first).</summary>
-    Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken);
+    /// <summary>Checks what only this channel knows (an address, a suppression) and builds the provider call.</summary>
+    Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken);
 }

@@ -30,21 +30,18 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
     public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
 
     /// <inheritdoc />
-    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    public async Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         var devices = await store.GetDevicesAsync(job.Contact.Id, cancellationToken).ConfigureAwait(false);
-        if (devices.Count == 0)
-        {
-            return new DeliveryOutcome(OutcomeKind.Undeliverable, "the contact has no registered device");
-        }
+        return devices.Count == 0
+            ? Preparation.End(OutcomeKind.Undeliverable, "the contact has no registered device")
+            : Preparation.Ready(string.Join(", ", devices.Select(device => device.Platform)), job.Rendered!["title"], token => SendAsync(job, devices, token));
+    }
 
+    private async Task<DeliveryOutcome> SendAsync(DeliveryJob job, IReadOnlyList<Device> devices, CancellationToken cancellationToken)
+    {
         var rendered = job.Rendered!;
-        if (!await job.ClaimAsync(string.Join(", ", devices.Select(device => device.Platform)), rendered["title"], cancellationToken).ConfigureAwait(false))
-        {
-            return DeliveryOutcome.Lost;
-        }
-
         var sent = 0;
         var removed = 0;
         DeliveryOutcome? transient = null;

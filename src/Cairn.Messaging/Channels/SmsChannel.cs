@@ -30,43 +30,41 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
     public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
 
     /// <inheritdoc />
-    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    public Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.Contact.Phone is not { } phone)
         {
-            return new DeliveryOutcome(OutcomeKind.Undeliverable, "the contact has no phone number in E.164 form");
+            return Task.FromResult(Preparation.End(OutcomeKind.Undeliverable, "the contact has no phone number in E.164 form"));
         }
 
         var text = job.Rendered!["text"].Trim();
         var info = SmsInfo.Of(text);
-        if (!await job.ClaimAsync(phone, $"{info.EncodingName}, {info.Segments} segment(s)", cancellationToken).ConfigureAwait(false))
+        return Task.FromResult(Preparation.Ready(phone, $"{info.EncodingName}, {info.Segments} segment(s)", async token =>
         {
-            return DeliveryOutcome.Lost;
-        }
+            if (!options.Sms.Enabled)
+            {
+                await store.AddToMailboxAsync(new MailboxMessage(job.Message.MessageId, Name, phone, string.Empty, text, time.GetUtcNow()), token).ConfigureAwait(false);
+                return new DeliveryOutcome(OutcomeKind.Delivered);
+            }
 
-        if (!options.Sms.Enabled)
-        {
-            await store.AddToMailboxAsync(new MailboxMessage(job.Message.MessageId, Name, phone, string.Empty, text, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            return new DeliveryOutcome(OutcomeKind.Delivered);
-        }
-
-        var sms = options.Sms;
-        var fields = new List<KeyValuePair<string, string>>
-        {
-            new("To", phone),
-            new("Body", text),
-            new("StatusCallback", links.Status(job.Message.MessageId)),
-        };
-        fields.Add(sms.MessagingServiceSid is { } service ? new("MessagingServiceSid", service) : new("From", sms.From ?? string.Empty));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(sms.BaseUrl, $"2010-04-01/Accounts/{Uri.EscapeDataString(sms.AccountSid!)}/Messages.json"))
-        {
-            Content = new FormUrlEncodedContent(fields),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{sms.AccountSid}:{sms.AuthToken}")));
-        request.Headers.Add("I-Twilio-Idempotency-Token", job.IdempotencyKey);
-        using var slot = await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
-        return await HttpOutcome.SendAsync(http, request, "SMS provider", cancellationToken).ConfigureAwait(false);
+            var sms = options.Sms;
+            var fields = new List<KeyValuePair<string, string>>
+            {
+                new("To", phone),
+                new("Body", text),
+                new("StatusCallback", links.Status(job.Message.MessageId)),
+                sms.MessagingServiceSid is { } service ? new("MessagingServiceSid", service) : new("From", sms.From ?? string.Empty),
+            };
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(sms.BaseUrl, $"2010-04-01/Accounts/{Uri.EscapeDataString(sms.AccountSid!)}/Messages.json"))
+            {
+                Content = new FormUrlEncodedContent(fields),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{sms.AccountSid}:{sms.AuthToken}")));
+            request.Headers.Add("I-Twilio-Idempotency-Token", job.IdempotencyKey);
+            using var slot = await _gate.EnterAsync(token).ConfigureAwait(false);
+            return await HttpOutcome.SendAsync(http, request, "SMS provider", token).ConfigureAwait(false);
+        }));
     }
 
     /// <inheritdoc />

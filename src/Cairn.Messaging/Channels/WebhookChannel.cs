@@ -31,26 +31,26 @@ public sealed class WebhookChannel(string name, HttpClient http, StandardWebhook
     public RetryPolicy Retry { get; } = new(options.WebhookMaxAttempts, options.WebhookRetryDelay, DeadLetter: true);
 
     /// <inheritdoc />
-    public async Task<DeliveryOutcome> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    public Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var now = time.GetUtcNow();
-        var (url, method, headers, body) = job.Rendered is { } rendered ? FromTemplate(rendered) : FromPayload(job, now);
+        var (url, method, headers, body) = job.Rendered is { } rendered ? FromTemplate(rendered) : FromPayload(job, time.GetUtcNow());
         if (url is null)
         {
-            return new DeliveryOutcome(OutcomeKind.Undeliverable, name == OwnerChannel ? "no webhook is configured for the owner or the team" : "the webhook has no address");
+            return Task.FromResult(Preparation.End(OutcomeKind.Undeliverable, name == OwnerChannel ? "no webhook is configured for the owner or the team" : "the webhook has no address"));
         }
 
         if (!Uri.TryCreate(url, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
         {
-            return DeliveryOutcome.Failed($"'{url}' is not an absolute http(s) address");
+            return Task.FromResult(Preparation.End(DeliveryOutcome.Failed($"'{url}' is not an absolute http(s) address")));
         }
 
-        if (!await job.ClaimAsync(address.GetLeftPart(UriPartial.Path), null, cancellationToken).ConfigureAwait(false))
-        {
-            return DeliveryOutcome.Lost;
-        }
+        return Task.FromResult(Preparation.Ready(address.GetLeftPart(UriPartial.Path), null, token => SendAsync(job, address, method, headers, body, token)));
+    }
 
+    private async Task<DeliveryOutcome> SendAsync(DeliveryJob job, Uri address, HttpMethod method, IEnumerable<(string, string)> headers, string body, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
         using var request = new HttpRequestMessage(method, address)
         {
             Content = new StringContent(body, Encoding.UTF8, body.TrimStart().StartsWith('{') || body.TrimStart().StartsWith('[') ? "application/json" : "text/plain"),

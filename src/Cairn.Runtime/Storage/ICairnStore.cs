@@ -155,10 +155,13 @@ public interface ICairnStore : IAsyncDisposable
     Task RecordDeliveryAsync(string messageId, string status, int attempts, DateTimeOffset? nextAttemptAt, DateTimeOffset? sentAt, string? failure, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Claims a queued message for sending (status <c>sending</c>) with what it was rendered to; false when it is not
-    /// queued any more (another dispatcher has it, or it was already sent).
+    /// Claims queued messages for sending (status <c>sending</c>) with what each was rendered to, in one transaction;
+    /// returns the ids claimed (a message no longer queued — another dispatcher has it, or it was sent — is not).
     /// </summary>
-    Task<bool> MarkSendingAsync(string messageId, string? recipient, string? subject, int? templateVersion, CancellationToken cancellationToken);
+    Task<IReadOnlySet<string>> ClaimAsync(IReadOnlyList<MessageClaim> claims, CancellationToken cancellationToken);
+
+    /// <summary>Records the outcomes of delivery attempts, in one transaction.</summary>
+    Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken);
 
     /// <summary>Puts messages a crash left in <c>sending</c> back in the queue (sent again under the same Message-ID); returns how many.</summary>
     Task<int> RequeueSendingAsync(CancellationToken cancellationToken);

@@ -232,6 +232,12 @@ public sealed record OutboxMessage(
     public DateTimeOffset? ComplainedAt { get; init; }
 }
 
+/// <summary>A message about to be sent, with the address and subject it was rendered to.</summary>
+public sealed record MessageClaim(string MessageId, string? Recipient, string? Subject, int? TemplateVersion);
+
+/// <summary>The outcome of a delivery attempt: the status, the attempts so far, when to retry, when it was sent, why it failed.</summary>
+public sealed record DeliveryRecord(string MessageId, string Status, int Attempts, DateTimeOffset? NextAttemptAt, DateTimeOffset? SentAt, string? Error);
+
 /// <summary>What a recipient did with a message.</summary>
 public enum Engagement
 {

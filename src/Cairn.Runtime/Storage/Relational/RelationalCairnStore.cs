@@ -1267,35 +1267,70 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public async Task RecordDeliveryAsync(string messageId, string status, int attempts, DateTimeOffset? nextAttemptAt, DateTimeOffset? sentAt, string? failure, CancellationToken cancellationToken)
+    public Task RecordDeliveryAsync(string messageId, string status, int attempts, DateTimeOffset? nextAttemptAt, DateTimeOffset? sentAt, string? failure, CancellationToken cancellationToken) =>
+        RecordDeliveriesAsync([new DeliveryRecord(messageId, status, attempts, nextAttemptAt, sentAt, failure)], cancellationToken);
+
+    /// <inheritdoc />
+    public async Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            return;
+        }
+
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(
             connection,
-            null,
+            transaction,
             "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error WHERE message_id = @id");
-        Add(command, "id", messageId);
-        Add(command, "status", status);
-        Add(command, "attempts", attempts);
-        Add(command, "next", nextAttemptAt is { } next ? TimeValue(next) : null);
-        Add(command, "sent", sentAt is { } sent ? TimeValue(sent) : null);
-        Add(command, "error", failure);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var record in records)
+        {
+            command.Parameters.Clear();
+            Add(command, "id", record.MessageId);
+            Add(command, "status", record.Status);
+            Add(command, "attempts", record.Attempts);
+            Add(command, "next", record.NextAttemptAt is { } next ? TimeValue(next) : null);
+            Add(command, "sent", record.SentAt is { } sent ? TimeValue(sent) : null);
+            Add(command, "error", record.Error);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<bool> MarkSendingAsync(string messageId, string? recipient, string? subject, int? templateVersion, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<string>> ClaimAsync(IReadOnlyList<MessageClaim> claims, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(claims);
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        if (claims.Count == 0)
+        {
+            return claimed;
+        }
+
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(
             connection,
-            null,
+            transaction,
             "UPDATE outbox SET status = 'sending', recipient = @recipient, subject = @subject, template_version = @version WHERE message_id = @id AND status = 'queued'");
-        Add(command, "id", messageId);
-        Add(command, "recipient", recipient);
-        Add(command, "subject", subject);
-        Add(command, "version", templateVersion);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        foreach (var claim in claims)
+        {
+            command.Parameters.Clear();
+            Add(command, "id", claim.MessageId);
+            Add(command, "recipient", claim.Recipient);
+            Add(command, "subject", claim.Subject);
+            Add(command, "version", claim.TemplateVersion);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                claimed.Add(claim.MessageId);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return claimed;
     }
 
     /// <inheritdoc />

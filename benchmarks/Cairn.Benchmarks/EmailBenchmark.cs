@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+
+namespace Cairn.Benchmarks;
+
+/// <summary>
+/// <c>loadgen email --count N [--connections C]</c>: delivery throughput to a real SMTP server on loopback (the
+/// smtp-server npm package the tests use, <c>test/node/smtp-sink.mjs</c>; run <c>bash scripts/test.sh</c> or
+/// <c>npm ci</c> in test/node once). Starts the sink and a server pointed at it, publishes a journey that sends one
+/// templated email per event, ingests N events and reports the rate at which the sink received them: each email is
+/// rendered (Liquid), composed (MIME, tracked links, unsubscribe headers), claimed, sent over a pooled SMTP
+/// connection and recorded, with its <c>email_sent</c> event committed on the contact's timeline.
+/// </summary>
+internal static class EmailBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var count = Option(args, "--count", 5_000);
+        var connections = Option(args, "--connections", 8);
+        var data = Path.Combine(Path.GetTempPath(), "cairn-email-" + Guid.NewGuid().ToString("N"));
+        var mail = Path.Combine(Path.GetTempPath(), "cairn-sink-" + Guid.NewGuid().ToString("N"));
+        var repository = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
+        {
+            repository = Path.GetDirectoryName(repository.TrimEnd('/'))!;
+        }
+
+        var start = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(repository, "test", "node") };
+        start.ArgumentList.Add("smtp-sink.mjs");
+        start.ArgumentList.Add(mail);
+        using var sink = Process.Start(start)!;
+        var port = (await sink.StandardOutput.ReadLineAsync().ConfigureAwait(false))!["listening ".Length..];
+        Process? server = null;
+        try
+        {
+            (server, var url, var writeKey) = await LoadGenerator.SpawnServerAsync(null, data, environment: new Dictionary<string, string>
+            {
+                ["CAIRN_SMTP_HOST"] = "127.0.0.1",
+                ["CAIRN_SMTP_PORT"] = port,
+                ["CAIRN_SMTP_SECURITY"] = "none",
+                ["CAIRN_SMTP_CONNECTIONS"] = connections.ToString(CultureInfo.InvariantCulture),
+            }).ConfigureAwait(false);
+            using var admin = Client(url, "Bearer", "cak_loadgen");
+            using var ingest = Client(url, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+            await PutAsync(admin, "api/templates/receipt", "kind: template\nid: receipt\nchannel: email\nsubject: \"Your order {{ event.order_id }}\"\nhtml: \"<html><body><p>Hi {{ contact.first_name }}, thanks for order {{ event.order_id }} ({{ event.total }}).</p><p><a href='https://shop.example.com/orders/{{ event.order_id }}'>See your order</a></p></body></html>\"\nsample: { contact: { first_name: Sam }, event: { order_id: 1, total: 10 } }").ConfigureAwait(false);
+            await PutAsync(admin, "api/journeys/receipt", "id: receipt\nname: Receipt\ncategory: transactional\ntrigger: { event: order_completed }\nentry: { reentry: always }\nsteps:\n  - id: send\n    send: { channel: email, template: receipt }\n").ConfigureAwait(false);
+            (await admin.PostAsync(new Uri("api/journeys/receipt/publish", UriKind.Relative), null).ConfigureAwait(false)).EnsureSuccessStatusCode();
+
+            var clock = Stopwatch.StartNew();
+            for (var from = 0; from < count; from += 250)
+            {
+                var batch = Enumerable.Range(from, Math.Min(250, count - from)).SelectMany(i => new object[]
+                {
+                    new { type = "identify", userId = $"u{i}", traits = new { email = $"u{i}@example.com", first_name = $"U{i}" } },
+                    new { type = "track", userId = $"u{i}", @event = "order_completed", properties = new { order_id = i, total = 10 + (i % 90) } },
+                });
+                (await ingest.PostAsJsonAsync("v1/batch", new { batch }).ConfigureAwait(false)).EnsureSuccessStatusCode();
+            }
+
+            var ingested = clock.Elapsed;
+            TimeSpan? first = null;
+            while (Received(mail) < count)
+            {
+                if (first is null && Received(mail) > 0)
+                {
+                    first = clock.Elapsed;
+                }
+
+                if (clock.Elapsed > TimeSpan.FromMinutes(10))
+                {
+                    throw new TimeoutException($"only {Received(mail)} of {count} emails arrived in 10 minutes");
+                }
+
+                await Task.Delay(10).ConfigureAwait(false);
+            }
+
+            var done = clock.Elapsed;
+            first ??= TimeSpan.Zero;
+            Console.WriteLine($"ingested {count:N0} orders in {ingested.TotalSeconds:N2} s; the SMTP server received {count:N0} emails between {first.Value.TotalSeconds:N2} s and {done.TotalSeconds:N2} s");
+            Console.WriteLine($"delivery: {count / (done - first.Value).TotalSeconds:N0} emails/s over {connections} SMTP connections; end to end (first event to last email): {count / done.TotalSeconds:N0} emails/s");
+            return 0;
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await LoadGenerator.StopAsync(server).ConfigureAwait(false);
+            }
+
+            sink.Kill();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var directory in (string[])[data, mail])
+            {
+                if (Directory.Exists(directory))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+    }
+
+    private static int Received(string directory) => Directory.Exists(directory) ? Directory.GetFiles(directory, "*.eml").Length : 0;
+
+    private static int Option(string[] args, string name, int fallback) =>
+        Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+
+    private static HttpClient Client(string url, string scheme, string value)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(url + "/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, value);
+        return client;
+    }
+
+    private static async Task PutAsync(HttpClient admin, string path, string yaml)
+    {
+        using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
+        (await admin.PutAsync(new Uri(path, UriKind.Relative), content).ConfigureAwait(false)).EnsureSuccessStatusCode();
+    }
+}
