@@ -12,7 +12,7 @@ internal static class Settings
         System.Environment.GetEnvironmentVariable("CAIRN_" + name) is { Length: > 0 } value ? value : null;
 }
 
-/// <summary>Messaging settings from the environment (<c>CAIRN_SMTP_*</c>, <c>CAIRN_EMAIL_*</c>, <c>CAIRN_DKIM_*</c>, <c>CAIRN_WORKSPACE_*</c>, <c>CAIRN_PUBLIC_URL</c>).</summary>
+/// <summary>Messaging settings from the environment (<c>CAIRN_SMTP_*</c>, <c>CAIRN_EMAIL_*</c>, <c>CAIRN_DKIM_*</c>, <c>CAIRN_SMS_*</c>, <c>CAIRN_PUSH_*</c>, <c>CAIRN_WORKSPACE_*</c>, <c>CAIRN_PUBLIC_URL</c>).</summary>
 internal static class MessagingSettings
 {
     /// <summary>Applies every variable that is set; a malformed one stops the start with a one-line reason.</summary>
@@ -44,6 +44,20 @@ internal static class MessagingSettings
                 _ => throw new InvalidOperationException("CAIRN_SMTP_SECURITY is auto, none, starttls or tls."),
             };
         }
+
+        var sms = options.Sms;
+        sms.BaseUrl = Settings.Environment("SMS_BASE_URL") is { } smsUrl ? Uri(smsUrl, "SMS_BASE_URL") : sms.BaseUrl;
+        sms.AccountSid = Settings.Environment("SMS_ACCOUNT_SID") ?? sms.AccountSid;
+        sms.AuthToken = Settings.Environment("SMS_AUTH_TOKEN") ?? sms.AuthToken;
+        sms.From = Settings.Environment("SMS_FROM") ?? sms.From;
+        sms.MessagingServiceSid = Settings.Environment("SMS_MESSAGING_SERVICE") ?? sms.MessagingServiceSid;
+        sms.RatePerSecond = Number("SMS_RATE", (int)sms.RatePerSecond, 0, 100_000);
+
+        var push = options.Push;
+        push.BaseUrl = Settings.Environment("PUSH_BASE_URL") is { } pushUrl ? Uri(pushUrl, "PUSH_BASE_URL") : push.BaseUrl;
+        push.ProjectId = Settings.Environment("PUSH_PROJECT") ?? push.ProjectId;
+        push.AccessToken = Settings.Environment("PUSH_ACCESS_TOKEN") ?? push.AccessToken;
+        push.RatePerSecond = Number("PUSH_RATE", (int)push.RatePerSecond, 0, 100_000);
 
         options.Dkim.Domain = Settings.Environment("DKIM_DOMAIN") ?? options.Dkim.Domain;
         options.Dkim.Selector = Settings.Environment("DKIM_SELECTOR") ?? options.Dkim.Selector;

@@ -32,6 +32,28 @@ public sealed class JourneySchemaTests
         Assert.Empty(set.Errors);
     }
 
+    public static TheoryData<string> TemplateExamples() => [.. Directory.GetFiles(Path.Combine(Root, "examples", "templates"), "*.yaml").Select(path => Path.GetFileName(path))];
+
+    [Theory]
+    [MemberData(nameof(TemplateExamples))]
+    public void ExampleTemplate_IsValidUnderTheTemplateSchema_AndTheParser(string file)
+    {
+        var path = Path.Combine(Root, "examples", "templates", file);
+        var text = File.ReadAllText(path);
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        var json = JsonNode.Parse(DocumentReader.ToJson(stream.Documents[0].RootNode).GetRawText());
+        var schema = JsonSchema.FromFile(Path.Combine(Root, "docs", "schemas", "template.schema.json"));
+        var result = schema.Evaluate(json, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, string.Join("; ", result.Details.Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+        Assert.Empty(JourneyDocument.Parse(text, path).Errors);
+
+        // A field the channel does not have is refused by both.
+        json!["subjectt"] = "typo";
+        Assert.False(schema.Evaluate(json).IsValid);
+        Assert.NotEmpty(JourneyDocument.Parse(text + "\nsubjectt: typo\n", path).Errors);
+    }
+
     [Fact]
     public void Schema_RejectsWhatTheParserRejects()
     {

@@ -16,7 +16,7 @@ public enum Escalation
 /// <summary>A sales rep who receives hand-offs.</summary>
 /// <param name="Id">Unique in the team; stored on the contact as the <c>owner</c> trait.</param>
 /// <param name="Name">Shown in alerts.</param>
-/// <param name="Email">The rep's address (alerts by email come with the messaging milestone).</param>
+/// <param name="Email">The rep's address (alerts go to the webhook; the address is for people and CRMs).</param>
 /// <param name="Webhook">Where the rep's alerts are posted; the team's webhook when null.</param>
 /// <param name="Manager">The owner id escalations go to.</param>
 /// <param name="Accounts">Email domains of the accounts the rep owns: a lead from one of them is theirs.</param>

@@ -158,7 +158,7 @@ public sealed record DocumentVersion(string Kind, string Id, int Version, string
 public sealed record StoredTimer(ContactId ContactId, string EnrollmentId, string StepId, DateTimeOffset DueAt);
 
 /// <summary>
-/// A message a journey decided to send, waiting for delivery (the messaging milestone delivers it): a send step's
+/// A message a journey decided to send, and its delivery (the dispatcher in Cairn.Messaging delivers it): a send step's
 /// message, a <c>notify_owner</c> hand-off alert (channel <c>owner</c>) or a <c>webhook</c> step's call.
 /// </summary>
 /// <param name="MessageId">Idempotency key: contact × enrollment × step.</param>
@@ -171,7 +171,7 @@ public sealed record StoredTimer(ContactId ContactId, string EnrollmentId, strin
 /// <param name="Template">The template id (empty for hand-off alerts and webhook steps).</param>
 /// <param name="Category">transactional, promotional or operational.</param>
 /// <param name="Priority">The journey's priority.</param>
-/// <param name="Status">queued until delivery exists.</param>
+/// <param name="Status">queued, sending, sent, delivered, bounced, failed, suppressed, undeliverable or dead_letter.</param>
 /// <param name="CreatedAt">When the journey decided it.</param>
 /// <param name="Payload">
 /// JSON for delivery: the enrollment's trigger payload (templates read it); for a hand-off alert the owner, the
