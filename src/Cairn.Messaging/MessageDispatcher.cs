@@ -107,7 +107,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             new SmsChannel(_options, _http, _links, store, _time),
             new PushChannel(_options, _http, store, _time),
             new WebhookChannel("webhook", _http, _webhooks, _options, _time),
-            new WebhookChannel(WebhookChannel.OwnerChannel, _http, _webhooks, _options, _time),
+            new OwnerAlertChannel(new WebhookChannel(WebhookChannel.OwnerChannel, _http, _webhooks, _options, _time), transport, _options),
             new InAppChannel(store, _time, _options),
         ];
         _channels = channels.ToFrozenDictionary(channel => channel.Name, StringComparer.Ordinal);

@@ -165,6 +165,28 @@ public abstract class HandOffTests
         Assert.Single(hook.Received);
     }
 
+    [Fact]
+    public async Task AnOwnerWithoutAWebhook_GetsTheAlertByEmail()
+    {
+        await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
+        await ApplyAsync(cairn, "templates/nurture-education-1.yaml", "templates/nurture-education-2.yaml", "scoring/lead-score.yaml", "segments/sales-conversation.yaml", "journeys/lead-nurture.yaml");
+        await cairn.PutDocumentAsync("sales-teams/sales", "kind: sales_team\nid: sales\nname: Sales\nowners: [{ id: sam, name: Sam Reyes, email: sam@sales.example.com }]\nrouting: [{ name: all, owners: [sam] }]");
+        await cairn.SendAsync("identify", """{"userId":"lea","traits":{"email":"lea@acme.com","name":"Lea Park","company_size":200,"industry":"software"}}""");
+        await cairn.SendAsync("track", """{"userId":"lea","event":"content_downloaded"}""");
+        await cairn.SendAsync("track", """{"userId":"lea","event":"pricing_viewed"}""");
+        await cairn.DeliverAsync();
+
+        var mail = (await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox?to=sam@sales.example.com", Cancel)).GetProperty("messages").EnumerateArray().Single();
+        Assert.Equal("New lead: Lea Park", mail.GetProperty("subject").GetString());
+        var text = mail.GetProperty("text").GetString()!;
+        Assert.Contains("Lead: Lea Park <lea@acme.com>", text, StringComparison.Ordinal);
+        Assert.Contains("pricing_viewed", text, StringComparison.Ordinal);
+        Assert.Contains("Score lead-score:", text, StringComparison.Ordinal);
+        var lea = await cairn.ContactIdAsync("lea");
+        var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
+        Assert.Equal(("sent", "sam@sales.example.com"), (alert.GetProperty("status").GetString(), alert.GetProperty("recipient").GetString()));
+    }
+
     private static async Task ApplyAsync(TestCairn cairn, params string[] examples)
     {
         foreach (var example in examples)

@@ -37,7 +37,7 @@ public sealed class WebhookChannel(string name, HttpClient http, StandardWebhook
         var (url, method, headers, body) = job.Rendered is { } rendered ? FromTemplate(rendered) : FromPayload(job, time.GetUtcNow());
         if (url is null)
         {
-            return Task.FromResult(Preparation.End(OutcomeKind.Undeliverable, name == OwnerChannel ? "no webhook is configured for the owner or the team" : "the webhook has no address"));
+            return Task.FromResult(Preparation.End(OutcomeKind.Undeliverable, "the webhook has no address"));
         }
 
         if (!Uri.TryCreate(url, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))

@@ -180,8 +180,9 @@ internal sealed class CairnProcess : IAsyncDisposable
             using var response = await Client.PostAsJsonAsync("/v1/batch", new { batch = messages, sentAt = DateTimeOffset.UtcNow }, cancellationToken);
             return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken) : null;
         }
-        catch (Exception exception) when (exception is HttpRequestException or IOException or TaskCanceledException)
+        catch (Exception exception) when (exception is HttpRequestException or IOException or TaskCanceledException or System.Net.Sockets.SocketException)
         {
+            // A socket error can escape unwrapped when the server dies while the connection opens.
             return null;
         }
     }
