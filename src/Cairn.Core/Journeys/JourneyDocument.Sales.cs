@@ -78,12 +78,7 @@ public static partial class JourneyDocument
             reader.OnlyKeys(map, "name", "when", "owners");
             var ruleName = reader.String(map, "name", required: true, "a routing rule");
             var when = ReadOptionalCondition(map, "when", reader, Subject.Trait);
-            // Routing reads the profile only (a segment can stand for anything about the contact's history).
-            foreach (var leaf in Segments.SegmentConditions.Leaves(when).Where(leaf => leaf is Comparison { Subject: not Subject.Trait } or EventCondition
-                || Segments.SegmentConditions.UsesHistory(leaf)))
-            {
-                reader.Error(leaf.Location.Line, "a routing rule's 'when' is a condition over the profile (traits, tags, stage, score, consent, in_segment); put event history in a segment and use in_segment");
-            }
+            RequireProfileOnly(when, reader, "a routing rule's 'when'");
 
             var ruleOwners = reader.Sequence(DocumentReader.Get(map, "owners"), "owners").Select(o => reader.Scalar(o, "an owner id")).OfType<string>().ToList();
             if (ruleOwners.Count == 0)
@@ -126,5 +121,18 @@ public static partial class JourneyDocument
 
         reader.Error(DocumentReader.Get(map, "webhook")!, $"'webhook' must be an absolute http(s) URL, not '{text}'");
         return null;
+    }
+
+    /// <summary>
+    /// Routing and orchestrator rules read the profile only (a segment can stand for anything about the contact's
+    /// history), so they are decided without loading it.
+    /// </summary>
+    private static void RequireProfileOnly(Condition? when, DocumentReader reader, string what)
+    {
+        foreach (var leaf in Segments.SegmentConditions.Leaves(when).Where(leaf => leaf is Comparison { Subject: not Subject.Trait } or EventCondition
+            || Segments.SegmentConditions.UsesHistory(leaf)))
+        {
+            reader.Error(leaf.Location.Line, $"{what} is a condition over the profile (traits, tags, stage, score, consent, in_segment); put event history in a segment and use in_segment");
+        }
     }
 }

@@ -7,7 +7,11 @@ namespace Cairn.Core.Journeys;
 
 
 /// <summary>What one document file holds once read: a journey, a template, or only errors.</summary>
-public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null, Scoring.ScoringModel? ScoringModel = null, Sales.SalesTeam? SalesTeam = null);
+public sealed record ParsedDocument(string Source, JourneyDefinition? Journey, TemplateDefinition? Template, ImmutableArray<DocumentError> Errors, Segments.SegmentDefinition? Segment = null, Scoring.ScoringModel? ScoringModel = null, Sales.SalesTeam? SalesTeam = null)
+{
+    /// <summary>The orchestrator policy, when the document is one.</summary>
+    public Orchestration.Policy? Policy { get; init; }
+}
 
 /// <summary>
 /// Reads journey and template documents (YAML or JSON). A document with <c>kind: template</c> is a template;
@@ -60,6 +64,12 @@ public static partial class JourneyDocument
             return new ParsedDocument(source, null, null, [.. reader.Errors], null, reader.Errors.Count == 0 ? model : null);
         }
 
+        if (kind == PolicyKind)
+        {
+            var policy = ReadPolicy(root, reader);
+            return new ParsedDocument(source, null, null, [.. reader.Errors]) { Policy = reader.Errors.Count == 0 ? policy : null };
+        }
+
         if (kind == SalesTeamKind)
         {
             var team = ReadSalesTeam(root, reader);
@@ -68,7 +78,7 @@ public static partial class JourneyDocument
 
         if (kind != "journey")
         {
-            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey, template, segment, {ScoringKind} or {SalesTeamKind})");
+            reader.Error(DocumentReader.Get(root, "kind")!, $"unknown kind '{kind}' (journey, template, segment, {ScoringKind}, {SalesTeamKind} or {PolicyKind})");
             return new ParsedDocument(source, null, null, [.. reader.Errors]);
         }
 
@@ -166,6 +176,11 @@ public static partial class JourneyDocument
     private static JourneyCategory ReadCategory(YamlMappingNode root, DocumentReader reader)
     {
         var text = reader.String(root, "category", required: false) ?? "promotional";
+        return CategoryNamed(text, DocumentReader.Get(root, "category"), reader);
+    }
+
+    private static JourneyCategory CategoryNamed(string text, YamlNode? node, DocumentReader reader)
+    {
         switch (text)
         {
             case "transactional":
@@ -175,7 +190,7 @@ public static partial class JourneyDocument
             case "operational":
                 return JourneyCategory.Operational;
             default:
-                reader.Error(DocumentReader.Get(root, "category")!, $"unknown category '{text}' (transactional, promotional or operational)");
+                reader.Error(node!, $"unknown category '{text}' (transactional, promotional or operational)");
                 return JourneyCategory.Promotional;
         }
     }

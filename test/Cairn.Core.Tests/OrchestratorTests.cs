@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Cairn.Core.Consent;
+using Cairn.Core.Contacts;
+using Cairn.Core.Journeys;
+using Cairn.Core.Orchestration;
+using Cairn.Core.Segments;
+
+namespace Cairn.Core.Tests;
+
+/// <summary>The orchestrator's decisions with explicit times: consent, suppression rules, quiet hours, caps, validity.</summary>
+public sealed class OrchestratorTests
+{
+    // Tuesday 24 November 2026, 14:00 UTC = 09:00 in New York.
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 14, 0, 0, TimeSpan.Zero);
+    private static readonly ContactId Ann = new(Guid.Parse("0193a3c0-0000-7000-8000-0000000000b1"));
+
+    private static Policy Policy(string yaml)
+    {
+        var parsed = JourneyDocument.Parse("kind: policy\nid: default\n" + yaml, "policy.yaml");
+        Assert.True(parsed.Errors.IsEmpty, string.Join("; ", parsed.Errors));
+        return parsed.Policy!;
+    }
+
+    private static ContactState Contact(string? timeZone = "America/New_York") => ContactState.New(Ann, Now) with { TimeZone = timeZone };
+
+    private static SendRequest Request(string channel, int priority = 50, JourneyCategory category = JourneyCategory.Promotional, string? group = null) =>
+        new($"m-{channel}-{priority}", channel, category, priority, group, Now);
+
+    [Fact]
+    public void ThreeJourneysUnderACapOfTwoADay_TheTwoHighestPrioritiesGo_TheThirdWaitsForTheNextLocalDay()
+    {
+        var policy = Policy("caps:\n  - { id: daily, channel: any, max: 2, per: day }");
+        var contact = Contact();
+        var sent = new List<SentMessage>();
+        var decisions = new List<(int Priority, SendDecision Decision)>();
+        foreach (var priority in new[] { 90, 70, 50 })
+        {
+            var decision = Orchestrator.Decide(policy, contact, Request("email", priority), sent, [], Now);
+            decisions.Add((priority, decision));
+            if (decision.Kind == DecisionKind.Send)
+            {
+                sent.Add(new SentMessage("email", JourneyCategory.Promotional, Now));
+            }
+        }
+
+        Assert.Equal([DecisionKind.Send, DecisionKind.Send, DecisionKind.Defer], decisions.Select(d => d.Decision.Kind));
+        var third = decisions[2].Decision;
+
+        // Midnight in New York is 05:00 UTC.
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 5, 0, 0, TimeSpan.Zero), third.Until);
+        Assert.Contains(third.Trail, step => step.Check == "cap daily" && step.Detail.StartsWith("2 of 2 messages per day used", StringComparison.Ordinal));
+
+        // A transactional message passes the cap.
+        Assert.Equal(DecisionKind.Send, Orchestrator.Decide(policy, contact, Request("email", 10, JourneyCategory.Transactional), sent, [], Now).Kind);
+    }
+
+    [Fact]
+    public void RollingCapsFreeASlotWhenTheOldestSendLeavesTheWindow()
+    {
+        var policy = Policy("caps:\n  - { id: sms-daily, channel: sms, max: 2, per: day, rolling: true }\nquiet_hours: []");
+        var sent = new List<SentMessage> { new("sms", JourneyCategory.Promotional, Now.AddHours(-5)), new("sms", JourneyCategory.Promotional, Now.AddHours(-1)), new("email", JourneyCategory.Promotional, Now) };
+        var decision = Orchestrator.Decide(policy, Contact(), Request("sms"), sent, [], Now);
+        Assert.Equal((DecisionKind.Defer, Now.AddHours(19)), (decision.Kind, decision.Until));
+    }
+
+    [Fact]
+    public void SmsIsHeldOutsideEightToNineLocal_ByDefault_AndACapDeferralLandingInQuietHoursMovesOn()
+    {
+        // 22:30 in New York.
+        var late = new DateTimeOffset(2026, 11, 25, 3, 30, 0, TimeSpan.Zero);
+        var decision = Orchestrator.Decide(Orchestration.Policy.Default, Contact(), Request("sms") with { CreatedAt = late }, [], [], late);
+        Assert.Equal((DecisionKind.Defer, new DateTimeOffset(2026, 11, 25, 13, 0, 0, TimeSpan.Zero)), (decision.Kind, decision.Until));
+        Assert.Contains(decision.Trail, step => step.Check == "quiet hours sms" && step.Detail.Contains("22:30 local", StringComparison.Ordinal));
+
+        // A contact without a time zone uses the policy's.
+        var utc = Orchestrator.Decide(Policy("time_zone: Europe/Paris\nquiet_hours: [{ channel: sms, from: \"21:00\", to: \"08:00\" }]"), Contact(null), Request("sms") with { CreatedAt = late }, [], [], late);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 7, 0, 0, TimeSpan.Zero), utc.Until);
+
+        // The daily cap pushes to midnight, which is quiet for SMS: 08:00 it is.
+        var policy = Policy("caps: [{ id: one, channel: sms, max: 1, per: day }]\nquiet_hours: [{ channel: sms, from: \"21:00\", to: \"08:00\" }]");
+        var capped = Orchestrator.Decide(policy, Contact(), Request("sms"), [new SentMessage("sms", JourneyCategory.Promotional, Now.AddHours(-1))], [], Now);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 13, 0, 0, TimeSpan.Zero), capped.Until);
+        Assert.Equal(["consent", "cap one", "quiet hours sms"], capped.Trail.Select(step => step.Check));
+
+        // Transactional SMS (a one-time code) is not held.
+        Assert.Equal(DecisionKind.Send, Orchestrator.Decide(Orchestration.Policy.Default, Contact(), Request("sms", category: JourneyCategory.Transactional), [], [], late).Kind);
+    }
+
+    [Fact]
+    public void AMessageThatCouldOnlyGoOutAfterItsValidityExpires()
+    {
+        var policy = Policy("valid_for: 6h\ncaps: [{ id: daily, channel: email, max: 1, per: day }]");
+        var decision = Orchestrator.Decide(policy, Contact(), Request("email"), [new SentMessage("email", JourneyCategory.Promotional, Now)], [], Now);
+        Assert.Equal(DecisionKind.Expire, decision.Kind);
+        Assert.Equal(("validity", "expired"), (decision.Trail[^1].Check, decision.Trail[^1].Result));
+    }
+
+    [Fact]
+    public void ConsentAndSuppressionRulesDecideFirst()
+    {
+        var optedOut = Contact() with { Consents = Consents.None.SetItem("email:offers", new ConsentRecord(ConsentState.OptedOut, "link", Now, null)) };
+        var blocked = Orchestrator.Decide(Orchestration.Policy.Default, optedOut, Request("email", group: "offers"), [], [], Now);
+        Assert.Equal((DecisionKind.Suppress, "the contact opted out of email (offers)"), (blocked.Kind, blocked.Reason));
+        Assert.Equal(DecisionKind.Send, Orchestrator.Decide(Orchestration.Policy.Default, optedOut, Request("email", group: "news"), [], [], Now).Kind);
+
+        var optIn = Policy("require_opt_in: [sms]\nquiet_hours: []");
+        Assert.Equal(DecisionKind.Suppress, Orchestrator.Decide(optIn, Contact(), Request("sms"), [], [], Now).Kind);
+
+        var rules = Policy("""
+            suppression_rules:
+              - { id: open-ticket, when: { in_segment: open-ticket }, categories: [promotional], action: hold }
+              - { id: customers, when: { stage: customer }, categories: [promotional], action: drop }
+            """);
+        var inTicket = Contact() with { Segments = Contact().Segments.Add("open-ticket", new SegmentMembership(Now, "ticket_opened")) };
+        var held = Orchestrator.Decide(rules, inTicket, Request("email"), [], [], Now);
+        Assert.Equal((DecisionKind.Defer, Now + Orchestrator.HoldRecheck), (held.Kind, held.Until));
+        Assert.Equal(DecisionKind.Send, Orchestrator.Decide(rules, inTicket, Request("email", category: JourneyCategory.Operational), [], [], Now).Kind);
+        var customer = Contact() with { Traits = Contact().Traits.SetItem("lifecycle_stage", new TraitValue(JsonSerializer.SerializeToElement("customer"), Now)) };
+        Assert.Equal(DecisionKind.Suppress, Orchestrator.Decide(rules, customer, Request("email"), [], [], Now).Kind);
+    }
+
+    [Fact]
+    public void PolicyDocumentsAreCheckedWhenRead()
+    {
+        string[] Errors(string yaml) => [.. JourneyDocument.Parse("kind: policy\nid: default\n" + yaml, "p.yaml").Errors.Select(error => error.Message)];
+        Assert.Contains(Errors("time_zone: Mars/Olympus"), error => error.Contains("unknown time zone", StringComparison.Ordinal));
+        Assert.Contains(Errors("caps: [{ id: c, channel: fax, max: 1, per: day }]"), error => error.Contains("unknown channel 'fax'", StringComparison.Ordinal));
+        Assert.Contains(Errors("caps: [{ id: c, channel: email, max: 1, per: month }]"), error => error.Contains("'per' is day or week", StringComparison.Ordinal));
+        Assert.Contains(Errors("suppression_rules: [{ id: r, when: { performed: ticket_opened, within: 7d } }]"), error => error.Contains("in_segment", StringComparison.Ordinal));
+        Assert.Contains(Errors("quiet_hours: [{ channel: sms, from: \"21:00\", to: \"21:00\" }]"), error => error.Contains("differ", StringComparison.Ordinal));
+    }
+}
