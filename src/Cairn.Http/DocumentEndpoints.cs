@@ -60,6 +60,27 @@ public static class DocumentEndpoints
         segments.MapArchive("segment", "Retires the segment: members leave it (with segment_exited), and it is no longer evaluated. Refused (409) while another segment refers to it.");
         segments.MapPost("/preview", PreviewAsync).WithSummary("Evaluates a draft condition over every contact without saving anything: the count and a sample.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
+        var policy = api.MapGroup("/policy").WithTags("Orchestrator");
+        policy.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
+            {
+                var document = await engine.Store.GetDocumentAsync(JourneyDocument.PolicyKind, Core.Orchestration.Policy.DefaultId, cancellationToken).ConfigureAwait(false);
+                var rules = engine.Journeys.Policy;
+                return Results.Ok(new
+                {
+                    document = document is null ? null : DocumentView.From(document),
+                    timeZone = rules.TimeZone,
+                    validFor = rules.ValidFor,
+                    requireOptIn = rules.RequireOptIn,
+                    quietHours = rules.QuietHours.Select(quiet => new { quiet.Channel, from = quiet.From.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), to = quiet.To.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture) }),
+                    caps = rules.Caps.Select(cap => new { cap.Id, cap.Channel, cap.Max, per = cap.Per.ToString().ToLowerInvariant(), cap.Rolling, categories = cap.Categories.Select(category => category.ToString().ToLowerInvariant()) }),
+                    suppressionRules = rules.Rules.Select(rule => new { rule.Id, action = rule.Hold ? "hold" : "drop", categories = rule.Categories.Select(category => category.ToString().ToLowerInvariant()) }),
+                });
+            })
+            .WithSummary("The orchestrator's rules in force (the stored policy document, or the defaults: SMS only 08:00-21:00 local, no caps).");
+        policy.MapPut("/", (HttpContext context, CairnEngine engine, TimeProvider time) => PutAsync(JourneyDocument.PolicyKind, Core.Orchestration.Policy.DefaultId, context, engine, time))
+            .WithSummary("Stores the orchestrator policy (kind: policy, id: default): time zone, quiet hours, frequency caps, suppression rules, opt-in requirements, validity of deferred messages. Live at once.")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+
         var templates = api.MapGroup("/templates").WithTags("Templates");
         templates.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
             Results.Ok((await engine.Store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false)).Select(DocumentView.From)));
@@ -125,9 +146,9 @@ public static class DocumentEndpoints
             };
         }
 
-        if (kind == "template")
+        if (kind is "template" or JourneyDocument.PolicyKind)
         {
-            // A template is live from the moment it is saved: messages not yet sent render from the new version.
+            // Live from the moment it is saved: messages not yet sent render from the new template and pass the new rules.
             await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted, backfill: false).ConfigureAwait(false);
         }
 
@@ -500,7 +521,7 @@ public static class DocumentEndpoints
         var source = $"{kind} '{id}'";
         var parsed = JourneyDocument.Parse(text, source);
         var errors = parsed.Errors.ToList();
-        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id ?? parsed.ScoringModel?.Id ?? parsed.SalesTeam?.Id;
+        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id ?? parsed.ScoringModel?.Id ?? parsed.SalesTeam?.Id ?? parsed.Policy?.Id;
         var documentIdOf = parsed.Segment?.Id ?? documentId;
         if (errors.Count == 0 && (kind switch
             {
@@ -508,6 +529,7 @@ public static class DocumentEndpoints
                 "segment" => parsed.Segment is null,
                 JourneyDocument.ScoringKind => parsed.ScoringModel is null,
                 JourneyDocument.SalesTeamKind => parsed.SalesTeam is null,
+                JourneyDocument.PolicyKind => parsed.Policy is null,
                 _ => parsed.Template is null,
             }))
         {
@@ -517,6 +539,7 @@ public static class DocumentEndpoints
                 "segment" => "a segment document needs kind: segment",
                 JourneyDocument.ScoringKind => $"a scoring model document needs kind: {JourneyDocument.ScoringKind}",
                 JourneyDocument.SalesTeamKind => $"a sales team document needs kind: {JourneyDocument.SalesTeamKind}",
+                JourneyDocument.PolicyKind => $"the orchestrator policy needs kind: {JourneyDocument.PolicyKind}",
                 _ => "a template document needs kind: template",
             }));
         }
@@ -542,7 +565,10 @@ public static class DocumentEndpoints
             errors.Add(new DocumentError(source, 1, null, $"the document's id is '{documentId}', but it was sent to '{id}'"));
         }
 
-        var conditions = parsed.Segment is { Condition: { } read } ? [read] : parsed.Journey is { } flow ? JourneyDocument.Conditions(flow) : [];
+        var conditions = parsed.Segment is { Condition: { } read } ? [read]
+            : parsed.Journey is { } flow ? JourneyDocument.Conditions(flow)
+            : parsed.Policy is { } policy ? policy.Rules.Select(rule => rule.When)
+            : [];
         if (errors.Count == 0 && conditions.Any())
         {
             var models = (await engine.Store.ListDocumentsAsync(JourneyDocument.ScoringKind, cancellationToken).ConfigureAwait(false))

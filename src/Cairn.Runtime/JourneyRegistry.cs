@@ -41,6 +41,11 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// <summary>The templates messages are rendered from, at their published version, by id (replaced, never mutated).</summary>
     public ImmutableDictionary<string, LiveTemplate> Templates => Volatile.Read(ref _templates);
 
+    private Core.Orchestration.Policy _policy = Core.Orchestration.Policy.Default;
+
+    /// <summary>The orchestrator's rules: the stored policy, or the defaults (replaced, never mutated).</summary>
+    public Core.Orchestration.Policy Policy => Volatile.Read(ref _policy);
+
     /// <summary>Reads the published versions and statuses from the store.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -85,6 +90,8 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         }
 
         Volatile.Write(ref _templates, templates.ToImmutable());
+        var policies = await LatestAsync(JourneyDocument.PolicyKind, parsed => parsed.Policy, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _policy, policies.FirstOrDefault(policy => policy.Id == Core.Orchestration.Policy.DefaultId) ?? Core.Orchestration.Policy.Default);
         Volatile.Write(ref _segments, segments);
         Volatile.Write(ref _scoring, new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]));
         Volatile.Write(ref _library, library);

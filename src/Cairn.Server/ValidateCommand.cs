@@ -28,7 +28,7 @@ internal static class ValidateCommand
             }
 
             Console.WriteLine(set.Errors.Length == 0
-                ? $"Valid: {Count(set.Journeys.Length, "journey")}, {Count(set.Templates.Length, "template")}, {Count(set.Segments.Length, "segment")}, {Count(set.ScoringModels.Length, "scoring model")}, {Count(set.SalesTeams.Length, "sales team")}."
+                ? $"Valid: {Count(set.Journeys.Length, "journey")}, {Count(set.Templates.Length, "template")}, {Count(set.Segments.Length, "segment")}, {Count(set.ScoringModels.Length, "scoring model")}, {Count(set.SalesTeams.Length, "sales team")}, {Count(set.Policies.Length, "policy")}."
                 : $"{set.Errors.Length} errors in {set.Errors.Select(error => error.Source).Distinct().Count()} of {files.Count} files.");
             return set.Errors.Length == 0 ? 0 : 1;
         });

@@ -120,6 +120,27 @@ public sealed class OrchestratorTests
     }
 
     [Fact]
+    public void AnOpenTicket_IsATicketOpenedAndNotClosedSince()
+    {
+        var parsed = JourneyDocument.Parse("kind: segment\nid: open-ticket\nname: Open ticket\ncondition: { last_performed: ticket_opened, not_followed_by: ticket_closed }", "s.yaml");
+        Assert.Empty(parsed.Errors);
+        var condition = parsed.Segment!.Condition!;
+        Assert.Equal(["ticket_closed", "ticket_opened"], SegmentConditions.HistoryEvents(condition).Order(StringComparer.Ordinal));
+        var history = new List<Journeys.Engine.PastEvent>();
+        bool Open(string name, DateTimeOffset at)
+        {
+            history.Insert(0, new Journeys.Engine.PastEvent(name, at, null));
+            return Journeys.Engine.ConditionEvaluator.Holds(condition, new Journeys.Engine.EvaluationContext(Contact(), null, null, history, at));
+        }
+
+        Assert.True(Open("ticket_opened", Now));
+        Assert.True(Open("page_viewed", Now.AddMinutes(1)));
+        Assert.False(Open("ticket_closed", Now.AddHours(1)));
+        Assert.True(Open("ticket_opened", Now.AddHours(2)));
+        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { first_performed: a, not_followed_by: b }", "x").Errors, e => e.Message.Contains("goes with 'last_performed'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void PolicyDocumentsAreCheckedWhenRead()
     {
         string[] Errors(string yaml) => [.. JourneyDocument.Parse("kind: policy\nid: default\n" + yaml, "p.yaml").Errors.Select(error => error.Message)];

@@ -115,6 +115,12 @@ public sealed record OccurrenceCondition(string Event, Condition? Where, bool Fi
 
     /// <summary>It happened before this date.</summary>
     public DateTimeOffset? Until { get; init; }
+
+    /// <summary>
+    /// No such event came at or after it (<c>last_performed: ticket_opened, not_followed_by: ticket_closed</c>: a ticket is
+    /// open).
+    /// </summary>
+    public string? NotFollowedBy { get; init; }
 }
 
 /// <summary>How an <see cref="AggregateCondition"/> combines the values.</summary>

@@ -17,6 +17,9 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
     /// <summary>The sales team documents.</summary>
     public ImmutableArray<Sales.SalesTeam> SalesTeams { get; init; } = [];
 
+    /// <summary>The orchestrator policies read (a workspace uses the one with id <c>default</c>).</summary>
+    public ImmutableArray<Orchestration.Policy> Policies { get; init; } = [];
+
     /// <summary>Reads and validates <paramref name="documents"/> (source name and text of each).</summary>
     /// <param name="documents">The documents.</param>
     /// <param name="knownTemplates">Templates that exist elsewhere (e.g. on the server), by id.</param>
@@ -82,6 +85,7 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
             Segments = [.. segments],
             ScoringModels = [.. models],
             SalesTeams = [.. parsed.Select(document => document.SalesTeam).OfType<Sales.SalesTeam>()],
+            Policies = [.. parsed.Select(document => document.Policy).OfType<Orchestration.Policy>()],
         };
     }
 

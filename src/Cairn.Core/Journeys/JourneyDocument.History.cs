@@ -17,15 +17,20 @@ public static partial class JourneyDocument
     {
         var first = DocumentReader.Has(map, "first_performed");
         var key = first ? "first_performed" : "last_performed";
-        reader.OnlyKeys(map, key, "where", "within", "before", "after");
+        reader.OnlyKeys(map, key, "where", "within", "before", "after", "not_followed_by");
         var name = reader.String(map, key, required: true);
+        var notFollowedBy = reader.String(map, "not_followed_by", required: false);
+        if (notFollowedBy is not null && first)
+        {
+            reader.Error(DocumentReader.Get(map, "not_followed_by")!, "'not_followed_by' goes with 'last_performed'");
+        }
         var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
         var within = reader.Duration(map, "within", required: false);
         var (before, until) = ReadSpanOrDate(map, "before", reader);
         var (after, since) = ReadSpanOrDate(map, "after", reader);
-        if (!DocumentReader.Has(map, "within") && !DocumentReader.Has(map, "before") && !DocumentReader.Has(map, "after"))
+        if (!DocumentReader.Has(map, "within") && !DocumentReader.Has(map, "before") && !DocumentReader.Has(map, "after") && notFollowedBy is null)
         {
-            reader.Error(map, $"'{key}' needs 'within' (in the last …), 'before' (longer ago than …, or before a date) and/or 'after' (a date)");
+            reader.Error(map, $"'{key}' needs 'within' (in the last …), 'before' (longer ago than …, or before a date), 'after' (a date) and/or 'not_followed_by' (an event that did not come after it)");
             return null;
         }
 
@@ -34,7 +39,7 @@ public static partial class JourneyDocument
             reader.Error(map, "'after' with a duration is 'within'; give one of them");
         }
 
-        return name is null ? null : new OccurrenceCondition(name, where, first, within ?? after, before, DocumentReader.Location(map)) { Since = since, Until = until };
+        return name is null ? null : new OccurrenceCondition(name, where, first, within ?? after, before, DocumentReader.Location(map)) { Since = since, Until = until, NotFollowedBy = notFollowedBy };
     }
 
     /// <summary>A value that is either a duration back from now (<c>90d</c>) or a date (<c>2026-01-01</c>).</summary>

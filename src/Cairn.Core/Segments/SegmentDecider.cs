@@ -103,7 +103,7 @@ public static class SegmentDecider
             TagCondition => cause.Traits.Contains(ConditionEvaluator.TagsTrait),
             StageCondition => cause.Traits.Contains(ConditionEvaluator.StageTrait),
             PerformedCondition performed => performed.Event == cause.Event,
-            OccurrenceCondition occurrence => occurrence.Event == cause.Event,
+            OccurrenceCondition occurrence => occurrence.Event == cause.Event || occurrence.NotFollowedBy == cause.Event,
             AggregateCondition aggregate => aggregate.Event == cause.Event,
             SegmentCondition member => changedSegments.Contains(member.Segment),
             ScoreCondition score => cause.Scores.Contains(score.Model),

@@ -104,13 +104,13 @@ public static class SegmentConditions
 
     /// <summary>The event names the condition's history clauses read (empty when it reads only the profile and its counters).</summary>
     public static IReadOnlySet<string> HistoryEvents(Condition? condition) =>
-        Leaves(condition).Select(leaf => leaf switch
+        Leaves(condition).SelectMany(leaf => leaf switch
         {
-            PerformedCondition { Within: not null } or PerformedCondition { Where: not null } => ((PerformedCondition)leaf).Event,
-            OccurrenceCondition occurrence => occurrence.Event,
-            AggregateCondition aggregate => aggregate.Event,
-            _ => null,
-        }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            PerformedCondition { Within: not null } or PerformedCondition { Where: not null } => [((PerformedCondition)leaf).Event],
+            OccurrenceCondition occurrence => occurrence.NotFollowedBy is { } closer ? [occurrence.Event, closer] : [occurrence.Event],
+            AggregateCondition aggregate => [aggregate.Event],
+            _ => Array.Empty<string>(),
+        }).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>True when the condition reads event history beyond the profile's counters (windows or filters).</summary>
     public static bool UsesHistory(Condition? condition) =>

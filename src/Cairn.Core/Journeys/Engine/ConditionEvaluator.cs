@@ -128,7 +128,8 @@ public static class ConditionEvaluator
         && (condition.Within is not { } within || at >= context.Now - within)
         && (condition.Before is not { } before || at < context.Now - before)
         && (condition.Since is not { } since || at >= since)
-        && (condition.Until is not { } until || at < until);
+        && (condition.Until is not { } until || at < until)
+        && (condition.NotFollowedBy is not { } closer || !context.History.Any(past => past.Name == closer && past.Timestamp >= at && past.Timestamp <= context.Now));
 
     /// <summary>The aggregate's value now; null when there is nothing to aggregate (min, max, average of no values).</summary>
     public static double? AggregateOf(AggregateCondition condition, EvaluationContext context)
