@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using Cairn.Core.Consent;
+using Cairn.Core.Journeys;
+using Cairn.Core.Orchestration;
 using Cairn.Core.Templates;
 using Cairn.Messaging.Channels;
 using Cairn.Runtime;
@@ -26,6 +27,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
 {
     /// <summary>The email channel's name.</summary>
     public const string EmailChannel = "email";
+
+    /// <summary>The channels that reach the contact, whose sends the orchestrator decides (webhooks reach systems).</summary>
+    private static readonly FrozenSet<string> OrchestratedChannels = FrozenSet.Create(StringComparer.Ordinal, "email", "sms", "push", "in_app");
 
     private readonly CairnEngine _engine;
     private readonly MessagingOptions _options;
@@ -189,11 +193,22 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         return TemplateRenderer.Render(template.Definition, model);
     }
 
-    private async Task DeliverAsync(IMessageChannel channel, IReadOnlyList<OutboxMessage> due, CancellationToken cancellationToken)
+    private async Task DeliverAsync(IMessageChannel channel, IReadOnlyList<OutboxMessage> batch, CancellationToken cancellationToken)
     {
-        var prepared = new (DeliveryJob? Job, Preparation Preparation)[due.Count];
-        await Parallel.ForAsync(0, due.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, channel.Concurrency), CancellationToken = cancellationToken }, async (index, token) =>
-            prepared[index] = await PrepareAsync(channel, due[index], token).ConfigureAwait(false)).ConfigureAwait(false);
+        // A contact's messages are decided one after another, highest priority first: a cap's last slot goes to the
+        // message that matters most, and each decision counts the sends approved before it.
+        var due = batch.OrderBy(message => message.ContactId.ToString(), StringComparer.Ordinal).ThenByDescending(message => message.Priority).ThenBy(message => message.CreatedAt).ToList();
+        var prepared = new (DeliveryJob? Job, Preparation Preparation, string? Decision)[due.Count];
+        var contacts = due.Select((message, index) => (message, index)).GroupBy(item => item.message.ContactId).ToList();
+        await Parallel.ForEachAsync(contacts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, channel.Concurrency), CancellationToken = cancellationToken }, async (group, token) =>
+        {
+            var approved = new List<SentMessage>();
+            IReadOnlyList<SentMessage>? ledger = null;
+            foreach (var (message, index) in group)
+            {
+                prepared[index] = await PrepareAsync(channel, message, approved, async () => ledger ??= await LedgerAsync(message.ContactId, token).ConfigureAwait(false), token).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
 
         // Claimed before any provider is called: a crash from here on resends under the same idempotency key.
         var claims = prepared.Select((item, index) => (item, index))
@@ -222,7 +237,14 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             }
 
             var message = due[index];
-            records.Add(Record(channel, message, outcome, claimed.Contains(message.MessageId), now));
+            records.Add(Record(channel, message, outcome, claimed.Contains(message.MessageId), now) with { Decision = prepared[index].Decision });
+            if (outcome.Kind is OutcomeKind.Deferred or OutcomeKind.Suppressed or OutcomeKind.Expired && prepared[index].Decision is not null && (outcome.Kind != OutcomeKind.Deferred || message.Decision is null))
+            {
+                // The marketer's answer to "why did this contact not get it (yet)?", on the contact's timeline.
+                var name = outcome.Kind switch { OutcomeKind.Deferred => "message_deferred", OutcomeKind.Expired => "message_expired", _ => "message_suppressed" };
+                var properties = JsonSerializer.SerializeToElement(new { message_id = message.MessageId, channel = channel.Name, template = message.Template, journey_id = message.JourneyId, step_id = message.StepId, reason = outcome.Reason, until = outcome.RetryAfter is { } after ? now + after : (DateTimeOffset?)null });
+                timeline.Add((prepared[index].Job?.Contact ?? (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false))!, name, properties));
+            }
             if (outcome.Kind is OutcomeKind.Sent or OutcomeKind.Delivered && channel.Templated)
             {
                 // On the contact's timeline, where journeys and segments (engaged: received) can see it.
@@ -250,52 +272,95 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 return new DeliveryRecord(message.MessageId, "queued", attempts, now + after, null, reason);
             case OutcomeKind.Retry:
                 return new DeliveryRecord(message.MessageId, channel.Retry.DeadLetter ? "dead_letter" : "failed", attempts, null, null, $"gave up after {attempts} attempts: {reason}");
+            case OutcomeKind.Deferred:
+                return new DeliveryRecord(message.MessageId, "queued", attempts, now + (outcome.RetryAfter ?? TimeSpan.Zero), null, reason);
             default:
                 var status = outcome.Kind switch
                 {
                     OutcomeKind.Bounced => "bounced",
                     OutcomeKind.Undeliverable => "undeliverable",
                     OutcomeKind.Suppressed => "suppressed",
+                    OutcomeKind.Expired => "expired",
                     _ => "failed",
                 };
                 return new DeliveryRecord(message.MessageId, status, attempts, null, null, reason);
         }
     }
 
-    /// <summary>Everything short of the provider call: the contact, the template, consent, the render, the channel's own checks.</summary>
-    private async Task<(DeliveryJob? Job, Preparation Preparation)> PrepareAsync(IMessageChannel channel, OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Everything short of the provider call: the contact, the template, the orchestrator's decision (for messages to
+    /// the contact), the render, the channel's own checks. A send the orchestrator approves joins
+    /// <paramref name="approved"/>, which the contact's next decisions in this pass count.
+    /// </summary>
+    private async Task<(DeliveryJob? Job, Preparation Preparation, string? Decision)> PrepareAsync(
+        IMessageChannel channel,
+        OutboxMessage message,
+        List<SentMessage> approved,
+        Func<Task<IReadOnlyList<SentMessage>>> ledger,
+        CancellationToken cancellationToken)
     {
         if (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false) is not { } contact)
         {
-            return (null, Preparation.End(DeliveryOutcome.Failed("the contact no longer exists")));
+            return (null, Preparation.End(DeliveryOutcome.Failed("the contact no longer exists")), null);
         }
 
         LiveTemplate? template = null;
         RenderResult? rendered = null;
+        string? trail = null;
         if (channel.Templated && message.Template.Length > 0)
         {
             if (!_engine.Journeys.Templates.TryGetValue(message.Template, out template))
             {
-                return (null, Preparation.End(DeliveryOutcome.Failed($"the template '{message.Template}' is not live (missing or archived)")));
+                return (null, Preparation.End(DeliveryOutcome.Failed($"the template '{message.Template}' is not live (missing or archived)")), null);
             }
 
-            var group = template.Definition.Subscription;
-            if (message.Category != "transactional" && Consents.StateOf(contact.Consents, channel.Name, group) == ConsentState.OptedOut)
+            if (OrchestratedChannels.Contains(channel.Name))
             {
-                return (null, Preparation.End(OutcomeKind.Suppressed, group is null ? $"the contact opted out of {channel.Name}" : $"the contact opted out of {channel.Name} ({group})"));
+                var now = _time.GetUtcNow();
+                var category = Enum.TryParse<JourneyCategory>(message.Category, ignoreCase: true, out var parsed) ? parsed : JourneyCategory.Promotional;
+                var request = new SendRequest(message.MessageId, channel.Name, category, message.Priority, template.Definition.Subscription, message.CreatedAt);
+                var decision = Orchestrator.Decide(_engine.Journeys.Policy, contact, request, [.. await ledger().ConfigureAwait(false), .. approved], [], now);
+                trail = JsonSerializer.Serialize(new
+                {
+                    decision = decision.Kind.ToString().ToLowerInvariant(),
+                    reason = decision.Reason,
+                    until = decision.Until,
+                    at = now,
+                    checks = decision.Trail.Select(step => new { check = step.Check, result = step.Result, detail = step.Detail }),
+                });
+                switch (decision.Kind)
+                {
+                    case DecisionKind.Defer:
+                        return (null, Preparation.End(new DeliveryOutcome(OutcomeKind.Deferred, decision.Reason, decision.Until - now)), trail);
+                    case DecisionKind.Suppress:
+                        return (null, Preparation.End(OutcomeKind.Suppressed, decision.Reason), trail);
+                    case DecisionKind.Expire:
+                        return (null, Preparation.End(OutcomeKind.Expired, decision.Reason), trail);
+                    default:
+                        approved.Add(new SentMessage(channel.Name, category, now));
+                        break;
+                }
             }
 
             rendered = await RenderAsync(message, template, contact, cancellationToken).ConfigureAwait(false);
             if (!rendered.Succeeded)
             {
                 LogRenderFailed(_logger, message.MessageId, message.Template, template.Version);
-                return (null, Preparation.End(DeliveryOutcome.Failed($"render error in '{message.Template}' v{template.Version}: {rendered.Error}")));
+                return (null, Preparation.End(DeliveryOutcome.Failed($"render error in '{message.Template}' v{template.Version}: {rendered.Error}")), trail);
             }
         }
 
         var job = new DeliveryJob(message, contact, template, rendered);
-        return (job, await channel.PrepareAsync(job, cancellationToken).ConfigureAwait(false));
+        return (job, await channel.PrepareAsync(job, cancellationToken).ConfigureAwait(false), trail);
     }
+
+    /// <summary>What the contact was sent in the last 8 days (the longest cap is a week, counted in local time).</summary>
+    private async Task<IReadOnlyList<SentMessage>> LedgerAsync(Core.ContactId contact, CancellationToken cancellationToken) =>
+    [
+        .. (await _engine.Store.GetSentAsync(contact, _time.GetUtcNow() - TimeSpan.FromDays(8), cancellationToken).ConfigureAwait(false))
+            .Where(sent => OrchestratedChannels.Contains(sent.Channel))
+            .Select(sent => new SentMessage(sent.Channel, Enum.TryParse<JourneyCategory>(sent.Category, ignoreCase: true, out var category) ? category : JourneyCategory.Promotional, sent.SentAt)),
+    ];
 
     private async Task RunAsync(CancellationToken stopping)
     {

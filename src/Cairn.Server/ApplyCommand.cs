@@ -77,14 +77,15 @@ internal static class ApplyCommand
                 // The policy's rules may name segments; journeys come last.
                 foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is not null ? 4 : d.Parsed.Policy is not null ? 3 : d.Parsed.Segment is not null ? 2 : d.Parsed.ScoringModel is not null || d.Parsed.SalesTeam is not null ? 1 : 0))
                 {
-                    var (kind, id, path) = document.Journey is { } journey ? ("journey", journey.Id, $"journeys/{Uri.EscapeDataString(journey.Id)}")
-                        : document.Segment is { } segment ? ("segment", segment.Id, $"segments/{Uri.EscapeDataString(segment.Id)}")
-                        : document.ScoringModel is { } model ? ("scoring model", model.Id, $"scoring-models/{Uri.EscapeDataString(model.Id)}")
-                        : document.SalesTeam is { } team ? ("sales team", team.Id, $"sales-teams/{Uri.EscapeDataString(team.Id)}")
+                    var (kind, id, path) = document.Journey is { } journey ? ("journey", journey.Id, "journeys")
+                        : document.Segment is { } segment ? ("segment", segment.Id, "segments")
+                        : document.ScoringModel is { } model ? ("scoring model", model.Id, "scoring-models")
+                        : document.SalesTeam is { } team ? ("sales team", team.Id, "sales-teams")
                         : document.Policy is { } policy ? ("policy", policy.Id, "policy")
-                        : ("template", document.Template!.Id, $"templates/{Uri.EscapeDataString(document.Template!.Id)}");
+                        : ("template", document.Template!.Id, "templates");
                     using var content = new StringContent(text, Encoding.UTF8, "application/yaml");
-                    using var put = await http.PutAsync($"api/{path}", content, cancellationToken).ConfigureAwait(false);
+                    var resource = kind == "policy" ? "api/policy" : $"api/{path}/{Uri.EscapeDataString(id)}";
+                    using var put = await http.PutAsync(resource, content, cancellationToken).ConfigureAwait(false);
                     if (!put.IsSuccessStatusCode)
                     {
                         await ReportAsync(put, document.Source, cancellationToken).ConfigureAwait(false);

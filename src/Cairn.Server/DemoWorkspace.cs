@@ -59,6 +59,13 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
             await engine.SaveLiveDocumentAsync("segment", segment.Id, cancellationToken).ConfigureAwait(false);
         }
 
+        foreach (var (name, text) in Resources("policy/", ".yaml"))
+        {
+            var policy = JourneyDocument.Parse(text, name).Policy ?? throw new InvalidOperationException($"The demo policy {name} does not parse.");
+            await store.SaveDraftAsync(JourneyDocument.PolicyKind, policy.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(JourneyDocument.PolicyKind, policy.Id, cancellationToken, backfill: false).ConfigureAwait(false);
+        }
+
         var journeys = Resources("journeys/", ".yaml");
         foreach (var (name, text) in journeys)
         {

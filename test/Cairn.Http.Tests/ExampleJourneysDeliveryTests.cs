@@ -89,7 +89,7 @@ public sealed class ExampleJourneysDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task PostPurchaseOnboarding_SendsEmailPushAndInApp()
     {
-        await _cairn.SendAsync("identify", """{"userId":"ned","traits":{"email":"ned@example.com","first_name":"Ned"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"ned","traits":{"email":"ned@example.com","first_name":"Ned","timezone":"Europe/London"}}""");
         var ned = await _cairn.ContactIdAsync("ned");
         (await _cairn.Admin.PostAsJsonAsync($"/api/contacts/{ned}/devices", new { token = "ned-phone", platform = "ios" }, Cancel)).Dispose();
         await _cairn.SendAsync("track", """{"userId":"ned","event":"order_completed","properties":{"first_order":true,"total":35}}""");

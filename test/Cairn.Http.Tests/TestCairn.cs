@@ -68,9 +68,9 @@ internal sealed class TestCairn : IAsyncDisposable
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
-    private static readonly string[] ExampleDirectories = ["templates", "scoring", "sales", "segments", "journeys"];
+    private static readonly string[] ExampleDirectories = ["templates", "scoring", "sales", "segments", "policy", "journeys"];
 
-    /// <summary>The example documents (templates, scoring models, sales teams, segments, journeys), in that dependency order.</summary>
+    /// <summary>The example documents (templates, scoring models, sales teams, segments, the policy, journeys), in that dependency order.</summary>
     public static List<(string Path, string Text)> ExampleDocuments() =>
     [
         .. ExampleDirectories
@@ -88,8 +88,9 @@ internal sealed class TestCairn : IAsyncDisposable
                 : parsed.ScoringModel is { } model ? ("scoring-models", model.Id)
                 : parsed.SalesTeam is { } team ? ("sales-teams", team.Id)
                 : parsed.Segment is { } segment ? ("segments", segment.Id)
+                : parsed.Policy is not null ? ("policy", string.Empty)
                 : ("templates", parsed.Template!.Id);
-            await PutDocumentAsync($"{kind}/{id}", text);
+            await PutDocumentAsync(kind == "policy" ? kind : $"{kind}/{id}", text);
             if (kind == "journeys")
             {
                 using var publish = await Admin.PostAsync($"/api/journeys/{id}/publish", null, TestContext.Current.CancellationToken);

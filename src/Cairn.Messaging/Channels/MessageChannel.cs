@@ -28,6 +28,12 @@ public enum OutcomeKind
 
     /// <summary>Not sent on purpose: opted out, suppressed.</summary>
     Suppressed,
+
+    /// <summary>Not yet: the orchestrator moved it to <see cref="DeliveryOutcome.RetryAfter"/> from now (quiet hours, a cap, a held rule).</summary>
+    Deferred,
+
+    /// <summary>Never: the first moment it could go out is past its validity.</summary>
+    Expired,
 }
 
 /// <summary>The outcome of an attempt and why.</summary>

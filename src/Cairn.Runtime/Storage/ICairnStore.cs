@@ -160,6 +160,9 @@ public interface ICairnStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlySet<string>> ClaimAsync(IReadOnlyList<MessageClaim> claims, CancellationToken cancellationToken);
 
+    /// <summary>What the contact was sent since <paramref name="since"/> (frequency caps count it).</summary>
+    Task<IReadOnlyList<SentRecord>> GetSentAsync(ContactId contactId, DateTimeOffset since, CancellationToken cancellationToken);
+
     /// <summary>Records the outcomes of delivery attempts, in one transaction.</summary>
     Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken);
 

@@ -230,13 +230,23 @@ public sealed record OutboxMessage(
 
     /// <summary>When the recipient reported it as spam.</summary>
     public DateTimeOffset? ComplainedAt { get; init; }
+
+    /// <summary>The orchestrator's last decision about it, JSON: the decision, its reason and every check that ran.</summary>
+    public string? Decision { get; init; }
 }
 
 /// <summary>A message about to be sent, with the address and subject it was rendered to.</summary>
 public sealed record MessageClaim(string MessageId, string? Recipient, string? Subject, int? TemplateVersion);
 
 /// <summary>The outcome of a delivery attempt: the status, the attempts so far, when to retry, when it was sent, why it failed.</summary>
-public sealed record DeliveryRecord(string MessageId, string Status, int Attempts, DateTimeOffset? NextAttemptAt, DateTimeOffset? SentAt, string? Error);
+public sealed record DeliveryRecord(string MessageId, string Status, int Attempts, DateTimeOffset? NextAttemptAt, DateTimeOffset? SentAt, string? Error)
+{
+    /// <summary>The orchestrator's decision trail (JSON), when it decided this attempt.</summary>
+    public string? Decision { get; init; }
+}
+
+/// <summary>A message a contact was sent (what frequency caps count).</summary>
+public sealed record SentRecord(string Channel, string Category, DateTimeOffset SentAt);
 
 /// <summary>What a recipient did with a message.</summary>
 public enum Engagement

@@ -916,7 +916,7 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     private const string OutboxColumns =
-        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at";
+        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision";
 
     private async Task<List<OutboxMessage>> ReadOutboxAsync(DbCommand command, CancellationToken cancellationToken)
     {
@@ -952,6 +952,7 @@ public abstract class RelationalCairnStore : ICairnStore
                 UnsubscribedAt = reader.IsDBNull(23) ? null : ReadTime(reader, 23),
                 DeliveredAt = reader.IsDBNull(24) ? null : ReadTime(reader, 24),
                 ComplainedAt = reader.IsDBNull(25) ? null : ReadTime(reader, 25),
+                Decision = reader.IsDBNull(26) ? null : reader.GetString(26),
             });
         }
 
@@ -1284,7 +1285,7 @@ public abstract class RelationalCairnStore : ICairnStore
         await using var command = Command(
             connection,
             transaction,
-            "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error WHERE message_id = @id");
+            "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error, decision = COALESCE(@decision, decision) WHERE message_id = @id");
         foreach (var record in records)
         {
             command.Parameters.Clear();
@@ -1294,10 +1295,28 @@ public abstract class RelationalCairnStore : ICairnStore
             Add(command, "next", record.NextAttemptAt is { } next ? TimeValue(next) : null);
             Add(command, "sent", record.SentAt is { } sent ? TimeValue(sent) : null);
             Add(command, "error", record.Error);
+            Add(command, "decision", record.Decision);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SentRecord>> GetSentAsync(ContactId contactId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT channel, category, sent_at FROM outbox WHERE contact_id = @contact AND sent_at >= @since ORDER BY sent_at");
+        Add(command, "contact", contactId.ToString());
+        Add(command, "since", TimeValue(since));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var sent = new List<SentRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            sent.Add(new SentRecord(reader.GetString(0), reader.GetString(1), ReadTime(reader, 2)));
+        }
+
+        return sent;
     }
 
     /// <inheritdoc />

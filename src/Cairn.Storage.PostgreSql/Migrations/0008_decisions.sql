@@ -1,0 +1,3 @@
+-- The orchestrator's decision trail per message: which checks ran, which deferred or blocked it, and why.
+ALTER TABLE outbox ADD COLUMN decision TEXT;
+CREATE INDEX outbox_sent ON outbox (contact_id, sent_at) WHERE sent_at IS NOT NULL;
