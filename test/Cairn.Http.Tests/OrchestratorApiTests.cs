@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Cairn.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cairn.Http.Tests;
+
+/// <summary>
+/// The orchestrator end to end over HTTP: three journeys under a cap of two a day, an unsubscribe in the same second
+/// as a due send, and promotions held while a support ticket is open — each decision explained on the message and
+/// the timeline. SQLite and PostgreSQL.
+/// </summary>
+public abstract class OrchestratorApiTests : IAsyncLifetime
+{
+    // Tuesday 24 November 2026, 15:00 UTC = 10:00 in New York.
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 15, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _time = new(T0);
+    private TestCairn _cairn = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
+        await _cairn.PutDocumentAsync("segments/open-support-ticket", "kind: segment\nid: open-support-ticket\nname: Open ticket\ncondition: { last_performed: ticket_opened, not_followed_by: ticket_closed }");
+        await _cairn.PutDocumentAsync("policy", """
+            kind: policy
+            id: default
+            time_zone: America/New_York
+            caps:
+              - { id: daily, channel: any, max: 2, per: day }
+            suppression_rules:
+              - { id: open-ticket, when: { in_segment: open-support-ticket }, categories: [promotional], action: hold }
+            """);
+        foreach (var (journey, priority, category) in new[] { ("flash-sale", 90, "promotional"), ("newsletter", 70, "promotional"), ("tips", 50, "promotional"), ("receipt", 10, "transactional") })
+        {
+            await _cairn.PutDocumentAsync($"templates/{journey}", $"kind: template\nid: {journey}\nchannel: email\nsubscription: offers\nsubject: \"{journey}\"\ntext: \"Hello from {journey}\"");
+            await _cairn.PutDocumentAsync($"journeys/{journey}", $"id: {journey}\nname: {journey}\npriority: {priority}\ncategory: {category}\ntrigger: {{ event: {(category == "transactional" ? "order_completed" : "go")} }}\nentry: {{ reentry: always }}\nsteps:\n  - id: send\n    send: {{ channel: email, template: {journey} }}\n");
+            (await _cairn.Admin.PostAsync($"/api/journeys/{journey}/publish", null, Cancel)).Dispose();
+        }
+
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com","timezone":"America/New_York"}}""");
+    }
+
+    /// <summary>The PostgreSQL connection string, or null for SQLite.</summary>
+    protected abstract Task<string?> PostgresAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cairn.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task ThreeJourneysUnderACapOfTwoADay_SendTheTwoHighestPriorities_AndTheThirdTheNextLocalDay()
+    {
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.DeliverAsync();
+
+        Assert.Equal(["flash-sale", "newsletter"], await MailboxSubjectsAsync());
+        var tips = await MessageOfAsync("tips");
+        Assert.Equal("queued", tips.GetProperty("status").GetString());
+        Assert.StartsWith("deferred to 2026-11-25T05:00:00Z: cap 'daily' (2 messages per day)", tips.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        var decision = JsonDocument.Parse(tips.GetProperty("decision").GetString()!).RootElement;
+        Assert.Equal("defer", decision.GetProperty("decision").GetString());
+        Assert.Contains(decision.GetProperty("checks").EnumerateArray(), check => check.GetProperty("check").GetString() == "cap daily" && check.GetProperty("result").GetString() == "deferred");
+        Assert.Contains(await EventNamesAsync(), name => name == "message_deferred");
+
+        // A receipt is transactional: the cap does not hold it.
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"order_completed"}""");
+        await _cairn.DeliverAsync();
+        Assert.Equal(["flash-sale", "newsletter", "receipt"], await MailboxSubjectsAsync());
+
+        // Midnight in New York: the third goes out.
+        _time.SetUtcNow(new DateTimeOffset(2026, 11, 25, 5, 0, 1, TimeSpan.Zero));
+        await _cairn.DeliverAsync();
+        Assert.Equal(["flash-sale", "newsletter", "receipt", "tips"], await MailboxSubjectsAsync());
+        Assert.Equal("delivered", (await MessageOfAsync("tips")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task AnUnsubscribeInTheSameSecond_StopsTheSendThatWasDue()
+    {
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        var ann = await _cairn.ContactIdAsync("ann");
+        using (var unsubscribed = await _cairn.Admin.PutAsJsonAsync($"/api/contacts/{ann}/consent", new { channel = "email", state = "opted_out", source = "preference center" }, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, unsubscribed.StatusCode);
+        }
+
+        await _cairn.DeliverAsync();
+        Assert.Empty(await MailboxSubjectsAsync());
+        foreach (var journey in new[] { "flash-sale", "newsletter", "tips" })
+        {
+            var message = await MessageOfAsync(journey);
+            Assert.Equal(("suppressed", "the contact opted out of email (offers)"), (message.GetProperty("status").GetString(), message.GetProperty("lastError").GetString()));
+        }
+
+        Assert.Contains(await EventNamesAsync(), name => name == "message_suppressed");
+    }
+
+    [Fact]
+    public async Task PromotionsWaitWhileASupportTicketIsOpen_AndGoOutOnceItIsClosed()
+    {
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"ticket_opened"}""");
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.DeliverAsync();
+        Assert.Empty(await MailboxSubjectsAsync());
+        var held = await MessageOfAsync("flash-sale");
+        Assert.Equal(("queued", "held while suppression rule 'open-ticket' holds"), (held.GetProperty("status").GetString(), held.GetProperty("lastError").GetString()));
+
+        // The rule is looked at again an hour later: the ticket is still open.
+        _time.Advance(TimeSpan.FromMinutes(61));
+        await _cairn.DeliverAsync();
+        Assert.Empty(await MailboxSubjectsAsync());
+
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"ticket_closed"}""");
+        _time.Advance(TimeSpan.FromMinutes(61));
+        await _cairn.DeliverAsync();
+        Assert.Equal(["flash-sale", "newsletter"], await MailboxSubjectsAsync());
+        var decision = JsonDocument.Parse((await MessageOfAsync("flash-sale")).GetProperty("decision").GetString()!).RootElement;
+        Assert.Equal("send", decision.GetProperty("decision").GetString());
+
+        var policy = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/policy", Cancel);
+        Assert.Equal("America/New_York", policy.GetProperty("timeZone").GetString());
+        using var invalid = await _cairn.Admin.PutAsync("/api/policy", new StringContent("kind: policy\nid: default\ncaps: [{ id: c, channel: fax, max: 1, per: day }]", System.Text.Encoding.UTF8, "application/yaml"), Cancel);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+    }
+
+    private async Task<List<string>> MailboxSubjectsAsync() =>
+        [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("subject").GetString()!).Order(StringComparer.Ordinal)];
+
+    private async Task<JsonElement> MessageOfAsync(string journey) =>
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel)).EnumerateArray().First(m => m.GetProperty("journeyId").GetString() == journey);
+
+    private async Task<List<string>> EventNamesAsync() =>
+        [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/events", Cancel)).GetProperty("items").EnumerateArray().Select(e => e.GetProperty("name").GetString()!)];
+}
+
+public sealed class SqliteOrchestratorApiTests : OrchestratorApiTests
+{
+    protected override Task<string?> PostgresAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class PostgreSqlOrchestratorApiTests(PostgresFixture postgres) : OrchestratorApiTests
+{
+    protected override async Task<string?> PostgresAsync()
+    {
+        await postgres.SkipIfUnavailableAsync();
+        return await postgres.CreateDatabaseAsync(TestContext.Current.CancellationToken);
+    }
+}
