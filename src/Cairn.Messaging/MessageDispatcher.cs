@@ -248,7 +248,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             if (outcome.Kind is OutcomeKind.Sent or OutcomeKind.Delivered && channel.Templated)
             {
                 // On the contact's timeline, where journeys and segments (engaged: received) can see it.
-                var properties = JsonSerializer.SerializeToElement(new { message_id = message.MessageId, channel = channel.Name, template = message.Template, journey_id = message.JourneyId, step_id = message.StepId });
+                // A message the orchestrator had deferred says so: a journey waiting on it starts its window now.
+                var deferred = message.Decision is { } earlier && earlier.Contains("\"decision\":\"defer\"", StringComparison.Ordinal);
+                var properties = JsonSerializer.SerializeToElement(new { message_id = message.MessageId, channel = channel.Name, template = message.Template, journey_id = message.JourneyId, step_id = message.StepId, deferred });
                 timeline.Add((prepared[index].Job!.Contact, $"{channel.Name}_{(outcome.Kind == OutcomeKind.Delivered ? "delivered" : "sent")}", properties));
             }
         }

@@ -40,6 +40,24 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
             (await _cairn.Admin.PostAsync($"/api/journeys/{journey}/publish", null, Cancel)).Dispose();
         }
 
+        await _cairn.PutDocumentAsync("templates/nudge", "kind: template\nid: nudge\nchannel: email\nsubscription: offers\nsubject: nudge\ntext: Still there?");
+        await _cairn.PutDocumentAsync("journeys/nudge", """
+            id: nudge
+            name: Nudge
+            priority: 40
+            trigger: { event: go_nudge }
+            entry: { reentry: always }
+            steps:
+              - id: email
+                send: { channel: email, template: nudge }
+                next: opened
+              - id: opened
+                wait_for: { event: email_opened, correlate: email, timeout: 48h }
+                exits: { happened: done, timed_out: done }
+              - id: done
+                exit: true
+            """);
+        (await _cairn.Admin.PostAsync("/api/journeys/nudge/publish", null, Cancel)).Dispose();
         await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com","timezone":"America/New_York"}}""");
     }
 
@@ -127,6 +145,39 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         using var invalid = await _cairn.Admin.PutAsync("/api/policy", new StringContent("kind: policy\nid: default\ncaps: [{ id: c, channel: fax, max: 1, per: day }]", System.Text.Encoding.UTF8, "application/yaml"), Cancel);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
     }
+
+    [Fact]
+    public async Task AWaitForOnADeferredEmail_CountsFromWhenItWentOut_AndOnASuppressedOne_IsResolvedAsNotHappened()
+    {
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go_nudge"}""");
+        await _cairn.DeliverAsync();
+        Assert.Equal(T0.AddHours(48), (await NudgeAsync()).GetProperty("wakeAt").GetDateTimeOffset());
+
+        // Midnight in New York: the deferred nudge goes out, and its 48 hours start now.
+        var midnight = new DateTimeOffset(2026, 11, 25, 5, 0, 1, TimeSpan.Zero);
+        _time.SetUtcNow(midnight);
+        await _cairn.DeliverAsync();
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Contains("nudge", await MailboxSubjectsAsync());
+        Assert.Equal(midnight.AddHours(48), (await NudgeAsync()).GetProperty("wakeAt").GetDateTimeOffset());
+        await _cairn.AdvanceAsync(_time, T0.AddHours(49));
+        Assert.Equal("opened", (await NudgeAsync()).GetProperty("step").GetString());
+
+        // Opted out before the next nudge could go: it is suppressed, and the wait resolves at once as not happened.
+        await _cairn.AdvanceAsync(_time, midnight.AddHours(49));
+        var ann = await _cairn.ContactIdAsync("ann");
+        (await _cairn.Admin.PutAsJsonAsync($"/api/contacts/{ann}/consent", new { channel = "email", state = "opted_out" }, Cancel)).Dispose();
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go_nudge"}""");
+        await _cairn.DeliverAsync();
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        var journeys = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
+        var second = journeys.GetProperty("ended").EnumerateArray().Single(e => e.GetProperty("id").GetString() == "nudge:2");
+        Assert.Contains(second.GetProperty("path").EnumerateArray(), entry => entry.GetProperty("reason").GetString()!.StartsWith("email was not delivered (message_suppressed)", StringComparison.Ordinal));
+    }
+
+    private async Task<JsonElement> NudgeAsync() =>
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/journeys", Cancel)).GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "nudge");
 
     private async Task<List<string>> MailboxSubjectsAsync() =>
         [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("subject").GetString()!).Order(StringComparer.Ordinal)];

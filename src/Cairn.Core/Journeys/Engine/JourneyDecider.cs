@@ -133,6 +133,11 @@ public static class JourneyDecider
                 {
                     Move(current, journey, waitFor, waitFor.Happened, $"{waitFor.Event} happened");
                 }
+                else if (current.StepId is { } waiting && journey.Find(waiting) is WaitForStep { CorrelateWith: { } send } correlated
+                    && message.Event is { } name && Correlates(current, correlated, message))
+                {
+                    OnAwaitedMessage(current, journey, correlated, send, name, message);
+                }
             }
 
             // The payload (the whole trigger message) is parsed only when a trigger matches.
@@ -144,6 +149,31 @@ public static class JourneyDecider
                 {
                     payload ??= Parse(message.Json);
                     Enroll(live, payload, $"triggered by {trigger.Event}");
+                }
+            }
+        }
+
+        /// <summary>
+        /// What delivery reports about the message a <c>wait_for</c> correlates with: one the orchestrator deferred
+        /// starts the window when it actually goes out (the timeout moves later); one that never goes out
+        /// (suppressed, expired, bounced, failed) resolves the wait as not happened at once.
+        /// </summary>
+        private void OnAwaitedMessage(Enrollment enrollment, JourneyDefinition journey, WaitForStep waitFor, string send, string name, SegmentMessage message)
+        {
+            if (name is "message_suppressed" or "message_expired" or "email_bounced" or "sms_failed")
+            {
+                Move(enrollment, journey, waitFor, waitFor.TimedOut, $"{send} was not delivered ({name}), so no {waitFor.Event} can follow");
+                return;
+            }
+
+            if (name.EndsWith("_sent", StringComparison.Ordinal) || name.EndsWith("_delivered", StringComparison.Ordinal))
+            {
+                var deferred = ConditionEvaluator.Path(message.Properties, "deferred") is { ValueKind: JsonValueKind.True };
+                var due = message.Timestamp + waitFor.Timeout;
+                if (deferred && enrollment.WakeAt is { } wake && due > wake)
+                {
+                    Replace(enrollment with { WakeAt = due });
+                    Effects.Add(new ScheduleTimer(enrollment.Id, waitFor.Id, due));
                 }
             }
         }
