@@ -49,6 +49,9 @@ public static class ContactEndpoints
                 Results.Ok(ConsentView((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Consents)))
             .WithSummary("The contact's consent by channel and subscription group: state, source, time and proof.")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/{id}/consent/history", ConsentHistoryAsync)
+            .WithSummary("Every consent answer the contact gave or withdrew, newest first (from its timeline): channel, group, state, source, proof, time.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapPut("/{id}/consent", PutConsentAsync)
             .WithSummary("Records consent given or withdrawn: {\"channel\": \"email\", \"group\": \"newsletter\" (optional), \"state\": \"opted_in\" | \"opted_out\", \"source\", \"proof\", \"at\" (optional)}. A consent_changed event goes on the timeline.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -57,6 +60,27 @@ public static class ContactEndpoints
             .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
             .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
         return api;
+    }
+
+    private static async Task<IResult> ConsentHistoryAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var history = new List<object>();
+        string? cursor = null;
+        do
+        {
+            var page = await engine.Store.GetEventsAsync(contact.Id, cursor, 1000, cancellationToken).ConfigureAwait(false);
+            foreach (var stored in page.Items.Where(stored => stored.Name == "consent_changed"))
+            {
+                using var document = JsonDocument.Parse(stored.Json);
+                history.Add(new { at = stored.Timestamp, answer = document.RootElement.GetProperty("properties").Clone() });
+            }
+
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null && history.Count < 1000);
+
+        return Results.Ok(history);
     }
 
     private static async Task<IResult> PutConsentAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)

@@ -260,7 +260,7 @@ internal sealed partial class Partition
                     next,
                     ConsentEvent,
                     key,
-                    System.Text.Json.JsonSerializer.SerializeToElement(new { channel = consent.Channel, group = consent.Group, state = consent.Record.State == ConsentState.OptedIn ? "opted_in" : "opted_out", source = consent.Record.Source }),
+                    System.Text.Json.JsonSerializer.SerializeToElement(new { channel = consent.Channel, group = consent.Group, state = consent.Record.State == ConsentState.OptedIn ? "opted_in" : "opted_out", source = consent.Record.Source, proof = consent.Record.Proof, at = consent.Record.At }),
                     now);
                 commit.Events.Add(StoredEvent.From(id, message));
                 journeyInput = new EventOccurred(message);

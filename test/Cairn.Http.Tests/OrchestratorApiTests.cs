@@ -102,7 +102,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
     {
         await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
         var ann = await _cairn.ContactIdAsync("ann");
-        using (var unsubscribed = await _cairn.Admin.PutAsJsonAsync($"/api/contacts/{ann}/consent", new { channel = "email", state = "opted_out", source = "preference center" }, Cancel))
+        using (var unsubscribed = await _cairn.Admin.PutAsJsonAsync($"/api/contacts/{ann}/consent", new { channel = "email", state = "opted_out", source = "preference center", proof = "form pc-1, 203.0.113.9" }, Cancel))
         {
             Assert.Equal(HttpStatusCode.OK, unsubscribed.StatusCode);
         }
@@ -116,6 +116,8 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         }
 
         Assert.Contains(await EventNamesAsync(), name => name == "message_suppressed");
+        var history = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent/history", Cancel)).EnumerateArray()).GetProperty("answer");
+        Assert.Equal(("opted_out", "preference center", "form pc-1, 203.0.113.9"), (history.GetProperty("state").GetString(), history.GetProperty("source").GetString(), history.GetProperty("proof").GetString()));
     }
 
     [Fact]
