@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 
@@ -43,10 +42,10 @@ internal static class EmailBenchmark
                 ["CAIRN_SMTP_SECURITY"] = "none",
                 ["CAIRN_SMTP_CONNECTIONS"] = connections.ToString(CultureInfo.InvariantCulture),
             }).ConfigureAwait(false);
-            using var admin = Client(url, "Bearer", "cak_loadgen");
-            using var ingest = Client(url, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
-            await PutAsync(admin, "api/templates/receipt", "kind: template\nid: receipt\nchannel: email\nsubject: \"Your order {{ event.order_id }}\"\nhtml: \"<html><body><p>Hi {{ contact.first_name }}, thanks for order {{ event.order_id }} ({{ event.total }}).</p><p><a href='https://shop.example.com/orders/{{ event.order_id }}'>See your order</a></p></body></html>\"\nsample: { contact: { first_name: Sam }, event: { order_id: 1, total: 10 } }").ConfigureAwait(false);
-            await PutAsync(admin, "api/journeys/receipt", "id: receipt\nname: Receipt\ncategory: transactional\ntrigger: { event: order_completed }\nentry: { reentry: always }\nsteps:\n  - id: send\n    send: { channel: email, template: receipt }\n").ConfigureAwait(false);
+            using var admin = LoadGenerator.Client(url, "Bearer", "cak_loadgen");
+            using var ingest = LoadGenerator.Client(url, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+            await LoadGenerator.PutAsync(admin, "api/templates/receipt", "kind: template\nid: receipt\nchannel: email\nsubject: \"Your order {{ event.order_id }}\"\nhtml: \"<html><body><p>Hi {{ contact.first_name }}, thanks for order {{ event.order_id }} ({{ event.total }}).</p><p><a href='https://shop.example.com/orders/{{ event.order_id }}'>See your order</a></p></body></html>\"\nsample: { contact: { first_name: Sam }, event: { order_id: 1, total: 10 } }").ConfigureAwait(false);
+            await LoadGenerator.PutAsync(admin, "api/journeys/receipt", "id: receipt\nname: Receipt\ncategory: transactional\ntrigger: { event: order_completed }\nentry: { reentry: always }\nsteps:\n  - id: send\n    send: { channel: email, template: receipt }\n").ConfigureAwait(false);
             (await admin.PostAsync(new Uri("api/journeys/receipt/publish", UriKind.Relative), null).ConfigureAwait(false)).EnsureSuccessStatusCode();
 
             var clock = Stopwatch.StartNew();
@@ -106,17 +105,4 @@ internal static class EmailBenchmark
 
     private static int Option(string[] args, string name, int fallback) =>
         Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-
-    private static HttpClient Client(string url, string scheme, string value)
-    {
-        var client = new HttpClient { BaseAddress = new Uri(url + "/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, value);
-        return client;
-    }
-
-    private static async Task PutAsync(HttpClient admin, string path, string yaml)
-    {
-        using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
-        (await admin.PutAsync(new Uri(path, UriKind.Relative), content).ConfigureAwait(false)).EnsureSuccessStatusCode();
-    }
 }

@@ -228,6 +228,21 @@ internal static class LoadGenerator
         throw new TimeoutException("the spawned server was not ready within 60 s");
     }
 
+    /// <summary>A client of a spawned server with an Authorization header.</summary>
+    internal static HttpClient Client(string url, string scheme, string value)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(url + "/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, value);
+        return client;
+    }
+
+    /// <summary>Stores a YAML document on a spawned server.</summary>
+    internal static async Task PutAsync(HttpClient admin, string path, string yaml)
+    {
+        using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
+        (await admin.PutAsync(new Uri(path, UriKind.Relative), content).ConfigureAwait(false)).EnsureSuccessStatusCode();
+    }
+
     /// <summary>Stops a spawned server (acknowledged data is durable whatever the way it stops).</summary>
     internal static async Task StopAsync(Process server)
     {

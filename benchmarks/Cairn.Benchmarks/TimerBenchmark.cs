@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -22,10 +21,10 @@ internal static class TimerBenchmark
         try
         {
             var (server, url, writeKey) = await LoadGenerator.SpawnServerAsync(postgres: null, data).ConfigureAwait(false);
-            using var admin = Client(url, "Bearer", "cak_loadgen");
-            using var ingest = Client(url, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
-            await PutAsync(admin, "api/templates/t", "kind: template\nid: t\nchannel: email\nsubject: T\ntext: T\n").ConfigureAwait(false);
-            await PutAsync(admin, "api/journeys/tick", "id: tick\nname: Tick\ntrigger: { event: tick }\nentry: { reentry: always }\nsteps:\n  - id: w\n    wait: 60s\n    next: s\n  - id: s\n    send: { channel: email, template: t }\n").ConfigureAwait(false);
+            using var admin = LoadGenerator.Client(url, "Bearer", "cak_loadgen");
+            using var ingest = LoadGenerator.Client(url, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+            await LoadGenerator.PutAsync(admin, "api/templates/t", "kind: template\nid: t\nchannel: email\nsubject: T\ntext: T\n").ConfigureAwait(false);
+            await LoadGenerator.PutAsync(admin, "api/journeys/tick", "id: tick\nname: Tick\ntrigger: { event: tick }\nentry: { reentry: always }\nsteps:\n  - id: w\n    wait: 60s\n    next: s\n  - id: s\n    send: { channel: email, template: t }\n").ConfigureAwait(false);
             (await admin.PostAsync(new Uri("api/journeys/tick/publish", UriKind.Relative), null).ConfigureAwait(false)).EnsureSuccessStatusCode();
 
             var started = Stopwatch.StartNew();
@@ -63,19 +62,6 @@ internal static class TimerBenchmark
                 Directory.Delete(data, recursive: true);
             }
         }
-    }
-
-    private static HttpClient Client(string url, string scheme, string value)
-    {
-        var client = new HttpClient { BaseAddress = new Uri(url + "/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, value);
-        return client;
-    }
-
-    private static async Task PutAsync(HttpClient admin, string path, string yaml)
-    {
-        using var content = new StringContent(yaml, Encoding.UTF8, "application/yaml");
-        (await admin.PutAsync(new Uri(path, UriKind.Relative), content).ConfigureAwait(false)).EnsureSuccessStatusCode();
     }
 
     private static async Task<long> SentAsync(HttpClient admin)
