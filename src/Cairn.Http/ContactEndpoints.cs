@@ -49,6 +49,19 @@ public static class ContactEndpoints
                 Results.Ok(ConsentView((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Consents)))
             .WithSummary("The contact's consent by channel and subscription group: state, source, time and proof.")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapGet("/{id}/engagement", async (string id, CairnEngine engine, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
+            {
+                var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                if (engine.Journeys.Policy.Engagement is not { } engagement)
+                {
+                    return Results.Ok(new { measured = false, status = "active" });
+                }
+
+                var (status, last) = engagement.Standing(contact, await dispatcher.EngagementAsync(contact.Id, cancellationToken).ConfigureAwait(false), time.GetUtcNow());
+                return Results.Ok(new { measured = true, channel = engagement.Channel, status, lastEngagedAt = last, throttleAfter = engagement.ThrottleAfter, sunsetAfter = engagement.SunsetAfter });
+            })
+            .WithSummary("The contact's standing under the policy's engagement rules: active, throttled (a reduced cap) or sunset (no promotional messages on the channel), and its last open or click.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapGet("/{id}/consent/history", ConsentHistoryAsync)
             .WithSummary("Every consent answer the contact gave or withdrew, newest first (from its timeline): channel, group, state, source, proof, time.")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -203,7 +203,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         await Parallel.ForEachAsync(contacts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, channel.Concurrency), CancellationToken = cancellationToken }, async (group, token) =>
         {
             var approved = new List<SentMessage>();
-            IReadOnlyList<SentMessage>? ledger = null;
+            (IReadOnlyList<SentMessage>, IReadOnlyList<Core.Journeys.Engine.PastEvent>)? ledger = null;
             foreach (var (message, index) in group)
             {
                 prepared[index] = await PrepareAsync(channel, message, approved, async () => ledger ??= await LedgerAsync(message.ContactId, token).ConfigureAwait(false), token).ConfigureAwait(false);
@@ -298,7 +298,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         IMessageChannel channel,
         OutboxMessage message,
         List<SentMessage> approved,
-        Func<Task<IReadOnlyList<SentMessage>>> ledger,
+        Func<Task<(IReadOnlyList<SentMessage> Sent, IReadOnlyList<Core.Journeys.Engine.PastEvent> Engagement)>> ledger,
         CancellationToken cancellationToken)
     {
         if (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false) is not { } contact)
@@ -321,7 +321,8 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 var now = _time.GetUtcNow();
                 var category = Enum.TryParse<JourneyCategory>(message.Category, ignoreCase: true, out var parsed) ? parsed : JourneyCategory.Promotional;
                 var request = new SendRequest(message.MessageId, channel.Name, category, message.Priority, template.Definition.Subscription, message.CreatedAt);
-                var decision = Orchestrator.Decide(_engine.Journeys.Policy, contact, request, [.. await ledger().ConfigureAwait(false), .. approved], [], now);
+                var (sent, engagement) = await ledger().ConfigureAwait(false);
+                var decision = Orchestrator.Decide(_engine.Journeys.Policy, contact, request, [.. sent, .. approved], engagement, now);
                 trail = JsonSerializer.Serialize(new
                 {
                     decision = decision.Kind.ToString().ToLowerInvariant(),
@@ -356,13 +357,30 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         return (job, await channel.PrepareAsync(job, cancellationToken).ConfigureAwait(false), trail);
     }
 
-    /// <summary>What the contact was sent in the last 8 days (the longest cap is a week, counted in local time).</summary>
-    private async Task<IReadOnlyList<SentMessage>> LedgerAsync(Core.ContactId contact, CancellationToken cancellationToken) =>
-    [
-        .. (await _engine.Store.GetSentAsync(contact, _time.GetUtcNow() - TimeSpan.FromDays(8), cancellationToken).ConfigureAwait(false))
-            .Where(sent => OrchestratedChannels.Contains(sent.Channel))
-            .Select(sent => new SentMessage(sent.Channel, Enum.TryParse<JourneyCategory>(sent.Category, ignoreCase: true, out var category) ? category : JourneyCategory.Promotional, sent.SentAt)),
-    ];
+    /// <summary>
+    /// What the contact was sent in the last 8 days (the longest cap is a week, counted in local time), and its opens
+    /// and clicks when the policy throttles or sunsets by engagement.
+    /// </summary>
+    private async Task<(IReadOnlyList<SentMessage>, IReadOnlyList<Core.Journeys.Engine.PastEvent>)> LedgerAsync(Core.ContactId contact, CancellationToken cancellationToken)
+    {
+        var sent = (await _engine.Store.GetSentAsync(contact, _time.GetUtcNow() - TimeSpan.FromDays(8), cancellationToken).ConfigureAwait(false))
+            .Where(record => OrchestratedChannels.Contains(record.Channel))
+            .Select(record => new SentMessage(record.Channel, Enum.TryParse<JourneyCategory>(record.Category, ignoreCase: true, out var category) ? category : JourneyCategory.Promotional, record.SentAt))
+            .ToList();
+        return (sent, await EngagementAsync(contact, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The contact's opens and clicks on the policy's engagement channel (none when the policy does not measure engagement).</summary>
+    public async Task<IReadOnlyList<Core.Journeys.Engine.PastEvent>> EngagementAsync(Core.ContactId contact, CancellationToken cancellationToken)
+    {
+        if (_engine.Journeys.Policy.Engagement is not { } engagement)
+        {
+            return [];
+        }
+
+        var events = await _engine.Store.GetEventsOfAsync([contact], [$"{engagement.Channel}_opened", $"{engagement.Channel}_clicked"], cancellationToken).ConfigureAwait(false);
+        return events.TryGetValue(contact, out var found) ? [.. found.Select(stored => stored.ToPastEvent())] : [];
+    }
 
     private async Task RunAsync(CancellationToken stopping)
     {

@@ -141,6 +141,30 @@ public sealed class OrchestratorTests
     }
 
     [Fact]
+    public void ContactsWhoStoppedEngaging_AreThrottled_ThenSunset_UntilTheyEngageAgain()
+    {
+        var policy = Policy("valid_for: 14d\nengagement:\n  channel: email\n  throttle: { after: 90d, max: 1, per: week }\n  sunset: { after: 180d }");
+        var old = ContactState.New(Ann, Now.AddDays(-400)) with { TimeZone = "America/New_York" };
+        Journeys.Engine.PastEvent Opened(int daysAgo) => new("email_opened", Now.AddDays(-daysAgo), null);
+
+        Assert.Equal(DecisionKind.Send, Orchestrator.Decide(policy, old, Request("email"), [], [Opened(10)], Now).Kind);
+
+        // Idle for 100 days: one promotional email a week.
+        var sentThisWeek = new List<SentMessage> { new("email", JourneyCategory.Promotional, Now.AddDays(-1)) };
+        var throttled = Orchestrator.Decide(policy, old, Request("email"), sentThisWeek, [Opened(100)], Now);
+        Assert.Equal(DecisionKind.Defer, throttled.Kind);
+        Assert.Contains(throttled.Trail, step => step.Check == "engagement" && step.Detail.StartsWith("throttled", StringComparison.Ordinal));
+        Assert.Contains(throttled.Trail, step => step.Check == "cap engagement-throttle");
+
+        // Idle for 200 days: no promotional email; transactional and operational still go; a brand-new contact is active.
+        var sunset = Orchestrator.Decide(policy, old, Request("email"), [], [Opened(200)], Now);
+        Assert.Equal((DecisionKind.Suppress, "sunset: no email open or click in 180d"), (sunset.Kind, sunset.Reason));
+        Assert.Equal(DecisionKind.Send, Orchestrator.Decide(policy, old, Request("email", category: JourneyCategory.Operational), [], [], Now).Kind);
+        Assert.Equal(DecisionKind.Send, Orchestrator.Decide(policy, Contact(), Request("email"), [], [], Now).Kind);
+        Assert.Equal(("sunset", old.CreatedAt), policy.Engagement!.Standing(old, [], Now));
+    }
+
+    [Fact]
     public void PolicyDocumentsAreCheckedWhenRead()
     {
         string[] Errors(string yaml) => [.. JourneyDocument.Parse("kind: policy\nid: default\n" + yaml, "p.yaml").Errors.Select(error => error.Message)];

@@ -178,6 +178,25 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.Contains(second.GetProperty("path").EnumerateArray(), entry => entry.GetProperty("reason").GetString()!.StartsWith("email was not delivered (message_suppressed)", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ContactsWhoStopEngaging_AreSunsetFromPromotions_AndItShowsOnTheirProfile()
+    {
+        await _cairn.PutDocumentAsync("policy", "kind: policy\nid: default\nengagement:\n  channel: email\n  throttle: { after: 14d, max: 1, per: week }\n  sunset: { after: 30d }");
+        var ann = await _cairn.ContactIdAsync("ann");
+        Assert.Equal("active", (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/engagement", Cancel)).GetProperty("status").GetString());
+
+        _time.Advance(TimeSpan.FromDays(31));
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.DeliverAsync();
+        Assert.Empty(await MailboxSubjectsAsync());
+        Assert.Equal(("suppressed", "sunset: no email open or click in 30d"), ((await MessageOfAsync("flash-sale")).GetProperty("status").GetString(), (await MessageOfAsync("flash-sale")).GetProperty("lastError").GetString()));
+        Assert.Equal("sunset", (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/engagement", Cancel)).GetProperty("status").GetString());
+
+        // An open (here reported by another tool through /v1/track) makes her active again.
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"email_opened","properties":{"message_id":"elsewhere"}}""");
+        Assert.Equal("active", (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/engagement", Cancel)).GetProperty("status").GetString());
+    }
+
     private async Task<JsonElement> NudgeAsync() =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/journeys", Cancel)).GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "nudge");
 

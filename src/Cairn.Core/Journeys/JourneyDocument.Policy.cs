@@ -15,7 +15,7 @@ public static partial class JourneyDocument
 
     private static Policy? ReadPolicy(YamlMappingNode root, DocumentReader reader)
     {
-        reader.OnlyKeys(root, "kind", "id", "name", "description", "time_zone", "valid_for", "require_opt_in", "quiet_hours", "caps", "suppression_rules");
+        reader.OnlyKeys(root, "kind", "id", "name", "description", "time_zone", "valid_for", "require_opt_in", "quiet_hours", "caps", "suppression_rules", "engagement");
         var id = ReadId(root, reader, "policy");
         var timeZone = reader.String(root, "time_zone", required: false) ?? "UTC";
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _))
@@ -138,6 +138,36 @@ public static partial class JourneyDocument
             }
         }
 
-        return id is null ? null : new Policy(id, timeZone, [.. quiet], [.. caps], [.. rules], validFor, DocumentReader.Location(root)) { RequireOptIn = [.. optIn] };
+        EngagementPolicy? engagement = null;
+        if (DocumentReader.Get(root, "engagement") is { } engagementNode && reader.Mapping(engagementNode, "'engagement'") is { } settings)
+        {
+            reader.OnlyKeys(settings, "channel", "throttle", "sunset");
+            var channel = Channel(settings, any: false);
+            TimeSpan? throttleAfter = null;
+            var (throttleMax, throttlePer) = (1, CapPeriod.Week);
+            if (DocumentReader.Get(settings, "throttle") is { } throttleNode && reader.Mapping(throttleNode, "'throttle'") is { } throttle)
+            {
+                reader.OnlyKeys(throttle, "after", "max", "per");
+                throttleAfter = reader.Duration(throttle, "after", required: true);
+                throttleMax = reader.Integer(throttle, "max", 0, 10_000) ?? 1;
+                throttlePer = reader.String(throttle, "per", required: false) is "day" ? CapPeriod.Day : CapPeriod.Week;
+            }
+
+            TimeSpan? sunsetAfter = null;
+            if (DocumentReader.Get(settings, "sunset") is { } sunsetNode && reader.Mapping(sunsetNode, "'sunset'") is { } sunset)
+            {
+                reader.OnlyKeys(sunset, "after");
+                sunsetAfter = reader.Duration(sunset, "after", required: true);
+            }
+
+            if (throttleAfter is { } from && sunsetAfter is { } to && to <= from)
+            {
+                reader.Error(settings, "'sunset.after' must be longer than 'throttle.after'");
+            }
+
+            engagement = channel is null ? null : new EngagementPolicy(channel, throttleAfter, throttleMax, throttlePer, sunsetAfter);
+        }
+
+        return id is null ? null : new Policy(id, timeZone, [.. quiet], [.. caps], [.. rules], validFor, DocumentReader.Location(root)) { RequireOptIn = [.. optIn], Engagement = engagement };
     }
 }

@@ -105,6 +105,23 @@ public static class Orchestrator
             return Bounded(new SendDecision(DecisionKind.Defer, recheck, $"held while suppression rule '{rule.Id}' holds", trail.ToImmutable()), validUntil, trail);
         }
 
+        var caps = policy.Caps;
+        if (policy.Engagement is { } engagement && engagement.Channel == request.Channel && request.Category == JourneyCategory.Promotional)
+        {
+            var (standing, last) = engagement.Standing(contact, history, now);
+            if (standing == "sunset")
+            {
+                trail.Add(new DecisionStep("engagement", "blocked", $"sunset: no {request.Channel} open or click since {Format(last)}"));
+                return new SendDecision(DecisionKind.Suppress, null, $"sunset: no {request.Channel} open or click in {Duration.Format(engagement.SunsetAfter!.Value)}", trail.ToImmutable());
+            }
+
+            trail.Add(new DecisionStep("engagement", "passed", $"{standing}: last open or click {Format(last)}"));
+            if (standing == "throttled")
+            {
+                caps = caps.Add(new FrequencyCap("engagement-throttle", request.Channel, engagement.ThrottleMax, engagement.ThrottlePer, false, [JourneyCategory.Promotional]));
+            }
+        }
+
         // Quiet hours and caps can each push the send later; repeat until one instant satisfies both.
         var zone = ZoneOf(contact, policy);
         var at = now;
@@ -125,7 +142,7 @@ public static class Orchestrator
                 }
             }
 
-            foreach (var cap in policy.Caps.Where(cap => cap.Covers(request.Channel, request.Category)))
+            foreach (var cap in caps.Where(cap => cap.Covers(request.Channel, request.Category)))
             {
                 var start = cap.Rolling ? at - cap.Length : PeriodStart(at, cap.Per, zone);
                 var counted = sent.Where(message => cap.Covers(message.Channel, message.Category) && message.At >= start && message.At <= at).OrderBy(message => message.At).ToList();

@@ -41,6 +41,25 @@ public sealed record FrequencyCap(string Id, string Channel, int Max, CapPeriod 
 public sealed record SuppressionRule(string Id, Condition When, ImmutableArray<JourneyCategory> Categories, bool Hold);
 
 /// <summary>
+/// Engagement-based throttling and sunset on one channel: contacts with no open or click there for
+/// <see cref="ThrottleAfter"/> get at most <see cref="ThrottleMax"/> promotional messages per <see cref="ThrottlePer"/>;
+/// after <see cref="SunsetAfter"/> they get none (until they engage again), protecting the sender's reputation.
+/// A contact is measured from its last open or click, or from when Cairn first saw it.
+/// </summary>
+public sealed record EngagementPolicy(string Channel, TimeSpan? ThrottleAfter, int ThrottleMax, CapPeriod ThrottlePer, TimeSpan? SunsetAfter)
+{
+    /// <summary>Where the contact stands: <c>active</c>, <c>throttled</c> or <c>sunset</c>, and since when it last engaged.</summary>
+    public (string Status, DateTimeOffset LastEngaged) Standing(Contacts.ContactState contact, IEnumerable<Journeys.Engine.PastEvent> history, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(contact);
+        var last = history.Where(past => past.Name == $"{Channel}_opened" || past.Name == $"{Channel}_clicked").Select(past => past.Timestamp).DefaultIfEmpty(contact.CreatedAt).Max();
+        last = last < contact.CreatedAt ? contact.CreatedAt : last;
+        var idle = now - last;
+        return (SunsetAfter is { } sunset && idle >= sunset ? "sunset" : ThrottleAfter is { } throttle && idle >= throttle ? "throttled" : "active", last);
+    }
+}
+
+/// <summary>
 /// The orchestrator's rules for the workspace (<c>kind: policy</c>): the time zone of contacts without one, quiet
 /// hours per channel, frequency caps, suppression rules, and how long a deferred message stays worth sending.
 /// </summary>
@@ -53,6 +72,9 @@ public sealed record Policy(
     TimeSpan ValidFor,
     SourceLocation Location)
 {
+    /// <summary>Engagement-based throttling and sunset, when configured.</summary>
+    public EngagementPolicy? Engagement { get; init; }
+
     /// <summary>Channels whose marketing needs an explicit opt-in (never asked is not enough), e.g. <c>sms</c> under TCPA.</summary>
     public ImmutableArray<string> RequireOptIn { get; init; } = [];
 
