@@ -122,7 +122,10 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             LogRequeued(_logger, requeued);
         }
 
-        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        if (_options.DispatchInBackground)
+        {
+            _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        }
     }
 
     /// <inheritdoc />

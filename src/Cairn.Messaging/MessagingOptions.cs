@@ -160,6 +160,12 @@ public sealed class MessagingOptions
     /// <summary>The workspace's web site, for template links.</summary>
     public string WorkspaceUrl { get; set; } = "https://shop.example.com";
 
+    /// <summary>
+    /// False to leave the outbox undelivered until <see cref="MessageDispatcher.DispatchAsync"/> is called (a replay that
+    /// compares journeys with their simulation, which does not deliver).
+    /// </summary>
+    public bool DispatchInBackground { get; set; } = true;
+
     /// <summary>Messages taken from the outbox per pass.</summary>
     public int BatchSize { get; set; } = 200;
 

@@ -38,7 +38,8 @@ public abstract class ExampleStreamsOnServerTests
         var library = JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, 1))]);
 
         var time = new FakeTimeProvider(profiles.Concat(events).Min(line => line.Message.Timestamp));
-        await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: time);
+        // Journeys only: the simulation does not deliver, so nothing is (the orchestrator's deferrals would move waits).
+        await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: time, messaging: options => options.DispatchInBackground = false);
         await cairn.ApplyAsync(documents);
         await cairn.Engine.RunRolloutsAsync(Cancel);
         foreach (var line in profiles.Concat(events))
