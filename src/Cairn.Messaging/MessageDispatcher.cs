@@ -232,6 +232,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         var now = _time.GetUtcNow();
         var records = new List<DeliveryRecord>(due.Count);
         var timeline = new List<(Core.Contacts.ContactState, string, JsonElement)>();
+        var fallbacks = new List<(OutboxMessage Message, FallbackOption Next, string? Remaining, string Reason)>();
         for (var index = 0; index < due.Count; index++)
         {
             if (outcomes[index] is not { } outcome)
@@ -240,6 +241,14 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             }
 
             var message = due[index];
+
+            // Not reachable here (no address, no consent, a suppressed address): the step's next channel, if it has one.
+            if (outcome.Kind is OutcomeKind.Undeliverable or OutcomeKind.Suppressed && NextChannel(message) is var (next, rest) && next is not null)
+            {
+                fallbacks.Add((message, next, rest, $"{channel.Name}: {outcome.Reason}; falling back to {next.Channel}"));
+                continue;
+            }
+
             records.Add(Record(channel, message, outcome, claimed.Contains(message.MessageId), now) with { Decision = prepared[index].Decision });
             if (outcome.Kind is OutcomeKind.Deferred or OutcomeKind.Suppressed or OutcomeKind.Expired && prepared[index].Decision is not null && (outcome.Kind != OutcomeKind.Deferred || message.Decision is null))
             {
@@ -259,8 +268,29 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         }
 
         await _engine.Store.RecordDeliveriesAsync(records, CancellationToken.None).ConfigureAwait(false);
+        foreach (var (message, next, rest, reason) in fallbacks)
+        {
+            await _engine.Store.FallBackAsync(message.MessageId, next.Channel, next.Template, rest, reason, CancellationToken.None).ConfigureAwait(false);
+        }
+
         await _engine.RecordEventsAsync(timeline, CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <summary>The first channel of a message's fallback and what is left after it.</summary>
+    private static (FallbackOption? Next, string? Remaining) NextChannel(OutboxMessage message)
+    {
+        if (message.Fallback is not { } json || JsonSerializer.Deserialize<List<FallbackOption>>(json, FallbackJson) is not [var next, .. var rest])
+        {
+            return (null, null);
+        }
+
+        return (next, rest.Count == 0 ? null : JsonSerializer.Serialize(rest, FallbackJson));
+    }
+
+    private static readonly JsonSerializerOptions FallbackJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A channel to fall back to and its template.</summary>
+    private sealed record FallbackOption(string Channel, string Template);
 
     /// <summary>How an outcome is recorded: its status, the attempts (a claimed message used one), and when to retry.</summary>
     private static DeliveryRecord Record(IMessageChannel channel, OutboxMessage message, DeliveryOutcome outcome, bool claimed, DateTimeOffset now)

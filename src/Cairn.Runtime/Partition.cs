@@ -494,7 +494,10 @@ internal sealed partial class Partition
                         send.Priority,
                         "queued",
                         now,
-                        send.Payload?.GetRawText()));
+                        send.Payload?.GetRawText())
+                    {
+                        Fallback = send.Fallback.IsEmpty ? null : System.Text.Json.JsonSerializer.Serialize(send.Fallback.Select(option => new { channel = option.Channel.DocumentName(), template = option.Template })),
+                    });
                     break;
                 case NotifyOwner:
                     // A hand-off changes the contact (its owner, its open hand-offs): HandOff decides it.

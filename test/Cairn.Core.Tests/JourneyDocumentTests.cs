@@ -115,7 +115,7 @@ public sealed class JourneyDocumentTests
         Assert.Contains(messages, m => m.Contains("step 'choose': exit 'else' goes nowhere", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("step 'choose': the step is unreachable", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("loop_a → loop_b → loop_a form a cycle without a wait", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.Contains("step 'sms': the template 'welcome' is a email template, not sms", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("step 'sms': the template 'welcome' is an email template, not sms", StringComparison.Ordinal));
         var line = set.Errors.Single(error => error.Message.Contains("'missing'", StringComparison.Ordinal)).Line;
         Assert.Equal(11, line);
     }
@@ -200,4 +200,21 @@ public sealed class JourneyDocumentTests
     }
 
     private static DocumentSet Read(string journey) => DocumentSet.Read([("templates.yaml", Templates), ("test.yaml", journey)]);
+
+    [Fact]
+    public void ASendStepsFallbackNamesOtherChannelsWithTemplatesOfThoseChannels()
+    {
+        const string Journey = """
+            id: reach
+            name: Reach
+            trigger: { event: go }
+            steps:
+              - id: send
+                send: { channel: email, template: welcome, fallback: [ { channel: sms, template: welcome }, { channel: email, template: welcome }, { channel: push, template: nowhere } ] }
+            """;
+        var set = DocumentSet.Read([("t.yaml", Templates), ("j.yaml", Journey)]);
+        Assert.Contains(set.Errors, error => error.Message == "the template 'welcome' is an email template, not sms");
+        Assert.Contains(set.Errors, error => error.Message == "the template 'nowhere' does not exist");
+        Assert.Contains(set.Errors, error => error.Message == "a fallback names a channel the step already tries");
+    }
 }

@@ -49,6 +49,9 @@ public abstract class ChannelDeliveryTests : IAsyncLifetime
             (await _cairn.Admin.PostAsync($"/api/journeys/{channel}-j/publish", null, Cancel)).Dispose();
         }
 
+        await _cairn.PutDocumentAsync("templates/email-t", "kind: template\nid: email-t\nchannel: email\nsubject: Your cart\ntext: Your cart is waiting");
+        await _cairn.PutDocumentAsync("journeys/reach", "id: reach\nname: Reach\ntrigger: { event: reach_go }\nsteps:\n  - id: send\n    send: { channel: push, template: push-t, fallback: [ { channel: sms, template: sms-t }, { channel: email, template: email-t } ] }\n    next: done\n  - id: done\n    exit: true\n");
+        (await _cairn.Admin.PostAsync("/api/journeys/reach/publish", null, Cancel)).Dispose();
         await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"first_name":"Ann","phone":"+14155550101","email":"ann@example.com"}}""");
     }
 
@@ -189,6 +192,31 @@ public abstract class ChannelDeliveryTests : IAsyncLifetime
         var names = await EventNamesAsync(await _cairn.ContactIdAsync("ann"));
         Assert.Contains("in_app_opened", names);
         Assert.Contains("in_app_clicked", names);
+    }
+
+    [Fact]
+    public async Task ASendWithAFallback_UsesTheFirstChannelTheContactCanBeReachedOn_AndThePreferredOneFirst()
+    {
+        _provider.Respond = _ => Results.Json(new { sid = "SM1", status = "queued" }, statusCode: 201);
+
+        // No device: push cannot reach Ann, so the message moves to SMS, her next channel.
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"reach_go"}""");
+        for (var pass = 0; pass < 2; pass++)
+        {
+            await _cairn.DeliverAsync();
+        }
+
+        var ann = Single(await MessagesAsync(await _cairn.ContactIdAsync("ann")), "sms");
+        Assert.Equal(("sent", "sms-t"), (ann.GetProperty("status").GetString(), ann.GetProperty("template").GetString()));
+        Assert.Single(_provider.Received, request => request.Path.EndsWith("/Messages.json", StringComparison.Ordinal));
+
+        // Bob prefers email: it is tried first, and it reaches him.
+        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"first_name":"Bob","phone":"+14155550102","email":"bob@example.com","preferred_channel":"email"}}""");
+        await _cairn.SendAsync("track", """{"userId":"bob","event":"reach_go"}""");
+        await _cairn.DeliverAsync();
+        var bob = (await MessagesAsync(await _cairn.ContactIdAsync("bob"))).Single();
+        Assert.Equal(("email", "delivered"), (bob.GetProperty("channel").GetString(), bob.GetProperty("status").GetString()));
+        Assert.Single(_provider.Received);
     }
 
     private async Task<JsonElement> InboxAsync(string token)

@@ -551,10 +551,23 @@ public static partial class JourneyDocument
                     return null;
                 }
 
-                reader.OnlyKeys(send, "channel", "template");
+                reader.OnlyKeys(send, "channel", "template", "fallback");
                 var channel = ReadChannel(send, reader);
                 var template = reader.String(send, "template", required: true, "send");
-                return channel is null || template is null ? null : new SendStep(id, channel.Value, template, Next(), location);
+                var fallback = new List<ChannelTemplate>();
+                foreach (var node in reader.Sequence(DocumentReader.Get(send, "fallback"), "fallback"))
+                {
+                    if (reader.Mapping(node, "a fallback") is { } alternative)
+                    {
+                        reader.OnlyKeys(alternative, "channel", "template");
+                        if (ReadChannel(alternative, reader) is { } other && reader.String(alternative, "template", required: true, "a fallback") is { } otherTemplate)
+                        {
+                            fallback.Add(new ChannelTemplate(other, otherTemplate));
+                        }
+                    }
+                }
+
+                return channel is null || template is null ? null : new SendStep(id, channel.Value, template, Next(), location) { Fallback = [.. fallback] };
             }
 
             case "update":

@@ -71,11 +71,24 @@ public static class JourneyValidator
     {
         switch (step)
         {
-            case SendStep send when !catalog.Templates.TryGetValue(send.Template, out var channel):
-                error(send.Location, send.Id, $"the template '{send.Template}' does not exist");
-                break;
-            case SendStep send when catalog.Templates[send.Template] != send.Channel:
-                error(send.Location, send.Id, $"the template '{send.Template}' is a {catalog.Templates[send.Template].DocumentName()} template, not {send.Channel.DocumentName()}");
+            case SendStep send:
+                foreach (var (channel, template) in send.Fallback.Select(option => (option.Channel, option.Template)).Prepend((send.Channel, send.Template)))
+                {
+                    if (!catalog.Templates.TryGetValue(template, out var actual))
+                    {
+                        error(send.Location, send.Id, $"the template '{template}' does not exist");
+                    }
+                    else if (actual != channel)
+                    {
+                        error(send.Location, send.Id, $"the template '{template}' is {(actual is Channel.Email or Channel.InApp ? "an" : "a")} {actual.DocumentName()} template, not {channel.DocumentName()}");
+                    }
+                }
+
+                if (send.Fallback.Select(option => option.Channel).Prepend(send.Channel).GroupBy(channel => channel).Any(group => group.Count() > 1))
+                {
+                    error(send.Location, send.Id, "a fallback names a channel the step already tries");
+                }
+
                 break;
             case SplitStep split when split.Arms.Length > 0 && Math.Abs(split.Arms.Sum(arm => arm.Percent) - 100) > 0.001:
                 error(split.Location, split.Id, $"the arms' percentages add up to {split.Arms.Sum(arm => arm.Percent)}, not 100");

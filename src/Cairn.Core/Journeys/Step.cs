@@ -123,7 +123,14 @@ public enum Channel
 }
 
 /// <summary>Sends a message from a template on a channel (through the orchestrator and the outbox).</summary>
-public sealed record SendStep(string Id, Channel Channel, string Template, StepExit Next, SourceLocation Location) : LinearStep(Id, Next, Location);
+public sealed record SendStep(string Id, Channel Channel, string Template, StepExit Next, SourceLocation Location) : LinearStep(Id, Next, Location)
+{
+    /// <summary>Channels to try, in order, when the contact cannot be reached on <see cref="Channel"/> (no address, no consent).</summary>
+    public ImmutableArray<ChannelTemplate> Fallback { get; init; } = [];
+}
+
+/// <summary>A channel and the template to send on it.</summary>
+public sealed record ChannelTemplate(Channel Channel, string Template);
 
 /// <summary>What an update step changes.</summary>
 public enum UpdateAction

@@ -163,6 +163,12 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>What the contact was sent since <paramref name="since"/> (frequency caps count it).</summary>
     Task<IReadOnlyList<SentRecord>> GetSentAsync(ContactId contactId, DateTimeOffset since, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Moves a message to its next channel (the contact could not be reached on the last one): queued again on
+    /// <paramref name="channel"/> with <paramref name="templateId"/>, the rest of the fallback kept, the reason recorded.
+    /// </summary>
+    Task FallBackAsync(string messageId, string channel, string templateId, string? fallback, string reason, CancellationToken cancellationToken);
+
     /// <summary>Records the outcomes of delivery attempts, in one transaction.</summary>
     Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken);
 

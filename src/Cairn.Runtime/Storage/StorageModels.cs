@@ -233,6 +233,9 @@ public sealed record OutboxMessage(
 
     /// <summary>The orchestrator's last decision about it, JSON: the decision, its reason and every check that ran.</summary>
     public string? Decision { get; init; }
+
+    /// <summary>The channels still to try when the contact cannot be reached on this one: JSON <c>[{"channel","template"}]</c>.</summary>
+    public string? Fallback { get; init; }
 }
 
 /// <summary>A message about to be sent, with the address and subject it was rendered to.</summary>

@@ -1,3 +1,4 @@
 -- The orchestrator's decision trail per message: which checks ran, which deferred or blocked it, and why.
 ALTER TABLE outbox ADD COLUMN decision TEXT;
 CREATE INDEX outbox_sent ON outbox (contact_id, sent_at) WHERE sent_at IS NOT NULL;
+ALTER TABLE outbox ADD COLUMN fallback TEXT;

@@ -23,6 +23,9 @@ public static class JourneyDecider
     /// <summary>The event property that correlates an event with a sent message (e.g. an email open).</summary>
     public const string MessageIdProperty = "message_id";
 
+    /// <summary>The trait naming the channel a contact prefers (email, sms, push, in_app).</summary>
+    public const string PreferredChannelTrait = "preferred_channel";
+
     // A journey without a waiting step in a cycle is rejected at validation; this bounds anything that slips by.
     private const int MaxStepsPerInput = 1_000;
 
@@ -414,8 +417,15 @@ public static class JourneyDecider
 
             var messageId = MessageIdOf(enrollment, send);
             enrollment = enrollment with { Sent = enrollment.Sent.SetItem(send.Id, messageId) };
-            Effects.Add(new SendMessage(messageId, journey.Id, enrollment.Version, enrollment.Id, send.Id, send.Channel, send.Template, journey.Category, journey.Priority, enrollment.Payload));
-            return ("next", send.Next.Target, $"{send.Channel.DocumentName()} '{send.Template}' queued");
+            // The contact's preferred channel (trait preferred_channel), when the step offers it, is tried first.
+            ChannelTemplate[] options = [new ChannelTemplate(send.Channel, send.Template), .. send.Fallback];
+            if (Profile.TraitString(PreferredChannelTrait) is { } preferred && Array.FindIndex(options, option => option.Channel.DocumentName() == preferred) is > 0 and var at)
+            {
+                options = [options[at], .. options.Where((_, index) => index != at)];
+            }
+
+            Effects.Add(new SendMessage(messageId, journey.Id, enrollment.Version, enrollment.Id, send.Id, options[0].Channel, options[0].Template, journey.Category, journey.Priority, enrollment.Payload) { Fallback = [.. options.Skip(1)] });
+            return ("next", send.Next.Target, $"{options[0].Channel.DocumentName()} '{options[0].Template}' queued");
         }
 
         private (string, string?, string) Update(UpdateStep update)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using Cairn.Core.Contacts;
 
@@ -20,7 +21,11 @@ public sealed record SendMessage(
     string Template,
     JourneyCategory Category,
     int Priority,
-    JsonElement? Payload) : Effect;
+    JsonElement? Payload) : Effect
+{
+    /// <summary>The channels to try next, in order, when the contact cannot be reached on <see cref="Channel"/>.</summary>
+    public ImmutableArray<ChannelTemplate> Fallback { get; init; } = [];
+}
 
 /// <summary>Alert the contact's owner (a hand-off), with the journey context; the host attaches the timeline.</summary>
 public sealed record NotifyOwner(string MessageId, string JourneyId, int Version, string EnrollmentId, string StepId, string? Owner, string Message) : Effect;

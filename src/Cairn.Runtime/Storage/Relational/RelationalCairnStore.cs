@@ -317,8 +317,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 connection,
                 transaction,
                 """
-                INSERT INTO outbox (message_id, contact_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload)
-                VALUES (@message_id, @contact_id, @journey_id, @version, @enrollment_id, @step_id, @channel, @template, @category, @priority, @status, @created_at, @payload)
+                INSERT INTO outbox (message_id, contact_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, fallback)
+                VALUES (@message_id, @contact_id, @journey_id, @version, @enrollment_id, @step_id, @channel, @template, @category, @priority, @status, @created_at, @payload, @fallback)
                 ON CONFLICT (message_id) DO NOTHING
                 """,
                 batch.Outbox,
@@ -337,6 +337,7 @@ public abstract class RelationalCairnStore : ICairnStore
                     parameters.Add("status", message.Status);
                     parameters.Add("created_at", TimeValue(message.CreatedAt));
                     parameters.Add("payload", message.Payload);
+                    parameters.Add("fallback", message.Fallback);
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -916,7 +917,7 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     private const string OutboxColumns =
-        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision";
+        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision, fallback";
 
     private async Task<List<OutboxMessage>> ReadOutboxAsync(DbCommand command, CancellationToken cancellationToken)
     {
@@ -953,6 +954,7 @@ public abstract class RelationalCairnStore : ICairnStore
                 DeliveredAt = reader.IsDBNull(24) ? null : ReadTime(reader, 24),
                 ComplainedAt = reader.IsDBNull(25) ? null : ReadTime(reader, 25),
                 Decision = reader.IsDBNull(26) ? null : reader.GetString(26),
+                Fallback = reader.IsDBNull(27) ? null : reader.GetString(27),
             });
         }
 
@@ -1300,6 +1302,22 @@ public abstract class RelationalCairnStore : ICairnStore
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task FallBackAsync(string messageId, string channel, string templateId, string? fallback, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(
+            connection,
+            null,
+            "UPDATE outbox SET channel = @channel, template = @template, fallback = @fallback, status = 'queued', attempts = 0, next_attempt_at = NULL, last_error = @reason WHERE message_id = @id");
+        Add(command, "id", messageId);
+        Add(command, "channel", channel);
+        Add(command, "template", templateId);
+        Add(command, "fallback", fallback);
+        Add(command, "reason", reason);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
