@@ -497,6 +497,7 @@ internal sealed partial class Partition
                         send.Payload?.GetRawText())
                     {
                         Fallback = send.Fallback.IsEmpty ? null : System.Text.Json.JsonSerializer.Serialize(send.Fallback.Select(option => new { channel = option.Channel.DocumentName(), template = option.Template })),
+                        SendWindow = send.BestTimeWithin,
                     });
                     break;
                 case NotifyOwner:

@@ -197,6 +197,31 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.Equal("active", (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/engagement", Cancel)).GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task ASendAtTheBestTime_WaitsForTheHourTheContactOpens()
+    {
+        await _cairn.PutDocumentAsync("templates/evening", "kind: template\nid: evening\nchannel: email\nsubject: evening\ntext: Good evening");
+        await _cairn.PutDocumentAsync("journeys/evening", "id: evening\nname: Evening\ntrigger: { event: go_evening }\nsteps:\n  - id: send\n    send: { channel: email, template: evening, at: best_time, within: 24h }\n");
+        (await _cairn.Admin.PostAsync("/api/journeys/evening/publish", null, Cancel)).Dispose();
+
+        // Ann opens her email around 20:00 UTC.
+        for (var day = 1; day <= 6; day++)
+        {
+            var at = T0.Date.AddDays(-day).AddHours(20).AddMinutes(5);
+            await _cairn.SendAsync("track", JsonSerializer.Serialize(new { userId = "ann", @event = "email_opened", timestamp = at.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), properties = new { message_id = $"earlier-{day}" } }));
+        }
+
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go_evening"}""");
+        await _cairn.DeliverAsync();
+        var message = await MessageOfAsync("evening");
+        Assert.Equal(("queued", "send-time optimisation: sent at the contact's best hour, 2026-11-24T20:00:00Z"), (message.GetProperty("status").GetString(), message.GetProperty("lastError").GetString()));
+        Assert.Empty(await MailboxSubjectsAsync());
+
+        _time.SetUtcNow(new DateTimeOffset(2026, 11, 24, 20, 0, 30, TimeSpan.Zero));
+        await _cairn.DeliverAsync();
+        Assert.Equal(["evening"], await MailboxSubjectsAsync());
+    }
+
     private async Task<JsonElement> NudgeAsync() =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/journeys", Cancel)).GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "nudge");
 

@@ -551,7 +551,26 @@ public static partial class JourneyDocument
                     return null;
                 }
 
-                reader.OnlyKeys(send, "channel", "template", "fallback");
+                reader.OnlyKeys(send, "channel", "template", "fallback", "at", "within");
+                TimeSpan? bestTime = null;
+                if (reader.String(send, "at", required: false) is { } at)
+                {
+                    if (at != "best_time")
+                    {
+                        reader.Error(DocumentReader.Get(send, "at")!, "'at' is best_time (send at the contact's best hour, within 'within')");
+                    }
+
+                    bestTime = reader.Duration(send, "within", required: false) ?? TimeSpan.FromHours(24);
+                    if (bestTime <= TimeSpan.Zero || bestTime > TimeSpan.FromDays(7))
+                    {
+                        reader.Error(DocumentReader.Get(send, "within")!, "'within' is a duration up to 7d");
+                    }
+                }
+                else if (DocumentReader.Has(send, "within"))
+                {
+                    reader.Error(DocumentReader.Get(send, "within")!, "'within' goes with 'at: best_time'");
+                }
+
                 var channel = ReadChannel(send, reader);
                 var template = reader.String(send, "template", required: true, "send");
                 var fallback = new List<ChannelTemplate>();
@@ -567,7 +586,7 @@ public static partial class JourneyDocument
                     }
                 }
 
-                return channel is null || template is null ? null : new SendStep(id, channel.Value, template, Next(), location) { Fallback = [.. fallback] };
+                return channel is null || template is null ? null : new SendStep(id, channel.Value, template, Next(), location) { Fallback = [.. fallback], BestTimeWithin = bestTime };
             }
 
             case "update":

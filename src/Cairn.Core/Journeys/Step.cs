@@ -127,6 +127,9 @@ public sealed record SendStep(string Id, Channel Channel, string Template, StepE
 {
     /// <summary>Channels to try, in order, when the contact cannot be reached on <see cref="Channel"/> (no address, no consent).</summary>
     public ImmutableArray<ChannelTemplate> Fallback { get; init; } = [];
+
+    /// <summary><c>at: best_time</c>: wait up to this long for the contact's best hour (send-time optimisation).</summary>
+    public TimeSpan? BestTimeWithin { get; init; }
 }
 
 /// <summary>A channel and the template to send on it.</summary>

@@ -173,6 +173,29 @@ public static class Orchestrator
         return Bounded(new SendDecision(DecisionKind.Defer, at, $"deferred to {Format(at)}: {string.Join(", ", reasons.Distinct(StringComparer.Ordinal))}", trail.ToImmutable()), validUntil, trail);
     }
 
+    /// <summary>
+    /// Send-time optimisation on top of a decision to send now: the contact's best hour before
+    /// <paramref name="deadline"/> (see <see cref="SendTime"/>); later than a minute from now, the send is deferred to it.
+    /// </summary>
+    public static SendDecision WithSendTime(SendDecision decision, SendTime model, IEnumerable<DateTimeOffset> engagements, DateTimeOffset now, DateTimeOffset deadline)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentNullException.ThrowIfNull(model);
+        if (decision.Kind != DecisionKind.Send)
+        {
+            return decision;
+        }
+
+        var (best, probability) = model.Best(engagements, now, deadline > now ? deadline - now : TimeSpan.Zero);
+        if (best <= now.AddMinutes(1))
+        {
+            return decision with { Trail = decision.Trail.Add(new DecisionStep("send time", "passed", $"now is the best hour before {Format(deadline)} (estimated open share {probability:P1})")) };
+        }
+
+        var step = new DecisionStep("send time", "deferred", $"best hour {Format(best)} before {Format(deadline)} (estimated open share {probability:P1})");
+        return new SendDecision(DecisionKind.Defer, best, $"send-time optimisation: sent at the contact's best hour, {Format(best)}", decision.Trail.Add(step));
+    }
+
     /// <summary>The contact's time zone, else the policy's.</summary>
     public static TimeZoneInfo ZoneOf(ContactState contact, Policy policy)
     {

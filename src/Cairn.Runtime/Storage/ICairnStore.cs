@@ -163,6 +163,9 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>What the contact was sent since <paramref name="since"/> (frequency caps count it).</summary>
     Task<IReadOnlyList<SentRecord>> GetSentAsync(ContactId contactId, DateTimeOffset since, CancellationToken cancellationToken);
 
+    /// <summary>When events of these names happened since <paramref name="since"/>, newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<DateTimeOffset>> GetEventTimesAsync(IReadOnlyCollection<string> names, DateTimeOffset since, int limit, CancellationToken cancellationToken);
+
     /// <summary>
     /// Moves a message to its next channel (the contact could not be reached on the last one): queued again on
     /// <paramref name="channel"/> with <paramref name="templateId"/>, the rest of the fallback kept, the reason recorded.

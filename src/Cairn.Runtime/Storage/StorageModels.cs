@@ -236,6 +236,9 @@ public sealed record OutboxMessage(
 
     /// <summary>The channels still to try when the contact cannot be reached on this one: JSON <c>[{"channel","template"}]</c>.</summary>
     public string? Fallback { get; init; }
+
+    /// <summary>Send at the contact's best hour within this long (send-time optimisation), when the step asks for it.</summary>
+    public TimeSpan? SendWindow { get; init; }
 }
 
 /// <summary>A message about to be sent, with the address and subject it was rendered to.</summary>

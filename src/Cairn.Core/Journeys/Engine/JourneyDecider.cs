@@ -424,7 +424,7 @@ public static class JourneyDecider
                 options = [options[at], .. options.Where((_, index) => index != at)];
             }
 
-            Effects.Add(new SendMessage(messageId, journey.Id, enrollment.Version, enrollment.Id, send.Id, options[0].Channel, options[0].Template, journey.Category, journey.Priority, enrollment.Payload) { Fallback = [.. options.Skip(1)] });
+            Effects.Add(new SendMessage(messageId, journey.Id, enrollment.Version, enrollment.Id, send.Id, options[0].Channel, options[0].Template, journey.Category, journey.Priority, enrollment.Payload) { Fallback = [.. options.Skip(1)], BestTimeWithin = send.BestTimeWithin });
             return ("next", send.Next.Target, $"{options[0].Channel.DocumentName()} '{options[0].Template}' queued");
         }
 

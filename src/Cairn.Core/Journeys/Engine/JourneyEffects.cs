@@ -25,6 +25,9 @@ public sealed record SendMessage(
 {
     /// <summary>The channels to try next, in order, when the contact cannot be reached on <see cref="Channel"/>.</summary>
     public ImmutableArray<ChannelTemplate> Fallback { get; init; } = [];
+
+    /// <summary>Send at the contact's best hour within this long (send-time optimisation), when set.</summary>
+    public TimeSpan? BestTimeWithin { get; init; }
 }
 
 /// <summary>Alert the contact's owner (a hand-off), with the journey context; the host attaches the timeline.</summary>

@@ -317,8 +317,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 connection,
                 transaction,
                 """
-                INSERT INTO outbox (message_id, contact_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, fallback)
-                VALUES (@message_id, @contact_id, @journey_id, @version, @enrollment_id, @step_id, @channel, @template, @category, @priority, @status, @created_at, @payload, @fallback)
+                INSERT INTO outbox (message_id, contact_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, fallback, send_window)
+                VALUES (@message_id, @contact_id, @journey_id, @version, @enrollment_id, @step_id, @channel, @template, @category, @priority, @status, @created_at, @payload, @fallback, @send_window)
                 ON CONFLICT (message_id) DO NOTHING
                 """,
                 batch.Outbox,
@@ -338,6 +338,7 @@ public abstract class RelationalCairnStore : ICairnStore
                     parameters.Add("created_at", TimeValue(message.CreatedAt));
                     parameters.Add("payload", message.Payload);
                     parameters.Add("fallback", message.Fallback);
+                    parameters.Add("send_window", message.SendWindow is { } window ? (long)window.TotalSeconds : null);
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -917,7 +918,7 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     private const string OutboxColumns =
-        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision, fallback";
+        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision, fallback, send_window";
 
     private async Task<List<OutboxMessage>> ReadOutboxAsync(DbCommand command, CancellationToken cancellationToken)
     {
@@ -955,6 +956,7 @@ public abstract class RelationalCairnStore : ICairnStore
                 ComplainedAt = reader.IsDBNull(25) ? null : ReadTime(reader, 25),
                 Decision = reader.IsDBNull(26) ? null : reader.GetString(26),
                 Fallback = reader.IsDBNull(27) ? null : reader.GetString(27),
+                SendWindow = reader.IsDBNull(28) ? null : TimeSpan.FromSeconds(Convert.ToInt64(reader.GetValue(28), CultureInfo.InvariantCulture)),
             });
         }
 
@@ -1302,6 +1304,31 @@ public abstract class RelationalCairnStore : ICairnStore
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DateTimeOffset>> GetEventTimesAsync(IReadOnlyCollection<string> names, DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var parameters = names.Select((_, index) => $"@n{index}").ToList();
+        await using var command = Command(connection, null, $"SELECT timestamp FROM events WHERE name IN ({string.Join(", ", parameters)}) AND timestamp >= @since ORDER BY timestamp DESC LIMIT @limit");
+        var at = 0;
+        foreach (var name in names)
+        {
+            Add(command, $"n{at++}", name);
+        }
+
+        Add(command, "since", TimeValue(since));
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var times = new List<DateTimeOffset>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            times.Add(ReadTime(reader, 0));
+        }
+
+        return times;
     }
 
     /// <inheritdoc />
