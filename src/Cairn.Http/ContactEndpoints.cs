@@ -62,6 +62,11 @@ public static class ContactEndpoints
             })
             .WithSummary("The contact's standing under the policy's engagement rules: active, throttled (a reduced cap) or sunset (no promotional messages on the channel), and its last open or click.")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/consent/import", ImportConsentAsync)
+            .WithTags("Contacts")
+            .WithSummary("Imports consent answers from a CSV (text/csv): a contactId, userId or email column, then channel, group (optional), state (opted_in or opted_out), source, proof and at (optional). Each valid row is recorded like PUT …/consent; bad rows are reported by line.")
+            .Accepts<string>("text/csv")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         contacts.MapGet("/{id}/consent/history", ConsentHistoryAsync)
             .WithSummary("Every consent answer the contact gave or withdrew, newest first (from its timeline): channel, group, state, source, proof, time.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -73,6 +78,55 @@ public static class ContactEndpoints
             .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
             .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
         return api;
+    }
+
+    private static async Task<IResult> ImportConsentAsync(HttpContext context, CairnEngine engine, TimeProvider time)
+    {
+        var cancellationToken = context.RequestAborted;
+        if (context.Request.ContentType?.Split(';')[0].Trim().Equals("text/csv", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the consent answers as text/csv.");
+        }
+
+        var body = await RequestBody.ReadAsync(context.Request, 64 * 1024 * 1024, "64 MB per upload", cancellationToken).ConfigureAwait(false);
+        var (imported, rejected) = (0, new List<object>());
+        foreach (var row in ContactRows.ReadCsv(body))
+        {
+            void Reject(string reason) => rejected.Add(new { row = row.Line, reason });
+
+            if (row.Error is { } error)
+            {
+                Reject(error);
+                continue;
+            }
+
+            var channel = row.Field("channel");
+            var state = row.Field("state") switch { "opted_in" => Core.Consent.ConsentState.OptedIn, "opted_out" => Core.Consent.ConsentState.OptedOut, _ => (Core.Consent.ConsentState?)null };
+            var at = time.GetUtcNow();
+            if (Core.Journeys.Channels.Parse(channel) is null)
+            {
+                Reject("channel is email, sms, push, webhook or in_app");
+            }
+            else if (state is null)
+            {
+                Reject("state is opted_in or opted_out");
+            }
+            else if (row.Field("at") is { } given && !DateTimeOffset.TryParse(given, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out at))
+            {
+                Reject("at is an ISO 8601 time");
+            }
+            else if (await ContactRows.FindAsync(row.Kind, row.Value, engine, cancellationToken).ConfigureAwait(false) is not { } contact)
+            {
+                Reject($"no contact has {row.Kind} '{row.Value}'");
+            }
+            else
+            {
+                await engine.ChangeConsentAsync(contact, channel!, row.Field("group"), new Core.Consent.ConsentRecord(state.Value, row.Field("source") ?? "import", at, row.Field("proof")), cancellationToken).ConfigureAwait(false);
+                imported++;
+            }
+        }
+
+        return Results.Ok(new { imported, rejected });
     }
 
     private static async Task<IResult> ConsentHistoryAsync(string id, CairnEngine engine, CancellationToken cancellationToken)

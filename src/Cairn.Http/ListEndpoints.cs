@@ -1,7 +1,5 @@
-using System.Text;
 using System.Text.Json;
 using Cairn.Core;
-using Cairn.Core.Contacts;
 using Cairn.Core.Journeys;
 using Cairn.Runtime;
 using Microsoft.AspNetCore.Builder;
@@ -17,10 +15,6 @@ namespace Cairn.Http;
 public static class ListEndpoints
 {
     private const int MaxListBytes = 64 * 1024 * 1024;
-
-    private static readonly string[] ContactIdColumns = ["contactId", "contact_id"];
-    private static readonly string[] UserIdColumns = ["userId", "user_id"];
-    private static readonly string[] EmailColumns = ["email"];
 
     /// <summary>Maps <c>POST /segments/{id}/members</c> under <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapLists(this RouteGroupBuilder api)
@@ -70,7 +64,7 @@ public static class ListEndpoints
                 {
                     rejected.Add(new { row = member.Row, reason = member.Error });
                 }
-                else if (await FindAsync(member, engine, cancellationToken).ConfigureAwait(false) is { } found)
+                else if (await ContactRows.FindAsync(member.Kind, member.Value, engine, cancellationToken).ConfigureAwait(false) is { } found)
                 {
                     ids.Add(found);
                 }
@@ -88,22 +82,6 @@ public static class ListEndpoints
         var removed = await engine.ChangeListAsync(id, await ResolveAsync(remove).ConfigureAwait(false), false, "removed through the API", cancellationToken).ConfigureAwait(false);
         var members = (await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
         return Results.Ok(new { added, removed, members, rejected });
-    }
-
-    private static async Task<ContactId?> FindAsync(Member member, CairnEngine engine, CancellationToken cancellationToken)
-    {
-        switch (member.Kind)
-        {
-            case "contactId":
-                return ContactId.TryParse(member.Value, out var id) && await engine.GetContactAsync(id, cancellationToken).ConfigureAwait(false) is { } contact ? contact.Id : null;
-            case "userId":
-                return engine.FindContact(IdentityKey.User(member.Value));
-            default:
-                return ContactNormalizer.NormalizeEmail(member.Value) is { } email
-                    && await engine.Store.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false) is [var first, ..]
-                    ? first
-                    : null;
-        }
     }
 
     private static (List<Member> Add, List<Member> Remove) ReadJson(byte[] body)
@@ -134,46 +112,7 @@ public static class ListEndpoints
 
     private static (List<Member> Add, List<Member> Remove) ReadCsv(byte[] body, bool remove)
     {
-        string text;
-        try
-        {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw ProblemException.BadRequest("The file is not valid UTF-8.");
-        }
-
-        using var rows = Csv.Read(new StringReader(text)).GetEnumerator();
-        if (!rows.MoveNext())
-        {
-            throw ProblemException.BadRequest("The file is empty: it needs a header row with a contactId, userId or email column.");
-        }
-
-        var header = rows.Current.Fields.Select(field => field.Trim()).ToList();
-        int Column(string[] names) => header.FindIndex(column => names.Contains(column, StringComparer.OrdinalIgnoreCase));
-        var columns = new[] { ("contactId", Column(ContactIdColumns)), ("userId", Column(UserIdColumns)), ("email", Column(EmailColumns)) }.Where(c => c.Item2 >= 0).ToList();
-        if (columns.Count == 0)
-        {
-            throw ProblemException.BadRequest("The header row needs a contactId, userId or email column.");
-        }
-
-        var members = new List<Member>();
-        while (rows.MoveNext())
-        {
-            var (line, fields, error) = rows.Current;
-            if (fields.Count == 1 && fields[0].Length == 0 && error is null)
-            {
-                continue;
-            }
-
-            var row = $"line {line}";
-            var found = columns.Select(c => (c.Item1, Value: c.Item2 < fields.Count ? fields[c.Item2].Trim() : string.Empty)).FirstOrDefault(c => c.Value.Length > 0);
-            members.Add(error is not null ? new Member(row, string.Empty, string.Empty, error)
-                : found.Item1 is null ? new Member(row, string.Empty, string.Empty, "no contactId, userId or email on this row")
-                : new Member(row, found.Item1, found.Value, null));
-        }
-
+        var members = ContactRows.ReadCsv(body).Select(row => new Member(row.Line, row.Kind, row.Value, row.Error)).ToList();
         return remove ? ([], members) : (members, []);
     }
 

@@ -222,6 +222,21 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.Equal(["evening"], await MailboxSubjectsAsync());
     }
 
+    [Fact]
+    public async Task ConsentIsImportedFromACsv_RowByRow()
+    {
+        const string Csv = "email,channel,group,state,source,proof,at\nann@example.com,email,offers,opted_out,crm-export,double opt-out form,2026-11-20T10:00:00Z\nnobody@example.com,email,,opted_in,crm-export,,\nann@example.com,email,,maybe,crm-export,,\n";
+        using var response = await _cairn.Admin.PostAsync("/api/consent/import", new StringContent(Csv, System.Text.Encoding.UTF8, "text/csv"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(1, result.GetProperty("imported").GetInt32());
+        Assert.Equal(
+            ["line 3: no contact has email 'nobody@example.com'", "line 4: state is opted_in or opted_out"],
+            result.GetProperty("rejected").EnumerateArray().Select(r => $"{r.GetProperty("row").GetString()}: {r.GetProperty("reason").GetString()}"));
+        var consent = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/consent", Cancel)).EnumerateArray());
+        Assert.Equal(("email:offers", "opted_out", "crm-export"), (consent.GetProperty("key").GetString(), consent.GetProperty("state").GetString(), consent.GetProperty("source").GetString()));
+    }
+
     private async Task<JsonElement> NudgeAsync() =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/journeys", Cancel)).GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "nudge");
 
