@@ -71,7 +71,7 @@ public static class ContactEndpoints
             .WithSummary("Every consent answer the contact gave or withdrew, newest first (from its timeline): channel, group, state, source, proof, time.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapPut("/{id}/consent", PutConsentAsync)
-            .WithSummary("Records consent given or withdrawn: {\"channel\": \"email\", \"group\": \"newsletter\" (optional), \"state\": \"opted_in\" | \"opted_out\", \"source\", \"proof\", \"at\" (optional)}. A consent_changed event goes on the timeline.")
+            .WithSummary("Records consent given or withdrawn: {\"channel\": \"email\", \"group\": \"newsletter\" (optional), \"state\": \"opted_in\" | \"opted_out\", \"source\", \"proof\", \"at\" (optional), \"confirmed\" (optional)}. Under a double opt-in policy an opt-in stays pending, and a confirmation email is sent, unless confirmed is true. A consent_changed event goes on the timeline.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapPatch("/{id}/traits", PatchTraitsAsync)
@@ -183,6 +183,13 @@ public static class ContactEndpoints
             throw ProblemException.BadRequest("at is an ISO 8601 time.");
         }
 
+        // Double opt-in: an opt-in waits for the click in the confirmation email, unless the caller already confirmed it.
+        var confirmed = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("confirmed", out var flag) && flag.ValueKind == JsonValueKind.True;
+        if (state == Core.Consent.ConsentState.OptedIn && !confirmed && engine.Journeys.Policy.DoubleOptIn.Contains(channel!))
+        {
+            state = Core.Consent.ConsentState.Pending;
+        }
+
         var record = new Core.Consent.ConsentRecord(state, Text("source") ?? "api", at, Text("proof"));
         await engine.ChangeConsentAsync(contact.Id, channel!, Text("group"), record, cancellationToken).ConfigureAwait(false);
         return Results.Ok(ConsentView((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Consents));
@@ -194,7 +201,7 @@ public static class ContactEndpoints
             key = pair.Key,
             channel = pair.Key.Split(':')[0],
             group = pair.Key.Contains(':', StringComparison.Ordinal) ? pair.Key[(pair.Key.IndexOf(':', StringComparison.Ordinal) + 1)..] : null,
-            state = pair.Value.State == Core.Consent.ConsentState.OptedIn ? "opted_in" : "opted_out",
+            state = Core.Consent.Consents.NameOf(pair.Value.State),
             source = pair.Value.Source,
             at = pair.Value.At,
             proof = pair.Value.Proof,

@@ -49,6 +49,12 @@ internal static class MessageEndpoints
         links.MapGet("/t/c/{token}", ClickAsync);
         links.MapGet("/u/{token}", PreferencesAsync);
         links.MapPost("/u/{token}", UnsubscribeAsync).DisableAntiforgery();
+        links.MapGet("/c/{token}", (string token, MessageDispatcher dispatcher) =>
+        {
+            Verify(dispatcher, token, LinkKind.Confirm);
+            return Page("Confirm your subscription", $"<p>One more step: confirm that you want to receive these emails.</p><form method=\"post\" action=\"{HtmlAttribute($"/c/{token}")}\"><button>Yes, subscribe me</button></form>");
+        });
+        links.MapPost("/c/{token}", ConfirmAsync).DisableAntiforgery();
         return app;
     }
 
@@ -177,6 +183,20 @@ internal static class MessageEndpoints
         return oneClick
             ? Results.Text($"Unsubscribed from {what}.", "text/plain")
             : Page("Unsubscribed", $"<p>You are unsubscribed from {WebUtility.HtmlEncode(what)}. It takes effect at once.</p>");
+    }
+
+    /// <summary>The double opt-in click (a button on the page, so that link scanners do not confirm by fetching it).</summary>
+    private static async Task<IResult> ConfirmAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    {
+        var link = Verify(dispatcher, token, LinkKind.Confirm);
+        var message = await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false)
+            ?? throw ProblemException.NotFound("This confirmation link belongs to a message that no longer exists.");
+        using var payload = JsonDocument.Parse(message.Payload ?? "{}");
+        var channel = payload.RootElement.TryGetProperty("channel", out var c) ? c.GetString()! : MessageDispatcher.EmailChannel;
+        var group = payload.RootElement.TryGetProperty("group", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+        var proof = $"confirmed through message {message.MessageId} from {context.Connection.RemoteIpAddress} ({context.Request.Headers.UserAgent})";
+        await engine.ChangeConsentAsync(message.ContactId, channel, group, new ConsentRecord(ConsentState.OptedIn, "double_opt_in", time.GetUtcNow(), proof), context.RequestAborted).ConfigureAwait(false);
+        return Page("Subscribed", "<p>Thank you: your subscription is confirmed.</p>");
     }
 
     private static async Task RecordAsync(CairnEngine engine, OutboxMessage message, Engagement engagement, string? url, DateTimeOffset now, CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ public enum LinkKind
 
     /// <summary>A provider's delivery status callback for the message.</summary>
     Status,
+
+    /// <summary>The confirmation of a double opt-in.</summary>
+    Confirm,
 }
 
 /// <summary>What a verified token says: the kind, the message it belongs to, and the target of a click.</summary>
@@ -53,7 +56,7 @@ public sealed class LinkSigner
     public string Sign(SignedLink link)
     {
         ArgumentNullException.ThrowIfNull(link);
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new Payload(link.Kind switch { LinkKind.Open => "o", LinkKind.Click => "c", LinkKind.Status => "s", _ => "u" }, link.MessageId, link.Url));
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new Payload(link.Kind switch { LinkKind.Open => "o", LinkKind.Click => "c", LinkKind.Status => "s", LinkKind.Confirm => "f", _ => "u" }, link.MessageId, link.Url));
         return $"{Base64Url.EncodeToString(payload)}.{Base64Url.EncodeToString(Mac(payload))}";
     }
 
@@ -74,7 +77,7 @@ public sealed class LinkSigner
             }
 
             var read = JsonSerializer.Deserialize<Payload>(payload);
-            LinkKind? kind = read?.K switch { "o" => LinkKind.Open, "c" => LinkKind.Click, "u" => LinkKind.Unsubscribe, "s" => LinkKind.Status, _ => null };
+            LinkKind? kind = read?.K switch { "o" => LinkKind.Open, "c" => LinkKind.Click, "u" => LinkKind.Unsubscribe, "s" => LinkKind.Status, "f" => LinkKind.Confirm, _ => null };
             return kind is null || read!.M is not { Length: > 0 } || (kind == LinkKind.Click && read.U is null) ? null : new SignedLink(kind.Value, read.M, read.U);
         }
         catch (Exception exception) when (exception is FormatException or JsonException)
@@ -104,6 +107,9 @@ public sealed class MessageLinks(LinkSigner signer, Uri publicUrl)
 
     /// <summary>A click redirect to <paramref name="url"/>.</summary>
     public string Click(string messageId, string url) => $"{_base}/t/c/{signer.Sign(new SignedLink(LinkKind.Click, messageId, url))}";
+
+    /// <summary>The page that confirms a double opt-in.</summary>
+    public string Confirm(string messageId) => $"{_base}/c/{signer.Sign(new SignedLink(LinkKind.Confirm, messageId, null))}";
 
     /// <summary>The delivery status callback of an SMS.</summary>
     public string Status(string messageId) => $"{_base}/webhooks/sms/status/{signer.Sign(new SignedLink(LinkKind.Status, messageId, null))}";

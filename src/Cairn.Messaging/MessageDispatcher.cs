@@ -192,7 +192,10 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             _time.GetUtcNow(),
             payload,
             [.. recent.Select(stored => stored.ToPastEvent())],
-            new MessageContext(message.MessageId, message.JourneyId, message.StepId, arm, unsubscribe, unsubscribe),
+            new MessageContext(message.MessageId, message.JourneyId, message.StepId, arm, unsubscribe, unsubscribe)
+            {
+                ConfirmUrl = message.JourneyId == Core.Consent.Consents.ConfirmationJourney ? Links.Confirm(message.MessageId) : null,
+            },
             Workspace);
         return TemplateRenderer.Render(template.Definition, model);
     }

@@ -260,10 +260,29 @@ internal sealed partial class Partition
                     next,
                     ConsentEvent,
                     key,
-                    System.Text.Json.JsonSerializer.SerializeToElement(new { channel = consent.Channel, group = consent.Group, state = consent.Record.State == ConsentState.OptedIn ? "opted_in" : "opted_out", source = consent.Record.Source, proof = consent.Record.Proof, at = consent.Record.At }),
+                    System.Text.Json.JsonSerializer.SerializeToElement(new { channel = consent.Channel, group = consent.Group, state = Consents.NameOf(consent.Record.State), source = consent.Record.Source, proof = consent.Record.Proof, at = consent.Record.At }),
                     now);
                 commit.Events.Add(StoredEvent.From(id, message));
                 journeyInput = new EventOccurred(message);
+
+                // A pending opt-in (double opt-in) is confirmed by a click in a confirmation email, sent in this transaction.
+                if (consent.Record.State == ConsentState.Pending)
+                {
+                    commit.Outbox.Add(new OutboxMessage(
+                        $"{id}:{Consents.ConfirmationJourney}:{key}:{now.UtcTicks}",
+                        id,
+                        Consents.ConfirmationJourney,
+                        0,
+                        Consents.ConfirmationJourney,
+                        key,
+                        Core.Journeys.Channel.Email.DocumentName(),
+                        Consents.ConfirmationTemplate,
+                        "transactional",
+                        100,
+                        "queued",
+                        now,
+                        System.Text.Json.JsonSerializer.Serialize(new { channel = consent.Channel, group = consent.Group })));
+                }
             }
 
             var announced = AudienceInputOf(work.Input, decision) is { } audienceInput ? await AudienceAsync(audienceInput, state).ConfigureAwait(false) : [];

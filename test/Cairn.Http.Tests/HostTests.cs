@@ -131,7 +131,7 @@ public sealed class HostTests
         var examples = Path.Combine(Repository.Root, "examples");
         var (code, output) = await CairnAsync("validate", examples);
         Assert.True(code == 0, output);
-        Assert.Contains("Valid: 7 journeys, 22 templates, 7 segments, 2 scoring models, 1 sales team, 1 policy.", output, StringComparison.Ordinal);
+        Assert.Contains("Valid: 7 journeys, 23 templates, 7 segments, 2 scoring models, 1 sales team, 1 policy.", output, StringComparison.Ordinal);
 
         var directory = Path.Combine(Path.GetTempPath(), "cairn-validate-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);

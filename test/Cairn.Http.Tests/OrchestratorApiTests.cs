@@ -237,6 +237,39 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.Equal(("email:offers", "opted_out", "crm-export"), (consent.GetProperty("key").GetString(), consent.GetProperty("state").GetString(), consent.GetProperty("source").GetString()));
     }
 
+    [Fact]
+    public async Task UnderDoubleOptIn_AnOptInWaitsForTheClickInTheConfirmationEmail()
+    {
+        await _cairn.PutDocumentAsync("policy", "kind: policy\nid: default\ndouble_opt_in: [email]");
+        await _cairn.PutDocumentAsync("templates/consent-confirmation", File.ReadAllText(Path.Combine(Repository.Root, "examples", "templates", "consent-confirmation.yaml")));
+        var ann = await _cairn.ContactIdAsync("ann");
+        using (var asked = await _cairn.Admin.PutAsJsonAsync($"/api/contacts/{ann}/consent", new { channel = "email", group = "offers", state = "opted_in", source = "signup form" }, Cancel))
+        {
+            var consent = Assert.Single((await asked.Content.ReadFromJsonAsync<JsonElement>(Cancel)).EnumerateArray());
+            Assert.Equal("pending", consent.GetProperty("state").GetString());
+        }
+
+        // Not confirmed yet: the confirmation goes out, the offer does not.
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.DeliverAsync();
+        var mail = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray().Single();
+        Assert.Equal("Please confirm your subscription", mail.GetProperty("subject").GetString());
+        Assert.Equal(("suppressed", "the opt-in to email (offers) awaits confirmation"), ((await MessageOfAsync("flash-sale")).GetProperty("status").GetString(), (await MessageOfAsync("flash-sale")).GetProperty("lastError").GetString()));
+
+        // The link shows a button (a link scanner fetching it confirms nothing); pressing it confirms.
+        var link = EmailDeliveryTests.Link(mail.GetProperty("html").GetString()!, "/c/");
+        Assert.Contains("Yes, subscribe me", await _cairn.Anonymous.GetStringAsync(link, Cancel), StringComparison.Ordinal);
+        Assert.Equal("pending", (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent", Cancel))[0].GetProperty("state").GetString());
+        (await _cairn.Anonymous.PostAsync(link, null, Cancel)).Dispose();
+        var confirmed = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent", Cancel))[0];
+        Assert.Equal(("opted_in", "double_opt_in"), (confirmed.GetProperty("state").GetString(), confirmed.GetProperty("source").GetString()));
+
+        _time.Advance(TimeSpan.FromDays(1));
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.DeliverAsync();
+        Assert.Contains("flash-sale", await MailboxSubjectsAsync());
+    }
+
     private async Task<JsonElement> NudgeAsync() =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/journeys", Cancel)).GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "nudge");
 

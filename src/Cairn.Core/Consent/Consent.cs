@@ -13,6 +13,9 @@ public enum ConsentState
 
     /// <summary>Opted out (an unsubscribe, a STOP, a withdrawn consent).</summary>
     OptedOut,
+
+    /// <summary>Asked to opt in, awaiting the click in the confirmation message (double opt-in): not opted in yet.</summary>
+    Pending,
 }
 
 /// <summary>One consent record: the answer, where it came from, when, and the proof kept with it.</summary>
@@ -27,6 +30,31 @@ public static class Consents
 {
     /// <summary>No consent recorded.</summary>
     public static ImmutableSortedDictionary<string, ConsentRecord> None { get; } = ImmutableSortedDictionary.Create<string, ConsentRecord>(StringComparer.Ordinal);
+
+    /// <summary>The journey id of double opt-in confirmation messages (no journey: the pending consent sends them).</summary>
+    public const string ConfirmationJourney = "$consent";
+
+    /// <summary>The template confirmation messages are rendered from (the workspace provides it; <c>message.confirm_url</c> is the link).</summary>
+    public const string ConfirmationTemplate = "consent-confirmation";
+
+    /// <summary>The state's name in documents and the API: opted_in, opted_out, pending or never_asked.</summary>
+    public static string NameOf(ConsentState state) => state switch
+    {
+        ConsentState.OptedIn => "opted_in",
+        ConsentState.OptedOut => "opted_out",
+        ConsentState.Pending => "pending",
+        _ => "never_asked",
+    };
+
+    /// <summary>The state a name stands for, or null.</summary>
+    public static ConsentState? Parse(string? name) => name switch
+    {
+        "opted_in" => ConsentState.OptedIn,
+        "opted_out" => ConsentState.OptedOut,
+        "pending" => ConsentState.Pending,
+        "never_asked" => ConsentState.NeverAsked,
+        _ => null,
+    };
 
     /// <summary>The key of a channel's consent, or of one group on it.</summary>
     public static string Key(string channel, string? group) => group is null ? channel : $"{channel}:{group}";

@@ -126,7 +126,7 @@ public static partial class JourneyDocument
         return verb is null ? null : new PerformedCondition($"{channel.DocumentName()}_{Engagements[verb]}", where, atLeast, null, within, location);
     }
 
-    /// <summary><c>consent: email</c> (and optionally <c>group</c>, <c>state</c>: opted_in, opted_out or never_asked).</summary>
+    /// <summary><c>consent: email</c> (and optionally <c>group</c>, <c>state</c>: opted_in, opted_out, pending or never_asked).</summary>
     private static ConsentCondition? ReadConsent(YamlMappingNode map, DocumentReader reader)
     {
         reader.OnlyKeys(map, "consent", "group", "state");
@@ -138,16 +138,10 @@ public static partial class JourneyDocument
         }
 
         var stateText = reader.String(map, "state", required: false) ?? "opted_in";
-        Consent.ConsentState? state = stateText switch
-        {
-            "opted_in" => Consent.ConsentState.OptedIn,
-            "opted_out" => Consent.ConsentState.OptedOut,
-            "never_asked" => Consent.ConsentState.NeverAsked,
-            _ => null,
-        };
+        var state = Consent.Consents.Parse(stateText);
         if (state is null)
         {
-            reader.Error(DocumentReader.Get(map, "state")!, $"state is opted_in, opted_out or never_asked, not '{stateText}'");
+            reader.Error(DocumentReader.Get(map, "state")!, $"state is opted_in, opted_out, pending or never_asked, not '{stateText}'");
         }
 
         return channel is null || state is null ? null : new ConsentCondition(channel, reader.String(map, "group", required: false), state.Value, DocumentReader.Location(map));

@@ -15,7 +15,7 @@ public static partial class JourneyDocument
 
     private static Policy? ReadPolicy(YamlMappingNode root, DocumentReader reader)
     {
-        reader.OnlyKeys(root, "kind", "id", "name", "description", "time_zone", "valid_for", "require_opt_in", "quiet_hours", "caps", "suppression_rules", "engagement");
+        reader.OnlyKeys(root, "kind", "id", "name", "description", "time_zone", "valid_for", "require_opt_in", "quiet_hours", "caps", "suppression_rules", "engagement", "double_opt_in");
         var id = ReadId(root, reader, "policy");
         var timeZone = reader.String(root, "time_zone", required: false) ?? "UTC";
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _))
@@ -48,6 +48,12 @@ public static partial class JourneyDocument
         foreach (var channel in optIn.Where(channel => !ContactChannels.Contains(channel)))
         {
             reader.Error(DocumentReader.Get(root, "require_opt_in")!, $"unknown channel '{channel}' in require_opt_in");
+        }
+
+        var doubleOptIn = reader.Sequence(DocumentReader.Get(root, "double_opt_in"), "double_opt_in").Select(node => reader.Scalar(node, "a channel")).OfType<string>().ToList();
+        foreach (var channel in doubleOptIn.Where(channel => channel != "email"))
+        {
+            reader.Error(DocumentReader.Get(root, "double_opt_in")!, $"double opt-in confirms by email; '{channel}' cannot be confirmed that way");
         }
 
         var quiet = new List<QuietHours>();
@@ -168,6 +174,6 @@ public static partial class JourneyDocument
             engagement = channel is null ? null : new EngagementPolicy(channel, throttleAfter, throttleMax, throttlePer, sunsetAfter);
         }
 
-        return id is null ? null : new Policy(id, timeZone, [.. quiet], [.. caps], [.. rules], validFor, DocumentReader.Location(root)) { RequireOptIn = [.. optIn], Engagement = engagement };
+        return id is null ? null : new Policy(id, timeZone, [.. quiet], [.. caps], [.. rules], validFor, DocumentReader.Location(root)) { RequireOptIn = [.. optIn], Engagement = engagement, DoubleOptIn = [.. doubleOptIn] };
     }
 }

@@ -71,10 +71,10 @@ public static class Orchestrator
             return new SendDecision(DecisionKind.Suppress, null, $"the contact opted out of {what}", trail.ToImmutable());
         }
 
-        if (consent != ConsentState.OptedIn && !transactional && policy.RequireOptIn.Contains(request.Channel))
+        if (consent != ConsentState.OptedIn && !transactional && (policy.RequireOptIn.Contains(request.Channel) || policy.DoubleOptIn.Contains(request.Channel)))
         {
-            trail.Add(new DecisionStep("consent", "blocked", $"{what}: {Name(consent)}, and the policy requires an opt-in for {request.Channel}"));
-            return new SendDecision(DecisionKind.Suppress, null, $"no opt-in for {what}", trail.ToImmutable());
+            trail.Add(new DecisionStep("consent", "blocked", $"{what}: {Name(consent)}, and the policy requires a{(policy.DoubleOptIn.Contains(request.Channel) ? " confirmed" : "n")} opt-in for {request.Channel}"));
+            return new SendDecision(DecisionKind.Suppress, null, consent == ConsentState.Pending ? $"the opt-in to {what} awaits confirmation" : $"no opt-in for {what}", trail.ToImmutable());
         }
 
         trail.Add(new DecisionStep("consent", "passed", transactional ? "transactional: consent to marketing not needed" : $"{what}: {Name(consent)}"));
@@ -235,12 +235,7 @@ public static class Orchestrator
 
     private static string Scope(FrequencyCap cap) => cap.Channel == "any" ? "messages" : $"{cap.Channel} messages";
 
-    private static string Name(ConsentState state) => state switch
-    {
-        ConsentState.OptedIn => "opted in",
-        ConsentState.OptedOut => "opted out",
-        _ => "never asked",
-    };
+    private static string Name(ConsentState state) => Consents.NameOf(state).Replace('_', ' ');
 
     private static string Format(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -75,6 +75,12 @@ public sealed record Policy(
     /// <summary>Engagement-based throttling and sunset, when configured.</summary>
     public EngagementPolicy? Engagement { get; init; }
 
+    /// <summary>
+    /// Channels whose opt-ins are confirmed by a click in a confirmation message (double opt-in): an opt-in through
+    /// the API stays <c>pending</c> until then, and marketing needs the confirmed opt-in.
+    /// </summary>
+    public ImmutableArray<string> DoubleOptIn { get; init; } = [];
+
     /// <summary>Channels whose marketing needs an explicit opt-in (never asked is not enough), e.g. <c>sms</c> under TCPA.</summary>
     public ImmutableArray<string> RequireOptIn { get; init; } = [];
 

@@ -12,14 +12,19 @@ namespace Cairn.Core.Templates;
 /// <param name="Arm">The experiment arm the contact is in, when the journey split them.</param>
 /// <param name="UnsubscribeUrl">The one-page unsubscribe link (email).</param>
 /// <param name="PreferencesUrl">The subscription preferences page.</param>
-public sealed record MessageContext(string MessageId, string? JourneyId, string? StepId, string? Arm, string? UnsubscribeUrl, string? PreferencesUrl);
+public sealed record MessageContext(string MessageId, string? JourneyId, string? StepId, string? Arm, string? UnsubscribeUrl, string? PreferencesUrl)
+{
+    /// <summary>The double opt-in confirmation link (confirmation messages only).</summary>
+    public string? ConfirmUrl { get; init; }
+}
 
 /// <summary>
 /// What a template can read: <c>contact</c> (every trait, plus <c>id</c>, <c>email</c>, <c>phone</c>, <c>user_id</c>,
 /// <c>timezone</c>, <c>stage</c>, <c>tags</c>, <c>scores</c> by model and <c>segments</c>), <c>event</c> (the trigger
 /// event's properties, or the payload of an API enrollment), <c>events</c> (recent events, newest first: <c>name</c>,
 /// <c>timestamp</c>, <c>properties</c>), <c>journey</c> (<c>id</c>, <c>step</c>, <c>arm</c>), <c>message</c>
-/// (<c>id</c>, <c>unsubscribe_url</c>, <c>preferences_url</c>) and <c>workspace</c> (its settings).
+/// (<c>id</c>, <c>unsubscribe_url</c>, <c>preferences_url</c>; <c>confirm_url</c> in a double opt-in confirmation) and
+/// <c>workspace</c> (its settings).
 /// </summary>
 public sealed record RenderModel(
     JsonElement Contact,
@@ -86,6 +91,7 @@ public sealed record RenderModel(
             links["id"] = message.MessageId;
             Set(links, "unsubscribe_url", message.UnsubscribeUrl);
             Set(links, "preferences_url", message.PreferencesUrl);
+            Set(links, "confirm_url", message.ConfirmUrl);
         }
 
         return new RenderModel(
@@ -108,7 +114,7 @@ public sealed record RenderModel(
             Part("event", EmptyObject),
             Part("events", JsonSerializer.SerializeToElement(Array.Empty<object>())),
             Part("journey", JsonSerializer.SerializeToElement(new { id = "sample-journey", step = "sample-step" })),
-            JsonSerializer.SerializeToElement(new { id = message.MessageId, unsubscribe_url = message.UnsubscribeUrl, preferences_url = message.PreferencesUrl }),
+            JsonSerializer.SerializeToElement(new { id = message.MessageId, unsubscribe_url = message.UnsubscribeUrl, preferences_url = message.PreferencesUrl, confirm_url = message.ConfirmUrl ?? "https://example.com/c/sample" }),
             Part("workspace", workspace is { ValueKind: JsonValueKind.Object } settings ? settings : DefaultWorkspace));
     }
 

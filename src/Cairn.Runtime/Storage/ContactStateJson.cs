@@ -76,7 +76,7 @@ public static class ContactStateJson
                 foreach (var (key, record) in state.Consents)
                 {
                     writer.WriteStartObject(key);
-                    writer.WriteString("state", record.State == Core.Consent.ConsentState.OptedIn ? "opted_in" : "opted_out");
+                    writer.WriteString("state", Core.Consent.Consents.NameOf(record.State));
                     writer.WriteString("source", record.Source);
                     writer.WriteString("at", record.At);
                     WriteOptional(writer, "proof", record.Proof);
@@ -208,7 +208,7 @@ public static class ContactStateJson
                 Consents = consents.EnumerateObject().ToImmutableSortedDictionary(
                     consent => consent.Name,
                     consent => new Core.Consent.ConsentRecord(
-                        consent.Value.GetProperty("state").GetString() == "opted_in" ? Core.Consent.ConsentState.OptedIn : Core.Consent.ConsentState.OptedOut,
+                        Core.Consent.Consents.Parse(consent.Value.GetProperty("state").GetString()) ?? Core.Consent.ConsentState.OptedOut,
                         consent.Value.GetProperty("source").GetString()!,
                         consent.Value.GetProperty("at").GetDateTimeOffset(),
                         ReadOptional(consent.Value, "proof")),

@@ -123,7 +123,7 @@ public sealed class ApplyTests
     {
         await using var server = await CairnProcess.StartAsync(null, demo: true);
         var cancel = TestContext.Current.CancellationToken;
-        Assert.Contains("Demo workspace: 7 journeys and 22 templates published, 7 live segments, 2 scoring models,", server.Output, StringComparison.Ordinal);
+        Assert.Contains("Demo workspace: 7 journeys and 23 templates published, 7 live segments, 2 scoring models,", server.Output, StringComparison.Ordinal);
         Assert.Equal(7, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments", cancel)).GetArrayLength());
         Assert.Equal("America/New_York", (await server.Admin.GetFromJsonAsync<JsonElement>("/api/policy", cancel)).GetProperty("timeZone").GetString());
 
