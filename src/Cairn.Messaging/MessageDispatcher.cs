@@ -207,13 +207,17 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         var due = batch.OrderBy(message => message.ContactId.ToString(), StringComparer.Ordinal).ThenByDescending(message => message.Priority).ThenBy(message => message.CreatedAt).ToList();
         var prepared = new (DeliveryJob? Job, Preparation Preparation, string? Decision)[due.Count];
         var contacts = due.Select((message, index) => (message, index)).GroupBy(item => item.message.ContactId).ToList();
+
+        // The batch's contacts in one read; a merged one is followed to its survivor.
+        var profiles = await _engine.Store.GetContactsAsync([.. contacts.Select(group => group.Key)], cancellationToken).ConfigureAwait(false);
         await Parallel.ForEachAsync(contacts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, channel.Concurrency), CancellationToken = cancellationToken }, async (group, token) =>
         {
             var approved = new List<SentMessage>();
             (IReadOnlyList<SentMessage>, IReadOnlyList<Core.Journeys.Engine.PastEvent>)? ledger = null;
             foreach (var (message, index) in group)
             {
-                prepared[index] = await PrepareAsync(channel, message, approved, async () => ledger ??= await LedgerAsync(message.ContactId, token).ConfigureAwait(false), token).ConfigureAwait(false);
+                var profile = profiles.TryGetValue(message.ContactId, out var read) && read.MergedInto is null ? read : await _engine.GetContactAsync(message.ContactId, token).ConfigureAwait(false);
+                prepared[index] = await PrepareAsync(channel, message, profile, approved, async () => ledger ??= await LedgerAsync(message.ContactId, token).ConfigureAwait(false), token).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
 
@@ -334,11 +338,12 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private async Task<(DeliveryJob? Job, Preparation Preparation, string? Decision)> PrepareAsync(
         IMessageChannel channel,
         OutboxMessage message,
+        Core.Contacts.ContactState? contact,
         List<SentMessage> approved,
         Func<Task<(IReadOnlyList<SentMessage> Sent, IReadOnlyList<Core.Journeys.Engine.PastEvent> Engagement)>> ledger,
         CancellationToken cancellationToken)
     {
-        if (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false) is not { } contact)
+        if (contact is null)
         {
             return (null, Preparation.End(DeliveryOutcome.Failed("the contact no longer exists")), null);
         }
