@@ -1286,23 +1286,22 @@ public abstract class RelationalCairnStore : ICairnStore
 
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(
+        await ExecuteManyAsync(
             connection,
             transaction,
-            "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error, decision = COALESCE(@decision, decision) WHERE message_id = @id");
-        foreach (var record in records)
-        {
-            command.Parameters.Clear();
-            Add(command, "id", record.MessageId);
-            Add(command, "status", record.Status);
-            Add(command, "attempts", record.Attempts);
-            Add(command, "next", record.NextAttemptAt is { } next ? TimeValue(next) : null);
-            Add(command, "sent", record.SentAt is { } sent ? TimeValue(sent) : null);
-            Add(command, "error", record.Error);
-            Add(command, "decision", record.Decision);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+            "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error, decision = COALESCE(@decision, decision) WHERE message_id = @id",
+            records,
+            (parameters, record) =>
+            {
+                parameters.Add("id", record.MessageId);
+                parameters.Add("status", record.Status);
+                parameters.Add("attempts", record.Attempts);
+                parameters.Add("next", record.NextAttemptAt is { } next ? TimeValue(next) : null);
+                parameters.Add("sent", record.SentAt is { } sent ? TimeValue(sent) : null);
+                parameters.Add("error", record.Error);
+                parameters.Add("decision", record.Decision);
+            },
+            cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
