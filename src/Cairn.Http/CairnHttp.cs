@@ -53,6 +53,7 @@ public static class CairnHttp
         api.MapLists();
         api.MapMessages();
         api.MapSuppressions();
+        api.MapErasures();
         api.MapChannels();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();

@@ -173,8 +173,7 @@ internal static class DeliveryFeedbackEndpoints
     private static string? MessageIdOf(string? given) =>
         given is null ? null : given.Contains('@', StringComparison.Ordinal) ? EmailComposer.OutboxIdOf(given) : given;
 
-    private static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? Text(JsonElement element, string name) => RequestBody.Text(element, name);
 
     private static DateTimeOffset? Time(JsonElement element, string name) =>
         Text(element, name) is { } text

@@ -89,6 +89,10 @@ internal static class RequestBody
         }
     }
 
+    /// <summary>A string property of a JSON object, or null (absent, another type, or not an object).</summary>
+    public static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     private static bool IsGzip(HttpRequest request) =>
         request.Headers.ContentEncoding.Any(value => string.Equals(value, "gzip", StringComparison.OrdinalIgnoreCase));
 

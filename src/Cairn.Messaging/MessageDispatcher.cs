@@ -109,7 +109,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         IMessageChannel[] channels =
         [
             new EmailChannel(new EmailComposer(_options, _links), transport, _suppressions, _options, _time),
-            new SmsChannel(_options, _http, _links, store, _time),
+            new SmsChannel(_options, _http, _links, store, _suppressions, _time),
             new PushChannel(_options, _http, store, _time),
             new WebhookChannel("webhook", _http, _webhooks, _options, _time),
             new OwnerAlertChannel(new WebhookChannel(WebhookChannel.OwnerChannel, _http, _webhooks, _options, _time), transport, _options),

@@ -47,17 +47,51 @@ public sealed class Suppressions(CairnEngine engine, byte[] key, TimeProvider ti
         return Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(normal)));
     }
 
-    /// <summary>A masked address: the first character of the local part and the domain (<c>a***@example.com</c>).</summary>
+    /// <summary>
+    /// A masked address: the first character of the local part and the domain (<c>a***@example.com</c>); for a phone
+    /// number, its country code's first digits and its last two (<c>+44******89</c>).
+    /// </summary>
     public static string Hint(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
+        if (address.StartsWith('+') && address.Length > 6)
+        {
+            return $"{address[..3]}{new string('*', address.Length - 5)}{address[^2..]}";
+        }
+
         var at = address.LastIndexOf('@');
         return at <= 0 ? "***" : $"{address[0]}***{address[at..].ToLowerInvariant()}";
     }
 
     /// <summary>The entry of an email address, when it is suppressed.</summary>
-    public async Task<Suppression?> SuppressedAsync(string address, CancellationToken cancellationToken) =>
-        await engine.Store.GetSuppressionAsync(KeyOf(MessageDispatcher.EmailChannel, address), cancellationToken).ConfigureAwait(false) is { Suppressed: true } entry ? entry : null;
+    public Task<Suppression?> SuppressedAsync(string address, CancellationToken cancellationToken) =>
+        SuppressedAsync(MessageDispatcher.EmailChannel, address, cancellationToken);
+
+    /// <summary>The entry of an address on a channel (<c>email</c>, <c>sms</c>), when it is suppressed.</summary>
+    public async Task<Suppression?> SuppressedAsync(string channel, string address, CancellationToken cancellationToken) =>
+        await engine.Store.GetSuppressionAsync(KeyOf(channel, address), cancellationToken).ConfigureAwait(false) is { Suppressed: true } entry ? entry : null;
+
+    /// <summary>
+    /// Erases a contact and the contacts merged into it (<see cref="CairnEngine.EraseContactAsync"/>); their email
+    /// addresses and phone numbers go on the suppression list first, by keyed hash, so nothing is sent to them again
+    /// even when a later import brings the address back. Null when there is no such contact.
+    /// </summary>
+    public Task<ErasureRecord?> EraseAsync(Core.ContactId contact, string reason, CancellationToken cancellationToken) =>
+        engine.EraseContactAsync(
+            contact,
+            reason,
+            async (profiles, token) =>
+            {
+                var addresses = profiles
+                    .SelectMany(profile => new[] { (Channel: MessageDispatcher.EmailChannel, Address: profile.Email), (Channel: "sms", Address: profile.Phone) })
+                    .Where(address => address.Address is not null)
+                    .Distinct();
+                foreach (var (channel, address) in addresses)
+                {
+                    await engine.Store.RecordBounceAsync(KeyOf(channel, address!), Hint(address!), hard: true, "erased (data deletion request)", "erasure", SoftBounceLimit, time.GetUtcNow(), token).ConfigureAwait(false);
+                }
+            },
+            cancellationToken);
 
     /// <summary>Applies a report: the list, the message's status, the contact's consent and timeline.</summary>
     public async Task ApplyAsync(DeliveryFeedback feedback, CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ public enum InputOutcome
 
     /// <summary>Its message id was already in the event log; nothing changed.</summary>
     Duplicate,
+
+    /// <summary>Its contact was erased meanwhile; it was dropped.</summary>
+    Erased,
 }
 
 /// <summary>
@@ -33,6 +36,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private readonly ILogger<CairnEngine> _logger;
     private readonly IdentityResolver _resolver;
     private readonly OwnerRouter _router = new();
+
+    // Contacts erased since start-up: an input still on its way to one (a delivery report, a timer read before the
+    // erasure) is dropped rather than recreating the profile. Ids are never reused, so the set is only ever a guard.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ContactId, bool> _erased = new();
     private Partition[] _partitions = [];
     private Task[] _loops = [];
     private readonly Lock _idleGate = new();
@@ -93,7 +100,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         await _router.LoadAsync(_store, cancellationToken).ConfigureAwait(false);
 
         _partitions = Enumerable.Range(0, _options.Partitions)
-            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Route, OnProcessed, _logger, _router))
+            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Route, OnProcessed, _logger, _router, _erased))
             .ToArray();
         _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
 
@@ -400,6 +407,44 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         return Task.WhenAll(events.Select(item =>
             Submit(new MessageReceived(item.Contact.Id, Core.Segments.AudienceDecider.Announcement(item.Contact, item.Name, Guid.CreateVersion7().ToString("N"), item.Properties, now)), [])))
             .WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Erases a contact (a GDPR / CCPA deletion request) with every contact merged into it, in its partition after the
+    /// inputs already queued for it: <paramref name="beforeDelete"/> sees the profiles first (to put their addresses on
+    /// the suppression list), then everything stored about them is deleted in one transaction and the erasure recorded.
+    /// The person's identities are forgotten at once, so a later event from them starts a new, empty profile.
+    /// Null when there is no such contact.
+    /// </summary>
+    public async Task<ErasureRecord?> EraseContactAsync(
+        ContactId id,
+        string reason,
+        Func<IReadOnlyList<ContactState>, CancellationToken, Task>? beforeDelete,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (await GetContactAsync(id, cancellationToken).ConfigureAwait(false) is not { } contact)
+        {
+            return null;
+        }
+
+        var erased = new TaskCompletionSource<ErasureRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var forgotten = _resolver.Forget(contact.Id);
+        try
+        {
+            await Submit(new ErasureRequested(contact.Id, reason, beforeDelete, erased), []).ConfigureAwait(false);
+            return await erased.Task.ConfigureAwait(false);
+        }
+        catch
+        {
+            // Nothing was deleted: the person's identities lead to the profile again.
+            foreach (var identity in forgotten)
+            {
+                _resolver.Load(new IdentityMapping(identity, contact.Id));
+            }
+
+            throw;
+        }
     }
 
     /// <summary>

@@ -53,6 +53,26 @@ internal sealed class IdentityResolver(TimeProvider time)
         }
     }
 
+    /// <summary>Forgets every identity of a contact (it is being erased); returns them.</summary>
+    public IReadOnlyList<IdentityKey> Forget(ContactId contact)
+    {
+        lock (_gate)
+        {
+            _userIds.Remove(contact);
+            if (!_identities.Remove(contact, out var list))
+            {
+                return [];
+            }
+
+            foreach (var identity in list)
+            {
+                _contacts.Remove(identity);
+            }
+
+            return list;
+        }
+    }
+
     /// <summary>The contact an identity resolves to now, when any.</summary>
     public ContactId? Find(IdentityKey identity)
     {

@@ -13,6 +13,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Cairn.Runtime;
 
+/// <summary>A request to erase a contact (with its merged contacts), processed on its own in its partition.</summary>
+/// <param name="ContactId">The contact (a survivor of merges).</param>
+/// <param name="Reason">Why, for the audit log.</param>
+/// <param name="BeforeDelete">Sees the profiles before they are deleted.</param>
+/// <param name="Erased">Completed with the erasure's record.</param>
+internal sealed record ErasureRequested(
+    ContactId ContactId,
+    string Reason,
+    Func<IReadOnlyList<ContactState>, CancellationToken, Task>? BeforeDelete,
+    TaskCompletionSource<ErasureRecord> Erased) : ContactInput(ContactId);
+
 /// <summary>One input for a partition, with what must be persisted beside it and whom to tell when it is durable.</summary>
 /// <param name="Input">The input.</param>
 /// <param name="Identities">Identities identity resolution mapped to the input's contact.</param>
@@ -67,6 +78,7 @@ internal sealed partial class Partition
     private readonly Action<int> _processed;
     private readonly ILogger _logger;
     private readonly OwnerRouter _router;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ContactId, bool> _erased;
 
     public Partition(
         int index,
@@ -77,8 +89,10 @@ internal sealed partial class Partition
         Action<PartitionWork> route,
         Action<int> processed,
         ILogger logger,
-        OwnerRouter router)
+        OwnerRouter router,
+        System.Collections.Concurrent.ConcurrentDictionary<ContactId, bool> erased)
     {
+        _erased = erased;
         _router = router;
         _processed = processed;
         Index = index;
@@ -100,16 +114,38 @@ internal sealed partial class Partition
     public async Task RunAsync()
     {
         var batch = new List<PartitionWork>(_maxBatch);
-        while (await _inbox.Reader.WaitToReadAsync().ConfigureAwait(false))
+        PartitionWork? held = null;
+        while (held is not null || await _inbox.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < _maxBatch && _inbox.Reader.TryRead(out var work))
+            if (held is not null)
             {
+                batch.Add(held);
+                held = null;
+            }
+
+            // An erasure runs on its own, after the inputs before it are committed.
+            while (batch.Count < _maxBatch && batch is not [{ Input: ErasureRequested }] && _inbox.Reader.TryRead(out var work))
+            {
+                if (work.Input is ErasureRequested && batch.Count > 0)
+                {
+                    held = work;
+                    break;
+                }
+
                 batch.Add(work);
             }
 
             try
             {
-                await ProcessAsync(batch).ConfigureAwait(false);
+                if (batch is [{ Input: ErasureRequested erasure } alone])
+                {
+                    await EraseAsync(erasure).ConfigureAwait(false);
+                    Acknowledge(alone, InputOutcome.Stored);
+                }
+                else
+                {
+                    await ProcessAsync(batch).ConfigureAwait(false);
+                }
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
@@ -145,6 +181,12 @@ internal sealed partial class Partition
 
         foreach (var work in batch)
         {
+            if (_erased.ContainsKey(work.Input.ContactId))
+            {
+                Acknowledge(work, InputOutcome.Erased);
+                continue;
+            }
+
             if (work.Input is MessageReceived received && !existing.Add(received.Message.MessageId))
             {
                 Acknowledge(work, InputOutcome.Duplicate);
@@ -379,6 +421,37 @@ internal sealed partial class Partition
         foreach (var work in after)
         {
             _route(work);
+        }
+    }
+
+    /// <summary>
+    /// Erases a contact and the contacts merged into it: the caller's hook sees the profiles, then one transaction
+    /// deletes what is stored about them; later inputs for any of them are dropped.
+    /// </summary>
+    private async Task EraseAsync(ErasureRequested erasure)
+    {
+        try
+        {
+            var group = await _store.GetContactGroupAsync(erasure.ContactId, CancellationToken.None).ConfigureAwait(false);
+            if (erasure.BeforeDelete is { } hook)
+            {
+                await hook(group, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            var ids = group.Select(contact => contact.Id).Append(erasure.ContactId).ToHashSet();
+            var segments = group.SelectMany(contact => contact.Segments.Keys).Concat(_journeys.Segments.Segments.Select(segment => segment.Id)).ToHashSet(StringComparer.Ordinal);
+            var record = await _store.EraseContactsAsync(erasure.ContactId, ids, segments, erasure.Reason, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+            foreach (var id in ids)
+            {
+                _erased[id] = true;
+                _cache.Remove(id);
+            }
+
+            erasure.Erased.TrySetResult(record);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            erasure.Erased.TrySetException(exception);
         }
     }
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Cairn.Core.Journeys;
@@ -18,8 +17,7 @@ internal static class ApplyCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Journey and template documents: files or directories.", Arity = ArgumentArity.OneOrMore };
-        var url = new Option<string>("--url") { Description = $"The Cairn server (default CAIRN_URL or {Settings.DefaultUrls})." };
-        var apiKey = new Option<string>("--api-key") { Description = "The API key (default CAIRN_API_KEY)." };
+        var server = new ServerClient();
         var draft = new Option<bool>("--draft") { Description = "Store the documents as drafts without publishing." };
         var stepMap = new Option<string[]>("--step-map")
         {
@@ -27,7 +25,7 @@ internal static class ApplyCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var wait = new Option<bool>("--wait") { Description = "Wait until every rollout this apply started (moved enrollments, segment backfills, rescores, date triggers) is done." };
-        var command = new Command("apply", "Store journey, segment, scoring model, sales team and template documents on a server and publish the journeys.") { paths, url, apiKey, draft, stepMap, wait };
+        var command = new Command("apply", "Store journey, segment, scoring model, sales team and template documents on a server and publish the journeys.") { paths, server.Url, server.ApiKey, draft, stepMap, wait };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (DocumentFiles.Find(result.GetValue(paths)!, "apply") is not { } files)
@@ -62,15 +60,12 @@ internal static class ApplyCommand
                 return 2;
             }
 
-            var key = result.GetValue(apiKey) ?? Settings.Environment("API_KEY");
-            if (key is null)
+            using var http = server.Create(result, "apply");
+            if (http is null)
             {
-                Console.Error.WriteLine("cairn apply: give --api-key or set CAIRN_API_KEY");
                 return 2;
             }
 
-            using var http = new HttpClient { BaseAddress = new Uri((result.GetValue(url) ?? Settings.Environment("URL") ?? Settings.DefaultUrls).TrimEnd('/') + "/") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             try
             {
                 // Templates, scoring models and segments first: what refers to them is validated against what the server knows.

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
@@ -24,9 +23,8 @@ internal static class ListCommand
     {
         var segment = new Argument<string>("segment") { Description = "The static list's segment id." };
         var file = new Argument<FileInfo>("file") { Description = "A CSV file with a header row." };
-        var url = new Option<string>("--url") { Description = $"The Cairn server (default CAIRN_URL or {Settings.DefaultUrls})." };
-        var apiKey = new Option<string>("--api-key") { Description = "The API key (default CAIRN_API_KEY)." };
-        var command = new Command(action, description) { segment, file, url, apiKey };
+        var server = new ServerClient();
+        var command = new Command(action, description) { segment, file, server.Url, server.ApiKey };
         command.SetAction(async (result, cancellationToken) =>
         {
             var path = result.GetValue(file)!;
@@ -36,14 +34,12 @@ internal static class ListCommand
                 return 2;
             }
 
-            if ((result.GetValue(apiKey) ?? Settings.Environment("API_KEY")) is not { } key)
+            using var http = server.Create(result, "list");
+            if (http is null)
             {
-                Console.Error.WriteLine("cairn list: give --api-key or set CAIRN_API_KEY");
                 return 2;
             }
 
-            using var http = new HttpClient { BaseAddress = new Uri((result.GetValue(url) ?? Settings.Environment("URL") ?? Settings.DefaultUrls).TrimEnd('/') + "/") };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             try
             {
                 using var content = new StringContent(await File.ReadAllTextAsync(path.FullName, cancellationToken).ConfigureAwait(false), Encoding.UTF8, "text/csv");
@@ -51,8 +47,7 @@ internal static class ListCommand
                 using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
                 if (!response.IsSuccessStatusCode)
                 {
-                    var detail = body.RootElement.TryGetProperty("detail", out var text) ? text.GetString() : response.ReasonPhrase;
-                    Console.Error.WriteLine($"cairn list: {(int)response.StatusCode} {detail}");
+                    Console.Error.WriteLine($"cairn list: {ServerClient.Refusal(response, body.RootElement)}");
                     return 2;
                 }
 

@@ -9,6 +9,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     SimulateCommand.Create(),
     ApplyCommand.Create(),
     ListCommand.Create(),
+    EraseCommand.Create(),
 };
 
 // The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.

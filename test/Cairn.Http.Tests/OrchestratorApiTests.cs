@@ -270,6 +270,85 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.Contains("flash-sale", await MailboxSubjectsAsync());
     }
 
+    [Fact]
+    public async Task ErasingAPerson_DeletesEverythingAboutThem_KeepsTheirAddressesSuppressed_AndALaterProfileStartsEmpty()
+    {
+        // Ann browsed anonymously first (a contact merged into hers), gave a phone number, opened a ticket (a segment),
+        // registered a device, got an email and waits in a journey (a timer).
+        await _cairn.SendAsync("track", """{"anonymousId":"anon-ann","event":"page_viewed"}""");
+        await _cairn.SendAsync("identify", """{"userId":"ann","anonymousId":"anon-ann","traits":{"phone":"+14155550123"}}""");
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go_nudge"}""");
+        await _cairn.DeliverAsync();
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"ticket_opened"}""");
+        var ann = await _cairn.ContactIdAsync("ann");
+        Assert.True(Core.ContactId.TryParse(ann, out var annId));
+        (await _cairn.Admin.PostAsJsonAsync($"/api/contacts/{ann}/devices", new { token = "device-token-1", platform = "ios" }, Cancel)).EnsureSuccessStatusCode();
+        Assert.Equal(["nudge"], await MailboxSubjectsAsync());
+
+        using (var missing = await _cairn.Admin.PostAsJsonAsync("/api/erasures", new { email = "nobody@example.com" }, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        using (var ambiguous = await _cairn.Admin.PostAsJsonAsync("/api/erasures", new { userId = "ann", email = "ann@example.com" }, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, ambiguous.StatusCode);
+        }
+
+        using var response = await _cairn.Admin.PostAsJsonAsync("/api/erasures", new { userId = "ann", reason = "ticket 42" }, Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var erasure = Assert.Single((await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("erasures").EnumerateArray());
+        Assert.Equal(ann, erasure.GetProperty("contactId").GetString());
+        var deleted = erasure.GetProperty("deleted");
+        Assert.Equal(2, deleted.GetProperty("contacts").GetInt64());
+        Assert.Equal(2, deleted.GetProperty("identities").GetInt64());
+        Assert.Equal((1, 1, 1, 1), (deleted.GetProperty("messages").GetInt64(), deleted.GetProperty("mailbox").GetInt64(), deleted.GetProperty("devices").GetInt64(), deleted.GetProperty("segment_members").GetInt64()));
+        Assert.True(deleted.GetProperty("events").GetInt64() >= 5, deleted.ToString());
+        Assert.True(deleted.GetProperty("timers").GetInt64() >= 1, deleted.ToString());
+
+        // Nothing about her is left to read, by any of her identifiers.
+        foreach (var path in new[] { $"/api/contacts/{ann}", $"/api/contacts/{ann}/events", "/api/contacts/lookup?userId=ann", "/api/contacts/lookup?anonymousId=anon-ann", "/api/contacts/lookup?email=ann%40example.com" })
+        {
+            using var gone = await _cairn.Admin.GetAsync(path, Cancel);
+            Assert.True(gone.StatusCode == HttpStatusCode.NotFound, path);
+        }
+
+        Assert.Empty(await MailboxSubjectsAsync());
+        Assert.Empty(await _cairn.Engine.Store.GetContactGroupAsync(annId, Cancel));
+        Assert.Empty((await _cairn.Engine.Store.GetEventsAsync(annId, null, 100, Cancel)).Items);
+
+        // Her addresses stay on the suppression list, masked and keyed, and the erasure is logged without them.
+        var check = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=ann%40example.com", Cancel);
+        Assert.True(check.GetProperty("suppressed").GetBoolean());
+        Assert.StartsWith("erased", check.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        var list = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions", Cancel);
+        Assert.Equal(["+14*******23", "a***@example.com"], list.EnumerateArray().Select(entry => entry.GetProperty("address").GetString()).Order(StringComparer.Ordinal));
+        var log = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/erasures", Cancel);
+        Assert.Equal(("ticket 42", ann), (log[0].GetProperty("reason").GetString(), log[0].GetProperty("contactId").GetString()));
+        Assert.DoesNotContain("ann@example.com", log.GetRawText(), StringComparison.Ordinal);
+
+        // Her timer's moment passes, and a delivery report for her message arrives late: nothing comes back to life.
+        await _cairn.AdvanceAsync(_time, _time.GetUtcNow().AddDays(3));
+        Assert.False(await _cairn.Engine.RecordEventAsync(annId, "email_delivered", JsonSerializer.SerializeToElement(new { }), Cancel));
+        using (var after = await _cairn.Admin.GetAsync($"/api/contacts/{ann}", Cancel))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+        }
+
+        // If she comes back, she is a new, empty profile, and marketing email to the erased address is not sent.
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com"}}""");
+        var again = await _cairn.ContactIdAsync("ann");
+        Assert.NotEqual(ann, again);
+        Assert.Single(await EventNamesAsync());
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.DeliverAsync();
+        Assert.Empty(await MailboxSubjectsAsync());
+        Assert.Equal("suppressed", (await MessageOfAsync("flash-sale")).GetProperty("status").GetString());
+
+        using var twice = await _cairn.Admin.DeleteAsync($"/api/contacts/{ann}", Cancel);
+        Assert.Equal(HttpStatusCode.NotFound, twice.StatusCode);
+    }
+
     private async Task<JsonElement> NudgeAsync() =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/journeys", Cancel)).GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "nudge");
 

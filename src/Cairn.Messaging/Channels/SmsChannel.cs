@@ -13,7 +13,7 @@ namespace Cairn.Messaging.Channels;
 /// map back without trusting the caller. A 4xx answer is permanent (an invalid number), 429 and 5xx are retried.
 /// With no provider configured, SMS goes to the development mailbox.
 /// </summary>
-public sealed class SmsChannel(MessagingOptions options, HttpClient http, MessageLinks links, ICairnStore store, TimeProvider time) : IMessageChannel
+public sealed class SmsChannel(MessagingOptions options, HttpClient http, MessageLinks links, ICairnStore store, Suppressions suppressions, TimeProvider time) : IMessageChannel
 {
     private readonly RateGate _gate = new(options.Sms.RatePerSecond, options.Sms.MaxConnections);
 
@@ -30,17 +30,22 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
     public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
 
     /// <inheritdoc />
-    public Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
+    public async Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.Contact.Phone is not { } phone)
         {
-            return Task.FromResult(Preparation.End(OutcomeKind.Undeliverable, "the contact has no phone number in E.164 form"));
+            return Preparation.End(OutcomeKind.Undeliverable, "the contact has no phone number in E.164 form");
+        }
+
+        if (await suppressions.SuppressedAsync(Name, phone, cancellationToken).ConfigureAwait(false) is { } suppressed)
+        {
+            return Preparation.End(OutcomeKind.Suppressed, $"the number is on the suppression list ({suppressed.Reason})");
         }
 
         var text = job.Rendered!["text"].Trim();
         var info = SmsInfo.Of(text);
-        return Task.FromResult(Preparation.Ready(phone, $"{info.EncodingName}, {info.Segments} segment(s)", async token =>
+        return Preparation.Ready(phone, $"{info.EncodingName}, {info.Segments} segment(s)", async token =>
         {
             if (!options.Sms.Enabled)
             {
@@ -64,7 +69,7 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
             request.Headers.Add("I-Twilio-Idempotency-Token", job.IdempotencyKey);
             using var slot = await _gate.EnterAsync(token).ConfigureAwait(false);
             return await HttpOutcome.SendAsync(http, request, "SMS provider", token).ConfigureAwait(false);
-        }));
+        });
     }
 
     /// <inheritdoc />

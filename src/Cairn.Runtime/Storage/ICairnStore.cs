@@ -251,4 +251,16 @@ public interface ICairnStore : IAsyncDisposable
     /// one query for a page of contacts (segment previews).
     /// </summary>
     Task<IReadOnlyDictionary<ContactId, List<StoredEvent>>> GetEventsOfAsync(IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> names, CancellationToken cancellationToken);
+    /// <summary>The contact and every contact merged into it, directly or through others (what an erasure removes).</summary>
+    Task<IReadOnlyList<ContactState>> GetContactGroupAsync(ContactId id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Erases <paramref name="contacts"/> in one transaction: their profiles, identities, events, enrollments, timers,
+    /// messages (and their copies in the development mailbox), segment memberships (of <paramref name="segments"/>),
+    /// hand-offs, devices and inbox; aggregate statistics stay. Records the erasure, without personal data, and returns it.
+    /// </summary>
+    Task<ErasureRecord> EraseContactsAsync(ContactId subject, IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> segments, string reason, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>The erasures done, newest first.</summary>
+    Task<IReadOnlyList<ErasureRecord>> ListErasuresAsync(int limit, CancellationToken cancellationToken);
 }

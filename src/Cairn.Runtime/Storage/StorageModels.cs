@@ -392,3 +392,14 @@ public sealed record Suppression(string AddressKey, string Hint, int SoftBounces
     /// <summary>True when nothing may be sent to the address.</summary>
     public bool Suppressed => Reason is not null;
 }
+
+/// <summary>
+/// An erasure (a GDPR / CCPA deletion request) as the audit log keeps it: which contact id (a random id that names no
+/// one once its data is gone), why, when, and how many rows of each kind were deleted.
+/// </summary>
+/// <param name="Id">The erasure's id.</param>
+/// <param name="ContactId">The contact erased (with any contacts merged into it).</param>
+/// <param name="Reason">What the operator gave (a ticket number, "customer request").</param>
+/// <param name="ErasedAt">When.</param>
+/// <param name="Deleted">Rows deleted, by kind (contacts, events, messages …).</param>
+public sealed record ErasureRecord(string Id, ContactId ContactId, string Reason, DateTimeOffset ErasedAt, IReadOnlyDictionary<string, long> Deleted);

@@ -73,7 +73,7 @@ public sealed class ApplyTests
     }
 
     [Fact]
-    public async Task StaticList_AppliedAsADocument_IsFilledAndEmptiedByCairnList_FromCsv()
+    public async Task StaticList_AppliedAsADocument_IsFilledAndEmptiedByCairnList_FromCsv_AndCairnEraseErasesAMember()
     {
         await using var server = await CairnProcess.StartAsync(null);
         var cancel = TestContext.Current.CancellationToken;
@@ -111,6 +111,19 @@ public sealed class ApplyTests
             var (refused, refusedOutput) = await ProcessRunner.RunAsync("dotnet", [cairn, "list", "add", "no-such-list", csv, "--url", server.Url, "--api-key", CairnProcess.ApiKey], cancellationToken: cancel);
             Assert.Equal(2, refused);
             Assert.Contains("cairn list: 404 There is no segment 'no-such-list'.", refusedOutput, StringComparison.Ordinal);
+
+            // cairn erase: Bob (still on the list) is erased by his email; asked again, there is nobody to erase.
+            string[] erase = [cairn, "erase", "--email", "bob@example.com", "--reason", "ticket 7", "--url", server.Url, "--api-key", CairnProcess.ApiKey];
+            var (erased, eraseOutput) = await ProcessRunner.RunAsync("dotnet", erase, cancellationToken: cancel);
+            Assert.True(erased == 0, eraseOutput);
+            Assert.Matches(@"Erased contact \S+: 1 contacts, \d+ events, 1 identities, 1 segment_members \(erasure \S+\)\.", eraseOutput);
+            Assert.Equal(0, (await server.Admin.GetFromJsonAsync<JsonElement>("/api/segments/webinar-attendees/members", cancel)).GetProperty("items").GetArrayLength());
+            var (again, againOutput) = await ProcessRunner.RunAsync("dotnet", erase, cancellationToken: cancel);
+            Assert.Equal(1, again);
+            Assert.Contains("cairn erase: 404 No contact has this email.", againOutput, StringComparison.Ordinal);
+            var (both, bothOutput) = await ProcessRunner.RunAsync("dotnet", [cairn, "erase", "--email", "a@example.com", "--user-id", "ann", "--url", server.Url, "--api-key", CairnProcess.ApiKey], cancellationToken: cancel);
+            Assert.Equal(2, both);
+            Assert.Contains("cairn erase: give exactly one of --contact-id, --user-id, --email or --phone", bothOutput, StringComparison.Ordinal);
         }
         finally
         {

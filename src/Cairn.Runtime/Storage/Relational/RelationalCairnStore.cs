@@ -1935,6 +1935,121 @@ public abstract class RelationalCairnStore : ICairnStore
         return documents;
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ContactState>> GetContactGroupAsync(ContactId id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var group = new List<ContactState>();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { id.ToString() };
+        List<string> frontier = [id.ToString()];
+        await using (var command = Command(connection, null, "SELECT state FROM contacts WHERE id = @id"))
+        {
+            Add(command, "id", id.ToString());
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string json)
+            {
+                return group;
+            }
+
+            group.Add(ContactStateJson.Deserialize(json));
+        }
+
+        // Merges chain (a contact merged into one that was merged in turn): follow them to the end.
+        while (frontier.Count > 0)
+        {
+            var next = new List<string>();
+            foreach (var chunk in frontier.Chunk(500))
+            {
+                await using var command = InCommand(connection, "SELECT id, state FROM contacts WHERE merged_into IN ({0})", chunk);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (seen.Add(reader.GetString(0)))
+                    {
+                        next.Add(reader.GetString(0));
+                        group.Add(ContactStateJson.Deserialize(reader.GetString(1)));
+                    }
+                }
+            }
+
+            frontier = next;
+        }
+
+        return group;
+    }
+
+    /// <inheritdoc />
+    public Task<ErasureRecord> EraseContactsAsync(ContactId subject, IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> segments, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        ArgumentNullException.ThrowIfNull(segments);
+        return InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                var ids = contacts.Select(id => id.ToString()).Distinct(StringComparer.Ordinal).ToList();
+                var deleted = new SortedDictionary<string, long>(StringComparer.Ordinal);
+                async Task DeleteAsync(string kind, string sqlFormat, IEnumerable<(string Name, string Value)>? extra = null)
+                {
+                    foreach (var chunk in ids.Chunk(200))
+                    {
+                        await using var command = InCommand(connection, sqlFormat, chunk);
+                        command.Transaction = transaction;
+                        foreach (var (name, value) in extra ?? [])
+                        {
+                            Add(command, name, value);
+                        }
+
+                        deleted[kind] = deleted.GetValueOrDefault(kind) + await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await DeleteAsync("mailbox", "DELETE FROM mailbox WHERE message_id IN (SELECT message_id FROM outbox WHERE contact_id IN ({0}))").ConfigureAwait(false);
+                await DeleteAsync("messages", "DELETE FROM outbox WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("events", "DELETE FROM events WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("identities", "DELETE FROM identities WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("timers", "DELETE FROM timers WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("enrollments", "DELETE FROM enrollments WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("journey_reviews", "DELETE FROM journey_reviews WHERE contact_id IN ({0})").ConfigureAwait(false);
+                foreach (var segment in segments.Distinct(StringComparer.Ordinal))
+                {
+                    await DeleteAsync("segment_members", "DELETE FROM segment_members WHERE segment_id = @segment AND contact_id IN ({0})", [("segment", segment)]).ConfigureAwait(false);
+                }
+
+                await DeleteAsync("handoffs", "DELETE FROM handoffs WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("devices", "DELETE FROM devices WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("inbox", "DELETE FROM inbox WHERE contact_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("pending_merges", "DELETE FROM pending_merges WHERE from_id IN ({0}) OR into_id IN ({0})").ConfigureAwait(false);
+                await DeleteAsync("contacts", "DELETE FROM contacts WHERE id IN ({0})").ConfigureAwait(false);
+
+                var record = new ErasureRecord(Guid.CreateVersion7(at).ToString("N"), subject, reason, at, deleted);
+                await using var insert = Command(connection, transaction, "INSERT INTO erasures (id, contact_id, reason, erased_at, deleted) VALUES (@id, @contact_id, @reason, @erased_at, @deleted)");
+                Add(insert, "id", record.Id);
+                Add(insert, "contact_id", subject.ToString());
+                Add(insert, "reason", reason);
+                Add(insert, "erased_at", TimeValue(at));
+                Add(insert, "deleted", System.Text.Json.JsonSerializer.Serialize(deleted));
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return record;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ErasureRecord>> ListErasuresAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT id, contact_id, reason, erased_at, deleted FROM erasures ORDER BY erased_at DESC, id DESC LIMIT @limit");
+        Add(command, "limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<ErasureRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var deleted = System.Text.Json.JsonSerializer.Deserialize<SortedDictionary<string, long>>(reader.GetString(4)) ?? [];
+            list.Add(new ErasureRecord(reader.GetString(0), ReadContactId(reader, 1), reader.GetString(2), ReadTime(reader, 3), deleted));
+        }
+
+        return list;
+    }
+
     /// <summary>Runs <paramref name="work"/> in one transaction (SQLite serialises it with the writer loop through its lock and busy timeout).</summary>
     private async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {

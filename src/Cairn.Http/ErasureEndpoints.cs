@@ -1,0 +1,95 @@
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Messaging;
+using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cairn.Http;
+
+/// <summary>
+/// Erasure (the GDPR right to erasure, CCPA deletion): <c>POST /api/erasures</c> names the person by contactId, userId,
+/// email or phone and erases every contact that matches, <c>DELETE /api/contacts/{id}</c> erases one, and
+/// <c>GET /api/erasures</c> is the audit log. The addresses go on the suppression list as keyed hashes first.
+/// </summary>
+internal static class ErasureEndpoints
+{
+    private static readonly string[] Identifiers = ["contactId", "userId", "email", "phone"];
+
+    public static RouteGroupBuilder MapErasures(this RouteGroupBuilder api)
+    {
+        var erasures = api.MapGroup("/erasures").WithTags("Erasure");
+        erasures.MapPost("/", EraseAsync)
+            .WithSummary("Erases a person: {\"contactId\" | \"userId\" | \"email\" | \"phone\", \"reason\"}. Every matching contact (with the contacts merged into it) loses its profile, events, enrollments, timers, messages, memberships, hand-offs, devices and inbox; its addresses are suppressed by keyed hash; the erasure is logged without personal data.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        erasures.MapGet("/", async (int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
+                Results.Ok((await engine.Store.ListErasuresAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)).Select(View)))
+            .WithSummary("The erasure log, newest first: the contact id, the reason, when, and how many rows of each kind were deleted.");
+        api.MapDelete("/contacts/{id}", async (string id, string? reason, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+            {
+                var contact = await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                var record = await dispatcher.Suppressions.EraseAsync(contact.Id, reason ?? "erasure requested through the API", cancellationToken).ConfigureAwait(false)
+                    ?? throw ProblemException.NotFound("The contact does not exist.");
+                return Results.Ok(View(record));
+            })
+            .WithTags("Contacts", "Erasure")
+            .WithSummary("Erases a contact (see POST /api/erasures); reason as a query parameter.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<IResult> EraseAsync(HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    {
+        var cancellationToken = context.RequestAborted;
+        var body = await RequestBody.ParseAsync(context.Request, 16 * 1024, "16 KB", cancellationToken).ConfigureAwait(false);
+        var named = Identifiers
+            .Select(kind => (Kind: kind, Value: RequestBody.Text(body, kind)))
+            .Where(pair => !string.IsNullOrWhiteSpace(pair.Value))
+            .ToList();
+        if (named is not [var (kind, value)])
+        {
+            throw ProblemException.BadRequest("Name the person with exactly one of contactId, userId, email or phone.");
+        }
+
+        var contacts = await FindAllAsync(kind, value!.Trim(), engine, cancellationToken).ConfigureAwait(false);
+        if (contacts.Count == 0)
+        {
+            throw ProblemException.NotFound($"No contact has this {kind}.");
+        }
+
+        var reason = RequestBody.Text(body, "reason") ?? "erasure requested through the API";
+        var records = new List<ErasureRecord>();
+        foreach (var contact in contacts)
+        {
+            if (await dispatcher.Suppressions.EraseAsync(contact, reason, cancellationToken).ConfigureAwait(false) is { } record)
+            {
+                records.Add(record);
+            }
+        }
+
+        return Results.Ok(new { erased = records.Count, erasures = records.Select(View) });
+    }
+
+    /// <summary>Every contact the identifier names: an email or a phone number can belong to several.</summary>
+    private static async Task<IReadOnlyList<ContactId>> FindAllAsync(string kind, string value, CairnEngine engine, CancellationToken cancellationToken)
+    {
+        switch (kind)
+        {
+            case "email":
+                return ContactNormalizer.NormalizeEmail(value) is { } email
+                    ? await engine.Store.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false)
+                    : throw ProblemException.BadRequest($"'{value}' is not an email address.");
+            case "phone":
+                return ContactNormalizer.NormalizePhone(value) is { } phone
+                    ? await engine.Store.FindContactsByPhoneAsync(phone, cancellationToken).ConfigureAwait(false)
+                    : throw ProblemException.BadRequest($"'{value}' is not a phone number in E.164 form.");
+            default:
+                return await ContactRows.FindAsync(kind, value, engine, cancellationToken).ConfigureAwait(false) is { } id ? [id] : [];
+        }
+    }
+
+    private static object View(ErasureRecord record) =>
+        new { id = record.Id, contactId = record.ContactId.ToString(), reason = record.Reason, erasedAt = record.ErasedAt, deleted = record.Deleted };
+}
