@@ -295,41 +295,25 @@ internal sealed partial class Partition
             }
 
             // A consent change is on the contact's timeline, and journeys react to it (an unsubscribe ends a nurture).
+            // Consent also comes in identify traits: each answer that changes something is recorded the same way.
+            var consentEvents = new List<JourneyInput>();
             if (work.Input is ConsentChanged consent && decision.Changed)
             {
-                var key = Consents.Key(consent.Channel, consent.Group);
-                var message = AudienceDecider.Announcement(
-                    next,
-                    ConsentEvent,
-                    key,
-                    System.Text.Json.JsonSerializer.SerializeToElement(new { channel = consent.Channel, group = consent.Group, state = Consents.NameOf(consent.Record.State), source = consent.Record.Source, proof = consent.Record.Proof, at = consent.Record.At }),
-                    now);
-                commit.Events.Add(StoredEvent.From(id, message));
-                journeyInput = new EventOccurred(message);
-
-                // A pending opt-in (double opt-in) is confirmed by a click in a confirmation email, sent in this transaction.
-                if (consent.Record.State == ConsentState.Pending)
+                journeyInput = RecordConsent(next, consent.Channel, consent.Group, consent.Record, commit, now);
+            }
+            else if (work.Input is MessageReceived { Message: var carrier } && next.MergedInto is null && decision.Effects.OfType<AppendEvent>().Any())
+            {
+                foreach (var answer in TraitConsent.Changes(TraitConsent.Read(carrier, out _), next.Consents, _journeys.Policy.DoubleOptIn).ToList())
                 {
-                    commit.Outbox.Add(new OutboxMessage(
-                        $"{id}:{Consents.ConfirmationJourney}:{key}:{now.UtcTicks}",
-                        id,
-                        Consents.ConfirmationJourney,
-                        0,
-                        Consents.ConfirmationJourney,
-                        key,
-                        Core.Journeys.Channel.Email.DocumentName(),
-                        Consents.ConfirmationTemplate,
-                        "transactional",
-                        100,
-                        "queued",
-                        now,
-                        System.Text.Json.JsonSerializer.Serialize(new { channel = consent.Channel, group = consent.Group })));
+                    next = ContactDecider.Decide(next, new ConsentChanged(id, answer.Channel, answer.Group, answer.Record), now).State;
+                    consentEvents.Add(RecordConsent(next, answer.Channel, answer.Group, answer.Record, commit, now));
+                    changed = true;
                 }
             }
 
             var announced = AudienceInputOf(work.Input, decision) is { } audienceInput ? await AudienceAsync(audienceInput, state).ConfigureAwait(false) : [];
             var beforeJourneys = next;
-            await JourneysAsync(announced.Prepend(journeyInput).OfType<JourneyInput>()).ConfigureAwait(false);
+            await JourneysAsync(announced.Prepend(journeyInput).Concat(consentEvents).OfType<JourneyInput>()).ConfigureAwait(false);
 
             // Traits the journeys set (an update step, a hand-off's owner) reach scores and segments in the same input;
             // what that announces reaches the journeys once more.
@@ -613,6 +597,42 @@ internal sealed partial class Partition
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A recorded consent answer: a <c>consent_changed</c> event on the timeline and, for a pending opt-in (double
+    /// opt-in), the confirmation email in the same transaction. Returns the event as journeys see it.
+    /// </summary>
+    private static EventOccurred RecordConsent(ContactState contact, string channel, string? group, ConsentRecord record, CommitBatch commit, DateTimeOffset now)
+    {
+        var id = contact.Id;
+        var key = Consents.Key(channel, group);
+        var message = AudienceDecider.Announcement(
+            contact,
+            ConsentEvent,
+            key,
+            System.Text.Json.JsonSerializer.SerializeToElement(new { channel, group, state = Consents.NameOf(record.State), source = record.Source, proof = record.Proof, at = record.At }),
+            now);
+        commit.Events.Add(StoredEvent.From(id, message));
+        if (record.State == ConsentState.Pending)
+        {
+            commit.Outbox.Add(new OutboxMessage(
+                $"{id}:{Consents.ConfirmationJourney}:{key}:{now.UtcTicks}",
+                id,
+                Consents.ConfirmationJourney,
+                0,
+                Consents.ConfirmationJourney,
+                key,
+                Core.Journeys.Channel.Email.DocumentName(),
+                Consents.ConfirmationTemplate,
+                "transactional",
+                100,
+                "queued",
+                now,
+                System.Text.Json.JsonSerializer.Serialize(new { channel, group })));
+        }
+
+        return new EventOccurred(message);
     }
 
     /// <summary>

@@ -264,10 +264,58 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         var confirmed = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent", Cancel))[0];
         Assert.Equal(("opted_in", "double_opt_in"), (confirmed.GetProperty("state").GetString(), confirmed.GetProperty("source").GetString()));
 
+        // The app repeating the (unconfirmed) opt-in in its identify traits does not make it pending again.
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"consent":{"email:offers":"opted_in"}}}""");
+        Assert.Equal("opted_in", (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent", Cancel))[0].GetProperty("state").GetString());
+
         _time.Advance(TimeSpan.FromDays(1));
         await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
         await _cairn.DeliverAsync();
         Assert.Contains("flash-sale", await MailboxSubjectsAsync());
+    }
+
+    [Fact]
+    public async Task ConsentInIdentifyTraits_IsRecordedWithItsProof_OnceOnly_AndAnUnsubscribeStopsTheNextSend()
+    {
+        // The app sends consent with its identify call, as it already sends traits; the context says from where.
+        const string identify = """{"userId":"ann","traits":{"consent":{"email":"opted_in","email:offers":{"state":"opted_out","source":"preference center"}}},"context":{"ip":"203.0.113.7","userAgent":"Mozilla/5.0 (test)"}}""";
+        await _cairn.SendAsync("identify", identify);
+        var ann = await _cairn.ContactIdAsync("ann");
+        var consent = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent", Cancel)).EnumerateArray().ToDictionary(c => $"{c.GetProperty("channel").GetString()}:{(c.TryGetProperty("group", out var g) ? g.GetString() : null)}");
+        Assert.Equal(("opted_in", "identify"), (consent["email:"].GetProperty("state").GetString(), consent["email:"].GetProperty("source").GetString()));
+        Assert.Matches(@"^identify \S+; ip 203\.0\.113\.7; user agent Mozilla/5\.0 \(test\)$", consent["email:"].GetProperty("proof").GetString());
+        Assert.Equal(("opted_out", "preference center"), (consent["email:offers"].GetProperty("state").GetString(), consent["email:offers"].GetProperty("source").GetString()));
+        Assert.False((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}", Cancel)).GetProperty("traits").TryGetProperty("consent", out _));
+
+        // Apps repeat their traits on every identify: the same answers again are not new answers.
+        await _cairn.SendAsync("identify", identify);
+        Assert.Equal(2, (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent/history", Cancel)).GetArrayLength());
+
+        // Opted out of offers: the flash sale (an offers template) is not sent; the newsletter is.
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
+        await _cairn.DeliverAsync();
+        Assert.Equal("suppressed", (await MessageOfAsync("flash-sale")).GetProperty("status").GetString());
+
+        // Customer.io's unsubscribed attribute withdraws email consent in the same input.
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"unsubscribed":true}}""");
+        Assert.Equal("opted_out", (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/consent", Cancel)).EnumerateArray().Single(c => !c.TryGetProperty("group", out var g) || g.ValueKind == JsonValueKind.Null).GetProperty("state").GetString());
+        Assert.Contains("consent_changed", await EventNamesAsync());
+
+        // A malformed answer rejects its own message, not the batch.
+        using var batch = await _cairn.Ingest.PostAsJsonAsync("/v1/batch", new
+        {
+            batch = new object[]
+            {
+                new { type = "identify", userId = "bob", traits = new { consent = new { fax = "opted_in" } } },
+                new { type = "identify", userId = "cat", traits = new { consent = new { sms = "maybe" } } },
+                new { type = "track", userId = "ann", @event = "page_viewed" },
+            },
+        }, Cancel);
+        var result = await batch.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(
+            ["'traits.consent.fax': the key is a channel (email, sms, push, in_app, webhook) or channel:group", "'traits.consent.sms': the state is \"opted_in\", \"opted_out\", true or false"],
+            result.GetProperty("rejected").EnumerateArray().Select(r => r.GetProperty("reason").GetString()));
+        Assert.Equal(1, result.GetProperty("accepted").GetInt32());
     }
 
     [Fact]

@@ -137,7 +137,7 @@ public static class ContactDecider
         // Group traits describe the account, not the person.
         if (message.Type == MessageType.Identify && message.Traits is { } traits)
         {
-            foreach (var property in traits.EnumerateObject())
+            foreach (var property in traits.EnumerateObject().Where(property => property.Name != Consent.TraitConsent.Trait))
             {
                 yield return KeyValuePair.Create(property.Name, property.Value);
             }
@@ -147,7 +147,7 @@ public static class ContactDecider
             && context.TryGetProperty("traits", out var contextTraits)
             && contextTraits.ValueKind == JsonValueKind.Object)
         {
-            foreach (var property in contextTraits.EnumerateObject())
+            foreach (var property in contextTraits.EnumerateObject().Where(property => property.Name != Consent.TraitConsent.Trait))
             {
                 yield return KeyValuePair.Create(property.Name, property.Value);
             }

@@ -133,7 +133,15 @@ public static class SegmentMessageReader
             sentAt,
             receivedAt,
             json);
-        error = null;
+
+        // Consent carried by traits is checked here, so a malformed answer rejects its message, not the batch.
+        _ = Consent.TraitConsent.Read(result, out error);
+        if (error is not null)
+        {
+            result = null;
+            return false;
+        }
+
         return true;
     }
 

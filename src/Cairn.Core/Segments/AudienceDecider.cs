@@ -198,7 +198,11 @@ public static class AudienceDecider
                 false,
                 message.Type == MessageType.Track ? $"performed {message.DisplayName}"
                     : traits.Count == 0 ? message.Type.ToWireName()
-                    : $"{message.Type.ToWireName()} set {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
+                    : $"{message.Type.ToWireName()} set {string.Join(", ", traits.Order(StringComparer.Ordinal))}")
+            {
+                // Consent given in the message's traits.
+                Consent = !ReferenceEquals(before?.Consents, profile.Consents),
+            },
             AudienceInput.TraitsSet set => new SegmentCause(traits, null, false, $"{set.Source}: {string.Join(", ", traits.Order(StringComparer.Ordinal))}"),
             AudienceInput.ModelSaved saved => new SegmentCause(traits, null, false, saved.Reason),
             AudienceInput.SegmentSaved saved => SegmentCause.All(saved.Reason),
