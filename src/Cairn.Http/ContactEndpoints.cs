@@ -52,15 +52,17 @@ public static class ContactEndpoints
         contacts.MapGet("/{id}/engagement", async (string id, CairnEngine engine, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
             {
                 var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                var preference = Core.Orchestration.ChannelPreference.Of(contact) is var (preferred, source) ? new { channel = preferred, source } : null;
+                var channels = Core.Orchestration.ChannelPreference.Engagement(contact).Select(channel => new { channel.Channel, channel.Received, channel.Engaged, rate = Math.Round(channel.Rate, 3) });
                 if (engine.Journeys.Policy.Engagement is not { } engagement)
                 {
-                    return Results.Ok(new { measured = false, status = "active" });
+                    return Results.Ok(new { measured = false, status = "active", preferredChannel = preference, channels });
                 }
 
                 var (status, last) = engagement.Standing(contact, await dispatcher.EngagementAsync(contact.Id, cancellationToken).ConfigureAwait(false), time.GetUtcNow());
-                return Results.Ok(new { measured = true, channel = engagement.Channel, status, lastEngagedAt = last, throttleAfter = engagement.ThrottleAfter, sunsetAfter = engagement.SunsetAfter });
+                return Results.Ok(new { measured = true, channel = engagement.Channel, status, lastEngagedAt = last, throttleAfter = engagement.ThrottleAfter, sunsetAfter = engagement.SunsetAfter, preferredChannel = preference, channels });
             })
-            .WithSummary("The contact's standing under the policy's engagement rules: active, throttled (a reduced cap) or sunset (no promotional messages on the channel), and its last open or click.")
+            .WithSummary("The contact's engagement: its standing under the policy's engagement rules (active, throttled: a reduced cap, or sunset: no promotional messages on the channel) and last open or click; per channel, messages received, engaged with and the smoothed rate; and its preferred channel, declared (trait preferred_channel) or learned (the best-engaged channel), which send steps with a fallback try first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/consent/import", ImportConsentAsync)
             .WithTags("Contacts")

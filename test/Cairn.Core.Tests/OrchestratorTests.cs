@@ -174,4 +174,24 @@ public sealed class OrchestratorTests
         Assert.Contains(Errors("suppression_rules: [{ id: r, when: { performed: ticket_opened, within: 7d } }]"), error => error.Contains("in_segment", StringComparison.Ordinal));
         Assert.Contains(Errors("quiet_hours: [{ channel: sms, from: \"21:00\", to: \"21:00\" }]"), error => error.Contains("differ", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void ChannelPreference_IsDeclared_OrLearnedFromEngagementOnceThereIsEnoughOfIt()
+    {
+        static ContactState With(ContactState contact, params (string Name, long Count)[] counts) =>
+            contact with { EventCounts = counts.Aggregate(contact.EventCounts, (all, count) => all.SetItem(count.Name, count.Count)) };
+
+        // Two emails clicked out of two: too little to learn from.
+        Assert.Null(ChannelPreference.Of(With(Contact(), ("email_sent", 2), ("email_clicked", 2))));
+
+        // Enough messages on both: the better-engaged channel is learned; opens on a channel never outnumber its messages.
+        var learned = With(Contact(), ("email_sent", 10), ("email_delivered", 8), ("email_opened", 30), ("sms_delivered", 4), ("sms_clicked", 3));
+        Assert.Equal(("email", "learned"), ChannelPreference.Of(learned));
+        Assert.Equal([("email", 10L, 10L), ("sms", 4L, 3L)], ChannelPreference.Engagement(learned).Select(c => (c.Channel, c.Received, c.Engaged)));
+
+        // Equal evidence decides nothing; a declared preference always wins.
+        Assert.Null(ChannelPreference.Learned(With(Contact(), ("email_sent", 5), ("sms_sent", 5))));
+        var declared = learned with { Traits = learned.Traits.SetItem(ChannelPreference.Trait, new TraitValue(JsonSerializer.SerializeToElement("sms"), Now)) };
+        Assert.Equal(("sms", "declared"), ChannelPreference.Of(declared));
+    }
 }

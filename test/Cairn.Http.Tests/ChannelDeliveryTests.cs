@@ -217,6 +217,24 @@ public abstract class ChannelDeliveryTests : IAsyncLifetime
         var bob = (await MessagesAsync(await _cairn.ContactIdAsync("bob"))).Single();
         Assert.Equal(("email", "delivered"), (bob.GetProperty("channel").GetString(), bob.GetProperty("status").GetString()));
         Assert.Single(_provider.Received);
+
+        // Cat declared nothing, but she clicks her emails and ignores her texts: email is learned as her channel.
+        await _cairn.SendAsync("identify", """{"userId":"cat","traits":{"phone":"+14155550103","email":"cat@example.com"}}""");
+        foreach (var name in new[] { "email_delivered", "email_delivered", "email_delivered", "email_clicked", "email_clicked", "sms_delivered", "sms_delivered", "sms_delivered" })
+        {
+            await _cairn.SendAsync("track", $$"""{"userId":"cat","event":"{{name}}"}""");
+        }
+
+        var cat = await _cairn.ContactIdAsync("cat");
+        var engagement = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cat}/engagement", Cancel);
+        Assert.Equal(("email", "learned"), (engagement.GetProperty("preferredChannel").GetProperty("channel").GetString(), engagement.GetProperty("preferredChannel").GetProperty("source").GetString()));
+        Assert.Equal(
+            [("email", 3L, 2L, 0.44), ("sms", 3L, 0L, 0.04)],
+            engagement.GetProperty("channels").EnumerateArray().Select(c => (c.GetProperty("channel").GetString(), c.GetProperty("received").GetInt64(), c.GetProperty("engaged").GetInt64(), c.GetProperty("rate").GetDouble())));
+        await _cairn.SendAsync("track", """{"userId":"cat","event":"reach_go"}""");
+        await _cairn.DeliverAsync();
+        Assert.Equal("email", (await MessagesAsync(cat)).Single().GetProperty("channel").GetString());
+        Assert.Single(_provider.Received);
     }
 
     private async Task<JsonElement> InboxAsync(string token)

@@ -23,9 +23,6 @@ public static class JourneyDecider
     /// <summary>The event property that correlates an event with a sent message (e.g. an email open).</summary>
     public const string MessageIdProperty = "message_id";
 
-    /// <summary>The trait naming the channel a contact prefers (email, sms, push, in_app).</summary>
-    public const string PreferredChannelTrait = "preferred_channel";
-
     // A journey without a waiting step in a cycle is rejected at validation; this bounds anything that slips by.
     private const int MaxStepsPerInput = 1_000;
 
@@ -417,9 +414,9 @@ public static class JourneyDecider
 
             var messageId = MessageIdOf(enrollment, send);
             enrollment = enrollment with { Sent = enrollment.Sent.SetItem(send.Id, messageId) };
-            // The contact's preferred channel (trait preferred_channel), when the step offers it, is tried first.
+            // The contact's preferred channel (declared, or learned from engagement), when the step offers it, is tried first.
             ChannelTemplate[] options = [new ChannelTemplate(send.Channel, send.Template), .. send.Fallback];
-            if (Profile.TraitString(PreferredChannelTrait) is { } preferred && Array.FindIndex(options, option => option.Channel.DocumentName() == preferred) is > 0 and var at)
+            if (options.Length > 1 && Orchestration.ChannelPreference.Of(Profile) is var (preferred, _) && Array.FindIndex(options, option => option.Channel.DocumentName() == preferred) is > 0 and var at)
             {
                 options = [options[at], .. options.Where((_, index) => index != at)];
             }
