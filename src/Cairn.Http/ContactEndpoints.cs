@@ -252,10 +252,15 @@ public static class ContactEndpoints
     {
         var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
         var ended = await engine.Store.GetEndedEnrollmentsAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false);
+
+        // A report that came after its enrollment ended is on the message itself.
+        var outbox = (await engine.Store.GetOutboxAsync(contact.Id, 1000, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(message => message.MessageId, message => message.LastError is { } why && message.Status != "sent" && message.Status != "delivered" ? $"{message.Status}: {why}" : message.Status, StringComparer.Ordinal);
+        EnrollmentView View(Core.Journeys.Engine.Enrollment enrollment) => EnrollmentView.From(enrollment, outbox.GetValueOrDefault);
         return Results.Ok(new
         {
-            active = contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(EnrollmentView.From),
-            ended = ended.Select(EnrollmentView.From),
+            active = contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(View),
+            ended = ended.Select(View),
             history = contact.Journeys.History.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new { journey = h.Key, entries = h.Value.Entries, lastEndedAt = h.Value.LastEndedAt }),
         });
     }
@@ -377,11 +382,13 @@ public sealed record EnrollmentView(
     DateTimeOffset? ConvertedAt,
     DateTimeOffset? EndedAt,
     string? EndReason,
-    IReadOnlyList<Core.Journeys.Engine.PathEntry> Path)
+    IReadOnlyList<Core.Journeys.Engine.PathEntry> Path,
+    IReadOnlyList<StepMessageView> Messages)
 {
-    /// <summary>The view of an enrollment.</summary>
-    public static EnrollmentView From(Core.Journeys.Engine.Enrollment enrollment)
+    /// <summary>The view of an enrollment; <paramref name="messageStatus"/> describes a message the enrollment has no report of.</summary>
+    public static EnrollmentView From(Core.Journeys.Engine.Enrollment enrollment, Func<string, string?> messageStatus)
     {
+        ArgumentNullException.ThrowIfNull(messageStatus);
         ArgumentNullException.ThrowIfNull(enrollment);
         return new EnrollmentView(
             enrollment.Id,
@@ -395,6 +402,10 @@ public sealed record EnrollmentView(
             enrollment.ConvertedAt,
             enrollment.EndedAt,
             enrollment.EndReason,
-            enrollment.Path);
+            enrollment.Path,
+            [.. enrollment.Sent.OrderBy(sent => sent.Key, StringComparer.Ordinal).Select(sent => new StepMessageView(sent.Key, sent.Value, enrollment.Deliveries.GetValueOrDefault(sent.Key) ?? messageStatus(sent.Value) ?? "queued"))]);
     }
 }
+
+/// <summary>A send step's message in an enrollment: its id and what became of it (queued, sent, deferred, dropped …).</summary>
+public sealed record StepMessageView(string Step, string MessageId, string Delivery);

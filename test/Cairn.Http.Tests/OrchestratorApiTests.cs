@@ -155,6 +155,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         await _cairn.SendAsync("track", """{"userId":"ann","event":"go_nudge"}""");
         await _cairn.DeliverAsync();
         Assert.Equal(T0.AddHours(48), (await NudgeAsync()).GetProperty("wakeAt").GetDateTimeOffset());
+        Assert.StartsWith("deferred to 2026-11-25T05:00:00Z: cap 'daily'", Delivery(await NudgeAsync()), StringComparison.Ordinal);
 
         // Midnight in New York: the deferred nudge goes out, and its 48 hours start now.
         var midnight = new DateTimeOffset(2026, 11, 25, 5, 0, 1, TimeSpan.Zero);
@@ -163,6 +164,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         await _cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Contains("nudge", await MailboxSubjectsAsync());
         Assert.Equal(midnight.AddHours(48), (await NudgeAsync()).GetProperty("wakeAt").GetDateTimeOffset());
+        Assert.Equal("delivered", Delivery(await NudgeAsync()));
         await _cairn.AdvanceAsync(_time, T0.AddHours(49));
         Assert.Equal("opened", (await NudgeAsync()).GetProperty("step").GetString());
 
@@ -176,7 +178,15 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         var journeys = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{ann}/journeys", Cancel);
         var second = journeys.GetProperty("ended").EnumerateArray().Single(e => e.GetProperty("id").GetString() == "nudge:2");
         Assert.Contains(second.GetProperty("path").EnumerateArray(), entry => entry.GetProperty("reason").GetString()!.StartsWith("email was not delivered (message_suppressed)", StringComparison.Ordinal));
+        Assert.StartsWith("dropped: ", Delivery(second), StringComparison.Ordinal);
+
+        // Journeys that ended at their send step show what became of the message too (the flash sale of the first day went out).
+        var flash = journeys.GetProperty("ended").EnumerateArray().First(e => e.GetProperty("journey").GetString() == "flash-sale");
+        Assert.Equal("delivered", Delivery(flash));
     }
+
+    private static string Delivery(JsonElement enrollment) =>
+        enrollment.GetProperty("messages").EnumerateArray().Single().GetProperty("delivery").GetString()!;
 
     [Fact]
     public async Task ContactsWhoStopEngaging_AreSunsetFromPromotions_AndItShowsOnTheirProfile()

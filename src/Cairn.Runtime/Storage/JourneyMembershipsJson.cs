@@ -97,6 +97,17 @@ internal static class JourneyMembershipsJson
         }
 
         writer.WriteEndObject();
+        if (!enrollment.Deliveries.IsEmpty)
+        {
+            writer.WriteStartObject("deliveries");
+            foreach (var (step, outcome) in enrollment.Deliveries.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                writer.WriteString(step, outcome);
+            }
+
+            writer.WriteEndObject();
+        }
+
         writer.WriteStartArray("path");
         foreach (var entry in enrollment.Path)
         {
@@ -147,7 +158,12 @@ internal static class JourneyMembershipsJson
             path,
             item.TryGetProperty("convertedAt", out var converted) ? converted.GetDateTimeOffset() : null,
             item.TryGetProperty("endedAt", out var ended) ? ended.GetDateTimeOffset() : null,
-            Optional(item, "endReason"));
+            Optional(item, "endReason"))
+        {
+            Deliveries = item.TryGetProperty("deliveries", out var deliveries)
+                ? deliveries.EnumerateObject().ToImmutableDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+                : ImmutableDictionary.Create<string, string>(StringComparer.Ordinal),
+        };
     }
 
     private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)

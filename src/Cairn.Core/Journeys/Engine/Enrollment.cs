@@ -44,6 +44,12 @@ public sealed record Enrollment(
 {
     /// <summary>True until the enrollment ends.</summary>
     public bool IsActive => EndedAt is null;
+
+    /// <summary>
+    /// What became of each send step's message, by step id, as delivery reports it: <c>sent</c>, <c>delivered</c>,
+    /// <c>deferred to …: why</c>, <c>dropped: …</c> (suppressed or expired), <c>bounced: …</c>, <c>failed</c>.
+    /// </summary>
+    public ImmutableDictionary<string, string> Deliveries { get; init; } = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
 }
 
 /// <summary>What a contact has done in one journey so far (for re-entry rules and enrollment ids).</summary>

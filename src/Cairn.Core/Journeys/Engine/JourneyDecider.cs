@@ -109,6 +109,12 @@ public static class JourneyDecider
 
                 var context = Context(enrollment.Payload, message);
                 var current = enrollment;
+
+                // A delivery report about one of the enrollment's messages: the send step records what became of it.
+                if (DeliveryOf(message) is var (messageId, outcome) && current.Sent.FirstOrDefault(pair => pair.Value == messageId) is { Key: { } sentBy })
+                {
+                    current = Replace(current with { Deliveries = current.Deliveries.SetItem(sentBy, outcome) });
+                }
                 if (journey.Goal is { } goal && current.ConvertedAt is null && now - current.EnteredAt <= goal.Within
                     && ConditionEvaluator.Matches(message, goal.Event, goal.Where, context))
                 {
@@ -539,6 +545,28 @@ public static class JourneyDecider
 
         private EvaluationContext Context(JsonElement? payload, SegmentMessage? message) =>
             new(Profile, message?.Properties, payload, history, now, message);
+
+        /// <summary>The message a delivery report is about and what it says, or null for any other event.</summary>
+        private static (string MessageId, string Outcome)? DeliveryOf(SegmentMessage message)
+        {
+            if (message.Event is not { } name || ConditionEvaluator.Path(message.Properties, MessageIdProperty) is not { ValueKind: JsonValueKind.String } id)
+            {
+                return null;
+            }
+
+            string? Text(string property) => ConditionEvaluator.Path(message.Properties, property) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+            var outcome = name switch
+            {
+                "message_deferred" => Text("reason") ?? $"deferred to {Text("until") ?? "later"}",
+                "message_suppressed" or "message_expired" => $"dropped: {Text("reason")}",
+                "email_bounced" => $"bounced: {Text("reason")}",
+                "sms_failed" => "failed",
+                _ when name.EndsWith("_sent", StringComparison.Ordinal) => "sent",
+                _ when name.EndsWith("_delivered", StringComparison.Ordinal) => "delivered",
+                _ => null,
+            };
+            return outcome is null ? null : (id.GetString()!, outcome);
+        }
 
         private static bool Correlates(Enrollment enrollment, WaitForStep waitFor, SegmentMessage message) =>
             waitFor.CorrelateWith is not { } step
