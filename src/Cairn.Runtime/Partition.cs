@@ -303,12 +303,14 @@ internal sealed partial class Partition
             }
             else if (work.Input is MessageReceived { Message: var carrier } && next.MergedInto is null && decision.Effects.OfType<AppendEvent>().Any())
             {
-                foreach (var answer in TraitConsent.Changes(TraitConsent.Read(carrier, out _), next.Consents, _journeys.Policy.DoubleOptIn).ToList())
+                var (withConsent, recorded) = TraitConsent.Apply(next, carrier, _journeys.Policy.DoubleOptIn, now);
+                foreach (var answer in recorded)
                 {
-                    next = ContactDecider.Decide(next, new ConsentChanged(id, answer.Channel, answer.Group, answer.Record), now).State;
-                    consentEvents.Add(RecordConsent(next, answer.Channel, answer.Group, answer.Record, commit, now));
-                    changed = true;
+                    consentEvents.Add(RecordConsent(withConsent, answer.Channel, answer.Group, answer.Record, commit, now));
                 }
+
+                changed |= recorded.Count > 0;
+                next = withConsent;
             }
 
             var announced = AudienceInputOf(work.Input, decision) is { } audienceInput ? await AudienceAsync(audienceInput, state).ConfigureAwait(false) : [];

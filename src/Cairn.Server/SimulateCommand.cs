@@ -8,9 +8,10 @@ using Cairn.Core.Messages;
 namespace Cairn.Server;
 
 /// <summary>
-/// <c>cairn simulate PATH... --events EVENTS.ndjson [--profiles PROFILES.ndjson] [--from T] [--to T] [--json]</c>:
-/// runs the journeys in PATH (with the templates found there) against a recorded event stream in virtual time,
-/// with the same code the server runs, and prints each contact's path and every message it would have sent.
+/// <c>cairn simulate PATH... --events EVENTS.ndjson [--profiles PROFILES.ndjson] [--from T] [--to T] [--json] [--no-policy]</c>:
+/// runs the journeys in PATH (with the templates, segments, scoring models and policy found there) against a recorded
+/// event stream in virtual time, with the same code the server runs, and prints each contact's path, every message it
+/// would have sent and every one the orchestrator would have deferred or stopped.
 /// Deterministic: the same input prints the same output, byte for byte.
 /// Exit codes: 0 simulated, 1 the documents or the stream have errors, 2 a file could not be read.
 /// </summary>
@@ -26,7 +27,8 @@ internal static class SimulateCommand
         var from = new Option<DateTimeOffset?>("--from") { Description = "Ignore events before this time." };
         var to = new Option<DateTimeOffset?>("--to") { Description = "Ignore events after this time and stop the clock here." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
-        var command = new Command("simulate", "Replay an event stream through journeys in virtual time and show what they would do.") { paths, events, profiles, from, to, json };
+        var noPolicy = new Option<bool>("--no-policy") { Description = "Ignore the policy document: every message is sent when its journey decides it." };
+        var command = new Command("simulate", "Replay an event stream through journeys (and the orchestrator, when PATH holds a policy) in virtual time and show what they would do.") { paths, events, profiles, from, to, json, noPolicy };
         command.SetAction(result =>
         {
             if (DocumentFiles.Find(result.GetValue(paths)!, "simulate") is not { } files)
@@ -71,7 +73,9 @@ internal static class SimulateCommand
                 result.GetValue(from),
                 result.GetValue(to),
                 scoring: new Core.Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
-                segments: Core.Segments.SegmentLibrary.Of(set.Segments));
+                segments: Core.Segments.SegmentLibrary.Of(set.Segments),
+                policy: result.GetValue(noPolicy) ? null : set.Policies.FirstOrDefault(policy => policy.Id == "default"),
+                subscriptions: set.Templates.ToDictionary(template => template.Id, template => template.Subscription, StringComparer.Ordinal));
             Console.Out.Write(result.GetValue(json) ? ToJson(simulation) : ToText(simulation));
             return 0;
         });
@@ -142,6 +146,16 @@ internal static class SimulateCommand
             text.Append(CultureInfo.InvariantCulture, $"  {group.Key,-48} {group.Count(),6}\n");
         }
 
+        var held = simulation.Contacts.SelectMany(c => c.Decisions).ToList();
+        if (held.Count > 0)
+        {
+            text.Append("\nHeld back by the orchestrator:\n");
+            foreach (var group in held.GroupBy(d => $"{d.Outcome} {d.Channel.DocumentName()} {d.Template}").OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"  {group.Key,-48} {group.Count(),6}\n");
+            }
+        }
+
         return text.ToString();
     }
 
@@ -156,6 +170,7 @@ internal static class SimulateCommand
                 contactId = contact.ContactId.ToString(),
                 timeline = contact.Timeline.Select(line => new { at = Time(line.At), journey = line.JourneyId, enrollment = line.EnrollmentId, kind = line.Kind, text = line.Text }),
                 messages = contact.Messages.Select(m => new { at = Time(m.At), journey = m.JourneyId, enrollment = m.EnrollmentId, step = m.StepId, channel = m.Channel.DocumentName(), template = m.Template }),
+                heldBack = contact.Decisions.Select(d => new { at = Time(d.At), journey = d.JourneyId, enrollment = d.EnrollmentId, step = d.StepId, channel = d.Channel.DocumentName(), template = d.Template, decision = d.Outcome, reason = d.Reason }),
             }),
             steps = simulation.StepTotals,
         },

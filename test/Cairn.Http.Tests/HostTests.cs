@@ -222,6 +222,53 @@ public sealed class HostTests
         }
     }
 
+    [Fact]
+    public async Task CliSimulate_WithAPolicy_PassesEverySendThroughTheOrchestrator()
+    {
+        var examples = Path.Combine(Repository.Root, "examples");
+        var directory = Directory.CreateTempSubdirectory("cairn-simulate-policy-").FullName;
+        try
+        {
+            // Bob (New York, the policy's default zone) abandons a cart in the evening and unsubscribes the next morning.
+            var events = Path.Combine(directory, "events.ndjson");
+            await File.WriteAllLinesAsync(
+                events,
+                [
+                    """{"type":"track","userId":"bob","event":"cart_abandoned","properties":{"cart_value":45},"timestamp":"2026-11-02T22:30:00Z"}""",
+                    """{"type":"identify","userId":"bob","traits":{"unsubscribed":true},"timestamp":"2026-11-03T14:00:00Z"}""",
+                ],
+                Cancel);
+            string[] arguments =
+            [
+                "simulate", Path.Combine(examples, "journeys"), Path.Combine(examples, "templates"), Path.Combine(examples, "scoring"), Path.Combine(examples, "segments"), Path.Combine(examples, "policy"),
+                "--events", events, "--profiles", Path.Combine(examples, "streams", "cart-recovery.profiles.ndjson"), "--to", "2026-11-10T00:00:00Z",
+            ];
+            var (code, output) = await CairnAsync(arguments);
+            Assert.True(code == 0, output);
+
+            // The SMS due at 22:30 local waits for 08:00; the emails after the unsubscribe are not sent.
+            Assert.Contains("2026-11-03T03:30:00Z  cart-recovery:1              sms 'cart-reminder-sms' deferred to 2026-11-03T13:00:00Z: quiet hours (21:00–08:00 America/New_York)", output, StringComparison.Ordinal);
+            Assert.Contains("2026-11-03T13:00:00Z  cart-recovery:1              sms 'cart-reminder-sms' sent", output, StringComparison.Ordinal);
+            Assert.Contains("email 'cart-reminder-2' suppressed: the contact opted out of email (offers)", output, StringComparison.Ordinal);
+            Assert.EndsWith("Held back by the orchestrator:\n  deferred sms cart-reminder-sms                        1\n  suppressed email cart-final                           1\n  suppressed email cart-reminder-2                      1\n", output, StringComparison.Ordinal);
+
+            var (_, json) = await CairnAsync([.. arguments, "--json"]);
+            using var document = JsonDocument.Parse(json);
+            var bob = document.RootElement.GetProperty("contacts").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "bob");
+            Assert.Equal(["cart-reminder-1", "cart-reminder-sms"], bob.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("template").GetString()));
+            Assert.Equal(["deferred", "suppressed", "suppressed"], bob.GetProperty("heldBack").EnumerateArray().Select(m => m.GetProperty("decision").GetString()));
+
+            // Without the policy, the same stream sends all four.
+            var (_, unorchestrated) = await CairnAsync([.. arguments, "--no-policy"]);
+            Assert.DoesNotContain("Held back", unorchestrated, StringComparison.Ordinal);
+            Assert.Contains("sends email 'cart-final'", unorchestrated, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static string KeyIn(IEnumerable<string> announcements, string prefix)
     {
         var line = Assert.Single(announcements, text => text.Contains(prefix, StringComparison.Ordinal));

@@ -94,6 +94,22 @@ public static class TraitConsent
         }
     }
 
+    /// <summary>
+    /// Records on <paramref name="contact"/> the answers <paramref name="message"/> carries that change something
+    /// (see <see cref="Changes"/>); returns the profile and the answers recorded, for the timeline.
+    /// </summary>
+    public static (Contacts.ContactState Contact, IReadOnlyList<ConsentAnswer> Recorded) Apply(Contacts.ContactState contact, SegmentMessage message, IReadOnlyCollection<string> doubleOptIn, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(contact);
+        var recorded = Changes(Read(message, out _), contact.Consents, doubleOptIn).ToList();
+        foreach (var answer in recorded)
+        {
+            contact = Contacts.ContactDecider.Decide(contact, new Contacts.ConsentChanged(contact.Id, answer.Channel, answer.Group, answer.Record), now).State;
+        }
+
+        return (contact, recorded);
+    }
+
     private static IEnumerable<(string Where, JsonElement Traits)> Sources(SegmentMessage message)
     {
         if (message.Type == MessageType.Identify && message.Traits is { ValueKind: JsonValueKind.Object } traits)

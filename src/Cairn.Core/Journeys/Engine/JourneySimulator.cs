@@ -11,11 +11,23 @@ namespace Cairn.Core.Journeys.Engine;
 /// <summary>One message a simulated journey would have sent.</summary>
 public sealed record SimulatedMessage(DateTimeOffset At, string JourneyId, string EnrollmentId, string StepId, Channel Channel, string Template);
 
+/// <summary>A message the orchestrator held back in a simulation: deferred (it may still go out), suppressed or expired.</summary>
+public sealed record SimulatedDecision(DateTimeOffset At, string JourneyId, string EnrollmentId, string StepId, Channel Channel, string Template, Orchestration.DecisionKind Kind, string Reason)
+{
+    /// <summary>What the decision did to the message, in words: deferred, suppressed or expired.</summary>
+    public string Outcome => Kind switch
+    {
+        Orchestration.DecisionKind.Defer => "deferred",
+        Orchestration.DecisionKind.Expire => "expired",
+        _ => "suppressed",
+    };
+}
+
 /// <summary>One line of a simulated contact's timeline.</summary>
 /// <param name="At">When.</param>
 /// <param name="JourneyId">The journey.</param>
 /// <param name="EnrollmentId">The enrollment.</param>
-/// <param name="Kind"><c>move</c>, <c>send</c>, <c>notify_owner</c>, <c>webhook</c>, <c>converted</c>, <c>ended</c>, or <c>announced</c> (a score crossing, stage change, segment entry or exit).</param>
+/// <param name="Kind"><c>move</c>, <c>send</c>, <c>notify_owner</c>, <c>webhook</c>, <c>converted</c>, <c>ended</c>, <c>announced</c> (a score crossing, stage change, segment entry or exit), or under a policy <c>orchestrator</c> (a message sent, deferred, suppressed or expired).</param>
 /// <param name="Text">What happened, in words.</param>
 public sealed record TimelineEntry(DateTimeOffset At, string JourneyId, string EnrollmentId, string Kind, string Text);
 
@@ -34,7 +46,11 @@ public sealed record SimulatedContact(
     ImmutableArray<EnrollmentMoved> Moves,
     ImmutableArray<SimulatedMessage> Messages,
     ImmutableArray<EnrollmentEnded> Ends,
-    ImmutableArray<EnrollmentConverted> Conversions);
+    ImmutableArray<EnrollmentConverted> Conversions)
+{
+    /// <summary>Under a policy, every time the orchestrator held a message back (a deferred message that went out later is in <see cref="Messages"/> too).</summary>
+    public ImmutableArray<SimulatedDecision> Decisions { get; init; } = [];
+}
 
 /// <summary>The outcome of a simulation: each contact's path and messages, in contact order of first appearance.</summary>
 public sealed record SimulationResult(ImmutableArray<SimulatedContact> Contacts, DateTimeOffset From, DateTimeOffset To)
@@ -49,7 +65,10 @@ public sealed record SimulationResult(ImmutableArray<SimulatedContact> Contacts,
 /// <summary>
 /// Runs journeys against a recorded event stream in virtual time with the same decide functions the server
 /// uses (scores and segments included): events in time order, and before each one every timer that fell due, in
-/// due order. Contacts are keyed
+/// due order. Under a policy, every send passes the orchestrator as on the server: caps, quiet hours, consent and
+/// suppression rules defer or stop it, a deferred message is decided again when its slot comes (highest priority
+/// first), and journeys see the same <c>{channel}_sent</c>, <c>message_suppressed</c> and <c>message_expired</c>
+/// events the dispatcher records. Contacts are keyed
 /// by userId (else anonymousId); ids are derived from the key, so holdouts and splits repeat exactly.
 /// Deterministic: the same input gives the same result.
 /// </summary>
@@ -64,6 +83,8 @@ public static class JourneySimulator
     /// <param name="contactIds">The contact id of each key (default <see cref="IdFor"/>): holdouts and splits depend on it.</param>
     /// <param name="scoring">The scoring models (none by default).</param>
     /// <param name="segments">The segments (none by default).</param>
+    /// <param name="policy">The orchestrator's policy; without one, every message is sent when its journey decides it.</param>
+    /// <param name="subscriptions">Each template's subscription group (whose consent a send needs), by template id.</param>
     public static SimulationResult Run(
         JourneyLibrary library,
         IEnumerable<SegmentMessage> profiles,
@@ -72,7 +93,9 @@ public static class JourneySimulator
         DateTimeOffset? to = null,
         Func<string, ContactId>? contactIds = null,
         ScoringLibrary? scoring = null,
-        SegmentLibrary? segments = null)
+        SegmentLibrary? segments = null,
+        Orchestration.Policy? policy = null,
+        IReadOnlyDictionary<string, string?>? subscriptions = null)
     {
         ArgumentNullException.ThrowIfNull(library);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -94,7 +117,7 @@ public static class JourneySimulator
             var key = message.UserId ?? message.AnonymousId!;
             if (!contacts.TryGetValue(key, out var run))
             {
-                run = new ContactRun(key, (contactIds ?? IdFor)(key), scoring ?? ScoringLibrary.Empty, segments ?? SegmentLibrary.Empty);
+                run = new ContactRun(key, (contactIds ?? IdFor)(key), scoring ?? ScoringLibrary.Empty, segments ?? SegmentLibrary.Empty, policy);
                 contacts[key] = run;
                 order.Add(key);
             }
@@ -104,7 +127,8 @@ public static class JourneySimulator
 
         // Timed inputs of all contacts, in due order (ties in the order they were scheduled): timers, and the
         // enrollments of date triggers, which carry the generation of the profile dates they were computed from.
-        var queue = new PriorityQueue<(ContactRun Contact, JourneyInput Input, int Generation), (DateTimeOffset, long)>();
+        // A deferred send is an item too (Input null); at the same instant, higher priorities go first.
+        var queue = new PriorityQueue<(ContactRun Contact, JourneyInput? Input, SendMessage? Send, int Generation), (DateTimeOffset, int, long)>();
         long scheduled = 0;
         var dateJourneys = library.Live.Where(j => j.Definition.Trigger is DateTrigger).ToList();
 
@@ -115,7 +139,7 @@ public static class JourneySimulator
             {
                 foreach (var (at, payload) in LocalTime.Occurrences((DateTrigger)journey.Definition.Trigger, contact.Profile(at: after), after, end))
                 {
-                    queue.Enqueue((contact, new EnrollRequested(journey.Definition.Id, payload, DateTriggers.Reason(payload)), generation), (at, scheduled++));
+                    queue.Enqueue((contact, new EnrollRequested(journey.Definition.Id, payload, DateTriggers.Reason(payload)), null, generation), (at, 0, scheduled++));
                 }
             }
         }
@@ -131,7 +155,7 @@ public static class JourneySimulator
                 {
                     foreach (var timer in contact.Decide(input, library, now))
                     {
-                        queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), -1), (timer.DueAt, scheduled++));
+                        queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), null, -1), (timer.DueAt, 0, scheduled++));
                     }
                 }
             }
@@ -143,13 +167,35 @@ public static class JourneySimulator
             {
                 Run(Recheck(contact, contact.Audience(new AudienceInput.TraitsSet("set by a journey step"), before, now)));
             }
+
+            // The sends the journeys decided go to the orchestrator, highest priority first, as the dispatcher takes them.
+            foreach (var send in contact.TakeQueued().OrderByDescending(send => send.Priority).ThenBy(send => send.MessageId, StringComparer.Ordinal))
+            {
+                Orchestrate(contact, send, now);
+            }
+        }
+
+        void Orchestrate(ContactRun contact, SendMessage send, DateTimeOffset now)
+        {
+            var subscription = subscriptions?.GetValueOrDefault(send.Template);
+            var (decision, report) = contact.Orchestrate(policy!, send, subscription, now);
+            if (decision.Kind == Orchestration.DecisionKind.Defer && decision.Until is { } until)
+            {
+                queue.Enqueue((contact, null, send, -1), (until, -send.Priority, scheduled++));
+            }
+
+            // What the dispatcher puts on the timeline, journeys and segments see here too (a wait_for on the message moves).
+            if (report is not null)
+            {
+                Apply(contact, Recheck(contact, contact.Absorb(report, now)).Prepend(new EventOccurred(report)), now);
+            }
         }
 
         IEnumerable<JourneyInput> Recheck(ContactRun contact, (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) audience)
         {
             if (audience.NextCheck is { } due)
             {
-                queue.Enqueue((contact, new TimerFired(ContactRun.Recheck, "recheck", due), -1), (due, scheduled++));
+                queue.Enqueue((contact, new TimerFired(ContactRun.Recheck, "recheck", due), null, -1), (due, 0, scheduled++));
             }
 
             return [.. audience.Announced.Select(message => new EventOccurred(message))];
@@ -160,14 +206,18 @@ public static class JourneySimulator
             while (queue.TryPeek(out var next, out var due) && due.Item1 <= until)
             {
                 queue.Dequeue();
-                if (next.Generation < 0 || next.Generation == next.Contact.DateGeneration)
+                if (next.Send is { } deferred)
+                {
+                    Orchestrate(next.Contact, deferred, due.Item1);
+                }
+                else if (next.Generation < 0 || next.Generation == next.Contact.DateGeneration)
                 {
                     // A recheck: scores decay and windows slide; what that announces is what journeys see.
                     Apply(
                         next.Contact,
                         next.Input is TimerFired { EnrollmentId: ContactRun.Recheck }
                             ? Recheck(next.Contact, next.Contact.Audience(new AudienceInput.TimePassed(), null, due.Item1))
-                            : [next.Input],
+                            : [next.Input!],
                         due.Item1);
                 }
             }
@@ -211,13 +261,19 @@ public static class JourneySimulator
         return new ContactId(new Guid(hash.AsSpan(0, 16)));
     }
 
-    private sealed class ContactRun(string key, ContactId id, ScoringLibrary scoring, SegmentLibrary segments)
+    private sealed class ContactRun(string key, ContactId id, ScoringLibrary scoring, SegmentLibrary segments, Orchestration.Policy? policy)
     {
+        private readonly bool _orchestrated = policy is not null;
+
         /// <summary>The enrollment id of recheck timers (as on the server).</summary>
         public const string Recheck = "$segments";
 
         private readonly List<Effect> _effects = [];
         private readonly List<SimulatedMessage> _messages = [];
+        private readonly List<SimulatedDecision> _decisions = [];
+        private readonly List<SendMessage> _queued = [];
+        private readonly List<Orchestration.SentMessage> _sent = [];
+        private readonly Dictionary<string, DateTimeOffset> _createdAt = new(StringComparer.Ordinal);
         private readonly List<TimelineEntry> _timeline = [];
         private readonly List<PastEvent> _history = [];
         private ContactState? _profile;
@@ -236,6 +292,7 @@ public static class JourneySimulator
         {
             var before = _profile;
             _profile = ContactDecider.Decide(_profile, new MessageReceived(id, message), now).State;
+            _profile = Consent.TraitConsent.Apply(_profile, message, policy?.DoubleOptIn ?? [], now).Contact;
             _history.Insert(0, new PastEvent(ContactDecider.CounterName(message), message.Timestamp, message.Properties));
             return Audience(new AudienceInput.Recorded(message), before, now);
         }
@@ -283,7 +340,7 @@ public static class JourneySimulator
                 TimelineEntry? line = effect switch
                 {
                     EnrollmentMoved moved => new(now, moved.JourneyId, moved.EnrollmentId, "move", $"{moved.Entry.From ?? "(entry)"} -{moved.Entry.Exit}-> {moved.Entry.To}: {moved.Entry.Reason}"),
-                    SendMessage send => new(now, send.JourneyId, send.EnrollmentId, "send", $"sends {send.Channel.DocumentName()} '{send.Template}' (step {send.StepId})"),
+                    SendMessage send => new(now, send.JourneyId, send.EnrollmentId, "send", $"{(_orchestrated ? "queues" : "sends")} {send.Channel.DocumentName()} '{send.Template}' (step {send.StepId})"),
                     NotifyOwner notify => new(now, notify.JourneyId, notify.EnrollmentId, "notify_owner", $"notifies {notify.Owner ?? "the owner"}: {notify.Message}"),
                     CallWebhook webhook => new(now, webhook.JourneyId, webhook.EnrollmentId, "webhook", $"calls {webhook.Url}"),
                     EnrollmentConverted converted => new(now, converted.JourneyId, converted.EnrollmentId, "converted", "reached the goal"),
@@ -295,13 +352,75 @@ public static class JourneySimulator
                     _timeline.Add(line);
                 }
 
-                if (effect is SendMessage message)
+                if (effect is SendMessage message && _orchestrated)
                 {
-                    _messages.Add(new SimulatedMessage(now, message.JourneyId, message.EnrollmentId, message.StepId, message.Channel, message.Template));
+                    _queued.Add(message);
+                    _createdAt[message.MessageId] = now;
+                }
+                else if (effect is SendMessage sent)
+                {
+                    _messages.Add(new SimulatedMessage(now, sent.JourneyId, sent.EnrollmentId, sent.StepId, sent.Channel, sent.Template));
                 }
             }
 
             return decision.Effects.OfType<ScheduleTimer>();
+        }
+
+        /// <summary>The sends the journeys decided since the last call, for the orchestrator.</summary>
+        public List<SendMessage> TakeQueued()
+        {
+            var queued = _queued.ToList();
+            _queued.Clear();
+            return queued;
+        }
+
+        /// <summary>
+        /// Decides one send as the dispatcher does and records the outcome; returns the decision and the event the
+        /// dispatcher would put on the timeline (none while a message is only deferred again).
+        /// </summary>
+        public (Orchestration.SendDecision Decision, SegmentMessage? Report) Orchestrate(Orchestration.Policy policy, SendMessage send, string? subscription, DateTimeOffset now)
+        {
+            var profile = Profile(now);
+            var request = new Orchestration.SendRequest(send.MessageId, send.Channel.DocumentName(), send.Category, send.Priority, subscription, _createdAt.GetValueOrDefault(send.MessageId, now));
+            var decision = Orchestration.Orchestrator.Decide(policy, profile, request, _sent, _history, now);
+            var what = $"{send.Channel.DocumentName()} '{send.Template}'";
+            var deferredBefore = _decisions.Any(earlier => earlier.StepId == send.StepId && earlier.EnrollmentId == send.EnrollmentId && earlier.Kind == Orchestration.DecisionKind.Defer);
+            if (decision.Kind == Orchestration.DecisionKind.Send)
+            {
+                _sent.Add(new Orchestration.SentMessage(request.Channel, send.Category, now));
+                _messages.Add(new SimulatedMessage(now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template));
+                _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "orchestrator", $"{what} sent"));
+                return (decision, Report(profile, $"{request.Channel}_sent", send, new { deferred = deferredBefore }, now));
+            }
+
+            var held = new SimulatedDecision(now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template, decision.Kind, decision.Reason);
+            _decisions.Add(held);
+            _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "orchestrator", decision.Kind == Orchestration.DecisionKind.Defer ? $"{what} {decision.Reason}" : $"{what} {held.Outcome}: {decision.Reason}"));
+            return decision.Kind switch
+            {
+                Orchestration.DecisionKind.Defer => (decision, deferredBefore ? null : Report(profile, "message_deferred", send, new { reason = decision.Reason, until = decision.Until }, now)),
+                Orchestration.DecisionKind.Expire => (decision, Report(profile, "message_expired", send, new { reason = decision.Reason }, now)),
+                _ => (decision, Report(profile, "message_suppressed", send, new { reason = decision.Reason }, now)),
+            };
+        }
+
+        private static SegmentMessage Report(ContactState profile, string name, SendMessage send, object details, DateTimeOffset now)
+        {
+            var properties = System.Text.Json.JsonSerializer.SerializeToElement(details);
+            var merged = new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal)
+            {
+                [JourneyDecider.MessageIdProperty] = System.Text.Json.JsonSerializer.SerializeToElement(send.MessageId),
+                ["channel"] = System.Text.Json.JsonSerializer.SerializeToElement(send.Channel.DocumentName()),
+                ["template"] = System.Text.Json.JsonSerializer.SerializeToElement(send.Template),
+                ["journey_id"] = System.Text.Json.JsonSerializer.SerializeToElement(send.JourneyId),
+                ["step_id"] = System.Text.Json.JsonSerializer.SerializeToElement(send.StepId),
+            };
+            foreach (var property in properties.EnumerateObject())
+            {
+                merged[property.Name] = property.Value.Clone();
+            }
+
+            return AudienceDecider.Announcement(profile, name, send.MessageId, System.Text.Json.JsonSerializer.SerializeToElement(merged), now);
         }
 
         public SimulatedContact Result() => new(
@@ -311,6 +430,9 @@ public static class JourneySimulator
             [.. _effects.OfType<EnrollmentMoved>()],
             [.. _messages],
             [.. _effects.OfType<EnrollmentEnded>()],
-            [.. _effects.OfType<EnrollmentConverted>()]);
+            [.. _effects.OfType<EnrollmentConverted>()])
+        {
+            Decisions = [.. _decisions],
+        };
     }
 }
