@@ -31,11 +31,11 @@ internal static class DeliveryFeedbackEndpoints
                 Results.Ok((await engine.Store.ListSuppressionsAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false))
                     .Select(entry => new { address = entry.Hint, entry.Reason, entry.Source, entry.SuppressedAt })))
             .WithSummary("Suppressed addresses (masked), newest first, with the reason and its source.");
-        suppressions.MapGet("/check", async (string address, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
-                Results.Ok(await dispatcher.Suppressions.SuppressedAsync(address, cancellationToken).ConfigureAwait(false) is { } entry
+        suppressions.MapGet("/check", async (string address, string? channel, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+                Results.Ok(await dispatcher.Suppressions.SuppressedAsync(ChannelOf(channel), address, cancellationToken).ConfigureAwait(false) is { } entry
                     ? new { address, suppressed = true, reason = entry.Reason, source = entry.Source, suppressedAt = entry.SuppressedAt }
                     : (object)new { address, suppressed = false }))
-            .WithSummary("Whether an email address is suppressed, and why.");
+            .WithSummary("Whether an address is suppressed, and why (channel: email, the default, or sms for a phone number).");
         suppressions.MapPost("/", async (HttpContext context, CairnEngine engine, MessageDispatcher dispatcher) =>
             {
                 var body = await RequestBody.ParseAsync(context.Request, 64 * 1024, "64 KB", context.RequestAborted).ConfigureAwait(false);
@@ -45,13 +45,21 @@ internal static class DeliveryFeedbackEndpoints
                 return Results.Ok(new { address, suppressed = true });
             })
             .WithSummary("Suppresses an email address: {\"address\", \"reason\"}.");
-        suppressions.MapDelete("/", async (string address, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
-                await engine.Store.RemoveSuppressionAsync(dispatcher.Suppressions.KeyOf(MessageDispatcher.EmailChannel, address), cancellationToken).ConfigureAwait(false)
+        suppressions.MapDelete("/", async (string address, string? channel, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+                await engine.Store.RemoveSuppressionAsync(dispatcher.Suppressions.KeyOf(ChannelOf(channel), address), cancellationToken).ConfigureAwait(false)
                     ? Results.NoContent()
                     : throw ProblemException.NotFound("The address is not suppressed."))
-            .WithSummary("Takes an address off the suppression list (after the owner fixed the mailbox).");
+            .WithSummary("Takes an address off the suppression list (after the owner fixed the mailbox, or an erased person signed up again); channel email (default) or sms.");
         return api;
     }
+
+    /// <summary>The channel a suppression query names: email (the default) or sms.</summary>
+    private static string ChannelOf(string? channel) => channel switch
+    {
+        null or "email" => MessageDispatcher.EmailChannel,
+        "sms" => "sms",
+        _ => throw ProblemException.BadRequest("channel is email or sms."),
+    };
 
     private static async Task<IResult> ReceiveAsync(HttpContext context, KeyRing keys, MessageDispatcher dispatcher)
     {

@@ -379,6 +379,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         var check = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=ann%40example.com", Cancel);
         Assert.True(check.GetProperty("suppressed").GetBoolean());
         Assert.StartsWith("erased", check.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.True((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=%2B14155550123&channel=sms", Cancel)).GetProperty("suppressed").GetBoolean());
         var list = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions", Cancel);
         Assert.Equal(["+14*******23", "a***@example.com"], list.EnumerateArray().Select(entry => entry.GetProperty("address").GetString()).Order(StringComparer.Ordinal));
         var log = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/erasures", Cancel);
