@@ -13,7 +13,8 @@ using Microsoft.Extensions.Options;
 namespace Cairn.Benchmarks;
 
 /// <summary>
-/// <c>loadgen segments --contacts N --events E [--data DIR]</c>: segment preview latency and backfill rate on a
+/// <c>loadgen segments --contacts N --events E [--data DIR] [--exact]</c>: segment preview latency (estimated, and with
+/// --exact also exact) and backfill rate on a
 /// SQLite store holding N contacts with E events each (seeded straight into storage; a --data directory that holds events is
 /// reused as it is). Previews a condition with an event-window clause and a trait-plus-window one, then saves a
 /// windowed segment and times its backfill over every contact.
@@ -51,16 +52,20 @@ internal static class SegmentBenchmark
             })
             {
                 var condition = JourneyDocument.Parse($"kind: segment\nid: p\nname: P\ncondition: {yaml}", "p").Segment!.Condition!;
-                var times = new List<double>();
-                long count = 0;
-                for (var run = 0; run < 3; run++)
+                foreach (var exact in args.Contains("--exact") ? new[] { false, true } : [false])
                 {
-                    var watch = Stopwatch.StartNew();
-                    (count, _) = await engine.PreviewSegmentAsync(condition, 20, CancellationToken.None).ConfigureAwait(false);
-                    times.Add(watch.Elapsed.TotalMilliseconds);
-                }
+                    var times = new List<double>();
+                    SegmentPreview? preview = null;
+                    for (var run = 0; run < 3; run++)
+                    {
+                        var watch = Stopwatch.StartNew();
+                        preview = await engine.PreviewSegmentAsync(condition, 20, CancellationToken.None, exact).ConfigureAwait(false);
+                        times.Add(watch.Elapsed.TotalMilliseconds);
+                    }
 
-                Console.WriteLine($"preview [{label}] over {contacts:N0} contacts: {count:N0} match; {times.Order().ElementAt(1):N0} ms (median of 3: {string.Join(", ", times.Select(t => t.ToString("N0", CultureInfo.InvariantCulture)))})");
+                    var count = preview!.Exact ? $"{preview.Count:N0}" : $"~{preview.Count:N0} ± {preview.Margin:N0} (from {preview.Evaluated:N0} sampled)";
+                    Console.WriteLine($"preview{(preview.Exact ? " exact" : string.Empty)} [{label}] over {contacts:N0} contacts: {count} match; {times.Order().ElementAt(1):N0} ms (median of 3: {string.Join(", ", times.Select(t => t.ToString("N0", CultureInfo.InvariantCulture)))})");
+                }
             }
 
             var segment = "kind: segment\nid: hot\nname: Hot\ncondition: { performed: pricing_viewed, at_least: 2, within: 40d }";

@@ -58,7 +58,7 @@ public static class DocumentEndpoints
         segments.MapGet("/{id}/status", SegmentStatusAsync).WithSummary("The backfill of the segment's current version: status, contacts processed, members so far.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id}/members", MembersAsync).WithSummary("The segment's members, cursor-paged, with when and why each entered.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapArchive("segment", "Retires the segment: members leave it (with segment_exited), and it is no longer evaluated. Refused (409) while another segment refers to it.");
-        segments.MapPost("/preview", PreviewAsync).WithSummary("Evaluates a draft condition over every contact without saving anything: the count and a sample.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        segments.MapPost("/preview", PreviewAsync).WithSummary("Evaluates a draft condition without saving anything: the count and a sample of members. Above 25,000 contacts the count is estimated from a uniform random sample of about 10,000 (exact: false, margin: the 95 % margin of error in contacts); ?exact=true evaluates every contact.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         var policy = api.MapGroup("/policy").WithTags("Orchestrator");
         policy.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
@@ -483,8 +483,18 @@ public static class DocumentEndpoints
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Invalid segment", "A static list has no condition to preview; its members are the ones added to it.");
         }
 
-        var preview = await engine.PreviewSegmentAsync(condition, 20, context.RequestAborted).ConfigureAwait(false);
-        return Results.Ok(new { count = preview.Count, sample = preview.Sample.Select(contact => new { id = contact.Id.ToString(), userId = contact.UserId, email = contact.Email }), evaluatedAt = time.GetUtcNow() });
+        var exact = context.Request.Query["exact"] is [var flag] && (flag == "true" || flag == "1");
+        var preview = await engine.PreviewSegmentAsync(condition, 20, context.RequestAborted, exact).ConfigureAwait(false);
+        return Results.Ok(new
+        {
+            count = preview.Count,
+            exact = preview.Exact,
+            margin = preview.Margin,
+            evaluated = preview.Evaluated,
+            population = preview.Population,
+            sample = preview.Sample.Select(contact => new { id = contact.Id.ToString(), userId = contact.UserId, email = contact.Email }),
+            evaluatedAt = time.GetUtcNow(),
+        });
     }
 
     /// <summary>A preview body (a segment document, or just <c>condition:</c>) as a complete segment document.</summary>

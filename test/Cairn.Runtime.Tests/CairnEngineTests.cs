@@ -262,4 +262,30 @@ public sealed class CairnEngineTests
         Assert.Equal("enterprise", patched!.TraitString("plan"));
         Assert.Null(await harness.Engine.PatchTraitsAsync(new Cairn.Core.ContactId(Guid.CreateVersion7()), patched.Traits.ToImmutableSortedDictionary(t => t.Key, t => t.Value.Value), TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public async Task PreviewSegmentAsync_OverALargeWorkspace_EstimatesFromASample_WithinItsMargin()
+    {
+        // Scaled down: above 1,000 contacts the preview samples about 600 of them.
+        await using var harness = await EngineHarness.StartAsync(configure: options => (options.ExactPreviewLimit, options.PreviewSampleSize) = (1000, 600));
+        var messages = Enumerable.Range(0, 3000).Select(i => $$$"""{"type":"identify","userId":"u{{{i}}}","traits":{"plan":"{{{(i % 10 < 3 ? "pro" : "free")}}}"}}""").ToArray();
+        await harness.IngestAsync(messages);
+        var pro = Cairn.Core.Journeys.JourneyDocument.Parse("kind: segment\nid: p\nname: P\ncondition: { trait: plan, op: eq, value: pro }", "p").Segment!.Condition!;
+
+        var estimate = await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken);
+        Assert.False(estimate.Exact);
+        Assert.Equal(3000, estimate.Population);
+        Assert.InRange(estimate.Evaluated, 400, 800);
+        Assert.InRange(estimate.Margin, 30, 150);
+
+        // Three margins (about six standard errors) hold the true count unless the hash of the ids is broken.
+        Assert.InRange(estimate.Count, 900 - (3 * estimate.Margin), 900 + (3 * estimate.Margin));
+        Assert.Equal(20, estimate.Sample.Count);
+        Assert.All(estimate.Sample, contact => Assert.Equal("pro", contact.TraitString("plan")));
+
+        // The same sample every time (a contact's bucket is fixed), and the exact count on request.
+        Assert.Equal(estimate.Count, (await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken)).Count);
+        var exact = await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken, exact: true);
+        Assert.Equal((900L, true, 0L), (exact.Count, exact.Exact, exact.Margin));
+    }
 }

@@ -17,10 +17,13 @@ internal sealed class EngineHarness : IAsyncDisposable
     private readonly string _directory;
     private readonly int _partitions;
 
-    private EngineHarness(string directory, int partitions)
+    private readonly Action<EngineOptions>? _configure;
+
+    private EngineHarness(string directory, int partitions, Action<EngineOptions>? configure)
     {
         _directory = directory;
         _partitions = partitions;
+        _configure = configure;
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
@@ -29,10 +32,10 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public ICairnStore Store => Engine.Store;
 
-    public static async Task<EngineHarness> StartAsync(int partitions = 4)
+    public static async Task<EngineHarness> StartAsync(int partitions = 4, Action<EngineOptions>? configure = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "cairn-runtime-" + Guid.NewGuid().ToString("N"));
-        var harness = new EngineHarness(directory, partitions);
+        var harness = new EngineHarness(directory, partitions, configure);
         await harness.RestartAsync(stopFirst: false);
         return harness;
     }
@@ -45,10 +48,12 @@ internal sealed class EngineHarness : IAsyncDisposable
             await Engine.DisposeAsync();
         }
 
+        var options = new EngineOptions { Partitions = _partitions };
+        _configure?.Invoke(options);
         Engine = new CairnEngine(
             new SqliteCairnStore(_directory),
             Time,
-            Options.Create(new EngineOptions { Partitions = _partitions }),
+            Options.Create(options),
             NullLogger<CairnEngine>.Instance);
         await Engine.StartAsync(TestContext.Current.CancellationToken);
     }

@@ -32,11 +32,13 @@ public sealed record SegmentChange(string Segment, bool Entered, string Reason);
 /// <summary>The live segments, in evaluation order (a segment after the segments its condition refers to).</summary>
 public sealed record SegmentLibrary(ImmutableArray<SegmentDefinition> Segments)
 {
-    private ImmutableArray<SegmentDefinition>? _historySegments;
+    // A reference, so that partitions reading it concurrently never see a half-written value (a nullable struct can tear).
+    private SegmentDefinition[]? _historySegments;
 
     /// <summary>The segments whose condition reads event history (windows, filters, occurrences, aggregates).</summary>
     public ImmutableArray<SegmentDefinition> HistorySegments =>
-        _historySegments ??= [.. Segments.Where(segment => SegmentConditions.UsesHistory(segment.Condition))];
+        System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(
+            _historySegments ??= [.. Segments.Where(segment => SegmentConditions.UsesHistory(segment.Condition))]);
 
     /// <summary>No segments.</summary>
     public static SegmentLibrary Empty { get; } = new([]);

@@ -263,4 +263,15 @@ public interface ICairnStore : IAsyncDisposable
 
     /// <summary>The erasures done, newest first.</summary>
     Task<IReadOnlyList<ErasureRecord>> ListErasuresAsync(int limit, CancellationToken cancellationToken);
+    /// <summary>How many contacts there are (merged ones not counted).</summary>
+    Task<long> CountContactsAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many sample buckets contacts are spread over (a contact's bucket is a hash of its id).</summary>
+    const int SampleBuckets = 10_000;
+
+    /// <summary>
+    /// A uniform random sample of the contacts: those in the first <paramref name="buckets"/> of the 10,000 sample
+    /// buckets (a contact's bucket is fixed, so the same call returns the same contacts).
+    /// </summary>
+    Task<IReadOnlyList<ContactState>> GetSampleAsync(int buckets, CancellationToken cancellationToken);
 }

@@ -188,8 +188,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 connection,
                 transaction,
                 """
-                INSERT INTO contacts (id, user_id, email, phone, search, merged_into, first_seen, last_seen, created_at, updated_at, state)
-                VALUES (@id, @user_id, @email, @phone, @search, @merged_into, @first_seen, @last_seen, @created_at, @updated_at, @state)
+                INSERT INTO contacts (id, user_id, email, phone, search, merged_into, first_seen, last_seen, created_at, updated_at, state, bucket)
+                VALUES (@id, @user_id, @email, @phone, @search, @merged_into, @first_seen, @last_seen, @created_at, @updated_at, @state, @bucket)
                 ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email, phone = excluded.phone,
                     search = excluded.search, merged_into = excluded.merged_into, first_seen = excluded.first_seen,
                     last_seen = excluded.last_seen, updated_at = excluded.updated_at, state = excluded.state
@@ -208,6 +208,7 @@ public abstract class RelationalCairnStore : ICairnStore
                     parameters.Add("created_at", TimeValue(state.CreatedAt));
                     parameters.Add("updated_at", TimeValue(state.UpdatedAt));
                     parameters.Add("state", ContactStateJson.Serialize(state));
+                    parameters.Add("bucket", SampleBucket(state.Id));
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -2048,6 +2049,40 @@ public abstract class RelationalCairnStore : ICairnStore
         }
 
         return list;
+    }
+
+    /// <summary>A contact's sample bucket: a hash of its id, uniform over <see cref="ICairnStore.SampleBuckets"/>.</summary>
+    public static int SampleBucket(ContactId id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.Value.TryWriteBytes(bytes);
+        var mixed = (BitConverter.ToUInt64(bytes[..8]) ^ BitConverter.ToUInt64(bytes[8..])) * 0x9E3779B97F4A7C15UL;
+        return (int)((mixed >> 32) % ICairnStore.SampleBuckets);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountContactsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT COUNT(*) FROM contacts WHERE merged_into IS NULL");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ContactState>> GetSampleAsync(int buckets, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buckets, 1);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT state FROM contacts WHERE merged_into IS NULL AND bucket < @buckets");
+        Add(command, "buckets", buckets);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var sample = new List<ContactState>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            sample.Add(ContactStateJson.Deserialize(reader.GetString(0)));
+        }
+
+        return sample;
     }
 
     /// <summary>Runs <paramref name="work"/> in one transaction (SQLite serialises it with the writer loop through its lock and busy timeout).</summary>
