@@ -42,7 +42,16 @@ while IFS= read -r -d '' trx; do
 done < <(find "$results" -name '*.trx' -print0)
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 
-if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+# The end-to-end smoke load: 100,000 contacts through a real server with the demo workspace, 50 live segments and
+# email to a loopback SMTP server. It fails when the server errors or loses an acknowledged event, never for speed.
+smoke=0
+if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$#" -eq 0 ]; then
+  echo "Smoke load (100,000 contacts, 200,000 events)…"
+  dotnet run -c Release --no-build --project benchmarks/Cairn.Benchmarks -- \
+    loadgen workload --contacts 100000 --events 200000 --segments 50 --smoke || smoke=$?
+fi
+
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$smoke" -ne 0 ]; then
   exit 1
 fi
 if [ "$passed" -eq 0 ]; then

@@ -171,7 +171,7 @@ internal static class LoadGenerator
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>Starts <c>cairn serve</c> (the Release build) and waits until it is ready.</summary>
-    internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null, IReadOnlyDictionary<string, string>? environment = null)
+    internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null, IReadOnlyDictionary<string, string>? environment = null, List<string>? errors = null)
     {
         var repository = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
@@ -201,8 +201,29 @@ internal static class LoadGenerator
         }
 
         var server = Process.Start(start)!;
-        server.OutputDataReceived += (_, _) => { };
-        server.ErrorDataReceived += (_, line) => { if (line.Data is not null) Console.Error.WriteLine("server: " + line.Data); };
+        // Error and critical log entries ("fail:", "crit:" and the line after, which names the logger) are collected for the caller.
+        var previous = string.Empty;
+        void Watch(string? line)
+        {
+            if (errors is not null && line is not null && (previous.StartsWith("fail:", StringComparison.Ordinal) || previous.StartsWith("crit:", StringComparison.Ordinal)))
+            {
+                lock (errors)
+                {
+                    errors.Add($"{previous.Trim()} {line.Trim()}");
+                }
+            }
+
+            previous = line ?? string.Empty;
+        }
+
+        server.OutputDataReceived += (_, line) => Watch(line.Data);
+        server.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                Console.Error.WriteLine("server: " + line.Data);
+            }
+        };
         server.BeginOutputReadLine();
         server.BeginErrorReadLine();
         using var http = new HttpClient();
@@ -294,32 +315,32 @@ internal static class LoadGenerator
         int Duration = 30,
         int Batch = 100,
         int Concurrency = 8);
+}
 
-    /// <summary>Zipf-distributed contact ranks: a few contacts are very active, most are seen rarely.</summary>
-    private sealed class Zipf
+/// <summary>Zipf-distributed contact ranks: a few contacts are very active, most are seen rarely.</summary>
+internal sealed class Zipf
+{
+    private readonly double[] _cumulative;
+
+    public Zipf(int count, double exponent)
     {
-        private readonly double[] _cumulative;
-
-        public Zipf(int count, double exponent)
+        _cumulative = new double[count];
+        double sum = 0;
+        for (var rank = 1; rank <= count; rank++)
         {
-            _cumulative = new double[count];
-            double sum = 0;
-            for (var rank = 1; rank <= count; rank++)
-            {
-                sum += 1 / Math.Pow(rank, exponent);
-                _cumulative[rank - 1] = sum;
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                _cumulative[i] /= sum;
-            }
+            sum += 1 / Math.Pow(rank, exponent);
+            _cumulative[rank - 1] = sum;
         }
 
-        public int Next(Random random)
+        for (var i = 0; i < count; i++)
         {
-            var index = Array.BinarySearch(_cumulative, random.NextDouble());
-            return index >= 0 ? index : ~index;
+            _cumulative[i] /= sum;
         }
+    }
+
+    public int Next(Random random)
+    {
+        var index = Array.BinarySearch(_cumulative, random.NextDouble());
+        return index >= 0 ? index : ~index;
     }
 }

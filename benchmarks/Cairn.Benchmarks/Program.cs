@@ -8,6 +8,8 @@ return args switch
     ["loadgen", "timers", .. var rest] => await TimerBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "email", .. var rest] => await EmailBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "segments", .. var rest] => await SegmentBenchmark.RunAsync(rest).ConfigureAwait(false),
+    ["loadgen", "workload", .. var rest] => await WorkloadBenchmark.RunAsync(rest).ConfigureAwait(false),
+    ["loadgen", "peers", .. var rest] => await PeerBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", .. var rest] => await LoadGenerator.RunAsync(rest).ConfigureAwait(false),
     ["--profile", var scenario, ..] => Profile.Run(scenario),
     _ => Run(args),

@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Cairn.Benchmarks;
+
+/// <summary>
+/// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--smoke]</c>: the
+/// realistic end-to-end run. Starts a loopback SMTP server (test/node/smtp-sink.mjs) and <c>cairn serve</c> on a
+/// fresh SQLite directory with the demo workspace (the seven example journeys, their templates, two scoring models,
+/// the policy with caps and quiet hours, seven segments) plus generated segments up to S, all live; drives exactly N
+/// events over N contacts with Zipf-distributed activity (identifies with traits, page views, pricing views, feature
+/// use, downloads, sign-ups, carts, orders, tickets) through <c>/v1/batch</c>; then reads the store to check that
+/// every acknowledged event is there, and reports ingest rate, acknowledgement latency, event → send-decision latency
+/// (a message decided on the triggering event itself: its outbox row's time minus the event's arrival), messages
+/// decided and delivered, server CPU and peak RSS, and bytes on disk per event.
+/// <c>--smoke</c> (CI): exit 1 when a request failed, an acknowledged event is missing, or the server logged an
+/// error or died — never for speed.
+/// </summary>
+internal static class WorkloadBenchmark
+{
+    private static readonly (int Weight, string Kind)[] Mix =
+    [
+        (8, "identify"), (40, "page"), (8, "pricing_viewed"), (12, "feature_used"), (5, "content_downloaded"),
+        (4, "signed_up"), (6, "cart_abandoned"), (4, "order_completed"), (4, "email_opened"), (3, "setup_completed"),
+        (2, "project_created"), (1, "demo_requested"), (2, "ticket_opened"), (1, "ticket_closed"),
+    ];
+
+    private static readonly string[] Industries = ["software", "retail", "finance", "health", "media", "education"];
+    private static readonly string[] Countries = ["US", "GB", "DE", "FR", "NL", "ES", "CA", "AU"];
+    private static readonly string[] Plans = ["free", "starter", "pro", "enterprise"];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var contacts = Option(args, "--contacts", 100_000);
+        var total = Option(args, "--events", 200_000);
+        var concurrency = Option(args, "--concurrency", 8);
+        var batchSize = Option(args, "--batch", 250);
+        var segments = Option(args, "--segments", 50);
+        var smoke = args.Contains("--smoke");
+        var data = Path.Combine(Path.GetTempPath(), "cairn-workload-" + Guid.NewGuid().ToString("N"));
+        var mail = Path.Combine(Path.GetTempPath(), "cairn-workload-mail-" + Guid.NewGuid().ToString("N"));
+        var repository = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
+        {
+            repository = Path.GetDirectoryName(repository.TrimEnd('/'))!;
+        }
+
+        var sinkStart = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(repository, "test", "node") };
+        sinkStart.ArgumentList.Add("smtp-sink.mjs");
+        sinkStart.ArgumentList.Add(mail);
+        using var sink = Process.Start(sinkStart)!;
+        var port = (await sink.StandardOutput.ReadLineAsync().ConfigureAwait(false))!["listening ".Length..];
+        Process? server = null;
+        var errors = new List<string>();
+        try
+        {
+            (server, var url, var writeKey) = await LoadGenerator.SpawnServerAsync(null, data, environment: new Dictionary<string, string>
+            {
+                ["CAIRN_SMTP_HOST"] = "127.0.0.1",
+                ["CAIRN_SMTP_PORT"] = port,
+                ["CAIRN_SMTP_SECURITY"] = "none",
+            }, errors: errors).ConfigureAwait(false);
+            using var admin = LoadGenerator.Client(url, "Bearer", "cak_loadgen");
+            var live = (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("api/segments").ConfigureAwait(false)).GetArrayLength();
+            for (var index = live; index < segments; index++)
+            {
+                await LoadGenerator.PutAsync(admin, $"api/segments/load-{index}", $"kind: segment\nid: load-{index}\nname: Load {index}\ncondition: {SegmentCondition(index)}\n").ConfigureAwait(false);
+            }
+
+            var segmentCount = (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("api/segments").ConfigureAwait(false)).GetArrayLength();
+            Console.WriteLine($"workspace: the demo's 7 journeys, 2 scoring models and policy, {segmentCount} live segments; email to a loopback SMTP server");
+
+            using var ingest = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromMinutes(2) };
+            ingest.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+            var run = "w" + Guid.NewGuid().ToString("N")[..8];
+            var zipf = new Zipf(contacts, 1.05);
+            var batches = (total + batchSize - 1) / batchSize;
+            var next = -1;
+            long accepted = 0;
+            long failedRequests = 0;
+            var latencies = new List<double>[concurrency];
+            var cpuBefore = server.TotalProcessorTime;
+            long peakRss = 0;
+            var clock = Stopwatch.StartNew();
+
+            async Task ClientAsync(int client)
+            {
+                var random = new Random(client * 7919 + 17);
+                var mine = latencies[client] = [];
+                var body = new StringBuilder(batchSize * 400);
+                for (var batch = Interlocked.Increment(ref next); batch < batches; batch = Interlocked.Increment(ref next))
+                {
+                    var count = Math.Min(batchSize, total - (batch * batchSize));
+                    body.Clear().Append("{\"batch\":[");
+                    for (var i = 0; i < count; i++)
+                    {
+                        AppendMessage(body.Append(i == 0 ? string.Empty : ","), random, zipf.Next(random), $"{run}-{batch}-{i}");
+                    }
+
+                    body.Append("]}");
+                    using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/json");
+                    var started = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        using var response = await ingest.PostAsync("v1/batch", content).ConfigureAwait(false);
+                        var result = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>().ConfigureAwait(false);
+                        if (!response.IsSuccessStatusCode || result.GetProperty("rejected").GetArrayLength() > 0)
+                        {
+                            Interlocked.Increment(ref failedRequests);
+                            continue;
+                        }
+
+                        Interlocked.Add(ref accepted, result.GetProperty("accepted").GetInt32());
+                        mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        Interlocked.Increment(ref failedRequests);
+                    }
+                }
+            }
+
+            Console.WriteLine($"driving {total:N0} events over {contacts:N0} contacts: {concurrency} clients × batches of {batchSize}…");
+            var clients = Enumerable.Range(0, concurrency).Select(client => Task.Run(() => ClientAsync(client))).ToList();
+            using (var sampler = new PeriodicTimer(TimeSpan.FromMilliseconds(250)))
+            {
+                while (!clients.All(task => task.IsCompleted) && await sampler.WaitForNextTickAsync().ConfigureAwait(false))
+                {
+                    if (!server.HasExited)
+                    {
+                        server.Refresh();
+                        peakRss = Math.Max(peakRss, server.WorkingSet64);
+                    }
+                }
+            }
+
+            await Task.WhenAll(clients).ConfigureAwait(false);
+            var elapsed = clock.Elapsed;
+            server.Refresh();
+            var cpu = server.TotalProcessorTime - cpuBefore;
+            var acks = latencies.SelectMany(list => list).Order().ToArray();
+
+            // Let delivery drain a little, then read the store (WAL: readable while the server runs).
+            await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            var report = await ReadStoreAsync(Path.Combine(data, "cairn.db"), run).ConfigureAwait(false);
+            var delivered = Directory.Exists(mail) ? Directory.GetFiles(mail, "*.eml").Length : 0;
+            var alive = !server.HasExited;
+            var bytes = Directory.GetFiles(data).Sum(file => new FileInfo(file).Length);
+
+            Console.WriteLine($"ingest: {accepted:N0} events acknowledged in {elapsed.TotalSeconds:N1} s = {accepted / elapsed.TotalSeconds:N0} events/s; failed requests: {failedRequests:N0}");
+            if (acks.Length > 0)
+            {
+                Console.WriteLine($"ack latency ms (per batch of {batchSize}): p50 {Percentile(acks, 0.50):N1}  p95 {Percentile(acks, 0.95):N1}  p99 {Percentile(acks, 0.99):N1}  max {acks[^1]:N1}");
+            }
+
+            if (report.Decisions.Length > 0)
+            {
+                Console.WriteLine($"event → send decision ms ({report.Decisions.Length:N0} messages decided on their triggering event): p50 {Percentile(report.Decisions, 0.50):N1}  p95 {Percentile(report.Decisions, 0.95):N1}  p99 {Percentile(report.Decisions, 0.99):N1}  max {report.Decisions[^1]:N1}");
+            }
+
+            Console.WriteLine($"messages: {report.Messages:N0} decided ({string.Join(", ", report.ByStatus.Select(pair => $"{pair.Value:N0} {pair.Key}"))}); {delivered:N0} emails received by the SMTP server so far");
+            Console.WriteLine($"server: CPU {cpu.TotalSeconds:N1} s over {elapsed.TotalSeconds:N1} s ({cpu.TotalSeconds / elapsed.TotalSeconds:N2} cores), peak RSS {peakRss / (1024 * 1024):N0} MB; {bytes / (double)Math.Max(1, report.Stored):N0} bytes on disk per event ({bytes / (1024 * 1024):N0} MB)");
+            Console.WriteLine($"stored: {report.Stored:N0} of {accepted:N0} acknowledged events; server {(alive ? "running" : "DIED")}, {errors.Count} error lines in its log");
+            foreach (var line in errors.Take(10))
+            {
+                Console.WriteLine("  " + line);
+            }
+
+            var healthy = failedRequests == 0 && report.Stored == accepted && accepted == total && alive && errors.Count == 0;
+            if (smoke)
+            {
+                Console.WriteLine(healthy ? "smoke load: passed" : "smoke load: FAILED");
+            }
+
+            return !smoke || healthy ? 0 : 1;
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await LoadGenerator.StopAsync(server).ConfigureAwait(false);
+            }
+
+            sink.Kill();
+            SqliteConnection.ClearAllPools();
+            foreach (var directory in (string[])[data, mail])
+            {
+                if (Directory.Exists(directory))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+    }
+
+    /// <summary>A generated segment: trait conditions, event windows and both, over the workload's names.</summary>
+    private static string SegmentCondition(int index) => (index % 5) switch
+    {
+        0 => $"{{ trait: plan, op: eq, value: {Plans[index % Plans.Length]} }}",
+        1 => $"{{ performed: {Mix[1 + (index % (Mix.Length - 1))].Kind}, at_least: {1 + (index % 3)}, within: {7 + index}d }}",
+        2 => $"{{ all: [ {{ trait: industry, op: eq, value: {Industries[index % Industries.Length]} }}, {{ performed: feature_used, within: {14 + index}d }} ] }}",
+        3 => $"{{ any: [ {{ trait: country, op: in, value: [{Countries[index % Countries.Length]}, {Countries[(index + 3) % Countries.Length]}] }}, {{ trait: company_size, op: gte, value: {50 * (1 + (index % 8))} }} ] }}",
+        _ => $"{{ all: [ {{ performed: pricing_viewed, within: {3 + (index % 10)}d }}, {{ not: {{ performed: order_completed, within: 30d }} }} ] }}",
+    };
+
+    private static void AppendMessage(StringBuilder body, Random random, int contact, string messageId)
+    {
+        var user = $"user-{contact}";
+        var roll = random.Next(Mix.Sum(entry => entry.Weight));
+        var kind = Mix[0].Kind;
+        foreach (var (weight, name) in Mix)
+        {
+            if (roll < weight)
+            {
+                kind = name;
+                break;
+            }
+
+            roll -= weight;
+        }
+
+        switch (kind)
+        {
+            case "identify":
+                body.Append(CultureInfo.InvariantCulture, $"{{\"type\":\"identify\",\"messageId\":\"{messageId}\",\"userId\":\"{user}\",\"traits\":{{\"email\":\"{user}@example.com\",\"first_name\":\"Person{contact}\",\"plan\":\"{Plans[contact % Plans.Length]}\",\"company_size\":{10 * (1 + (contact % 100))},\"industry\":\"{Industries[contact % Industries.Length]}\",\"country\":\"{Countries[contact % Countries.Length]}\",\"role\":\"{(contact % 4 == 0 ? "manager" : "engineer")}\",\"ltv_tier\":\"{(contact % 5 == 0 ? "high" : "low")}\"}}}}");
+                break;
+            case "page":
+                var path = random.Next(10) == 0 ? "/pricing" : $"/docs/{random.Next(500)}";
+                body.Append(CultureInfo.InvariantCulture, $"{{\"type\":\"page\",\"messageId\":\"{messageId}\",\"userId\":\"{user}\",\"name\":\"Docs\",\"properties\":{{\"path\":\"{path}\",\"referrer\":\"https://search.example/\"}},\"context\":{{\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\",\"ip\":\"203.0.113.{contact % 250}\"}}}}");
+                break;
+            default:
+                var properties = kind switch
+                {
+                    "order_completed" => $"{{\"order_id\":\"{messageId}\",\"revenue\":{random.Next(500, 50000) / 100.0},\"currency\":\"EUR\"}}",
+                    "cart_abandoned" => $"{{\"cart_value\":{random.Next(20, 400)},\"items\":{random.Next(1, 6)}}}",
+                    "signed_up" => $"{{\"source\":\"{(random.Next(3) == 0 ? "webinar" : "seo-guide")}\"}}",
+                    _ => $"{{\"feature\":\"f{random.Next(40)}\"}}",
+                };
+                body.Append(CultureInfo.InvariantCulture, $"{{\"type\":\"track\",\"messageId\":\"{messageId}\",\"userId\":\"{user}\",\"event\":\"{kind}\",\"properties\":{properties}}}");
+                break;
+        }
+    }
+
+    /// <summary>
+    /// What the store holds of the run: its events, the messages decided and their statuses, and the arrival → decision
+    /// time of messages decided on their triggering event (the trigger's message id is in the message's payload).
+    /// </summary>
+    private static async Task<(long Stored, long Messages, SortedDictionary<string, long> ByStatus, double[] Decisions)> ReadStoreAsync(string database, string run)
+    {
+        await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
+        await connection.OpenAsync().ConfigureAwait(false);
+        async Task<long> ScalarAsync(string sql)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("@run", run + "-%");
+            return Convert.ToInt64(await command.ExecuteScalarAsync().ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
+
+        var stored = await ScalarAsync("SELECT COUNT(*) FROM events WHERE message_id LIKE @run").ConfigureAwait(false);
+        var messages = await ScalarAsync("SELECT COUNT(*) FROM outbox WHERE journey_id NOT LIKE '$%'").ConfigureAwait(false);
+        var byStatus = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT status, COUNT(*) FROM outbox WHERE journey_id NOT LIKE '$%' GROUP BY status";
+            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                byStatus[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        var decisions = new List<double>();
+        await using (var command = connection.CreateCommand())
+        {
+            // Times are microseconds since the epoch. Messages of a later step (after a wait) are not decided on their trigger.
+            command.CommandText = """
+                SELECT o.created_at - e.received_at FROM outbox o
+                JOIN events e ON e.message_id = json_extract(o.payload, '$.messageId')
+                WHERE e.message_id LIKE @run AND o.created_at - e.received_at < 60000000
+                """;
+            command.Parameters.AddWithValue("@run", run + "-%");
+            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                decisions.Add(reader.GetInt64(0) / 1000.0);
+            }
+        }
+
+        return (stored, messages, byStatus, [.. decisions.Order()]);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private static int Option(string[] args, string name, int fallback) =>
+        args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+}
