@@ -276,11 +276,13 @@ internal static class WorkloadBenchmark
         var decisions = new List<double>();
         await using (var command = connection.CreateCommand())
         {
-            // Times are microseconds since the epoch. Messages of a later step (after a wait) are not decided on their trigger.
+            // Times are microseconds since the epoch. A message decided in the same input as its enrollment's entry was
+            // decided on the triggering event (later steps wait for a timer or another event).
             command.CommandText = """
                 SELECT o.created_at - e.received_at FROM outbox o
+                JOIN enrollments n ON n.contact_id = o.contact_id AND n.enrollment_id = o.enrollment_id AND n.entered_at = o.created_at
                 JOIN events e ON e.message_id = json_extract(o.payload, '$.messageId')
-                WHERE e.message_id LIKE @run AND o.created_at - e.received_at < 60000000
+                WHERE e.message_id LIKE @run
                 """;
             command.Parameters.AddWithValue("@run", run + "-%");
             await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
