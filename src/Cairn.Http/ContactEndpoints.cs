@@ -105,9 +105,9 @@ public static class ContactEndpoints
             var channel = row.Field("channel");
             var state = row.Field("state") switch { "opted_in" => Core.Consent.ConsentState.OptedIn, "opted_out" => Core.Consent.ConsentState.OptedOut, _ => (Core.Consent.ConsentState?)null };
             var at = time.GetUtcNow();
-            if (Core.Journeys.Channels.Parse(channel) is null)
+            if (!Core.Consent.Consents.IsChannel(channel))
             {
-                Reject("channel is email, sms, push, webhook or in_app");
+                Reject($"channel is {string.Join(", ", Core.Consent.Consents.ChannelNames)}");
             }
             else if (state is null)
             {
@@ -168,9 +168,9 @@ public static class ContactEndpoints
 
         string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         var channel = Text("channel");
-        if (Core.Journeys.Channels.Parse(channel) is null)
+        if (!Core.Consent.Consents.IsChannel(channel))
         {
-            throw ProblemException.BadRequest("channel is email, sms, push, webhook or in_app.");
+            throw ProblemException.BadRequest($"channel is {string.Join(", ", Core.Consent.Consents.ChannelNames)}.");
         }
 
         Core.Consent.ConsentState state = Text("state") switch

@@ -61,6 +61,9 @@ public sealed class ConsentTests
             answers.Select(a => (a.Channel, a.Group, a.Record.State, a.Record.Source, a.Record.Proof, a.Confirmed)));
         Assert.All(answers, a => Assert.Equal(T0, a.Record.At));
 
+        // WhatsApp consent is collected before a WhatsApp channel sends.
+        Assert.Equal(ConsentState.OptedIn, Assert.Single(TraitConsent.Read(TestMessages.Read("""{"type":"identify","userId":"ann","traits":{"consent":{"whatsapp":"opted_in"}}}"""), out _)).Record.State);
+
         // Under double opt-in for email, an unconfirmed opt-in is pending; a confirmed one is not.
         var changes = TraitConsent.Changes(answers.Skip(1), Consents.None, ["email"]).ToList();
         Assert.Equal([ConsentState.Pending, ConsentState.OptedOut, ConsentState.OptedIn], changes.Select(c => c.Record.State));
@@ -76,8 +79,8 @@ public sealed class ConsentTests
 
     [Theory]
     [InlineData("""{"consent":"yes"}""", "'traits.consent' must be an object of channel (or channel:group) to opted_in / opted_out")]
-    [InlineData("""{"consent":{"fax":true}}""", "'traits.consent.fax': the key is a channel (email, sms, push, in_app, webhook) or channel:group")]
-    [InlineData("""{"consent":{"email:":true}}""", "'traits.consent.email:': the key is a channel (email, sms, push, in_app, webhook) or channel:group")]
+    [InlineData("""{"consent":{"fax":true}}""", "'traits.consent.fax': the key is a channel (email, sms, push, webhook, in_app, whatsapp) or channel:group")]
+    [InlineData("""{"consent":{"email:":true}}""", "'traits.consent.email:': the key is a channel (email, sms, push, webhook, in_app, whatsapp) or channel:group")]
     [InlineData("""{"consent":{"email":{"state":"sure"}}}""", "'traits.consent.email': the state is \"opted_in\", \"opted_out\", true or false")]
     public void MalformedConsentTraits_RejectTheMessage(string traits, string error) =>
         Assert.Equal(error, TestMessages.Error($$"""{"type":"identify","userId":"ann","traits":{{traits}}}"""));

@@ -323,7 +323,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         }, Cancel);
         var result = await batch.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal(
-            ["'traits.consent.fax': the key is a channel (email, sms, push, in_app, webhook) or channel:group", "'traits.consent.sms': the state is \"opted_in\", \"opted_out\", true or false"],
+            ["'traits.consent.fax': the key is a channel (email, sms, push, webhook, in_app, whatsapp) or channel:group", "'traits.consent.sms': the state is \"opted_in\", \"opted_out\", true or false"],
             result.GetProperty("rejected").EnumerateArray().Select(r => r.GetProperty("reason").GetString()));
         Assert.Equal(1, result.GetProperty("accepted").GetInt32());
     }

@@ -56,6 +56,15 @@ public static class Consents
         _ => null,
     };
 
+    /// <summary>
+    /// The channels consent is recorded for: every channel Cairn sends on, and WhatsApp, whose consent is collected
+    /// (and must be proven) before a WhatsApp channel sends.
+    /// </summary>
+    public static IReadOnlyList<string> ChannelNames { get; } = [.. Enum.GetValues<Journeys.Channel>().Select(channel => Journeys.Channels.DocumentName(channel)), "whatsapp"];
+
+    /// <summary>True when consent can be recorded for <paramref name="channel"/>.</summary>
+    public static bool IsChannel(string? channel) => channel is not null && ChannelNames.Contains(channel, StringComparer.Ordinal);
+
     /// <summary>The key of a channel's consent, or of one group on it.</summary>
     public static string Key(string channel, string? group) => group is null ? channel : $"{channel}:{group}";
 

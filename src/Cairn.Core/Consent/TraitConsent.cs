@@ -127,9 +127,9 @@ public static class TraitConsent
     {
         problem = null;
         var parts = entry.Name.Split(':', 2);
-        if (Journeys.Channels.Parse(parts[0]) is null || (parts.Length == 2 && parts[1].Trim().Length == 0))
+        if (!Consents.IsChannel(parts[0]) || (parts.Length == 2 && parts[1].Trim().Length == 0))
         {
-            problem = "the key is a channel (email, sms, push, in_app, webhook) or channel:group";
+            problem = $"the key is a channel ({string.Join(", ", Consents.ChannelNames)}) or channel:group";
             return null;
         }
 

@@ -131,9 +131,9 @@ public static partial class JourneyDocument
     {
         reader.OnlyKeys(map, "consent", "group", "state");
         var channel = reader.String(map, "consent", required: true);
-        if (channel is not null && Channels.Parse(channel) is null)
+        if (channel is not null && !Consent.Consents.IsChannel(channel))
         {
-            reader.Error(DocumentReader.Get(map, "consent")!, $"unknown channel '{channel}' (email, sms, push, webhook or in_app)");
+            reader.Error(DocumentReader.Get(map, "consent")!, $"unknown channel '{channel}' ({string.Join(", ", Consent.Consents.ChannelNames)})");
             return null;
         }
 
