@@ -47,7 +47,7 @@ echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 smoke=0
 if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$#" -eq 0 ]; then
   echo "Smoke load (100,000 contacts, 200,000 events)…"
-  dotnet run -c Release --no-build --project benchmarks/Cairn.Benchmarks -- \
+  dotnet run -c Release --project benchmarks/Cairn.Benchmarks -- \
     loadgen workload --contacts 100000 --events 200000 --segments 50 --smoke || smoke=$?
 fi
 

@@ -7,7 +7,8 @@ using Microsoft.Data.Sqlite;
 namespace Cairn.Benchmarks;
 
 /// <summary>
-/// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--smoke]</c>: the
+/// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--rate R] [--smoke]
+/// [--sweep R1,R2,… --out PATH]</c>: the
 /// realistic end-to-end run. Starts a loopback SMTP server (test/node/smtp-sink.mjs) and <c>cairn serve</c> on a
 /// fresh SQLite directory with the demo workspace (the seven example journeys, their templates, two scoring models,
 /// the policy with caps and quiet hours, seven segments) plus generated segments up to S, all live; drives exactly N
@@ -16,6 +17,8 @@ namespace Cairn.Benchmarks;
 /// every acknowledged event is there, and reports ingest rate, acknowledgement latency, event → send-decision latency
 /// (a message decided on the triggering event itself: its outbox row's time minus the event's arrival), messages
 /// decided and delivered, server CPU and peak RSS, and bytes on disk per event.
+/// <c>--rate</c> offers that many events/s instead of as many as the server takes; <c>--sweep</c> runs each rate on a
+/// fresh server and writes the table (CSV) and a plot (PNG) of throughput and p99 latency as load rises.
 /// <c>--smoke</c> (CI): exit 1 when a request failed, an acknowledged event is missing, or the server logged an
 /// error or died — never for speed.
 /// </summary>
@@ -34,12 +37,44 @@ internal static class WorkloadBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var contacts = Option(args, "--contacts", 100_000);
-        var total = Option(args, "--events", 200_000);
-        var concurrency = Option(args, "--concurrency", 8);
-        var batchSize = Option(args, "--batch", 250);
-        var segments = Option(args, "--segments", 50);
-        var smoke = args.Contains("--smoke");
+        var settings = new Settings(
+            Option(args, "--contacts", 100_000),
+            Option(args, "--events", 200_000),
+            Option(args, "--concurrency", 8),
+            Option(args, "--batch", 250),
+            Option(args, "--segments", 50),
+            Option(args, "--rate", 0),
+            args.Contains("--smoke"));
+        if (args.SkipWhile(a => a != "--sweep").Skip(1).FirstOrDefault() is not { } sweep)
+        {
+            var outcome = await RunOnceAsync(settings).ConfigureAwait(false);
+            return !settings.Smoke || outcome.Healthy ? 0 : 1;
+        }
+
+        // As load rises: each offered rate on a fresh server; the table and the plot go where --out says.
+        var points = new List<(int Offered, Outcome Outcome)>();
+        foreach (var rate in sweep.Split(',').Select(text => int.Parse(text, CultureInfo.InvariantCulture)))
+        {
+            Console.WriteLine($"--- offered {rate:N0} events/s");
+            points.Add((rate, await RunOnceAsync(settings with { Rate = rate }).ConfigureAwait(false)));
+        }
+
+        var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "load";
+        await File.WriteAllLinesAsync(output + ".csv", ["offered_events_per_s,achieved_events_per_s,ack_p99_ms,decision_p50_ms,decision_p99_ms", .. points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Offered},{p.Outcome.EventsPerSecond:F0},{p.Outcome.AckP99:F1},{p.Outcome.DecisionP50:F1},{p.Outcome.DecisionP99:F1}"))]).ConfigureAwait(false);
+        LoadPlot.Write(output + ".png", points.Select(p => (p.Offered, p.Outcome.EventsPerSecond, p.Outcome.DecisionP99, p.Outcome.AckP99)).ToList());
+        Console.WriteLine($"wrote {output}.csv and {output}.png");
+        return points.All(p => p.Outcome.Healthy) ? 0 : 1;
+    }
+
+    /// <summary>One run's settings: <paramref name="Rate"/> 0 drives as fast as the server acknowledges.</summary>
+    private sealed record Settings(int Contacts, int Total, int Concurrency, int BatchSize, int Segments, int Rate, bool Smoke);
+
+    /// <summary>What one run measured, and whether the server stayed healthy (every event kept, no error).</summary>
+    private sealed record Outcome(double EventsPerSecond, double AckP99, double DecisionP50, double DecisionP99, bool Healthy);
+
+    private static async Task<Outcome> RunOnceAsync(Settings settings)
+    {
+        var (contacts, total, concurrency, batchSize, segments, rate, smoke) = settings;
         var data = Path.Combine(Path.GetTempPath(), "cairn-workload-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-workload-mail-" + Guid.NewGuid().ToString("N"));
         var repository = AppContext.BaseDirectory;
@@ -94,6 +129,11 @@ internal static class WorkloadBenchmark
                 for (var batch = Interlocked.Increment(ref next); batch < batches; batch = Interlocked.Increment(ref next))
                 {
                     var count = Math.Min(batchSize, total - (batch * batchSize));
+                    if (rate > 0 && TimeSpan.FromSeconds((double)batch * batchSize / rate) - clock.Elapsed is { Ticks: > 0 } early)
+                    {
+                        await Task.Delay(early).ConfigureAwait(false);
+                    }
+
                     body.Clear().Append("{\"batch\":[");
                     for (var i = 0; i < count; i++)
                     {
@@ -175,7 +215,12 @@ internal static class WorkloadBenchmark
                 Console.WriteLine(healthy ? "smoke load: passed" : "smoke load: FAILED");
             }
 
-            return !smoke || healthy ? 0 : 1;
+            return new Outcome(
+                accepted / elapsed.TotalSeconds,
+                acks.Length > 0 ? Percentile(acks, 0.99) : 0,
+                report.Decisions.Length > 0 ? Percentile(report.Decisions, 0.50) : 0,
+                report.Decisions.Length > 0 ? Percentile(report.Decisions, 0.99) : 0,
+                healthy);
         }
         finally
         {
