@@ -288,4 +288,30 @@ public sealed class CairnEngineTests
         var exact = await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken, exact: true);
         Assert.Equal((900L, true, 0L), (exact.Count, exact.Exact, exact.Margin));
     }
+
+    [Fact]
+    public async Task WindowedSegments_CountTheEventsAMergeBrings_AndLetOldOnesSlideOut()
+    {
+        await using var harness = await EngineHarness.StartAsync(partitions: 2);
+        var cancel = TestContext.Current.CancellationToken;
+        await harness.Store.SaveDraftAsync("segment", "keen", "kind: segment\nid: keen\nname: Keen\ncondition: { performed: viewed, at_least: 3, within: 7d }", harness.Time.GetUtcNow(), cancel);
+        await harness.Engine.SaveLiveDocumentAsync("segment", "keen", cancel, backfill: false);
+
+        await harness.IngestAsync("""{"type":"track","anonymousId":"a-1","event":"viewed"}""", """{"type":"track","anonymousId":"a-1","event":"viewed"}""");
+        await harness.IngestAsync("""{"type":"track","userId":"ann","event":"viewed"}""");
+        Assert.Empty((await harness.ContactOfAsync(IdentityKey.User("ann"))).Segments);
+
+        // The visitor turns out to be Ann: her history now holds their three views.
+        await harness.IngestAsync("""{"type":"identify","userId":"ann","anonymousId":"a-1"}""");
+        await harness.Engine.WhenIdleAsync(cancel);
+        var ann = await harness.ContactOfAsync(IdentityKey.User("ann"));
+        Assert.True(ann.Segments.ContainsKey("keen"), string.Join(", ", ann.Segments.Keys));
+
+        // A week on, only new views count: two more are not three.
+        harness.Time.Advance(TimeSpan.FromDays(8));
+        await harness.IngestAsync("""{"type":"track","userId":"ann","event":"viewed"}""", """{"type":"track","userId":"ann","event":"viewed"}""");
+        Assert.False((await harness.ContactOfAsync(IdentityKey.User("ann"))).Segments.ContainsKey("keen"));
+        await harness.IngestAsync("""{"type":"track","userId":"ann","event":"viewed"}""");
+        Assert.True((await harness.ContactOfAsync(IdentityKey.User("ann"))).Segments.ContainsKey("keen"));
+    }
 }
