@@ -2,6 +2,8 @@ using System.Collections.Specialized;
 using System.Diagnostics;
 using System.Globalization;
 using Cairn.Runtime;
+using Cairn.Runtime.Storage;
+using Hangfire.PostgreSql;
 using Cairn.Storage.Sqlite;
 using Hangfire;
 using Hangfire.InMemory;
@@ -13,13 +15,15 @@ using Quartz;
 namespace Cairn.Benchmarks;
 
 /// <summary>
-/// <c>loadgen peers --contacts N [--hour-ms M] [--only cairn|hangfire|quartz]</c>: the cart-recovery journey's timing
+/// <c>loadgen peers --contacts N [--hour-ms M] [--only cairn|hangfire|quartz] [--durable]</c>: the cart-recovery journey's timing
 /// (an hour after the cart, email; four hours later, if not opened, SMS; at 24 h, email; at 48 h, the final email)
 /// for N contacts, built three ways on the same machine: on Cairn (the journey document, a durable SQLite store,
 /// a virtual clock advanced to each due time), and hand-built on Hangfire (in-memory storage) and on Quartz.NET (its
 /// in-memory job store) the way their documentation teaches, each step a job that schedules the next, under a
 /// compressed clock (an hour is M ms). Reports the time to enroll N contacts, the time to fire their 4 N delayed
 /// steps (for the peers, minus the compressed schedule itself), and the managed memory held once all are enrolled.
+/// <c>--durable</c> runs Cairn and Hangfire both on PostgreSQL (a throwaway cluster from the installed binaries), every
+/// step durable on both sides.
 /// </summary>
 internal static class PeerBenchmark
 {
@@ -61,19 +65,52 @@ internal static class PeerBenchmark
         var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         Console.WriteLine($"cart-recovery timing for {contacts:N0} contacts (4 delayed steps each); peers on a compressed clock, 1 h = {hourMs} ms");
         var results = new List<(string Name, TimeSpan Enroll, TimeSpan Fire, long Memory)>();
-        if (only is null or "cairn")
+        if (args.Contains("--durable"))
         {
-            results.Add(await CairnAsync(contacts).ConfigureAwait(false));
-        }
+            // Every step durable in PostgreSQL: Cairn's store and Hangfire's, each in its own fresh database.
+            await using var postgres = new Cairn.Testing.PostgresFixture();
+            if (only is null or "cairn")
+            {
+                var database = await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+                results.Add(await CairnAsync(contacts, "Cairn (PostgreSQL)", () => new Cairn.Storage.PostgreSql.PostgreSqlCairnStore(database)).ConfigureAwait(false));
+            }
 
-        if (only is null or "hangfire")
-        {
-            results.Add(await HangfireAsync(contacts, hourMs).ConfigureAwait(false));
+            if (only is null or "hangfire")
+            {
+                var database = await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+                results.Add(await HangfireAsync(contacts, hourMs, "Hangfire 1.8 (PostgreSQL storage)", configuration => configuration.UsePostgreSqlStorage(
+                    connection => connection.UseNpgsqlConnection(database),
+                    new Hangfire.PostgreSql.PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(50) })).ConfigureAwait(false));
+            }
         }
-
-        if (only is null or "quartz")
+        else
         {
-            results.Add(await QuartzAsync(contacts, hourMs).ConfigureAwait(false));
+            var data = Path.Combine(Path.GetTempPath(), "cairn-peers-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                if (only is null or "cairn")
+                {
+                    results.Add(await CairnAsync(contacts, "Cairn (SQLite, durable)", () => new SqliteCairnStore(data)).ConfigureAwait(false));
+                }
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                if (Directory.Exists(data))
+                {
+                    Directory.Delete(data, recursive: true);
+                }
+            }
+
+            if (only is null or "hangfire")
+            {
+                results.Add(await HangfireAsync(contacts, hourMs, "Hangfire 1.8 (in-memory storage)", configuration => configuration.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromMinutes(1) })).ConfigureAwait(false));
+            }
+
+            if (only is null or "quartz")
+            {
+                results.Add(await QuartzAsync(contacts, hourMs).ConfigureAwait(false));
+            }
         }
 
         Console.WriteLine();
@@ -86,66 +123,57 @@ internal static class PeerBenchmark
         return 0;
     }
 
-    /// <summary>Cairn: the journey as a document, a durable SQLite store, the engine's own timers on a virtual clock.</summary>
-    private static async Task<(string, TimeSpan, TimeSpan, long)> CairnAsync(int contacts)
+    /// <summary>Cairn: the journey as a document, a durable store, the engine's own timers on a virtual clock.</summary>
+    private static async Task<(string, TimeSpan, TimeSpan, long)> CairnAsync(int contacts, string name, Func<ICairnStore> open)
     {
-        var data = Path.Combine(Path.GetTempPath(), "cairn-peers-" + Guid.NewGuid().ToString("N"));
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 10, 0, 0, TimeSpan.Zero));
-        try
-        {
-            var store = new SqliteCairnStore(data);
-            await store.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
-            await store.SaveDraftAsync("journey", "cart-timing", Journey, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-            await using var engine = new CairnEngine(store, time, Options.Create(new EngineOptions()), NullLogger<CairnEngine>.Instance);
-            await engine.StartAsync(CancellationToken.None).ConfigureAwait(false);
-            _ = await engine.PublishJourneyAsync("cart-timing", System.Collections.Immutable.ImmutableDictionary<string, string>.Empty, CancellationToken.None).ConfigureAwait(false)
-                ?? throw new InvalidOperationException("the journey did not publish");
-            var before = Memory();
+        var store = open();
+        await store.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
+        await store.SaveDraftAsync("journey", "cart-timing", Journey, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        await using var engine = new CairnEngine(store, time, Options.Create(new EngineOptions()), NullLogger<CairnEngine>.Instance);
+        await engine.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        _ = await engine.PublishJourneyAsync("cart-timing", System.Collections.Immutable.ImmutableDictionary<string, string>.Empty, CancellationToken.None).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("the journey did not publish");
+        var before = Memory();
 
-            var enroll = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(
-                Enumerable.Range(0, (contacts + 999) / 1000),
-                new ParallelOptions { MaxDegreeOfParallelism = 8 },
-                async (chunk, token) =>
-                {
-                    var messages = Enumerable.Range(chunk * 1000, Math.Min(1000, contacts - (chunk * 1000)))
-                        .Select(i => Message($$"""{"type":"track","userId":"c{{i}}","event":"cart_abandoned","messageId":"cart-{{i}}","timestamp":"{{time.GetUtcNow():O}}"}""", time.GetUtcNow()))
-                        .ToList();
-                    await engine.IngestAsync(messages, token).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-            await engine.WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
-            enroll.Stop();
-            var memory = Memory() - before;
-
-            // The virtual clock jumps to each due time; the engine fires what fell due, as its timer loop does.
-            var fire = Stopwatch.StartNew();
-            foreach (var hours in new[] { 1, 5, 24, 48 })
+        var enroll = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, (contacts + 999) / 1000),
+            new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            async (chunk, token) =>
             {
-                time.SetUtcNow(new DateTimeOffset(2026, 11, 2, 10, 0, 1, TimeSpan.Zero).AddHours(hours));
-                while (await store.GetNextTimerAsync(CancellationToken.None).ConfigureAwait(false) is { } due && due <= time.GetUtcNow())
-                {
-                    await engine.FireDueTimersAsync(CancellationToken.None).ConfigureAwait(false);
-                    await engine.WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
-                }
-            }
+                var messages = Enumerable.Range(chunk * 1000, Math.Min(1000, contacts - (chunk * 1000)))
+                    .Select(i => Message($$"""{"type":"track","userId":"c{{i}}","event":"cart_abandoned","messageId":"cart-{{i}}","timestamp":"{{time.GetUtcNow():O}}"}""", time.GetUtcNow()))
+                    .ToList();
+                await engine.IngestAsync(messages, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        await engine.WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
+        enroll.Stop();
+        var memory = Memory() - before;
 
-            fire.Stop();
-            var rows = await store.CountMessagesAsync("cart-timing", CancellationToken.None).ConfigureAwait(false);
-            var sent = rows.Sum(row => row.Count);
-            Console.WriteLine($"cairn: {sent:N0} messages decided ({string.Join(", ", rows.Select(row => $"{row.StepId} {row.Status} {row.Count}"))})");
-            if (sent != 4L * contacts)
-            {
-                throw new InvalidOperationException($"Cairn decided {sent} messages, not {4 * contacts}");
-            }
-
-            await engine.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            return ("Cairn (SQLite, durable)", enroll.Elapsed, fire.Elapsed, memory);
-        }
-        finally
+        // The virtual clock jumps to each due time; the engine fires what fell due, as its timer loop does.
+        var fire = Stopwatch.StartNew();
+        foreach (var hours in new[] { 1, 5, 24, 48 })
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(data, recursive: true);
+            time.SetUtcNow(new DateTimeOffset(2026, 11, 2, 10, 0, 1, TimeSpan.Zero).AddHours(hours));
+            while (await store.GetNextTimerAsync(CancellationToken.None).ConfigureAwait(false) is { } due && due <= time.GetUtcNow())
+            {
+                await engine.FireDueTimersAsync(CancellationToken.None).ConfigureAwait(false);
+                await engine.WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
+            }
         }
+
+        fire.Stop();
+        var rows = await store.CountMessagesAsync("cart-timing", CancellationToken.None).ConfigureAwait(false);
+        var sent = rows.Sum(row => row.Count);
+        Console.WriteLine($"cairn: {sent:N0} messages decided ({string.Join(", ", rows.Select(row => $"{row.StepId} {row.Status} {row.Count}"))})");
+        if (sent != 4L * contacts)
+        {
+            throw new InvalidOperationException($"Cairn decided {sent} messages, not {4 * contacts}");
+        }
+
+        await engine.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        return (name, enroll.Elapsed, fire.Elapsed, memory);
     }
 
     private static Core.Messages.SegmentMessage Message(string json, DateTimeOffset now)
@@ -156,11 +184,11 @@ internal static class PeerBenchmark
             : throw new InvalidOperationException(error);
     }
 
-    /// <summary>Hangfire as its documentation teaches: in-memory storage, a server, each step a scheduled background job.</summary>
-    private static async Task<(string, TimeSpan, TimeSpan, long)> HangfireAsync(int contacts, int hourMs)
+    /// <summary>Hangfire as its documentation teaches: a storage, a server, each step a scheduled background job.</summary>
+    private static async Task<(string, TimeSpan, TimeSpan, long)> HangfireAsync(int contacts, int hourMs, string name, Action<IGlobalConfiguration> storage)
     {
         HangfireCart.Reset(contacts, TimeSpan.FromMilliseconds(hourMs));
-        GlobalConfiguration.Configuration.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromMinutes(1) });
+        storage(GlobalConfiguration.Configuration);
         var before = Memory();
         using var server = new BackgroundJobServer(new BackgroundJobServerOptions
         {
@@ -178,7 +206,7 @@ internal static class PeerBenchmark
         var fire = Stopwatch.StartNew();
         await HangfireCart.Done.Task.ConfigureAwait(false);
         fire.Stop();
-        return ("Hangfire 1.8 (in-memory storage)", enroll.Elapsed, fire.Elapsed - (48 * HangfireCart.Hour), memory);
+        return (name, enroll.Elapsed, fire.Elapsed - (48 * HangfireCart.Hour), memory);
     }
 
     /// <summary>Quartz.NET as its documentation teaches: a scheduler with the RAM job store, a job and a trigger per step.</summary>
