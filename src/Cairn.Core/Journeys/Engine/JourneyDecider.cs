@@ -100,6 +100,7 @@ public static class JourneyDecider
 
         public void OnEvent(SegmentMessage message)
         {
+            var delivery = DeliveryOf(message);
             foreach (var enrollment in Memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).ToList())
             {
                 if (Definition(enrollment) is not { } journey)
@@ -111,7 +112,7 @@ public static class JourneyDecider
                 var current = enrollment;
 
                 // A delivery report about one of the enrollment's messages: the send step records what became of it.
-                if (DeliveryOf(message) is var (messageId, outcome) && current.Sent.FirstOrDefault(pair => pair.Value == messageId) is { Key: { } sentBy })
+                if (delivery is var (messageId, outcome) && current.Sent.FirstOrDefault(pair => pair.Value == messageId) is { Key: { } sentBy })
                 {
                     current = Replace(current with { Deliveries = current.Deliveries.SetItem(sentBy, outcome) });
                 }
