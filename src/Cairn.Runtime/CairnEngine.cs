@@ -85,7 +85,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     public static TimeSpan TimerPollInterval { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The most timers submitted in one pass (a restart after downtime fires overdue timers at this rate per pass).</summary>
-    public const int TimerBatch = 1000;
+    public const int TimerBatch = 10_000;
 
     /// <summary>The published journeys the partitions run.</summary>
     public JourneyRegistry Journeys { get; }
