@@ -21,13 +21,7 @@ internal static class EmailBenchmark
         var connections = Option(args, "--connections", 8);
         var data = Path.Combine(Path.GetTempPath(), "cairn-email-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-sink-" + Guid.NewGuid().ToString("N"));
-        var repository = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
-        {
-            repository = Path.GetDirectoryName(repository.TrimEnd('/'))!;
-        }
-
-        var start = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(repository, "test", "node") };
+        var start = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(BenchmarkData.Root, "test", "node") };
         start.ArgumentList.Add("smtp-sink.mjs");
         start.ArgumentList.Add(mail);
         using var sink = Process.Start(start)!;

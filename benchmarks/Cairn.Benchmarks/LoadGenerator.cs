@@ -173,13 +173,7 @@ internal static class LoadGenerator
     /// <summary>Starts <c>cairn serve</c> (the Release build) and waits until it is ready.</summary>
     internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null, IReadOnlyDictionary<string, string>? environment = null, List<string>? errors = null)
     {
-        var repository = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
-        {
-            repository = Path.GetDirectoryName(repository.TrimEnd('/')) ?? throw new InvalidOperationException("Cairn.slnx not found");
-        }
-
-        var dll = Path.Combine(repository, "src", "Cairn.Server", "bin", "Release", "net10.0", "cairn.dll");
+        var dll = Path.Combine(BenchmarkData.Root, "src", "Cairn.Server", "bin", "Release", "net10.0", "cairn.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: run `dotnet build -c Release src/Cairn.Server` first");

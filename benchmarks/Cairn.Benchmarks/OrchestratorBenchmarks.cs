@@ -25,13 +25,7 @@ public class OrchestratorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Cairn.slnx")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd('/'))!;
-        }
-
-        _policy = JourneyDocument.Parse(File.ReadAllText(Path.Combine(root, "examples", "policy", "policy.yaml")), "policy.yaml").Policy!;
+        _policy = JourneyDocument.Parse(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "policy", "policy.yaml")), "policy.yaml").Policy!;
         _contact = ContactState.New(new ContactId(Guid.CreateVersion7()), Now) with
         {
             TimeZone = "America/New_York",

@@ -143,7 +143,7 @@ internal static class PeerBenchmark
             async (chunk, token) =>
             {
                 var messages = Enumerable.Range(chunk * 1000, Math.Min(1000, contacts - (chunk * 1000)))
-                    .Select(i => Message($$"""{"type":"track","userId":"c{{i}}","event":"cart_abandoned","messageId":"cart-{{i}}","timestamp":"{{time.GetUtcNow():O}}"}""", time.GetUtcNow()))
+                    .Select(i => BenchmarkData.Message($$"""{"type":"track","userId":"c{{i}}","event":"cart_abandoned","messageId":"cart-{{i}}","timestamp":"{{time.GetUtcNow():O}}"}""", time.GetUtcNow()))
                     .ToList();
                 await engine.IngestAsync(messages, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
@@ -174,14 +174,6 @@ internal static class PeerBenchmark
 
         await engine.StopAsync(CancellationToken.None).ConfigureAwait(false);
         return (name, enroll.Elapsed, fire.Elapsed, memory);
-    }
-
-    private static Core.Messages.SegmentMessage Message(string json, DateTimeOffset now)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(json);
-        return Core.Messages.SegmentMessageReader.TryRead(document.RootElement, null, now, null, () => Guid.NewGuid().ToString("N"), out var message, out var error)
-            ? message
-            : throw new InvalidOperationException(error);
     }
 
     /// <summary>Hangfire as its documentation teaches: a storage, a server, each step a scheduled background job.</summary>

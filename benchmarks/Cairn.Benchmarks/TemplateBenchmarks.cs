@@ -19,14 +19,8 @@ public class TemplateBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Cairn.slnx")))
-        {
-            root = Path.GetDirectoryName(root.TrimEnd('/'))!;
-        }
-
         TemplateDefinition Read(string name) =>
-            JourneyDocument.Parse(File.ReadAllText(Path.Combine(root, "examples", "templates", name + ".yaml")), name).Template!;
+            JourneyDocument.Parse(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "templates", name + ".yaml")), name).Template!;
 
         var message = new MessageContext("m-1", "cart-recovery", "email_1", null, "https://cairn.example.com/u/token", "https://cairn.example.com/u/token?preferences");
         (_email, _sms) = (Read("cart-reminder-1"), Read("cart-reminder-sms"));

@@ -61,7 +61,7 @@ internal static class WorkloadBenchmark
 
         var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "load";
         await File.WriteAllLinesAsync(output + ".csv", ["offered_events_per_s,achieved_events_per_s,ack_p99_ms,decision_p50_ms,decision_p99_ms", .. points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Offered},{p.Outcome.EventsPerSecond:F0},{p.Outcome.AckP99:F1},{p.Outcome.DecisionP50:F1},{p.Outcome.DecisionP99:F1}"))]).ConfigureAwait(false);
-        LoadPlot.Write(output + ".png", points.Select(p => (p.Offered, p.Outcome.EventsPerSecond, p.Outcome.DecisionP99, p.Outcome.AckP99)).ToList());
+        LoadPlot.Write(output + ".png", points.Select(p => (p.Offered, p.Outcome.EventsPerSecond, p.Outcome.DecisionP99, p.Outcome.AckP99)).ToList(), settings.Segments);
         Console.WriteLine($"wrote {output}.csv and {output}.png");
         return points.All(p => p.Outcome.Healthy) ? 0 : 1;
     }
@@ -77,13 +77,7 @@ internal static class WorkloadBenchmark
         var (contacts, total, concurrency, batchSize, segments, rate, smoke) = settings;
         var data = Path.Combine(Path.GetTempPath(), "cairn-workload-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-workload-mail-" + Guid.NewGuid().ToString("N"));
-        var repository = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repository, "Cairn.slnx")))
-        {
-            repository = Path.GetDirectoryName(repository.TrimEnd('/'))!;
-        }
-
-        var sinkStart = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(repository, "test", "node") };
+        var sinkStart = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(BenchmarkData.Root, "test", "node") };
         sinkStart.ArgumentList.Add("smtp-sink.mjs");
         sinkStart.ArgumentList.Add(mail);
         using var sink = Process.Start(sinkStart)!;
