@@ -11,6 +11,7 @@ return args switch
     ["loadgen", "workload", .. var rest] => await WorkloadBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "peers", .. var rest] => await PeerBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", .. var rest] => await LoadGenerator.RunAsync(rest).ConfigureAwait(false),
+    ["null-server", var url] => await MachineLimits.ServeNullAsync(url).ConfigureAwait(false),
     ["--profile", var scenario, ..] => Profile.Run(scenario),
     _ => Run(args),
 };

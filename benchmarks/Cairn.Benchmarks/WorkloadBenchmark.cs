@@ -8,7 +8,7 @@ namespace Cairn.Benchmarks;
 
 /// <summary>
 /// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--rate R] [--smoke]
-/// [--sweep R1,R2,… --out PATH]</c>: the
+/// [--sweep R1,R2,… --out PATH] [--limits]</c>: the
 /// realistic end-to-end run. Starts a loopback SMTP server (test/node/smtp-sink.mjs) and <c>cairn serve</c> on a
 /// fresh SQLite directory with the demo workspace (the seven example journeys, their templates, two scoring models,
 /// the policy with caps and quiet hours, seven segments) plus generated segments up to S, all live; drives exactly N
@@ -19,6 +19,7 @@ namespace Cairn.Benchmarks;
 /// decided and delivered, server CPU and peak RSS, and bytes on disk per event.
 /// <c>--rate</c> offers that many events/s instead of as many as the server takes; <c>--sweep</c> runs each rate on a
 /// fresh server and writes the table (CSV) and a plot (PNG) of throughput and p99 latency as load rises.
+/// <c>--limits</c> then measures the machine's limits with the same events (<see cref="MachineLimits"/>).
 /// <c>--smoke</c> (CI): exit 1 when a request failed, an acknowledged event is missing, or the server logged an
 /// error or died — never for speed.
 /// </summary>
@@ -48,6 +49,11 @@ internal static class WorkloadBenchmark
         if (args.SkipWhile(a => a != "--sweep").Skip(1).FirstOrDefault() is not { } sweep)
         {
             var outcome = await RunOnceAsync(settings).ConfigureAwait(false);
+            if (args.Contains("--limits"))
+            {
+                await MeasureLimitsAsync(settings, outcome.EventsPerSecond).ConfigureAwait(false);
+            }
+
             return !settings.Smoke || outcome.Healthy ? 0 : 1;
         }
 
@@ -64,6 +70,30 @@ internal static class WorkloadBenchmark
         LoadPlot.Write(output + ".png", points.Select(p => (p.Offered, p.Outcome.EventsPerSecond, p.Outcome.DecisionP99, p.Outcome.AckP99)).ToList(), settings.Segments);
         Console.WriteLine($"wrote {output}.csv and {output}.png");
         return points.All(p => p.Outcome.Healthy) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// <c>--limits</c>: the same events through the same clients to an endpoint that only parses them, then inserted raw
+    /// into a fresh database with the same durability; Cairn's rate as a ratio to each.
+    /// </summary>
+    private static async Task MeasureLimitsAsync(Settings settings, double cairn)
+    {
+        Console.WriteLine("--- limits of this machine, with the same events");
+        var (server, url) = await MachineLimits.SpawnNullServerAsync().ConfigureAwait(false);
+        Drive parsed;
+        try
+        {
+            parsed = await DriveAsync(url, "unused", settings with { Rate = 0 }, "n" + Guid.NewGuid().ToString("N")[..8], server).ConfigureAwait(false);
+        }
+        finally
+        {
+            await LoadGenerator.StopAsync(server).ConfigureAwait(false);
+        }
+
+        var nullRate = parsed.Accepted / parsed.Elapsed.TotalSeconds;
+        Console.WriteLine($"(a) {MachineLimits.Ratio("HTTP endpoint that parses the batch and stores nothing", nullRate, cairn)}; ack p99 {Percentile(parsed.Acks, 0.99):N1} ms, {parsed.Cpu.TotalSeconds / parsed.Elapsed.TotalSeconds:N2} cores");
+        var raw = await MachineLimits.RawInsertsAsync(settings.Total, settings.BatchSize, settings.Contacts, AppendMessage).ConfigureAwait(false);
+        Console.WriteLine($"(b) {MachineLimits.Ratio($"raw inserts into SQLite (WAL, synchronous=FULL), {settings.BatchSize} per transaction", raw, cairn)}");
     }
 
     /// <summary>One run's settings: <paramref name="Rate"/> 0 drives as fast as the server acknowledges.</summary>
@@ -102,80 +132,9 @@ internal static class WorkloadBenchmark
             var segmentCount = (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("api/segments").ConfigureAwait(false)).GetArrayLength();
             Console.WriteLine($"workspace: the demo's 7 journeys, 2 scoring models and policy, {segmentCount} live segments; email to a loopback SMTP server");
 
-            using var ingest = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromMinutes(2) };
-            ingest.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
             var run = "w" + Guid.NewGuid().ToString("N")[..8];
-            var zipf = new Zipf(contacts, 1.05);
-            var batches = (total + batchSize - 1) / batchSize;
-            var next = -1;
-            long accepted = 0;
-            long failedRequests = 0;
-            var latencies = new List<double>[concurrency];
-            var cpuBefore = server.TotalProcessorTime;
-            long peakRss = 0;
-            var clock = Stopwatch.StartNew();
-
-            async Task ClientAsync(int client)
-            {
-                var random = new Random(client * 7919 + 17);
-                var mine = latencies[client] = [];
-                var body = new StringBuilder(batchSize * 400);
-                for (var batch = Interlocked.Increment(ref next); batch < batches; batch = Interlocked.Increment(ref next))
-                {
-                    var count = Math.Min(batchSize, total - (batch * batchSize));
-                    if (rate > 0 && TimeSpan.FromSeconds((double)batch * batchSize / rate) - clock.Elapsed is { Ticks: > 0 } early)
-                    {
-                        await Task.Delay(early).ConfigureAwait(false);
-                    }
-
-                    body.Clear().Append("{\"batch\":[");
-                    for (var i = 0; i < count; i++)
-                    {
-                        AppendMessage(body.Append(i == 0 ? string.Empty : ","), random, zipf.Next(random), $"{run}-{batch}-{i}");
-                    }
-
-                    body.Append("]}");
-                    using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/json");
-                    var started = Stopwatch.GetTimestamp();
-                    try
-                    {
-                        using var response = await ingest.PostAsync("v1/batch", content).ConfigureAwait(false);
-                        var result = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>().ConfigureAwait(false);
-                        if (!response.IsSuccessStatusCode || result.GetProperty("rejected").GetArrayLength() > 0)
-                        {
-                            Interlocked.Increment(ref failedRequests);
-                            continue;
-                        }
-
-                        Interlocked.Add(ref accepted, result.GetProperty("accepted").GetInt32());
-                        mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    }
-                    catch (HttpRequestException)
-                    {
-                        Interlocked.Increment(ref failedRequests);
-                    }
-                }
-            }
-
             Console.WriteLine($"driving {total:N0} events over {contacts:N0} contacts: {concurrency} clients × batches of {batchSize}…");
-            var clients = Enumerable.Range(0, concurrency).Select(client => Task.Run(() => ClientAsync(client))).ToList();
-            using (var sampler = new PeriodicTimer(TimeSpan.FromMilliseconds(250)))
-            {
-                while (!clients.All(task => task.IsCompleted) && await sampler.WaitForNextTickAsync().ConfigureAwait(false))
-                {
-                    if (!server.HasExited)
-                    {
-                        server.Refresh();
-                        peakRss = Math.Max(peakRss, server.WorkingSet64);
-                    }
-                }
-            }
-
-            await Task.WhenAll(clients).ConfigureAwait(false);
-            var elapsed = clock.Elapsed;
-            server.Refresh();
-            var cpu = server.TotalProcessorTime - cpuBefore;
-            var acks = latencies.SelectMany(list => list).Order().ToArray();
+            var (accepted, failedRequests, acks, elapsed, cpu, peakRss) = await DriveAsync(url, writeKey, settings, run, server).ConfigureAwait(false);
 
             // Let delivery drain a little, then read the store (WAL: readable while the server runs).
             await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -233,6 +192,91 @@ internal static class WorkloadBenchmark
                 }
             }
         }
+    }
+
+    /// <summary>What driving a target measured: acknowledged events, failed requests, sorted ack latencies (ms).</summary>
+    private sealed record Drive(long Accepted, long FailedRequests, double[] Acks, TimeSpan Elapsed, TimeSpan Cpu, long PeakRss);
+
+    /// <summary>
+    /// Posts the run's events to <c>/v1/batch</c> at <paramref name="url"/> from the settings' clients (paced when a
+    /// rate is set), sampling the target process's RSS, and measures what it acknowledged.
+    /// </summary>
+    private static async Task<Drive> DriveAsync(string url, string writeKey, Settings settings, string run, Process server)
+    {
+        var (contacts, total, concurrency, batchSize, _, rate, _) = settings;
+        using var ingest = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromMinutes(2) };
+        ingest.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+        var zipf = new Zipf(contacts, 1.05);
+        var batches = (total + batchSize - 1) / batchSize;
+        var next = -1;
+        long accepted = 0;
+        long failedRequests = 0;
+        var latencies = new List<double>[concurrency];
+        var cpuBefore = server.TotalProcessorTime;
+        long peakRss = 0;
+        var clock = Stopwatch.StartNew();
+
+        async Task ClientAsync(int client)
+        {
+            var random = new Random(client * 7919 + 17);
+            var mine = latencies[client] = [];
+            var body = new StringBuilder(batchSize * 400);
+            for (var batch = Interlocked.Increment(ref next); batch < batches; batch = Interlocked.Increment(ref next))
+            {
+                var count = Math.Min(batchSize, total - (batch * batchSize));
+                if (rate > 0 && TimeSpan.FromSeconds((double)batch * batchSize / rate) - clock.Elapsed is { Ticks: > 0 } early)
+                {
+                    await Task.Delay(early).ConfigureAwait(false);
+                }
+
+                body.Clear().Append("{\"batch\":[");
+                for (var i = 0; i < count; i++)
+                {
+                    AppendMessage(body.Append(i == 0 ? string.Empty : ","), random, zipf.Next(random), $"{run}-{batch}-{i}");
+                }
+
+                body.Append("]}");
+                using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/json");
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await ingest.PostAsync("v1/batch", content).ConfigureAwait(false);
+                    var result = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>().ConfigureAwait(false);
+                    if (!response.IsSuccessStatusCode || result.GetProperty("rejected").GetArrayLength() > 0)
+                    {
+                        Interlocked.Increment(ref failedRequests);
+                        continue;
+                    }
+
+                    Interlocked.Add(ref accepted, result.GetProperty("accepted").GetInt32());
+                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failedRequests);
+                }
+            }
+        }
+
+        var clients = Enumerable.Range(0, concurrency).Select(client => Task.Run(() => ClientAsync(client))).ToList();
+        using (var sampler = new PeriodicTimer(TimeSpan.FromMilliseconds(250)))
+        {
+            while (!clients.All(task => task.IsCompleted) && await sampler.WaitForNextTickAsync().ConfigureAwait(false))
+            {
+                if (!server.HasExited)
+                {
+                    server.Refresh();
+                    peakRss = Math.Max(peakRss, server.WorkingSet64);
+                }
+            }
+        }
+
+        await Task.WhenAll(clients).ConfigureAwait(false);
+        var elapsed = clock.Elapsed;
+        server.Refresh();
+        var cpu = server.TotalProcessorTime - cpuBefore;
+        var acks = latencies.SelectMany(list => list).Order().ToArray();
+        return new Drive(accepted, failedRequests, acks, elapsed, cpu, peakRss);
     }
 
     /// <summary>A generated segment: trait conditions, event windows and both, over the workload's names.</summary>
