@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Cairn.Core.Journeys;
 using Cairn.Core.Journeys.Engine;
@@ -17,6 +18,19 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
 
     /// <summary>True when a live or running journey has conditions over event history (windows or filters).</summary>
     public bool JourneysNeedHistory { get; private set; }
+
+    private FrozenSet<string> _historyEvents = FrozenSet<string>.Empty;
+
+    /// <summary>
+    /// The event names the history clauses of live segments and of journeys read: a contact's history is read for
+    /// these only (scoring replays read all).
+    /// </summary>
+    public IReadOnlySet<string> HistoryEvents => Volatile.Read(ref _historyEvents);
+
+    private FrozenSet<string> _propertyEvents = FrozenSet<string>.Empty;
+
+    /// <summary>Of <see cref="HistoryEvents"/>, those whose properties a clause reads (the others are read without them).</summary>
+    public IReadOnlySet<string> PropertyEvents => Volatile.Read(ref _propertyEvents);
 
     private Core.Segments.SegmentLibrary _segments = Core.Segments.SegmentLibrary.Empty;
 
@@ -74,6 +88,9 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         var segments = Core.Segments.SegmentLibrary.Of(await LatestAsync("segment", parsed => parsed.Segment, cancellationToken).ConfigureAwait(false));
         var models = await LatestAsync(JourneyDocument.ScoringKind, parsed => parsed.ScoringModel, cancellationToken).ConfigureAwait(false);
         JourneysNeedHistory = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Any(Core.Segments.SegmentConditions.UsesHistory);
+        var conditions = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Concat(segments.Segments.Select(segment => segment.Condition)).ToList();
+        var historyEvents = conditions.SelectMany(Core.Segments.SegmentConditions.HistoryEvents).ToFrozenSet(StringComparer.Ordinal);
+        var propertyEvents = conditions.SelectMany(Core.Segments.SegmentConditions.PropertyEvents).ToFrozenSet(StringComparer.Ordinal);
         var teams = await LatestAsync(JourneyDocument.SalesTeamKind, parsed => parsed.SalesTeam, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _teams, teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal));
         var templates = ImmutableDictionary.CreateBuilder<string, LiveTemplate>(StringComparer.Ordinal);
@@ -92,6 +109,8 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         Volatile.Write(ref _templates, templates.ToImmutable());
         var policies = await LatestAsync(JourneyDocument.PolicyKind, parsed => parsed.Policy, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _policy, policies.FirstOrDefault(policy => policy.Id == Core.Orchestration.Policy.DefaultId) ?? Core.Orchestration.Policy.Default);
+        Volatile.Write(ref _historyEvents, historyEvents);
+        Volatile.Write(ref _propertyEvents, propertyEvents);
         Volatile.Write(ref _segments, segments);
         Volatile.Write(ref _scoring, new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]));
         Volatile.Write(ref _library, library);

@@ -66,10 +66,14 @@ internal sealed partial class Partition
     // Contact states kept in memory between batches; beyond this, the cache is dropped and reloaded on demand.
     private const int MaxCachedContacts = 200_000;
 
+    // History events kept in memory between batches (the most active contacts' histories), per partition.
+    private const int MaxCachedHistoryEvents = 50_000;
+
     private readonly Channel<PartitionWork> _inbox = Channel.CreateUnbounded<PartitionWork>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
     private readonly Dictionary<ContactId, ContactState> _cache = [];
+    private readonly HistoryCache _histories = new(MaxCachedHistoryEvents, MaxHistory);
     private readonly ICairnStore _store;
     private readonly TimeProvider _time;
     private readonly JourneyRegistry _journeys;
@@ -177,7 +181,7 @@ internal sealed partial class Partition
         var alerts = new List<OwnerAlert>();
 
         // Stored events do not change before this batch commits: each contact's stored history is read once.
-        var storedHistory = new Dictionary<ContactId, List<PastEvent>>();
+        var storedHistory = new Dictionary<(ContactId, bool), List<PastEvent>>();
 
         foreach (var work in batch)
         {
@@ -245,7 +249,8 @@ internal sealed partial class Partition
 
                 // The stored history is read only when a decision will look at it: most inputs change no history segment.
                 var needed = AudienceDecider.NeedsHistory(before, next, _journeys.Scoring, _journeys.Segments, audienceInput);
-                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory, needed).ConfigureAwait(false);
+                var rescore = audienceInput is AudienceInput.ModelSaved or AudienceInput.Merged;
+                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory, needed, rescore).ConfigureAwait(false);
                 var audience = AudienceDecider.Decide(before, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now);
                 if (!ReferenceEquals(audience.Profile, next))
                 {
@@ -387,6 +392,7 @@ internal sealed partial class Partition
         if (!commit.IsEmpty)
         {
             await _store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
+            _histories.Committed(commit.Events);
         }
 
         if (_cache.Count + states.Count > MaxCachedContacts)
@@ -431,6 +437,7 @@ internal sealed partial class Partition
             {
                 _erased[id] = true;
                 _cache.Remove(id);
+                _histories.Forget(id);
             }
 
             erasure.Erased.TrySetResult(record);
@@ -782,28 +789,41 @@ internal sealed partial class Partition
     /// window or a filter): the stored timeline plus the events this batch accepted for the contact before the
     /// message being handled, and that message, none of which is stored yet.
     /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<ContactId, List<PastEvent>> storedHistory, bool needed)
+    /// <summary>
+    /// The contact's history as conditions see it, newest first: its stored events of the names history clauses read
+    /// (of every name for a scoring replay, <paramref name="everything"/>), read once per batch (and held across
+    /// batches for active contacts), with the events this batch adds.
+    /// </summary>
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<(ContactId, bool), List<PastEvent>> storedHistory, bool needed, bool everything = false)
     {
         if (!needed)
         {
             return [];
         }
 
-        if (!storedHistory.TryGetValue(id, out var stored))
+        if (!storedHistory.TryGetValue((id, everything), out var stored))
         {
-            var page = await _store.GetEventsAsync(id, null, MaxHistory, CancellationToken.None).ConfigureAwait(false);
-            stored = [.. page.Items.Select(PastEventOf)];
-            storedHistory[id] = stored;
+            if (everything)
+            {
+                stored = [.. (await _store.GetHistoryAsync(id, null, null, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)];
+            }
+            else if (!_histories.TryGet(id, _journeys.HistoryEvents, _journeys.PropertyEvents, out stored))
+            {
+                stored = [.. (await _store.GetHistoryAsync(id, _journeys.HistoryEvents, _journeys.PropertyEvents, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)];
+                _histories.Put(id, stored);
+            }
+
+            storedHistory[(id, everything)] = stored;
         }
 
         var pending = commit.Events.Where(e => e.ContactId == id).ToList();
-        var events = pending.Select(PastEventOf);
+        var recent = pending.Select(PastEventOf);
         if (current is not null && !pending.Exists(e => e.MessageId == current.MessageId))
         {
-            events = events.Append(new PastEvent(ContactDecider.CounterName(current), current.Timestamp, current.Properties));
+            recent = recent.Append(new PastEvent(ContactDecider.CounterName(current), current.Timestamp, current.Properties));
         }
 
-        return [.. events.Concat(stored).OrderByDescending(e => e.Timestamp)];
+        return [.. recent.Concat(stored).OrderByDescending(e => e.Timestamp)];
     }
 
     /// <summary>A stored event as conditions see it.</summary>

@@ -104,6 +104,53 @@ public abstract class SegmentApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HistoryClauses_SeeEveryEarlierEvent_AcrossBatches_WithTheirPropertiesWhereAClauseReadsThem()
+    {
+        // Each send is its own batch: the second and third inputs find the contact's history held from the first.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("big-spender", """
+            kind: segment
+            id: big-spender
+            name: Spent 100 in a month
+            condition: { aggregate: sum, of: revenue, event: order_completed, within: 30d, op: gte, value: 100 }
+            """)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("pricing-fan", """
+            kind: segment
+            id: pricing-fan
+            name: Pricing page twice, and a feature used
+            condition: { all: [ { performed: $page, at_least: 2, where: { property: path, op: eq, value: /pricing } }, { performed: feature_used, within: 7d } ] }
+            """)).StatusCode);
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+
+        await _cairn.SendAsync("track", """{"userId":"dee","event":"order_completed","properties":{"revenue":60}}""");
+        await _cairn.SendAsync("page", """{"userId":"dee","name":"Pricing","properties":{"path":"/pricing"}}""");
+        await _cairn.SendAsync("page", """{"userId":"dee","name":"Docs","properties":{"path":"/docs"}}""");
+        await _cairn.SendAsync("track", """{"userId":"dee","event":"feature_used"}""");
+        var dee = await _cairn.ContactIdAsync("dee");
+        Assert.Empty(await SegmentsOfAsync(dee));
+
+        _time.Advance(TimeSpan.FromDays(2));
+        await _cairn.SendAsync("track", """{"userId":"dee","event":"order_completed","properties":{"revenue":50}}""");
+        Assert.Equal(["big-spender"], await SegmentsOfAsync(dee));
+        await _cairn.SendAsync("page", """{"userId":"dee","name":"Pricing","properties":{"path":"/pricing"}}""");
+        Assert.Equal(["big-spender", "pricing-fan"], await SegmentsOfAsync(dee));
+
+        // A segment saved later reads properties the earlier ones did not: the histories held are read again.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("docs-reader", """
+            kind: segment
+            id: docs-reader
+            name: Read the docs
+            condition: { all: [ { performed: $page, where: { property: path, op: eq, value: /docs } }, { performed: feature_used, at_least: 2, within: 7d } ] }
+            """)).StatusCode);
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        await _cairn.SendAsync("track", """{"userId":"dee","event":"feature_used"}""");
+        Assert.Equal(["big-spender", "docs-reader", "pricing-fan"], await SegmentsOfAsync(dee));
+    }
+
+    private async Task<string[]> SegmentsOfAsync(string contactId) =>
+        [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/segments", Cancel)).EnumerateArray().Select(entry => entry.GetProperty("segment").GetString()!).Order(StringComparer.Ordinal)];
+
+    [Fact]
     public async Task Preview_CountsWithoutSaving_AndCyclesAreRefused()
     {
         await _cairn.SendAsync("identify", """{"userId":"dee","traits":{"plan":"free","email":"dee@example.com"}}""");

@@ -251,6 +251,14 @@ public interface ICairnStore : IAsyncDisposable
     /// one query for a page of contacts (segment previews).
     /// </summary>
     Task<IReadOnlyDictionary<ContactId, List<StoredEvent>>> GetEventsOfAsync(IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> names, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The history conditions read for one contact: its latest <paramref name="limit"/> events named in
+    /// <paramref name="names"/> (as in <see cref="GetEventsOfAsync"/>), or of any name when it is null, newest first;
+    /// with the message JSON only for the names in <paramref name="withProperties"/> (all when null) — the others
+    /// come with an empty <see cref="StoredEvent.Json"/>, which is most of the cost of reading them.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> GetHistoryAsync(ContactId id, IReadOnlyCollection<string>? names, IReadOnlyCollection<string>? withProperties, int limit, CancellationToken cancellationToken);
     /// <summary>The contact and every contact merged into it, directly or through others (what an erasure removes).</summary>
     Task<IReadOnlyList<ContactState>> GetContactGroupAsync(ContactId id, CancellationToken cancellationToken);
 

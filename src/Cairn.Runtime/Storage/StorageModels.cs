@@ -30,12 +30,14 @@ public sealed record StoredEvent(
         return new StoredEvent(0, message.MessageId, contactId, message.Type, message.DisplayName, message.Timestamp, message.ReceivedAt, message.Json);
     }
 
-    /// <summary>The event as conditions and templates see it: a track event's name (<c>$page</c>, <c>$identify</c> … for the other types) and its properties.</summary>
+    /// <summary>
+    /// The event as conditions and templates see it: a track event's name (<c>$page</c>, <c>$identify</c> … for the
+    /// other types) and its properties (none when it was read without its JSON: no condition reads them).
+    /// </summary>
     public Core.Journeys.Engine.PastEvent ToPastEvent()
     {
-        using var document = System.Text.Json.JsonDocument.Parse(Json);
-        var properties = document.RootElement.TryGetProperty("properties", out var value) ? value.Clone() : (System.Text.Json.JsonElement?)null;
-        return new Core.Journeys.Engine.PastEvent(Type == MessageType.Track ? Name : "$" + Type.ToWireName(), Timestamp, properties);
+        var name = Type == MessageType.Track ? Name : "$" + Type.ToWireName();
+        return Json.Length == 0 ? new Core.Journeys.Engine.PastEvent(name, Timestamp, null) : Core.Journeys.Engine.PastEvent.Stored(name, Timestamp, Json);
     }
 }
 

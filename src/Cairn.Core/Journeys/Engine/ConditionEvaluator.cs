@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
@@ -6,7 +7,51 @@ using Cairn.Core.Messages;
 namespace Cairn.Core.Journeys.Engine;
 
 /// <summary>A past event as conditions see it: its name (as counted in the profile), time and properties.</summary>
-public sealed record PastEvent(string Name, DateTimeOffset Timestamp, JsonElement? Properties);
+public sealed class PastEvent
+{
+    // The stored message, until something asks for its properties; then the properties, boxed so that concurrent
+    // readers never see a half-written value.
+    private readonly string? _message;
+    private StrongBox<JsonElement?>? _properties;
+
+    /// <summary>An event whose properties are at hand.</summary>
+    public PastEvent(string name, DateTimeOffset timestamp, JsonElement? properties)
+    {
+        Name = name;
+        Timestamp = timestamp;
+        _properties = new StrongBox<JsonElement?>(properties);
+    }
+
+    private PastEvent(string name, DateTimeOffset timestamp, string message)
+    {
+        Name = name;
+        Timestamp = timestamp;
+        _message = message;
+    }
+
+    /// <summary>
+    /// A stored event whose properties are read from <paramref name="message"/> (the Segment message JSON) only when a
+    /// condition asks for them: most history clauses look at names and times alone.
+    /// </summary>
+    public static PastEvent Stored(string name, DateTimeOffset timestamp, string message) => new(name, timestamp, message);
+
+    /// <summary>The event name (a track event's name; <c>$page</c>, <c>$identify</c> … for the other types).</summary>
+    public string Name { get; }
+
+    /// <summary>When it happened.</summary>
+    public DateTimeOffset Timestamp { get; }
+
+    /// <summary>Its properties, if any.</summary>
+    public JsonElement? Properties => (Volatile.Read(ref _properties) ?? Read()).Value;
+
+    private StrongBox<JsonElement?> Read()
+    {
+        using var document = JsonDocument.Parse(_message!);
+        var properties = new StrongBox<JsonElement?>(document.RootElement.TryGetProperty("properties", out var value) ? value.Clone() : null);
+        Volatile.Write(ref _properties, properties);
+        return properties;
+    }
+}
 
 /// <summary>What a condition is evaluated against.</summary>
 /// <param name="Profile">The contact.</param>

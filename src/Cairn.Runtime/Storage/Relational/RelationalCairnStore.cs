@@ -1155,30 +1155,7 @@ public abstract class RelationalCairnStore : ICairnStore
             Add(command, $"c{index}", id.ToString());
             return $"@c{index}";
         }).ToList();
-        var tracks = names.Where(name => !name.StartsWith('$')).Select((name, index) =>
-        {
-            Add(command, $"n{index}", name);
-            return $"@n{index}";
-        }).ToList();
-        var types = names.Where(name => name.StartsWith('$')).Select((name, index) =>
-        {
-            Add(command, $"t{index}", name[1..]);
-            return $"@t{index}";
-        }).ToList();
-        var filters = new List<string>();
-        if (tracks.Count > 0)
-        {
-            // `name || ''` keeps the planner off the (name, timestamp) index: the contacts are the selective part,
-            // and SQLite without statistics would otherwise walk every event of the name.
-            filters.Add($"(type = 'track' AND name || '' IN ({string.Join(", ", tracks)}))");
-        }
-
-        if (types.Count > 0)
-        {
-            filters.Add($"type IN ({string.Join(", ", types)})");
-        }
-
-        command.CommandText = $"SELECT {EventColumns} FROM events WHERE contact_id IN ({string.Join(", ", ids)}) AND ({string.Join(" OR ", filters)}) ORDER BY contact_id, timestamp DESC, seq DESC";
+        command.CommandText = $"SELECT {EventColumns} FROM events WHERE contact_id IN ({string.Join(", ", ids)}) AND {NameFilter(command, names)} ORDER BY contact_id, timestamp DESC, seq DESC";
         foreach (var stored in await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false))
         {
             if (!byContact.TryGetValue(stored.ContactId, out var list))
@@ -1190,6 +1167,61 @@ public abstract class RelationalCairnStore : ICairnStore
         }
 
         return byContact;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredEvent>> GetHistoryAsync(ContactId id, IReadOnlyCollection<string>? names, IReadOnlyCollection<string>? withProperties, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (names is { Count: 0 })
+        {
+            return [];
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, string.Empty);
+        Add(command, "contact_id", id.ToString());
+        Add(command, "limit", limit);
+        var json = withProperties switch
+        {
+            null => "json",
+            { Count: 0 } => "NULL",
+            _ => $"CASE WHEN {NameFilter(command, withProperties, "p")} THEN json END",
+        };
+        command.CommandText = $"SELECT seq, message_id, contact_id, type, name, timestamp, received_at, {json} FROM events WHERE contact_id = @contact_id{(names is null ? string.Empty : " AND " + NameFilter(command, names, "n"))} ORDER BY timestamp DESC, seq DESC LIMIT @limit";
+        return await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The condition (with its parameters added to <paramref name="command"/>) that keeps the events conditions over
+    /// <paramref name="names"/> read: track events by name, the other types (<c>$page</c>, <c>$identify</c> …) by type.
+    /// </summary>
+    private static string NameFilter(DbCommand command, IReadOnlyCollection<string> names, string prefix = "n")
+    {
+        var tracks = names.Where(name => !name.StartsWith('$')).Select((name, index) =>
+        {
+            Add(command, $"{prefix}{index}", name);
+            return $"@{prefix}{index}";
+        }).ToList();
+        var types = names.Where(name => name.StartsWith('$')).Select((name, index) =>
+        {
+            Add(command, $"{prefix}t{index}", name[1..]);
+            return $"@{prefix}t{index}";
+        }).ToList();
+        var filters = new List<string>();
+        if (tracks.Count > 0)
+        {
+            // `name || ''` keeps the planner off the (name, timestamp) index: the contact is the selective part,
+            // and SQLite without statistics would otherwise walk every event of the name.
+            filters.Add($"(type = 'track' AND name || '' IN ({string.Join(", ", tracks)}))");
+        }
+
+        if (types.Count > 0)
+        {
+            filters.Add($"type IN ({string.Join(", ", types)})");
+        }
+
+        return $"({string.Join(" OR ", filters)})";
     }
 
     private const string HandOffColumns = "id, contact_id, team, owner_id, routed_by, domain, journey_id, created_at, due_at, acknowledged_at, acknowledged_by, escalated_at, escalated_to";
@@ -2136,7 +2168,7 @@ public abstract class RelationalCairnStore : ICairnStore
                 reader.GetString(4),
                 ReadTime(reader, 5),
                 ReadTime(reader, 6),
-                reader.GetString(7)));
+                reader.IsDBNull(7) ? string.Empty : reader.GetString(7)));
         }
 
         return events;
