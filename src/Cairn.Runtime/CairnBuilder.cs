@@ -48,6 +48,13 @@ public sealed class EngineOptions
     /// <summary>How many partitions (single writers) contacts are hashed to. Default 8.</summary>
     public int Partitions { get; set; } = 8;
 
+    /// <summary>
+    /// How many contact profiles the partitions keep in memory between inputs, together (each keeps its share; the
+    /// others are read from the store when an input reaches them). Default 50,000: under 1 GB with five enrollments
+    /// each, measured with 1,000,000 contacts in five enrollments each); raise it when memory allows and the active audience is larger.
+    /// </summary>
+    public int CachedContacts { get; set; } = 50_000;
+
     /// <summary>The most inputs one partition commits in one transaction. Default 4096.</summary>
     public int MaxBatchSize { get; set; } = 4096;
 

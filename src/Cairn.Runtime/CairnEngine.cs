@@ -109,7 +109,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         await _router.LoadAsync(_store, cancellationToken).ConfigureAwait(false);
 
         _partitions = Enumerable.Range(0, _options.Partitions)
-            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Route, OnProcessed, _logger, _router, _erased))
+            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Math.Max(1, _options.CachedContacts / _options.Partitions), Route, OnProcessed, _logger, _router, _erased))
             .ToArray();
         _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
 

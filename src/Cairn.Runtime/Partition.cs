@@ -63,16 +63,15 @@ internal sealed partial class Partition
     /// <summary>The outbox channel of hand-off alerts (to the contact's owner, not to the contact).</summary>
     public const string OwnerChannel = "owner";
 
-    // Contact states kept in memory between batches; beyond this, the cache is dropped and reloaded on demand.
-    private const int MaxCachedContacts = 200_000;
-
     // History events kept in memory between batches (the most active contacts' histories), per partition.
     private const int MaxCachedHistoryEvents = 50_000;
 
     private readonly Channel<PartitionWork> _inbox = Channel.CreateUnbounded<PartitionWork>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
+    // Contact states kept in memory between batches; beyond _maxCachedContacts, the cache is dropped and reloaded on demand.
     private readonly Dictionary<ContactId, ContactState> _cache = [];
+    private readonly int _maxCachedContacts;
     private readonly HistoryCache _histories = new(MaxCachedHistoryEvents, MaxHistory);
     private readonly ICairnStore _store;
     private readonly TimeProvider _time;
@@ -90,6 +89,7 @@ internal sealed partial class Partition
         TimeProvider time,
         JourneyRegistry journeys,
         int maxBatch,
+        int maxCachedContacts,
         Action<PartitionWork> route,
         Action<int> processed,
         ILogger logger,
@@ -104,6 +104,7 @@ internal sealed partial class Partition
         _time = time;
         _journeys = journeys;
         _maxBatch = maxBatch;
+        _maxCachedContacts = maxCachedContacts;
         _route = route;
         _logger = logger;
     }
@@ -395,7 +396,7 @@ internal sealed partial class Partition
             _histories.Committed(commit.Events);
         }
 
-        if (_cache.Count + states.Count > MaxCachedContacts)
+        if (_cache.Count + states.Count > _maxCachedContacts)
         {
             _cache.Clear();
         }

@@ -11,10 +11,11 @@ namespace Cairn.Server;
 /// <param name="DataDirectory">The SQLite data directory (ignored with PostgreSQL).</param>
 /// <param name="Postgres">A PostgreSQL connection string, or null for SQLite.</param>
 /// <param name="Partitions">How many partitions the engine runs.</param>
+/// <param name="CachedContacts">How many contact profiles the engine keeps in memory.</param>
 /// <param name="WriteKey">A write key accepted in addition to stored ones.</param>
 /// <param name="ApiKey">An API key accepted in addition to stored ones.</param>
 /// <param name="Demo">Give an empty store the demo workspace (the examples) at start-up.</param>
-internal sealed record ServeOptions(string Urls, string DataDirectory, string? Postgres, int Partitions, string? WriteKey, string? ApiKey, bool Demo = false)
+internal sealed record ServeOptions(string Urls, string DataDirectory, string? Postgres, int Partitions, string? WriteKey, string? ApiKey, bool Demo = false, int CachedContacts = 50_000)
 {
     /// <summary>A description of the storage, without secrets.</summary>
     public string StorageDescription => Postgres is null
@@ -37,7 +38,11 @@ internal static class CairnWebApp
         // A failed start is reported by `cairn serve` in one line; the host would log it again with a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
-        var cairn = builder.Services.AddCairn(engine => engine.Partitions = options.Partitions);
+        var cairn = builder.Services.AddCairn(engine =>
+        {
+            engine.Partitions = options.Partitions;
+            engine.CachedContacts = options.CachedContacts;
+        });
         if (options.Postgres is { } connectionString)
         {
             cairn.UsePostgreSql(connectionString);

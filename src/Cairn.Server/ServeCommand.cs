@@ -14,11 +14,13 @@ internal static class ServeCommand
         var data = new Option<string>("--data") { Description = $"The SQLite data directory (CAIRN_DATA; default {Settings.DefaultData})." };
         var postgres = new Option<string>("--postgres") { Description = "Use PostgreSQL with this connection string instead of SQLite (CAIRN_POSTGRES)." };
         var partitions = new Option<int?>("--partitions") { Description = "How many partitions (single writers) to run (CAIRN_PARTITIONS; default 8)." };
+        var cached = new Option<int?>("--cached-contacts") { Description = "How many contact profiles to keep in memory (CAIRN_CACHED_CONTACTS; default 50000, about 1 GB with a few enrollments each)." };
         var noDemo = new Option<bool>("--no-demo") { Description = "Start with an empty workspace (by default an empty store is given the demo workspace: the example journeys, templates and contacts)." };
-        var command = new Command("serve", "Run Cairn: ingestion, the admin API and the engine.") { urls, data, postgres, partitions, noDemo };
+        var command = new Command("serve", "Run Cairn: ingestion, the admin API and the engine.") { urls, data, postgres, partitions, cached, noDemo };
         command.SetAction(async (result, _) =>
         {
             var partitionText = Settings.Environment("PARTITIONS");
+            var cachedText = Settings.Environment("CACHED_CONTACTS");
             var options = new ServeOptions(
                 result.GetValue(urls) ?? Settings.Environment("URLS") ?? Settings.DefaultUrls,
                 result.GetValue(data) ?? Settings.Environment("DATA") ?? Settings.DefaultData,
@@ -26,10 +28,17 @@ internal static class ServeCommand
                 result.GetValue(partitions) ?? (partitionText is null ? 8 : int.Parse(partitionText, CultureInfo.InvariantCulture)),
                 Settings.Environment("WRITE_KEY"),
                 Settings.Environment("API_KEY"),
-                Demo: !result.GetValue(noDemo));
+                Demo: !result.GetValue(noDemo),
+                CachedContacts: result.GetValue(cached) ?? (cachedText is null ? 50_000 : int.Parse(cachedText, CultureInfo.InvariantCulture)));
             if (options.Partitions is < 1 or > 1024)
             {
                 await Console.Error.WriteLineAsync("cairn serve: --partitions must be between 1 and 1024.").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (options.CachedContacts < 0)
+            {
+                await Console.Error.WriteLineAsync("cairn serve: --cached-contacts must be 0 or more.").ConfigureAwait(false);
                 return 2;
             }
 
