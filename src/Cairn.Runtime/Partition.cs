@@ -206,6 +206,12 @@ internal sealed partial class Partition
             }
 
             var id = work.Input.ContactId;
+            if (work.Input is ContactAbsorbed)
+            {
+                // The merged contact's events were handed over to this one (in its partition's commit): read them anew.
+                _histories.Forget(id);
+            }
+
             var state = states.TryGetValue(id, out var pending) ? pending : _cache.GetValueOrDefault(id);
             var decision = ContactDecider.Decide(state, work.Input, now);
             var next = decision.State;
@@ -394,6 +400,7 @@ internal sealed partial class Partition
         {
             await _store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
             _histories.Committed(commit.Events);
+            commit.HandOvers.ForEach(handOver => _histories.Forget(handOver.From));
         }
 
         if (_cache.Count + states.Count > _maxCachedContacts)

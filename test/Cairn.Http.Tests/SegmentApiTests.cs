@@ -147,6 +147,30 @@ public abstract class SegmentApiTests : IAsyncLifetime
         Assert.Equal(["big-spender", "docs-reader", "pricing-fan"], await SegmentsOfAsync(dee));
     }
 
+    [Fact]
+    public async Task HistoryClauses_AfterAMerge_CountTheEventsHandedOverFromTheMergedProfile()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("pricing-keen", """
+            kind: segment
+            id: pricing-keen
+            name: Pricing three times in a week
+            condition: { performed: pricing_viewed, at_least: 3, within: 7d }
+            """)).StatusCode);
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+
+        // Both profiles' histories are read (and held) before the merge; afterwards the survivor's must include both.
+        await _cairn.SendAsync("track", """{"userId":"fay","event":"pricing_viewed"}""");
+        await _cairn.SendAsync("track", """{"anonymousId":"visitor-9","event":"pricing_viewed"}""");
+        await _cairn.SendAsync("identify", """{"userId":"fay","anonymousId":"visitor-9","traits":{"plan":"pro"}}""");
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        var fay = await _cairn.ContactIdAsync("fay");
+        Assert.Empty(await SegmentsOfAsync(fay));
+
+        await _cairn.SendAsync("track", """{"userId":"fay","event":"pricing_viewed"}""");
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Equal(["pricing-keen"], await SegmentsOfAsync(await _cairn.ContactIdAsync("fay")));
+    }
+
     private async Task<string[]> SegmentsOfAsync(string contactId) =>
         [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/segments", Cancel)).EnumerateArray().Select(entry => entry.GetProperty("segment").GetString()!).Order(StringComparer.Ordinal)];
 
