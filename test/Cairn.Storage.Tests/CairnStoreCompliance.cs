@@ -286,6 +286,30 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JourneyStatistics_FromConcurrentWriters_ListingTheSameStepsInOppositeOrders_AllAddUp()
+    {
+        // Partitions commit at once on PostgreSQL: each batch names the shared counter rows in its own order, which
+        // deadlocked before the rows were written in key order.
+        string[] steps = ["a", "b", "c", "d", "e", "f"];
+        var writers = Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
+        {
+            for (var round = 0; round < 20; round++)
+            {
+                var batch = new CommitBatch();
+                var order = writer % 2 == 0 ? steps : [.. steps.Reverse()];
+                batch.Moves.AddRange(order.Select(step => new JourneyMove("shared", 1, step, "next", "z")));
+                batch.Conversions.AddRange(order.Select(arm => new JourneyConversion("shared", 1, arm, Control: false)));
+                await Store.CommitAsync(batch, Cancel);
+            }
+        }, Cancel)).ToList();
+        await Task.WhenAll(writers);
+
+        var (moves, conversions) = await Store.GetJourneyStatsAsync("shared", Cancel);
+        Assert.All(steps, step => Assert.Equal(8 * 20, moves.Single(move => move.FromStep == step).Count));
+        Assert.All(steps, arm => Assert.Equal(8 * 20, conversions.Single(conversion => conversion.Arm == arm).Count));
+    }
+
+    [Fact]
     public async Task ApiKeys_RoundTrip()
     {
         var key = new ApiKeyRecord("k1", ApiKeyKind.Admin, new string('a', 64), "cak_abcd", T0.AddTicks(10));

@@ -127,7 +127,7 @@ public abstract class RelationalCairnStore : ICairnStore
 
         if (_commits is null)
         {
-            return WriteAsync([batch], cancellationToken);
+            return WriteRetryingAsync(batch, cancellationToken);
         }
 
         // Once queued, the batch is written whatever the caller does; cancellation only stops the waiting.
@@ -135,6 +135,26 @@ public abstract class RelationalCairnStore : ICairnStore
         return _commits.Writer.TryWrite((batch, done))
             ? done.Task.WaitAsync(cancellationToken)
             : throw new ObjectDisposedException(GetType().Name);
+    }
+
+    /// <summary>
+    /// Writes one partition's batch in its own transaction; a transient failure (a deadlock or serialization failure
+    /// between partitions committing at once on PostgreSQL) rolled all of it back, so it is written again, twice at most.
+    /// </summary>
+    private async Task WriteRetryingAsync(CommitBatch batch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await WriteAsync([batch], cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (DbException exception) when (exception.IsTransient && attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task WriteLoopAsync()
@@ -257,7 +277,8 @@ public abstract class RelationalCairnStore : ICairnStore
                 BindTimer,
                 cancellationToken).ConfigureAwait(false);
 
-            // Statistics are counted per distinct key within the batch, then added in one upsert each.
+            // Statistics are counted per distinct key within the batch, then added in one upsert each — in key order,
+            // so that partitions committing at once (PostgreSQL) lock the shared counter rows in the same order.
             await ExecuteManyAsync(
                 connection,
                 transaction,
@@ -265,7 +286,7 @@ public abstract class RelationalCairnStore : ICairnStore
                 INSERT INTO journey_moves (journey_id, version, from_step, exit, to_step, count) VALUES (@journey_id, @version, @from_step, @exit, @to_step, @count)
                 ON CONFLICT (journey_id, version, from_step, exit, to_step) DO UPDATE SET count = journey_moves.count + excluded.count
                 """,
-                batch.Moves.GroupBy(move => move),
+                batch.Moves.GroupBy(move => move).OrderBy(group => (group.Key.JourneyId, group.Key.Version, group.Key.FromStep, group.Key.Exit, group.Key.ToStep)),
                 (parameters, group) =>
                 {
                     parameters.Add("journey_id", group.Key.JourneyId);
@@ -284,7 +305,7 @@ public abstract class RelationalCairnStore : ICairnStore
                 INSERT INTO journey_conversions (journey_id, version, arm, control, count) VALUES (@journey_id, @version, @arm, @control, @count)
                 ON CONFLICT (journey_id, version, arm, control) DO UPDATE SET count = journey_conversions.count + excluded.count
                 """,
-                batch.Conversions.GroupBy(conversion => conversion),
+                batch.Conversions.GroupBy(conversion => conversion).OrderBy(group => (group.Key.JourneyId, group.Key.Version, group.Key.Arm, group.Key.Control)),
                 (parameters, group) =>
                 {
                     parameters.Add("journey_id", group.Key.JourneyId);
