@@ -195,19 +195,33 @@ internal static class LoadGenerator
         }
 
         var server = Process.Start(start)!;
-        // Error and critical log entries ("fail:", "crit:" and the line after, which names the logger) are collected for the caller.
-        var previous = string.Empty;
+        // Error and critical log entries ("fail:", "crit:", the logger and message on the next line, and the exception's
+        // first line after it) are collected for the caller.
+        var entry = new List<string>();
         void Watch(string? line)
         {
-            if (errors is not null && line is not null && (previous.StartsWith("fail:", StringComparison.Ordinal) || previous.StartsWith("crit:", StringComparison.Ordinal)))
+            if (errors is null || line is null)
             {
-                lock (errors)
-                {
-                    errors.Add($"{previous.Trim()} {line.Trim()}");
-                }
+                return;
             }
 
-            previous = line ?? string.Empty;
+            if (line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal))
+            {
+                entry = [line.Trim()];
+            }
+            else if (entry.Count is > 0 and < 3)
+            {
+                entry.Add(line.Trim());
+                if (entry.Count == 3 || line.StartsWith("info:", StringComparison.Ordinal) || line.StartsWith("warn:", StringComparison.Ordinal))
+                {
+                    lock (errors)
+                    {
+                        errors.Add(string.Join(" ", entry));
+                    }
+
+                    entry = [];
+                }
+            }
         }
 
         server.OutputDataReceived += (_, line) => Watch(line.Data);

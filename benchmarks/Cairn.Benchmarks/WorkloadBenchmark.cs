@@ -8,7 +8,7 @@ namespace Cairn.Benchmarks;
 
 /// <summary>
 /// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--rate R] [--smoke]
-/// [--sweep R1,R2,… --out PATH] [--limits]</c>: the
+/// [--sweep R1,R2,… --out PATH] [--limits] [--postgres]</c>: the
 /// realistic end-to-end run. Starts a loopback SMTP server (test/node/smtp-sink.mjs) and <c>cairn serve</c> on a
 /// fresh SQLite directory with the demo workspace (the seven example journeys, their templates, two scoring models,
 /// the policy with caps and quiet hours, seven segments) plus generated segments up to S, all live; drives exactly N
@@ -19,7 +19,8 @@ namespace Cairn.Benchmarks;
 /// decided and delivered, server CPU and peak RSS, and bytes on disk per event.
 /// <c>--rate</c> offers that many events/s instead of as many as the server takes; <c>--sweep</c> runs each rate on a
 /// fresh server and writes the table (CSV) and a plot (PNG) of throughput and p99 latency as load rises.
-/// <c>--limits</c> then measures the machine's limits with the same events (<see cref="MachineLimits"/>).
+/// <c>--postgres</c> runs the server on PostgreSQL instead (a throwaway cluster started from the installed binaries,
+/// a fresh database per run). <c>--limits</c> then measures the machine's limits with the same events (<see cref="MachineLimits"/>).
 /// <c>--smoke</c> (CI): exit 1 when a request failed, an acknowledged event is missing, or the server logged an
 /// error or died — never for speed.
 /// </summary>
@@ -46,6 +47,8 @@ internal static class WorkloadBenchmark
             Option(args, "--segments", 50),
             Option(args, "--rate", 0),
             args.Contains("--smoke"));
+        await using var postgres = args.Contains("--postgres") ? new Cairn.Testing.PostgresFixture() : null;
+        settings = settings with { Postgres = postgres };
         if (args.SkipWhile(a => a != "--sweep").Skip(1).FirstOrDefault() is not { } sweep)
         {
             var outcome = await RunOnceAsync(settings).ConfigureAwait(false);
@@ -96,15 +99,17 @@ internal static class WorkloadBenchmark
         Console.WriteLine($"(b) {MachineLimits.Ratio($"raw inserts into SQLite (WAL, synchronous=FULL), {settings.BatchSize} per transaction", raw, cairn)}");
     }
 
-    /// <summary>One run's settings: <paramref name="Rate"/> 0 drives as fast as the server acknowledges.</summary>
-    private sealed record Settings(int Contacts, int Total, int Concurrency, int BatchSize, int Segments, int Rate, bool Smoke);
+    // Rate 0 drives as fast as the server acknowledges.
+    /// <summary>One run's settings: <paramref name="Postgres"/> runs the server on a fresh database of that cluster instead of SQLite.</summary>
+    private sealed record Settings(int Contacts, int Total, int Concurrency, int BatchSize, int Segments, int Rate, bool Smoke, Cairn.Testing.PostgresFixture? Postgres = null);
 
     /// <summary>What one run measured, and whether the server stayed healthy (every event kept, no error).</summary>
     private sealed record Outcome(double EventsPerSecond, double AckP99, double DecisionP50, double DecisionP99, bool Healthy);
 
     private static async Task<Outcome> RunOnceAsync(Settings settings)
     {
-        var (contacts, total, concurrency, batchSize, segments, rate, smoke) = settings;
+        var (contacts, total, concurrency, batchSize, segments, rate, smoke, postgres) = settings;
+        var database = postgres is null ? null : await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var data = Path.Combine(Path.GetTempPath(), "cairn-workload-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-workload-mail-" + Guid.NewGuid().ToString("N"));
         var sinkStart = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(BenchmarkData.Root, "test", "node") };
@@ -116,7 +121,7 @@ internal static class WorkloadBenchmark
         var errors = new List<string>();
         try
         {
-            (server, var url, var writeKey) = await LoadGenerator.SpawnServerAsync(null, data, environment: new Dictionary<string, string>
+            (server, var url, var writeKey) = await LoadGenerator.SpawnServerAsync(database, data, environment: new Dictionary<string, string>
             {
                 ["CAIRN_SMTP_HOST"] = "127.0.0.1",
                 ["CAIRN_SMTP_PORT"] = port,
@@ -130,7 +135,7 @@ internal static class WorkloadBenchmark
             }
 
             var segmentCount = (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("api/segments").ConfigureAwait(false)).GetArrayLength();
-            Console.WriteLine($"workspace: the demo's 7 journeys, 2 scoring models and policy, {segmentCount} live segments; email to a loopback SMTP server");
+            Console.WriteLine($"workspace: the demo's 7 journeys, 2 scoring models and policy, {segmentCount} live segments; email to a loopback SMTP server; {(database is null ? "SQLite" : "PostgreSQL")}");
 
             var run = "w" + Guid.NewGuid().ToString("N")[..8];
             Console.WriteLine($"driving {total:N0} events over {contacts:N0} contacts: {concurrency} clients × batches of {batchSize}…");
@@ -138,10 +143,14 @@ internal static class WorkloadBenchmark
 
             // Let delivery drain a little, then read the store (WAL: readable while the server runs).
             await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            var report = await ReadStoreAsync(Path.Combine(data, "cairn.db"), run).ConfigureAwait(false);
+            await using var store = database is null
+                ? (System.Data.Common.DbConnection)new SqliteConnection($"Data Source={Path.Combine(data, "cairn.db")};Mode=ReadOnly")
+                : new Npgsql.NpgsqlConnection(database);
+            await store.OpenAsync().ConfigureAwait(false);
+            var report = await ReadStoreAsync(store, run).ConfigureAwait(false);
             var delivered = Directory.Exists(mail) ? Directory.GetFiles(mail, "*.eml").Length : 0;
             var alive = !server.HasExited;
-            var bytes = Directory.GetFiles(data).Sum(file => new FileInfo(file).Length);
+            var bytes = database is null ? Directory.GetFiles(data).Sum(file => new FileInfo(file).Length) : report.DatabaseBytes;
 
             Console.WriteLine($"ingest: {accepted:N0} events acknowledged in {elapsed.TotalSeconds:N1} s = {accepted / elapsed.TotalSeconds:N0} events/s; failed requests: {failedRequests:N0}");
             if (acks.Length > 0)
@@ -203,7 +212,7 @@ internal static class WorkloadBenchmark
     /// </summary>
     private static async Task<Drive> DriveAsync(string url, string writeKey, Settings settings, string run, Process server)
     {
-        var (contacts, total, concurrency, batchSize, _, rate, _) = settings;
+        var (contacts, total, concurrency, batchSize, _, rate, _, _) = settings;
         using var ingest = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromMinutes(2) };
         ingest.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
         var zipf = new Zipf(contacts, 1.05);
@@ -331,15 +340,26 @@ internal static class WorkloadBenchmark
     /// What the store holds of the run: its events, the messages decided and their statuses, and the arrival → decision
     /// time of messages decided on their triggering event (the trigger's message id is in the message's payload).
     /// </summary>
-    private static async Task<(long Stored, long Messages, SortedDictionary<string, long> ByStatus, double[] Decisions)> ReadStoreAsync(string database, string run)
+    private static async Task<(long Stored, long Messages, SortedDictionary<string, long> ByStatus, double[] Decisions, long DatabaseBytes)> ReadStoreAsync(System.Data.Common.DbConnection connection, string run)
     {
-        await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
-        await connection.OpenAsync().ConfigureAwait(false);
+        var postgres = connection is Npgsql.NpgsqlConnection;
+        void AddRun(System.Data.Common.DbCommand command)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "run";
+            parameter.Value = run + "-%";
+            command.Parameters.Add(parameter);
+        }
+
         async Task<long> ScalarAsync(string sql)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
-            command.Parameters.AddWithValue("@run", run + "-%");
+            if (sql.Contains("@run", StringComparison.Ordinal))
+            {
+                AddRun(command);
+            }
+
             return Convert.ToInt64(await command.ExecuteScalarAsync().ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
 
@@ -359,15 +379,15 @@ internal static class WorkloadBenchmark
         var decisions = new List<double>();
         await using (var command = connection.CreateCommand())
         {
-            // Times are microseconds since the epoch. A message decided in the same input as its enrollment's entry was
-            // decided on the triggering event (later steps wait for a timer or another event).
-            command.CommandText = """
-                SELECT o.created_at - e.received_at FROM outbox o
+            // A message decided in the same input as its enrollment's entry was decided on the triggering event (later
+            // steps wait for a timer or another event). SQLite keeps microseconds since the epoch.
+            command.CommandText = $"""
+                SELECT {(postgres ? "(EXTRACT(EPOCH FROM o.created_at - e.received_at) * 1000000)::bigint" : "o.created_at - e.received_at")} FROM outbox o
                 JOIN enrollments n ON n.contact_id = o.contact_id AND n.enrollment_id = o.enrollment_id AND n.entered_at = o.created_at
-                JOIN events e ON e.message_id = json_extract(o.payload, '$.messageId')
+                JOIN events e ON e.message_id = {(postgres ? "o.payload::jsonb ->> 'messageId'" : "json_extract(o.payload, '$.messageId')")}
                 WHERE e.message_id LIKE @run
                 """;
-            command.Parameters.AddWithValue("@run", run + "-%");
+            AddRun(command);
             await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
             while (await reader.ReadAsync().ConfigureAwait(false))
             {
@@ -375,7 +395,8 @@ internal static class WorkloadBenchmark
             }
         }
 
-        return (stored, messages, byStatus, [.. decisions.Order()]);
+        var bytes = postgres ? await ScalarAsync("SELECT pg_database_size(current_database())").ConfigureAwait(false) : 0;
+        return (stored, messages, byStatus, [.. decisions.Order()], bytes);
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
