@@ -17,6 +17,10 @@ internal static class BenchmarkData
             : throw new InvalidOperationException(error);
     }
 
+    /// <summary>The integer after <paramref name="name"/> on the command line, or <paramref name="fallback"/>.</summary>
+    public static int Option(string[] args, string name, int fallback) =>
+        args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } value ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
     private static string FindRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -17,8 +17,8 @@ internal static class EmailBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var count = Option(args, "--count", 5_000);
-        var connections = Option(args, "--connections", 8);
+        var count = BenchmarkData.Option(args, "--count", 5_000);
+        var connections = BenchmarkData.Option(args, "--connections", 8);
         var data = Path.Combine(Path.GetTempPath(), "cairn-email-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-sink-" + Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(BenchmarkData.Root, "test", "node") };
@@ -96,7 +96,4 @@ internal static class EmailBenchmark
     }
 
     private static int Received(string directory) => Directory.Exists(directory) ? Directory.GetFiles(directory, "*.eml").Length : 0;
-
-    private static int Option(string[] args, string name, int fallback) =>
-        Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
 }

@@ -234,7 +234,14 @@ internal static class LoadGenerator
         };
         server.BeginOutputReadLine();
         server.BeginErrorReadLine();
-        using var http = new HttpClient();
+        await WaitReadyAsync(url, "the spawned server").ConfigureAwait(false);
+        return (server, url, writeKey);
+    }
+
+    /// <summary>Waits up to 60 s for <c>GET /readyz</c> at <paramref name="url"/> to answer 200.</summary>
+    internal static async Task WaitReadyAsync(string url, string what)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
@@ -243,10 +250,10 @@ internal static class LoadGenerator
                 using var ready = await http.GetAsync(new Uri(url + "/readyz")).ConfigureAwait(false);
                 if (ready.StatusCode == HttpStatusCode.OK)
                 {
-                    return (server, url, writeKey);
+                    return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
             {
                 // Not listening yet.
             }
@@ -254,7 +261,7 @@ internal static class LoadGenerator
             await Task.Delay(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
         }
 
-        throw new TimeoutException("the spawned server was not ready within 60 s");
+        throw new TimeoutException($"{what} was not ready within 60 s");
     }
 
     /// <summary>A client of a spawned server with an Authorization header.</summary>

@@ -64,27 +64,16 @@ internal static class MachineLimits
         }
 
         var server = Process.Start(start)!;
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; attempt < 100; attempt++)
+        try
         {
-            try
-            {
-                using var ready = await http.GetAsync(new Uri(url + "/readyz")).ConfigureAwait(false);
-                if (ready.IsSuccessStatusCode)
-                {
-                    return (server, url);
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(100).ConfigureAwait(false);
+            await LoadGenerator.WaitReadyAsync(url, "the null endpoint").ConfigureAwait(false);
+            return (server, url);
         }
-
-        server.Kill();
-        throw new TimeoutException("the null endpoint was not ready within 10 s");
+        catch (TimeoutException)
+        {
+            server.Kill();
+            throw;
+        }
     }
 
     /// <summary>

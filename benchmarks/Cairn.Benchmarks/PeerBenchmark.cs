@@ -60,8 +60,8 @@ internal static class PeerBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var contacts = Option(args, "--contacts", 100_000);
-        var hourMs = Option(args, "--hour-ms", 20);
+        var contacts = BenchmarkData.Option(args, "--contacts", 100_000);
+        var hourMs = BenchmarkData.Option(args, "--hour-ms", 20);
         var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         Console.WriteLine($"cart-recovery timing for {contacts:N0} contacts (4 delayed steps each); peers on a compressed clock, 1 h = {hourMs} ms");
         var results = new List<(string Name, TimeSpan Enroll, TimeSpan Fire, long Memory)>();
@@ -240,9 +240,6 @@ internal static class PeerBenchmark
         GC.Collect();
         return GC.GetTotalMemory(forceFullCollection: true);
     }
-
-    private static int Option(string[] args, string name, int fallback) =>
-        args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 }
 
 /// <summary>The cart-recovery steps as Hangfire jobs: each sends (counts) and schedules the next.</summary>

@@ -21,8 +21,8 @@ internal static class ScaleBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var contacts = Option(args, "--contacts", 1_000_000);
-        var events = Option(args, "--events", 500_000);
+        var contacts = BenchmarkData.Option(args, "--contacts", 1_000_000);
+        var events = BenchmarkData.Option(args, "--events", 500_000);
         var keep = args.SkipWhile(a => a != "--data").Skip(1).FirstOrDefault();
         var data = keep ?? Path.Combine(Path.GetTempPath(), "cairn-scale-" + Guid.NewGuid().ToString("N"));
         var seeded = File.Exists(Path.Combine(data, "cairn.db"));
@@ -156,7 +156,4 @@ internal static class ScaleBenchmark
         server.Refresh();
         return server.HasExited ? 0 : server.WorkingSet64 / (1024 * 1024);
     }
-
-    private static int Option(string[] args, string name, int fallback) =>
-        args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 }

@@ -40,12 +40,12 @@ internal static class WorkloadBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var settings = new Settings(
-            Option(args, "--contacts", 100_000),
-            Option(args, "--events", 200_000),
-            Option(args, "--concurrency", 8),
-            Option(args, "--batch", 250),
-            Option(args, "--segments", 50),
-            Option(args, "--rate", 0),
+            BenchmarkData.Option(args, "--contacts", 100_000),
+            BenchmarkData.Option(args, "--events", 200_000),
+            BenchmarkData.Option(args, "--concurrency", 8),
+            BenchmarkData.Option(args, "--batch", 250),
+            BenchmarkData.Option(args, "--segments", 50),
+            BenchmarkData.Option(args, "--rate", 0),
             args.Contains("--smoke"));
         await using var postgres = args.Contains("--postgres") ? new Cairn.Testing.PostgresFixture() : null;
         settings = settings with { Postgres = postgres };
@@ -400,7 +400,4 @@ internal static class WorkloadBenchmark
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static int Option(string[] args, string name, int fallback) =>
-        args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 }
