@@ -8,21 +8,32 @@ using Cairn.Storage.Sqlite;
 
 namespace Cairn.Benchmarks;
 
-/// <summary>One partition commit of 1,000 events and 100 contact states on SQLite (WAL, synchronous=FULL).</summary>
+/// <summary>
+/// One partition commit of 1,000 events and 100 contact states, on SQLite (WAL, synchronous=FULL) and on PostgreSQL
+/// (a throwaway cluster started from the installed binaries, default durability).
+/// </summary>
 [MemoryDiagnoser]
 public class StorageBenchmarks : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "cairn-bench-" + Guid.NewGuid().ToString("N"));
-    private SqliteCairnStore _store = null!;
+    private ICairnStore _store = null!;
+    private Cairn.Testing.PostgresFixture? _postgres;
     private List<SegmentMessage> _messages = null!;
     private ContactState[] _contacts = null!;
     private int _round;
 
+    /// <summary>The store written to.</summary>
+    [Params("SQLite", "PostgreSQL")]
+    public string Store { get; set; } = "SQLite";
+
     [GlobalSetup]
     public void Setup()
     {
-        _store = new SqliteCairnStore(_directory);
+        _postgres = Store == "PostgreSQL" ? new Cairn.Testing.PostgresFixture() : null;
+        _store = _postgres is null
+            ? new SqliteCairnStore(_directory)
+            : new Cairn.Storage.PostgreSql.PostgreSqlCairnStore(_postgres.CreateDatabaseAsync(CancellationToken.None).GetAwaiter().GetResult());
         _store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
         _messages = [.. Enumerable.Range(0, 1000).Select(i =>
         {
@@ -36,12 +47,17 @@ public class StorageBenchmarks : IDisposable
     public void Dispose()
     {
         _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _postgres?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+
         GC.SuppressFinalize(this);
     }
 
-    [Benchmark(Description = "SQLite commit: 1,000 events + 100 contacts")]
+    [Benchmark(Description = "Commit: 1,000 events + 100 contacts")]
     public async Task CommitAsync()
     {
         var round = Interlocked.Increment(ref _round);
