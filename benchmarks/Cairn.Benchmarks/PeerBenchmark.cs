@@ -15,7 +15,7 @@ using Quartz;
 namespace Cairn.Benchmarks;
 
 /// <summary>
-/// <c>loadgen peers --contacts N [--hour-ms M] [--only cairn|hangfire|quartz] [--durable]</c>: the cart-recovery journey's timing
+/// <c>loadgen peers --contacts N [--hour-ms M] [--only cairn|hangfire|quartz] [--durable] [--cached-contacts C]</c>: the cart-recovery journey's timing
 /// (an hour after the cart, email; four hours later, if not opened, SMS; at 24 h, email; at 48 h, the final email)
 /// for N contacts, built three ways on the same machine: on Cairn (the journey document, a durable SQLite store,
 /// a virtual clock advanced to each due time), and hand-built on Hangfire (in-memory storage) and on Quartz.NET (its
@@ -62,6 +62,7 @@ internal static class PeerBenchmark
     {
         var contacts = BenchmarkData.Option(args, "--contacts", 100_000);
         var hourMs = BenchmarkData.Option(args, "--hour-ms", 20);
+        var cached = BenchmarkData.Option(args, "--cached-contacts", new EngineOptions().CachedContacts);
         var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         Console.WriteLine($"cart-recovery timing for {contacts:N0} contacts (4 delayed steps each); peers on a compressed clock, 1 h = {hourMs} ms");
         var results = new List<(string Name, TimeSpan Enroll, TimeSpan Fire, long Memory)>();
@@ -72,7 +73,7 @@ internal static class PeerBenchmark
             if (only is null or "cairn")
             {
                 var database = await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
-                results.Add(await CairnAsync(contacts, "Cairn (PostgreSQL)", () => new Cairn.Storage.PostgreSql.PostgreSqlCairnStore(database)).ConfigureAwait(false));
+                results.Add(await CairnAsync(contacts, cached, "Cairn (PostgreSQL)", () => new Cairn.Storage.PostgreSql.PostgreSqlCairnStore(database)).ConfigureAwait(false));
             }
 
             if (only is null or "hangfire")
@@ -90,7 +91,7 @@ internal static class PeerBenchmark
             {
                 if (only is null or "cairn")
                 {
-                    results.Add(await CairnAsync(contacts, "Cairn (SQLite, durable)", () => new SqliteCairnStore(data)).ConfigureAwait(false));
+                    results.Add(await CairnAsync(contacts, cached, "Cairn (SQLite, durable)", () => new SqliteCairnStore(data)).ConfigureAwait(false));
                 }
             }
             finally
@@ -124,13 +125,13 @@ internal static class PeerBenchmark
     }
 
     /// <summary>Cairn: the journey as a document, a durable store, the engine's own timers on a virtual clock.</summary>
-    private static async Task<(string, TimeSpan, TimeSpan, long)> CairnAsync(int contacts, string name, Func<ICairnStore> open)
+    private static async Task<(string, TimeSpan, TimeSpan, long)> CairnAsync(int contacts, int cachedContacts, string name, Func<ICairnStore> open)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 10, 0, 0, TimeSpan.Zero));
         var store = open();
         await store.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
         await store.SaveDraftAsync("journey", "cart-timing", Journey, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-        await using var engine = new CairnEngine(store, time, Options.Create(new EngineOptions()), NullLogger<CairnEngine>.Instance);
+        await using var engine = new CairnEngine(store, time, Options.Create(new EngineOptions { CachedContacts = cachedContacts }), NullLogger<CairnEngine>.Instance);
         await engine.StartAsync(CancellationToken.None).ConfigureAwait(false);
         _ = await engine.PublishJourneyAsync("cart-timing", System.Collections.Immutable.ImmutableDictionary<string, string>.Empty, CancellationToken.None).ConfigureAwait(false)
             ?? throw new InvalidOperationException("the journey did not publish");

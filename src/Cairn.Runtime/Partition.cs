@@ -182,7 +182,7 @@ internal sealed partial class Partition
         var alerts = new List<OwnerAlert>();
 
         // Stored events do not change before this batch commits: each contact's stored history is read once.
-        var storedHistory = new Dictionary<(ContactId, bool), List<PastEvent>>();
+        var histories = new BatchHistories(commit);
 
         foreach (var work in batch)
         {
@@ -257,7 +257,7 @@ internal sealed partial class Partition
                 // The stored history is read only when a decision will look at it: most inputs change no history segment.
                 var needed = AudienceDecider.NeedsHistory(before, next, _journeys.Scoring, _journeys.Segments, audienceInput);
                 var rescore = audienceInput is AudienceInput.ModelSaved or AudienceInput.Merged;
-                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, commit, storedHistory, needed, rescore).ConfigureAwait(false);
+                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, histories, needed, rescore).ConfigureAwait(false);
                 var audience = AudienceDecider.Decide(before, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now);
                 if (!ReferenceEquals(audience.Profile, next))
                 {
@@ -288,7 +288,7 @@ internal sealed partial class Partition
                         break;
                     }
 
-                    var history = await HistoryAsync(id, (input as EventOccurred)?.Message, commit, storedHistory, _journeys.JourneysNeedHistory).ConfigureAwait(false);
+                    var history = await HistoryAsync(id, (input as EventOccurred)?.Message, histories, _journeys.JourneysNeedHistory).ConfigureAwait(false);
                     var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, history, now);
                     if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
                     {
@@ -802,14 +802,14 @@ internal sealed partial class Partition
     /// (of every name for a scoring replay, <paramref name="everything"/>), read once per batch (and held across
     /// batches for active contacts), with the events this batch adds.
     /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, CommitBatch commit, Dictionary<(ContactId, bool), List<PastEvent>> storedHistory, bool needed, bool everything = false)
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, BatchHistories histories, bool needed, bool everything = false)
     {
         if (!needed)
         {
             return [];
         }
 
-        if (!storedHistory.TryGetValue((id, everything), out var stored))
+        if (!histories.Stored.TryGetValue((id, everything), out var stored))
         {
             if (everything)
             {
@@ -821,17 +821,61 @@ internal sealed partial class Partition
                 _histories.Put(id, stored);
             }
 
-            storedHistory[(id, everything)] = stored;
+            histories.Stored[(id, everything)] = stored;
         }
 
-        var pending = commit.Events.Where(e => e.ContactId == id).ToList();
+        var pending = histories.PendingOf(id);
         var recent = pending.Select(PastEventOf);
         if (current is not null && !pending.Exists(e => e.MessageId == current.MessageId))
         {
             recent = recent.Append(new PastEvent(ContactDecider.CounterName(current), current.Timestamp, current.Properties));
         }
 
-        return [.. recent.Concat(stored).OrderByDescending(e => e.Timestamp)];
+        // The stored part is newest first already: the few events of this batch go in front of it, sorted, without
+        // copying it — unless one of them is older than the newest stored event (a late timestamp), then all is sorted.
+        var added = recent.OrderByDescending(e => e.Timestamp).ToList();
+        return added.Count == 0 ? stored
+            : stored.Count == 0 || added[^1].Timestamp >= stored[0].Timestamp ? new NewestFirst(added, stored)
+            : [.. added.Concat(stored).OrderByDescending(e => e.Timestamp)];
+    }
+
+    /// <summary>What one batch knows of its contacts' histories: the stored part, read once, and the events it adds.</summary>
+    private sealed class BatchHistories(CommitBatch commit)
+    {
+        private readonly Dictionary<ContactId, List<StoredEvent>> _pending = [];
+        private int _indexed;
+
+        /// <summary>Each contact's stored history (of the names clauses read, or of all names), as read this batch.</summary>
+        public Dictionary<(ContactId, bool), List<PastEvent>> Stored { get; } = [];
+
+        /// <summary>The contact's events this batch adds so far (the batch's events only grow: they are indexed once).</summary>
+        public List<StoredEvent> PendingOf(ContactId id)
+        {
+            for (; _indexed < commit.Events.Count; _indexed++)
+            {
+                var stored = commit.Events[_indexed];
+                if (!_pending.TryGetValue(stored.ContactId, out var list))
+                {
+                    _pending[stored.ContactId] = list = [];
+                }
+
+                list.Add(stored);
+            }
+
+            return _pending.TryGetValue(id, out var found) ? found : [];
+        }
+    }
+
+    /// <summary>Two newest-first lists, the first all newer, read as one without copying.</summary>
+    private sealed class NewestFirst(List<PastEvent> newer, List<PastEvent> older) : IReadOnlyList<PastEvent>
+    {
+        public int Count => newer.Count + older.Count;
+
+        public PastEvent this[int index] => index < newer.Count ? newer[index] : older[index - newer.Count];
+
+        public IEnumerator<PastEvent> GetEnumerator() => newer.Concat(older).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>A stored event as conditions see it.</summary>
