@@ -139,6 +139,7 @@ internal static class WorkloadBenchmark
 
             var run = "w" + Guid.NewGuid().ToString("N")[..8];
             Console.WriteLine($"driving {total:N0} events over {contacts:N0} contacts: {concurrency} clients × batches of {batchSize}…");
+            var sinceStart = Stopwatch.StartNew();
             var (accepted, failedRequests, acks, elapsed, cpu, peakRss) = await DriveAsync(url, writeKey, settings, run, server).ConfigureAwait(false);
 
             // Let delivery drain a little, then read the store (WAL: readable while the server runs).
@@ -149,6 +150,7 @@ internal static class WorkloadBenchmark
             await store.OpenAsync().ConfigureAwait(false);
             var report = await ReadStoreAsync(store, run).ConfigureAwait(false);
             var delivered = Directory.Exists(mail) ? Directory.GetFiles(mail, "*.eml").Length : 0;
+            var deliveredIn = sinceStart.Elapsed;
             var alive = !server.HasExited;
             var bytes = database is null ? Directory.GetFiles(data).Sum(file => new FileInfo(file).Length) : report.DatabaseBytes;
 
@@ -163,7 +165,7 @@ internal static class WorkloadBenchmark
                 Console.WriteLine($"event → send decision ms ({report.Decisions.Length:N0} messages decided on their triggering event): p50 {Percentile(report.Decisions, 0.50):N1}  p95 {Percentile(report.Decisions, 0.95):N1}  p99 {Percentile(report.Decisions, 0.99):N1}  max {report.Decisions[^1]:N1}");
             }
 
-            Console.WriteLine($"messages: {report.Messages:N0} decided ({string.Join(", ", report.ByStatus.Select(pair => $"{pair.Value:N0} {pair.Key}"))}); {delivered:N0} emails received by the SMTP server so far");
+            Console.WriteLine($"messages: {report.Messages:N0} decided ({string.Join(", ", report.ByStatus.Select(pair => $"{pair.Value:N0} {pair.Key}"))}); {delivered:N0} emails received by the SMTP server in the {deliveredIn.TotalSeconds:N0} s since the first event ({delivered / deliveredIn.TotalSeconds:N0}/s, as fast as journeys decided them)");
             Console.WriteLine($"server: CPU {cpu.TotalSeconds:N1} s over {elapsed.TotalSeconds:N1} s ({cpu.TotalSeconds / elapsed.TotalSeconds:N2} cores), peak RSS {peakRss / (1024 * 1024):N0} MB; {bytes / (double)Math.Max(1, report.Stored):N0} bytes on disk per event ({bytes / (1024 * 1024):N0} MB)");
             Console.WriteLine($"stored: {report.Stored:N0} of {accepted:N0} acknowledged events; server {(alive ? "running" : "DIED")}, {errors.Count} error lines in its log");
             foreach (var line in errors.Take(10))
