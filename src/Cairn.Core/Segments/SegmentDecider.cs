@@ -97,8 +97,13 @@ public static class SegmentDecider
     {
         ArgumentNullException.ThrowIfNull(cause);
         ArgumentNullException.ThrowIfNull(changedSegments);
-        return SegmentConditions.Leaves(condition).Any(leaf => leaf switch
+
+        // A plain walk of the tree: it runs for every segment on every input, so it allocates nothing.
+        return condition switch
         {
+            AllCondition all => AnyAffected(all.Conditions, cause, changedSegments),
+            AnyCondition any => AnyAffected(any.Conditions, cause, changedSegments),
+            NotCondition not => Affected(not.Condition, cause, changedSegments),
             Comparison comparison => cause.Traits.Contains(comparison.Path),
             TagCondition => cause.Traits.Contains(ConditionEvaluator.TagsTrait),
             StageCondition => cause.Traits.Contains(ConditionEvaluator.StageTrait),
@@ -109,7 +114,20 @@ public static class SegmentDecider
             ScoreCondition score => cause.Scores.Contains(score.Model),
             ConsentCondition => cause.Consent,
             _ => true,
-        });
+        };
+    }
+
+    private static bool AnyAffected(ImmutableArray<Condition> conditions, SegmentCause cause, IReadOnlySet<string> changedSegments)
+    {
+        foreach (var condition in conditions)
+        {
+            if (Affected(condition, cause, changedSegments))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -90,15 +90,44 @@ public sealed record SegmentLibrary(ImmutableArray<SegmentDefinition> Segments)
 /// <summary>What a condition tree depends on.</summary>
 public static class SegmentConditions
 {
-    /// <summary>Every leaf condition of the tree.</summary>
-    public static IEnumerable<Condition> Leaves(Condition? condition) => condition switch
+    /// <summary>Every leaf condition of the tree, in document order.</summary>
+    public static IEnumerable<Condition> Leaves(Condition? condition)
     {
-        null => [],
-        AllCondition all => all.Conditions.SelectMany(Leaves),
-        AnyCondition any => any.Conditions.SelectMany(Leaves),
-        NotCondition not => Leaves(not.Condition),
-        _ => [condition],
-    };
+        // One stack rather than an iterator per level: this runs for every segment on many inputs.
+        if (condition is null)
+        {
+            yield break;
+        }
+
+        var pending = new Stack<Condition>();
+        pending.Push(condition);
+        while (pending.TryPop(out var next))
+        {
+            switch (next)
+            {
+                case AllCondition all:
+                    PushReversed(pending, all.Conditions);
+                    break;
+                case AnyCondition any:
+                    PushReversed(pending, any.Conditions);
+                    break;
+                case NotCondition not:
+                    pending.Push(not.Condition);
+                    break;
+                default:
+                    yield return next;
+                    break;
+            }
+        }
+    }
+
+    private static void PushReversed(Stack<Condition> pending, ImmutableArray<Condition> conditions)
+    {
+        for (var index = conditions.Length - 1; index >= 0; index--)
+        {
+            pending.Push(conditions[index]);
+        }
+    }
 
     /// <summary>The segments the condition refers to with <c>in_segment</c>.</summary>
     public static IEnumerable<string> References(Condition? condition) =>
