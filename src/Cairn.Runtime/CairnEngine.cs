@@ -70,6 +70,11 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
     // Timers whose input is submitted but not yet committed (their rows still exist): not submitted twice.
     private readonly Dictionary<StoredTimer, Task> _timersInFlight = [];
+
+    // Timers committed while a pass was reading: it may have read their rows before the commit deleted them, and come
+    // to them after they left the in-flight set. Kept until no pass is reading (a later read no longer sees them).
+    private readonly HashSet<StoredTimer> _timersFired = [];
+    private int _timerPassesReading;
     private readonly CancellationTokenSource _stopping = new();
     private Task _timerLoop = Task.CompletedTask;
 
@@ -171,34 +176,67 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     /// </summary>
     public async Task<int> FireDueTimersAsync(CancellationToken cancellationToken)
     {
-        var due = await _store.GetDueTimersAsync(_time.GetUtcNow(), TimerBatch, cancellationToken).ConfigureAwait(false);
-        var handling = new List<Task>(due.Count);
+        lock (_timersInFlight)
+        {
+            _timerPassesReading++;
+        }
+
+        var handling = new List<Task>();
         var submitted = 0;
-        foreach (var timer in due)
+        try
+        {
+            var due = await _store.GetDueTimersAsync(_time.GetUtcNow(), TimerBatch, cancellationToken).ConfigureAwait(false);
+            lock (_timersInFlight)
+            {
+                foreach (var timer in due)
+                {
+                    // Already submitted (by the timer loop or another caller): wait for that one instead.
+                    if (_timersInFlight.TryGetValue(timer, out var inFlight))
+                    {
+                        handling.Add(inFlight);
+                        continue;
+                    }
+
+                    if (_timersFired.Contains(timer))
+                    {
+                        continue;
+                    }
+
+                    var task = Submit(new TimerDue(timer.ContactId, timer.EnrollmentId, timer.StepId, timer.DueAt), []).ContinueWith(
+                        handled =>
+                        {
+                            lock (_timersInFlight)
+                            {
+                                _timersInFlight.Remove(timer);
+
+                                // A failed batch left the row: a later pass fires it.
+                                if (handled.IsCompletedSuccessfully && _timerPassesReading > 0)
+                                {
+                                    _timersFired.Add(timer);
+                                }
+                            }
+                        },
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                    if (!task.IsCompleted)
+                    {
+                        _timersInFlight[timer] = task;
+                    }
+
+                    handling.Add(task);
+                    submitted++;
+                }
+            }
+        }
+        finally
         {
             lock (_timersInFlight)
             {
-                // Already submitted (by the timer loop or another caller): wait for that one instead.
-                if (_timersInFlight.TryGetValue(timer, out var inFlight))
+                if (--_timerPassesReading == 0)
                 {
-                    handling.Add(inFlight);
-                    continue;
+                    _timersFired.Clear();
                 }
-
-                var task = Submit(new TimerDue(timer.ContactId, timer.EnrollmentId, timer.StepId, timer.DueAt), []).ContinueWith(
-                    _ =>
-                    {
-                        lock (_timersInFlight)
-                        {
-                            _timersInFlight.Remove(timer);
-                        }
-                    },
-                    CancellationToken.None,
-                    TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
-                _timersInFlight[timer] = task;
-                handling.Add(task);
-                submitted++;
             }
         }
 

@@ -172,7 +172,6 @@ internal sealed partial class Partition
         var now = _time.GetUtcNow();
         await LoadMissingAsync(batch).ConfigureAwait(false);
         var existing = await FindDuplicatesAsync(batch).ConfigureAwait(false);
-        var pendingTimers = await FindPendingTimersAsync(batch).ConfigureAwait(false);
 
         var commit = new CommitBatch();
         var library = _journeys.Library;
@@ -193,13 +192,6 @@ internal sealed partial class Partition
             }
 
             if (work.Input is MessageReceived received && !existing.Add(received.Message.MessageId))
-            {
-                Acknowledge(work, InputOutcome.Duplicate);
-                continue;
-            }
-
-            // A timer another pass already handled (its row is gone) is not handled twice.
-            if (work.Input is TimerDue timerDue && !work.Forwarded && !pendingTimers.Remove(new StoredTimer(timerDue.ContactId, timerDue.EnrollmentId, timerDue.StepId, timerDue.DueAt)))
             {
                 Acknowledge(work, InputOutcome.Duplicate);
                 continue;
@@ -514,14 +506,6 @@ internal sealed partial class Partition
 
         var existing = await _store.FindExistingMessageIdsAsync(ids, CancellationToken.None).ConfigureAwait(false);
         return new HashSet<string>(existing, StringComparer.Ordinal);
-    }
-
-    private async Task<HashSet<StoredTimer>> FindPendingTimersAsync(List<PartitionWork> batch)
-    {
-        var timers = batch.Select(work => work.Input).OfType<TimerDue>()
-            .Select(due => new StoredTimer(due.ContactId, due.EnrollmentId, due.StepId, due.DueAt))
-            .ToList();
-        return timers.Count == 0 ? [] : [.. await _store.FindExistingTimersAsync(timers, CancellationToken.None).ConfigureAwait(false)];
     }
 
     /// <summary>The journey input an accepted input is, if any: a stored message, a due timer, an enrollment request.</summary>

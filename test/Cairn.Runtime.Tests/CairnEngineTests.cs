@@ -220,6 +220,32 @@ public sealed class CairnEngineTests
     }
 
     [Fact]
+    public async Task FireDueTimersAsync_PassesAtOnce_SubmitEachTimerOnce()
+    {
+        await using var harness = await EngineHarness.StartAsync(partitions: 3);
+        var cancel = TestContext.Current.CancellationToken;
+        const int Timers = 3_000;
+        var seeded = new CommitBatch();
+        seeded.Timers.AddRange(Enumerable.Range(0, Timers).Select(_ => new StoredTimer(new Core.ContactId(Guid.NewGuid()), Partition.SegmentTimer, "recheck", harness.Time.GetUtcNow())));
+        await harness.Store.CommitAsync(seeded, cancel);
+
+        // Passes keep reading the due timers while the first pass's are committed: a pass that read a timer before its
+        // commit comes to it after it is gone from the in-flight set, and must not submit it again. (The timer loop
+        // waits on the fake clock, which does not move.)
+        var passes = new List<Task<int>> { harness.Engine.FireDueTimersAsync(cancel) };
+        while (!passes[0].IsCompleted)
+        {
+            // Returns once it has read the due timers and submitted the ones not in flight (SQLite reads synchronously).
+            passes.Add(harness.Engine.FireDueTimersAsync(cancel));
+        }
+
+        Assert.Equal(Timers, (await Task.WhenAll(passes)).Sum());
+        Assert.True(passes.Count > 1);
+        Assert.Empty(await harness.Store.GetDueTimersAsync(harness.Time.GetUtcNow(), Timers, cancel));
+        Assert.Equal(0, await harness.Engine.FireDueTimersAsync(cancel));
+    }
+
+    [Fact]
     public async Task StopAsync_WithInputsQueued_CommitsThemAll()
     {
         await using var harness = await EngineHarness.StartAsync();

@@ -28,9 +28,6 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>Of <paramref name="messageIds"/>, the ones already in the event log.</summary>
     Task<IReadOnlySet<string>> FindExistingMessageIdsAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken);
 
-    /// <summary>Of <paramref name="timers"/>, the ones still stored (not yet handled).</summary>
-    Task<IReadOnlySet<StoredTimer>> FindExistingTimersAsync(IReadOnlyCollection<StoredTimer> timers, CancellationToken cancellationToken);
-
     /// <summary>The stored states of those of <paramref name="ids"/> that exist.</summary>
     Task<IReadOnlyDictionary<ContactId, ContactState>> GetContactsAsync(IReadOnlyCollection<ContactId> ids, CancellationToken cancellationToken);
 

@@ -521,30 +521,6 @@ public abstract class RelationalCairnStore : ICairnStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlySet<StoredTimer>> FindExistingTimersAsync(IReadOnlyCollection<StoredTimer> timers, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(timers);
-        var wanted = timers.ToHashSet();
-        var found = new HashSet<StoredTimer>();
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in timers.Select(timer => timer.ContactId.ToString()).Distinct(StringComparer.Ordinal).Chunk(500))
-        {
-            await using var command = InCommand(connection, "SELECT contact_id, enrollment_id, step_id, due_at FROM timers WHERE contact_id IN ({0})", chunk);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var timer = new StoredTimer(ReadContactId(reader, 0), reader.GetString(1), reader.GetString(2), ReadTime(reader, 3));
-                if (wanted.Contains(timer))
-                {
-                    found.Add(timer);
-                }
-            }
-        }
-
-        return found;
-    }
-
-    /// <inheritdoc />
     public async Task<IReadOnlyDictionary<ContactId, ContactState>> GetContactsAsync(IReadOnlyCollection<ContactId> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
