@@ -818,9 +818,9 @@ internal sealed partial class Partition
         // The stored part is newest first already: the few events of this batch go in front of it, sorted, without
         // copying it — unless one of them is older than the newest stored event (a late timestamp), then all is sorted.
         var added = recent.OrderByDescending(e => e.Timestamp).ToList();
-        return added.Count == 0 ? stored
+        return new PastEvents(added.Count == 0 ? stored
             : stored.Count == 0 || added[^1].Timestamp >= stored[0].Timestamp ? new NewestFirst(added, stored)
-            : [.. added.Concat(stored).OrderByDescending(e => e.Timestamp)];
+            : [.. added.Concat(stored).OrderByDescending(e => e.Timestamp)]);
     }
 
     /// <summary>What one batch knows of its contacts' histories: the stored part, read once, and the events it adds.</summary>

@@ -178,6 +178,24 @@ public sealed class SegmentDeciderTests
         });
     }
 
+    [Fact]
+    public void WindowedPerformed_OnAHistoryGroupedByName_CountsWhatAPlainScanCounts_AndFlipsWhenItSays()
+    {
+        string[] names = ["a", "b", "c"];
+        Gen.Select(Gen.Select(Gen.Int[0, 2], Gen.Int[0, 30 * 24]).Array[0, 60], Gen.Int[0, 2], Gen.Int[1, 4], Gen.Int[1, 20]).Sample((events, pick, atLeast, days) =>
+        {
+            var now = T0.AddDays(30);
+            var history = events.Select(e => new PastEvent(names[e.Item1], T0.AddHours(e.Item2), null)).OrderByDescending(e => e.Timestamp).ToList();
+            var segment = Segment($"kind: segment\nid: s\nname: S\ncondition: {{ performed: {names[pick]}, at_least: {atLeast}, within: {days}d }}");
+            var context = new EvaluationContext(Profile("{}"), null, null, new PastEvents(history), now);
+
+            var inWindow = history.Where(e => e.Name == names[pick] && e.Timestamp >= now.AddDays(-days)).ToList();
+            Assert.Equal(inWindow.Count >= atLeast, ConditionEvaluator.Holds(segment.Condition!, context));
+            var flip = inWindow.Select(e => e.Timestamp.AddDays(days).AddTicks(10)).Where(at => at > now).DefaultIfEmpty().Min();
+            Assert.Equal(flip == default ? null : flip, SegmentDecider.NextChange(segment.Condition!, context));
+        });
+    }
+
     private static SegmentDefinition Segment(string yaml)
     {
         var parsed = JourneyDocument.Parse(yaml, "segment.yaml");

@@ -55,6 +55,7 @@ public static class SegmentDecider
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(cause);
         var memberships = profile.Segments;
+        var past = PastEvents.Of(history);
         var changes = ImmutableArray.CreateBuilder<SegmentChange>();
         var changed = new HashSet<string>(cause.Segments, StringComparer.Ordinal);
         var live = library.Segments.Select(segment => segment.Id).ToHashSet(StringComparer.Ordinal);
@@ -74,7 +75,7 @@ public static class SegmentDecider
                 continue;
             }
 
-            var context = new EvaluationContext(profile with { Segments = memberships }, null, null, history, now);
+            var context = new EvaluationContext(profile with { Segments = memberships }, null, null, past, now);
             var holds = ConditionEvaluator.Holds(condition, context);
             if (holds != memberships.ContainsKey(segment.Id))
             {
@@ -154,14 +155,14 @@ public static class SegmentDecider
             switch (leaf)
             {
                 case PerformedCondition { Within: { } window } performed:
-                    foreach (var past in ConditionEvaluator.Matching(performed.Event, performed.Where, context))
+                    foreach (var past in ConditionEvaluator.Matching(performed.Event, performed.Where, context, context.Now - window - Tick))
                     {
                         Candidate(past.Timestamp + window + Tick);
                     }
 
                     break;
                 case AggregateCondition { Within: { } window } aggregate:
-                    foreach (var past in ConditionEvaluator.Matching(aggregate.Event, aggregate.Where, context))
+                    foreach (var past in ConditionEvaluator.Matching(aggregate.Event, aggregate.Where, context, context.Now - window - Tick))
                     {
                         Candidate(past.Timestamp + window + Tick);
                     }

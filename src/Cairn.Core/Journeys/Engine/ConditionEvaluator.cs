@@ -128,7 +128,7 @@ public static class ConditionEvaluator
         else
         {
             var since = performed.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
-            count = Matching(performed.Event, performed.Where, context).Count(past => past.Timestamp >= since);
+            count = Matching(performed.Event, performed.Where, context, since).Count();
         }
 
         return count >= performed.AtLeast && (performed.AtMost is not { } most || count <= most);
@@ -153,12 +153,21 @@ public static class ConditionEvaluator
         _ => actual <= expected,
     };
 
-    /// <summary>The events a history condition looks at: <paramref name="name"/> matching <paramref name="where"/>, newest first.</summary>
-    public static IEnumerable<PastEvent> Matching(string name, Condition? where, EvaluationContext context)
+    /// <summary>
+    /// The events a history condition looks at: <paramref name="name"/> matching <paramref name="where"/>, newest
+    /// first, at or after <paramref name="since"/> (the history is newest first: the older ones are not looked at).
+    /// </summary>
+    public static IEnumerable<PastEvent> Matching(string name, Condition? where, EvaluationContext context, DateTimeOffset? since = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.History.Where(past => past.Name == name && (where is null || Holds(where, context with { Event = past.Properties })));
+        var named = Named(name, context);
+        var recent = since is { } from ? named.TakeWhile(past => past.Timestamp >= from) : named;
+        return recent.Where(past => past.Name == name && (where is null || Holds(where, context with { Event = past.Properties })));
     }
+
+    // The history's events of one name: read from its grouping when it has one (see PastEvents).
+    private static IReadOnlyList<PastEvent> Named(string name, EvaluationContext context) =>
+        context.History is PastEvents grouped ? grouped.Named(name) : context.History;
 
     /// <summary>When the contact first (or last) performed the event, as far as its history goes; null when it never did.</summary>
     public static DateTimeOffset? OccurredAt(OccurrenceCondition condition, EvaluationContext context)
@@ -174,7 +183,7 @@ public static class ConditionEvaluator
         && (condition.Before is not { } before || at < context.Now - before)
         && (condition.Since is not { } since || at >= since)
         && (condition.Until is not { } until || at < until)
-        && (condition.NotFollowedBy is not { } closer || !context.History.Any(past => past.Name == closer && past.Timestamp >= at && past.Timestamp <= context.Now));
+        && (condition.NotFollowedBy is not { } closer || !Named(closer, context).Any(past => past.Name == closer && past.Timestamp >= at && past.Timestamp <= context.Now));
 
     /// <summary>The aggregate's value now; null when there is nothing to aggregate (min, max, average of no values).</summary>
     public static double? AggregateOf(AggregateCondition condition, EvaluationContext context)
@@ -182,7 +191,7 @@ public static class ConditionEvaluator
         ArgumentNullException.ThrowIfNull(condition);
         ArgumentNullException.ThrowIfNull(context);
         var since = condition.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
-        var events = Matching(condition.Event, condition.Where, context).Where(past => past.Timestamp >= since && past.Timestamp <= context.Now).ToList();
+        var events = Matching(condition.Event, condition.Where, context, since).Where(past => past.Timestamp <= context.Now).ToList();
         if (condition.Property is null)
         {
             return events.Count;
