@@ -13,14 +13,14 @@ namespace Cairn.Runtime;
 /// </summary>
 internal sealed class HistoryCache(int maxEvents, int maxHistory)
 {
-    private readonly Dictionary<ContactId, LinkedListNode<(ContactId Id, List<PastEvent> History)>> _entries = [];
-    private readonly LinkedList<(ContactId Id, List<PastEvent> History)> _recency = new();
+    private readonly Dictionary<ContactId, LinkedListNode<(ContactId Id, PastEvents History)>> _entries = [];
+    private readonly LinkedList<(ContactId Id, PastEvents History)> _recency = new();
     private IReadOnlySet<string>? _names;
     private IReadOnlySet<string>? _properties;
     private int _events;
 
     /// <summary>The contact's history when it is held for these names (the registry's current sets).</summary>
-    public bool TryGet(ContactId id, IReadOnlySet<string> names, IReadOnlySet<string> properties, out List<PastEvent> history)
+    public bool TryGet(ContactId id, IReadOnlySet<string> names, IReadOnlySet<string> properties, out PastEvents history)
     {
         if (!ReferenceEquals(names, _names) || !ReferenceEquals(properties, _properties))
         {
@@ -36,12 +36,12 @@ internal sealed class HistoryCache(int maxEvents, int maxHistory)
             return true;
         }
 
-        history = [];
+        history = PastEvents.Empty;
         return false;
     }
 
     /// <summary>Holds the history just read from the store (for the names of the last <see cref="TryGet"/>).</summary>
-    public void Put(ContactId id, List<PastEvent> history)
+    public void Put(ContactId id, PastEvents history)
     {
         Forget(id);
         _entries[id] = _recency.AddFirst((id, history));
@@ -77,11 +77,10 @@ internal sealed class HistoryCache(int maxEvents, int maxHistory)
             }
 
             var history = node.Value.History;
-            var merged = added.Select(past => _properties.Contains(past.Name) ? past : new PastEvent(past.Name, past.Timestamp, null))
+            var merged = new PastEvents([.. added.Select(past => _properties.Contains(past.Name) ? past : new PastEvent(past.Name, past.Timestamp, null))
                 .Concat(history)
                 .OrderByDescending(past => past.Timestamp)
-                .Take(maxHistory)
-                .ToList();
+                .Take(maxHistory)]);
             _events += merged.Count - history.Count;
             node.Value = (group.Key, merged);
         }

@@ -797,11 +797,11 @@ internal sealed partial class Partition
         {
             if (everything)
             {
-                stored = [.. (await _store.GetHistoryAsync(id, null, null, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)];
+                stored = new PastEvents([.. (await _store.GetHistoryAsync(id, null, null, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)]);
             }
             else if (!_histories.TryGet(id, _journeys.HistoryEvents, _journeys.PropertyEvents, out stored))
             {
-                stored = [.. (await _store.GetHistoryAsync(id, _journeys.HistoryEvents, _journeys.PropertyEvents, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)];
+                stored = new PastEvents([.. (await _store.GetHistoryAsync(id, _journeys.HistoryEvents, _journeys.PropertyEvents, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)]);
                 _histories.Put(id, stored);
             }
 
@@ -816,11 +816,12 @@ internal sealed partial class Partition
         }
 
         // The stored part is newest first already: the few events of this batch go in front of it, sorted, without
-        // copying it — unless one of them is older than the newest stored event (a late timestamp), then all is sorted.
+        // copying it (nor regrouping it by name) — unless one of them is older than the newest stored event (a late
+        // timestamp), then all is sorted.
         var added = recent.OrderByDescending(e => e.Timestamp).ToList();
-        return new PastEvents(added.Count == 0 ? stored
-            : stored.Count == 0 || added[^1].Timestamp >= stored[0].Timestamp ? new NewestFirst(added, stored)
-            : [.. added.Concat(stored).OrderByDescending(e => e.Timestamp)]);
+        return added.Count == 0 ? stored
+            : stored.Count == 0 || added[^1].Timestamp >= stored[0].Timestamp ? new PastEvents(added, stored)
+            : new PastEvents([.. added.Concat(stored).OrderByDescending(e => e.Timestamp)]);
     }
 
     /// <summary>What one batch knows of its contacts' histories: the stored part, read once, and the events it adds.</summary>
@@ -830,7 +831,7 @@ internal sealed partial class Partition
         private int _indexed;
 
         /// <summary>Each contact's stored history (of the names clauses read, or of all names), as read this batch.</summary>
-        public Dictionary<(ContactId, bool), List<PastEvent>> Stored { get; } = [];
+        public Dictionary<(ContactId, bool), PastEvents> Stored { get; } = [];
 
         /// <summary>The contact's events this batch adds so far (the batch's events only grow: they are indexed once).</summary>
         public List<StoredEvent> PendingOf(ContactId id)
@@ -848,18 +849,6 @@ internal sealed partial class Partition
 
             return _pending.TryGetValue(id, out var found) ? found : [];
         }
-    }
-
-    /// <summary>Two newest-first lists, the first all newer, read as one without copying.</summary>
-    private sealed class NewestFirst(List<PastEvent> newer, List<PastEvent> older) : IReadOnlyList<PastEvent>
-    {
-        public int Count => newer.Count + older.Count;
-
-        public PastEvent this[int index] => index < newer.Count ? newer[index] : older[index - newer.Count];
-
-        public IEnumerator<PastEvent> GetEnumerator() => newer.Concat(older).GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>A stored event as conditions see it.</summary>

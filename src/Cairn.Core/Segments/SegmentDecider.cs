@@ -155,9 +155,15 @@ public static class SegmentDecider
             switch (leaf)
             {
                 case PerformedCondition { Within: { } window } performed:
-                    foreach (var past in ConditionEvaluator.Matching(performed.Event, performed.Where, context, context.Now - window - Tick))
+                    // The count in the window falls below k when the k-th newest event leaves it: the answer can only
+                    // change when that happens for k = at_least or k = at_most + 1.
+                    var inWindow = ConditionEvaluator.Matching(performed.Event, performed.Where, context, context.Now - window - Tick);
+                    foreach (var k in (int[])[performed.AtLeast, performed.AtMost + 1 ?? 0])
                     {
-                        Candidate(past.Timestamp + window + Tick);
+                        if (k > 0 && inWindow.ElementAtOrDefault(k - 1) is { } leaving)
+                        {
+                            Candidate(leaving.Timestamp + window + Tick);
+                        }
                     }
 
                     break;

@@ -127,8 +127,9 @@ public static class ConditionEvaluator
         }
         else
         {
+            // Counted only as far as the answer needs: past at_most, or up to at_least.
             var since = performed.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
-            count = Matching(performed.Event, performed.Where, context, since).Count();
+            count = Matching(performed.Event, performed.Where, context, since).Take(performed.AtMost is { } atMost ? atMost + 1 : performed.AtLeast).Count();
         }
 
         return count >= performed.AtLeast && (performed.AtMost is not { } most || count <= most);
