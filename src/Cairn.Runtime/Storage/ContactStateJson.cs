@@ -15,140 +15,139 @@ public static class ContactStateJson
     public static string Serialize(ContactState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        return JsonText.Write(state, Write);
+    }
+
+    private static void Write(Utf8JsonWriter writer, ContactState state)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id", state.Id.ToString());
+        WriteOptional(writer, "userId", state.UserId);
+        WriteStrings(writer, "anonymousIds", state.AnonymousIds);
+        writer.WriteStartObject("traits");
+        foreach (var (name, trait) in state.Traits)
         {
-            writer.WriteStartObject();
-            writer.WriteString("id", state.Id.ToString());
-            WriteOptional(writer, "userId", state.UserId);
-            WriteStrings(writer, "anonymousIds", state.AnonymousIds);
-            writer.WriteStartObject("traits");
-            foreach (var (name, trait) in state.Traits)
-            {
-                writer.WriteStartObject(name);
-                writer.WritePropertyName("v");
-                trait.Value.WriteTo(writer);
-                writer.WriteString("at", trait.UpdatedAt);
-                writer.WriteEndObject();
-            }
-
+            writer.WriteStartObject(name);
+            writer.WritePropertyName("v");
+            trait.Value.WriteTo(writer);
+            writer.WriteString("at", trait.UpdatedAt);
             writer.WriteEndObject();
-            WriteOptional(writer, "email", state.Email);
-            WriteOptional(writer, "phone", state.Phone);
-            WriteOptional(writer, "timeZone", state.TimeZone);
-            WriteStrings(writer, "groups", state.Groups);
-            writer.WriteString("firstSeen", state.FirstSeen);
-            writer.WriteString("lastSeen", state.LastSeen);
-            writer.WriteNumber("eventCount", state.EventCount);
-            writer.WriteStartObject("eventCounts");
-            foreach (var (name, count) in state.EventCounts)
+        }
+
+        writer.WriteEndObject();
+        WriteOptional(writer, "email", state.Email);
+        WriteOptional(writer, "phone", state.Phone);
+        WriteOptional(writer, "timeZone", state.TimeZone);
+        WriteStrings(writer, "groups", state.Groups);
+        writer.WriteString("firstSeen", state.FirstSeen);
+        writer.WriteString("lastSeen", state.LastSeen);
+        writer.WriteNumber("eventCount", state.EventCount);
+        writer.WriteStartObject("eventCounts");
+        foreach (var (name, count) in state.EventCounts)
+        {
+            writer.WriteNumber(name, count);
+        }
+
+        writer.WriteEndObject();
+        WriteOptional(writer, "mergedInto", state.MergedInto?.ToString());
+        writer.WriteString("createdAt", state.CreatedAt);
+        writer.WriteString("updatedAt", state.UpdatedAt);
+        if (!state.Journeys.Active.IsEmpty || !state.Journeys.History.IsEmpty)
+        {
+            writer.WritePropertyName("journeys");
+            JourneyMembershipsJson.Write(writer, state.Journeys);
+        }
+
+        if (!state.Segments.IsEmpty)
+        {
+            writer.WriteStartObject("segments");
+            foreach (var (segment, membership) in state.Segments)
             {
-                writer.WriteNumber(name, count);
-            }
-
-            writer.WriteEndObject();
-            WriteOptional(writer, "mergedInto", state.MergedInto?.ToString());
-            writer.WriteString("createdAt", state.CreatedAt);
-            writer.WriteString("updatedAt", state.UpdatedAt);
-            if (!state.Journeys.Active.IsEmpty || !state.Journeys.History.IsEmpty)
-            {
-                writer.WritePropertyName("journeys");
-                JourneyMembershipsJson.Write(writer, state.Journeys);
-            }
-
-            if (!state.Segments.IsEmpty)
-            {
-                writer.WriteStartObject("segments");
-                foreach (var (segment, membership) in state.Segments)
-                {
-                    writer.WriteStartObject(segment);
-                    writer.WriteString("enteredAt", membership.EnteredAt);
-                    writer.WriteString("reason", membership.Reason);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndObject();
-            }
-
-            if (!state.Consents.IsEmpty)
-            {
-                writer.WriteStartObject("consents");
-                foreach (var (key, record) in state.Consents)
-                {
-                    writer.WriteStartObject(key);
-                    writer.WriteString("state", Core.Consent.Consents.NameOf(record.State));
-                    writer.WriteString("source", record.Source);
-                    writer.WriteString("at", record.At);
-                    WriteOptional(writer, "proof", record.Proof);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndObject();
-            }
-
-            if (!state.HandOffs.IsEmpty)
-            {
-                writer.WriteStartArray("handOffs");
-                foreach (var handOff in state.HandOffs)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("id", handOff.Id);
-                    writer.WriteString("team", handOff.Team);
-                    WriteOptional(writer, "owner", handOff.Owner);
-                    writer.WriteString("createdAt", handOff.CreatedAt);
-                    if (handOff.DueAt is { } due)
-                    {
-                        writer.WriteString("dueAt", due);
-                    }
-
-                    writer.WriteNumber("escalations", handOff.Escalations);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndArray();
-            }
-
-            if (!state.Scores.IsEmpty)
-            {
-                writer.WriteStartObject("scores");
-                foreach (var (model, score) in state.Scores)
-                {
-                    writer.WriteStartObject(model);
-                    writer.WriteNumber("score", score.Score);
-                    writer.WriteString("at", score.ScoredAt);
-                    writer.WriteNumber("fit", score.Fit);
-                    if (score.HalfLife is { } halfLife)
-                    {
-                        writer.WriteNumber("halfLifeSeconds", halfLife.TotalSeconds);
-                    }
-
-                    writer.WriteStartArray("contributions");
-                    foreach (var contribution in score.Contributions)
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("rule", contribution.Rule);
-                        writer.WriteString("event", contribution.Event);
-                        writer.WriteString("at", contribution.At);
-                        writer.WriteNumber("points", contribution.Points);
-                        if (contribution.Count != 1)
-                        {
-                            writer.WriteNumber("count", contribution.Count);
-                        }
-
-                        writer.WriteEndObject();
-                    }
-
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                }
-
+                writer.WriteStartObject(segment);
+                writer.WriteString("enteredAt", membership.EnteredAt);
+                writer.WriteString("reason", membership.Reason);
                 writer.WriteEndObject();
             }
 
             writer.WriteEndObject();
         }
 
-        return System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+        if (!state.Consents.IsEmpty)
+        {
+            writer.WriteStartObject("consents");
+            foreach (var (key, record) in state.Consents)
+            {
+                writer.WriteStartObject(key);
+                writer.WriteString("state", Core.Consent.Consents.NameOf(record.State));
+                writer.WriteString("source", record.Source);
+                writer.WriteString("at", record.At);
+                WriteOptional(writer, "proof", record.Proof);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        if (!state.HandOffs.IsEmpty)
+        {
+            writer.WriteStartArray("handOffs");
+            foreach (var handOff in state.HandOffs)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", handOff.Id);
+                writer.WriteString("team", handOff.Team);
+                WriteOptional(writer, "owner", handOff.Owner);
+                writer.WriteString("createdAt", handOff.CreatedAt);
+                if (handOff.DueAt is { } due)
+                {
+                    writer.WriteString("dueAt", due);
+                }
+
+                writer.WriteNumber("escalations", handOff.Escalations);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (!state.Scores.IsEmpty)
+        {
+            writer.WriteStartObject("scores");
+            foreach (var (model, score) in state.Scores)
+            {
+                writer.WriteStartObject(model);
+                writer.WriteNumber("score", score.Score);
+                writer.WriteString("at", score.ScoredAt);
+                writer.WriteNumber("fit", score.Fit);
+                if (score.HalfLife is { } halfLife)
+                {
+                    writer.WriteNumber("halfLifeSeconds", halfLife.TotalSeconds);
+                }
+
+                writer.WriteStartArray("contributions");
+                foreach (var contribution in score.Contributions)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("rule", contribution.Rule);
+                    writer.WriteString("event", contribution.Event);
+                    writer.WriteString("at", contribution.At);
+                    writer.WriteNumber("points", contribution.Points);
+                    if (contribution.Count != 1)
+                    {
+                        writer.WriteNumber("count", contribution.Count);
+                    }
+
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
     }
 
     /// <summary>Reads a state written by <see cref="Serialize"/>.</summary>

@@ -53,13 +53,7 @@ internal static class JourneyMembershipsJson
     /// <summary>One enrollment as JSON (the ended ones are kept in the enrollments table in this form).</summary>
     public static string Serialize(Enrollment enrollment)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteEnrollment(writer, enrollment);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        return JsonText.Write(enrollment, WriteEnrollment);
     }
 
     /// <summary>Reads what <see cref="Serialize"/> wrote.</summary>
