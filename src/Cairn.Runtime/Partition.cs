@@ -28,12 +28,10 @@ internal sealed record ErasureRequested(
 /// <param name="Input">The input.</param>
 /// <param name="Identities">Identities identity resolution mapped to the input's contact.</param>
 /// <param name="Completion">Completed once the input is durable (or failed); null for internal inputs.</param>
-/// <param name="Forwarded">True when a merged contact passed the input on to the contact it was merged into.</param>
 internal sealed record PartitionWork(
     ContactInput Input,
     IReadOnlyList<IdentityKey> Identities,
-    TaskCompletionSource<InputOutcome>? Completion,
-    bool Forwarded = false);
+    TaskCompletionSource<InputOutcome>? Completion);
 
 /// <summary>
 /// The single writer of a set of contacts: takes inputs strictly in order on one loop, decides each one with
@@ -367,7 +365,7 @@ internal sealed partial class Partition
                         break;
                     case ForwardInput forward:
                         // The survivor commits it; the sender is acknowledged then, not now.
-                        after.Add(work with { Input = forward.Input, Forwarded = true });
+                        after.Add(work with { Input = forward.Input });
                         forwarded = true;
                         break;
                     default:

@@ -46,6 +46,12 @@ public sealed class PastEvents : IReadOnlyList<PastEvent>
     /// <summary>The events named <paramref name="name"/>, newest first.</summary>
     public IReadOnlyList<PastEvent> Named(string name)
     {
+        // Nothing of its own to group (Empty is shared, so it never changes).
+        if (_own.Count == 0)
+        {
+            return _older?.Named(name) ?? None;
+        }
+
         if (_byName is null)
         {
             _byName = new Dictionary<string, List<PastEvent>>(StringComparer.Ordinal);
