@@ -394,6 +394,11 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 }
             }
 
+            if (channel.Unreachable(contact) is { } unreachable)
+            {
+                return (null, Preparation.End(OutcomeKind.Undeliverable, unreachable), trail);
+            }
+
             rendered = await RenderAsync(message, template, contact, cancellationToken).ConfigureAwait(false);
             if (!rendered.Succeeded)
             {

@@ -132,6 +132,20 @@ public abstract class ChannelDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AContactWithoutTheAddress_IsUndeliverable_EvenWhenTheTemplateReadsTheAddress()
+    {
+        // Rendering first would fail on the missing variable, and report a broken template instead of a missing address.
+        await _cairn.PutDocumentAsync("templates/address-t", "kind: template\nid: address-t\nchannel: email\nsubject: Your cart\ntext: \"We write to {{ contact.email }}\"");
+        await _cairn.PutDocumentAsync("journeys/address-j", "id: address-j\nname: Address\ntrigger: { event: address_go }\nsteps:\n  - id: send\n    send: { channel: email, template: address-t }\n    next: done\n  - id: done\n    exit: true\n");
+        (await _cairn.Admin.PostAsync("/api/journeys/address-j/publish", null, Cancel)).Dispose();
+        await _cairn.SendAsync("track", """{"userId":"cal","event":"address_go"}""");
+        await _cairn.DeliverAsync();
+
+        var cal = Single(await MessagesAsync(await _cairn.ContactIdAsync("cal")), "email");
+        Assert.Equal(("undeliverable", "the contact has no email address"), (cal.GetProperty("status").GetString(), cal.GetProperty("lastError").GetString()));
+    }
+
+    [Fact]
     public async Task PushGoesToEveryRegisteredDevice_AndATokenTheProviderCallsUnregisteredIsRemoved()
     {
         var ann = await _cairn.ContactIdAsync("ann");

@@ -23,13 +23,18 @@ public sealed class EmailChannel(EmailComposer composer, IEmailTransport transpo
     public string Transport => transport.Name;
 
     /// <inheritdoc />
+    public string? Unreachable(Core.Contacts.ContactState contact) => contact?.Email is null ? "the contact has no email address" : null;
+
+    /// <inheritdoc />
     public async Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.Contact.Email is not { } address)
+        if (Unreachable(job.Contact) is { } unreachable)
         {
-            return Preparation.End(OutcomeKind.Undeliverable, "the contact has no email address");
+            return Preparation.End(OutcomeKind.Undeliverable, unreachable);
         }
+
+        var address = job.Contact.Email!;
 
         if (await suppressions.SuppressedAsync(address, cancellationToken).ConfigureAwait(false) is { } suppressed)
         {

@@ -103,4 +103,11 @@ public interface IMessageChannel : IAsyncDisposable
 
     /// <summary>Checks what only this channel knows (an address, a suppression) and builds the provider call.</summary>
     Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Why the contact cannot be reached on this channel at all (no address of its kind), known from the profile
+    /// alone: checked before the template is rendered, so that a template reading the missing address does not turn
+    /// an undeliverable message into a render error. Null when the profile does not rule it out.
+    /// </summary>
+    string? Unreachable(ContactState contact) => null;
 }

@@ -30,13 +30,18 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
     public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
 
     /// <inheritdoc />
+    public string? Unreachable(Core.Contacts.ContactState contact) => contact?.Phone is null ? "the contact has no phone number in E.164 form" : null;
+
+    /// <inheritdoc />
     public async Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.Contact.Phone is not { } phone)
+        if (Unreachable(job.Contact) is { } unreachable)
         {
-            return Preparation.End(OutcomeKind.Undeliverable, "the contact has no phone number in E.164 form");
+            return Preparation.End(OutcomeKind.Undeliverable, unreachable);
         }
+
+        var phone = job.Contact.Phone!;
 
         if (await suppressions.SuppressedAsync(Name, phone, cancellationToken).ConfigureAwait(false) is { } suppressed)
         {
