@@ -203,9 +203,16 @@ public sealed class SegmentDeciderTests
 
             var holds = HoldsAt(now);
             Assert.Equal(holds, ConditionEvaluator.Holds(segment.Condition!, context));
-            var flips = history.Where(e => e.Name == names[pick]).Select(e => e.Timestamp + window + TimeSpan.FromTicks(10)).Where(at => at > now).Order()
-                .Where(at => HoldsAt(at) != holds).Select(at => (DateTimeOffset?)at).FirstOrDefault();
-            Assert.Equal(flips, SegmentDecider.NextChange(segment.Condition!, context));
+            var exits = history.Where(e => e.Name == names[pick]).Select(e => e.Timestamp + window + TimeSpan.FromTicks(10)).Where(at => at > now).Order().ToList();
+            var flip = exits.Where(at => HoldsAt(at) != holds).Select(at => (DateTimeOffset?)at).FirstOrDefault();
+            var next = SegmentDecider.NextChange(segment.Condition!, context);
+
+            // Never late; exact unless events leave the window together (the count can jump over the bound: a recheck then finds nothing changed).
+            Assert.True(flip is null ? next is null || exits.Count != exits.Distinct().Count() : next <= flip, $"next {next}, flip {flip}");
+            if (exits.Count == exits.Distinct().Count())
+            {
+                Assert.Equal(flip, next);
+            }
         });
     }
 
