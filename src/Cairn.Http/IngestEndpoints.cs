@@ -18,7 +18,8 @@ public static class IngestEndpoints
     /// <summary>Maps the ingestion endpoints.</summary>
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder routes)
     {
-        var v1 = routes.MapGroup("/v1").WithTags("Ingestion");
+        // No form binding: a form-declared body (RudderStack's Node SDK) is read as JSON by the handlers themselves.
+        var v1 = routes.MapGroup("/v1").WithTags("Ingestion").DisableAntiforgery();
         foreach (var type in Enum.GetValues<MessageType>())
         {
             var name = type.ToWireName();
@@ -27,7 +28,8 @@ public static class IngestEndpoints
                 .WithSummary($"Records one {name} message (Segment HTTP Tracking API).")
                 .Produces(StatusCodes.Status200OK)
                 .ProducesProblem(StatusCodes.Status400BadRequest)
-                .ProducesProblem(StatusCodes.Status401Unauthorized);
+                .ProducesProblem(StatusCodes.Status401Unauthorized)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         }
 
         v1.MapPost("/batch", IngestBatchAsync)
@@ -35,7 +37,8 @@ public static class IngestEndpoints
             .WithSummary("Records a batch of messages; invalid ones are rejected one by one, valid ones are kept.")
             .Produces<BatchResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return routes;
     }
 
@@ -85,11 +88,19 @@ public static class IngestEndpoints
         return Results.Ok(new BatchResponse(true, result.Accepted, result.Duplicates, result.Rejected));
     }
 
+    /// <summary>
+    /// Reads the body as JSON whatever its declared media type, as Segment's tracking API does: RudderStack's Node SDK
+    /// posts its gzipped batches as <c>application/x-www-form-urlencoded</c> (what axios declares for a byte buffer),
+    /// and browsers' <c>navigator.sendBeacon</c> and analytics.js post <c>text/plain</c> to avoid a CORS preflight.
+    /// A body that is not JSON is a 400 that says so. The admin API (<c>/api</c>) keeps strict media types.
+    /// </summary>
     private static async Task<JsonDocument> ReadAsync(HttpContext context, int limit, string limitName, int envelopeDepth)
     {
-        RequestBody.RequireJson(context.Request);
         var body = await RequestBody.ReadAsync(context.Request, limit, limitName, context.RequestAborted).ConfigureAwait(false);
-        return RequestBody.Parse(body, MessageLimits.MaxDepth + envelopeDepth);
+        var note = context.Request.HasJsonContentType()
+            ? null
+            : $"; /v1 reads the body as JSON whatever its Content-Type ('{context.Request.ContentType ?? "(none)"}')";
+        return RequestBody.Parse(body, MessageLimits.MaxDepth + envelopeDepth, note);
     }
 
     /// <summary>The write key comes as the HTTP basic auth user (empty password), or as <c>writeKey</c> in the body.</summary>

@@ -11,15 +11,21 @@ internal static class RequestBody
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Reads at most <paramref name="limit"/> bytes; more is a 400 naming the limit.</summary>
+    /// <summary>
+    /// Reads at most <paramref name="limit"/> bytes after decompression; more is a 413 naming the limit. A gzip body
+    /// (<c>Content-Encoding: gzip</c>, whatever its media type) is inflated as it is read, so a small body that would
+    /// inflate far past the limit (a gzip bomb) is refused once the limit is passed, without inflating the rest. Any
+    /// other content coding is a 415.
+    /// </summary>
     public static async Task<byte[]> ReadAsync(HttpRequest request, int limit, string limitName, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > limit && !IsGzip(request))
+        var gzip = IsGzip(request);
+        if (request.ContentLength > limit && !gzip)
         {
             throw TooLarge(limitName);
         }
 
-        var body = IsGzip(request) ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
+        var body = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
         await using var _ = body == request.Body ? null : body;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, 64 * 1024));
         try
@@ -30,7 +36,7 @@ internal static class RequestBody
             {
                 if (content.Length + read > limit)
                 {
-                    throw TooLarge(limitName);
+                    throw TooLarge(limitName, gzip);
                 }
 
                 content.Write(buffer, 0, read);
@@ -52,7 +58,10 @@ internal static class RequestBody
     }
 
     /// <summary>Parses UTF-8 JSON; invalid UTF-8, malformed JSON or nesting deeper than <paramref name="maxDepth"/> is a 400.</summary>
-    public static JsonDocument Parse(byte[] body, int maxDepth)
+    /// <param name="body">The body.</param>
+    /// <param name="maxDepth">The deepest nesting allowed.</param>
+    /// <param name="note">Appended to the detail of a 400 for a body that is not JSON (none by default).</param>
+    public static JsonDocument Parse(byte[] body, int maxDepth, string? note = null)
     {
         try
         {
@@ -60,7 +69,7 @@ internal static class RequestBody
         }
         catch (DecoderFallbackException)
         {
-            throw ProblemException.BadRequest("The body is not valid UTF-8.");
+            throw ProblemException.BadRequest($"The body is not valid UTF-8{note}.");
         }
 
         try
@@ -73,7 +82,7 @@ internal static class RequestBody
         }
         catch (JsonException exception)
         {
-            throw ProblemException.BadRequest($"The body is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}).");
+            throw ProblemException.BadRequest($"The body is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}){note}.");
         }
     }
 
@@ -93,8 +102,23 @@ internal static class RequestBody
     public static string? Text(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static bool IsGzip(HttpRequest request) =>
-        request.Headers.ContentEncoding.Any(value => string.Equals(value, "gzip", StringComparison.OrdinalIgnoreCase));
+    /// <summary>True for <c>Content-Encoding: gzip</c>; no coding (or <c>identity</c>) is false; any other coding is a 415.</summary>
+    private static bool IsGzip(HttpRequest request)
+    {
+        var codings = request.Headers.ContentEncoding
+            .SelectMany(value => (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Where(coding => !string.Equals(coding, "identity", StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        return codings switch
+        {
+            [] => false,
+            [var coding] when string.Equals(coding, "gzip", StringComparison.OrdinalIgnoreCase) || string.Equals(coding, "x-gzip", StringComparison.OrdinalIgnoreCase) => true,
+            _ => throw new ProblemException(
+                StatusCodes.Status415UnsupportedMediaType,
+                "Unsupported media type",
+                $"The content coding '{string.Join(", ", codings)}' is not supported; send the body as it is or with Content-Encoding: gzip."),
+        };
+    }
 
     private static async Task<int> ReadChunkAsync(Stream body, byte[] buffer, CancellationToken cancellationToken)
     {
@@ -108,6 +132,6 @@ internal static class RequestBody
         }
     }
 
-    private static ProblemException TooLarge(string limitName) =>
-        ProblemException.BadRequest($"The request body exceeds the {limitName} limit.");
+    private static ProblemException TooLarge(string limitName, bool inflated = false) =>
+        new(StatusCodes.Status413PayloadTooLarge, "Content too large", $"The request body exceeds the {limitName} limit{(inflated ? " once decompressed" : string.Empty)}.");
 }

@@ -32,6 +32,19 @@ public sealed class SegmentMessageReaderTests
     }
 
     [Fact]
+    public void TryRead_OriginalTimestampWithoutTimestamp_IsTheClientTime()
+    {
+        // RudderStack's Node SDK names the client's time originalTimestamp and sends no timestamp.
+        var message = TestMessages.Read("""
+            {"type":"track","userId":"u1","event":"Order Completed",
+             "originalTimestamp":"2026-11-24T12:09:50Z","sentAt":"2026-11-24T12:10:00Z"}
+            """);
+
+        Assert.Equal(TestMessages.ReceivedAt.AddSeconds(-10), message.Timestamp);
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 12, 9, 50, TimeSpan.Zero), message.OriginalTimestamp);
+    }
+
+    [Fact]
     public void TryRead_NoTimestamp_UsesReceivedAt()
     {
         var message = TestMessages.Read("""{"type":"identify","userId":"u1"}""");

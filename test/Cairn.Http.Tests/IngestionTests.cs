@@ -146,9 +146,9 @@ public sealed class IngestionTests : IAsyncLifetime
         var oversizeBatch = JsonSerializer.Serialize(new { batch = Enumerable.Range(0, 20).Select(i => new { type = "track", userId = "u", @event = "Big", properties = new { blob = new string('x', 30 * 1024) } }) });
         var deep = "{\"userId\":\"u\",\"event\":\"Deep\",\"properties\":" + string.Concat(Enumerable.Repeat("{\"a\":", 40)) + "1" + new string('}', 40) + "}";
 
-        var oversize = await AssertProblemAsync(await PostJsonAsync(_cairn.Ingest, "/v1/track", oversizeMessage), HttpStatusCode.BadRequest);
+        var oversize = await AssertProblemAsync(await PostJsonAsync(_cairn.Ingest, "/v1/track", oversizeMessage), HttpStatusCode.RequestEntityTooLarge);
         Assert.Contains("32 KB", oversize.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        var tooBig = await AssertProblemAsync(await PostJsonAsync(_cairn.Ingest, "/v1/batch", oversizeBatch), HttpStatusCode.BadRequest);
+        var tooBig = await AssertProblemAsync(await PostJsonAsync(_cairn.Ingest, "/v1/batch", oversizeBatch), HttpStatusCode.RequestEntityTooLarge);
         Assert.Contains("500 KB", tooBig.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var nested = await AssertProblemAsync(await PostJsonAsync(_cairn.Ingest, "/v1/track", deep), HttpStatusCode.BadRequest);
         Assert.Contains("nested", nested.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -160,8 +160,16 @@ public sealed class IngestionTests : IAsyncLifetime
         var utf8 = await AssertProblemAsync(await _cairn.Ingest.PostAsync("/v1/track", invalidUtf8, Cancel), HttpStatusCode.BadRequest);
         Assert.Contains("UTF-8", utf8.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
-        using var text = new StringContent("""{"userId":"u","event":"E"}""", Encoding.UTF8, "text/plain");
-        await AssertProblemAsync(await _cairn.Ingest.PostAsync("/v1/track", text, Cancel), HttpStatusCode.UnsupportedMediaType);
+        // Any declared type is read as JSON, so a real form is a 400 that says the body is not JSON (not a 415).
+        using var form = new FormUrlEncodedContent([new("userId", "u"), new("event", "E")]);
+        var notJson = await AssertProblemAsync(await _cairn.Ingest.PostAsync("/v1/track", form, Cancel), HttpStatusCode.BadRequest);
+        Assert.Contains("not valid JSON", notJson.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("whatever its Content-Type ('application/x-www-form-urlencoded')", notJson.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using var brotli = Json("""{"userId":"u","event":"E"}""");
+        brotli.Headers.ContentEncoding.Add("br");
+        var coding = await AssertProblemAsync(await _cairn.Ingest.PostAsync("/v1/track", brotli, Cancel), HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains("'br'", coding.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         Assert.Equal(0, await _cairn.Engine.Store.CountEventsAsync(Cancel));
         using var fine = await PostJsonAsync(_cairn.Ingest, "/v1/track", """{"userId":"u","event":"Still Works"}""");
@@ -184,6 +192,131 @@ public sealed class IngestionTests : IAsyncLifetime
         using var response = await _cairn.Ingest.PostAsync("/v1/batch", content, Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("gz-1", Cancel));
+    }
+
+    [Fact]
+    public async Task TextPlainBeacon_WithTheWriteKeyInTheBody_IsStored_AndTheAdminApiStaysStrict()
+    {
+        // navigator.sendBeacon(url, JSON.stringify(message)) posts text/plain;charset=UTF-8 and cannot send headers: the
+        // write key travels in the body.
+        using var beacon = new StringContent($$$"""{"writeKey":"{{{TestCairn.WriteKey}}}","userId":"u-beacon","event":"Page Left","messageId":"beacon-1","properties":{"seconds":42}}""", Encoding.UTF8, "text/plain");
+        Assert.Equal("text/plain; charset=utf-8", beacon.Headers.ContentType!.ToString());
+        using (var response = await _cairn.Anonymous.PostAsync("/v1/track", beacon, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var stored = await _cairn.Engine.Store.GetEventAsync("beacon-1", Cancel);
+        Assert.NotNull(stored);
+        Assert.Equal("Page Left", stored.Name);
+        Assert.Equal(42, JsonDocument.Parse(stored.Json).RootElement.GetProperty("properties").GetProperty("seconds").GetInt32());
+        Assert.DoesNotContain(TestCairn.WriteKey, stored.Json, StringComparison.Ordinal);
+
+        // No declared type at all is read the same way.
+        using var untyped = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"batch":[{"type":"track","messageId":"untyped-1","userId":"u-beacon","event":"Untyped"}]}"""));
+        using (var response = await _cairn.Ingest.PostAsync("/v1/batch", untyped, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("untyped-1", Cancel));
+
+        // The admin API keeps its media types: the same JSON as text/plain is a 415 there.
+        var contact = await _cairn.ContactIdAsync("u-beacon");
+        using var traits = new StringContent("""{"plan":"pro"}""", Encoding.UTF8, "text/plain");
+        await AssertProblemAsync(await _cairn.Admin.PatchAsync($"/api/contacts/{contact}/traits", traits, Cancel), HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task FormDeclaredGzipBatch_AsRudderStackSendsIt_StoresTheValidMessages_AndRejectsOnlyTheMalformedOne()
+    {
+        var body = Gzip("""
+            {"batch":[
+              {"type":"track","messageId":"form-1","userId":"u-form","event":"Viewed","properties":{"sku":"a"}},
+              {"type":"track","messageId":"form-2","event":"No identity"},
+              {"type":"identify","messageId":"form-3","userId":"u-form","traits":{"plan":"pro"}}
+            ],"sentAt":"2026-01-01T00:00:00Z"}
+            """);
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/x-www-form-urlencoded");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await _cairn.Ingest.PostAsync("/v1/batch", content, Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(2, result.GetProperty("accepted").GetInt32());
+        var rejected = Assert.Single(result.GetProperty("rejected").EnumerateArray());
+        Assert.Equal((1, "form-2"), (rejected.GetProperty("index").GetInt32(), rejected.GetProperty("messageId").GetString()));
+        Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("form-1", Cancel));
+        Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("form-3", Cancel));
+        Assert.Null(await _cairn.Engine.Store.GetEventAsync("form-2", Cancel));
+    }
+
+    [Theory]
+    [InlineData("/v1/batch", "500 KB per batch")]
+    [InlineData("/v1/track", "32 KB per message")]
+    public async Task GzipBomb_Is413_AndInflatingStopsAtTheLimit(string path, string limit)
+    {
+        // A body that would inflate to 4 GB of zeros (about 4 MB compressed), compressed as the server reads it.
+        using var bomb = new GzipBombContent(4L << 30, "application/x-www-form-urlencoded");
+        var problem = await AssertProblemAsync(await _cairn.Ingest.PostAsync(path, bomb, Cancel), HttpStatusCode.RequestEntityTooLarge);
+
+        Assert.Equal($"The request body exceeds the {limit} limit once decompressed.", problem.GetProperty("detail").GetString());
+        // The server stopped inflating at the limit: what was compressed before the request ended is what the request
+        // pipe's buffer of compressed zeros holds (about 64 MB of zeros when measured), nowhere near the 4 GB.
+        Assert.InRange(bomb.Inflated, 1, 256L << 20);
+        Assert.Equal(0, await _cairn.Engine.Store.CountEventsAsync(Cancel));
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+
+        return compressed.ToArray();
+    }
+
+    /// <summary>A gzip body of <c>inflated</c> zero bytes, compressed while it is sent; counts the bytes compressed so far.</summary>
+    private sealed class GzipBombContent : HttpContent
+    {
+        private readonly long _inflated;
+
+        public GzipBombContent(long inflated, string mediaType)
+        {
+            _inflated = inflated;
+            Headers.ContentType = new(mediaType);
+            Headers.ContentEncoding.Add("gzip");
+        }
+
+        /// <summary>Zero bytes handed to the compressor before the server stopped reading.</summary>
+        public long Inflated { get; private set; }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var zeros = new byte[64 * 1024];
+            try
+            {
+                await using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
+                while (Inflated < _inflated)
+                {
+                    await gzip.WriteAsync(zeros);
+                    Inflated += zeros.Length;
+                }
+            }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The server answered without reading the rest.
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     internal static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

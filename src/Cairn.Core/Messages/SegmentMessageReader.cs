@@ -100,7 +100,9 @@ public static class SegmentMessageReader
             return false;
         }
 
+        // RudderStack's SDKs send the client's time as originalTimestamp (the name Segment gives it once stored), not timestamp.
         if (!TryReadDate(message, "timestamp", out var originalTimestamp, out error)
+            || (originalTimestamp is null && !TryReadDate(message, "originalTimestamp", out originalTimestamp, out error))
             || !TryReadDate(message, "sentAt", out var sentAt, out error))
         {
             return false;

@@ -6,7 +6,7 @@ using Cairn.Testing;
 namespace Cairn.Http.Tests.EndToEnd;
 
 /// <summary>
-/// The real server process, driven the way users drive it: the official Segment SDK, and crashes. Runs once on
+/// The real server process, driven the way users drive it: the official Segment SDK, RudderStack's Node SDK, and crashes. Runs once on
 /// SQLite and once on PostgreSQL.
 /// </summary>
 public abstract class EndToEndTests
@@ -42,6 +42,67 @@ public abstract class EndToEndTests
         Assert.Equal("Order Completed", track.GetProperty("name").GetString());
         Assert.Equal(42.5, track.GetProperty("message").GetProperty("properties").GetProperty("revenue").GetDouble());
         Assert.Equal("Pricing", events.Single(e => e.GetProperty("type").GetString() == "page").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task RudderStackNodeSdk_GzippedBatchesDeclaredAsForms_AreStoredExactlyOnceWithTheirProperties()
+    {
+        await using var server = await CairnProcess.StartAsync(await StorageAsync());
+        var run = Guid.NewGuid().ToString("N")[..10];
+
+        var (exitCode, output) = await RunNodeAsync("rudderstack-send.mjs", new Dictionary<string, string>
+        {
+            ["CAIRN_URL"] = server.Url,
+            ["CAIRN_WRITE_KEY"] = CairnProcess.WriteKey,
+            ["RUN_ID"] = run,
+        });
+        Assert.True(exitCode == 0, $"rudderstack-send.mjs failed ({exitCode}): {output}\nserver:\n{server.Output}");
+
+        // What @rudderstack/rudder-sdk-node 3.1.1 really sends (seen by the script's forwarding proxy): every batch is a
+        // POST to /v1/batch, gzipped (Content-Encoding: gzip, on by default), declared application/x-www-form-urlencoded
+        // (axios's default for a byte buffer: the SDK sets no Content-Type), with the write key as the basic auth user and
+        // an empty password; messages carry the client's time as originalTimestamp (no timestamp) and a uuid messageId.
+        var requests = JsonDocument.Parse(output.Split('\n').Single(line => line.StartsWith("REQUESTS ", StringComparison.Ordinal))["REQUESTS ".Length..]).RootElement;
+        Assert.True(requests.GetArrayLength() >= 2, "the SDK should have sent more than one batch (flushAt 3): " + requests);
+        var basic = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(CairnProcess.WriteKey + ":"));
+        foreach (var request in requests.EnumerateArray())
+        {
+            var headers = request.GetProperty("headers");
+            Assert.Equal(("POST", "/v1/batch"), (request.GetProperty("method").GetString(), request.GetProperty("path").GetString()));
+            Assert.Equal("application/x-www-form-urlencoded", headers.GetProperty("content-type").GetString());
+            Assert.Equal("gzip", headers.GetProperty("content-encoding").GetString());
+            Assert.Equal(basic, headers.GetProperty("authorization").GetString());
+            Assert.Equal(200, request.GetProperty("status").GetInt32());
+        }
+
+        var sent = requests.EnumerateArray().SelectMany(request => request.GetProperty("body").GetProperty("batch").EnumerateArray()).ToList();
+        Assert.Equal(6, sent.Count);
+        Assert.All(sent, message => Assert.True(message.TryGetProperty("originalTimestamp", out _) && !message.TryGetProperty("timestamp", out _)));
+
+        // Every event the SDK sent is on the server exactly once, with its properties.
+        var contact = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId=rudder-user-{run}", TestContext.Current.CancellationToken);
+        Assert.Equal($"Rudder.{run}@example.com", contact.GetProperty("email").GetString());
+        Assert.Equal("team", contact.GetProperty("traits").GetProperty("plan").GetString());
+        Assert.Contains($"acme-{run}", contact.GetProperty("groups").EnumerateArray().Select(id => id.GetString()));
+        var events = await server.EventsOfUserAsync($"rudder-user-{run}");
+        Assert.Equal(
+            sent.Select(message => message.GetProperty("messageId").GetString()).Order(StringComparer.Ordinal),
+            events.Select(e => e.GetProperty("messageId").GetString()).Order(StringComparer.Ordinal));
+        foreach (var message in sent.Where(message => message.TryGetProperty("properties", out _)))
+        {
+            var stored = events.Single(e => e.GetProperty("messageId").GetString() == message.GetProperty("messageId").GetString());
+            Assert.True(
+                JsonElement.DeepEquals(message.GetProperty("properties"), stored.GetProperty("message").GetProperty("properties")),
+                $"{message.GetProperty("properties")} was stored as {stored.GetProperty("message").GetProperty("properties")}");
+        }
+
+        var order = events.Single(e => e.GetProperty("name").GetString() == "Order Completed");
+        Assert.Equal(2, order.GetProperty("message").GetProperty("properties").GetProperty("items")[0].GetProperty("quantity").GetInt32());
+
+        // The client's originalTimestamp is the event's time (corrected for clock skew by sentAt): an hour ago, not now.
+        var cart = events.Single(e => e.GetProperty("name").GetString() == "Cart Viewed");
+        var age = cart.GetProperty("receivedAt").GetDateTimeOffset() - cart.GetProperty("timestamp").GetDateTimeOffset();
+        Assert.InRange(age, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
     }
 
     [Fact]
@@ -210,7 +271,8 @@ public abstract class EndToEndTests
         await NpmGate.WaitAsync(TestContext.Current.CancellationToken);
         try
         {
-            if (!Directory.Exists(Path.Combine(directory, "node_modules", "@segment", "analytics-node")))
+            if (!Directory.Exists(Path.Combine(directory, "node_modules", "@segment", "analytics-node"))
+                || !Directory.Exists(Path.Combine(directory, "node_modules", "@rudderstack", "rudder-sdk-node")))
             {
                 var (code, output) = await ProcessRunner.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], directory, cancellationToken: TestContext.Current.CancellationToken);
                 Assert.True(code == 0, "npm ci failed: " + output);
