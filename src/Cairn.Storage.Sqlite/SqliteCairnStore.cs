@@ -1,9 +1,14 @@
 using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
 using Cairn.Runtime.Storage.Relational;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Storage.Sqlite;
 
@@ -12,15 +17,43 @@ namespace Cairn.Storage.Sqlite;
 /// <c>synchronous=FULL</c> so that a committed batch is on disk before anything is acknowledged. Commits take
 /// turns (SQLite has one writer); reads run concurrently on pooled connections.
 /// </summary>
-public sealed class SqliteCairnStore : RelationalCairnStore
+/// <remarks>
+/// Erased data leaves the files too: every connection runs with <c>secure_delete</c> on, so deleted rows and freed pages
+/// are overwritten with zeros, and after an erasure commits the write-ahead log is checkpointed and truncated
+/// (<c>wal_checkpoint(TRUNCATE)</c>) so that no older copy of a page survives in <c>cairn.db-wal</c>.
+/// </remarks>
+public sealed partial class SqliteCairnStore : RelationalCairnStore
 {
+    /// <summary>
+    /// How long one truncating checkpoint may wait for the writer and for readers of older snapshots (1 s). New commits
+    /// wait behind it meanwhile, so this bounds the stall an erasure can cause to the other partitions.
+    /// </summary>
+    internal static readonly TimeSpan CheckpointWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>Attempts after an erasure (10), with <see cref="CheckpointPause"/> between them for commits to go through.</summary>
+    internal const int CheckpointAttempts = 10;
+
+    /// <summary>The pause between attempts (250 ms).</summary>
+    internal static readonly TimeSpan CheckpointPause = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>After the attempts failed, how often a background retry tries again until it succeeds (30 s).</summary>
+    internal static readonly TimeSpan CheckpointRetryInterval = TimeSpan.FromSeconds(30);
+
     private readonly string _connectionString;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _retryGate = new();
+    private Task? _retry;
+    private int _disposed;
 
     /// <summary>Opens (creating when needed) the store in <paramref name="dataDirectory"/>.</summary>
-    public SqliteCairnStore(string dataDirectory)
+    /// <param name="dataDirectory">The data directory (created when missing).</param>
+    /// <param name="logger">Where the store reports erasure checkpoints (none by default).</param>
+    public SqliteCairnStore(string dataDirectory, ILogger<SqliteCairnStore>? logger = null)
         : base(singleWriter: true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         Directory.CreateDirectory(dataDirectory);
         DatabasePath = Path.GetFullPath(Path.Combine(dataDirectory, "cairn.db"));
         _connectionString = new SqliteConnectionStringBuilder
@@ -49,7 +82,9 @@ public sealed class SqliteCairnStore : RelationalCairnStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;";
+            // secure_delete is a per-connection setting: every connection must have it, or a delete it runs leaves the
+            // deleted content readable in the file (freed cells and free-list pages are zeroed only with it on).
+            pragmas.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON;";
             await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
@@ -57,6 +92,113 @@ public sealed class SqliteCairnStore : RelationalCairnStore
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Truncates the write-ahead log once the erasure has committed: with <c>secure_delete</c> the new versions of the
+    /// pages that held the person's rows are zeroed where the rows were, but the log still holds their older versions
+    /// (and the bytes of frames already checkpointed stay in the file until overwritten). A <c>TRUNCATE</c> checkpoint
+    /// copies every frame into <c>cairn.db</c> and cuts the log to zero bytes. It waits for the writer and for readers of
+    /// older snapshots, and blocks new commits while it runs, so each attempt waits at most <see cref="CheckpointWait"/>;
+    /// after <see cref="CheckpointAttempts"/> busy attempts (or an error) a background retry takes over and a warning is
+    /// logged. It never throws: the erasure has committed, whatever happens to the log. The caller's cancellation is not
+    /// honoured for the same reason; disposing the store stops it.
+    /// </summary>
+    protected override async Task AfterErasureAsync(ErasureRecord erasure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(erasure);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            for (var attempt = 1; attempt <= CheckpointAttempts; attempt++)
+            {
+                if (await TryTruncateLogAsync(_disposing.Token).ConfigureAwait(false))
+                {
+                    var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    LogWalTruncated(_logger, erasure.Id, attempt, milliseconds);
+                    return;
+                }
+
+                await Task.Delay(CheckpointPause, _disposing.Token).ConfigureAwait(false);
+            }
+
+            LogWalNotTruncated(_logger, erasure.Id, CheckpointAttempts, CheckpointRetryInterval.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+        {
+            // Disposed: closing the last connection checkpoints and removes the log.
+            return;
+        }
+        catch (Exception exception) when (exception is DbException or IOException)
+        {
+            LogTruncateFailed(_logger, exception);
+        }
+
+        lock (_retryGate)
+        {
+            _retry ??= Task.Run(() => RetryTruncateLogAsync(erasure.Id, _disposing.Token), CancellationToken.None);
+        }
+    }
+
+    /// <summary>One truncating checkpoint; false when the writer or a reader kept it from completing within <see cref="CheckpointWait"/>.</summary>
+    private async Task<bool> TryTruncateLogAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The pooled connection gets its usual busy timeout back the next time it is opened.
+            await using (var wait = connection.CreateCommand())
+            {
+                wait.CommandText = "PRAGMA busy_timeout = " + ((long)CheckpointWait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+                await wait.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            await using var reader = await checkpoint.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+
+            // One row: busy (1 when the checkpoint could not complete), frames in the log, frames checkpointed.
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetInt64(0) == 0;
+        }
+        catch (SqliteException exception) when (exception.SqliteErrorCode is 5 or 6)
+        {
+            // SQLITE_BUSY or SQLITE_LOCKED: try again later.
+            return false;
+        }
+    }
+
+    private async Task RetryTruncateLogAsync(string erasureId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(CheckpointRetryInterval, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (await TryTruncateLogAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        LogWalTruncatedLater(_logger, erasureId);
+                        return;
+                    }
+                }
+                catch (Exception exception) when (exception is DbException or IOException)
+                {
+                    LogTruncateFailed(_logger, exception);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Disposed: closing the last connection checkpoints and removes the log.
+        }
+        finally
+        {
+            lock (_retryGate)
+            {
+                _retry = null;
+            }
         }
     }
 
@@ -70,9 +212,42 @@ public sealed class SqliteCairnStore : RelationalCairnStore
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
+        // The host and the engine may both dispose the store.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        Task? retry;
+        lock (_retryGate)
+        {
+            retry = _retry;
+        }
+
+        if (retry is not null)
+        {
+            await retry.ConfigureAwait(false);
+        }
+
         await base.DisposeAsync().ConfigureAwait(false);
+
+        // Closing the last connection checkpoints the log into cairn.db and deletes it.
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+        _disposing.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Erasure {ErasureId}: the write-ahead log was checkpointed and truncated (attempt {Attempt}, {Milliseconds:0.0} ms)")]
+    private static partial void LogWalTruncated(ILogger logger, string erasureId, int attempt, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Erasure {ErasureId}: the write-ahead log could not be truncated in {Attempts} attempts (readers or the writer kept it busy); the erased rows are gone from the tables and zeroed in cairn.db, but older page versions stay in cairn.db-wal until a truncation succeeds, retried every {Seconds} s")]
+    private static partial void LogWalNotTruncated(ILogger logger, string erasureId, int attempts, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Erasure {ErasureId}: the write-ahead log was truncated by a later retry")]
+    private static partial void LogWalTruncatedLater(ILogger logger, string erasureId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Truncating the write-ahead log after an erasure failed; it is retried")]
+    private static partial void LogTruncateFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>Registration of the SQLite store.</summary>
@@ -82,6 +257,6 @@ public static class SqliteCairnBuilderExtensions
     public static CairnBuilder UseSqlite(this CairnBuilder builder, string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.UseStore(_ => new SqliteCairnStore(dataDirectory));
+        return builder.UseStore(services => new SqliteCairnStore(dataDirectory, services.GetService<ILogger<SqliteCairnStore>>()));
     }
 }

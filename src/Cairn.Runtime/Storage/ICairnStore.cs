@@ -262,7 +262,9 @@ public interface ICairnStore : IAsyncDisposable
     /// <summary>
     /// Erases <paramref name="contacts"/> in one transaction: their profiles, identities, events, enrollments, timers,
     /// messages (and their copies in the development mailbox), segment memberships (of <paramref name="segments"/>),
-    /// hand-offs, devices and inbox; aggregate statistics stay. Records the erasure, without personal data, and returns it.
+    /// hand-offs, devices and inbox; aggregate statistics stay. Records the erasure, without personal data, and returns it
+    /// once the provider has also removed the deleted rows from its files as far as it can (SQLite: zeroed pages and a
+    /// truncated write-ahead log; see docs/erasure.md).
     /// </summary>
     Task<ErasureRecord> EraseContactsAsync(ContactId subject, IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> segments, string reason, DateTimeOffset at, CancellationToken cancellationToken);
 

@@ -36,6 +36,9 @@ internal sealed class CairnProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The SQLite data directory (unused with PostgreSQL); deleted when the process is disposed.</summary>
+    public string DataDirectory => _dataDirectory;
+
     public string Url { get; }
 
     /// <summary>Authenticated with the write key (ingestion).</summary>

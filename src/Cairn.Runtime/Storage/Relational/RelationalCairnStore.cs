@@ -2009,8 +2009,24 @@ public abstract class RelationalCairnStore : ICairnStore
         return group;
     }
 
+    /// <summary>
+    /// Runs after an erasure has committed, outside its transaction: what the provider must do so that the deleted rows
+    /// are gone from its files too (SQLite truncates its write-ahead log). Nothing by default. An override must not
+    /// throw: the erasure has committed, and its caller must learn so.
+    /// </summary>
+    /// <param name="erasure">The committed erasure.</param>
+    /// <param name="cancellationToken">The erasure's cancellation token.</param>
+    protected virtual Task AfterErasureAsync(ErasureRecord erasure, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <inheritdoc />
-    public Task<ErasureRecord> EraseContactsAsync(ContactId subject, IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> segments, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<ErasureRecord> EraseContactsAsync(ContactId subject, IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> segments, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var record = await DeleteContactsAsync(subject, contacts, segments, reason, at, cancellationToken).ConfigureAwait(false);
+        await AfterErasureAsync(record, cancellationToken).ConfigureAwait(false);
+        return record;
+    }
+
+    private Task<ErasureRecord> DeleteContactsAsync(ContactId subject, IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> segments, string reason, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(contacts);
         ArgumentNullException.ThrowIfNull(segments);
