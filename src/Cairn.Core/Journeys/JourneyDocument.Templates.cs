@@ -151,7 +151,7 @@ public static partial class JourneyDocument
         }
 
         var sampleNode = DocumentReader.Get(root, "sample");
-        JsonElement? sample = sampleNode is null ? null : DocumentReader.ToJson(sampleNode);
+        JsonElement? sample = sampleNode is null ? null : reader.Json(sampleNode, "sample");
         if (sample is { } given && given.ValueKind != JsonValueKind.Object)
         {
             reader.Error(sampleNode!, "'sample' must be a mapping (contact, event, events, workspace)");
