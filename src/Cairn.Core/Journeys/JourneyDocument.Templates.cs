@@ -66,7 +66,11 @@ public static partial class JourneyDocument
                 return;
             }
 
-            if (TemplateRenderer.ParseError(source) is { } error)
+            if (!LiquidLimits.TryCheck(source, out var limit))
+            {
+                reader.Error(node, $"'{key}' is beyond a template limit: {limit}");
+            }
+            else if (TemplateRenderer.ParseError(source) is { } error)
             {
                 reader.Error(node, $"'{key}' is not valid Liquid: {error}");
             }
