@@ -168,7 +168,7 @@ public sealed class LiquidLimitsTests
         // Had the check read on past an end tag Fluid takes (whitespace it does not know), the nested ifs after it
         // would pass unseen; had it stopped at one Fluid reads past, it would count what Fluid does not. It either
         // stops exactly where Fluid does or refuses the template.
-        string[] spaces = [string.Empty, " ", "  ", "\t", "\n", "\r", "\r\n", "\v", "\f", "\u00a0", "\u0085", "\u2028", "\u3000", "\u200b"];
+        string[] spaces = [string.Empty, " ", "  ", "\t", "\n", "\r", "\r\n", "\v", "\f", "\u00a0", "\u0085", "\u2028", "\u3000", "\u200b", "\ufeff", "\u180e"];
         foreach (var tag in (string[])["comment", "raw"])
         {
             foreach (var (before, after) in spaces.SelectMany(before => spaces.Select(after => (before, after))))
@@ -183,6 +183,29 @@ public sealed class LiquidLimitsTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public void TryCheck_ABlockOpenedAfterAnyCharacterFluidSkips_IsCounted()
+    {
+        // Every character Fluid skips between "{%" and a tag's name must be skipped by the check too, or the block
+        // would go uncounted: U+FEFF and U+180E are whitespace to Fluid but not to char.IsWhiteSpace.
+        var missed = new List<string>();
+        for (var code = 0; code <= char.MaxValue; code++)
+        {
+            var blank = ((char)code).ToString();
+            if (char.IsSurrogate((char)code) || !LiquidLimits.TryCheck(Repeat("{%" + blank + "if a %}", LiquidLimits.MaxBlockDepth + 1), out _))
+            {
+                continue;
+            }
+
+            if (Fluid.TryParse("{%" + blank + "if true %}x{% endif %}", out var template, out _) && template.Render() == "x")
+            {
+                missed.Add($"U+{code:X4}");
+            }
+        }
+
+        Assert.Empty(missed);
     }
 
     private static void InterlockedMax(ref int target, int value)

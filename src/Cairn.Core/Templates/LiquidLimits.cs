@@ -58,6 +58,14 @@ public static class LiquidLimits
         return error is null;
     }
 
+    /// <summary>
+    /// Whitespace as broadly as anyone reads it: .NET's, plus the format and space characters Parlot also skips
+    /// (U+FEFF and U+180E are whitespace to Fluid, not to <see cref="char.IsWhiteSpace(char)"/>). Where the scan skips
+    /// whitespace to find a tag's name or end, skipping more than Fluid can only make it count more.
+    /// </summary>
+    private static bool IsBlank(char c) =>
+        char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.SpaceSeparator;
+
     private sealed class Scanner(string source)
     {
         private readonly List<string> _open = [];
@@ -120,7 +128,7 @@ public static class LiquidLimits
                 at++;
             }
 
-            while (at < source.Length && char.IsWhiteSpace(source[at]))
+            while (at < source.Length && IsBlank(source[at]))
             {
                 at++;
             }
@@ -234,7 +242,7 @@ public static class LiquidLimits
 
         private int SkipSpace(int i, bool strict)
         {
-            while (i < source.Length && (strict ? source[i] is ' ' or '\t' or '\r' or '\n' : char.IsWhiteSpace(source[i]) || source[i] == '-'))
+            while (i < source.Length && (strict ? source[i] is ' ' or '\t' or '\r' or '\n' : IsBlank(source[i]) || source[i] == '-'))
             {
                 i++;
             }
