@@ -566,9 +566,16 @@ public static class DocumentEndpoints
                 .OfType<Core.Segments.SegmentDefinition>()
                 .Append(segment)
                 .ToList();
-            errors.AddRange(Core.Segments.SegmentConditions.Problems(stored)
-                .Where(problem => problem.Segment == id || problem.Message.Contains(id, StringComparison.Ordinal))
-                .Select(problem => new DocumentError(source, segment.Location.Line, null, problem.Message)));
+            errors.AddRange(Core.Segments.SegmentConditions.References(segment.Condition)
+                .Where(reference => !stored.Any(other => other.Id == reference))
+                .Select(reference => new DocumentError(source, segment.Location.Line, null, $"segment '{id}' refers to the unknown segment '{reference}'")));
+
+            // A segment that refers to itself, directly or through others, could never be evaluated: the cycle is named.
+            if (Core.Segments.SegmentConditions.CycleThrough(id, stored) is { } cycle)
+            {
+                var first = Core.Segments.SegmentConditions.Leaves(segment.Condition).OfType<SegmentCondition>().First(reference => reference.Segment == cycle[1]);
+                errors.Add(new DocumentError(source, first.Location.Line, null, Core.Segments.SegmentConditions.CycleMessage(cycle)));
+            }
         }
         else if (errors.Count == 0 && documentIdOf != id)
         {

@@ -63,8 +63,12 @@ internal static class MessageEndpoints
         var cancellationToken = context.RequestAborted;
         var stored = await engine.Store.GetDocumentAsync("template", id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no template '{id}'.");
-        var template = JourneyDocument.Parse(stored.Draft, id).Template
-            ?? throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Invalid template", "The stored template no longer parses; store it again.");
+        var parsedTemplate = JourneyDocument.Parse(stored.Draft, $"template '{id}'");
+        var template = parsedTemplate.Template
+            ?? throw new ProblemException(
+                StatusCodes.Status422UnprocessableEntity,
+                "Invalid template",
+                $"The stored template no longer passes validation; correct it and store it again: {string.Join("; ", parsedTemplate.Errors.Select(error => error.ToString()))}");
         var body = await ReadJsonAsync(context).ConfigureAwait(false);
         string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 

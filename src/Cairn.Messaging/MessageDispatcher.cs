@@ -355,7 +355,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         {
             if (!_engine.Journeys.Templates.TryGetValue(message.Template, out template))
             {
-                return (null, Preparation.End(DeliveryOutcome.Failed($"the template '{message.Template}' is not live (missing or archived)")), null);
+                return (null, Preparation.End(DeliveryOutcome.Failed(_engine.Journeys.BrokenTemplates.TryGetValue(message.Template, out var why)
+                    ? $"the template '{message.Template}' no longer passes validation: {why}"
+                    : $"the template '{message.Template}' is not live (missing or archived)")), null);
             }
 
             if (OrchestratedChannels.Contains(channel.Name))

@@ -55,6 +55,14 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// <summary>The templates messages are rendered from, at their published version, by id (replaced, never mutated).</summary>
     public ImmutableDictionary<string, LiveTemplate> Templates => Volatile.Read(ref _templates);
 
+    private ImmutableDictionary<string, string> _brokenTemplates = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// Published templates whose stored version no longer passes validation (stored before a limit existed), by id,
+    /// with why: a message for one fails with this reason rather than as a missing template.
+    /// </summary>
+    public ImmutableDictionary<string, string> BrokenTemplates => Volatile.Read(ref _brokenTemplates);
+
     private Core.Orchestration.Policy _policy = Core.Orchestration.Policy.Default;
 
     /// <summary>The orchestrator's rules: the stored policy, or the defaults (replaced, never mutated).</summary>
@@ -97,16 +105,25 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         var liveTemplates = (await store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false))
             .Where(document => document.Status == DocumentStatus.Published && document.PublishedVersion is not null)
             .ToDictionary(document => document.Id, document => document.PublishedVersion!.Value, StringComparer.Ordinal);
+        var broken = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var version in await store.GetVersionsAsync("template", cancellationToken).ConfigureAwait(false))
         {
-            if (liveTemplates.TryGetValue(version.Id, out var current) && current == version.Version
-                && JourneyDocument.Parse(version.Body, $"template {version.Id} v{version.Version}").Template is { } template)
+            if (liveTemplates.TryGetValue(version.Id, out var current) && current == version.Version)
             {
-                templates[version.Id] = new LiveTemplate(template, version.Version);
+                var parsed = JourneyDocument.Parse(version.Body, $"template {version.Id} v{version.Version}");
+                if (parsed.Template is { } template)
+                {
+                    templates[version.Id] = new LiveTemplate(template, version.Version);
+                }
+                else
+                {
+                    broken[version.Id] = string.Join("; ", parsed.Errors.Select(error => error.ToString()));
+                }
             }
         }
 
         Volatile.Write(ref _templates, templates.ToImmutable());
+        Volatile.Write(ref _brokenTemplates, broken.ToImmutable());
         var policies = await LatestAsync(JourneyDocument.PolicyKind, parsed => parsed.Policy, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _policy, policies.FirstOrDefault(policy => policy.Id == Core.Orchestration.Policy.DefaultId) ?? Core.Orchestration.Policy.Default);
         Volatile.Write(ref _historyEvents, historyEvents);

@@ -36,6 +36,12 @@ internal static class ApplyCommand
             var documents = files.Select(file => (File: file, Text: File.ReadAllText(file))).ToList();
             var parsed = documents.Select(document => (document.Text, Parsed: JourneyDocument.Parse(document.Text, document.File))).ToList();
             var syntax = parsed.SelectMany(document => document.Parsed.Errors).ToList();
+
+            // Segments that refer to each other in a cycle among these files: named here, before anything is stored
+            // (the server would only see the first one's reference as unknown).
+            var segments = parsed.Where(document => document.Parsed.Segment is not null).ToList();
+            syntax.AddRange(Core.Segments.SegmentConditions.Cycles([.. segments.Select(document => document.Parsed.Segment!)])
+                .Select(cycle => new DocumentError(segments.First(document => document.Parsed.Segment!.Id == cycle.Segment).Parsed.Source, 1, null, cycle.Message)));
             if (syntax.Count > 0)
             {
                 syntax.ForEach(error => Console.Error.WriteLine(error.ToString()));

@@ -96,7 +96,8 @@ internal static class SimulateCommand
 
             try
             {
-                using var document = JsonDocument.Parse(text);
+                // Read as ingestion reads a message: nested at most MessageLimits.MaxDepth levels.
+                using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = MessageLimits.MaxDepth + 1 });
                 var timestamp = document.RootElement.TryGetProperty("timestamp", out var at) && at.ValueKind == JsonValueKind.String
                     && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : (DateTimeOffset?)null;
                 if (timestamp is null)

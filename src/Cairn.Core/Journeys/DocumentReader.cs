@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Cairn.Core.Journeys;
@@ -32,6 +33,34 @@ internal sealed class DocumentReader(string source)
     /// <summary>The step errors are attributed to while it is being read.</summary>
     public string? CurrentStep { get; set; }
 
+    private readonly List<string> _conditionPath = [];
+    private bool _conditionDepthReported;
+
+    /// <summary>
+    /// Enters a nested condition named <paramref name="name"/>; false (with one error per document, naming the path)
+    /// when that would nest deeper than <see cref="DocumentLimits.MaxConditionDepth"/>. Pair with <see cref="LeaveCondition"/>.
+    /// </summary>
+    public bool EnterCondition(YamlNode node, string name)
+    {
+        if (_conditionPath.Count >= DocumentLimits.MaxConditionDepth)
+        {
+            if (!_conditionDepthReported)
+            {
+                _conditionDepthReported = true;
+                var path = string.Concat(_conditionPath.Append(name).Select((part, index) => index == 0 || part.StartsWith('[') ? part : "." + part));
+                Error(node, $"conditions nest deeper than the limit of {DocumentLimits.MaxConditionDepth} levels (at {path})");
+            }
+
+            return false;
+        }
+
+        _conditionPath.Add(name);
+        return true;
+    }
+
+    /// <summary>Leaves the condition entered last.</summary>
+    public void LeaveCondition() => _conditionPath.RemoveAt(_conditionPath.Count - 1);
+
     public static SourceLocation Location(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
 
     public static YamlMappingNode? Load(string text, DocumentReader reader)
@@ -39,6 +68,11 @@ internal sealed class DocumentReader(string source)
         var stream = new YamlStream();
         try
         {
+            if (!CheckStructure(text, reader))
+            {
+                return null;
+            }
+
             stream.Load(new StringReader(text));
         }
         catch (YamlException exception)
@@ -67,6 +101,134 @@ internal sealed class DocumentReader(string source)
 
         return root;
     }
+
+    /// <summary>
+    /// Checks the document's shape over YamlDotNet's event stream — its parser is an iterative state machine, while
+    /// <see cref="YamlStream.Load(TextReader)"/> builds nodes recursively, and everything reading the nodes after it
+    /// recurses too — before anything is built: lists and mappings nest at most <see cref="DocumentLimits.MaxNesting"/>
+    /// deep, keys are text, and an alias refers to an anchored value already complete (YamlDotNet would otherwise
+    /// resolve <c>&amp;a [*a]</c> into a list that contains itself) and expands within
+    /// <see cref="DocumentLimits.MaxNesting"/> and <see cref="DocumentLimits.MaxNodes"/>. It stops at the first
+    /// problem, so a hostile document costs no more than its first levels.
+    /// </summary>
+    private static bool CheckStructure(string text, DocumentReader reader)
+    {
+        var parser = new Parser(new StringReader(text));
+        var open = new Stack<Collection>();
+        var anchors = new Dictionary<string, Shape>(StringComparer.Ordinal);
+        long nodes = 0;
+        while (parser.MoveNext())
+        {
+            var current = parser.Current!;
+            var line = (int)current.Start.Line;
+            Shape? added = null;
+            switch (current)
+            {
+                case DocumentStart:
+                    anchors.Clear();
+                    break;
+                case SequenceStart or MappingStart:
+                    var collection = (NodeEvent)current;
+                    if (IsKey(open))
+                    {
+                        reader.Error(line, "a key must be text, not a list or a mapping");
+                        return false;
+                    }
+
+                    if (open.Count >= DocumentLimits.MaxNesting)
+                    {
+                        reader.Error(line, $"lists and mappings nest deeper than the limit of {DocumentLimits.MaxNesting} levels");
+                        return false;
+                    }
+
+                    if (!collection.Anchor.IsEmpty)
+                    {
+                        // Redefined: until it is complete, the name refers to nothing.
+                        anchors.Remove(collection.Anchor.Value);
+                    }
+
+                    nodes++;
+                    open.Push(new Collection(current is MappingStart, collection.Anchor.IsEmpty ? null : collection.Anchor.Value, nodes));
+                    break;
+                case SequenceEnd or MappingEnd:
+                    var done = open.Pop();
+                    added = new Shape(done.Height + 1, nodes - done.NodesBefore + 1, Text: false);
+                    if (done.Anchor is { } name)
+                    {
+                        anchors[name] = added.Value;
+                    }
+
+                    break;
+                case Scalar scalar:
+                    nodes++;
+                    added = new Shape(0, 1, Text: true);
+                    if (!scalar.Anchor.IsEmpty)
+                    {
+                        anchors[scalar.Anchor.Value] = added.Value;
+                    }
+
+                    break;
+                case AnchorAlias alias:
+                    if (!anchors.TryGetValue(alias.Value.Value, out var shape))
+                    {
+                        reader.Error(line, $"the alias '*{alias.Value.Value}' must refer to an anchor ('&{alias.Value.Value}') defined before it, outside the value that holds the alias");
+                        return false;
+                    }
+
+                    if (IsKey(open) && !shape.Text)
+                    {
+                        reader.Error(line, "a key must be text, not a list or a mapping");
+                        return false;
+                    }
+
+                    if (open.Count + shape.Height > DocumentLimits.MaxNesting)
+                    {
+                        reader.Error(line, $"with the alias '*{alias.Value.Value}' expanded, lists and mappings nest deeper than the limit of {DocumentLimits.MaxNesting} levels");
+                        return false;
+                    }
+
+                    nodes += shape.Nodes;
+                    added = shape;
+                    break;
+            }
+
+            if (nodes > DocumentLimits.MaxNodes)
+            {
+                reader.Error(line, string.Create(CultureInfo.InvariantCulture, $"the document holds more than {DocumentLimits.MaxNodes:N0} values (aliases expanded)"));
+                return false;
+            }
+
+            if (added is { } child && open.TryPeek(out var parent))
+            {
+                parent.Children++;
+                parent.Height = Math.Max(parent.Height, child.Height);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>True when the next value in the innermost open collection is a mapping key.</summary>
+    private static bool IsKey(Stack<Collection> open) => open.TryPeek(out var parent) && parent.IsMapping && parent.Children % 2 == 0;
+
+    /// <summary>A list or mapping whose end has not been read yet.</summary>
+    private sealed class Collection(bool isMapping, string? anchor, long nodesBefore)
+    {
+        public bool IsMapping { get; } = isMapping;
+
+        public string? Anchor { get; } = anchor;
+
+        /// <summary>The values counted before its children (itself included).</summary>
+        public long NodesBefore { get; } = nodesBefore;
+
+        public int Children { get; set; }
+
+        /// <summary>The deepest nesting among its children so far.</summary>
+        public int Height { get; set; }
+    }
+
+    /// <summary>A complete value as an alias would expand it: how deep it nests, how many values, and whether it is text.</summary>
+    private readonly record struct Shape(int Height, long Nodes, bool Text);
 
     public void Error(int line, string message) => _errors.Add(new DocumentError(source, line, CurrentStep, message));
 
@@ -229,7 +391,51 @@ internal sealed class DocumentReader(string source)
         return [];
     }
 
+    /// <summary>
+    /// A YAML value as JSON (see <see cref="ToJson"/>), or null with an error when it nests deeper than
+    /// <see cref="DocumentLimits.MaxValueDepth"/>.
+    /// </summary>
+    public JsonElement? Json(YamlNode node, string what)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (Nesting(node) > DocumentLimits.MaxValueDepth)
+        {
+            Error(node, $"'{what}' nests deeper than the limit of {DocumentLimits.MaxValueDepth} levels");
+            return null;
+        }
+
+        return ToJson(node);
+    }
+
+    /// <summary>How many lists and mappings deep the value nests (a scalar: 0).</summary>
+    private static int Nesting(YamlNode node)
+    {
+        var deepest = 0;
+        var pending = new Stack<(YamlNode Node, int Depth)>([(node, 0)]);
+        while (pending.TryPop(out var next))
+        {
+            IEnumerable<YamlNode> children = next.Node switch
+            {
+                YamlSequenceNode sequence => sequence.Children,
+                YamlMappingNode map => map.Children.Values,
+                _ => [],
+            };
+            var depth = next.Node is YamlScalarNode ? next.Depth : next.Depth + 1;
+            deepest = Math.Max(deepest, depth);
+            foreach (var child in children)
+            {
+                pending.Push((child, depth));
+            }
+        }
+
+        return deepest;
+    }
+
     /// <summary>A YAML value as JSON: plain scalars that look like numbers, booleans or null become those; quoted ones stay text.</summary>
+    /// <remarks>
+    /// Recursive, over a document <see cref="Load"/> checked: at most <see cref="DocumentLimits.MaxNesting"/> deep, no
+    /// alias cycles, at most <see cref="DocumentLimits.MaxNodes"/> values.
+    /// </remarks>
     public static JsonElement ToJson(YamlNode node)
     {
         using var stream = new MemoryStream();
@@ -238,7 +444,7 @@ internal sealed class DocumentReader(string source)
             Write(writer, node);
         }
 
-        using var document = JsonDocument.Parse(stream.ToArray());
+        using var document = JsonDocument.Parse(stream.ToArray(), new JsonDocumentOptions { MaxDepth = DocumentLimits.MaxNesting });
         return document.RootElement.Clone();
     }
 

@@ -66,7 +66,11 @@ public static partial class JourneyDocument
                 return;
             }
 
-            if (TemplateRenderer.ParseError(source) is { } error)
+            if (!LiquidLimits.TryCheck(source, out var limit))
+            {
+                reader.Error(node, $"'{key}' is beyond a template limit: {limit}");
+            }
+            else if (TemplateRenderer.ParseError(source) is { } error)
             {
                 reader.Error(node, $"'{key}' is not valid Liquid: {error}");
             }
@@ -151,7 +155,7 @@ public static partial class JourneyDocument
         }
 
         var sampleNode = DocumentReader.Get(root, "sample");
-        JsonElement? sample = sampleNode is null ? null : DocumentReader.ToJson(sampleNode);
+        JsonElement? sample = sampleNode is null ? null : reader.Json(sampleNode, "sample");
         if (sample is { } given && given.ValueKind != JsonValueKind.Object)
         {
             reader.Error(sampleNode!, "'sample' must be a mapping (contact, event, events, workspace)");

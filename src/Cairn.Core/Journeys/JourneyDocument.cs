@@ -104,7 +104,7 @@ public static partial class JourneyDocument
                 reader.Error(node, "a static list has no condition: its members are added and removed by upload or through the API");
             }
 
-            condition = ReadCondition(node, reader, Subject.Trait);
+            condition = ReadCondition(node, reader, Subject.Trait, "condition");
             foreach (var leaf in Segments.SegmentConditions.Leaves(condition))
             {
                 if (leaf is Comparison { Subject: not Subject.Trait } comparison)
@@ -344,7 +344,7 @@ public static partial class JourneyDocument
             return name is null ? null : new EventCondition(name, where, DocumentReader.Location(map));
         }
 
-        return ReadCondition(node, reader, Subject.Trait);
+        return ReadCondition(node, reader, Subject.Trait, "exit_when");
     }
 
     private static ImmutableArray<JourneyStep> ReadSteps(YamlMappingNode root, DocumentReader reader)
@@ -354,6 +354,11 @@ public static partial class JourneyDocument
         {
             reader.Error(root, "'steps' is required");
             return [];
+        }
+
+        if (node is YamlSequenceNode { Children.Count: > DocumentLimits.MaxSteps } many)
+        {
+            reader.Error(node, string.Create(CultureInfo.InvariantCulture, $"a journey has at most {DocumentLimits.MaxSteps:N0} steps; this one has {many.Children.Count:N0}"));
         }
 
         var steps = ImmutableArray.CreateBuilder<JourneyStep>();
@@ -482,6 +487,7 @@ public static partial class JourneyDocument
             {
                 reader.OnlyKeys(map, "id", "branch", "else");
                 var cases = ImmutableArray.CreateBuilder<BranchCase>();
+                var written = 0;
                 foreach (var item in reader.Sequence(body, "branch"))
                 {
                     if (reader.Mapping(item, "a branch case") is not { } branchCase)
@@ -489,9 +495,11 @@ public static partial class JourneyDocument
                         continue;
                     }
 
+                    written++;
+
                     reader.OnlyKeys(branchCase, "name", "when", "next");
                     var caseName = reader.String(branchCase, "name", required: false) ?? $"case {cases.Count + 1}";
-                    var when = DocumentReader.Get(branchCase, "when") is { } whenNode ? ReadCondition(whenNode, reader, Subject.Trait) : null;
+                    var when = DocumentReader.Get(branchCase, "when") is { } whenNode ? ReadCondition(whenNode, reader, Subject.Trait, "when") : null;
                     if (when is null && !DocumentReader.Has(branchCase, "when"))
                     {
                         reader.Error(branchCase, $"branch case '{caseName}' needs 'when'");
@@ -504,8 +512,9 @@ public static partial class JourneyDocument
                     }
                 }
 
-                if (cases.Count == 0)
+                if (written == 0)
                 {
+                    // A case whose condition has errors is reported there, not as a missing case.
                     reader.Error(map, "a branch needs at least one case");
                 }
 
@@ -616,8 +625,9 @@ public static partial class JourneyDocument
                 }
 
                 var name = reader.String(update, "name", required: true, "update");
-                var value = DocumentReader.Get(update, "value") is { } valueNode ? DocumentReader.ToJson(valueNode) : (System.Text.Json.JsonElement?)null;
-                if (action is UpdateAction.SetTrait or UpdateAction.AddScore && value is null)
+                var valueNode = DocumentReader.Get(update, "value");
+                var value = valueNode is null ? null : reader.Json(valueNode, "value");
+                if (action is UpdateAction.SetTrait or UpdateAction.AddScore && valueNode is null)
                 {
                     reader.Error(update, $"'{actionText}' needs 'value'");
                 }
@@ -685,18 +695,44 @@ public static partial class JourneyDocument
     }
 
     private static Condition? ReadOptionalCondition(YamlMappingNode map, string key, DocumentReader reader, Subject defaultSubject) =>
-        DocumentReader.Get(map, key) is { } node ? ReadCondition(node, reader, defaultSubject) : null;
+        DocumentReader.Get(map, key) is { } node ? ReadCondition(node, reader, defaultSubject, key) : null;
 
     /// <summary>
     /// A condition: a list (all of them), <c>all</c> / <c>any</c> / <c>not</c>, a comparison on a <c>trait</c>,
     /// <c>property</c> or <c>payload</c>, <c>performed</c> / <c>not_performed</c>, <c>tag</c> or <c>stage</c>.
     /// </summary>
-    private static Condition? ReadCondition(YamlNode node, DocumentReader reader, Subject defaultSubject)
+    /// <param name="node">The condition's node.</param>
+    /// <param name="reader">The document being read.</param>
+    /// <param name="defaultSubject">What a bare comparison reads.</param>
+    /// <param name="name">Its place in the enclosing condition or document (<c>condition</c>, <c>all[2]</c>, <c>not</c>, <c>where</c>), for errors.</param>
+    /// <remarks>
+    /// Recursive, so it counts its own depth (<c>where</c> included) and stops at <see cref="DocumentLimits.MaxConditionDepth"/>
+    /// before it recurses further: what evaluates conditions afterwards (<c>ConditionEvaluator.Holds</c>,
+    /// <c>SegmentDecider.Affected</c>, <c>JourneyValidator.NeverHolds</c>) recurses as deep, and no deeper.
+    /// </remarks>
+    private static Condition? ReadCondition(YamlNode node, DocumentReader reader, Subject defaultSubject, string name)
+    {
+        if (!reader.EnterCondition(node, name))
+        {
+            return null;
+        }
+
+        try
+        {
+            return ReadConditionAt(node, reader, defaultSubject);
+        }
+        finally
+        {
+            reader.LeaveCondition();
+        }
+    }
+
+    private static Condition? ReadConditionAt(YamlNode node, DocumentReader reader, Subject defaultSubject)
     {
         var location = DocumentReader.Location(node);
         if (node is YamlSequenceNode list)
         {
-            var all = list.Children.Select(child => ReadCondition(child, reader, defaultSubject)).ToList();
+            var all = list.Children.Select((child, index) => ReadCondition(child, reader, defaultSubject, $"[{index}]")).ToList();
             return all.Count == 0 || all.Any(condition => condition is null) ? null : new AllCondition([.. all!], location);
         }
 
@@ -710,7 +746,7 @@ public static partial class JourneyDocument
             var isAll = DocumentReader.Has(map, "all");
             reader.OnlyKeys(map, isAll ? "all" : "any");
             var children = reader.Sequence(DocumentReader.Get(map, isAll ? "all" : "any"), isAll ? "all" : "any")
-                .Select(child => ReadCondition(child, reader, defaultSubject))
+                .Select((child, index) => ReadCondition(child, reader, defaultSubject, $"{(isAll ? "all" : "any")}[{index}]"))
                 .ToList();
             if (children.Count == 0)
             {
@@ -725,7 +761,7 @@ public static partial class JourneyDocument
         if (DocumentReader.Get(map, "not") is { } notNode)
         {
             reader.OnlyKeys(map, "not");
-            return ReadCondition(notNode, reader, defaultSubject) is { } inner ? new NotCondition(inner, location) : null;
+            return ReadCondition(notNode, reader, defaultSubject, "not") is { } inner ? new NotCondition(inner, location) : null;
         }
 
         if (DocumentReader.Has(map, "performed") || DocumentReader.Has(map, "not_performed"))
@@ -853,6 +889,12 @@ public static partial class JourneyDocument
             return null;
         }
 
-        return path is null ? null : new Comparison(subject.Value, path, op.Value, valueNode is null ? null : DocumentReader.ToJson(valueNode), location);
+        System.Text.Json.JsonElement? value = null;
+        if (valueNode is not null && (value = reader.Json(valueNode, "value")) is null)
+        {
+            return null;
+        }
+
+        return path is null ? null : new Comparison(subject.Value, path, op.Value, value, location);
     }
 }

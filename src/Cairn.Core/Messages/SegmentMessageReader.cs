@@ -35,6 +35,29 @@ public static class SegmentMessageReader
         [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(newMessageId);
+        try
+        {
+            return TryReadMessage(message, endpointType, receivedAt, batchSentAt, newMessageId, out result, out error);
+        }
+        catch (InvalidOperationException exception)
+        {
+            // System.Text.Json parses "\ud800" (a lone surrogate escape) but cannot read it as text: the message is
+            // rejected on its own, like any other invalid message, instead of failing its whole request.
+            result = null;
+            error = $"the message holds text that cannot be read: {exception.Message}";
+            return false;
+        }
+    }
+
+    private static bool TryReadMessage(
+        JsonElement message,
+        MessageType? endpointType,
+        DateTimeOffset receivedAt,
+        DateTimeOffset? batchSentAt,
+        Func<string> newMessageId,
+        [NotNullWhen(true)] out SegmentMessage? result,
+        [NotNullWhen(false)] out string? error)
+    {
         result = null;
         if (message.ValueKind != JsonValueKind.Object)
         {

@@ -99,7 +99,8 @@ public static class SegmentDecider
         ArgumentNullException.ThrowIfNull(cause);
         ArgumentNullException.ThrowIfNull(changedSegments);
 
-        // A plain walk of the tree: it runs for every segment on every input, so it allocates nothing.
+        // A plain walk of the tree: it runs for every segment on every input, so it allocates nothing. It recurses as
+        // deep as the condition nests, which reading the document bounded (DocumentLimits.MaxConditionDepth).
         return condition switch
         {
             AllCondition all => AnyAffected(all.Conditions, cause, changedSegments),

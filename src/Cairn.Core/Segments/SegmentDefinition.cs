@@ -53,34 +53,58 @@ public sealed record SegmentLibrary(ImmutableArray<SegmentDefinition> Segments)
         ArgumentNullException.ThrowIfNull(segments);
         var byId = segments.ToDictionary(segment => segment.Id, StringComparer.Ordinal);
         var ordered = new List<SegmentDefinition>();
+
+        // A depth-first walk with an explicit stack (references can chain through every segment there is): a
+        // segment is usable once all it refers to is; false while it is being visited marks a cycle.
         var state = new Dictionary<string, bool>(StringComparer.Ordinal);
-
-        bool Visit(string id)
+        var visiting = new Stack<(SegmentDefinition Segment, IEnumerator<string> References)>();
+        foreach (var id in byId.Keys.Order(StringComparer.Ordinal).Where(id => !state.ContainsKey(id)))
         {
-            if (state.TryGetValue(id, out var done))
-            {
-                return done;
-            }
-
-            if (!byId.TryGetValue(id, out var segment))
-            {
-                return false;
-            }
-
             state[id] = false;
-            var ok = SegmentConditions.References(segment.Condition).All(Visit);
-            state[id] = ok;
+            visiting.Push((byId[id], SegmentConditions.References(byId[id].Condition).GetEnumerator()));
+            bool? finished = null;
+            while (visiting.TryPeek(out var frame))
+            {
+                if (finished is { } result)
+                {
+                    // The reference just walked decided the segment referring to it: a failure fails it at once.
+                    finished = null;
+                    if (!result)
+                    {
+                        finished = Finish(frame, ok: false);
+                        continue;
+                    }
+                }
+
+                if (!frame.References.MoveNext())
+                {
+                    finished = Finish(frame, ok: true);
+                    continue;
+                }
+
+                var next = frame.References.Current;
+                if (state.TryGetValue(next, out var done) || !byId.ContainsKey(next))
+                {
+                    finished = done;
+                    continue;
+                }
+
+                state[next] = false;
+                visiting.Push((byId[next], SegmentConditions.References(byId[next].Condition).GetEnumerator()));
+            }
+        }
+
+        bool Finish((SegmentDefinition Segment, IEnumerator<string> References) frame, bool ok)
+        {
+            visiting.Pop();
+            frame.References.Dispose();
+            state[frame.Segment.Id] = ok;
             if (ok)
             {
-                ordered.Add(segment);
+                ordered.Add(frame.Segment);
             }
 
             return ok;
-        }
-
-        foreach (var id in byId.Keys.Order(StringComparer.Ordinal))
-        {
-            Visit(id);
         }
 
         return new SegmentLibrary([.. ordered]);
@@ -158,8 +182,8 @@ public static class SegmentConditions
         HistoryEvents(condition).Count > 0;
 
     /// <summary>
-    /// Reference cycles among <paramref name="segments"/> (each as the ids around the cycle), and references to
-    /// segments that do not exist: what validation rejects.
+    /// References to segments that do not exist, and the reference <see cref="Cycles"/> among <paramref name="segments"/>:
+    /// what validation rejects.
     /// </summary>
     public static IEnumerable<(string Segment, string Message)> Problems(IReadOnlyCollection<SegmentDefinition> segments)
     {
@@ -173,35 +197,51 @@ public static class SegmentConditions
             }
         }
 
-        var reported = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var segment in segments.OrderBy(s => s.Id, StringComparer.Ordinal))
+        foreach (var cycle in Cycles(segments))
         {
-            var path = new List<string>();
-            if (FindCycle(segment.Id, segment.Id, byId, path, []) && reported.Add(string.Join(",", path.Order(StringComparer.Ordinal))))
-            {
-                yield return (segment.Id, $"segments refer to each other in a cycle: {string.Join(" -> ", path.Prepend(segment.Id))}");
-            }
+            yield return cycle;
         }
     }
 
-    private static bool FindCycle(string start, string at, Dictionary<string, SegmentDefinition> byId, List<string> path, HashSet<string> seen)
+    /// <summary>
+    /// The reference cycles among <paramref name="segments"/>: one per group of segments that refer to each other,
+    /// named from the first of them by id (<c>a -> b -> c -> a</c>). References to other segments are ignored.
+    /// </summary>
+    public static IEnumerable<(string Segment, string Message)> Cycles(IReadOnlyCollection<SegmentDefinition> segments)
     {
-        if (!byId.TryGetValue(at, out var segment) || !seen.Add(at))
+        ArgumentNullException.ThrowIfNull(segments);
+        var byId = segments.DistinctBy(segment => segment.Id, StringComparer.Ordinal).ToDictionary(segment => segment.Id, StringComparer.Ordinal);
+
+        // A strongly connected component with a cycle is such a group; every walk keeps its own stack.
+        IEnumerable<string> Successors(string id) => References(byId[id].Condition).Where(byId.ContainsKey);
+        var groups = Graphs.Components(byId.Keys.Order(StringComparer.Ordinal), Successors)
+            .Select(group => group.ToHashSet(StringComparer.Ordinal))
+            .Where(group => group.Count > 1 || Successors(group.First()).Contains(group.First()))
+            .Select(group => (First: group.Min(StringComparer.Ordinal)!, Members: group))
+            .OrderBy(group => group.First, StringComparer.Ordinal);
+        foreach (var (first, members) in groups)
         {
-            return false;
+            yield return (first, CycleMessage(Graphs.CycleThrough(first, Successors, members)!));
         }
+    }
 
-        foreach (var next in References(segment.Condition))
-        {
-            path.Add(next);
-            if (next == start || FindCycle(start, next, byId, path, seen))
-            {
-                return true;
-            }
+    /// <summary>
+    /// The reference cycle through <paramref name="id"/> among <paramref name="segments"/> (ids around it, starting
+    /// and ending with <paramref name="id"/>), or null when there is none.
+    /// </summary>
+    public static IReadOnlyList<string>? CycleThrough(string id, IReadOnlyCollection<SegmentDefinition> segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var byId = segments.ToDictionary(segment => segment.Id, StringComparer.Ordinal);
+        return byId.ContainsKey(id)
+            ? Graphs.CycleThrough(id, next => References(byId[next].Condition).Where(byId.ContainsKey), byId.Keys.ToHashSet(StringComparer.Ordinal))
+            : null;
+    }
 
-            path.RemoveAt(path.Count - 1);
-        }
-
-        return false;
+    /// <summary>How a cycle is reported: <c>segments refer to each other in a cycle: a -> b -> a</c>.</summary>
+    public static string CycleMessage(IReadOnlyList<string> cycle)
+    {
+        ArgumentNullException.ThrowIfNull(cycle);
+        return $"segments refer to each other in a cycle: {string.Join(" -> ", cycle)}";
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -41,16 +42,21 @@ public static class TemplateRenderer
 
     private static readonly FluidParser Parser = new();
     private static readonly TemplateOptions Options = CreateOptions();
-    private static readonly ConditionalWeakTable<TemplateDefinition, IReadOnlyDictionary<string, IFluidTemplate>> Parsed = [];
+    private static readonly ConditionalWeakTable<TemplateDefinition, IReadOnlyDictionary<string, ParsedPart>> Parsed = [];
 
-    /// <summary>Why the Liquid source does not parse, or null when it does.</summary>
-    public static string? ParseError(string source) => Parser.TryParse(source, out _, out var error) ? null : error;
+    /// <summary>
+    /// Why the Liquid source cannot be used, or null when it can: a limit of <see cref="LiquidLimits"/> it exceeds
+    /// (checked first, so that Fluid never parses a text that would exhaust the stack), or Fluid's parse error.
+    /// </summary>
+    public static string? ParseError(string source) => TryParse(source, out _, out var error) ? null : error;
 
     /// <summary>Renders every part of the template against the model.</summary>
     public static RenderResult Render(TemplateDefinition template, RenderModel model)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(model);
+        // Parsed (and checked against the limits) once per definition: a template read back from storage that was
+        // stored before a limit existed fails here, on every render, with the limit it exceeds.
         var parts = Parsed.GetValue(template, Parse);
         var context = new TemplateContext(Options) { CultureInfo = CultureInfo.InvariantCulture };
         context.SetValue("contact", ModelObject.From(model.Contact, "contact"));
@@ -64,9 +70,9 @@ public static class TemplateRenderer
         var rendered = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var part in template.Parts)
         {
-            if (!parts.TryGetValue(part.Name, out var parsed))
+            if (parts[part.Name] is not { Template: { } parsed })
             {
-                return RenderResult.Failed($"{part.Name}: {ParseError(part.Source)}");
+                return RenderResult.Failed($"{part.Name}: {parts[part.Name].Error}");
             }
 
             var start = output.Length;
@@ -105,18 +111,36 @@ public static class TemplateRenderer
         return new RenderResult(rendered.ToImmutable(), null);
     }
 
-    private static IReadOnlyDictionary<string, IFluidTemplate> Parse(TemplateDefinition template)
+    private static IReadOnlyDictionary<string, ParsedPart> Parse(TemplateDefinition template)
     {
-        var parts = new Dictionary<string, IFluidTemplate>(StringComparer.Ordinal);
+        var parts = new Dictionary<string, ParsedPart>(StringComparer.Ordinal);
         foreach (var part in template.Parts)
         {
-            if (Parser.TryParse(part.Source, out var parsed, out _))
-            {
-                parts[part.Name] = parsed;
-            }
+            parts[part.Name] = TryParse(part.Source, out var parsed, out var error) ? new ParsedPart(parsed, null) : new ParsedPart(null, error);
         }
 
         return parts;
+    }
+
+    /// <summary>The one place Liquid is parsed: the limits first, then Fluid.</summary>
+    private static bool TryParse(string source, [NotNullWhen(true)] out IFluidTemplate? parsed, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        parsed = null;
+        if (!LiquidLimits.TryCheck(source, out error))
+        {
+            return false;
+        }
+
+        if (Parser.TryParse(source, out var template, out var parseError))
+        {
+            parsed = template;
+            error = null;
+            return true;
+        }
+
+        error = parseError ?? "the template does not parse";
+        return false;
     }
 
     private static TemplateOptions CreateOptions()
@@ -135,6 +159,8 @@ public static class TemplateRenderer
 
         return options;
     }
+
+    private sealed record ParsedPart(IFluidTemplate? Template, string? Error);
 
     /// <summary>Collects the output of all parts and stops a render that writes too much or takes too long.</summary>
     private sealed class LimitedWriter(Stopwatch clock) : StringWriter(CultureInfo.InvariantCulture)

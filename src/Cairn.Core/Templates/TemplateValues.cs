@@ -99,6 +99,11 @@ internal sealed class ModelObject(JsonElement element, string path) : FluidValue
         : new UndefinedValue($"{path}.{name}");
 
     /// <summary>A JSON value as a template value: null is undefined (a trait set to null is not set).</summary>
+    /// <remarks>
+    /// Recurses into arrays: as deep as the value nests, which its reader bounded before it got here (event data and
+    /// payloads at <see cref="Messages.MessageLimits.MaxDepth"/>, document samples at
+    /// <see cref="Journeys.DocumentLimits.MaxValueDepth"/>, request bodies at System.Text.Json's default of 64).
+    /// </remarks>
     public static FluidValue From(JsonElement value, string path) => value.ValueKind switch
     {
         JsonValueKind.Object => new ModelObject(value, path),

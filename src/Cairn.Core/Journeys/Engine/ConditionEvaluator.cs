@@ -76,6 +76,10 @@ public static class ConditionEvaluator
     public const string StageTrait = "lifecycle_stage";
 
     /// <summary>True when <paramref name="condition"/> holds in <paramref name="context"/>.</summary>
+    /// <remarks>
+    /// Recurses as deep as the condition nests (<c>where</c> filters included), which reading the document bounded
+    /// at <see cref="DocumentLimits.MaxConditionDepth"/>.
+    /// </remarks>
     public static bool Holds(Condition condition, EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(condition);

@@ -26,6 +26,10 @@ public static class JourneyDecider
     // A journey without a waiting step in a cycle is rejected at validation; this bounds anything that slips by.
     private const int MaxStepsPerInput = 1_000;
 
+    // Journeys that enter each other with no wait between (a enters b, b enters a, both re-enterable) would enroll
+    // without end within one input: each is valid alone, so the bound is here, as for steps.
+    private const int MaxJourneysEnteredPerInput = 100;
+
     /// <summary>Decides what <paramref name="input"/> does to the contact's journeys.</summary>
     /// <param name="memberships">The contact's journeys before the input.</param>
     /// <param name="profile">The contact's profile (already updated by the input's own message, if any).</param>
@@ -91,6 +95,7 @@ public static class JourneyDecider
     private sealed class Run(JourneyMemberships memberships, ContactState profile, JourneyLibrary library, IReadOnlyList<PastEvent> history, DateTimeOffset now)
     {
         private readonly Queue<(string Journey, JsonElement? Payload, string Reason)> _enrollRequests = new();
+        private int _journeysEntered;
 
         public JourneyMemberships Memberships { get; private set; } = memberships;
 
@@ -343,6 +348,12 @@ public static class JourneyDecider
                     return;
                 }
 
+                if (step is EnterJourneyStep && _journeysEntered >= MaxJourneysEnteredPerInput)
+                {
+                    Fail(enrollment, step.Id, $"more than {MaxJourneysEnteredPerInput} journeys entered in one input (journeys that enter each other with no wait between loop)");
+                    return;
+                }
+
                 var context = Context(enrollment.Payload, null);
                 (string Exit, string? Target, string Reason)? next = step switch
                 {
@@ -491,6 +502,7 @@ public static class JourneyDecider
 
         private (string, string?, string) EnterJourney(Enrollment enrollment, EnterJourneyStep enter)
         {
+            _journeysEntered++;
             _enrollRequests.Enqueue((enter.Journey, enrollment.Payload, $"entered from {enrollment.JourneyId}"));
             return ("next", enter.Next.Target, $"enters {enter.Journey}");
         }
