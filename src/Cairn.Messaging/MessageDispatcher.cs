@@ -44,6 +44,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private StandardWebhooks? _webhooks;
     private byte[]? _inboxKey;
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, SendTime Model)> _population = new(StringComparer.Ordinal);
 
     public MessageDispatcher(CairnEngine engine, IOptions<MessagingOptions> options, TimeProvider time, ILogger<MessageDispatcher> logger)
@@ -477,7 +478,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
@@ -488,15 +489,29 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    break;
                 }
             }
         }
+
+        LogStopped(_logger);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as a hosted service, it is disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // A host whose start fails (Kestrel cannot bind, a stop is requested while a later service starts) disposes its
+        // services without stopping them: the loop may be in a pass, which uses the channels, the HTTP client, the pass
+        // gate and the engine (disposed after this). The pass is cancelled and ends before any of them goes; what it had
+        // claimed stays `sending` and is sent again at the next start.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
         foreach (var channel in _channels.Values)
         {
             await channel.DisposeAsync().ConfigureAwait(false);
@@ -512,6 +527,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} was not sent: template {Template} v{Version} did not render")]
     private static partial void LogRenderFailed(ILogger logger, string messageId, string template, int version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message dispatcher stopped; no delivery pass is running")]
+    private static partial void LogStopped(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A delivery pass failed; retrying")]
     private static partial void LogPassFailed(ILogger logger, Exception exception);

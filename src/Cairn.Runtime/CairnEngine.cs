@@ -54,7 +54,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private readonly Lock _idleGate = new();
     private volatile bool _accepting;
     private long _queued;
-    private int _stopped;
+    private int _disposed;
     private TaskCompletionSource? _idle;
 
     public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger, JourneyRegistry? journeys = null)
@@ -66,6 +66,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         _options = options.Value;
         _logger = logger;
         _resolver = new IdentityResolver(time);
+        _stop = new Lazy<Task>(StopCoreAsync);
     }
 
     // Timers whose input is submitted but not yet committed (their rows still exist): not submitted twice.
@@ -82,6 +83,9 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private readonly SemaphoreSlim _rolloutGate = new(1, 1);
     private readonly SemaphoreSlim _rolloutSignal = new(0);
     private Task _rolloutLoop = Task.CompletedTask;
+
+    // Started by the first StopAsync or DisposeAsync; awaited by every later one.
+    private readonly Lazy<Task> _stop;
 
     /// <summary>How many contacts a rollout submits before it records its progress.</summary>
     public const int RolloutPage = 500;
@@ -132,27 +136,28 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
-        {
-            return;
-        }
+    /// <remarks>
+    /// The stop runs once and to its end, whoever asks: a caller whose token is cancelled (the host's shutdown timeout)
+    /// stops waiting, not the stop, and <see cref="DisposeAsync"/> waits for it before disposing what it uses.
+    /// </remarks>
+    public Task StopAsync(CancellationToken cancellationToken) => _stop.Value.WaitAsync(cancellationToken);
 
+    private async Task StopCoreAsync()
+    {
         _accepting = false;
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _timerLoop.ConfigureAwait(false);
         await _rolloutLoop.ConfigureAwait(false);
 
         // Inputs still queued may send inputs on to other partitions (merges); wait until none is left.
-        await WhenIdleAsync(cancellationToken).ConfigureAwait(false);
+        await WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
 
         foreach (var partition in _partitions)
         {
             partition.Complete();
         }
 
-        await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(_loops).ConfigureAwait(false);
         if (_loops.Length > 0)
         {
             LogStopped(_logger);
@@ -162,7 +167,14 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        // Registered as itself and as a hosted service, it is disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // The loops, the partitions and a rollout in progress use the store and the semaphores until the stop has ended.
+        await _stop.Value.ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
         _rolloutGate.Dispose();

@@ -42,20 +42,36 @@ internal static class ServeCommand
                 return 2;
             }
 
-            var app = CairnWebApp.Build(options);
-            app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"Cairn listening on {options.Urls} ({options.StorageDescription}). Ctrl-C stops it."));
-            try
-            {
-                await app.RunAsync().ConfigureAwait(false);
-                return 0;
-            }
-            catch (Exception exception) when (exception is IOException or DbException or UnauthorizedAccessException or SocketException)
-            {
-                // Start-up failures (port in use, database unreachable, data directory not writable): one line, no trace.
-                await Console.Error.WriteLineAsync($"cairn serve: {exception.Message}").ConfigureAwait(false);
-                return 2;
-            }
+            return await RunAsync(CairnWebApp.Build(options), options, Console.Out, Console.Error).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs the application until it is stopped (0). A start-up failure is one line on <paramref name="error"/> and
+    /// exit code 2; a stop requested while starting (SIGTERM during the demo workspace) is a normal stop. Either way
+    /// the host has disposed its services, and they stop their background work before releasing what it uses.
+    /// </summary>
+    internal static async Task<int> RunAsync(WebApplication app, ServeOptions options, TextWriter output, TextWriter error)
+    {
+        // Read before running: a host whose start failed has disposed its services, the lifetime's provider with them.
+        var lifetime = app.Lifetime;
+        lifetime.ApplicationStarted.Register(() => output.WriteLine($"Cairn listening on {options.Urls} ({options.StorageDescription}). Ctrl-C stops it."));
+        try
+        {
+            await app.RunAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception exception) when (exception is IOException or DbException or UnauthorizedAccessException or SocketException)
+        {
+            // Start-up failures (port in use, database unreachable, data directory not writable): one line, no trace.
+            await error.WriteLineAsync($"cairn serve: {exception.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Asked to stop (SIGTERM, Ctrl-C) before the start finished: the service being started gave up, as asked.
+            return 0;
+        }
     }
 }

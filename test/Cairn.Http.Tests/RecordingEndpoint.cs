@@ -34,6 +34,9 @@ internal sealed class RecordingEndpoint : IAsyncDisposable
     /// <summary>How to answer a request (after the failures): 200 with <c>{}</c> unless set.</summary>
     public Func<RecordedRequest, IResult> Respond { get; set; } = _ => Results.Json(new { });
 
+    /// <summary>Awaited before answering, with the token of the request's abort: a test holds a delivery in flight with it.</summary>
+    public Func<RecordedRequest, CancellationToken, Task>? Hold { get; set; }
+
     public string Url => _app.Urls.First();
 
     public static async Task<RecordingEndpoint> StartAsync(int failures = 0)
@@ -57,6 +60,11 @@ internal sealed class RecordingEndpoint : IAsyncDisposable
                 context.Request.Headers.ToDictionary(header => header.Key.ToLowerInvariant(), header => header.Value.ToString()),
                 await reader.ReadToEndAsync(context.RequestAborted));
             endpoint.Received.Enqueue(request);
+            if (endpoint.Hold is { } hold)
+            {
+                await hold(request, context.RequestAborted);
+            }
+
             return endpoint.Respond(request);
         });
         await app.StartAsync(TestContext.Current.CancellationToken);

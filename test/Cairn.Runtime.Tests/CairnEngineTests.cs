@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Cairn.Core.Contacts;
 using Cairn.Runtime.Storage;
+using Cairn.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
 
 namespace Cairn.Runtime.Tests;
 
@@ -259,6 +261,37 @@ public sealed class CairnEngineTests
         Assert.Equal(2000, (await pending).Count);
         await harness.RestartAsync(stopFirst: false);
         Assert.Equal(2000, await harness.Store.CountEventsAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_AfterAStopGaveUpWaiting_DisposesTheStoreOnlyOnceTheInputsAreCommitted()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var harness = await EngineHarness.StartAsync();
+
+        // Another connection holds SQLite's write lock: the partition cannot commit the input until it lets go.
+        await using var writer = new SqliteConnection($"Data Source={((SqliteCairnStore)harness.Store).DatabasePath};Pooling=False");
+        await writer.OpenAsync(cancel);
+        await ExecuteAsync(writer, "BEGIN IMMEDIATE", cancel);
+        var pending = harness.Engine.IngestAsync([harness.Message("""{"type":"track","userId":"held","messageId":"held-1","event":"Tick"}""")], cancel);
+
+        // The host's shutdown timeout: it stops waiting for the stop, then disposes the engine.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.Engine.StopAsync(new CancellationToken(canceled: true)));
+        var disposing = harness.Engine.DisposeAsync().AsTask();
+        Assert.False(disposing.IsCompleted);
+
+        await ExecuteAsync(writer, "COMMIT", cancel);
+        await disposing;
+        Assert.Equal([InputOutcome.Stored], await pending);
+        await harness.RestartAsync(stopFirst: false);
+        Assert.Equal(1, await harness.Store.CountEventsAsync(cancel));
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     [Fact]
