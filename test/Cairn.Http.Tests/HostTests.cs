@@ -66,6 +66,23 @@ public sealed class HostTests
     }
 
     [Fact]
+    public async Task RolloutLog_NamesTheKindOfDocument()
+    {
+        // A segment and a scoring model are rolled out over existing contacts; the log said "Rollout of journey …" for both.
+        await using var cairn = await TestCairn.StartAsync();
+        await cairn.SendAsync("identify", """{"userId":"ann","traits":{"company_size":500}}""");
+        var examples = Path.Combine(Repository.Root, "examples");
+        await cairn.PutDocumentAsync("scoring-models/lead-score", await File.ReadAllTextAsync(Path.Combine(examples, "scoring", "lead-score.yaml"), Cancel));
+        await cairn.PutDocumentAsync("segments/hot-leads", await File.ReadAllTextAsync(Path.Combine(examples, "segments", "hot-leads.yaml"), Cancel));
+        await cairn.Engine.RunRolloutsAsync(Cancel);
+
+        var rollouts = cairn.Logs.Lines.Where(line => line.StartsWith("Rollout of ", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            ["Rollout of scoring model lead-score version 1 done: 1 contacts visited", "Rollout of segment hot-leads version 1 done: 1 contacts visited"],
+            rollouts);
+    }
+
+    [Fact]
     public async Task Readiness_Is503_OnceTheEngineStops()
     {
         await using var cairn = await TestCairn.StartAsync();
