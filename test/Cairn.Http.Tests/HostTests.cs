@@ -148,7 +148,8 @@ public sealed class HostTests
         var examples = Path.Combine(Repository.Root, "examples");
         var (code, output) = await CairnAsync("validate", examples);
         Assert.True(code == 0, output);
-        Assert.Contains("Valid: 7 journeys, 23 templates, 7 segments, 2 scoring models, 1 sales team, 1 policy.", output, StringComparison.Ordinal);
+        Assert.Contains("Valid: 7 journeys, 23 templates, 7 segments, 2 scoring models, 1 sales team, 1 policy.\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
 
         var directory = Path.Combine(Path.GetTempPath(), "cairn-validate-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -163,6 +164,14 @@ public sealed class HostTests
             (code, output) = await CairnAsync("validate", Path.Combine(directory, "absent.yaml"));
             Assert.Equal(2, code);
             Assert.Contains("does not exist", output, StringComparison.Ordinal);
+
+            // A policy that lets promotional SMS go without an opt-in is valid, with a warning.
+            var policy = Path.Combine(directory, "policy.yaml");
+            await File.WriteAllTextAsync(policy, "kind: policy\nid: default\ntime_zone: America/New_York\nquiet_hours:\n  - { channel: sms, from: \"21:00\", to: \"08:00\" }\n", Cancel);
+            (code, output) = await CairnAsync("validate", policy);
+            Assert.True(code == 0, output);
+            Assert.Contains($"{policy}:1: warning: promotional SMS can go to contacts who never opted in: add sms to require_opt_in", output, StringComparison.Ordinal);
+            Assert.Contains("Valid: 0 journeys, 0 templates, 0 segments, 0 scoring models, 0 sales teams, 1 policy. 1 warning.", output, StringComparison.Ordinal);
         }
         finally
         {
