@@ -255,11 +255,13 @@ public sealed class HostTests
         var directory = Directory.CreateTempSubdirectory("cairn-simulate-policy-").FullName;
         try
         {
-            // Bob (New York, the policy's default zone) abandons a cart in the evening and unsubscribes the next morning.
+            // Bob (New York, the policy's default zone) opts in to texts, abandons a cart in the evening and unsubscribes
+            // from email the next morning.
             var events = Path.Combine(directory, "events.ndjson");
             await File.WriteAllLinesAsync(
                 events,
                 [
+                    """{"type":"identify","userId":"bob","traits":{"phone":"+12125550102","consent":{"sms":"opted_in"}},"timestamp":"2026-11-02T22:00:00Z"}""",
                     """{"type":"track","userId":"bob","event":"cart_abandoned","properties":{"cart_value":45},"timestamp":"2026-11-02T22:30:00Z"}""",
                     """{"type":"identify","userId":"bob","traits":{"unsubscribed":true},"timestamp":"2026-11-03T14:00:00Z"}""",
                 ],
