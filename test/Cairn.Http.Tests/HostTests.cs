@@ -226,11 +226,36 @@ public sealed class HostTests
         var (_, second) = await CairnAsync(arguments);
         Assert.Equal(first, second);
 
+        // Bob has no phone: his SMS is undeliverable, as on the server (it was reported sent); his open names another
+        // message, and the output says why it was not counted; Dan's, exported without a message id, names the template.
+        Assert.Contains("2026-11-02T15:05:00Z  cart-recovery:1              sms 'cart-reminder-sms' undeliverable: the contact has no phone number in E.164 form\n", first, StringComparison.Ordinal);
+        Assert.Contains("2026-11-02T12:00:00Z  cart-recovery:1              email_opened not counted by opened_email_1: its message_id \"not-ours\" is not the message step 'email_1' sent\n", first, StringComparison.Ordinal);
+        Assert.Contains("2026-11-02T12:30:00Z  cart-recovery:1              opened_email_1 -happened-> wait_until_24h: email_opened happened\n", first, StringComparison.Ordinal);
+        Assert.Contains(
+            """
+            Messages:
+              email cart-final                         sent               2
+              email cart-final-incentive               sent               1
+              email cart-reminder-1                    sent               4
+              email cart-reminder-2                    sent               3
+              sms cart-reminder-sms                    sent               2
+              sms cart-reminder-sms                    undeliverable      1
+
+            Not counted by a correlated wait_for: 1 recorded event (each with the reason on its contact's timeline).
+
+            """.ReplaceLineEndings("\n"),
+            first,
+            StringComparison.Ordinal);
+
         var (jsonCode, json) = await CairnAsync([.. arguments, "--json"]);
         Assert.Equal(0, jsonCode);
         using var document = JsonDocument.Parse(json);
-        Assert.Equal(3, document.RootElement.GetProperty("contacts").GetArrayLength());
-        Assert.Equal(3, document.RootElement.GetProperty("steps").GetProperty("cart-recovery/email_1").GetInt32());
+        Assert.Equal(4, document.RootElement.GetProperty("contacts").GetArrayLength());
+        Assert.Equal(4, document.RootElement.GetProperty("steps").GetProperty("cart-recovery/email_1").GetInt32());
+        var bob = document.RootElement.GetProperty("contacts").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "bob");
+        var bobSms = bob.GetProperty("deliveries").EnumerateArray().Single(d => d.GetProperty("channel").GetString() == "sms");
+        Assert.Equal(("undeliverable", "the contact has no phone number in E.164 form"), (bobSms.GetProperty("outcome").GetString(), bobSms.GetProperty("reason").GetString()));
+        Assert.Contains(document.RootElement.GetProperty("messages").EnumerateArray(), m => m.GetProperty("template").GetString() == "sms cart-reminder-sms" && m.GetProperty("outcome").GetString() == "undeliverable" && m.GetProperty("count").GetInt32() == 1);
 
         var directory = Path.Combine(Path.GetTempPath(), "cairn-simulate-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -241,6 +266,14 @@ public sealed class HostTests
             (code, var output) = await CairnAsync("simulate", examples, "--events", bad);
             Assert.Equal(1, code);
             Assert.Contains("bad.ndjson:1: every message needs a 'timestamp'", output, StringComparison.Ordinal);
+
+            // The suppression list: Ann's address hard-bounced before; her emails are suppressed, with the list's reason.
+            var list = Path.Combine(directory, "suppressed.txt");
+            await File.WriteAllTextAsync(list, "# exported from the previous provider\nANN@example.com,hard bounce\n", Cancel);
+            (code, output) = await CairnAsync([.. arguments, "--suppressions", list]);
+            Assert.True(code == 0, output);
+            Assert.Contains("2026-11-02T11:00:00Z  cart-recovery:1              email 'cart-reminder-1' suppressed: the address is on the suppression list (hard bounce)\n", output, StringComparison.Ordinal);
+            Assert.Contains("  email cart-reminder-1                    suppressed         1\n", output, StringComparison.Ordinal);
         }
         finally
         {
