@@ -44,6 +44,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private StandardWebhooks? _webhooks;
     private byte[]? _inboxKey;
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, SendTime Model)> _population = new(StringComparer.Ordinal);
 
     public MessageDispatcher(CairnEngine engine, IOptions<MessagingOptions> options, TimeProvider time, ILogger<MessageDispatcher> logger)
@@ -495,6 +496,16 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as a hosted service, it is disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // A host whose server failed to start disposes the dispatcher without stopping it: end the loop first, or its
+        // next pass finds the semaphore disposed and logs the exception.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         foreach (var channel in _channels.Values)
         {
             await channel.DisposeAsync().ConfigureAwait(false);
