@@ -119,6 +119,11 @@ public sealed class ScoreDeciderTests
         var decayed = ScoreDecider.Decide(decision.Profile, library, null, T0.AddSeconds(90));
         Assert.Equal([("score_crossed", "down")], decayed.Events.Select(e => (e.Name, e.Properties.GetProperty("direction").GetString())));
         Assert.Equal("lead", decayed.Profile.TraitString(ConditionEvaluator.StageTrait));
+
+        // An event stamped in the future (a client clock ahead, with no sentAt to correct it) counts from when it is processed.
+        var ahead = ScoreDecider.Decide(Profile("{}"), library, new PastEvent("pricing_viewed", T0.AddHours(1), null), T0);
+        Assert.Equal(("up", T0), (ahead.Events[0].Properties.GetProperty("direction").GetString(), ahead.Profile.Scores["lead-score"].ScoredAt));
+        Assert.Equal(T0, ahead.Profile.Scores["lead-score"].Contributions.Single().At);
     }
 
     [Fact]
