@@ -7,8 +7,8 @@ namespace Cairn.Benchmarks;
 
 /// <summary>
 /// <c>loadgen email --count N [--connections C]</c>: delivery throughput to a real SMTP server on loopback (the
-/// smtp-server npm package the tests use, <c>test/node/smtp-sink.mjs</c>; run <c>bash scripts/test.sh</c> or
-/// <c>npm ci</c> in test/node once). Starts the sink and a server pointed at it, publishes a journey that sends one
+/// smtp-server npm package the tests use, <c>test/node/smtp-sink.mjs</c>; installed by <see cref="Prerequisites"/>
+/// when missing). Starts the sink and a server pointed at it, publishes a journey that sends one
 /// templated email per event, ingests N events and reports the rate at which the sink received them: each email is
 /// rendered (Liquid), composed (MIME, tracked links, unsubscribe headers), claimed, sent over a pooled SMTP
 /// connection and recorded, with its <c>email_sent</c> event committed on the contact's timeline.
@@ -21,11 +21,10 @@ internal static class EmailBenchmark
         var connections = BenchmarkData.Option(args, "--connections", 8);
         var data = Path.Combine(Path.GetTempPath(), "cairn-email-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-sink-" + Guid.NewGuid().ToString("N"));
-        var start = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(BenchmarkData.Root, "test", "node") };
-        start.ArgumentList.Add("smtp-sink.mjs");
-        start.ArgumentList.Add(mail);
-        using var sink = Process.Start(start)!;
-        var port = (await sink.StandardOutput.ReadLineAsync().ConfigureAwait(false))!["listening ".Length..];
+        await Prerequisites.ServerAsync().ConfigureAwait(false);
+        var started = await Prerequisites.StartSmtpSinkAsync(mail).ConfigureAwait(false);
+        using var sink = started.Sink;
+        var port = started.Port;
         Process? server = null;
         try
         {

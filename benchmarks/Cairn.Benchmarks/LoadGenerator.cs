@@ -173,11 +173,8 @@ internal static class LoadGenerator
     /// <summary>Starts <c>cairn serve</c> (the Release build) and waits until it is ready.</summary>
     internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null, IReadOnlyDictionary<string, string>? environment = null, List<string>? errors = null)
     {
+        await Prerequisites.ServerAsync().ConfigureAwait(false);
         var dll = Path.Combine(BenchmarkData.Root, "src", "Cairn.Server", "bin", "Release", "net10.0", "cairn.dll");
-        if (!File.Exists(dll))
-        {
-            throw new InvalidOperationException($"{dll} is missing: run `dotnet build -c Release src/Cairn.Server` first");
-        }
 
         url ??= $"http://127.0.0.1:{FreePort()}";
         writeKey ??= "cwk_loadgen_" + Guid.NewGuid().ToString("N");

@@ -1,9 +1,19 @@
 using BenchmarkDotNet.Running;
 using Cairn.Benchmarks;
 
-// `loadgen …` drives a real server over HTTP; `--profile <name>` loops one scenario for a profiler;
-// anything else goes to BenchmarkDotNet (e.g. --filter '*').
-return args switch
+// `loadgen …` drives a real server over HTTP (building it and installing test/node's packages first when they are
+// missing or stale); `--profile <name>` loops one scenario for a profiler; anything else goes to BenchmarkDotNet.
+try
+{
+    return await RunCommandAsync(args).ConfigureAwait(false);
+}
+catch (Prerequisites.MissingException missing)
+{
+    await Console.Error.WriteLineAsync($"loadgen: {missing.Message}").ConfigureAwait(false);
+    return 2;
+}
+
+static async Task<int> RunCommandAsync(string[] args) => args switch
 {
     ["loadgen", "timers", .. var rest] => await TimerBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "email", .. var rest] => await EmailBenchmark.RunAsync(rest).ConfigureAwait(false),

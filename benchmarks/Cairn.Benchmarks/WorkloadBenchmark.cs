@@ -112,11 +112,10 @@ internal static class WorkloadBenchmark
         var database = postgres is null ? null : await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var data = Path.Combine(Path.GetTempPath(), "cairn-workload-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-workload-mail-" + Guid.NewGuid().ToString("N"));
-        var sinkStart = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(BenchmarkData.Root, "test", "node") };
-        sinkStart.ArgumentList.Add("smtp-sink.mjs");
-        sinkStart.ArgumentList.Add(mail);
-        using var sink = Process.Start(sinkStart)!;
-        var port = (await sink.StandardOutput.ReadLineAsync().ConfigureAwait(false))!["listening ".Length..];
+        await Prerequisites.ServerAsync().ConfigureAwait(false);
+        var started = await Prerequisites.StartSmtpSinkAsync(mail).ConfigureAwait(false);
+        using var sink = started.Sink;
+        var port = started.Port;
         Process? server = null;
         var errors = new List<string>();
         try

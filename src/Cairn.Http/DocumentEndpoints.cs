@@ -130,7 +130,7 @@ public static class DocumentEndpoints
             throw ProblemException.BadRequest("The document is not valid UTF-8.");
         }
 
-        await ValidateAsync(kind, id, text, engine, context.RequestAborted).ConfigureAwait(false);
+        var warnings = await ValidateAsync(kind, id, text, engine, context.RequestAborted).ConfigureAwait(false);
         var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
         if (kind is "segment" or JourneyDocument.ScoringKind or JourneyDocument.SalesTeamKind)
         {
@@ -154,7 +154,7 @@ public static class DocumentEndpoints
 
         var document = await engine.Store.GetDocumentAsync(kind, id, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
-        return Results.Ok(kind == "journey" ? await SummaryAsync(document!, engine, context.RequestAborted).ConfigureAwait(false) : DocumentView.From(document!));
+        return Results.Ok(kind == "journey" ? await SummaryAsync(document!, engine, context.RequestAborted).ConfigureAwait(false) : DocumentView.From(document!) with { Warnings = warnings });
     }
 
     /// <summary>Maps <c>POST {id}/archive</c> for documents of <paramref name="kind"/> (segments, scoring models, sales teams).</summary>
@@ -525,12 +525,16 @@ public static class DocumentEndpoints
         return (Has("kind") ? string.Empty : "kind: segment\n") + (Has("id") ? string.Empty : "id: preview\n") + (Has("name") ? string.Empty : "name: Preview\n") + text;
     }
 
-    /// <summary>Parses and validates a document against the stored templates and journeys; 422 with every error otherwise.</summary>
-    private static async Task ValidateAsync(string kind, string id, string text, CairnEngine engine, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses and validates a document against the stored templates and journeys; 422 with every error (and the
+    /// warnings) otherwise. Returns the warnings: what is allowed but probably not meant, which never fails a document.
+    /// </summary>
+    private static async Task<IReadOnlyList<DocumentWarning>> ValidateAsync(string kind, string id, string text, CairnEngine engine, CancellationToken cancellationToken)
     {
         var source = $"{kind} '{id}'";
         var parsed = JourneyDocument.Parse(text, source);
         var errors = parsed.Errors.ToList();
+        var warnings = DocumentSet.WarningsOf(parsed).Select(warning => new DocumentWarning(warning.Line, warning.Message)).ToList();
         var documentId = parsed.Journey?.Id ?? parsed.Template?.Id ?? parsed.ScoringModel?.Id ?? parsed.SalesTeam?.Id ?? parsed.Policy?.Id;
         var documentIdOf = parsed.Segment?.Id ?? documentId;
         if (errors.Count == 0 && (kind switch
@@ -617,18 +621,33 @@ public static class DocumentEndpoints
 
         if (errors.Count > 0)
         {
+            var extensions = new Dictionary<string, object?> { ["errors"] = errors.Select(error => new { line = error.Line, step = error.StepId, message = error.Message }).ToList() };
+            if (warnings.Count > 0)
+            {
+                extensions["warnings"] = warnings;
+            }
+
             throw new ProblemException(
                 StatusCodes.Status422UnprocessableEntity,
                 "Invalid document",
                 $"The {kind} has {errors.Count} error(s); see 'errors'.",
-                new Dictionary<string, object?> { ["errors"] = errors.Select(error => new { line = error.Line, step = error.StepId, message = error.Message }).ToList() });
+                extensions);
         }
+
+        return warnings;
     }
 }
+
+/// <summary>Something a document allows that is probably not meant (it is stored all the same), with its line.</summary>
+public sealed record DocumentWarning(int Line, string Message);
 
 /// <summary>A stored document as the API shows it.</summary>
 public sealed record DocumentView(string Id, string Kind, string Status, int? PublishedVersion, bool HasUnpublishedChanges, DateTimeOffset UpdatedAt, string Document)
 {
+    /// <summary>When the document was just stored: what its validation warned about (never a failure); null otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<DocumentWarning>? Warnings { get; init; }
+
     /// <summary>The view of a stored document.</summary>
     public static DocumentView From(StoredDocument document)
     {

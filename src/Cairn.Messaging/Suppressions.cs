@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Cairn.Core.Orchestration;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
 
@@ -66,6 +67,17 @@ public sealed class Suppressions(CairnEngine engine, byte[] key, TimeProvider ti
     /// <summary>The entry of an email address, when it is suppressed.</summary>
     public Task<Suppression?> SuppressedAsync(string address, CancellationToken cancellationToken) =>
         SuppressedAsync(MessageDispatcher.EmailChannel, address, cancellationToken);
+
+    /// <summary>
+    /// Whether a message on <paramref name="channel"/> (email, SMS) can reach the contact: the contact's address there,
+    /// looked up on the list, judged by the rule the simulator uses too (<see cref="Reachability"/>).
+    /// </summary>
+    public async Task<Reach> ReachAsync(string channel, Core.Contacts.ContactState contact, CancellationToken cancellationToken)
+    {
+        var address = Reachability.AddressOf(channel, contact);
+        var suppressed = address is null ? null : await SuppressedAsync(channel, address, cancellationToken).ConfigureAwait(false);
+        return Reachability.Check(channel, contact, new AddressFacts(suppressed?.Reason, null));
+    }
 
     /// <summary>The entry of an address on a channel (<c>email</c>, <c>sms</c>), when it is suppressed.</summary>
     public async Task<Suppression?> SuppressedAsync(string channel, string address, CancellationToken cancellationToken) =>

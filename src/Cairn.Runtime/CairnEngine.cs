@@ -423,7 +423,9 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                     await _store.SaveRolloutProgressAsync(rollout.Kind, rollout.JourneyId, rollout.Version, after, processed, done, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                     if (done)
                     {
-                        LogRolloutDone(_logger, rollout.JourneyId, rollout.Version, processed);
+                        var kind = rollout.Kind == Core.Journeys.JourneyDocument.ScoringKind ? "scoring model" : rollout.Kind;
+                        LogRolloutDone(_logger, kind, rollout.JourneyId, rollout.Version, processed);
+
                         break;
                     }
                 }
@@ -764,8 +766,8 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "The timer loop failed; it retries")]
     private static partial void LogTimersFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout of journey {Journey} version {Version} done: {Contacts} contacts visited")]
-    private static partial void LogRolloutDone(ILogger logger, string journey, int version, long contacts);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout of {Kind} {Document} version {Version} done: {Contacts} contacts visited")]
+    private static partial void LogRolloutDone(ILogger logger, string kind, string document, int version, long contacts);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A journey rollout failed; it retries")]
     private static partial void LogRolloutFailed(ILogger logger, Exception exception);

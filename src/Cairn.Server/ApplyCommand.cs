@@ -49,6 +49,11 @@ internal static class ApplyCommand
                 return 1;
             }
 
+            foreach (var warning in parsed.SelectMany(document => DocumentSet.WarningsOf(document.Parsed)))
+            {
+                Console.Error.WriteLine(ValidateCommand.Warning(warning));
+            }
+
             var moves = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var pair in result.GetValue(stepMap) ?? [])
             {

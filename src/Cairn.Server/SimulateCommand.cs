@@ -8,10 +8,11 @@ using Cairn.Core.Messages;
 namespace Cairn.Server;
 
 /// <summary>
-/// <c>cairn simulate PATH... --events EVENTS.ndjson [--profiles PROFILES.ndjson] [--from T] [--to T] [--json] [--no-policy]</c>:
+/// <c>cairn simulate PATH... --events EVENTS.ndjson [--profiles PROFILES.ndjson] [--suppressions FILE] [--from T] [--to T] [--json] [--no-policy]</c>:
 /// runs the journeys in PATH (with the templates, segments, scoring models and policy found there) against a recorded
-/// event stream in virtual time, with the same code the server runs, and prints each contact's path, every message it
-/// would have sent and every one the orchestrator would have deferred or stopped.
+/// event stream in virtual time, with the same code the server runs, and prints each contact's path, what became of
+/// every message (sent, deferred, suppressed, expired, undeliverable, or unknown, with the reason) counted per
+/// template, and every recorded event a waiting <c>correlate</c> did not count, with why.
 /// Deterministic: the same input prints the same output, byte for byte.
 /// Exit codes: 0 simulated, 1 the documents or the stream have errors, 2 a file could not be read.
 /// </summary>
@@ -24,11 +25,12 @@ internal static class SimulateCommand
         var paths = new Argument<string[]>("paths") { Description = "Journey documents (and their templates): files or directories.", Arity = ArgumentArity.OneOrMore };
         var events = new Option<FileInfo>("--events") { Description = "NDJSON of Segment messages to replay (each with type and timestamp).", Required = true };
         var profiles = new Option<FileInfo>("--profiles") { Description = "NDJSON of messages (usually identify) that set up profiles before the stream." };
+        var suppressions = new Option<FileInfo>("--suppressions") { Description = "The suppression list: one email address or phone number a line (optionally ',reason'); messages to them are suppressed." };
         var from = new Option<DateTimeOffset?>("--from") { Description = "Ignore events before this time." };
         var to = new Option<DateTimeOffset?>("--to") { Description = "Ignore events after this time and stop the clock here." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
         var noPolicy = new Option<bool>("--no-policy") { Description = "Ignore the policy document: every message is sent when its journey decides it." };
-        var command = new Command("simulate", "Replay an event stream through journeys (and the orchestrator, when PATH holds a policy) in virtual time and show what they would do.") { paths, events, profiles, from, to, json, noPolicy };
+        var command = new Command("simulate", "Replay an event stream through journeys (and the orchestrator, when PATH holds a policy) in virtual time and show what they would do.") { paths, events, profiles, suppressions, from, to, json, noPolicy };
         command.SetAction(result =>
         {
             if (DocumentFiles.Find(result.GetValue(paths)!, "simulate") is not { } files)
@@ -51,7 +53,8 @@ internal static class SimulateCommand
             var streamErrors = new List<string>();
             var eventFile = result.GetValue(events)!;
             var profileFile = result.GetValue(profiles);
-            foreach (var file in new[] { eventFile, profileFile }.OfType<FileInfo>().Where(file => !file.Exists))
+            var suppressionFile = result.GetValue(suppressions);
+            foreach (var file in new[] { eventFile, profileFile, suppressionFile }.OfType<FileInfo>().Where(file => !file.Exists))
             {
                 Console.Error.WriteLine($"cairn simulate: {file.FullName} does not exist");
                 return 2;
@@ -75,11 +78,25 @@ internal static class SimulateCommand
                 scoring: new Core.Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
                 segments: Core.Segments.SegmentLibrary.Of(set.Segments),
                 policy: result.GetValue(noPolicy) ? null : set.Policies.FirstOrDefault(policy => policy.Id == "default"),
-                subscriptions: set.Templates.ToDictionary(template => template.Id, template => template.Subscription, StringComparer.Ordinal));
+                subscriptions: set.Templates.ToDictionary(template => template.Id, template => template.Subscription, StringComparer.Ordinal),
+                suppressions: suppressionFile is null ? null : ReadSuppressions(suppressionFile));
             Console.Out.Write(result.GetValue(json) ? ToJson(simulation) : ToText(simulation));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The suppression list: an address a line, optionally followed by <c>,reason</c>; blank lines and <c>#</c> comments are skipped.</summary>
+    private static Dictionary<string, string> ReadSuppressions(FileInfo file)
+    {
+        var list = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(file.FullName).Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')))
+        {
+            var parts = line.Split(',', 2, StringSplitOptions.TrimEntries);
+            list[parts[0].ToLowerInvariant()] = parts.Length > 1 && parts[1].Length > 0 ? parts[1] : $"listed in {file.Name}";
+        }
+
+        return list;
     }
 
     private static List<SegmentMessage> ReadMessages(FileInfo file, List<string> errors)
@@ -141,10 +158,17 @@ internal static class SimulateCommand
             text.Append(CultureInfo.InvariantCulture, $"  {step,-48} {count,6}\n");
         }
 
+        // What became of every message, per template: the counts a real run's outbox shows.
         text.Append("\nMessages:\n");
-        foreach (var group in simulation.Contacts.SelectMany(c => c.Messages).GroupBy(m => $"{m.Channel.DocumentName()} {m.Template}").OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var group in Outcomes(simulation))
         {
-            text.Append(CultureInfo.InvariantCulture, $"  {group.Key,-48} {group.Count(),6}\n");
+            text.Append(CultureInfo.InvariantCulture, $"  {group.Template,-40} {group.Outcome,-14} {group.Count,5}\n");
+        }
+
+        var uncounted = simulation.Contacts.Sum(c => c.Timeline.Count(line => line.Kind == "not_counted"));
+        if (uncounted > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\nNot counted by a correlated wait_for: {uncounted} recorded event{(uncounted == 1 ? string.Empty : "s")} (each with the reason on its contact's timeline).\n");
         }
 
         var held = simulation.Contacts.SelectMany(c => c.Decisions).ToList();
@@ -172,10 +196,19 @@ internal static class SimulateCommand
                 timeline = contact.Timeline.Select(line => new { at = Time(line.At), journey = line.JourneyId, enrollment = line.EnrollmentId, kind = line.Kind, text = line.Text }),
                 messages = contact.Messages.Select(m => new { at = Time(m.At), journey = m.JourneyId, enrollment = m.EnrollmentId, step = m.StepId, channel = m.Channel.DocumentName(), template = m.Template }),
                 heldBack = contact.Decisions.Select(d => new { at = Time(d.At), journey = d.JourneyId, enrollment = d.EnrollmentId, step = d.StepId, channel = d.Channel.DocumentName(), template = d.Template, decision = d.Outcome, reason = d.Reason }),
+                deliveries = contact.Deliveries.Select(d => new { queuedAt = Time(d.QueuedAt), at = Time(d.At), journey = d.JourneyId, enrollment = d.EnrollmentId, step = d.StepId, channel = d.Channel.DocumentName(), template = d.Template, outcome = d.OutcomeName, reason = d.Reason }),
             }),
             steps = simulation.StepTotals,
+            messages = Outcomes(simulation).Select(group => new { template = group.Template, outcome = group.Outcome, count = group.Count }),
         },
         Json) + "\n";
+
+    /// <summary>Messages counted per channel and template and outcome, in that order.</summary>
+    private static IEnumerable<(string Template, string Outcome, int Count)> Outcomes(SimulationResult simulation) =>
+        simulation.Contacts.SelectMany(c => c.Deliveries)
+            .GroupBy(d => (Template: $"{d.Channel.DocumentName()} {d.Template}", d.Outcome))
+            .OrderBy(g => g.Key.Template, StringComparer.Ordinal).ThenBy(g => g.Key.Outcome)
+            .Select(g => (g.Key.Template, g.Key.Outcome.ToString().ToLowerInvariant(), g.Count()));
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -5,8 +5,8 @@ namespace Cairn.Server;
 
 /// <summary>
 /// <c>cairn validate PATH...</c>: reads journey and template documents (files, or directories searched for
-/// .yaml, .yml and .json) and reports every error as <c>file:line: step 'id': message</c>.
-/// Exit codes: 0 valid, 1 errors found, 2 a path could not be read.
+/// .yaml, .yml and .json) and reports every error as <c>file:line: step 'id': message</c>, and every warning as
+/// <c>file:line: warning: message</c> (warnings do not fail). Exit codes: 0 valid, 1 errors found, 2 a path could not be read.
 /// </summary>
 internal static class ValidateCommand
 {
@@ -27,13 +27,23 @@ internal static class ValidateCommand
                 Console.Error.WriteLine(error.ToString());
             }
 
+            // Warnings never fail validation: the documents work, but probably not as intended (or as the law wants).
+            foreach (var warning in set.Warnings)
+            {
+                Console.Error.WriteLine(Warning(warning));
+            }
+
+            var warned = set.Warnings.Length == 0 ? string.Empty : $" {Count(set.Warnings.Length, "warning")}.";
             Console.WriteLine(set.Errors.Length == 0
-                ? $"Valid: {Count(set.Journeys.Length, "journey")}, {Count(set.Templates.Length, "template")}, {Count(set.Segments.Length, "segment")}, {Count(set.ScoringModels.Length, "scoring model")}, {Count(set.SalesTeams.Length, "sales team")}, {Count(set.Policies.Length, "policy")}."
-                : $"{set.Errors.Length} errors in {set.Errors.Select(error => error.Source).Distinct().Count()} of {files.Count} files.");
+                ? $"Valid: {Count(set.Journeys.Length, "journey")}, {Count(set.Templates.Length, "template")}, {Count(set.Segments.Length, "segment")}, {Count(set.ScoringModels.Length, "scoring model")}, {Count(set.SalesTeams.Length, "sales team")}, {Count(set.Policies.Length, "policy")}.{warned}"
+                : $"{set.Errors.Length} errors in {set.Errors.Select(error => error.Source).Distinct().Count()} of {files.Count} files.{warned}");
             return set.Errors.Length == 0 ? 0 : 1;
         });
         return command;
     }
 
     private static string Count(int count, string noun) => $"{count} {noun}{(count == 1 ? string.Empty : "s")}";
+
+    /// <summary><c>file:line: warning: message</c>.</summary>
+    internal static string Warning(DocumentError warning) => $"{warning.Source}:{warning.Line}: warning: {warning.Message}";
 }

@@ -49,6 +49,34 @@ public sealed class JourneyDeciderTests
     }
 
     [Fact]
+    public void CartRecovery_AnOpenWithoutAMessageId_CountsWhenItNamesTheSentTemplate_AfterTheSend()
+    {
+        // Opens exported from another email provider carry no message_id: the contact's own open of the template the
+        // correlated step sent, after it ran, counts; anything less does not, and says why.
+        var contact = new Simulation(CartRecovery, Profile(Ann, "low"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.RunTimersUntil(T0.AddHours(2));
+        var enrollment = contact.Memberships.Active["cart-recovery"];
+        var journey = CartRecovery.Versions[("cart-recovery", 1)];
+        var waitFor = (WaitForStep)journey.Find("opened_email_1")!;
+        string? Why(string properties, DateTimeOffset at) =>
+            JourneyDecider.Uncorrelated(enrollment, journey, waitFor, TestMessages.Read($$"""{"type":"track","userId":"u","event":"email_opened","properties":{{properties}},"timestamp":"{{at:O}}"}""", receivedAt: at));
+
+        Assert.Equal("it carries neither a message_id nor a template, so it cannot be matched to the message step 'email_1' sent", Why("{}", T0.AddHours(2)));
+        Assert.Equal("it carries no message_id, and its template 'cart-reminder-2' is not the one step 'email_1' sent ('cart-reminder-1')", Why("""{"template":"cart-reminder-2"}""", T0.AddHours(2)));
+        Assert.Equal("it carries no message_id, and it happened before step 'email_1' sent its message", Why("""{"template":"cart-reminder-1"}""", T0.AddMinutes(30)));
+        Assert.Equal("its message_id \"x\" is not the message step 'email_1' sent", Why("""{"message_id":"x","template":"cart-reminder-1"}""", T0.AddHours(2)));
+        Assert.Null(Why("""{"template":"cart-reminder-1"}""", T0.AddHours(2)));
+
+        contact.Event("email_opened", T0.AddHours(2), "{}");
+        contact.Event("email_opened", T0.AddHours(2), """{"template":"cart-reminder-2"}""");
+        Assert.Equal("opened_email_1", contact.Memberships.Active["cart-recovery"].StepId);
+        contact.Event("email_opened", T0.AddHours(2), """{"template":"cart-reminder-1"}""");
+        contact.RunTimersUntil(T0.AddDays(3));
+        Assert.Equal(["cart-reminder-1", "cart-reminder-2", "cart-final"], contact.Sent.Select(s => s.Template));
+    }
+
+    [Fact]
     public void CartRecovery_OrderEndsIt_AndLaterTimersDoNothing()
     {
         var contact = new Simulation(CartRecovery, Profile(Ann, "low"));

@@ -20,15 +20,59 @@ public sealed class JourneySimulatorTests
     {
         var result = Simulate("cart-recovery.ndjson", to: new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero));
 
-        Assert.Equal(["ann", "bob", "cem"], result.Contacts.Select(c => c.Key));
+        Assert.Equal(["ann", "bob", "cem", "dan"], result.Contacts.Select(c => c.Key));
         Assert.Equal(
             [("cart-reminder-1", T0.AddHours(1)), ("cart-reminder-sms", T0.AddHours(5)), ("cart-reminder-2", T0.AddHours(24)), ("cart-final-incentive", T0.AddHours(48))],
             Messages(result, "ann"));
         Assert.Equal("cart-final", Messages(result, "bob")[^1].Template);
         Assert.Equal(["cart-reminder-1", "cart-reminder-sms"], Messages(result, "cem").Select(m => m.Template));
         Assert.Single(result.Contacts.Single(c => c.Key == "cem").Conversions);
-        Assert.Equal(3, result.StepTotals["cart-recovery/email_1"]);
+        Assert.Equal(4, result.StepTotals["cart-recovery/email_1"]);
         Assert.Equal(1, result.StepTotals["cart-recovery/email_incentive"]);
+
+        // Bob has no phone: his SMS is queued, and undeliverable as on the server; the open he recorded names another message.
+        var bob = result.Contacts.Single(c => c.Key == "bob");
+        Assert.Equal(
+            (MessageOutcome.Undeliverable, "the contact has no phone number in E.164 form"),
+            bob.Deliveries.Where(d => d.Channel == Channel.Sms).Select(d => (d.Outcome, d.Reason)).Single());
+        Assert.Contains(bob.Timeline, line => line.Kind == "not_counted" && line.Text == "email_opened not counted by opened_email_1: its message_id \"not-ours\" is not the message step 'email_1' sent");
+
+        // Dan's open, exported without a message id, names the template the step sent: it counts, and he gets no SMS.
+        var dan = result.Contacts.Single(c => c.Key == "dan");
+        Assert.Contains(dan.Moves, moved => moved.Entry is { From: "opened_email_1", Exit: "happened" } && moved.Entry.At == T0.AddMinutes(150));
+        Assert.DoesNotContain(dan.Deliveries, d => d.Channel == Channel.Sms);
+    }
+
+    [Fact]
+    public void UnreachableMessages_AreUndeliverableOrSuppressed_AndFallBackAlongTheStepsChannels()
+    {
+        var journey = JourneyDocument.Parse(
+            """
+            id: reach
+            name: Reach
+            trigger: { event: go }
+            steps:
+              - id: send
+                send: { channel: sms, template: sms-t, fallback: [{ channel: email, template: email-t }] }
+            """,
+            "reach.yaml").Journey!;
+        var library = JourneyLibrary.Of(new PublishedJourney(journey, 1));
+        var profiles = new[]
+        {
+            Read("""{"type":"identify","userId":"phone","traits":{"phone":"+14155550101","email":"phone@example.com"}}""", T0.AddDays(-1)),
+            Read("""{"type":"identify","userId":"mail","traits":{"email":"Mail@Example.com"}}""", T0.AddDays(-1)),
+            Read("""{"type":"identify","userId":"listed","traits":{"email":"listed@example.com"}}""", T0.AddDays(-1)),
+            Read("""{"type":"identify","userId":"nothing","traits":{}}""", T0.AddDays(-1)),
+        };
+        var stream = profiles.Select(profile => Track(profile.UserId!, "go", "{}", T0)).ToList();
+        var result = JourneySimulator.Run(library, profiles, stream, to: T0.AddDays(1), suppressions: new Dictionary<string, string> { ["listed@example.com"] = "hard bounce" });
+
+        (string, MessageOutcome, string?) Outcome(string key) => result.Contacts.Single(c => c.Key == key).Deliveries.Select(d => ($"{d.Channel.DocumentName()} {d.Template}", d.Outcome, d.Reason)).Single();
+        Assert.Equal(("sms sms-t", MessageOutcome.Sent, null), Outcome("phone"));
+        Assert.Equal(("email email-t", MessageOutcome.Sent, null), Outcome("mail"));
+        Assert.Equal(("email email-t", MessageOutcome.Suppressed, "the address is on the suppression list (hard bounce)"), Outcome("listed"));
+        Assert.Equal(("email email-t", MessageOutcome.Undeliverable, "the contact has no email address"), Outcome("nothing"));
+        Assert.Contains(result.Contacts.Single(c => c.Key == "mail").Timeline, line => line.Text == "sms 'sms-t' undeliverable: the contact has no phone number in E.164 form; falling back to email 'email-t'");
     }
 
     [Fact]
@@ -42,11 +86,13 @@ public sealed class JourneySimulatorTests
         };
         var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(30));
 
-        Assert.Equal("welcome-guide", result.Contacts.Single(c => c.Key == "guide").Messages[0].Template);
-        Assert.Equal("welcome-webinar", result.Contacts.Single(c => c.Key == "webinar").Messages[0].Template);
-        Assert.Equal("welcome-home", result.Contacts.Single(c => c.Key == "home").Messages[0].Template);
-        Assert.All(result.Contacts, contact => Assert.Equal(["welcome-tips", "welcome-case-study"], contact.Messages.Skip(1).Select(m => m.Template)));
-        var caseStudy = result.Contacts[0].Messages[^1].At;
+        // What the journey queued (the contacts have no address: the server would find them undeliverable).
+        Assert.Equal("welcome-guide", result.Contacts.Single(c => c.Key == "guide").Deliveries[0].Template);
+        Assert.Equal("welcome-webinar", result.Contacts.Single(c => c.Key == "webinar").Deliveries[0].Template);
+        Assert.Equal("welcome-home", result.Contacts.Single(c => c.Key == "home").Deliveries[0].Template);
+        Assert.All(result.Contacts, contact => Assert.Equal(["welcome-tips", "welcome-case-study"], contact.Deliveries.Skip(1).Select(m => m.Template)));
+        Assert.All(result.Contacts.SelectMany(contact => contact.Deliveries), delivery => Assert.Equal(MessageOutcome.Undeliverable, delivery.Outcome));
+        var caseStudy = result.Contacts[0].Deliveries[^1].QueuedAt;
         Assert.Contains(caseStudy.DayOfWeek, new[] { DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday });
         Assert.Equal(10, caseStudy.Hour);
     }
@@ -72,7 +118,7 @@ public sealed class JourneySimulatorTests
 
         // Fit (25) alone makes a lead; content (+10), then a day later pricing (+20) take the decayed score past 50:
         // an MQL, handed off in that same input.
-        Assert.Equal(["nurture-education-1"], lead.Messages.Select(m => m.Template));
+        Assert.Equal(["nurture-education-1"], lead.Deliveries.Select(m => m.Template));
         Assert.Contains(lead.Timeline, line => line.Kind == "announced" && line.At == T0.AddDays(-1) && line.Text == "stage none -> lead (score 'lead-score' at 25)");
         Assert.Contains(lead.Timeline, line => line.Kind == "announced" && line.At == T0.AddDays(1) && line.Text.StartsWith("stage lead -> mql", StringComparison.Ordinal));
         Assert.Contains(lead.Timeline, line => line.Kind == "notify_owner" && line.At == T0.AddDays(1));
@@ -83,7 +129,7 @@ public sealed class JourneySimulatorTests
 
         // Without the score the same lead is nurtured on.
         var unscored = JourneySimulator.Run(Examples, profiles, stream, to: T0.AddDays(60));
-        Assert.Equal(["nurture-education-1", "nurture-education-2"], Assert.Single(unscored.Contacts).Messages.Select(m => m.Template));
+        Assert.Equal(["nurture-education-1", "nurture-education-2"], Assert.Single(unscored.Contacts).Deliveries.Select(m => m.Template));
     }
 
     [Fact]
@@ -100,10 +146,10 @@ public sealed class JourneySimulatorTests
         // 09:00 in Berlin (UTC+1 in winter) on each offset before 10 February 2027.
         Assert.Equal(
             RenewalOffsets.Select(days => new DateTimeOffset(2027, 2, 10, 8, 0, 0, TimeSpan.Zero).AddDays(-days)),
-            acme.Messages.Select(m => m.At));
+            acme.Deliveries.Select(m => m.QueuedAt));
         var alert = Assert.Single(acme.Timeline, line => line.Kind == "notify_owner");
         Assert.Equal(new DateTimeOffset(2027, 1, 27, 8, 0, 0, TimeSpan.Zero), alert.At);
-        Assert.Empty(result.Contacts.Single(c => c.Key == "renewed").Messages);
+        Assert.Empty(result.Contacts.Single(c => c.Key == "renewed").Deliveries);
     }
 
     [Fact]
@@ -117,8 +163,8 @@ public sealed class JourneySimulatorTests
         };
         var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(200));
 
-        Assert.Equal([T0.AddDays(30), T0.AddDays(90)], result.Contacts.Single(c => c.Key == "gone").Messages.Select(m => m.At));
-        Assert.Equal(["winback-30"], result.Contacts.Single(c => c.Key == "back").Messages.Select(m => m.Template));
+        Assert.Equal([T0.AddDays(30), T0.AddDays(90)], result.Contacts.Single(c => c.Key == "gone").Deliveries.Select(m => m.QueuedAt));
+        Assert.Equal(["winback-30"], result.Contacts.Single(c => c.Key == "back").Deliveries.Select(m => m.Template));
     }
 
     [Fact]

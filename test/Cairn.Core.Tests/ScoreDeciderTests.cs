@@ -100,6 +100,87 @@ public sealed class ScoreDeciderTests
     }
 
     [Fact]
+    public void ExactlyTheThresholdsPoints_ReachIt_WhenTheEventIsProcessedLate_AndDecayTakesItBackByATimer()
+    {
+        // The example lead score: 20 points for a pricing view, a lead at 20. The view is processed 90 seconds late.
+        var model = Model(File.ReadAllText(Path.Combine(Repository.Root, "examples", "scoring", "lead-score.yaml")));
+        var library = new ScoringLibrary([model]);
+        var viewed = new PastEvent("pricing_viewed", T0, null);
+        var decision = ScoreDecider.Decide(Profile("{}"), library, viewed, T0.AddSeconds(90));
+
+        Assert.Equal(
+            [("score_crossed", """{"model":"lead-score","threshold":20,"direction":"up","score":20}"""),
+             ("stage_changed", """{"model":"lead-score","from":null,"to":"lead","score":20}""")],
+            decision.Events.Select(e => (e.Name, e.Properties.GetRawText())));
+        Assert.Equal((20.0, T0), (decision.Profile.Scores["lead-score"].Score, decision.Profile.Scores["lead-score"].ScoredAt));
+
+        // Exactly at 20, decay leaves the threshold at once: the timer is due the next instant, and fires after the up-crossing.
+        Assert.Equal(T0.AddMilliseconds(1), decision.NextCheck);
+        var decayed = ScoreDecider.Decide(decision.Profile, library, null, T0.AddSeconds(90));
+        Assert.Equal([("score_crossed", "down")], decayed.Events.Select(e => (e.Name, e.Properties.GetProperty("direction").GetString())));
+        Assert.Equal("lead", decayed.Profile.TraitString(ConditionEvaluator.StageTrait));
+
+        // An event stamped in the future (a client clock ahead, with no sentAt to correct it) counts from when it is processed.
+        var ahead = ScoreDecider.Decide(Profile("{}"), library, new PastEvent("pricing_viewed", T0.AddHours(1), null), T0);
+        Assert.Equal(("up", T0), (ahead.Events[0].Properties.GetProperty("direction").GetString(), ahead.Profile.Scores["lead-score"].ScoredAt));
+        Assert.Equal(T0, ahead.Profile.Scores["lead-score"].Contributions.Single().At);
+    }
+
+    [Fact]
+    public void AnEventOlderThanTheLastJudgment_AnnouncesItsOwnCrossing_ThenWhatDecayLeftByThatJudgment()
+    {
+        var model = Model(File.ReadAllText(Path.Combine(Repository.Root, "examples", "scoring", "lead-score.yaml")));
+        var library = new ScoringLibrary([model]);
+
+        // A page view at 10:05 is judged first; a pricing view at 10:00 arrives after it (out of order).
+        var first = ScoreDecider.Decide(Profile("{}"), library, new PastEvent("$page", T0.AddMinutes(5), null), T0.AddMinutes(6));
+        Assert.Equal(T0.AddMinutes(5), first.Profile.Scores["lead-score"].ScoredAt);
+        var late = ScoreDecider.Decide(first.Profile, library, new PastEvent("pricing_viewed", T0, null), T0.AddMinutes(7));
+        Assert.Equal(
+            [("score_crossed", "up", 20.0), ("stage_changed", null, 20.0), ("score_crossed", "down", 19.99)],
+            late.Events.Select(e => (e.Name, e.Properties.TryGetProperty("direction", out var d) ? d.GetString() : null, e.Properties.GetProperty("score").GetDouble())));
+        Assert.Equal(T0.AddMinutes(5), late.Profile.Scores["lead-score"].ScoredAt);
+
+        // A late event that carries the score well over the thresholds: up-crossings only.
+        var second = ScoreDecider.Decide(late.Profile, library, new PastEvent("demo_requested", T0.AddMinutes(1), null), T0.AddMinutes(8));
+        Assert.Equal([("score_crossed", "up", 20.0), ("score_crossed", "up", 50.0)], second.Events.Where(e => e.Name == "score_crossed").Select(e => (e.Name, e.Properties.GetProperty("direction").GetString()!, e.Properties.GetProperty("threshold").GetDouble())));
+        Assert.Equal("mql", second.Profile.TraitString(ConditionEvaluator.StageTrait));
+    }
+
+    [Fact]
+    public void AwardingExactlyAThresholdsPoints_AlwaysCrossesIt_WhateverTheHalfLifeTimestampsAndDelays()
+    {
+        Gen.Select(Gen.Int[1, 100], Gen.Int[1, 365 * 24], Gen.Long[0, 90L * 24 * 3600 * 1000], Gen.Long[0, 90L * 24 * 3600 * 1000], Gen.Int[0, 3]).Sample((at, halfLifeHours, offsetMs, delayMs, earlier) =>
+        {
+            var threshold = new ScoreThreshold(at, "lead");
+            var model = new ScoringModel(
+                "m",
+                "M",
+                null,
+                TimeSpan.FromHours(halfLifeHours),
+                [new BehaviourRule("hit", "hit", null, at, null, new SourceLocation(1, 1))],
+                [],
+                [threshold],
+                ScoringModel.DefaultLifecycle,
+                new SourceLocation(1, 1));
+            var library = new ScoringLibrary([model]);
+            var happened = T0.AddMilliseconds(offsetMs);
+            var profile = Profile("{}");
+
+            // Sometimes the contact was judged before (an input earlier, or later: the event then arrives out of order).
+            if (earlier > 0)
+            {
+                var judged = earlier == 1 ? happened.AddDays(-3) : happened.AddMilliseconds(delayMs / 2.0);
+                profile = ScoreDecider.Decide(profile, library, null, judged).Profile;
+            }
+
+            var decision = ScoreDecider.Decide(profile, library, new PastEvent("hit", happened, null), happened.AddMilliseconds(delayMs));
+            Assert.Contains(decision.Events, e => e.Name == ScoreDecider.ScoreCrossedEvent && e.Properties.GetProperty("direction").GetString() == "up" && e.Properties.GetProperty("threshold").GetDouble() == at);
+            Assert.Equal("lead", decision.Profile.TraitString(ConditionEvaluator.StageTrait));
+        });
+    }
+
+    [Fact]
     public void ScoreConditions_InSegments_FlipWhenDecayCrossesTheirValue()
     {
         var hot = JourneyDocument.Parse("kind: segment\nid: hot\nname: Hot\ncondition: { score: engagement, op: gte, value: 30 }", "hot.yaml").Segment!;

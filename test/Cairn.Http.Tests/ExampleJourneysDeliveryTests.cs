@@ -56,16 +56,19 @@ public sealed class ExampleJourneysDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CartRecovery_EmailsBoth_OnlyTheShopperWhoDidNotOpenGetsTheSms()
+    public async Task CartRecovery_EmailsAll_OnlyTheShopperWhoDidNotOpenAndOptedInToTextsGetsTheSms()
     {
-        // Holdouts (5 %, by contact id) get nothing: the shoppers are contacts outside it.
+        // Holdouts (5 %, by contact id) get nothing: the shoppers are contacts outside it. The example policy requires
+        // an opt-in for marketing texts: Ann and Bob gave it, Cem did not.
         var ann = await ShopperAsync("ann", "Ann", "+14155550101");
         var bob = await ShopperAsync("bob", "Bob", "+14155550102");
+        var cem = await ShopperAsync("cem", "Cem", "+14155550103", smsOptIn: false);
         await _cairn.SendAsync("track", $$$"""{"userId":"{{{ann}}}","event":"cart_abandoned","properties":{"cart_value":120}}""");
         await _cairn.SendAsync("track", $$$"""{"userId":"{{{bob}}}","event":"cart_abandoned","properties":{"cart_value":80}}""");
+        await _cairn.SendAsync("track", $$$"""{"userId":"{{{cem}}}","event":"cart_abandoned","properties":{"cart_value":60}}""");
         await _cairn.AdvanceAsync(_time, T0.AddHours(1));
         await _cairn.DeliverAsync();
-        var emails = await _smtp.WaitForAsync(2);
+        var emails = await _smtp.WaitForAsync(3);
         Assert.All(emails, email => Assert.Equal("You left something in your cart", email.Subject));
         Assert.Contains("worth $120", emails.Single(email => email.To.ToString().Contains("ann", StringComparison.Ordinal)).HtmlBody, StringComparison.Ordinal);
 
@@ -83,18 +86,24 @@ public sealed class ExampleJourneysDeliveryTests : IAsyncLifetime
         var sms = Assert.Single(_providers.Received, request => request.Path.EndsWith("/Messages.json", StringComparison.Ordinal));
         Assert.Contains("To=%2B14155550102", sms.Text, StringComparison.Ordinal);
         Assert.Contains("your+cart+is+still+waiting", sms.Text, StringComparison.Ordinal);
+
+        // Cem did not open either, but never opted in to texts: his SMS is suppressed, with the reason.
+        var cemId = await _cairn.ContactIdAsync(cem);
+        var cemSms = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={cemId}", Cancel)).EnumerateArray().Single(message => message.GetProperty("channel").GetString() == "sms");
+        Assert.Equal(("suppressed", "no opt-in for sms (offers)"), (cemSms.GetProperty("status").GetString(), cemSms.GetProperty("lastError").GetString()));
     }
 
     /// <summary>
     /// Identifies a shopper outside cart recovery's holdout (decided by the random contact id): a contact that lands in
     /// it is left aside and another user id tried. Returns the user id.
     /// </summary>
-    private async Task<string> ShopperAsync(string name, string firstName, string phone)
+    private async Task<string> ShopperAsync(string name, string firstName, string phone, bool smsOptIn = true)
     {
         for (var attempt = 0; ; attempt++)
         {
             var userId = attempt == 0 ? name : $"{name}-{attempt}";
-            await _cairn.SendAsync("identify", $$$"""{"userId":"{{{userId}}}","traits":{"email":"{{{name}}}@example.com","first_name":"{{{firstName}}}","phone":"{{{phone}}}"}}""");
+            var consent = smsOptIn ? ""","consent":{"sms":"opted_in"}""" : string.Empty;
+            await _cairn.SendAsync("identify", $$$"""{"userId":"{{{userId}}}","traits":{"email":"{{{name}}}@example.com","first_name":"{{{firstName}}}","phone":"{{{phone}}}"{{{consent}}}}}""");
             Assert.True(Core.ContactId.TryParse(await _cairn.ContactIdAsync(userId), out var id));
             if (Core.Journeys.Engine.JourneyDecider.Bucket(id, "cart-recovery:holdout") >= 5)
             {

@@ -66,6 +66,23 @@ public sealed class HostTests
     }
 
     [Fact]
+    public async Task RolloutLog_NamesTheKindOfDocument()
+    {
+        // A segment and a scoring model are rolled out over existing contacts; the log said "Rollout of journey …" for both.
+        await using var cairn = await TestCairn.StartAsync();
+        await cairn.SendAsync("identify", """{"userId":"ann","traits":{"company_size":500}}""");
+        var examples = Path.Combine(Repository.Root, "examples");
+        await cairn.PutDocumentAsync("scoring-models/lead-score", await File.ReadAllTextAsync(Path.Combine(examples, "scoring", "lead-score.yaml"), Cancel));
+        await cairn.PutDocumentAsync("segments/hot-leads", await File.ReadAllTextAsync(Path.Combine(examples, "segments", "hot-leads.yaml"), Cancel));
+        await cairn.Engine.RunRolloutsAsync(Cancel);
+
+        var rollouts = cairn.Logs.Lines.Where(line => line.StartsWith("Rollout of ", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            ["Rollout of scoring model lead-score version 1 done: 1 contacts visited", "Rollout of segment hot-leads version 1 done: 1 contacts visited"],
+            rollouts);
+    }
+
+    [Fact]
     public async Task Readiness_Is503_OnceTheEngineStops()
     {
         await using var cairn = await TestCairn.StartAsync();
@@ -131,7 +148,8 @@ public sealed class HostTests
         var examples = Path.Combine(Repository.Root, "examples");
         var (code, output) = await CairnAsync("validate", examples);
         Assert.True(code == 0, output);
-        Assert.Contains("Valid: 7 journeys, 23 templates, 7 segments, 2 scoring models, 1 sales team, 1 policy.", output, StringComparison.Ordinal);
+        Assert.Contains("Valid: 7 journeys, 23 templates, 7 segments, 2 scoring models, 1 sales team, 1 policy.\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
 
         var directory = Path.Combine(Path.GetTempPath(), "cairn-validate-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -146,6 +164,14 @@ public sealed class HostTests
             (code, output) = await CairnAsync("validate", Path.Combine(directory, "absent.yaml"));
             Assert.Equal(2, code);
             Assert.Contains("does not exist", output, StringComparison.Ordinal);
+
+            // A policy that lets promotional SMS go without an opt-in is valid, with a warning.
+            var policy = Path.Combine(directory, "policy.yaml");
+            await File.WriteAllTextAsync(policy, "kind: policy\nid: default\ntime_zone: America/New_York\nquiet_hours:\n  - { channel: sms, from: \"21:00\", to: \"08:00\" }\n", Cancel);
+            (code, output) = await CairnAsync("validate", policy);
+            Assert.True(code == 0, output);
+            Assert.Contains($"{policy}:1: warning: promotional SMS can go to contacts who never opted in: add sms to require_opt_in", output, StringComparison.Ordinal);
+            Assert.Contains("Valid: 0 journeys, 0 templates, 0 segments, 0 scoring models, 0 sales teams, 1 policy. 1 warning.", output, StringComparison.Ordinal);
         }
         finally
         {
@@ -200,11 +226,36 @@ public sealed class HostTests
         var (_, second) = await CairnAsync(arguments);
         Assert.Equal(first, second);
 
+        // Bob has no phone: his SMS is undeliverable, as on the server (it was reported sent); his open names another
+        // message, and the output says why it was not counted; Dan's, exported without a message id, names the template.
+        Assert.Contains("2026-11-02T15:05:00Z  cart-recovery:1              sms 'cart-reminder-sms' undeliverable: the contact has no phone number in E.164 form\n", first, StringComparison.Ordinal);
+        Assert.Contains("2026-11-02T12:00:00Z  cart-recovery:1              email_opened not counted by opened_email_1: its message_id \"not-ours\" is not the message step 'email_1' sent\n", first, StringComparison.Ordinal);
+        Assert.Contains("2026-11-02T12:30:00Z  cart-recovery:1              opened_email_1 -happened-> wait_until_24h: email_opened happened\n", first, StringComparison.Ordinal);
+        Assert.Contains(
+            """
+            Messages:
+              email cart-final                         sent               2
+              email cart-final-incentive               sent               1
+              email cart-reminder-1                    sent               4
+              email cart-reminder-2                    sent               3
+              sms cart-reminder-sms                    sent               2
+              sms cart-reminder-sms                    undeliverable      1
+
+            Not counted by a correlated wait_for: 1 recorded event (each with the reason on its contact's timeline).
+
+            """.ReplaceLineEndings("\n"),
+            first,
+            StringComparison.Ordinal);
+
         var (jsonCode, json) = await CairnAsync([.. arguments, "--json"]);
         Assert.Equal(0, jsonCode);
         using var document = JsonDocument.Parse(json);
-        Assert.Equal(3, document.RootElement.GetProperty("contacts").GetArrayLength());
-        Assert.Equal(3, document.RootElement.GetProperty("steps").GetProperty("cart-recovery/email_1").GetInt32());
+        Assert.Equal(4, document.RootElement.GetProperty("contacts").GetArrayLength());
+        Assert.Equal(4, document.RootElement.GetProperty("steps").GetProperty("cart-recovery/email_1").GetInt32());
+        var bob = document.RootElement.GetProperty("contacts").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "bob");
+        var bobSms = bob.GetProperty("deliveries").EnumerateArray().Single(d => d.GetProperty("channel").GetString() == "sms");
+        Assert.Equal(("undeliverable", "the contact has no phone number in E.164 form"), (bobSms.GetProperty("outcome").GetString(), bobSms.GetProperty("reason").GetString()));
+        Assert.Contains(document.RootElement.GetProperty("messages").EnumerateArray(), m => m.GetProperty("template").GetString() == "sms cart-reminder-sms" && m.GetProperty("outcome").GetString() == "undeliverable" && m.GetProperty("count").GetInt32() == 1);
 
         var directory = Path.Combine(Path.GetTempPath(), "cairn-simulate-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -215,6 +266,14 @@ public sealed class HostTests
             (code, var output) = await CairnAsync("simulate", examples, "--events", bad);
             Assert.Equal(1, code);
             Assert.Contains("bad.ndjson:1: every message needs a 'timestamp'", output, StringComparison.Ordinal);
+
+            // The suppression list: Ann's address hard-bounced before; her emails are suppressed, with the list's reason.
+            var list = Path.Combine(directory, "suppressed.txt");
+            await File.WriteAllTextAsync(list, "# exported from the previous provider\nANN@example.com,hard bounce\n", Cancel);
+            (code, output) = await CairnAsync([.. arguments, "--suppressions", list]);
+            Assert.True(code == 0, output);
+            Assert.Contains("2026-11-02T11:00:00Z  cart-recovery:1              email 'cart-reminder-1' suppressed: the address is on the suppression list (hard bounce)\n", output, StringComparison.Ordinal);
+            Assert.Contains("  email cart-reminder-1                    suppressed         1\n", output, StringComparison.Ordinal);
         }
         finally
         {
@@ -229,11 +288,13 @@ public sealed class HostTests
         var directory = Directory.CreateTempSubdirectory("cairn-simulate-policy-").FullName;
         try
         {
-            // Bob (New York, the policy's default zone) abandons a cart in the evening and unsubscribes the next morning.
+            // Bob (New York, the policy's default zone) opts in to texts, abandons a cart in the evening and unsubscribes
+            // from email the next morning.
             var events = Path.Combine(directory, "events.ndjson");
             await File.WriteAllLinesAsync(
                 events,
                 [
+                    """{"type":"identify","userId":"bob","traits":{"phone":"+12125550102","consent":{"sms":"opted_in"}},"timestamp":"2026-11-02T22:00:00Z"}""",
                     """{"type":"track","userId":"bob","event":"cart_abandoned","properties":{"cart_value":45},"timestamp":"2026-11-02T22:30:00Z"}""",
                     """{"type":"identify","userId":"bob","traits":{"unsubscribed":true},"timestamp":"2026-11-03T14:00:00Z"}""",
                 ],

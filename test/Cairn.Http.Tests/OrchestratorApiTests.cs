@@ -146,6 +146,22 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.Equal("America/New_York", policy.GetProperty("timeZone").GetString());
         using var invalid = await _cairn.Admin.PutAsync("/api/policy", new StringContent("kind: policy\nid: default\ncaps: [{ id: c, channel: fax, max: 1, per: day }]", System.Text.Encoding.UTF8, "application/yaml"), Cancel);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+        var problem = await invalid.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal("unknown channel 'fax' (email, sms, push, in_app, any)", Assert.Single(problem.GetProperty("errors").EnumerateArray()).GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task APolicyLettingPromotionalSmsGoWithoutOptIn_IsStored_WithAWarning()
+    {
+        using var stored = await _cairn.Admin.PutAsync("/api/policy", new StringContent("kind: policy\nid: default\ntime_zone: UTC\n", System.Text.Encoding.UTF8, "application/yaml"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        var warning = Assert.Single((await stored.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("warnings").EnumerateArray());
+        Assert.Equal(1, warning.GetProperty("line").GetInt32());
+        Assert.Equal("promotional SMS can go to contacts who never opted in: add sms to require_opt_in (in the US, the TCPA requires prior express written consent for marketing texts)", warning.GetProperty("message").GetString());
+
+        using var safe = await _cairn.Admin.PutAsync("/api/policy", new StringContent("kind: policy\nid: default\ntime_zone: UTC\nrequire_opt_in: [sms]\n", System.Text.Encoding.UTF8, "application/yaml"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, safe.StatusCode);
+        Assert.Empty((await safe.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("warnings").EnumerateArray());
     }
 
     [Fact]

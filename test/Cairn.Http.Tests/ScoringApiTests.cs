@@ -83,6 +83,33 @@ public abstract class ScoringApiTests
     }
 
     [Fact]
+    public async Task OnePricingView_WithTheExampleModel_CrossesTwenty_AndMakesALead_ThoughItIsProcessedAfterItHappened()
+    {
+        // The example lead score: 20 points for pricing_viewed, a lead at 20. The SDK sent the event 40 seconds after it
+        // happened (sentAt), so it is processed after its own time and decay has already shaved a fraction of a point.
+        await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
+        using (var saved = await PutAsync(cairn, "lead-score", await File.ReadAllTextAsync(Path.Combine(Repository.Root, "examples", "scoring", "lead-score.yaml"), Cancel)))
+        {
+            Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        }
+
+        var now = _time.GetUtcNow();
+        await cairn.SendAsync("track", $$"""{"userId":"pia","event":"pricing_viewed","timestamp":"{{now.AddSeconds(-40):O}}","sentAt":"{{now:O}}"}""");
+        var pia = await cairn.ContactIdAsync("pia");
+        var crossed = (await EventsAsync(cairn, pia)).Single(e => e.GetProperty("name").GetString() == "score_crossed").GetProperty("message").GetProperty("properties");
+        Assert.Equal(("up", 20.0, 20.0), (crossed.GetProperty("direction").GetString(), crossed.GetProperty("threshold").GetDouble(), crossed.GetProperty("score").GetDouble()));
+        Assert.Equal("lead", (await ScoreAsync(cairn, pia)).GetProperty("stage").GetString());
+        var contact = await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{pia}", Cancel);
+        Assert.Equal("lead", contact.GetProperty("traits").GetProperty("lifecycle_stage").GetString());
+
+        // Exactly at 20, decay leaves the threshold the next instant: its timer was due at once, and fires after.
+        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Equal(["score_crossed:up", "stage_changed:", "score_crossed:down"], (await EventNamesAsync(cairn, pia)).Where(name => name is "score_crossed:up" or "score_crossed:down" or "stage_changed:").Reverse());
+        Assert.Equal("lead", (await ScoreAsync(cairn, pia)).GetProperty("stage").GetString());
+    }
+
+    [Fact]
     public async Task InvalidModels_AndReferencesToMissingModels_AreRejectedWithEveryError()
     {
         await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);

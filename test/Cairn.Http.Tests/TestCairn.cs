@@ -6,6 +6,7 @@ using Cairn.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Cairn.Http.Tests;
 
@@ -18,11 +19,12 @@ internal sealed class TestCairn : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string? _ownedDirectory;
 
-    private TestCairn(WebApplication app, string? ownedDirectory, List<string> announcements)
+    private TestCairn(WebApplication app, string? ownedDirectory, List<string> announcements, LogLines logs)
     {
         _app = app;
         _ownedDirectory = ownedDirectory;
         Announcements = announcements;
+        Logs = logs;
         Ingest = app.GetTestClient();
         Ingest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":")));
         Admin = app.GetTestClient();
@@ -41,6 +43,9 @@ internal sealed class TestCairn : IAsyncDisposable
 
     /// <summary>What the server announced (generated keys).</summary>
     public List<string> Announcements { get; }
+
+    /// <summary>The server's log lines of Cairn's own categories (Information and above), as formatted.</summary>
+    public LogLines Logs { get; }
 
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
 
@@ -129,6 +134,7 @@ internal sealed class TestCairn : IAsyncDisposable
     {
         var owned = dataDirectory is null && postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-http-" + Guid.NewGuid().ToString("N")) : null;
         var announcements = new List<string>();
+        var logs = new LogLines();
         var options = new ServeOptions(
             "http://127.0.0.1:0",
             dataDirectory ?? owned ?? string.Empty,
@@ -140,6 +146,7 @@ internal sealed class TestCairn : IAsyncDisposable
         {
             builder.WebHost.UseTestServer();
             builder.Services.PostConfigure<KeyOptions>(keys => keys.Announce = announcements.Add);
+            builder.Logging.AddProvider(logs);
             if (time is not null)
             {
                 builder.Services.AddSingleton(time);
@@ -151,7 +158,7 @@ internal sealed class TestCairn : IAsyncDisposable
             }
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
-        return new TestCairn(app, owned, announcements);
+        return new TestCairn(app, owned, announcements, logs);
     }
 
     public async ValueTask DisposeAsync()
@@ -165,6 +172,37 @@ internal sealed class TestCairn : IAsyncDisposable
         if (_ownedDirectory is not null && Directory.Exists(_ownedDirectory))
         {
             Directory.Delete(_ownedDirectory, recursive: true);
+        }
+    }
+}
+
+/// <summary>Collects the formatted log lines of Cairn's own loggers.</summary>
+internal sealed class LogLines : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    /// <summary>The lines so far, in order.</summary>
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public ILogger CreateLogger(string categoryName) => new Collector(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Collector(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information && category.StartsWith("Cairn", StringComparison.Ordinal);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                lines.Enqueue(formatter(state, exception));
+            }
         }
     }
 }

@@ -20,6 +20,21 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
     /// <summary>The orchestrator policies read (a workspace uses the one with id <c>default</c>).</summary>
     public ImmutableArray<Orchestration.Policy> Policies { get; init; } = [];
 
+    /// <summary>
+    /// What is allowed but probably should not be (e.g. a policy that lets promotional SMS go without an opt-in):
+    /// reported beside the errors, never failing the documents.
+    /// </summary>
+    public ImmutableArray<DocumentError> Warnings { get; init; } = [];
+
+    /// <summary>The warnings about one parsed document (see <see cref="Warnings"/>).</summary>
+    public static IEnumerable<DocumentError> WarningsOf(ParsedDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return document.Policy is { } policy
+            ? policy.Warnings().Select(warning => new DocumentError(document.Source, policy.Location.Line, null, warning))
+            : [];
+    }
+
     /// <summary>Reads and validates <paramref name="documents"/> (source name and text of each).</summary>
     /// <param name="documents">The documents.</param>
     /// <param name="knownTemplates">Templates that exist elsewhere (e.g. on the server), by id.</param>
@@ -86,6 +101,7 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
             ScoringModels = [.. models],
             SalesTeams = [.. parsed.Select(document => document.SalesTeam).OfType<Sales.SalesTeam>()],
             Policies = [.. parsed.Select(document => document.Policy).OfType<Orchestration.Policy>()],
+            Warnings = [.. parsed.SelectMany(WarningsOf).OrderBy(warning => warning.Source, StringComparer.Ordinal).ThenBy(warning => warning.Line)],
         };
     }
 

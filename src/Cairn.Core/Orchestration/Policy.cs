@@ -84,6 +84,15 @@ public sealed record Policy(
     /// <summary>Channels whose marketing needs an explicit opt-in (never asked is not enough), e.g. <c>sms</c> under TCPA.</summary>
     public ImmutableArray<string> RequireOptIn { get; init; } = [];
 
+    /// <summary>
+    /// What the policy allows that the law of many places does not, in words: promotional SMS without an explicit
+    /// opt-in (in the US the TCPA requires prior express written consent for marketing texts). Empty when none.
+    /// </summary>
+    public ImmutableArray<string> Warnings() =>
+        RequireOptIn.Contains("sms") || DoubleOptIn.Contains("sms")
+            ? []
+            : ["promotional SMS can go to contacts who never opted in: add sms to require_opt_in (in the US, the TCPA requires prior express written consent for marketing texts)"];
+
     /// <summary>The policy id the orchestrator uses.</summary>
     public const string DefaultId = "default";
 

@@ -55,6 +55,24 @@ public sealed record ContactScore(double Score, DateTimeOffset ScoredAt, double 
     public double ValueAt(DateTimeOffset now) => Fit + BehaviourAt(now);
 
     /// <summary>
+    /// The score as it stood at <paramref name="at"/>, from the contributions of events up to then only (an entry
+    /// folded from several events counts from its latest): what an event that arrived late is judged against.
+    /// </summary>
+    public double ValueAsOf(DateTimeOffset at)
+    {
+        var sum = Fit;
+        foreach (var contribution in Contributions)
+        {
+            if (contribution.At <= at)
+            {
+                sum += contribution.ValueAt(at, HalfLife);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>
     /// The first instant after <paramref name="now"/> at which decay alone carries the score across
     /// <paramref name="value"/> (the score moves from fit + behaviour toward fit), or null when it never does.
     /// </summary>
@@ -67,7 +85,9 @@ public sealed record ContactScore(double Score, DateTimeOffset ScoredAt, double 
 
         var behaviour = BehaviourAt(now);
         var ratio = (value - Fit) / behaviour;
-        if (behaviour == 0 || double.IsNaN(ratio) || ratio <= 0 || ratio >= 1)
+
+        // Exactly at the value (ratio 1), decay leaves it at once: the crossing is the next instant.
+        if (behaviour == 0 || double.IsNaN(ratio) || ratio <= 0 || ratio > 1)
         {
             return null;
         }

@@ -34,9 +34,19 @@ public static class ScoreDecider
     /// <summary>Individual contributions kept per model before older ones (outside every cap window) are folded per rule.</summary>
     public const int KeepIndividual = 25;
 
-    /// <summary>Scores the contact after an input: <paramref name="happened"/> is the event it recorded, if any.</summary>
+    /// <summary>
+    /// Scores the contact after an input: <paramref name="happened"/> is the event it recorded, if any. Thresholds are
+    /// judged at the event's own time (an event processed late still reaches a threshold its points reach), not
+    /// before the last judgment (an event older than one already judged is counted at that judgment, after its own
+    /// crossing, if it made one, is announced); without an event, at <paramref name="now"/>.
+    /// </summary>
     public static ScoreDecision Decide(ContactState profile, ScoringLibrary library, PastEvent? happened, DateTimeOffset now) =>
-        Settle(profile, library, (model, state) => happened is null ? state.Contributions : Apply(model, profile, state.Contributions, happened, now), now);
+        Settle(
+            profile,
+            library,
+            (model, state) => happened is null ? state.Contributions : Apply(model, profile, state.Contributions, happened, now),
+            happened is null ? null : (happened.Timestamp < now ? happened.Timestamp : now),
+            now);
 
     /// <summary>
     /// Rebuilds the behavioural points of <paramref name="models"/> (all when null) by replaying
@@ -65,6 +75,7 @@ public static class ScoreDecider
 
                 return contributions;
             },
+            null,
             now);
     }
 
@@ -76,7 +87,13 @@ public static class ScoreDecider
         return model.Fit.Where(rule => ConditionEvaluator.Holds(rule.When, context));
     }
 
-    private static ScoreDecision Settle(ContactState profile, ScoringLibrary library, Func<ScoringModel, ContactScore, ImmutableArray<ScoreContribution>> behaviour, DateTimeOffset now)
+    /// <summary>
+    /// Applies <paramref name="behaviour"/> to every model and announces the thresholds crossed since the last
+    /// judgment. <paramref name="happenedAt"/> is the time of the event being scored (no later than
+    /// <paramref name="now"/>), when there is one: the judgment is made then, not at the processing time, so decay
+    /// between the event and its processing does not take back points the event just reached a threshold with.
+    /// </summary>
+    private static ScoreDecision Settle(ContactState profile, ScoringLibrary library, Func<ScoringModel, ContactScore, ImmutableArray<ScoreContribution>> behaviour, DateTimeOffset? happenedAt, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(library);
@@ -93,37 +110,32 @@ public static class ScoreDecider
         DateTimeOffset? next = null;
         foreach (var model in library.Models)
         {
-            var before = scores.GetValueOrDefault(model.Id) ?? ContactScore.Empty(model, now);
+            var at = happenedAt ?? now;
+            var stored = scores.GetValueOrDefault(model.Id);
+            var before = stored ?? ContactScore.Empty(model, at);
+
+            // What was announced last stands: an event older than that judgment is judged with it, after its own crossing.
+            var judgedAt = before.ScoredAt > at ? (before.ScoredAt < now ? before.ScoredAt : now) : at;
             var fit = FitRulesHolding(model, profile, now).Sum(rule => rule.Points);
             var after = before with { Fit = fit, HalfLife = model.HalfLife, Contributions = behaviour(model, before) };
-            var score = after.ValueAt(now);
-            after = after with { Score = score, ScoredAt = now };
-
-            var up = model.Thresholds.Where(threshold => before.Score < threshold.At && score >= threshold.At).ToList();
-            var down = model.Thresholds.Where(threshold => before.Score >= threshold.At && score < threshold.At).ToList();
-            foreach (var threshold in up)
+            var announced = before.Score;
+            if (happenedAt is not null && at < judgedAt)
             {
-                events.Add(Crossed(model, threshold, "up", score));
-            }
-
-            foreach (var threshold in down.AsEnumerable().Reverse())
-            {
-                events.Add(Crossed(model, threshold, "down", score));
-            }
-
-            if (up.LastOrDefault(threshold => threshold.Stage is not null) is { Stage: { } stage }
-                && Advances(model, profile.TraitString(ConditionEvaluator.StageTrait), stage) is var from && from.Advances)
-            {
-                profile = profile with
+                // The event's own step at its own time, among the contributions that existed then.
+                var then = after.ValueAsOf(at);
+                if (model.Thresholds.Any(threshold => (before.ValueAsOf(at) < threshold.At) != (then < threshold.At)))
                 {
-                    Traits = profile.Traits.SetItem(ConditionEvaluator.StageTrait, new TraitValue(JsonSerializer.SerializeToElement(stage), now)),
-                    UpdatedAt = now,
-                };
-                events.Add(new ScoreEvent(StageChangedEvent, model.Id, JsonSerializer.SerializeToElement(new { model = model.Id, from = from.Current, to = stage, score = Math.Round(score, 2) })));
+                    profile = Announce(model, profile, announced, then, events, now);
+                    announced = then;
+                }
             }
+
+            var score = after.ValueAt(judgedAt);
+            profile = Announce(model, profile, announced, score, events, now);
+            after = after with { Score = score, ScoredAt = judgedAt };
 
             // Decay alone does not count: conditions on the score flip by the timers set where decay crosses their value.
-            if (!scores.TryGetValue(model.Id, out var stored) || stored.Fit != fit || stored.Contributions != after.Contributions)
+            if (stored is null || stored.Fit != fit || stored.Contributions != after.Contributions)
             {
                 changed.Add(model.Id);
             }
@@ -131,7 +143,8 @@ public static class ScoreDecider
             scores = scores.SetItem(model.Id, after);
             foreach (var threshold in model.Thresholds)
             {
-                if (after.CrossingAfter(threshold.At, now) is { } crossing && (next is null || crossing < next))
+                // From the judgment: a crossing that decay made before the processing time is due at once, after this one.
+                if (after.CrossingAfter(threshold.At, judgedAt) is { } crossing && (next is null || crossing < next))
                 {
                     next = crossing;
                 }
@@ -141,11 +154,47 @@ public static class ScoreDecider
         return new ScoreDecision(profile with { Scores = scores }, events.ToImmutable(), changed, next);
     }
 
+    /// <summary>
+    /// Announces the thresholds between the score last announced and <paramref name="score"/>, and moves the stage
+    /// when an upward crossing names one further along the lifecycle; returns the profile with the stage.
+    /// </summary>
+    private static ContactState Announce(ScoringModel model, ContactState profile, double announced, double score, ImmutableArray<ScoreEvent>.Builder events, DateTimeOffset now)
+    {
+        var up = model.Thresholds.Where(threshold => announced < threshold.At && score >= threshold.At).ToList();
+        var down = model.Thresholds.Where(threshold => announced >= threshold.At && score < threshold.At).ToList();
+        foreach (var threshold in up)
+        {
+            events.Add(Crossed(model, threshold, "up", score));
+        }
+
+        foreach (var threshold in down.AsEnumerable().Reverse())
+        {
+            events.Add(Crossed(model, threshold, "down", score));
+        }
+
+        if (up.LastOrDefault(threshold => threshold.Stage is not null) is { Stage: { } stage }
+            && Advances(model, profile.TraitString(ConditionEvaluator.StageTrait), stage) is var from && from.Advances)
+        {
+            profile = profile with
+            {
+                Traits = profile.Traits.SetItem(ConditionEvaluator.StageTrait, new TraitValue(JsonSerializer.SerializeToElement(stage), now)),
+                UpdatedAt = now,
+            };
+            events.Add(new ScoreEvent(StageChangedEvent, model.Id, JsonSerializer.SerializeToElement(new { model = model.Id, from = from.Current, to = stage, score = Math.Round(score, 2) })));
+        }
+
+        return profile;
+    }
+
     private static (bool Advances, string? Current) Advances(ScoringModel model, string? current, string stage) =>
         (current is null || model.Lifecycle.IndexOf(stage) > model.Lifecycle.IndexOf(current), current);
 
+    /// <summary>
+    /// The crossing event. Its score is shown to two decimals, rounded down after a downward crossing: a score that
+    /// decayed to 19.9999 left the threshold 20, and says 19.99, not 20.
+    /// </summary>
     private static ScoreEvent Crossed(ScoringModel model, ScoreThreshold threshold, string direction, double score) =>
-        new(ScoreCrossedEvent, model.Id, JsonSerializer.SerializeToElement(new { model = model.Id, threshold = threshold.At, direction, score = Math.Round(score, 2) }));
+        new(ScoreCrossedEvent, model.Id, JsonSerializer.SerializeToElement(new { model = model.Id, threshold = threshold.At, direction, score = direction == "down" ? Math.Floor(score * 100) / 100 : Math.Round(score, 2) }));
 
     /// <summary>
     /// The contributions after <paramref name="happened"/>: each matching rule adds its points, less whatever would

@@ -23,23 +23,16 @@ public sealed class EmailChannel(EmailComposer composer, IEmailTransport transpo
     public string Transport => transport.Name;
 
     /// <inheritdoc />
-    public string? Unreachable(Core.Contacts.ContactState contact) => contact?.Email is null ? "the contact has no email address" : null;
-
-    /// <inheritdoc />
     public async Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (Unreachable(job.Contact) is { } unreachable)
+        var reach = await suppressions.ReachAsync(Name, job.Contact, cancellationToken).ConfigureAwait(false);
+        if (Preparation.Unreachable(reach) is { } unreachable)
         {
-            return Preparation.End(OutcomeKind.Undeliverable, unreachable);
+            return unreachable;
         }
 
-        var address = job.Contact.Email!;
-
-        if (await suppressions.SuppressedAsync(address, cancellationToken).ConfigureAwait(false) is { } suppressed)
-        {
-            return Preparation.End(OutcomeKind.Suppressed, $"the address is on the suppression list ({suppressed.Reason})");
-        }
+        var address = reach.Address!;
 
         var email = composer.Compose(job.Message.MessageId, job.Template!.Definition, job.Rendered!, job.Contact, job.Message.Category == "transactional", time.GetUtcNow());
         return Preparation.Ready(address, email.Subject, async token =>

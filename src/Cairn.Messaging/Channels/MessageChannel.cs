@@ -1,4 +1,5 @@
 using Cairn.Core.Contacts;
+using Cairn.Core.Orchestration;
 using Cairn.Core.Templates;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
@@ -84,6 +85,21 @@ public sealed record Preparation(DeliveryOutcome? Ended, PreparedSend? Send)
     public static Preparation End(OutcomeKind kind, string reason) => new(new DeliveryOutcome(kind, reason), null);
 
     public static Preparation Ready(string? recipient, string? subject, Func<CancellationToken, Task<DeliveryOutcome>> send) => new(null, new PreparedSend(recipient, subject, send));
+
+    /// <summary>
+    /// The end of a message the contact cannot be reached by (<see cref="Reachability.Check"/>): undeliverable or
+    /// suppressed with the reason; null when it can be.
+    /// </summary>
+    public static Preparation? Unreachable(Reach reach)
+    {
+        ArgumentNullException.ThrowIfNull(reach);
+        return reach.Kind switch
+        {
+            ReachKind.Reachable => null,
+            ReachKind.Suppressed => End(OutcomeKind.Suppressed, reach.Reason!),
+            _ => End(OutcomeKind.Undeliverable, reach.Reason!),
+        };
+    }
 }
 
 /// <summary>A delivery channel: email, SMS, push, webhook, in-app, owner alerts.</summary>
@@ -109,5 +125,6 @@ public interface IMessageChannel : IAsyncDisposable
     /// alone: checked before the template is rendered, so that a template reading the missing address does not turn
     /// an undeliverable message into a render error. Null when the profile does not rule it out.
     /// </summary>
-    string? Unreachable(ContactState contact) => null;
+    string? Unreachable(ContactState contact) =>
+        Reachability.Check(Name, contact, AddressFacts.ProfileOnly) is { Kind: ReachKind.Undeliverable, Reason: var reason } ? reason : null;
 }

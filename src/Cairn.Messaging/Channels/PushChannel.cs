@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Cairn.Core.Orchestration;
 using Cairn.Runtime.Storage;
 
 namespace Cairn.Messaging.Channels;
@@ -34,9 +35,8 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
     {
         ArgumentNullException.ThrowIfNull(job);
         var devices = await store.GetDevicesAsync(job.Contact.Id, cancellationToken).ConfigureAwait(false);
-        return devices.Count == 0
-            ? Preparation.End(OutcomeKind.Undeliverable, "the contact has no registered device")
-            : Preparation.Ready(string.Join(", ", devices.Select(device => device.Platform)), job.Rendered!["title"], token => SendAsync(job, devices, token));
+        return Preparation.Unreachable(Reachability.Check(Name, job.Contact, new AddressFacts(null, devices.Count)))
+            ?? Preparation.Ready(string.Join(", ", devices.Select(device => device.Platform)), job.Rendered!["title"], token => SendAsync(job, devices, token));
     }
 
     private async Task<DeliveryOutcome> SendAsync(DeliveryJob job, IReadOnlyList<Device> devices, CancellationToken cancellationToken)

@@ -30,23 +30,16 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
     public RetryPolicy Retry { get; } = new(options.MaxAttempts, options.RetryDelay);
 
     /// <inheritdoc />
-    public string? Unreachable(Core.Contacts.ContactState contact) => contact?.Phone is null ? "the contact has no phone number in E.164 form" : null;
-
-    /// <inheritdoc />
     public async Task<Preparation> PrepareAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (Unreachable(job.Contact) is { } unreachable)
+        var reach = await suppressions.ReachAsync(Name, job.Contact, cancellationToken).ConfigureAwait(false);
+        if (Preparation.Unreachable(reach) is { } unreachable)
         {
-            return Preparation.End(OutcomeKind.Undeliverable, unreachable);
+            return unreachable;
         }
 
-        var phone = job.Contact.Phone!;
-
-        if (await suppressions.SuppressedAsync(Name, phone, cancellationToken).ConfigureAwait(false) is { } suppressed)
-        {
-            return Preparation.End(OutcomeKind.Suppressed, $"the number is on the suppression list ({suppressed.Reason})");
-        }
+        var phone = reach.Address!;
 
         var text = job.Rendered!["text"].Trim();
         var info = SmsInfo.Of(text);

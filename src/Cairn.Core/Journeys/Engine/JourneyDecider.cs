@@ -74,6 +74,56 @@ public static class JourneyDecider
     }
 
     /// <summary>
+    /// Why <paramref name="message"/> does not count for <paramref name="waitFor"/>'s <c>correlate</c>: null when it
+    /// does (or the step correlates with nothing). It counts when its <c>message_id</c> is the id of the message the
+    /// correlated send step sent; or, when it carries no <c>message_id</c> (opens and clicks exported from another
+    /// email provider, or sent through <c>/v1/track</c>), when it names that step's template (<c>template</c>
+    /// property) and happened no earlier than the step ran, once the message was no longer held back — it is the
+    /// contact's own event, so contact, template and time match. The live engine and the simulator both match by this.
+    /// </summary>
+    public static string? Uncorrelated(Enrollment enrollment, JourneyDefinition journey, WaitForStep waitFor, SegmentMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(enrollment);
+        ArgumentNullException.ThrowIfNull(journey);
+        ArgumentNullException.ThrowIfNull(waitFor);
+        ArgumentNullException.ThrowIfNull(message);
+        if (waitFor.CorrelateWith is not { } step)
+        {
+            return null;
+        }
+
+        if (!enrollment.Sent.TryGetValue(step, out var sent))
+        {
+            return $"step '{step}' sent no message (holdout)";
+        }
+
+        if (ConditionEvaluator.Path(message.Properties, MessageIdProperty) is { ValueKind: not JsonValueKind.Null } id)
+        {
+            return id.ValueKind == JsonValueKind.String && id.GetString() == sent ? null : $"its message_id {id.GetRawText()} is not the message step '{step}' sent";
+        }
+
+        var templates = journey.Find(step) is SendStep send ? send.Fallback.Select(option => option.Template).Prepend(send.Template).ToList() : [];
+        if (ConditionEvaluator.Path(message.Properties, "template") is not { ValueKind: JsonValueKind.String } named)
+        {
+            return $"it carries neither a message_id nor a template, so it cannot be matched to the message step '{step}' sent";
+        }
+
+        if (!templates.Contains(named.GetString()!, StringComparer.Ordinal))
+        {
+            return $"it carries no message_id, and its template '{named.GetString()}' is not the one step '{step}' sent ('{string.Join("', '", templates)}')";
+        }
+
+        if (enrollment.Path.LastOrDefault(entry => entry.From == step) is not { } ran || message.Timestamp < ran.At)
+        {
+            return $"it carries no message_id, and it happened before step '{step}' sent its message";
+        }
+
+        return enrollment.Deliveries.TryGetValue(step, out var delivery) && delivery is not ("sent" or "delivered")
+            ? $"it carries no message_id, and the message step '{step}' sent had not gone out yet ({delivery})"
+            : null;
+    }
+
+    /// <summary>
     /// True when two times are the same to the microsecond: timers come back from storage at that precision
     /// (both providers store microseconds), so a timer matches the wait that scheduled it.
     /// </summary>
@@ -141,12 +191,12 @@ public static class JourneyDecider
 
                 if (current.StepId is { } stepId && journey.Find(stepId) is WaitForStep waitFor
                     && ConditionEvaluator.Matches(message, waitFor.Event, waitFor.Where, context)
-                    && Correlates(current, waitFor, message))
+                    && Uncorrelated(current, journey, waitFor, message) is null)
                 {
                     Move(current, journey, waitFor, waitFor.Happened, $"{waitFor.Event} happened");
                 }
                 else if (current.StepId is { } waiting && journey.Find(waiting) is WaitForStep { CorrelateWith: { } send } correlated
-                    && message.Event is { } name && Correlates(current, correlated, message))
+                    && message.Event is { } name && IsAbout(current, correlated, message))
                 {
                     OnAwaitedMessage(current, journey, correlated, send, name, message);
                 }
@@ -581,7 +631,8 @@ public static class JourneyDecider
             return outcome is null ? null : (id.GetString()!, outcome);
         }
 
-        private static bool Correlates(Enrollment enrollment, WaitForStep waitFor, SegmentMessage message) =>
+        /// <summary>True when a delivery report (which always names its message) is about the message the <c>correlate</c> step sent.</summary>
+        private static bool IsAbout(Enrollment enrollment, WaitForStep waitFor, SegmentMessage message) =>
             waitFor.CorrelateWith is not { } step
             || (enrollment.Sent.TryGetValue(step, out var sent)
                 && ConditionEvaluator.Path(message.Properties, MessageIdProperty) is { ValueKind: JsonValueKind.String } id

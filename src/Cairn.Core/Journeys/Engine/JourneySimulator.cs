@@ -23,11 +23,53 @@ public sealed record SimulatedDecision(DateTimeOffset At, string JourneyId, stri
     };
 }
 
+/// <summary>What became of a message a simulated journey queued.</summary>
+public enum MessageOutcome
+{
+    /// <summary>It went out (the channel could reach the contact).</summary>
+    Sent,
+
+    /// <summary>The orchestrator deferred it, and its slot came after the end of the simulation.</summary>
+    Deferred,
+
+    /// <summary>Stopped: by the orchestrator (consent, a drop rule, sunset) or by the suppression list.</summary>
+    Suppressed,
+
+    /// <summary>Its next chance came after its validity.</summary>
+    Expired,
+
+    /// <summary>The contact has no address for the channel (no email address, no phone number).</summary>
+    Undeliverable,
+
+    /// <summary>Whether it could go out is not in the stream (push: registered devices are not recorded there).</summary>
+    Unknown,
+}
+
+/// <summary>
+/// One message a simulated journey queued and what became of it, as the server's dispatcher would decide: the
+/// orchestrator (under a policy), then whether the channel can reach the contact (<see cref="Orchestration.Reachability"/>),
+/// falling back along the step's channels as the server does. Channel and template are the ones it ended on.
+/// </summary>
+/// <param name="QueuedAt">When the journey queued it (the outbox row's creation).</param>
+/// <param name="At">When its outcome was decided (sent, or stopped).</param>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="EnrollmentId">The enrollment.</param>
+/// <param name="StepId">The send step.</param>
+/// <param name="Channel">The channel it ended on.</param>
+/// <param name="Template">The template it ended on.</param>
+/// <param name="Outcome">What became of it.</param>
+/// <param name="Reason">Why it did not go out, in words (null when sent).</param>
+public sealed record SimulatedDelivery(DateTimeOffset QueuedAt, DateTimeOffset At, string JourneyId, string EnrollmentId, string StepId, Channel Channel, string Template, MessageOutcome Outcome, string? Reason)
+{
+    /// <summary>The outcome in lower case, as printed: sent, deferred, suppressed, expired, undeliverable, unknown.</summary>
+    public string OutcomeName => Outcome.ToString().ToLowerInvariant();
+}
+
 /// <summary>One line of a simulated contact's timeline.</summary>
 /// <param name="At">When.</param>
 /// <param name="JourneyId">The journey.</param>
 /// <param name="EnrollmentId">The enrollment.</param>
-/// <param name="Kind"><c>move</c>, <c>send</c>, <c>notify_owner</c>, <c>webhook</c>, <c>converted</c>, <c>ended</c>, <c>announced</c> (a score crossing, stage change, segment entry or exit), or under a policy <c>orchestrator</c> (a message sent, deferred, suppressed or expired).</param>
+/// <param name="Kind"><c>move</c>, <c>send</c>, <c>notify_owner</c>, <c>webhook</c>, <c>converted</c>, <c>ended</c>, <c>announced</c> (a score crossing, stage change, segment entry or exit), <c>orchestrator</c> (under a policy: a message sent, deferred, suppressed or expired), <c>delivery</c> (a message the channel could not reach the contact with, or cannot tell), or <c>not_counted</c> (a recorded event a waiting <c>correlate</c> did not count, and why).</param>
 /// <param name="Text">What happened, in words.</param>
 public sealed record TimelineEntry(DateTimeOffset At, string JourneyId, string EnrollmentId, string Kind, string Text);
 
@@ -35,7 +77,7 @@ public sealed record TimelineEntry(DateTimeOffset At, string JourneyId, string E
 /// <param name="Key">The contact's userId (or anonymousId) in the event stream.</param>
 /// <param name="ContactId">The contact id the simulation gave it (derived from the key: the same every run).</param>
 /// <param name="Moves">Every transition, in order.</param>
-/// <param name="Messages">Every message that would have been sent.</param>
+/// <param name="Messages">Every message that would have been sent (gone out on its channel).</param>
 /// <param name="Ends">Every enrollment end, with its reason.</param>
 /// <param name="Conversions">Every goal conversion.</param>
 /// <param name="Timeline">Everything above, in the order it happened.</param>
@@ -50,6 +92,9 @@ public sealed record SimulatedContact(
 {
     /// <summary>Under a policy, every time the orchestrator held a message back (a deferred message that went out later is in <see cref="Messages"/> too).</summary>
     public ImmutableArray<SimulatedDecision> Decisions { get; init; } = [];
+
+    /// <summary>Every message the journeys queued, in order, with what became of it.</summary>
+    public ImmutableArray<SimulatedDelivery> Deliveries { get; init; } = [];
 }
 
 /// <summary>The outcome of a simulation: each contact's path and messages, in contact order of first appearance.</summary>
@@ -67,10 +112,12 @@ public sealed record SimulationResult(ImmutableArray<SimulatedContact> Contacts,
 /// uses (scores and segments included): events in time order, and before each one every timer that fell due, in
 /// due order. Under a policy, every send passes the orchestrator as on the server: caps, quiet hours, consent and
 /// suppression rules defer or stop it, a deferred message is decided again when its slot comes (highest priority
-/// first), and journeys see the same <c>{channel}_sent</c>, <c>message_suppressed</c> and <c>message_expired</c>
-/// events the dispatcher records. Contacts are keyed
-/// by userId (else anonymousId); ids are derived from the key, so holdouts and splits repeat exactly.
-/// Deterministic: the same input gives the same result.
+/// first). Then, as the channels do, the reachability rule (<see cref="Orchestration.Reachability"/>): no address of
+/// the channel's kind is undeliverable, an address on the given suppression list is suppressed, and push — whose
+/// registered devices a stream does not record — is unknown; an unreachable message falls back along the step's
+/// channels. Journeys see the same <c>{channel}_sent</c>, <c>message_suppressed</c> and <c>message_expired</c> events
+/// the dispatcher records. Contacts are keyed by userId (else anonymousId); ids are derived from the key, so holdouts
+/// and splits repeat exactly. Deterministic: the same input gives the same result.
 /// </summary>
 public static class JourneySimulator
 {
@@ -85,6 +132,7 @@ public static class JourneySimulator
     /// <param name="segments">The segments (none by default).</param>
     /// <param name="policy">The orchestrator's policy; without one, every message is sent when its journey decides it.</param>
     /// <param name="subscriptions">Each template's subscription group (whose consent a send needs), by template id.</param>
+    /// <param name="suppressions">Addresses on the suppression list (email addresses, phone numbers; case does not matter) with the reason of each.</param>
     public static SimulationResult Run(
         JourneyLibrary library,
         IEnumerable<SegmentMessage> profiles,
@@ -95,7 +143,8 @@ public static class JourneySimulator
         ScoringLibrary? scoring = null,
         SegmentLibrary? segments = null,
         Orchestration.Policy? policy = null,
-        IReadOnlyDictionary<string, string?>? subscriptions = null)
+        IReadOnlyDictionary<string, string?>? subscriptions = null,
+        IReadOnlyDictionary<string, string>? suppressions = null)
     {
         ArgumentNullException.ThrowIfNull(library);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -117,7 +166,7 @@ public static class JourneySimulator
             var key = message.UserId ?? message.AnonymousId!;
             if (!contacts.TryGetValue(key, out var run))
             {
-                run = new ContactRun(key, (contactIds ?? IdFor)(key), scoring ?? ScoringLibrary.Empty, segments ?? SegmentLibrary.Empty, policy);
+                run = new ContactRun(key, (contactIds ?? IdFor)(key), scoring ?? ScoringLibrary.Empty, segments ?? SegmentLibrary.Empty, policy, suppressions);
                 contacts[key] = run;
                 order.Add(key);
             }
@@ -168,7 +217,7 @@ public static class JourneySimulator
                 Run(Recheck(contact, contact.Audience(new AudienceInput.TraitsSet("set by a journey step"), before, now)));
             }
 
-            // The sends the journeys decided go to the orchestrator, highest priority first, as the dispatcher takes them.
+            // The sends the journeys decided go to the dispatcher (the orchestrator, then the channel), highest priority first, as it takes them.
             foreach (var send in contact.TakeQueued().OrderByDescending(send => send.Priority).ThenBy(send => send.MessageId, StringComparer.Ordinal))
             {
                 Orchestrate(contact, send, now);
@@ -177,11 +226,10 @@ public static class JourneySimulator
 
         void Orchestrate(ContactRun contact, SendMessage send, DateTimeOffset now)
         {
-            var subscription = subscriptions?.GetValueOrDefault(send.Template);
-            var (decision, report) = contact.Orchestrate(policy!, send, subscription, now);
-            if (decision.Kind == Orchestration.DecisionKind.Defer && decision.Until is { } until)
+            var (decision, report, held) = contact.Deliver(policy, send, template => subscriptions?.GetValueOrDefault(template), now);
+            if (decision is { Kind: Orchestration.DecisionKind.Defer, Until: { } until })
             {
-                queue.Enqueue((contact, null, send, -1), (until, -send.Priority, scheduled++));
+                queue.Enqueue((contact, null, held, -1), (until, -held.Priority, scheduled++));
             }
 
             // What the dispatcher puts on the timeline, journeys and segments see here too (a wait_for on the message moves).
@@ -240,6 +288,7 @@ public static class JourneySimulator
             var isNew = !contacts.ContainsKey(message.UserId ?? message.AnonymousId!);
             var contact = ContactOf(message);
             var datesBefore = isNew ? null : DateTraits(contact);
+            contact.ExplainUncounted(message, library, message.Timestamp);
             Apply(contact, Recheck(contact, contact.Absorb(message, message.Timestamp)).Prepend(new EventOccurred(message)), message.Timestamp);
 
             if (dateJourneys.Count > 0 && (isNew || datesBefore != DateTraits(contact)))
@@ -261,9 +310,11 @@ public static class JourneySimulator
         return new ContactId(new Guid(hash.AsSpan(0, 16)));
     }
 
-    private sealed class ContactRun(string key, ContactId id, ScoringLibrary scoring, SegmentLibrary segments, Orchestration.Policy? policy)
+    private sealed class ContactRun(string key, ContactId id, ScoringLibrary scoring, SegmentLibrary segments, Orchestration.Policy? policy, IReadOnlyDictionary<string, string>? suppressions)
     {
         private readonly bool _orchestrated = policy is not null;
+        private readonly List<SimulatedDelivery> _deliveries = [];
+        private readonly Dictionary<string, int> _deliveryIndex = new(StringComparer.Ordinal);
 
         /// <summary>The enrollment id of recheck timers (as on the server).</summary>
         public const string Recheck = "$segments";
@@ -352,14 +403,10 @@ public static class JourneySimulator
                     _timeline.Add(line);
                 }
 
-                if (effect is SendMessage message && _orchestrated)
+                if (effect is SendMessage message)
                 {
                     _queued.Add(message);
                     _createdAt[message.MessageId] = now;
-                }
-                else if (effect is SendMessage sent)
-                {
-                    _messages.Add(new SimulatedMessage(now, sent.JourneyId, sent.EnrollmentId, sent.StepId, sent.Channel, sent.Template));
                 }
             }
 
@@ -375,33 +422,121 @@ public static class JourneySimulator
         }
 
         /// <summary>
-        /// Decides one send as the dispatcher does and records the outcome; returns the decision and the event the
-        /// dispatcher would put on the timeline (none while a message is only deferred again).
+        /// Decides one send as the dispatcher does and records the outcome: the orchestrator (under a policy; webhooks
+        /// reach systems, not the contact, and pass it), then whether the channel reaches the contact, falling back along
+        /// the step's channels when it cannot (no address, no consent, a suppressed address). Returns the decision, the
+        /// event the dispatcher would put on the timeline (none while a message is only deferred again, and none for an
+        /// undeliverable one), and the message as it stands (on the channel it fell back to).
         /// </summary>
-        public (Orchestration.SendDecision Decision, SegmentMessage? Report) Orchestrate(Orchestration.Policy policy, SendMessage send, string? subscription, DateTimeOffset now)
+        public (Orchestration.SendDecision? Decision, SegmentMessage? Report, SendMessage Send) Deliver(Orchestration.Policy? policy, SendMessage send, Func<string, string?> subscriptionOf, DateTimeOffset now)
         {
             var profile = Profile(now);
-            var request = new Orchestration.SendRequest(send.MessageId, send.Channel.DocumentName(), send.Category, send.Priority, subscription, _createdAt.GetValueOrDefault(send.MessageId, now));
-            var decision = Orchestration.Orchestrator.Decide(policy, profile, request, _sent, _history, now);
-            var what = $"{send.Channel.DocumentName()} '{send.Template}'";
-            var deferredBefore = _decisions.Any(earlier => earlier.StepId == send.StepId && earlier.EnrollmentId == send.EnrollmentId && earlier.Kind == Orchestration.DecisionKind.Defer);
-            if (decision.Kind == Orchestration.DecisionKind.Send)
+            while (true)
             {
-                _sent.Add(new Orchestration.SentMessage(request.Channel, send.Category, now));
-                _messages.Add(new SimulatedMessage(now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template));
-                _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "orchestrator", $"{what} sent"));
-                return (decision, Report(profile, $"{request.Channel}_sent", send, new { deferred = deferredBefore }, now));
-            }
+                var channel = send.Channel.DocumentName();
+                var what = $"{channel} '{send.Template}'";
+                var deferredBefore = _decisions.Any(earlier => earlier.StepId == send.StepId && earlier.EnrollmentId == send.EnrollmentId && earlier.Kind == Orchestration.DecisionKind.Defer);
+                Orchestration.SendDecision? decision = null;
+                if (policy is not null && send.Channel != Channel.Webhook)
+                {
+                    var request = new Orchestration.SendRequest(send.MessageId, channel, send.Category, send.Priority, subscriptionOf(send.Template), _createdAt.GetValueOrDefault(send.MessageId, now));
+                    decision = Orchestration.Orchestrator.Decide(policy, profile, request, _sent, _history, now);
+                }
 
-            var held = new SimulatedDecision(now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template, decision.Kind, decision.Reason);
-            _decisions.Add(held);
-            _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "orchestrator", decision.Kind == Orchestration.DecisionKind.Defer ? $"{what} {decision.Reason}" : $"{what} {held.Outcome}: {decision.Reason}"));
-            return decision.Kind switch
+                if (decision is null || decision.Kind == Orchestration.DecisionKind.Send)
+                {
+                    var reach = Orchestration.Reachability.Check(channel, profile, new Orchestration.AddressFacts(SuppressedBecause(channel, profile), null));
+                    switch (reach.Kind)
+                    {
+                        case Orchestration.ReachKind.Reachable:
+                            if (send.Channel != Channel.Webhook)
+                            {
+                                // What the caps count: the messages that reach the contact.
+                                _sent.Add(new Orchestration.SentMessage(channel, send.Category, now));
+                            }
+
+                            _messages.Add(new SimulatedMessage(now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template));
+                            Record(send, now, MessageOutcome.Sent, null);
+                            if (_orchestrated)
+                            {
+                                _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "orchestrator", $"{what} sent"));
+                            }
+
+                            return (decision, Report(profile, $"{channel}_sent", send, new { deferred = deferredBefore }, now), send);
+                        case Orchestration.ReachKind.Unknown:
+                            Record(send, now, MessageOutcome.Unknown, reach.Reason);
+                            _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "delivery", $"{what} unknown: {reach.Reason}"));
+                            return (decision, null, send);
+                    }
+
+                    var outcome = reach.Kind == Orchestration.ReachKind.Suppressed ? MessageOutcome.Suppressed : MessageOutcome.Undeliverable;
+                    if (send.Fallback is [var next, .. var rest])
+                    {
+                        _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "delivery", $"{what} {outcome.ToString().ToLowerInvariant()}: {reach.Reason}; falling back to {next.Channel.DocumentName()} '{next.Template}'"));
+                        send = send with { Channel = next.Channel, Template = next.Template, Fallback = [.. rest] };
+                        continue;
+                    }
+
+                    Record(send, now, outcome, reach.Reason);
+                    _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "delivery", $"{what} {outcome.ToString().ToLowerInvariant()}: {reach.Reason}"));
+                    return (decision, outcome == MessageOutcome.Suppressed ? Report(profile, "message_suppressed", send, new { reason = reach.Reason }, now) : null, send);
+                }
+
+                var held = new SimulatedDecision(now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template, decision.Kind, decision.Reason);
+                _decisions.Add(held);
+                if (decision.Kind == Orchestration.DecisionKind.Suppress && send.Fallback is [var other, .. var others])
+                {
+                    _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "orchestrator", $"{what} suppressed: {decision.Reason}; falling back to {other.Channel.DocumentName()} '{other.Template}'"));
+                    send = send with { Channel = other.Channel, Template = other.Template, Fallback = [.. others] };
+                    continue;
+                }
+
+                _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "orchestrator", decision.Kind == Orchestration.DecisionKind.Defer ? $"{what} {decision.Reason}" : $"{what} {held.Outcome}: {decision.Reason}"));
+                Record(send, now, decision.Kind switch { Orchestration.DecisionKind.Defer => MessageOutcome.Deferred, Orchestration.DecisionKind.Expire => MessageOutcome.Expired, _ => MessageOutcome.Suppressed }, decision.Reason);
+                return decision.Kind switch
+                {
+                    Orchestration.DecisionKind.Defer => (decision, deferredBefore ? null : Report(profile, "message_deferred", send, new { reason = decision.Reason, until = decision.Until }, now), send),
+                    Orchestration.DecisionKind.Expire => (decision, Report(profile, "message_expired", send, new { reason = decision.Reason }, now), send),
+                    _ => (decision, Report(profile, "message_suppressed", send, new { reason = decision.Reason }, now), send),
+                };
+            }
+        }
+
+        /// <summary>The suppression list's reason for the contact's address on the channel, if it is on it.</summary>
+        private string? SuppressedBecause(string channel, ContactState profile) =>
+            suppressions is not null && Orchestration.Reachability.AddressOf(channel, profile) is { } address
+            && suppressions.TryGetValue(address.Trim().ToLowerInvariant(), out var reason) ? reason : null;
+
+        /// <summary>Records what became of a message (the latest decision stands).</summary>
+        private void Record(SendMessage send, DateTimeOffset now, MessageOutcome outcome, string? reason)
+        {
+            var delivery = new SimulatedDelivery(_createdAt.GetValueOrDefault(send.MessageId, now), now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template, outcome, reason);
+            if (_deliveryIndex.TryGetValue(send.MessageId, out var index))
             {
-                Orchestration.DecisionKind.Defer => (decision, deferredBefore ? null : Report(profile, "message_deferred", send, new { reason = decision.Reason, until = decision.Until }, now)),
-                Orchestration.DecisionKind.Expire => (decision, Report(profile, "message_expired", send, new { reason = decision.Reason }, now)),
-                _ => (decision, Report(profile, "message_suppressed", send, new { reason = decision.Reason }, now)),
-            };
+                _deliveries[index] = delivery;
+            }
+            else
+            {
+                _deliveryIndex[send.MessageId] = _deliveries.Count;
+                _deliveries.Add(delivery);
+            }
+        }
+
+        /// <summary>
+        /// Puts on the timeline why a recorded event that a waiting <c>wait_for</c> awaits does not count for its
+        /// <c>correlate</c> (it names another message, or carries neither a message id nor the step's template, …).
+        /// </summary>
+        public void ExplainUncounted(SegmentMessage message, JourneyLibrary library, DateTimeOffset now)
+        {
+            foreach (var enrollment in _memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal))
+            {
+                if (enrollment.StepId is { } step && library.Versions.TryGetValue((enrollment.JourneyId, enrollment.Version), out var journey)
+                    && journey.Find(step) is WaitForStep { CorrelateWith: not null } waitFor && waitFor.Event == message.Event
+                    && JourneyDecider.Uncorrelated(enrollment, journey, waitFor, message) is { } reason)
+                {
+                    _timeline.Add(new TimelineEntry(now, enrollment.JourneyId, enrollment.Id, "not_counted", $"{message.Event} not counted by {waitFor.Id}: {reason}"));
+                }
+            }
         }
 
         private static SegmentMessage Report(ContactState profile, string name, SendMessage send, object details, DateTimeOffset now)
@@ -433,6 +568,7 @@ public static class JourneySimulator
             [.. _effects.OfType<EnrollmentConverted>()])
         {
             Decisions = [.. _decisions],
+            Deliveries = [.. _deliveries],
         };
     }
 }
