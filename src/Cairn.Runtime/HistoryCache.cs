@@ -17,13 +17,19 @@ namespace Cairn.Runtime;
 /// </summary>
 internal sealed class HistoryCache(int maxEvents, int maxPerName)
 {
-    private readonly Dictionary<ContactId, LinkedListNode<(ContactId Id, PastEvents History)>> _entries = [];
-    private readonly LinkedList<(ContactId Id, PastEvents History)> _recency = new();
+    private readonly Dictionary<ContactId, LinkedListNode<(ContactId Id, PastEvents History, DateTimeOffset TrimmedAt)>> _entries = [];
+    private readonly LinkedList<(ContactId Id, PastEvents History, DateTimeOffset TrimmedAt)> _recency = new();
+    // Held histories up to this many events are not trimmed as events are added.
+    private const int TrimAbove = 64;
+
     private HistoryPlan? _plan;
     private int _events;
 
-    /// <summary>The contact's history when it is held for this plan (the registry's current one).</summary>
-    public bool TryGet(ContactId id, HistoryPlan plan, out PastEvents history)
+    /// <summary>
+    /// The contact's history when it is held for this plan (the registry's current one) and was trimmed no later than
+    /// <paramref name="now"/> (a clock set back would read events trimmed away as past).
+    /// </summary>
+    public bool TryGet(ContactId id, HistoryPlan plan, DateTimeOffset now, out PastEvents history)
     {
         if (!ReferenceEquals(plan, _plan))
         {
@@ -31,7 +37,11 @@ internal sealed class HistoryCache(int maxEvents, int maxPerName)
             _plan = plan;
         }
 
-        if (_entries.TryGetValue(id, out var node))
+        if (_entries.TryGetValue(id, out var node) && node.Value.TrimmedAt > now)
+        {
+            Forget(id);
+        }
+        else if (node is not null)
         {
             _recency.Remove(node);
             _recency.AddFirst(node);
@@ -56,7 +66,7 @@ internal sealed class HistoryCache(int maxEvents, int maxPerName)
 
         Forget(id);
         var trimmed = _plan.Trim(history, now) is var kept && ReferenceEquals(kept, history) ? history : new PastEvents(kept);
-        _entries[id] = _recency.AddFirst((id, trimmed));
+        _entries[id] = _recency.AddFirst((id, trimmed, now));
         _events += trimmed.Count;
         while (_events > maxEvents && _recency.Last is { } oldest)
         {
@@ -95,7 +105,8 @@ internal sealed class HistoryCache(int maxEvents, int maxPerName)
                 .Concat(history)
                 .OrderByDescending(past => past.Timestamp)
                 .ToList();
-            var kept = new PastEvents(_plan.Trim(merged, now));
+            // A short history is held as it is (trimming it saves little); a longer one keeps what the plan reads.
+            var kept = new PastEvents(merged.Count > TrimAbove ? _plan.Trim(merged, now) : merged);
             if (kept.Count > maxPerName && _plan.Names.Any(name => kept.Named(name).Count > maxPerName))
             {
                 Forget(group.Key);
@@ -103,7 +114,7 @@ internal sealed class HistoryCache(int maxEvents, int maxPerName)
             }
 
             _events += kept.Count - history.Count;
-            node.Value = (group.Key, kept);
+            node.Value = (group.Key, kept, now > node.Value.TrimmedAt ? now : node.Value.TrimmedAt);
         }
 
         while (_events > maxEvents && _recency.Last is { } oldest)

@@ -807,7 +807,7 @@ internal sealed partial class Partition
         if (!histories.Stored.TryGetValue((id, rescore), out var stored))
         {
             var plan = rescore ? _journeys.ReplayPlan : _journeys.HistoryPlan;
-            if (!rescore && _histories.TryGet(id, plan, out var held))
+            if (!rescore && _histories.TryGet(id, plan, now, out var held))
             {
                 stored = new StoredHistory(held, null, null);
             }

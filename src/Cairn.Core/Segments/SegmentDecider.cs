@@ -157,14 +157,14 @@ public static class SegmentDecider
                 case PerformedCondition { Within: { } window } performed:
                     // The count in the window falls below k when the k-th newest event leaves it: the answer can only
                     // change when that happens for k = at_least or k = at_most + 1.
-                    var inWindow = performed.Where is null
-                        ? [.. ConditionEvaluator.Matching(performed.Event, null, context, context.Now - window - Tick).Take(HistoryPlan.Bound(performed)).Select(past => past.Timestamp)]
-                        : PerformedFold.Of(performed, context).Newest;
+                    // A filter reads every event of the window: its fold holds the newest matching ones.
+                    var inWindow = performed.Where is null ? ConditionEvaluator.Matching(performed.Event, null, context, context.Now - window - Tick) : null;
+                    var folded = performed.Where is null ? null : PerformedFold.Of(performed, context).Newest;
                     foreach (var k in (int[])[performed.AtLeast, performed.AtMost + 1 ?? 0])
                     {
-                        if (k > 0 && k <= inWindow.Count)
+                        if (k > 0 && (folded is null ? inWindow!.ElementAtOrDefault(k - 1)?.Timestamp : k <= folded.Count ? folded[k - 1] : null) is { } leaving)
                         {
-                            Candidate(inWindow[k - 1] + window + Tick);
+                            Candidate(leaving + window + Tick);
                         }
                     }
 
