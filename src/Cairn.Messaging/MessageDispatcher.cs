@@ -453,7 +453,11 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         return model;
     }
 
-    /// <summary>The contact's opens and clicks on the policy's engagement channel (none when the policy does not measure engagement).</summary>
+    /// <summary>
+    /// The contact's latest open and latest click on the policy's engagement channel (none when the policy does not
+    /// measure engagement): the engagement standing reads the latest of them, so a contact with a million opens is
+    /// read as two events.
+    /// </summary>
     public async Task<IReadOnlyList<Core.Journeys.Engine.PastEvent>> EngagementAsync(Core.ContactId contact, CancellationToken cancellationToken)
     {
         if (_engine.Journeys.Policy.Engagement is not { } engagement)
@@ -461,8 +465,13 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             return [];
         }
 
-        var events = await _engine.Store.GetEventsOfAsync([contact], [$"{engagement.Channel}_opened", $"{engagement.Channel}_clicked"], cancellationToken).ConfigureAwait(false);
-        return events.TryGetValue(contact, out var found) ? [.. found.Select(stored => stored.ToPastEvent())] : [];
+        var read = await _engine.Store.GetHistoryAsync(
+            contact,
+            [new HistoryRequest($"{engagement.Channel}_opened", 1, null, false, false, false), new HistoryRequest($"{engagement.Channel}_clicked", 1, null, false, false, false)],
+            _time.GetUtcNow(),
+            1,
+            cancellationToken).ConfigureAwait(false);
+        return [.. read.Events.Select(stored => stored.ToPastEvent())];
     }
 
     private async Task RunAsync(CancellationToken stopping)

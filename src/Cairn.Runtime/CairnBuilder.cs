@@ -63,4 +63,12 @@ public sealed class EngineOptions
 
     /// <summary>About how many contacts a sampled preview evaluates. Default 10,000 (a 95 % margin of about ±1 % of the population).</summary>
     public int PreviewSampleSize { get; set; } = 10_000;
+
+    /// <summary>
+    /// The most events of one name a contact's history holds in memory for a clause that reads every event of a span
+    /// (an aggregate, a filtered <c>performed</c> or occurrence, a scoring replay). A contact with more is still decided
+    /// exactly: those clauses are computed from a stream of the store one event at a time (slower, and not held between
+    /// batches), so no contact's history can fill the memory. Default 10,000.
+    /// </summary>
+    public int MaxHistoryEventsPerName { get; set; } = 10_000;
 }

@@ -118,7 +118,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
         await _router.LoadAsync(_store, cancellationToken).ConfigureAwait(false);
 
         _partitions = Enumerable.Range(0, _options.Partitions)
-            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Math.Max(1, _options.CachedContacts / _options.Partitions), Route, OnProcessed, _logger, _router, _erased))
+            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Math.Max(1, _options.CachedContacts / _options.Partitions), Route, OnProcessed, _logger, _router, _erased, Math.Max(1, _options.MaxHistoryEventsPerName)))
             .ToArray();
         _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
 
@@ -331,7 +331,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private async Task<long> EvaluateAsync(Core.Journeys.Condition draft, IReadOnlyList<ContactState> contacts, List<ContactState> matches, int keep, CancellationToken cancellationToken)
     {
         // Only the events the condition's history clauses name are read.
-        var names = Core.Segments.SegmentConditions.HistoryEvents(draft);
+        var names = Core.Journeys.Engine.HistoryPlan.Of([draft]).Names;
         var now = _time.GetUtcNow();
         var events = names.Count == 0
             ? new Dictionary<ContactId, List<StoredEvent>>()

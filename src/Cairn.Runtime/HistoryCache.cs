@@ -5,30 +5,43 @@ using Cairn.Runtime.Storage;
 namespace Cairn.Runtime;
 
 /// <summary>
-/// One partition's recently read contact histories (the events history clauses read, newest first), kept across
-/// batches so that an active contact's history is read from the store once rather than on every input — under
-/// real traffic a few contacts send most events, and their histories are the longest. Bounded by the number of
-/// events held, least recently used first out. Only the partition that owns the contacts touches it, and it learns
-/// each committed batch's events, so it never differs from the store; a change of the names clauses read empties it.
+/// One partition's recently read contact histories (what the registry's <see cref="HistoryPlan"/> reads, newest
+/// first), kept across batches so that an active contact's history is read from the store once rather than on every
+/// input — under real traffic a few contacts send most events. Each held history is trimmed to what the plan reads
+/// now or later (a windowed count's newest events, a window's events, the latest and the oldest occurrence), so it
+/// stays small however long the contact's history is; bounded by the number of events held, least recently used first
+/// out. A history that grows past what a partition holds of one name (a clause reads every event of a long span) is
+/// dropped instead: it is read again, and folded from the store (see <c>Partition</c>). Only the partition that owns
+/// the contacts touches it, and it learns each committed batch's events, so it never differs from the store; a change
+/// of the plan empties it.
 /// </summary>
-internal sealed class HistoryCache(int maxEvents, int maxHistory)
+internal sealed class HistoryCache(int maxEvents, int maxPerName)
 {
-    private readonly Dictionary<ContactId, LinkedListNode<(ContactId Id, PastEvents History)>> _entries = [];
-    private readonly LinkedList<(ContactId Id, PastEvents History)> _recency = new();
-    private IReadOnlySet<string>? _names;
-    private IReadOnlySet<string>? _properties;
+    private readonly Dictionary<ContactId, LinkedListNode<(ContactId Id, PastEvents History, DateTimeOffset TrimmedAt)>> _entries = [];
+    private readonly LinkedList<(ContactId Id, PastEvents History, DateTimeOffset TrimmedAt)> _recency = new();
+    // Held histories up to this many events are not trimmed as events are added.
+    private const int TrimAbove = 64;
+
+    private HistoryPlan? _plan;
     private int _events;
 
-    /// <summary>The contact's history when it is held for these names (the registry's current sets).</summary>
-    public bool TryGet(ContactId id, IReadOnlySet<string> names, IReadOnlySet<string> properties, out PastEvents history)
+    /// <summary>
+    /// The contact's history when it is held for this plan (the registry's current one) and was trimmed no later than
+    /// <paramref name="now"/> (a clock set back would read events trimmed away as past).
+    /// </summary>
+    public bool TryGet(ContactId id, HistoryPlan plan, DateTimeOffset now, out PastEvents history)
     {
-        if (!ReferenceEquals(names, _names) || !ReferenceEquals(properties, _properties))
+        if (!ReferenceEquals(plan, _plan))
         {
             Clear();
-            (_names, _properties) = (names, properties);
+            _plan = plan;
         }
 
-        if (_entries.TryGetValue(id, out var node))
+        if (_entries.TryGetValue(id, out var node) && node.Value.TrimmedAt > now)
+        {
+            Forget(id);
+        }
+        else if (node is not null)
         {
             _recency.Remove(node);
             _recency.AddFirst(node);
@@ -40,25 +53,36 @@ internal sealed class HistoryCache(int maxEvents, int maxHistory)
         return false;
     }
 
-    /// <summary>Holds the history just read from the store (for the names of the last <see cref="TryGet"/>).</summary>
-    public void Put(ContactId id, PastEvents history)
+    /// <summary>
+    /// Holds the history just read from the store for the plan of the last <see cref="TryGet"/>, trimmed to what the
+    /// plan reads from <paramref name="now"/> on; returns what is held.
+    /// </summary>
+    public PastEvents Put(ContactId id, PastEvents history, DateTimeOffset now)
     {
+        if (_plan is null)
+        {
+            return history;
+        }
+
         Forget(id);
-        _entries[id] = _recency.AddFirst((id, history));
-        _events += history.Count;
+        var trimmed = _plan.Trim(history, now) is var kept && ReferenceEquals(kept, history) ? history : new PastEvents(kept);
+        _entries[id] = _recency.AddFirst((id, trimmed, now));
+        _events += trimmed.Count;
         while (_events > maxEvents && _recency.Last is { } oldest)
         {
             Forget(oldest.Value.Id);
         }
+
+        return trimmed;
     }
 
     /// <summary>
-    /// Adds the events a batch committed to the histories held: those whose names clauses read, with properties
-    /// only where a clause reads them, keeping the newest <c>maxHistory</c>.
+    /// Adds the events a batch committed at <paramref name="now"/> to the histories held: those of the plan's names,
+    /// with properties only where the plan reads them; then trims each to what the plan reads.
     /// </summary>
-    public void Committed(IEnumerable<StoredEvent> events)
+    public void Committed(IEnumerable<StoredEvent> events, DateTimeOffset now)
     {
-        if (_entries.Count == 0 || _names is null || _properties is null)
+        if (_entries.Count == 0 || _plan is null)
         {
             return;
         }
@@ -70,19 +94,32 @@ internal sealed class HistoryCache(int maxEvents, int maxHistory)
                 continue;
             }
 
-            var added = group.Select(stored => stored.ToPastEvent()).Where(past => _names.Contains(past.Name)).ToList();
+            var added = group.Select(stored => stored.ToPastEvent()).Where(past => _plan.Names.Contains(past.Name)).ToList();
             if (added.Count == 0)
             {
                 continue;
             }
 
             var history = node.Value.History;
-            var merged = new PastEvents([.. added.Select(past => _properties.Contains(past.Name) ? past : new PastEvent(past.Name, past.Timestamp, null))
+            var merged = added.Select(past => _plan.PropertyNames.Contains(past.Name) ? past : new PastEvent(past.Name, past.Timestamp, null))
                 .Concat(history)
                 .OrderByDescending(past => past.Timestamp)
-                .Take(maxHistory)]);
-            _events += merged.Count - history.Count;
-            node.Value = (group.Key, merged);
+                .ToList();
+            // A short history is held as it is (trimming it saves little); a longer one keeps what the plan reads.
+            var kept = new PastEvents(merged.Count > TrimAbove ? _plan.Trim(merged, now) : merged);
+            if (kept.Count > maxPerName && _plan.Names.Any(name => kept.Named(name).Count > maxPerName))
+            {
+                Forget(group.Key);
+                continue;
+            }
+
+            _events += kept.Count - history.Count;
+            node.Value = (group.Key, kept, now > node.Value.TrimmedAt ? now : node.Value.TrimmedAt);
+        }
+
+        while (_events > maxEvents && _recency.Last is { } oldest)
+        {
+            Forget(oldest.Value.Id);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Cairn.Core.Journeys;
 using Cairn.Core.Journeys.Engine;
@@ -19,18 +18,22 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// <summary>True when a live or running journey has conditions over event history (windows or filters).</summary>
     public bool JourneysNeedHistory { get; private set; }
 
-    private FrozenSet<string> _historyEvents = FrozenSet<string>.Empty;
+    private HistoryPlan _historyPlan = HistoryPlan.Empty;
 
     /// <summary>
-    /// The event names the history clauses of live segments and of journeys read: a contact's history is read for
-    /// these only (scoring replays read all).
+    /// What the history clauses of live segments and of journeys read of a contact's history, per event name: a
+    /// contact's history is read for these names only, and all of what they read, however long it is. The same
+    /// instance while the needs do not change (holders of histories key them on it).
     /// </summary>
-    public IReadOnlySet<string> HistoryEvents => Volatile.Read(ref _historyEvents);
+    public HistoryPlan HistoryPlan => Volatile.Read(ref _historyPlan);
 
-    private FrozenSet<string> _propertyEvents = FrozenSet<string>.Empty;
+    private HistoryPlan _replayPlan = HistoryPlan.Empty;
 
-    /// <summary>Of <see cref="HistoryEvents"/>, those whose properties a clause reads (the others are read without them).</summary>
-    public IReadOnlySet<string> PropertyEvents => Volatile.Read(ref _propertyEvents);
+    /// <summary>
+    /// What an input that rebuilds scores from history reads (a model saved, profiles merged): every event the live
+    /// models' rules score, and what <see cref="HistoryPlan"/> reads for the segments decided with it.
+    /// </summary>
+    public HistoryPlan ReplayPlan => Volatile.Read(ref _replayPlan);
 
     private Core.Segments.SegmentLibrary _segments = Core.Segments.SegmentLibrary.Empty;
 
@@ -95,10 +98,10 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         // Segments and scoring models are live at their latest version from the moment they are saved.
         var segments = Core.Segments.SegmentLibrary.Of(await LatestAsync("segment", parsed => parsed.Segment, cancellationToken).ConfigureAwait(false));
         var models = await LatestAsync(JourneyDocument.ScoringKind, parsed => parsed.ScoringModel, cancellationToken).ConfigureAwait(false);
-        JourneysNeedHistory = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Any(Core.Segments.SegmentConditions.UsesHistory);
-        var conditions = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Concat(segments.Segments.Select(segment => segment.Condition)).ToList();
-        var historyEvents = conditions.SelectMany(Core.Segments.SegmentConditions.HistoryEvents).ToFrozenSet(StringComparer.Ordinal);
-        var propertyEvents = conditions.SelectMany(Core.Segments.SegmentConditions.PropertyEvents).ToFrozenSet(StringComparer.Ordinal);
+        var journeyConditions = library.Versions.Values.SelectMany(JourneyDocument.Conditions).ToList();
+        JourneysNeedHistory = !HistoryPlan.Of(journeyConditions).IsEmpty;
+        var historyPlan = HistoryPlan.Of(journeyConditions.Concat(segments.Segments.Select(segment => segment.Condition)));
+        var replayPlan = historyPlan.With(HistoryPlan.Replay(models));
         var teams = await LatestAsync(JourneyDocument.SalesTeamKind, parsed => parsed.SalesTeam, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _teams, teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal));
         var templates = ImmutableDictionary.CreateBuilder<string, LiveTemplate>(StringComparer.Ordinal);
@@ -126,8 +129,16 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         Volatile.Write(ref _brokenTemplates, broken.ToImmutable());
         var policies = await LatestAsync(JourneyDocument.PolicyKind, parsed => parsed.Policy, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _policy, policies.FirstOrDefault(policy => policy.Id == Core.Orchestration.Policy.DefaultId) ?? Core.Orchestration.Policy.Default);
-        Volatile.Write(ref _historyEvents, historyEvents);
-        Volatile.Write(ref _propertyEvents, propertyEvents);
+        if (!historyPlan.Equals(HistoryPlan))
+        {
+            Volatile.Write(ref _historyPlan, historyPlan);
+        }
+
+        if (!replayPlan.Equals(ReplayPlan))
+        {
+            Volatile.Write(ref _replayPlan, replayPlan);
+        }
+
         Volatile.Write(ref _segments, segments);
         Volatile.Write(ref _scoring, new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]));
         Volatile.Write(ref _library, library);

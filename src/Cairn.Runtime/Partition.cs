@@ -7,6 +7,7 @@ using Channel = System.Threading.Channels.Channel;
 using Cairn.Core.Journeys.Engine;
 using Cairn.Core.Messages;
 using Cairn.Core.Sales;
+using Cairn.Core.Scoring;
 using Cairn.Core.Segments;
 using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Logging;
@@ -40,8 +41,10 @@ internal sealed record PartitionWork(
 /// </summary>
 internal sealed partial class Partition
 {
-    // How many recent events history conditions see.
-    private const int MaxHistory = 1000;
+    // How many of a contact's newest events of the names history clauses read one query takes first: a history no
+    // longer than that (nearly all) is read whole in one go; a longer one is then read name by name, as far as each
+    // clause reads (HistoryPlan).
+    private const int FirstHistoryRead = 1000;
 
     // How many recent events a hand-off alert carries.
     private const int HandOffTimeline = 20;
@@ -70,7 +73,8 @@ internal sealed partial class Partition
     // Contact states kept in memory between batches; beyond _maxCachedContacts, the cache is dropped and reloaded on demand.
     private readonly Dictionary<ContactId, ContactState> _cache = [];
     private readonly int _maxCachedContacts;
-    private readonly HistoryCache _histories = new(MaxCachedHistoryEvents, MaxHistory);
+    private readonly HistoryCache _histories;
+    private readonly int _maxHistoryEventsPerName;
     private readonly ICairnStore _store;
     private readonly TimeProvider _time;
     private readonly JourneyRegistry _journeys;
@@ -92,8 +96,11 @@ internal sealed partial class Partition
         Action<int> processed,
         ILogger logger,
         OwnerRouter router,
-        System.Collections.Concurrent.ConcurrentDictionary<ContactId, bool> erased)
+        System.Collections.Concurrent.ConcurrentDictionary<ContactId, bool> erased,
+        int maxHistoryEventsPerName)
     {
+        _maxHistoryEventsPerName = maxHistoryEventsPerName;
+        _histories = new HistoryCache(MaxCachedHistoryEvents, maxHistoryEventsPerName);
         _erased = erased;
         _router = router;
         _processed = processed;
@@ -247,8 +254,10 @@ internal sealed partial class Partition
                 // The stored history is read only when a decision will look at it: most inputs change no history segment.
                 var needed = AudienceDecider.NeedsHistory(before, next, _journeys.Scoring, _journeys.Segments, audienceInput);
                 var rescore = audienceInput is AudienceInput.ModelSaved or AudienceInput.Merged;
-                var history = await HistoryAsync(id, (journeyInput as EventOccurred)?.Message, histories, needed, rescore).ConfigureAwait(false);
-                var audience = AudienceDecider.Decide(before, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now);
+                var message = (journeyInput as EventOccurred)?.Message;
+                var history = await HistoryAsync(id, message, histories, needed, next, library, now, rescore).ConfigureAwait(false);
+                var replayed = rescore ? await ReplayAsync(id, message, histories, next, audienceInput, now).ConfigureAwait(false) : null;
+                var audience = AudienceDecider.Decide(before, next, _journeys.Scoring, _journeys.Segments, audienceInput, history, now, replayed);
                 if (!ReferenceEquals(audience.Profile, next))
                 {
                     next = audience.Profile;
@@ -278,7 +287,7 @@ internal sealed partial class Partition
                         break;
                     }
 
-                    var history = await HistoryAsync(id, (input as EventOccurred)?.Message, histories, _journeys.JourneysNeedHistory).ConfigureAwait(false);
+                    var history = await HistoryAsync(id, (input as EventOccurred)?.Message, histories, _journeys.JourneysNeedHistory, next, library, now).ConfigureAwait(false);
                     var journeys = JourneyDecider.Decide(next.Journeys, next, input, library, history, now);
                     if (!ReferenceEquals(journeys.Memberships, next.Journeys) || !ReferenceEquals(journeys.Profile, next))
                     {
@@ -389,7 +398,7 @@ internal sealed partial class Partition
         if (!commit.IsEmpty)
         {
             await _store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
-            _histories.Committed(commit.Events);
+            _histories.Committed(commit.Events, now);
             commit.HandOvers.ForEach(handOver => _histories.Forget(handOver.From));
         }
 
@@ -775,51 +784,206 @@ internal sealed partial class Partition
     }
 
     /// <summary>
-    /// The contact's recent events, newest first, for conditions over event history (<c>performed</c> with a
-    /// window or a filter): the stored timeline plus the events this batch accepted for the contact before the
-    /// message being handled, and that message, none of which is stored yet.
+    /// The contact's history as conditions see it, newest first: what the registry's <see cref="HistoryPlan"/> reads of
+    /// its stored events (or the <see cref="JourneyRegistry.ReplayPlan"/> for a rescore), read once per batch (and held
+    /// across batches for active contacts), with the events this batch adds before <paramref name="current"/>, and it.
+    /// Clauses that read every event of a span longer than this partition holds come folded from a stream of the store.
     /// </summary>
-    /// <summary>
-    /// The contact's history as conditions see it, newest first: its stored events of the names history clauses read
-    /// (of every name for a scoring replay, <paramref name="everything"/>), read once per batch (and held across
-    /// batches for active contacts), with the events this batch adds.
-    /// </summary>
-    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(ContactId id, SegmentMessage? current, BatchHistories histories, bool needed, bool everything = false)
+    private async Task<IReadOnlyList<PastEvent>> HistoryAsync(
+        ContactId id,
+        SegmentMessage? current,
+        BatchHistories histories,
+        bool needed,
+        ContactState profile,
+        JourneyLibrary library,
+        DateTimeOffset now,
+        bool rescore = false)
     {
         if (!needed)
         {
             return [];
         }
 
-        if (!histories.Stored.TryGetValue((id, everything), out var stored))
+        if (!histories.Stored.TryGetValue((id, rescore), out var stored))
         {
-            if (everything)
+            var plan = rescore ? _journeys.ReplayPlan : _journeys.HistoryPlan;
+            if (!rescore && _histories.TryGet(id, plan, now, out var held))
             {
-                stored = new PastEvents([.. (await _store.GetHistoryAsync(id, null, null, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)]);
+                stored = new StoredHistory(held, null, null);
             }
-            else if (!_histories.TryGet(id, _journeys.HistoryEvents, _journeys.PropertyEvents, out stored))
+            else
             {
-                stored = new PastEvents([.. (await _store.GetHistoryAsync(id, _journeys.HistoryEvents, _journeys.PropertyEvents, MaxHistory, CancellationToken.None).ConfigureAwait(false)).Select(PastEventOf)]);
-                _histories.Put(id, stored);
+                stored = await ReadHistoryAsync(id, plan, profile, library, now).ConfigureAwait(false);
+                if (!rescore && stored.Cacheable)
+                {
+                    stored = stored with { Events = _histories.Put(id, stored.Events, now) };
+                }
             }
 
-            histories.Stored[(id, everything)] = stored;
+            histories.Stored[(id, rescore)] = stored;
         }
 
-        var pending = histories.PendingOf(id);
-        var recent = pending.Select(PastEventOf);
-        if (current is not null && !pending.Exists(e => e.MessageId == current.MessageId))
-        {
-            recent = recent.Append(new PastEvent(ContactDecider.CounterName(current), current.Timestamp, current.Properties));
-        }
+        var added = histories.Added(id, current);
 
         // The stored part is newest first already: the few events of this batch go in front of it, sorted, without
         // copying it (nor regrouping it by name) — unless one of them is older than the newest stored event (a late
         // timestamp), then all is sorted.
-        var added = recent.OrderByDescending(e => e.Timestamp).ToList();
-        return added.Count == 0 ? stored
-            : stored.Count == 0 || added[^1].Timestamp >= stored[0].Timestamp ? new PastEvents(added, stored)
-            : new PastEvents([.. added.Concat(stored).OrderByDescending(e => e.Timestamp)]);
+        var events = stored.Events;
+        IReadOnlyDictionary<Condition, HistoryFold>? folds = null;
+        if (stored.Folds is { } storedFolds && added.Count > 0)
+        {
+            // The folds of the stored events take this batch's events in too.
+            var copies = storedFolds.ToDictionary(fold => fold.Key, fold => fold.Value.Copy(), (IEqualityComparer<Condition>)ReferenceEqualityComparer.Instance);
+            var context = new EvaluationContext(profile, null, null, events, now);
+            foreach (var past in added)
+            {
+                foreach (var fold in copies.Values)
+                {
+                    if (fold.Event == past.Name)
+                    {
+                        fold.Add(past, context);
+                    }
+                }
+            }
+
+            folds = copies;
+        }
+
+        return added.Count == 0 ? events
+            : events.Count == 0 || added[^1].Timestamp >= events[0].Timestamp ? new PastEvents(added, events) { Folds = folds }
+            : new PastEvents([.. added.Concat(events).OrderByDescending(e => e.Timestamp)]) { Folds = folds };
+    }
+
+    /// <summary>
+    /// Reads what <paramref name="plan"/> reads of a contact's stored history: first its newest events of the plan's
+    /// names, which for nearly every contact is all of them; then, name by name, what a clause reads that this first
+    /// read does not hold (a rarer name's events behind many of another, an oldest occurrence), in one query. Where a
+    /// clause reads every event of a span that holds more than <see cref="_maxHistoryEventsPerName"/> of one name, the
+    /// clauses over that name are folded from a stream of those events instead of holding them (see
+    /// <see cref="HistoryFold"/>), with <paramref name="profile"/> for what their filters read besides the event.
+    /// </summary>
+    private async Task<StoredHistory> ReadHistoryAsync(ContactId id, HistoryPlan plan, ContactState profile, JourneyLibrary library, DateTimeOffset now)
+    {
+        if (plan.IsEmpty)
+        {
+            return new StoredHistory(PastEvents.Empty, null, null);
+        }
+
+        var limit = Math.Min(FirstHistoryRead, _maxHistoryEventsPerName);
+        var first = await _store.GetHistoryAsync(id, plan.Names, plan.PropertyNames, limit, CancellationToken.None).ConfigureAwait(false);
+        var events = new PastEvents([.. first.Select(PastEventOf)]);
+        var uncovered = plan.Uncovered(events, first.Count < limit, now).ToList();
+        if (uncovered.Count == 0)
+        {
+            return new StoredHistory(events, null, null);
+        }
+
+        var requests = uncovered.Select(need => new HistoryRequest(need.Event, need.Newest, need.EverySince(now), need.LatestPast, need.Oldest, need.Properties)).ToList();
+        var read = await _store.GetHistoryAsync(id, requests, now, _maxHistoryEventsPerName, CancellationToken.None).ConfigureAwait(false);
+        List<PastEvent> merged = [.. first.Concat(read.Events)
+            .DistinctBy(stored => stored.Sequence)
+            .OrderByDescending(stored => stored.Timestamp)
+            .ThenByDescending(stored => stored.Sequence)
+            .Select(PastEventOf)];
+        events = new PastEvents(merged);
+        if (read.Exceeded.Count == 0)
+        {
+            return new StoredHistory(events, null, null);
+        }
+
+        // Too many events of a name to hold for the clauses that read every one of a span: those clauses are folded
+        // from the store, one event at a time. (A name whose events after now were too many is still exact now: its
+        // latest event up to now was read; the history is only not held for later.)
+        var streamed = read.Exceeded.Where(name => plan.Needs[name].Every is not null).ToHashSet(StringComparer.Ordinal);
+        var folds = new Dictionary<Condition, HistoryFold>(ReferenceEqualityComparer.Instance);
+        var conditions = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Concat(_journeys.Segments.Segments.Select(segment => segment.Condition));
+        foreach (var clause in conditions.SelectMany(HistoryPlan.Clauses))
+        {
+            if (HistoryPlan.NeedsOf(clause).Any(need => need.Every is not null && streamed.Contains(need.Event)) && HistoryFold.Start(clause, now) is { } fold)
+            {
+                folds.TryAdd(clause, fold);
+            }
+        }
+
+        // (A clause of a document saved while this batch runs is not among them: it reads the events held, and the
+        // document's rollout decides it again.)
+        var context = new EvaluationContext(profile, null, null, events, now);
+        foreach (var name in streamed)
+        {
+            var ofName = folds.Values.Where(fold => fold.Event == name).ToList();
+            if (ofName.Count == 0)
+            {
+                continue;
+            }
+
+            var need = plan.Needs[name];
+            await foreach (var stored in _store.StreamHistoryAsync(id, [name], need.Properties ? [name] : [], need.EverySince(now)!.Value, oldestFirst: false, CancellationToken.None).ConfigureAwait(false))
+            {
+                var past = PastEventOf(stored);
+                foreach (var fold in ofName)
+                {
+                    fold.Add(past, context);
+                }
+            }
+        }
+
+        if (folds.Count == 0)
+        {
+            return new StoredHistory(events, null, read.Exceeded);
+        }
+
+        LogHistoryFolded(_logger, Index, id.ToString(), string.Join(", ", streamed.Order(StringComparer.Ordinal)), _maxHistoryEventsPerName);
+        return new StoredHistory(new PastEvents(merged) { Folds = folds }, folds, read.Exceeded);
+    }
+
+    /// <summary>
+    /// For a rescore whose history holds too many events of a scored name to hold them all: every event the live
+    /// models' rules score, replayed oldest first as they are read from the store, then this batch's events. Null when
+    /// the history held is whole (the rescore replays it).
+    /// </summary>
+    private async Task<ScoreReplay?> ReplayAsync(ContactId id, SegmentMessage? current, BatchHistories histories, ContactState profile, AudienceInput input, DateTimeOffset now)
+    {
+        var scoring = _journeys.Scoring;
+        var scored = scoring.Models.SelectMany(model => model.Rules).Select(rule => rule.Event).ToHashSet(StringComparer.Ordinal);
+        if (!histories.Stored.TryGetValue((id, true), out var stored) || stored.Exceeded is not { } exceeded || !exceeded.Overlaps(scored))
+        {
+            return null;
+        }
+
+        var replay = new ScoreReplay(scoring, profile, input is AudienceInput.ModelSaved saved ? new HashSet<string>(StringComparer.Ordinal) { saved.Model } : null, now);
+        var filtered = scoring.Models.SelectMany(model => model.Rules).Where(rule => rule.Where is not null).Select(rule => rule.Event).ToHashSet(StringComparer.Ordinal);
+
+        // This batch's events, oldest first, go in between the stored ones by time (a stored event first on a tie), as
+        // a replay of the whole history held in memory would take them.
+        var added = histories.Added(id, current).Where(past => scored.Contains(past.Name)).Reverse().ToList();
+        var next = 0;
+        await foreach (var storedEvent in _store.StreamHistoryAsync(id, scored, filtered, DateTimeOffset.MinValue, oldestFirst: true, CancellationToken.None).ConfigureAwait(false))
+        {
+            var past = PastEventOf(storedEvent);
+            for (; next < added.Count && added[next].Timestamp < past.Timestamp; next++)
+            {
+                replay.Add(added[next]);
+            }
+
+            replay.Add(past);
+        }
+
+        for (; next < added.Count; next++)
+        {
+            replay.Add(added[next]);
+        }
+
+        return replay;
+    }
+
+    /// <summary>
+    /// A contact's stored history as one batch reads it: the events (what the plan reads, newest first), the clauses
+    /// folded from the store instead (null when none), and the names that had more events than are held (null: none).
+    /// </summary>
+    private sealed record StoredHistory(PastEvents Events, IReadOnlyDictionary<Condition, HistoryFold>? Folds, IReadOnlySet<string>? Exceeded)
+    {
+        /// <summary>True when the history may be held across batches: it has every event the plan reads.</summary>
+        public bool Cacheable => Exceeded is null;
     }
 
     /// <summary>What one batch knows of its contacts' histories: the stored part, read once, and the events it adds.</summary>
@@ -828,11 +992,27 @@ internal sealed partial class Partition
         private readonly Dictionary<ContactId, List<StoredEvent>> _pending = [];
         private int _indexed;
 
-        /// <summary>Each contact's stored history (of the names clauses read, or of all names), as read this batch.</summary>
-        public Dictionary<(ContactId, bool), PastEvents> Stored { get; } = [];
+        /// <summary>Each contact's stored history (for the history plan, or the rescore plan), as read this batch.</summary>
+        public Dictionary<(ContactId, bool), StoredHistory> Stored { get; } = [];
+
+        /// <summary>
+        /// The events this batch adds for the contact so far, and <paramref name="current"/> (the message being handled,
+        /// when it is not among them), newest first.
+        /// </summary>
+        public List<PastEvent> Added(ContactId id, SegmentMessage? current)
+        {
+            var pending = PendingOf(id);
+            var recent = pending.Select(PastEventOf);
+            if (current is not null && !pending.Exists(e => e.MessageId == current.MessageId))
+            {
+                recent = recent.Append(new PastEvent(ContactDecider.CounterName(current), current.Timestamp, current.Properties));
+            }
+
+            return [.. recent.OrderByDescending(e => e.Timestamp)];
+        }
 
         /// <summary>The contact's events this batch adds so far (the batch's events only grow: they are indexed once).</summary>
-        public List<StoredEvent> PendingOf(ContactId id)
+        private List<StoredEvent> PendingOf(ContactId id)
         {
             for (; _indexed < commit.Events.Count; _indexed++)
             {
@@ -854,6 +1034,9 @@ internal sealed partial class Partition
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition} failed to commit a batch of {Count} inputs; they were not acknowledged")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int partition, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: contact {ContactId} has more than {Limit} events of {Names} in a window a clause reads whole; those clauses were computed from a stream of the store (exact, slower), and its history is not held between batches")]
+    private static partial void LogHistoryFolded(ILogger logger, int partition, string contactId, string names, int limit);
 
     /// <summary>An owner alert put in the outbox this batch, whose payload is written just before the commit.</summary>
     private sealed record OwnerAlert(

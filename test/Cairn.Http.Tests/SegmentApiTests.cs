@@ -171,6 +171,86 @@ public abstract class SegmentApiTests : IAsyncLifetime
         Assert.Equal(["pricing-keen"], await SegmentsOfAsync(await _cairn.ContactIdAsync("fay")));
     }
 
+    [Fact]
+    public async Task HistoryClauses_OnAHistoryFarLongerThanAnyCache_SeeEveryOrder_TheFirstOccurrence_AndTheYearsRevenue()
+    {
+        // Page views are read too (a segment counts them), and this contact has far more of them than orders.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("browsing", "kind: segment\nid: browsing\nname: Browsing\ncondition: { performed: $page, at_least: 5, within: 7d }")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("loyal", "kind: segment\nid: loyal\nname: Four orders in a year\ncondition: { performed: order_completed, at_least: 4, within: 365d }")).StatusCode);
+        await _cairn.PutDocumentAsync("templates/vip", "kind: template\nid: vip\nchannel: email\nsubject: VIP\ntext: VIP\n");
+        await _cairn.PutDocumentAsync("templates/thanks", "kind: template\nid: thanks\nchannel: email\nsubject: Thanks\ntext: Thanks\n");
+        foreach (var template in (string[])["vip", "thanks"])
+        {
+            (await _cairn.Admin.PostAsync($"/api/templates/{template}/publish", null, Cancel)).Dispose();
+        }
+
+        await _cairn.PutDocumentAsync("journeys/order-thanks", """
+            id: order-thanks
+            name: Thank the buyer
+            trigger: { event: order_completed }
+            entry: { reentry: always }
+            steps:
+              - id: loyal
+                branch:
+                  - { when: { performed: order_completed, at_least: 4, within: 365d }, next: vip }
+                else: thanks
+              - id: vip
+                send: { channel: email, template: vip }
+                next: done
+              - id: thanks
+                send: { channel: email, template: thanks }
+                next: done
+              - id: done
+                exit: true
+            """);
+        (await _cairn.Admin.PostAsync("/api/journeys/order-thanks/publish", null, Cancel)).Dispose();
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+
+        // A year: a sign-up, three orders, then 1,500 page views; then a fourth order today.
+        var now = _time.GetUtcNow();
+        string Track(string name, DateTimeOffset at, string properties = "{}") =>
+            $$"""{"type":"track","userId":"gus","event":"{{name}}","properties":{{properties}},"timestamp":"{{at:O}}"}""";
+        var year = new List<string> { Track("signed_up", now.AddDays(-360)) };
+        year.AddRange(new[] { -300, -250, -200 }.Select(days => Track("order_completed", now.AddDays(days), """{"revenue":100}""")));
+        year.AddRange(Enumerable.Range(0, 1500).Select(i => $$"""{"type":"page","userId":"gus","name":"Docs","properties":{"path":"/docs/{{i}}"},"timestamp":"{{now.AddDays(-190).AddHours(3 * i):O}}"}"""));
+        foreach (var chunk in year.Chunk(500))
+        {
+            using var response = await _cairn.Ingest.PostAsync("/v1/batch", new StringContent($$"""{"batch":[{{string.Join(",", chunk)}}]}""", Encoding.UTF8, "application/json"), Cancel);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await _cairn.Engine.WhenIdleAsync(Cancel);
+        }
+
+        await _cairn.SendAsync("track", """{"userId":"gus","event":"order_completed","properties":{"revenue":100}}""");
+        var gus = await _cairn.ContactIdAsync("gus");
+        Assert.Equal(["browsing", "loyal"], await SegmentsOfAsync(gus));
+        var messages = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={gus}", Cancel)).EnumerateArray().ToList();
+        Assert.Equal(["thanks", "thanks", "thanks", "vip"], messages.Select(m => m.GetProperty("template").GetString()).Order(StringComparer.Ordinal));
+
+        // Segments saved now are backfilled from the whole year: the sign-up is its oldest event, the orders sum to 400.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("early", "kind: segment\nid: early\nname: Signed up over 300 days ago\ncondition: { first_performed: signed_up, before: 300d }")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("spent-400", "kind: segment\nid: spent-400\nname: 400 in a year\ncondition: { aggregate: sum, of: revenue, event: order_completed, within: 365d, op: gte, value: 400 }")).StatusCode);
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Equal(["browsing", "early", "loyal", "spent-400"], await SegmentsOfAsync(gus));
+
+        // A scoring model saved now scores every order, not the ones among the newest events.
+        using (var model = await _cairn.Admin.PutAsync("/api/scoring-models/buyer", new StringContent("kind: scoring_model\nid: buyer\nname: Buyer\nrules: [{ id: order, event: order_completed, points: 10 }]", Encoding.UTF8, "application/yaml"), Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, model.StatusCode);
+        }
+
+        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        var score = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{gus}/scores", Cancel)).EnumerateArray());
+        Assert.Equal(40.0, score.GetProperty("score").GetDouble());
+
+        // The first order leaves the year: out of both, at that moment.
+        _time.SetUtcNow(now.AddDays(65).AddSeconds(1));
+        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Engine.WhenIdleAsync(Cancel);
+        Assert.Equal(["early"], await SegmentsOfAsync(gus));
+    }
+
     private async Task<string[]> SegmentsOfAsync(string contactId) =>
         [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/segments", Cancel)).EnumerateArray().Select(entry => entry.GetProperty("segment").GetString()!).Order(StringComparer.Ordinal)];
 

@@ -373,4 +373,50 @@ public sealed class CairnEngineTests
         await harness.IngestAsync("""{"type":"track","userId":"ann","event":"viewed"}""");
         Assert.True((await harness.ContactOfAsync(IdentityKey.User("ann"))).Segments.ContainsKey("keen"));
     }
+
+    [Fact]
+    public async Task HistoryClauses_OverMoreEventsThanAPartitionHolds_AreFoldedFromTheStore_AndStayExact()
+    {
+        // Twenty events of a name at most are held: a hundred orders are folded from the store.
+        await using var harness = await EngineHarness.StartAsync(partitions: 1, options => options.MaxHistoryEventsPerName = 20);
+        var cancel = TestContext.Current.CancellationToken;
+        var segments = new Dictionary<string, string>
+        {
+            ["big-orders"] = "{ performed: order_completed, at_least: 61, where: { property: revenue, op: gte, value: 50 }, within: 365d }",
+            ["spent"] = "{ aggregate: sum, of: revenue, event: order_completed, within: 365d, op: gte, value: 5550 }",
+            ["average"] = "{ aggregate: avg, of: revenue, event: order_completed, op: gte, value: 55 }",
+            ["first-big"] = "{ first_performed: order_completed, where: { property: revenue, op: gte, value: 90 }, before: 150d }",
+            ["browsing"] = "{ performed: $page, at_least: 2, within: 7d }",
+        };
+        foreach (var (id, condition) in segments)
+        {
+            await harness.Store.SaveDraftAsync("segment", id, $"kind: segment\nid: {id}\nname: {id}\ncondition: {condition}", harness.Time.GetUtcNow(), cancel);
+            await harness.Engine.SaveLiveDocumentAsync("segment", id, cancel, backfill: false);
+        }
+
+        // A hundred orders over 200 days, 10 to 100 each (5,500 in all, 60 of them 50 or more; the first of 90 is 184 days ago).
+        var now = harness.Time.GetUtcNow();
+        await harness.IngestAsync([.. Enumerable.Range(0, 100).Select(i =>
+            $$"""{"type":"track","userId":"ann","event":"order_completed","properties":{"revenue":{{10 + (i % 10 * 10)}}},"timestamp":"{{now.AddDays(-200 + (2 * i)):O}}"}""")]);
+        await harness.IngestAsync("""{"type":"page","userId":"ann","name":"Home"}""", """{"type":"page","userId":"ann","name":"Home"}""");
+        string[] Segments(ContactState contact) => [.. contact.Segments.Keys.Order(StringComparer.Ordinal)];
+        Assert.Equal(["average", "browsing", "first-big"], Segments(await harness.ContactOfAsync(IdentityKey.User("ann"))));
+
+        // One more order of 50, in its own batch: the folds of the stored orders take it in (the average falls to 54.95).
+        await harness.IngestAsync("""{"type":"track","userId":"ann","event":"order_completed","properties":{"revenue":50}}""");
+        Assert.Equal(["big-orders", "browsing", "first-big", "spent"], Segments(await harness.ContactOfAsync(IdentityKey.User("ann"))));
+
+        // A model saved now rescores from every order, replayed from the store.
+        await harness.Store.SaveDraftAsync(Core.Journeys.JourneyDocument.ScoringKind, "buyer", "kind: scoring_model\nid: buyer\nname: Buyer\nrules: [{ id: big, event: order_completed, where: { property: revenue, op: gte, value: 50 }, points: 1 }]", harness.Time.GetUtcNow(), cancel);
+        await harness.Engine.SaveLiveDocumentAsync(Core.Journeys.JourneyDocument.ScoringKind, "buyer", cancel);
+        await harness.Engine.RunRolloutsAsync(cancel);
+        await harness.Engine.WhenIdleAsync(cancel);
+        Assert.Equal(61, (await harness.ContactOfAsync(IdentityKey.User("ann"))).Scores["buyer"].ValueAt(harness.Time.GetUtcNow()), 9);
+
+        // When the oldest orders leave the year, the sum follows to the tick.
+        harness.Time.SetUtcNow(now.AddDays(165).AddSeconds(1));
+        await harness.Engine.FireDueTimersAsync(cancel);
+        await harness.Engine.WhenIdleAsync(cancel);
+        Assert.DoesNotContain("spent", Segments(await harness.ContactOfAsync(IdentityKey.User("ann"))));
+    }
 }

@@ -339,6 +339,104 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetHistory_ByName_ReadsWhatEachNameNeeds_WhateverOtherNamesCrowdTheHistory()
+    {
+        // An old sign-up, three orders, then many page views, two tickets (one dated after now) and another contact's order.
+        var id = NewContactId();
+        var now = T0.AddDays(400);
+        var batch = new CommitBatch();
+        batch.Events.Add(History(id, MessageType.Track, "signed_up", T0));
+        for (var i = 1; i <= 3; i++)
+        {
+            batch.Events.Add(History(id, MessageType.Track, "order_completed", T0.AddDays(10 * i), $$"""{"revenue":{{100 * i}}}"""));
+        }
+
+        for (var i = 0; i < 40; i++)
+        {
+            batch.Events.Add(History(id, MessageType.Page, "Pricing", T0.AddDays(100).AddHours(i), """{"path":"/pricing"}"""));
+        }
+
+        batch.Events.Add(History(id, MessageType.Track, "ticket_opened", now.AddDays(-1)));
+        batch.Events.Add(History(id, MessageType.Track, "ticket_opened", now.AddDays(2)));
+        batch.Events.Add(History(NewContactId(), MessageType.Track, "order_completed", T0.AddDays(5)));
+        await Store.CommitAsync(batch, Cancel);
+
+        var read = await Store.GetHistoryAsync(
+            id,
+            [
+                new HistoryRequest("order_completed", 2, null, false, true, true),
+                new HistoryRequest("$page", 0, T0.AddDays(100).AddHours(35), false, false, false),
+                new HistoryRequest("signed_up", 0, null, false, true, false),
+                new HistoryRequest("ticket_opened", 0, null, true, false, false),
+            ],
+            now,
+            10,
+            Cancel);
+
+        // The two newest orders and the oldest, each once, with their JSON; every page view since the time, without.
+        Assert.Equal(
+            [
+                ("ticket_opened", now.AddDays(2)), ("ticket_opened", now.AddDays(-1)),
+                .. Enumerable.Range(35, 5).Reverse().Select(i => ("Pricing", T0.AddDays(100).AddHours(i))),
+                ("order_completed", T0.AddDays(30)), ("order_completed", T0.AddDays(20)), ("order_completed", T0.AddDays(10)),
+                ("signed_up", T0),
+            ],
+            read.Events.Select(e => (e.Name, e.Timestamp)));
+        Assert.All(read.Events.Where(e => e.Name == "order_completed"), e => Assert.Contains("revenue", e.Json, StringComparison.Ordinal));
+        Assert.All(read.Events.Where(e => e.Name != "order_completed"), e => Assert.Empty(e.Json));
+        Assert.Empty(read.Exceeded);
+        Assert.Equal(read.Events.Count, read.Events.Select(e => e.Sequence).Distinct().Count());
+
+        // A span holding more events than the limit reads the newest of them and says so; counts of their own do not.
+        var crowded = await Store.GetHistoryAsync(
+            id,
+            [new HistoryRequest("$page", 25, DateTimeOffset.MinValue, false, false, true), new HistoryRequest("ticket_opened", 0, null, true, false, false)],
+            now.AddDays(-3),
+            10,
+            Cancel);
+        Assert.Equal(["$page"], crowded.Exceeded);
+        Assert.Equal(25, crowded.Events.Count(e => e.Type == MessageType.Page));
+        Assert.Equal(T0.AddDays(100).AddHours(39), crowded.Events.First(e => e.Type == MessageType.Page).Timestamp);
+        Assert.All(crowded.Events.Where(e => e.Type == MessageType.Page), e => Assert.Contains("/pricing", e.Json, StringComparison.Ordinal));
+
+        // No event of the name at or before the time: every later one, and nothing more.
+        Assert.Equal([now.AddDays(2), now.AddDays(-1)], crowded.Events.Where(e => e.Name == "ticket_opened").Select(e => e.Timestamp));
+        Assert.Empty((await Store.GetHistoryAsync(id, [new HistoryRequest("never", 3, DateTimeOffset.MinValue, true, true, true)], now, 10, Cancel)).Events);
+    }
+
+    [Fact]
+    public async Task StreamHistory_ReadsEveryEventOfTheNamesSinceATime_InEitherOrder()
+    {
+        var id = NewContactId();
+        var batch = new CommitBatch();
+        for (var i = 0; i < 300; i++)
+        {
+            batch.Events.Add(History(id, i % 3 == 0 ? MessageType.Page : MessageType.Track, i % 3 == 1 ? "order_completed" : "feature_used", T0.AddMinutes(i), $$"""{"n":{{i}}}"""));
+        }
+
+        batch.Events.Add(History(NewContactId(), MessageType.Track, "order_completed", T0.AddMinutes(500)));
+        await Store.CommitAsync(batch, Cancel);
+
+        var newest = new List<StoredEvent>();
+        await foreach (var stored in Store.StreamHistoryAsync(id, ["order_completed", "$page"], ["order_completed"], T0.AddMinutes(150), oldestFirst: false, Cancel))
+        {
+            newest.Add(stored);
+        }
+
+        var expected = Enumerable.Range(150, 150).Where(i => i % 3 != 2).Reverse().Select(i => T0.AddMinutes(i)).ToList();
+        Assert.Equal(expected, newest.Select(e => e.Timestamp));
+        Assert.All(newest, e => Assert.Equal(e.Name == "order_completed", e.Json.Length > 0));
+
+        var oldest = new List<DateTimeOffset>();
+        await foreach (var stored in Store.StreamHistoryAsync(id, ["order_completed"], [], DateTimeOffset.MinValue, oldestFirst: true, Cancel))
+        {
+            oldest.Add(stored.Timestamp);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 300).Where(i => i % 3 == 1).Select(i => T0.AddMinutes(i)), oldest);
+    }
+
+    [Fact]
     public async Task ConcurrentCommits_FromManyWriters_AreAllStored()
     {
         var writers = Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
@@ -471,6 +569,16 @@ public abstract class CairnStoreCompliance : IAsyncLifetime
             .ToImmutableSortedDictionary(p => p.Name, p => new TraitValue(p.Value.Clone(), at), StringComparer.Ordinal);
         return ContactState.New(NewContactId(), at) with { UserId = userId, Email = email, Traits = traits };
     }
+
+    private StoredEvent History(ContactId id, MessageType type, string name, DateTimeOffset timestamp, string properties = "{}") => new(
+        0,
+        $"m-{Interlocked.Increment(ref _nextMessage)}",
+        id,
+        type,
+        name,
+        timestamp,
+        timestamp,
+        $$"""{"type":"{{type.ToWireName()}}","{{(type == MessageType.Track ? "event" : "name")}}":"{{name}}","properties":{{properties}}}""");
 
     private StoredEvent Event(ContactId id, DateTimeOffset timestamp, string? messageId = null) => new(
         0,

@@ -79,6 +79,20 @@ public static class ScoreDecider
             now);
     }
 
+    /// <summary>
+    /// <see cref="Rescore(ContactState, ScoringLibrary, IReadOnlyList{PastEvent}, IReadOnlySet{string}?, DateTimeOffset)"/>
+    /// from a history replayed one event at a time (<paramref name="replay"/>), for a history too long to hold.
+    /// </summary>
+    public static ScoreDecision Rescore(ContactState profile, ScoringLibrary library, ScoreReplay replay, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(replay);
+        return Settle(profile, library, (model, state) => replay.Replays(model.Id) ? replay.ContributionsOf(model.Id) : state.Contributions, now);
+    }
+
+    /// <summary>One event of a replay: as <see cref="Rescore(ContactState, ScoringLibrary, IReadOnlyList{PastEvent}, IReadOnlySet{string}?, DateTimeOffset)"/> applies it.</summary>
+    internal static ImmutableArray<ScoreContribution> Replay(ScoringModel model, ContactState profile, ImmutableArray<ScoreContribution> contributions, PastEvent past) =>
+        Apply(model, profile, contributions, past, past.Timestamp);
+
     /// <summary>The fit rules that hold for the contact, with their points.</summary>
     public static IEnumerable<FitRule> FitRulesHolding(ScoringModel model, ContactState profile, DateTimeOffset now)
     {

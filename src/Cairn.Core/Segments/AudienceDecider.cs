@@ -58,7 +58,11 @@ public static class AudienceDecider
     /// <param name="input">What happened.</param>
     /// <param name="history">The contact's recent events, newest first (for history conditions and rescoring).</param>
     /// <param name="now">The decision's time.</param>
-    public static AudienceDecision Decide(ContactState? before, ContactState profile, ScoringLibrary scoring, SegmentLibrary segments, AudienceInput input, IReadOnlyList<PastEvent> history, DateTimeOffset now)
+    /// <param name="replayed">
+    /// For a rescore (a model saved, profiles merged) of a history too long to hold: its events replayed already, from
+    /// the store; else the rescore replays <paramref name="history"/>.
+    /// </param>
+    public static AudienceDecision Decide(ContactState? before, ContactState profile, ScoringLibrary scoring, SegmentLibrary segments, AudienceInput input, IReadOnlyList<PastEvent> history, DateTimeOffset now, ScoreReplay? replayed = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(scoring);
@@ -73,6 +77,7 @@ public static class AudienceDecider
             {
                 AudienceInput.Recorded recorded => ScoreDecider.Decide(profile, scoring, new PastEvent(ContactDecider.CounterName(recorded.Message), recorded.Message.Timestamp, recorded.Message.Properties), now),
                 AudienceInput.TraitsSet or AudienceInput.TimePassed => ScoreDecider.Decide(profile, scoring, null, now),
+                AudienceInput.ModelSaved or AudienceInput.Merged when replayed is not null => ScoreDecider.Rescore(profile, scoring, replayed, now),
                 AudienceInput.ModelSaved saved => ScoreDecider.Rescore(profile, scoring, history, new HashSet<string>(StringComparer.Ordinal) { saved.Model }, now),
                 AudienceInput.Merged => ScoreDecider.Rescore(profile, scoring, history, null, now),
                 _ => null,

@@ -40,7 +40,7 @@ public sealed record SegmentDecision(ImmutableSortedDictionary<string, SegmentMe
 public static class SegmentDecider
 {
     // Storage keeps microseconds: the first instant after a boundary.
-    private static readonly TimeSpan Tick = TimeSpan.FromTicks(10);
+    internal static readonly TimeSpan Tick = TimeSpan.FromTicks(10);
 
     /// <summary>Decides the contact's memberships.</summary>
     /// <param name="profile">The contact (after the input).</param>
@@ -158,20 +158,23 @@ public static class SegmentDecider
                 case PerformedCondition { Within: { } window } performed:
                     // The count in the window falls below k when the k-th newest event leaves it: the answer can only
                     // change when that happens for k = at_least or k = at_most + 1.
-                    var inWindow = ConditionEvaluator.Matching(performed.Event, performed.Where, context, context.Now - window - Tick);
+                    // A filter reads every event of the window: its fold holds the newest matching ones.
+                    var inWindow = performed.Where is null ? ConditionEvaluator.Matching(performed.Event, null, context, context.Now - window - Tick) : null;
+                    var folded = performed.Where is null ? null : PerformedFold.Of(performed, context).Newest;
                     foreach (var k in (int[])[performed.AtLeast, performed.AtMost + 1 ?? 0])
                     {
-                        if (k > 0 && inWindow.ElementAtOrDefault(k - 1) is { } leaving)
+                        if (k > 0 && (folded is null ? inWindow!.ElementAtOrDefault(k - 1)?.Timestamp : k <= folded.Count ? folded[k - 1] : null) is { } leaving)
                         {
-                            Candidate(leaving.Timestamp + window + Tick);
+                            Candidate(leaving + window + Tick);
                         }
                     }
 
                     break;
                 case AggregateCondition { Within: { } window } aggregate:
-                    foreach (var past in ConditionEvaluator.Matching(aggregate.Event, aggregate.Where, context, context.Now - window - Tick))
+                    // The first to leave the window is its oldest event.
+                    if (AggregateFold.Of(aggregate, context).OldestInWindow is { } oldest)
                     {
-                        Candidate(past.Timestamp + window + Tick);
+                        Candidate(oldest + window + Tick);
                     }
 
                     break;

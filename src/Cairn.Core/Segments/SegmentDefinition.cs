@@ -167,16 +167,6 @@ public static class SegmentConditions
             _ => Array.Empty<string>(),
         }).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>The event names whose properties the condition's history clauses read (filters, aggregated properties).</summary>
-    public static IReadOnlySet<string> PropertyEvents(Condition? condition) =>
-        Leaves(condition).SelectMany(leaf => leaf switch
-        {
-            PerformedCondition { Where: not null } performed => [performed.Event],
-            OccurrenceCondition { Where: not null } occurrence => [occurrence.Event],
-            AggregateCondition aggregate when aggregate.Where is not null || aggregate.Property is not null => [aggregate.Event],
-            _ => Array.Empty<string>(),
-        }).ToHashSet(StringComparer.Ordinal);
-
     /// <summary>True when the condition reads event history beyond the profile's counters (windows or filters).</summary>
     public static bool UsesHistory(Condition? condition) =>
         HistoryEvents(condition).Count > 0;

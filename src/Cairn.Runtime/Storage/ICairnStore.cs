@@ -256,6 +256,22 @@ public interface ICairnStore : IAsyncDisposable
     /// come with an empty <see cref="StoredEvent.Json"/>, which is most of the cost of reading them.
     /// </summary>
     Task<IReadOnlyList<StoredEvent>> GetHistoryAsync(ContactId id, IReadOnlyCollection<string>? names, IReadOnlyCollection<string>? withProperties, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What history clauses read of one contact, name by name (<paramref name="requests"/>, as of
+    /// <paramref name="now"/>), in one query: no name's events crowd out another's. A part that reads every event of a
+    /// span (every event since a time, every event after <paramref name="now"/>) reads at most <paramref name="limit"/>
+    /// of them, newest first, and names the event in <see cref="HistoryRead.Exceeded"/> when there were more; the
+    /// caller then reads that name with <see cref="StreamHistoryAsync"/>, which holds no more than one event at a time.
+    /// </summary>
+    Task<HistoryRead> GetHistoryAsync(ContactId id, IReadOnlyCollection<HistoryRequest> requests, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every event of one contact named in <paramref name="names"/> at or after <paramref name="since"/>, newest first (or
+    /// oldest first), read one by one from the database as the caller consumes them; with the message JSON only for the
+    /// names in <paramref name="withProperties"/>. For clauses that read every event of a long history.
+    /// </summary>
+    IAsyncEnumerable<StoredEvent> StreamHistoryAsync(ContactId id, IReadOnlyCollection<string> names, IReadOnlyCollection<string> withProperties, DateTimeOffset since, bool oldestFirst, CancellationToken cancellationToken);
     /// <summary>The contact and every contact merged into it, directly or through others (what an erasure removes).</summary>
     Task<IReadOnlyList<ContactState>> GetContactGroupAsync(ContactId id, CancellationToken cancellationToken);
 

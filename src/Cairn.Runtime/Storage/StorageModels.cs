@@ -41,6 +41,28 @@ public sealed record StoredEvent(
     }
 }
 
+/// <summary>
+/// What to read of one event name of a contact's history (a history need of Core's <c>HistoryPlan</c>, at the read's
+/// time): its <paramref name="Newest"/> newest events; every event at or after <paramref name="Since"/>; with
+/// <paramref name="LatestPast"/>, the newest event at or before the read's time and every later one; with
+/// <paramref name="Oldest"/>, the oldest event. With the message JSON only when <paramref name="Properties"/>.
+/// </summary>
+/// <param name="Name">A track event's name, or <c>$page</c>, <c>$identify</c> … for the other types.</param>
+/// <param name="Newest">How many of the newest events (0: none).</param>
+/// <param name="Since">From when every event is read; null: none.</param>
+/// <param name="LatestPast">Read the newest event at or before the read's time and every later one.</param>
+/// <param name="Oldest">Read the oldest event.</param>
+/// <param name="Properties">Read the message JSON (else <see cref="StoredEvent.Json"/> is empty).</param>
+public sealed record HistoryRequest(string Name, int Newest, DateTimeOffset? Since, bool LatestPast, bool Oldest, bool Properties);
+
+/// <summary>A contact's history read name by name.</summary>
+/// <param name="Events">The events, newest first (by timestamp, then log position), each once.</param>
+/// <param name="Exceeded">
+/// The names of which a part with no count of its own — every event since <see cref="HistoryRequest.Since"/>, or every
+/// event after the read's time — held more events than the read's limit: of that part only the newest were read.
+/// </param>
+public sealed record HistoryRead(IReadOnlyList<StoredEvent> Events, IReadOnlySet<string> Exceeded);
+
 /// <summary>An identity and the contact it resolves to.</summary>
 public sealed record IdentityMapping(IdentityKey Identity, ContactId ContactId);
 

@@ -129,11 +129,16 @@ public static class ConditionEvaluator
         {
             count = context.Profile.EventCounts.GetValueOrDefault(performed.Event);
         }
-        else
+        else if (performed.Where is null)
         {
             // Counted only as far as the answer needs: past at_most, or up to at_least.
             var since = performed.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
             count = Matching(performed.Event, performed.Where, context, since).Take(performed.AtMost is { } atMost ? atMost + 1 : performed.AtLeast).Count();
+        }
+        else
+        {
+            // A filter reads every event of the window (the fold stops at the bound, newest first).
+            count = PerformedFold.Of(performed, context).CountSince(performed.Within is { } window ? context.Now - window : DateTimeOffset.MinValue);
         }
 
         return count >= performed.AtLeast && (performed.AtMost is not { } most || count <= most);
@@ -178,8 +183,7 @@ public static class ConditionEvaluator
     public static DateTimeOffset? OccurredAt(OccurrenceCondition condition, EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        var times = Matching(condition.Event, condition.Where, context).Select(past => past.Timestamp).Where(at => at <= context!.Now).ToList();
-        return times.Count == 0 ? null : condition.First ? times.Min() : times.Max();
+        return OccurrenceFold.Of(condition, context).At;
     }
 
     private static bool Occurrence(OccurrenceCondition condition, EvaluationContext context) =>
@@ -190,29 +194,14 @@ public static class ConditionEvaluator
         && (condition.Until is not { } until || at < until)
         && (condition.NotFollowedBy is not { } closer || !Named(closer, context).Any(past => past.Name == closer && past.Timestamp >= at && past.Timestamp <= context.Now));
 
-    /// <summary>The aggregate's value now; null when there is nothing to aggregate (min, max, average of no values).</summary>
+    /// <summary>
+    /// The aggregate's value now; null when there is nothing to aggregate (min, max, average of no values). A distinct
+    /// count is counted one past the value it is compared with (the comparison is decided there).
+    /// </summary>
     public static double? AggregateOf(AggregateCondition condition, EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        ArgumentNullException.ThrowIfNull(context);
-        var since = condition.Within is { } window ? context.Now - window : DateTimeOffset.MinValue;
-        var events = Matching(condition.Event, condition.Where, context, since).Where(past => past.Timestamp <= context.Now).ToList();
-        if (condition.Property is null)
-        {
-            return events.Count;
-        }
-
-        var values = events.Select(past => Path(past.Properties, condition.Property)).Where(value => value is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) }).Select(value => value!.Value).ToList();
-        var numbers = values.Select(Number).OfType<decimal>().Select(number => (double)number).ToList();
-        return condition.Function switch
-        {
-            Aggregate.Count => values.Count,
-            Aggregate.Distinct => values.Select(value => value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()).Distinct(StringComparer.Ordinal).Count(),
-            Aggregate.Sum => numbers.Sum(),
-            Aggregate.Min => numbers.Count == 0 ? null : numbers.Min(),
-            Aggregate.Max => numbers.Count == 0 ? null : numbers.Max(),
-            _ => numbers.Count == 0 ? null : numbers.Average(),
-        };
+        return AggregateFold.Of(condition, context).Value;
     }
 
     /// <summary>The time range a <c>within_last</c> / <c>within_next</c> comparison accepts now.</summary>

@@ -34,6 +34,13 @@ public sealed class PastEvents : IReadOnlyList<PastEvent>
     /// <summary>No events.</summary>
     public static PastEvents Empty { get; } = new([]);
 
+    /// <summary>
+    /// Clauses answered already, by the clause (the very instance a condition holds): a host folds the clauses that
+    /// read every event of a name from a stream of the store when there are more of them than it holds, and the
+    /// history then carries that name's other reads only (see <see cref="HistoryFold"/>).
+    /// </summary>
+    public IReadOnlyDictionary<Condition, HistoryFold>? Folds { get; init; }
+
     /// <inheritdoc />
     public int Count => _own.Count + (_older?.Count ?? 0);
 

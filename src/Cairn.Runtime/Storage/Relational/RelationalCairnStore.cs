@@ -1189,6 +1189,149 @@ public abstract class RelationalCairnStore : ICairnStore
         return await ReadEventsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<HistoryRead> GetHistoryAsync(ContactId id, IReadOnlyCollection<HistoryRequest> requests, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (requests.Count == 0)
+        {
+            return new HistoryRead([], new HashSet<string>(StringComparer.Ordinal));
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, string.Empty);
+        Add(command, "contact_id", id.ToString());
+        Add(command, "now", TimeValue(now));
+        Add(command, "span_limit", limit + 1);
+
+        // One sub-query per part of each name, each on the contact's (contact, timestamp) index and stopping at its own
+        // count, joined into one statement. A part that reads a span is cut one past the limit, to tell that it was.
+        var parts = new List<string>();
+        var spans = new List<(int Part, string Name)>();
+        var index = 0;
+        foreach (var request in requests)
+        {
+            var name = NameFilter(command, [request.Name], $"r{index}n");
+            var json = request.Properties ? "json" : "CASE WHEN 1 = 0 THEN json END";
+            void Part(string where, string order, string count, bool span)
+            {
+                if (span)
+                {
+                    spans.Add((parts.Count, request.Name));
+                }
+
+                parts.Add($"SELECT * FROM (SELECT {parts.Count} AS part, seq, message_id, contact_id, type, name, timestamp, received_at, {json} AS json FROM events "
+                    + $"WHERE contact_id = @contact_id AND {name}{where} ORDER BY {order} LIMIT {count}) AS p{parts.Count}");
+            }
+
+            const string newest = "timestamp DESC, seq DESC";
+            if (request.Newest > 0)
+            {
+                Add(command, $"r{index}k", request.Newest);
+                Part(string.Empty, newest, $"@r{index}k", span: false);
+            }
+
+            if (request.Since is { } since)
+            {
+                var from = since == DateTimeOffset.MinValue ? string.Empty : $" AND timestamp >= @r{index}s";
+                if (from.Length > 0)
+                {
+                    Add(command, $"r{index}s", TimeValue(since));
+                }
+
+                Part(from, newest, "@span_limit", span: true);
+            }
+
+            if (request.LatestPast)
+            {
+                Part(" AND timestamp > @now", newest, "@span_limit", span: true);
+                Part(" AND timestamp <= @now", newest, "1", span: false);
+            }
+
+            if (request.Oldest)
+            {
+                Part(string.Empty, "timestamp, seq", "1", span: false);
+            }
+
+            index++;
+        }
+
+        if (parts.Count == 0)
+        {
+            return new HistoryRead([], new HashSet<string>(StringComparer.Ordinal));
+        }
+
+        command.CommandText = string.Join(" UNION ALL ", parts);
+        var counts = new int[parts.Count];
+        var isSpan = new bool[parts.Count];
+        spans.ForEach(span => isSpan[span.Part] = true);
+        var read = new Dictionary<long, StoredEvent>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var part = reader.GetInt32(0);
+                var stored = ReadEvent(reader, 1);
+                if (++counts[part] > limit && isSpan[part])
+                {
+                    // One past the limit: the span had more events than are read. (Another part may read it too.)
+                    continue;
+                }
+
+                read.TryAdd(stored.Sequence, stored);
+            }
+        }
+
+        var exceeded = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (part, name) in spans)
+        {
+            if (counts[part] > limit)
+            {
+                exceeded.Add(name);
+            }
+        }
+
+        return new HistoryRead(
+            [.. read.Values.OrderByDescending(stored => stored.Timestamp).ThenByDescending(stored => stored.Sequence)],
+            exceeded);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<StoredEvent> StreamHistoryAsync(
+        ContactId id,
+        IReadOnlyCollection<string> names,
+        IReadOnlyCollection<string> withProperties,
+        DateTimeOffset since,
+        bool oldestFirst,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(withProperties);
+        if (names.Count == 0)
+        {
+            yield break;
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, string.Empty);
+        Add(command, "contact_id", id.ToString());
+        var json = withProperties.Count == 0 ? "CASE WHEN 1 = 0 THEN json END" : $"CASE WHEN {NameFilter(command, withProperties, "p")} THEN json END";
+        var from = since == DateTimeOffset.MinValue ? string.Empty : " AND timestamp >= @since";
+        if (from.Length > 0)
+        {
+            Add(command, "since", TimeValue(since));
+        }
+
+        command.CommandText = $"SELECT seq, message_id, contact_id, type, name, timestamp, received_at, {json} FROM events "
+            + $"WHERE contact_id = @contact_id AND {NameFilter(command, names, "n")}{from} ORDER BY {(oldestFirst ? "timestamp, seq" : "timestamp DESC, seq DESC")}";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadEvent(reader, 0);
+        }
+    }
+
     /// <summary>
     /// The condition (with its parameters added to <paramref name="command"/>) that keeps the events conditions over
     /// <paramref name="names"/> read: track events by name, the other types (<c>$page</c>, <c>$identify</c> …) by type.
@@ -2173,19 +2316,22 @@ public abstract class RelationalCairnStore : ICairnStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            events.Add(new StoredEvent(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                ReadContactId(reader, 2),
-                MessageTypes.TryParse(reader.GetString(3), out var type) ? type : throw new InvalidDataException($"Unknown stored message type '{reader.GetString(3)}'."),
-                reader.GetString(4),
-                ReadTime(reader, 5),
-                ReadTime(reader, 6),
-                reader.IsDBNull(7) ? string.Empty : reader.GetString(7)));
+            events.Add(ReadEvent(reader, 0));
         }
 
         return events;
     }
+
+    /// <summary>An event from the <see cref="EventColumns"/> starting at <paramref name="first"/> (a null JSON reads as empty).</summary>
+    private StoredEvent ReadEvent(DbDataReader reader, int first) => new(
+        reader.GetInt64(first),
+        reader.GetString(first + 1),
+        ReadContactId(reader, first + 2),
+        MessageTypes.TryParse(reader.GetString(first + 3), out var type) ? type : throw new InvalidDataException($"Unknown stored message type '{reader.GetString(first + 3)}'."),
+        reader.GetString(first + 4),
+        ReadTime(reader, first + 5),
+        ReadTime(reader, first + 6),
+        reader.IsDBNull(first + 7) ? string.Empty : reader.GetString(first + 7));
 
     private static async Task<IReadOnlyList<ContactId>> ReadContactIdsAsync(DbCommand command, CancellationToken cancellationToken)
     {
