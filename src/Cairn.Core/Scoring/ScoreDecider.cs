@@ -86,7 +86,7 @@ public static class ScoreDecider
     public static ScoreDecision Rescore(ContactState profile, ScoringLibrary library, ScoreReplay replay, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(replay);
-        return Settle(profile, library, (model, state) => replay.Replays(model.Id) ? replay.ContributionsOf(model.Id) : state.Contributions, now);
+        return Settle(profile, library, (model, state) => replay.Replays(model.Id) ? replay.ContributionsOf(model.Id) : state.Contributions, null, now);
     }
 
     /// <summary>One event of a replay: as <see cref="Rescore(ContactState, ScoringLibrary, IReadOnlyList{PastEvent}, IReadOnlySet{string}?, DateTimeOffset)"/> applies it.</summary>
