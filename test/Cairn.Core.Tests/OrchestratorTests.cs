@@ -66,9 +66,10 @@ public sealed class OrchestratorTests
     [Fact]
     public void SmsIsHeldOutsideEightToNineLocal_ByDefault_AndACapDeferralLandingInQuietHoursMovesOn()
     {
-        // 22:30 in New York.
+        // 22:30 in New York, to a contact who opted in to texts (the default policy requires it for marketing SMS).
         var late = new DateTimeOffset(2026, 11, 25, 3, 30, 0, TimeSpan.Zero);
-        var decision = Orchestrator.Decide(Orchestration.Policy.Default, Contact(), Request("sms") with { CreatedAt = late }, [], [], late);
+        var texting = ContactDecider.Decide(Contact(), new ConsentChanged(Ann, "sms", null, new ConsentRecord(ConsentState.OptedIn, "form-7", Now, "Text me offers")), Now).State;
+        var decision = Orchestrator.Decide(Orchestration.Policy.Default, texting, Request("sms") with { CreatedAt = late }, [], [], late);
         Assert.Equal((DecisionKind.Defer, new DateTimeOffset(2026, 11, 25, 13, 0, 0, TimeSpan.Zero)), (decision.Kind, decision.Until));
         Assert.Contains(decision.Trail, step => step.Check == "quiet hours sms" && step.Detail.Contains("22:30 local", StringComparison.Ordinal));
 
@@ -82,8 +83,17 @@ public sealed class OrchestratorTests
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 13, 0, 0, TimeSpan.Zero), capped.Until);
         Assert.Equal(["consent", "cap one", "quiet hours sms"], capped.Trail.Select(step => step.Check));
 
-        // Transactional SMS (a one-time code) is not held.
+        // Transactional SMS (a one-time code) is not held, and needs no marketing opt-in.
         Assert.Equal(DecisionKind.Send, Orchestrator.Decide(Orchestration.Policy.Default, Contact(), Request("sms", category: JourneyCategory.Transactional), [], [], late).Kind);
+    }
+
+    [Fact]
+    public void TheDefaultPolicy_SuppressesPromotionalSms_ToAContactWhoNeverOptedIn()
+    {
+        var decision = Orchestrator.Decide(Orchestration.Policy.Default, Contact(), Request("sms"), [], [], Now);
+        Assert.Equal(DecisionKind.Suppress, decision.Kind);
+        Assert.Contains(decision.Trail, step => step.Check == "consent" && step.Detail.Contains("opt-in", StringComparison.Ordinal));
+        Assert.Empty(Orchestration.Policy.Default.Warnings());
     }
 
     [Fact]

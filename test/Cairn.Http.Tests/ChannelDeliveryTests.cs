@@ -52,7 +52,8 @@ public abstract class ChannelDeliveryTests : IAsyncLifetime
         await _cairn.PutDocumentAsync("templates/email-t", "kind: template\nid: email-t\nchannel: email\nsubject: Your cart\ntext: Your cart is waiting");
         await _cairn.PutDocumentAsync("journeys/reach", "id: reach\nname: Reach\ntrigger: { event: reach_go }\nsteps:\n  - id: send\n    send: { channel: push, template: push-t, fallback: [ { channel: sms, template: sms-t }, { channel: email, template: email-t } ] }\n    next: done\n  - id: done\n    exit: true\n");
         (await _cairn.Admin.PostAsync("/api/journeys/reach/publish", null, Cancel)).Dispose();
-        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"first_name":"Ann","phone":"+14155550101","email":"ann@example.com"}}""");
+        // Ann opted in to texts: marketing SMS needs it (the default policy's TCPA rule).
+        await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"first_name":"Ann","phone":"+14155550101","email":"ann@example.com","consent":{"sms":"opted_in"}}}""");
     }
 
     /// <summary>The PostgreSQL connection string, or null for SQLite.</summary>
@@ -121,7 +122,7 @@ public abstract class ChannelDeliveryTests : IAsyncLifetime
     {
         _provider.Respond = _ => Results.Json(new { code = 21211, message = "The 'To' number is not a valid phone number." }, statusCode: 400);
         await _cairn.SendAsync("track", """{"userId":"ann","event":"sms_go"}""");
-        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"first_name":"Bob"}}""");
+        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"first_name":"Bob","consent":{"sms":"opted_in"}}}""");
         await _cairn.SendAsync("track", """{"userId":"bob","event":"sms_go"}""");
         await _cairn.DeliverAsync();
 

@@ -98,7 +98,8 @@ public sealed record Policy(
 
     /// <summary>
     /// The rules before any policy is applied: UTC for contacts without a time zone, SMS only from 08:00 to 21:00
-    /// local (TCPA practice), no caps, deferred messages valid for 3 days.
+    /// local and promotional SMS only to contacts who opted in (TCPA practice), no caps, deferred messages valid for
+    /// 3 days.
     /// </summary>
     public static Policy Default { get; } = new(
         DefaultId,
@@ -107,5 +108,8 @@ public sealed record Policy(
         [],
         [],
         TimeSpan.FromDays(3),
-        new SourceLocation(1, 1));
+        new SourceLocation(1, 1))
+    {
+        RequireOptIn = ["sms"],
+    };
 }
