@@ -35,10 +35,32 @@ public static class CairnServiceCollectionExtensions
             options => options.Partitions is >= 1 and <= 1024 && options.MaxBatchSize is >= 1 and <= 100_000,
             "Partitions must be 1–1024 and MaxBatchSize 1–100000.");
         services.TryAddSingleton(TimeProvider.System);
+        AddStoragePorts(services);
         services.TryAddSingleton<JourneyRegistry>();
         services.TryAddSingleton<CairnEngine>();
         services.AddHostedService(provider => provider.GetRequiredService<CairnEngine>());
         return new CairnBuilder(services);
+    }
+
+    /// <summary>
+    /// Registers each storage port as the registered <see cref="ICairnStore"/> (one instance behind them all), so that a
+    /// component asks for the one port it needs. The store disposes once however many registrations hand it out.
+    /// </summary>
+    private static void AddStoragePorts(IServiceCollection services)
+    {
+        services.TryAddSingleton<IPartitionWriter>(Store);
+        services.TryAddSingleton<IEventLog>(Store);
+        services.TryAddSingleton<IContactStore>(Store);
+        services.TryAddSingleton<IDocumentStore>(Store);
+        services.TryAddSingleton<ISettingsStore>(Store);
+        services.TryAddSingleton<IJourneyIndex>(Store);
+        services.TryAddSingleton<IOutbox>(Store);
+        services.TryAddSingleton<ISuppressionList>(Store);
+        services.TryAddSingleton<IRecipientStore>(Store);
+        services.TryAddSingleton<IHandOffStore>(Store);
+        services.TryAddSingleton<IErasureStore>(Store);
+
+        static ICairnStore Store(IServiceProvider provider) => provider.GetRequiredService<ICairnStore>();
     }
 }
 

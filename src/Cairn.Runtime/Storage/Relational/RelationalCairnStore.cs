@@ -2241,13 +2241,13 @@ public abstract class RelationalCairnStore : ICairnStore
         return list;
     }
 
-    /// <summary>A contact's sample bucket: a hash of its id, uniform over <see cref="ICairnStore.SampleBuckets"/>.</summary>
+    /// <summary>A contact's sample bucket: a hash of its id, uniform over <see cref="IContactStore.SampleBuckets"/>.</summary>
     public static int SampleBucket(ContactId id)
     {
         Span<byte> bytes = stackalloc byte[16];
         id.Value.TryWriteBytes(bytes);
         var mixed = (BitConverter.ToUInt64(bytes[..8]) ^ BitConverter.ToUInt64(bytes[8..])) * 0x9E3779B97F4A7C15UL;
-        return (int)((mixed >> 32) % ICairnStore.SampleBuckets);
+        return (int)((mixed >> 32) % IContactStore.SampleBuckets);
     }
 
     /// <inheritdoc />
