@@ -8,8 +8,9 @@ using System.Threading.Channels;
 using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
+using Cairn.Runtime.Storage;
 
-namespace Cairn.Runtime.Storage.Relational;
+namespace Cairn.Storage.Relational;
 
 /// <summary>
 /// The SQL both providers share: the schema, the queries and the order of a commit are the same on SQLite and
