@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
 using Cairn.Storage.Relational;
@@ -50,7 +49,7 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
     /// <param name="dataDirectory">The data directory (created when missing).</param>
     /// <param name="logger">Where the store reports erasure checkpoints (none by default).</param>
     public SqliteCairnStore(string dataDirectory, ILogger<SqliteCairnStore>? logger = null)
-        : base(singleWriter: true)
+        : base(SqliteDialect.Instance)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -67,12 +66,6 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
 
     /// <summary>The database file.</summary>
     public string DatabasePath { get; }
-
-    /// <inheritdoc />
-    public override string ProviderName => "sqlite";
-
-    /// <inheritdoc />
-    protected override Assembly MigrationsAssembly => typeof(SqliteCairnStore).Assembly;
 
     /// <inheritdoc />
     protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
@@ -201,13 +194,6 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
             }
         }
     }
-
-    /// <inheritdoc />
-    protected override object TimeValue(DateTimeOffset time) => Cursors.ToUnixMicroseconds(time);
-
-    /// <inheritdoc />
-    protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
-        Cursors.FromUnixMicroseconds(reader.GetInt64(ordinal));
 
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()

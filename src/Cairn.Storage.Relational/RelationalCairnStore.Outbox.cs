@@ -1,0 +1,236 @@
+using Cairn.Core;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Relational;
+
+/// <summary>
+/// <see cref="IOutbox"/>: the messages the commit's <see cref="OutboxRows"/> put in the outbox, and their delivery.
+/// </summary>
+/// <remarks>
+/// The statuses the dispatcher's queries filter on are written into the SQL, not bound: the partial indexes
+/// (<c>WHERE status = 'queued'</c>, <c>'sending'</c>) serve only a query that names the same literal.
+/// </remarks>
+public abstract partial class RelationalCairnStore
+{
+    private const string OutboxColumns =
+        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision, fallback, send_window";
+
+    private const string IsQueued = $"status = '{MessageStatus.Queued}'";
+
+    private const string IsSending = $"status = '{MessageStatus.Sending}'";
+
+    /// <inheritdoc />
+    public async Task<OutboxMessage?> GetMessageAsync(string messageId, CancellationToken cancellationToken) =>
+        (await QueryAsync(
+            $"SELECT {OutboxColumns} FROM outbox WHERE message_id = @id",
+            parameters => parameters.Add("id", messageId),
+            ReadOutboxMessage,
+            cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> GetOutboxAsync(ContactId contactId, int limit, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"SELECT {OutboxColumns} FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit",
+            parameters =>
+            {
+                parameters.Add("contact_id", contactId.ToString());
+                parameters.Add("limit", limit);
+            },
+            ReadOutboxMessage,
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ListMessagesAsync(string status, string? channel, int limit, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"SELECT {OutboxColumns} FROM outbox WHERE status = @status{(channel is null ? string.Empty : " AND channel = @channel")} ORDER BY created_at DESC, message_id LIMIT @limit",
+            parameters =>
+            {
+                parameters.Add("status", status);
+                parameters.Add("channel", channel);
+                parameters.Add("limit", limit);
+            },
+            ReadOutboxMessage,
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<(int Version, string StepId, string Status, long Count)>> CountMessagesAsync(string journeyId, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            "SELECT version, step_id, status, COUNT(*) FROM outbox WHERE journey_id = @journey GROUP BY version, step_id, status",
+            parameters => parameters.Add("journey", journeyId),
+            static row => (row.GetInt(0), row.GetText(1), row.GetText(2), row.GetLong(3)),
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SentRecord>> GetSentAsync(ContactId contactId, DateTimeOffset since, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            "SELECT channel, category, sent_at FROM outbox WHERE contact_id = @contact AND sent_at >= @since ORDER BY sent_at",
+            parameters =>
+            {
+                parameters.Add("contact", contactId.ToString());
+                parameters.AddTime("since", since);
+            },
+            static row => new SentRecord(row.GetText(0), row.GetText(1), row.GetTime(2)),
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> GetDueDeliveriesAsync(string channel, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            $"""
+            SELECT {OutboxColumns}
+            FROM outbox WHERE channel = @channel AND {IsQueued} AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
+            ORDER BY created_at, message_id LIMIT @limit
+            """,
+            parameters =>
+            {
+                parameters.Add("channel", channel);
+                parameters.AddTime("now", now);
+                parameters.Add("limit", limit);
+            },
+            ReadOutboxMessage,
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public Task<IReadOnlySet<string>> ClaimAsync(IReadOnlyList<MessageClaim> claims, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0)
+        {
+            return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>(StringComparer.Ordinal));
+        }
+
+        return InTransactionAsync<IReadOnlySet<string>>(
+            async session =>
+            {
+                // One claim at a time: each one's row count tells whether the message was still queued.
+                var claimed = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var claim in claims)
+                {
+                    var updated = await session.ExecuteAsync(
+                        $"UPDATE outbox SET status = '{MessageStatus.Sending}', recipient = @recipient, subject = @subject, template_version = @version WHERE message_id = @id AND {IsQueued}",
+                        parameters =>
+                        {
+                            parameters.Add("id", claim.MessageId);
+                            parameters.Add("recipient", claim.Recipient);
+                            parameters.Add("subject", claim.Subject);
+                            parameters.Add("version", claim.TemplateVersion);
+                        },
+                        cancellationToken).ConfigureAwait(false);
+                    if (updated == 1)
+                    {
+                        claimed.Add(claim.MessageId);
+                    }
+                }
+
+                return claimed;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task RecordDeliveryAsync(string messageId, string status, int attempts, DateTimeOffset? nextAttemptAt, DateTimeOffset? sentAt, string? failure, CancellationToken cancellationToken) =>
+        RecordDeliveriesAsync([new DeliveryRecord(messageId, status, attempts, nextAttemptAt, sentAt, failure)], cancellationToken);
+
+    /// <inheritdoc />
+    public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        return InTransactionAsync(
+            session => session.ExecuteManyAsync(
+                "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error, decision = COALESCE(@decision, decision) WHERE message_id = @id",
+                records,
+                static (parameters, record) =>
+                {
+                    parameters.Add("id", record.MessageId);
+                    parameters.Add("status", record.Status);
+                    parameters.Add("attempts", record.Attempts);
+                    parameters.AddTime("next", record.NextAttemptAt);
+                    parameters.AddTime("sent", record.SentAt);
+                    parameters.Add("error", record.Error);
+                    parameters.Add("decision", record.Decision);
+                },
+                cancellationToken),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task FallBackAsync(string messageId, string channel, string templateId, string? fallback, string reason, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            $"UPDATE outbox SET channel = @channel, template = @template, fallback = @fallback, status = '{MessageStatus.Queued}', attempts = 0, next_attempt_at = NULL, last_error = @reason WHERE message_id = @id",
+            parameters =>
+            {
+                parameters.Add("id", messageId);
+                parameters.Add("channel", channel);
+                parameters.Add("template", templateId);
+                parameters.Add("fallback", fallback);
+                parameters.Add("reason", reason);
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> RequeueSendingAsync(CancellationToken cancellationToken) =>
+        ExecuteAsync($"UPDATE outbox SET status = '{MessageStatus.Queued}' WHERE {IsSending}", null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> RequeueMessageAsync(string messageId, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            $"UPDATE outbox SET status = '{MessageStatus.Queued}', attempts = 0, next_attempt_at = NULL WHERE message_id = @id AND status IN ('{MessageStatus.Failed}', '{MessageStatus.DeadLetter}')",
+            parameters => parameters.Add("id", messageId),
+            cancellationToken).ConfigureAwait(false) == 1;
+
+    /// <inheritdoc />
+    public Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            engagement switch
+            {
+                Engagement.Opened => "UPDATE outbox SET opens = opens + 1, opened_at = COALESCE(opened_at, @at) WHERE message_id = @id",
+                Engagement.Clicked => "UPDATE outbox SET clicks = clicks + 1, clicked_at = COALESCE(clicked_at, @at) WHERE message_id = @id",
+                Engagement.Delivered => $"UPDATE outbox SET status = CASE WHEN status = '{MessageStatus.Sent}' THEN '{MessageStatus.Delivered}' ELSE status END, delivered_at = COALESCE(delivered_at, @at) WHERE message_id = @id",
+                Engagement.Complained => "UPDATE outbox SET complained_at = COALESCE(complained_at, @at) WHERE message_id = @id",
+                _ => "UPDATE outbox SET unsubscribed_at = COALESCE(unsubscribed_at, @at) WHERE message_id = @id",
+            },
+            parameters =>
+            {
+                parameters.Add("id", messageId);
+                parameters.AddTime("at", at);
+            },
+            cancellationToken);
+
+    /// <summary>A message from the <see cref="OutboxColumns"/>.</summary>
+    private static OutboxMessage ReadOutboxMessage(Row row) => new(
+        row.GetText(0),
+        row.GetContactId(15),
+        row.GetText(1),
+        row.GetInt(2),
+        row.GetText(3),
+        row.GetText(4),
+        row.GetText(5),
+        row.GetText(6),
+        row.GetText(7),
+        row.GetInt(8),
+        row.GetText(9),
+        row.GetTime(10),
+        row.GetTextOrNull(11))
+    {
+        Attempts = row.GetInt(12),
+        SentAt = row.GetTimeOrNull(13),
+        LastError = row.GetTextOrNull(14),
+        Recipient = row.GetTextOrNull(16),
+        Subject = row.GetTextOrNull(17),
+        TemplateVersion = row.GetIntOrNull(18),
+        Opens = row.GetInt(19),
+        Clicks = row.GetInt(20),
+        OpenedAt = row.GetTimeOrNull(21),
+        ClickedAt = row.GetTimeOrNull(22),
+        UnsubscribedAt = row.GetTimeOrNull(23),
+        DeliveredAt = row.GetTimeOrNull(24),
+        ComplainedAt = row.GetTimeOrNull(25),
+        Decision = row.GetTextOrNull(26),
+        Fallback = row.GetTextOrNull(27),
+        SendWindow = row.IsNull(28) ? null : TimeSpan.FromSeconds(row.GetLong(28)),
+    };
+}

@@ -1,0 +1,49 @@
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Relational;
+
+/// <summary><see cref="ISettingsStore"/>: API keys (hashes only) and the workspace's settings.</summary>
+public abstract partial class RelationalCairnStore
+{
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ApiKeyRecord>> GetApiKeysAsync(CancellationToken cancellationToken) =>
+        await QueryAsync(
+            "SELECT id, kind, hash, prefix, created_at FROM api_keys ORDER BY created_at, id",
+            null,
+            static row => new ApiKeyRecord(row.GetText(0), StoredValues.ParseApiKeyKind(row.GetText(1)), row.GetText(2), row.GetText(3), row.GetTime(4)),
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return ExecuteAsync(
+            "INSERT INTO api_keys (id, kind, hash, prefix, created_at) VALUES (@id, @kind, @hash, @prefix, @created_at)",
+            parameters =>
+            {
+                parameters.Add("id", key.Id);
+                parameters.Add("kind", StoredValues.Of(key.Kind));
+                parameters.Add("hash", key.Hash);
+                parameters.Add("prefix", key.Prefix);
+                parameters.AddTime("created_at", key.CreatedAt);
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken) =>
+        WithSessionAsync(
+            async session =>
+            {
+                await session.ExecuteAsync(
+                    "INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT (key) DO NOTHING",
+                    parameters =>
+                    {
+                        parameters.Add("key", key);
+                        parameters.Add("value", initial);
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                return (string)(await session.ScalarAsync("SELECT value FROM settings WHERE key = @key", parameters => parameters.Add("key", key), cancellationToken).ConfigureAwait(false))!;
+            },
+            cancellationToken);
+}

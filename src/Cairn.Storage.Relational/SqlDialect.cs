@@ -1,0 +1,37 @@
+using System.Data.Common;
+using System.Reflection;
+
+namespace Cairn.Storage.Relational;
+
+/// <summary>
+/// What differs between the databases under the SQL they share: how a time is stored and read, whether commits take
+/// turns, how migrations are found and serialised, and how a commit appends events. Everything else — the schema, the
+/// queries, the order of a commit — is the same on every database.
+/// </summary>
+public abstract class SqlDialect
+{
+    /// <summary>The provider's name: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// True when the database has one writer (SQLite): every commit then goes through one writer loop that groups
+    /// concurrent commits into one transaction. False by default: partitions commit concurrently, and a commit a
+    /// transient failure rolled back (a deadlock, a serialization failure) is written again.
+    /// </summary>
+    public virtual bool SingleWriter => false;
+
+    /// <summary>The assembly whose embedded <c>Migrations/NNNN_name.sql</c> resources hold the schema.</summary>
+    public abstract Assembly MigrationsAssembly { get; }
+
+    /// <summary>SQL run inside the migration transaction before anything else (PostgreSQL takes an advisory lock); none by default.</summary>
+    public virtual string? MigrationLockSql => null;
+
+    /// <summary>The commit's writer of events: one <c>INSERT … ON CONFLICT DO NOTHING</c> per event by default.</summary>
+    public virtual CommitWriter EventWriter => EventRows.Instance;
+
+    /// <summary>The parameter value of a time column.</summary>
+    public abstract object TimeValue(DateTimeOffset time);
+
+    /// <summary>Reads a time column.</summary>
+    public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+}

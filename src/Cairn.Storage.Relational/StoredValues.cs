@@ -1,0 +1,49 @@
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Relational;
+
+/// <summary>How the enums of the storage models are stored as text: one definition each, read and written here only.</summary>
+internal static class StoredValues
+{
+    /// <summary>A document status as stored: <c>draft</c>, <c>published</c>, <c>paused</c>, <c>archived</c>.</summary>
+    public static string Of(DocumentStatus status) => status switch
+    {
+        DocumentStatus.Draft => "draft",
+        DocumentStatus.Published => "published",
+        DocumentStatus.Paused => "paused",
+        DocumentStatus.Archived => "archived",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    /// <summary>A stored document status.</summary>
+    public static DocumentStatus ParseDocumentStatus(string text) => text switch
+    {
+        "draft" => DocumentStatus.Draft,
+        "published" => DocumentStatus.Published,
+        "paused" => DocumentStatus.Paused,
+        "archived" => DocumentStatus.Archived,
+        _ => throw new InvalidDataException($"Unknown stored document status '{text}'."),
+    };
+
+    /// <summary>A rollout scope as stored: <c>enrolled</c> or <c>all_contacts</c>.</summary>
+    public static string Of(RolloutScope scope) => scope == RolloutScope.AllContacts ? "all_contacts" : "enrolled";
+
+    /// <summary>A stored rollout scope.</summary>
+    public static RolloutScope ParseRolloutScope(string text) => text == "all_contacts" ? RolloutScope.AllContacts : RolloutScope.Enrolled;
+
+    /// <summary>An API key kind as stored: <c>write</c> or <c>admin</c>.</summary>
+    public static string Of(ApiKeyKind kind) => kind switch
+    {
+        ApiKeyKind.Write => "write",
+        ApiKeyKind.Admin => "admin",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>A stored API key kind.</summary>
+    public static ApiKeyKind ParseApiKeyKind(string text) => text switch
+    {
+        "write" => ApiKeyKind.Write,
+        "admin" => ApiKeyKind.Admin,
+        _ => throw new InvalidDataException($"Unknown stored API key kind '{text}'."),
+    };
+}
