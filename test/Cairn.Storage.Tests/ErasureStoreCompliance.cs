@@ -1,0 +1,128 @@
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Core.Segments;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Tests;
+
+/// <summary><see cref="IErasureStore"/>: the group an erasure removes, the removal of every row of it, and the audit log.</summary>
+public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreCompliance(provider)
+{
+    private IErasureStore Erasure => Store;
+
+    [Fact]
+    public async Task GetContactGroup_IsTheContactAndEveryContactMergedIntoIt_ThroughChains()
+    {
+        var ann = Contact("ann@example.com", "Ann", "u-ann");
+        var merged = Contact("ann.lee@example.com", "Ann Lee", null) with { MergedInto = ann.Id };
+        var mergedIntoMerged = Contact("a@example.com", "A", null) with { MergedInto = merged.Id };
+        var bob = Contact("bob@example.com", "Bob", "u-bob");
+        await CommitAsync(batch =>
+        {
+            foreach (var contact in new[] { ann, merged, mergedIntoMerged, bob })
+            {
+                batch.Contacts[contact.Id] = contact;
+            }
+        });
+
+        var group = await Erasure.GetContactGroupAsync(ann.Id, Cancel);
+        Assert.Equal(ann.Id, group[0].Id);
+        Assert.Equal(Ids(ann.Id, merged.Id, mergedIntoMerged.Id), Ids([.. group.Select(c => c.Id)]));
+        Assert.Equal([bob.Id], (await Erasure.GetContactGroupAsync(bob.Id, Cancel)).Select(c => c.Id));
+        Assert.Empty(await Erasure.GetContactGroupAsync(NewContactId(), Cancel));
+    }
+
+    [Fact]
+    public async Task EraseContacts_RemovesEveryRowOfTheGroup_CountsThem_AndLeavesOthersAndStatistics()
+    {
+        var ann = Contact("ann@example.com", "Ann", "u-ann");
+        var merged = Contact("ann.lee@example.com", "Ann Lee", null) with { MergedInto = ann.Id };
+        var bob = Contact("bob@example.com", "Bob", "u-bob");
+        var annMessage = Message(ann.Id, "hello", T0);
+        var bobMessage = Message(bob.Id, "hello", T0);
+        await CommitAsync(batch =>
+        {
+            foreach (var contact in new[] { ann, merged, bob })
+            {
+                batch.Contacts[contact.Id] = contact;
+                batch.Events.Add(Event(contact.Id, T0));
+                batch.Identities.Add(new IdentityMapping(IdentityKey.Anonymous("anon-" + contact.Id), contact.Id));
+                batch.Timers.Add(new StoredTimer(contact.Id, "welcome:1", "wait", T0.AddHours(1)));
+                batch.Enrollments.Add(new EnrollmentRecord(contact.Id, Enrollment("welcome:1", "welcome", 1)));
+                batch.Reviews.Add(new JourneyReview("welcome", 1, "welcome:1", contact.Id, "maximum run time reached", T0));
+                batch.SegmentMembers.Add(new SegmentMemberChange("vip", contact.Id, new SegmentMembership(T0, "spent")));
+                batch.HandOffs.Add(new HandOffRecord("h-" + contact.Id, contact.Id, "sales", "olga", "round_robin", null, "welcome", T0, null));
+            }
+
+            batch.Events.Add(Event(ann.Id, T0.AddMinutes(1)));
+            batch.Identities.Add(new IdentityMapping(IdentityKey.User("u-ann"), ann.Id));
+            batch.Outbox.AddRange([annMessage, bobMessage]);
+            batch.MergesRequested.Add(new PendingMerge(merged.Id, ann.Id));
+            batch.Moves.Add(new JourneyMove("welcome", 1, "$entry", "entry", "wait"));
+        });
+        foreach (var (contact, message) in new[] { (ann.Id, annMessage), (bob.Id, bobMessage) })
+        {
+            await Store.AddDeviceAsync(new Device("token-" + contact, contact, "ios", T0), Cancel);
+            await Store.AddInboxItemAsync(new InboxItem(message.MessageId, contact, "Hi", "Hello", null, null, T0), Cancel);
+            await Store.AddToMailboxAsync(new MailboxMessage(message.MessageId, "email", "x@example.com", "Hi", "raw", T0), Cancel);
+        }
+
+        var record = await Erasure.EraseContactsAsync(ann.Id, [ann.Id, merged.Id, ann.Id], ["vip", "missing"], "ticket 42", T0.AddDays(1), Cancel);
+
+        Assert.Equal((ann.Id, "ticket 42", T0.AddDays(1)), (record.ContactId, record.Reason, record.ErasedAt));
+        Assert.Equal(
+            new SortedDictionary<string, long>(StringComparer.Ordinal)
+            {
+                ["contacts"] = 2, ["devices"] = 1, ["enrollments"] = 2, ["events"] = 3, ["handoffs"] = 2, ["identities"] = 3, ["inbox"] = 1,
+                ["journey_reviews"] = 2, ["mailbox"] = 1, ["messages"] = 1, ["pending_merges"] = 1, ["segment_members"] = 2, ["timers"] = 2,
+            },
+            new SortedDictionary<string, long>(record.Deleted.ToDictionary(), StringComparer.Ordinal));
+        foreach (var id in new[] { ann.Id, merged.Id })
+        {
+            Assert.Null(await Store.GetContactAsync(id, Cancel));
+            Assert.Empty((await Store.GetEventsAsync(id, null, 10, Cancel)).Items);
+            Assert.Empty(await Store.GetOutboxAsync(id, 10, Cancel));
+            Assert.Empty(await Store.GetEndedEnrollmentsAsync(id, 10, Cancel));
+            Assert.Empty(await Store.GetHandOffsAsync(null, id, T0, 10, Cancel));
+            Assert.Empty(await Store.GetDevicesAsync(id, Cancel));
+            Assert.Empty(await Store.GetInboxAsync(id, dismissed: true, 10, Cancel));
+        }
+
+        Assert.Null(await Store.FindContactAsync(IdentityKey.User("u-ann"), Cancel));
+        Assert.Empty(await Store.GetPendingMergesAsync(Cancel));
+        Assert.Equal([bob.Id], (await Store.GetSegmentMembersAsync("vip", null, 10, Cancel)).Select(m => m.ContactId));
+        Assert.Equal([bob.Id], (await Store.GetDueTimersAsync(T0.AddDays(1), 10, Cancel)).Select(t => t.ContactId));
+        Assert.Equal([bob.Id], (await Store.GetJourneyReviewsAsync("welcome", 10, Cancel)).Select(r => r.ContactId));
+        Assert.Equal([bobMessage.MessageId], (await Store.GetMailboxAsync(null, null, 10, Cancel)).Select(m => m.MessageId));
+        Assert.Equal(new Dictionary<string, long> { ["welcome"] = 1 }, await Store.CountActiveEnrollmentsAsync(Cancel));
+
+        // Bob is untouched, and the aggregate statistics stay.
+        Assert.NotNull(await Store.GetContactAsync(bob.Id, Cancel));
+        Assert.Single((await Store.GetEventsAsync(bob.Id, null, 10, Cancel)).Items);
+        Assert.Single(await Store.GetOutboxAsync(bob.Id, 10, Cancel));
+        Assert.Single(await Store.GetDevicesAsync(bob.Id, Cancel));
+        Assert.Equal(1, Assert.Single((await Store.GetJourneyStatsAsync("welcome", Cancel)).Moves).Count);
+    }
+
+    [Fact]
+    public async Task ListErasures_NewestFirst_UpToTheLimit()
+    {
+        var (ann, bob) = (Contact("ann@example.com", "Ann", "u-ann"), Contact("bob@example.com", "Bob", "u-bob"));
+        await CommitAsync(batch =>
+        {
+            batch.Contacts[ann.Id] = ann;
+            batch.Contacts[bob.Id] = bob;
+        });
+
+        var first = await Erasure.EraseContactsAsync(ann.Id, [ann.Id], [], "customer request", T0, Cancel);
+        var second = await Erasure.EraseContactsAsync(bob.Id, [bob.Id], [], "ticket 7", T0.AddHours(1), Cancel);
+        Assert.NotEqual(first.Id, second.Id);
+
+        var erasures = await Erasure.ListErasuresAsync(10, Cancel);
+        Assert.Equal([second.Id, first.Id], erasures.Select(e => e.Id));
+        Assert.Equal((ann.Id, "customer request", T0, 1L), (erasures[1].ContactId, erasures[1].Reason, erasures[1].ErasedAt, erasures[1].Deleted["contacts"]));
+        Assert.Equal([second.Id], (await Erasure.ListErasuresAsync(1, Cancel)).Select(e => e.Id));
+    }
+
+    private static List<string> Ids(params ContactId[] ids) => [.. ids.Select(id => id.ToString()).Order(StringComparer.Ordinal)];
+}

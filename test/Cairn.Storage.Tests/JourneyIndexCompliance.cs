@@ -1,0 +1,144 @@
+using Cairn.Core.Segments;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Tests;
+
+/// <summary><see cref="IJourneyIndex"/>: timers, statistics, reviews, enrollments and segment members, kept by the commit.</summary>
+public abstract class JourneyIndexCompliance(StoreProvider provider) : StoreCompliance(provider)
+{
+    private IJourneyIndex Index => Store;
+
+    [Fact]
+    public async Task Timers_AreStoredOnce_ReadDueInOrder_AndDeletedWhenDone()
+    {
+        var id = NewContactId();
+        Assert.Null(await Index.GetNextTimerAsync(Cancel));
+        var soon = new StoredTimer(id, "welcome:1", "wait", T0.AddMinutes(5));
+        var later = new StoredTimer(id, "welcome:1", "$max_run_time", T0.AddDays(90));
+        var other = new StoredTimer(NewContactId(), "cart:1", "wait", T0.AddMinutes(6));
+        await CommitAsync(batch => batch.Timers.AddRange([later, soon, soon, other]));
+
+        Assert.Equal(T0.AddMinutes(5), await Index.GetNextTimerAsync(Cancel));
+        Assert.Empty(await Index.GetDueTimersAsync(T0, 10, Cancel));
+        Assert.Equal([soon], await Index.GetDueTimersAsync(T0.AddMinutes(5), 10, Cancel));
+        Assert.Equal([soon, other, later], await Index.GetDueTimersAsync(T0.AddYears(1), 10, Cancel));
+        Assert.Equal([soon, other], await Index.GetDueTimersAsync(T0.AddYears(1), 2, Cancel));
+
+        await CommitAsync(batch => batch.TimersDone.AddRange([soon, soon with { DueAt = T0 }]));
+        Assert.Equal([other, later], await Index.GetDueTimersAsync(T0.AddYears(1), 10, Cancel));
+        Assert.Equal(T0.AddMinutes(6), await Index.GetNextTimerAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task JourneyStatistics_AddUpAcrossCommits_PerJourneyAndVersion()
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            await CommitAsync(batch =>
+            {
+                batch.Moves.AddRange([new JourneyMove("j", 1, "$entry", "entry", "a"), new JourneyMove("j", 1, "a", "next", "b"), new JourneyMove("j", 1, "a", "next", "b")]);
+                batch.Moves.Add(new JourneyMove("j", 2, "$entry", "entry", "a"));
+                batch.Moves.Add(new JourneyMove("other", 1, "$entry", "entry", "a"));
+                batch.Conversions.Add(new JourneyConversion("j", 1, "variant", Control: false));
+                batch.Conversions.Add(new JourneyConversion("j", 1, string.Empty, Control: true));
+            });
+        }
+
+        var (moves, conversions) = await Index.GetJourneyStatsAsync("j", Cancel);
+        Assert.Equal(
+            [new JourneyMoveCount(1, "$entry", "entry", "a", 2), new JourneyMoveCount(1, "a", "next", "b", 4), new JourneyMoveCount(2, "$entry", "entry", "a", 2)],
+            moves.OrderBy(m => m.Version).ThenBy(m => m.FromStep, StringComparer.Ordinal));
+        Assert.Equal([new JourneyConversionCount(1, string.Empty, true, 2), new JourneyConversionCount(1, "variant", false, 2)], conversions);
+        var (none, noConversions) = await Index.GetJourneyStatsAsync("missing", Cancel);
+        Assert.Empty(none);
+        Assert.Empty(noConversions);
+    }
+
+    [Fact]
+    public async Task JourneyReviews_AreKeptOncePerEnrollment_NewestFirst()
+    {
+        var (ann, bob) = (NewContactId(), NewContactId());
+        await CommitAsync(batch =>
+        {
+            batch.Reviews.Add(new JourneyReview("j", 1, "j:1", ann, "maximum run time of 1d reached", T0));
+            batch.Reviews.Add(new JourneyReview("j", 2, "j:1", bob, "maximum run time of 1d reached", T0.AddHours(1)));
+            batch.Reviews.Add(new JourneyReview("other", 1, "other:1", bob, "error", T0.AddHours(2)));
+        });
+        await CommitAsync(batch => batch.Reviews.Add(new JourneyReview("j", 1, "j:1", ann, "again", T0.AddHours(3))));
+
+        var reviews = await Index.GetJourneyReviewsAsync("j", 10, Cancel);
+        Assert.Equal([(bob, 2, T0.AddHours(1)), (ann, 1, T0)], reviews.Select(r => (r.ContactId, r.Version, r.EndedAt)));
+        Assert.Equal(("j", "j:1", "maximum run time of 1d reached"), (reviews[1].JourneyId, reviews[1].EnrollmentId, reviews[1].Reason));
+        Assert.Single(await Index.GetJourneyReviewsAsync("j", 1, Cancel));
+    }
+
+    [Fact]
+    public async Task Enrollments_AreIndexedWhileActive_AndKeptWithTheirPathOnceEnded()
+    {
+        var (ann, bob) = (NewContactId(), NewContactId());
+        await CommitAsync(batch =>
+        {
+            batch.Enrollments.Add(new EnrollmentRecord(ann, Enrollment("cart:1", "cart", 1)));
+            batch.Enrollments.Add(new EnrollmentRecord(bob, Enrollment("cart:1", "cart", 2)));
+            batch.Enrollments.Add(new EnrollmentRecord(bob, Enrollment("welcome:1", "welcome", 1)));
+        });
+
+        Assert.Equal([ann], await Index.ListEnrolledContactIdsAsync("cart", 2, null, 10, Cancel));
+        Assert.Equal(2, (await Index.ListEnrolledContactIdsAsync("cart", 3, null, 10, Cancel)).Count);
+        var first = (await Index.ListEnrolledContactIdsAsync("cart", 3, null, 1, Cancel)).Single();
+        Assert.NotEqual(first, (await Index.ListEnrolledContactIdsAsync("cart", 3, first.ToString(), 1, Cancel)).Single());
+        Assert.Equal(new Dictionary<string, long> { ["cart"] = 2, ["welcome"] = 1 }, await Index.CountActiveEnrollmentsAsync(Cancel));
+
+        // Moved to version 3 by a rollout: no longer before version 3.
+        await CommitAsync(batch => batch.Enrollments.Add(new EnrollmentRecord(bob, Enrollment("cart:1", "cart", 3))));
+        Assert.Equal([ann], await Index.ListEnrolledContactIdsAsync("cart", 3, null, 10, Cancel));
+
+        var ended = Enrollment("cart:1", "cart", 1) with { StepId = null, EndedAt = T0.AddHours(2), EndReason = "goal reached" };
+        await CommitAsync(batch => batch.Enrollments.Add(new EnrollmentRecord(ann, ended)));
+
+        Assert.Empty(await Index.ListEnrolledContactIdsAsync("cart", 2, null, 10, Cancel));
+        var history = Assert.Single(await Index.GetEndedEnrollmentsAsync(ann, 10, Cancel));
+        Assert.Equal(("cart:1", "goal reached", T0.AddHours(2)), (history.Id, history.EndReason, history.EndedAt!.Value));
+        Assert.Equal(ended.Path, history.Path);
+        Assert.Empty(await Index.GetEndedEnrollmentsAsync(bob, 10, Cancel));
+        Assert.Equal(new Dictionary<string, long> { ["cart"] = 1, ["welcome"] = 1 }, await Index.CountActiveEnrollmentsAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task GetEndedEnrollments_MostRecentlyEndedFirst_UpToTheLimit()
+    {
+        var id = NewContactId();
+        await CommitAsync(batch =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                batch.Enrollments.Add(new EnrollmentRecord(id, Enrollment($"cart:{i}", "cart", 1) with { StepId = null, EndedAt = T0.AddDays(i), EndReason = "exit" }));
+            }
+        });
+
+        Assert.Equal(["cart:2", "cart:1"], (await Index.GetEndedEnrollmentsAsync(id, 2, Cancel)).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task SegmentMembers_EnterWithWhenAndWhy_ReEnterReplacing_LeaveDeleting_AndPage()
+    {
+        var ids = Enumerable.Range(0, 5).Select(_ => NewContactId()).OrderBy(id => id.ToString(), StringComparer.Ordinal).ToList();
+        await CommitAsync(batch =>
+        {
+            batch.SegmentMembers.AddRange(ids.Select(id => new SegmentMemberChange("vip", id, new SegmentMembership(T0, "spent over 100"))));
+            batch.SegmentMembers.Add(new SegmentMemberChange("churned", ids[0], new SegmentMembership(T0, "inactive")));
+        });
+        await CommitAsync(batch =>
+        {
+            batch.SegmentMembers.Add(new SegmentMemberChange("vip", ids[1], null));
+            batch.SegmentMembers.Add(new SegmentMemberChange("vip", ids[2], new SegmentMembership(T0.AddDays(1), "spent over 200")));
+        });
+
+        var members = await Index.GetSegmentMembersAsync("vip", null, 10, Cancel);
+        Assert.Equal([ids[0], ids[2], ids[3], ids[4]], members.Select(m => m.ContactId));
+        Assert.Equal((T0.AddDays(1), "spent over 200"), (members[1].EnteredAt, members[1].Reason));
+        Assert.Equal([ids[2], ids[3]], (await Index.GetSegmentMembersAsync("vip", ids[0].ToString(), 2, Cancel)).Select(m => m.ContactId));
+        Assert.Equal(new Dictionary<string, long> { ["vip"] = 4, ["churned"] = 1 }, await Index.CountSegmentMembersAsync(Cancel));
+        Assert.Empty(await Index.GetSegmentMembersAsync("missing", null, 10, Cancel));
+    }
+}

@@ -1,0 +1,190 @@
+using System.Text.Json;
+using Cairn.Core.Contacts;
+using Cairn.Core.Messages;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Tests;
+
+/// <summary><see cref="IPartitionWriter"/>: a batch commits in one transaction, whole or not at all, from many writers at once.</summary>
+public abstract class PartitionWriterCompliance(StoreProvider provider) : StoreCompliance(provider)
+{
+    private IPartitionWriter Writer => Store;
+
+    [Fact]
+    public async Task Commit_ThenRead_ReturnsEventsContactsAndIdentities()
+    {
+        var contact = Contact("ann@example.com", "Ann Lee", userId: "u-1");
+        var batch = new CommitBatch();
+        batch.Contacts[contact.Id] = contact;
+        batch.Identities.Add(new IdentityMapping(IdentityKey.User("u-1"), contact.Id));
+        batch.Identities.Add(new IdentityMapping(IdentityKey.Anonymous("a-1"), contact.Id));
+        batch.Events.Add(Event(contact.Id, T0.AddTicks(1234567)));
+        await Writer.CommitAsync(batch, Cancel);
+
+        var read = await Store.GetContactAsync(contact.Id, Cancel);
+        Assert.NotNull(read);
+        Assert.Equal(ContactStateJson.Serialize(contact), ContactStateJson.Serialize(read));
+        Assert.Equal(contact.Id, await Store.FindContactAsync(IdentityKey.User("u-1"), Cancel));
+        var stored = await Store.GetEventAsync(batch.Events[0].MessageId, Cancel);
+        Assert.NotNull(stored);
+        Assert.Equal((contact.Id, MessageType.Track, "Viewed"), (stored.ContactId, stored.Type, stored.Name));
+
+        // Times keep microseconds, no finer.
+        Assert.Equal(T0.AddTicks(1234560), stored.Timestamp);
+        Assert.True(stored.Sequence > 0);
+        using var json = JsonDocument.Parse(stored.Json);
+        Assert.Equal("Viewed", json.RootElement.GetProperty("event").GetString());
+    }
+
+    [Fact]
+    public async Task Commit_EmptyBatch_WritesNothing()
+    {
+        var batch = new CommitBatch();
+        Assert.True(batch.IsEmpty);
+        await Writer.CommitAsync(batch, Cancel);
+        Assert.Equal(0, await Store.CountEventsAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task Commit_ABatchThatFails_WritesNothingOfIt()
+    {
+        var contact = Contact("ann@example.com", "Ann", "ann");
+        var batch = new CommitBatch();
+        batch.Contacts[contact.Id] = contact;
+        batch.Events.Add(Event(contact.Id, T0, "doomed-1"));
+        batch.Timers.Add(new StoredTimer(contact.Id, "welcome:1", "wait", T0.AddHours(1)));
+
+        // A message without its template breaks a NOT NULL column after the events, contact and timer are written.
+        batch.Outbox.Add(Message(contact.Id, "hello", T0) with { Template = null! });
+        await Assert.ThrowsAnyAsync<Exception>(() => Writer.CommitAsync(batch, Cancel));
+
+        Assert.Null(await Store.GetEventAsync("doomed-1", Cancel));
+        Assert.Null(await Store.GetContactAsync(contact.Id, Cancel));
+        Assert.Null(await Store.GetNextTimerAsync(Cancel));
+
+        // The store goes on: the next batch commits.
+        batch.Outbox.Clear();
+        await Writer.CommitAsync(batch, Cancel);
+        Assert.NotNull(await Store.GetEventAsync("doomed-1", Cancel));
+    }
+
+    [Fact]
+    public async Task Commit_DuplicateMessageIds_AreStoredOnce()
+    {
+        var id = NewContactId();
+        var first = Event(id, T0, "dup-1");
+        var batch = new CommitBatch();
+        batch.Events.Add(first);
+        batch.Events.Add(first with { Name = "Again" });
+        await Writer.CommitAsync(batch, Cancel);
+        var again = new CommitBatch();
+        again.Events.Add(first with { Name = "Later" });
+        again.Events.Add(Event(id, T0, "new-1"));
+        await Writer.CommitAsync(again, Cancel);
+
+        Assert.Equal(2, await Store.CountEventsAsync(Cancel));
+        Assert.Equal("Viewed", (await Store.GetEventAsync("dup-1", Cancel))!.Name);
+    }
+
+    [Fact]
+    public async Task HandOver_MovesEventsAndIdentities_AndMergesAreTracked()
+    {
+        var from = NewContactId();
+        var into = NewContactId();
+        await CommitAsync(batch =>
+        {
+            batch.Events.Add(Event(from, T0, "from-1"));
+            batch.Identities.Add(new IdentityMapping(IdentityKey.Anonymous("anon-x"), from));
+            batch.MergesRequested.Add(new PendingMerge(from, into));
+        });
+        Assert.Equal([new PendingMerge(from, into)], await Store.GetPendingMergesAsync(Cancel));
+
+        await CommitAsync(batch =>
+        {
+            batch.HandOvers.Add(new PendingMerge(from, into));
+            batch.Events.Add(Event(into, T0.AddSeconds(1), "into-1"));
+        });
+        Assert.Equal(into, await Store.FindContactAsync(IdentityKey.Anonymous("anon-x"), Cancel));
+        Assert.Equal(2, (await Store.GetEventsAsync(into, null, 10, Cancel)).Items.Count);
+        Assert.Empty((await Store.GetEventsAsync(from, null, 10, Cancel)).Items);
+
+        await CommitAsync(batch => batch.MergesCompleted.Add(new PendingMerge(from, into)));
+        Assert.Empty(await Store.GetPendingMergesAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task ConcurrentCommits_FromManyWriters_AreAllStored()
+    {
+        var writers = Enumerable.Range(0, 8).Select(writer => Task.Run(
+            async () =>
+            {
+                var id = NewContactId();
+                for (var round = 0; round < 10; round++)
+                {
+                    var batch = new CommitBatch();
+                    batch.Contacts[id] = ContactState.New(id, T0) with { EventCount = (round + 1) * 50 };
+                    for (var i = 0; i < 50; i++)
+                    {
+                        batch.Events.Add(Event(id, T0.AddSeconds(round), $"w{writer}-r{round}-{i}"));
+                    }
+
+                    await Writer.CommitAsync(batch, Cancel);
+                }
+
+                return id;
+            },
+            Cancel)).ToList();
+
+        var ids = await Task.WhenAll(writers);
+        Assert.Equal(8 * 10 * 50, await Store.CountEventsAsync(Cancel));
+        var contacts = await Store.GetContactsAsync(ids, Cancel);
+        Assert.All(ids, id => Assert.Equal(500, contacts[id].EventCount));
+    }
+
+    [Fact]
+    public async Task Commit_FiveThousandEvents_InOneBatch_WhileReadersRead()
+    {
+        var id = NewContactId();
+        var batch = new CommitBatch();
+        for (var i = 0; i < 5000; i++)
+        {
+            batch.Events.Add(Event(id, T0.AddMilliseconds(i)));
+        }
+
+        var reads = Enumerable.Range(0, 4).Select(_ => Store.CountEventsAsync(Cancel)).ToList();
+        await Writer.CommitAsync(batch, Cancel);
+        foreach (var count in await Task.WhenAll(reads))
+        {
+            Assert.True(count is 0 or 5000, $"a reader saw a partial commit: {count}");
+        }
+
+        Assert.Equal(5000, await Store.CountEventsAsync(Cancel));
+        Assert.Equal(T0.AddMilliseconds(4999), (await Store.GetEventsAsync(id, null, 1, Cancel)).Items[0].Timestamp);
+    }
+
+    [Fact]
+    public async Task JourneyStatistics_FromConcurrentWriters_ListingTheSameStepsInOppositeOrders_AllAddUp()
+    {
+        // Partitions commit at once on PostgreSQL: each batch names the shared counter rows in its own order, which
+        // deadlocked before the rows were written in key order.
+        string[] steps = ["a", "b", "c", "d", "e", "f"];
+        var writers = Enumerable.Range(0, 8).Select(writer => Task.Run(
+            async () =>
+            {
+                for (var round = 0; round < 20; round++)
+                {
+                    var batch = new CommitBatch();
+                    var order = writer % 2 == 0 ? steps : [.. steps.Reverse()];
+                    batch.Moves.AddRange(order.Select(step => new JourneyMove("shared", 1, step, "next", "z")));
+                    batch.Conversions.AddRange(order.Select(arm => new JourneyConversion("shared", 1, arm, Control: false)));
+                    await Writer.CommitAsync(batch, Cancel);
+                }
+            },
+            Cancel)).ToList();
+        await Task.WhenAll(writers);
+
+        var (moves, conversions) = await Store.GetJourneyStatsAsync("shared", Cancel);
+        Assert.All(steps, step => Assert.Equal(8 * 20, moves.Single(move => move.FromStep == step).Count));
+        Assert.All(steps, arm => Assert.Equal(8 * 20, conversions.Single(conversion => conversion.Arm == arm).Count));
+    }
+}

@@ -1,0 +1,62 @@
+using Cairn.Storage.Sqlite;
+using Cairn.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresFixture))]
+
+namespace Cairn.Storage.Tests;
+
+// Each port's compliance suite, once per provider: SQLite in a temporary directory, PostgreSQL on a throwaway database
+// of the test cluster (skipped with the reason when no cluster can be started locally; a failure on CI).
+
+public sealed class SqliteStoreLifecycleTests() : StoreLifecycleCompliance(new SqliteProvider())
+{
+    [Fact]
+    public void Store_LivesInCairnDbUnderTheDataDirectory() =>
+        Assert.Equal(Path.Combine(((SqliteProvider)Provider).Directory, "cairn.db"), ((SqliteCairnStore)Store).DatabasePath);
+}
+
+public sealed class PostgreSqlStoreLifecycleTests(PostgresFixture postgres) : StoreLifecycleCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqlitePartitionWriterTests() : PartitionWriterCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlPartitionWriterTests(PostgresFixture postgres) : PartitionWriterCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteEventLogTests() : EventLogCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlEventLogTests(PostgresFixture postgres) : EventLogCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteContactStoreTests() : ContactStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlContactStoreTests(PostgresFixture postgres) : ContactStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteDocumentStoreTests() : DocumentStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlDocumentStoreTests(PostgresFixture postgres) : DocumentStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteSettingsStoreTests() : SettingsStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlSettingsStoreTests(PostgresFixture postgres) : SettingsStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteJourneyIndexTests() : JourneyIndexCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlJourneyIndexTests(PostgresFixture postgres) : JourneyIndexCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteOutboxTests() : OutboxCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlOutboxTests(PostgresFixture postgres) : OutboxCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteSuppressionListTests() : SuppressionListCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlSuppressionListTests(PostgresFixture postgres) : SuppressionListCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteRecipientStoreTests() : RecipientStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlRecipientStoreTests(PostgresFixture postgres) : RecipientStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteHandOffStoreTests() : HandOffStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlHandOffStoreTests(PostgresFixture postgres) : HandOffStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteErasureStoreTests() : ErasureStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlErasureStoreTests(PostgresFixture postgres) : ErasureStoreCompliance(new PostgreSqlProvider(postgres));

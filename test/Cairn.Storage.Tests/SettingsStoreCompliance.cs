@@ -1,0 +1,30 @@
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Storage.Tests;
+
+/// <summary><see cref="ISettingsStore"/>: API keys (hashes only) and settings whose first writer wins.</summary>
+public abstract class SettingsStoreCompliance(StoreProvider provider) : StoreCompliance(provider)
+{
+    private ISettingsStore Settings => Store;
+
+    [Fact]
+    public async Task ApiKeys_RoundTrip_OldestFirst()
+    {
+        var key = new ApiKeyRecord("k1", ApiKeyKind.Admin, new string('a', 64), "cak_abcd", T0.AddTicks(10));
+        var write = key with { Id = "k2", Kind = ApiKeyKind.Write, Hash = new string('b', 64), CreatedAt = T0.AddSeconds(1) };
+        await Settings.AddApiKeyAsync(write, Cancel);
+        await Settings.AddApiKeyAsync(key, Cancel);
+
+        Assert.Equal([key, write], await Settings.GetApiKeysAsync(Cancel));
+        await Assert.ThrowsAnyAsync<Exception>(() => Settings.AddApiKeyAsync(key with { Id = "k3" }, Cancel));
+    }
+
+    [Fact]
+    public async Task GetOrAddSetting_TheFirstWriterWins()
+    {
+        var values = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Settings.GetOrAddSettingAsync("link_key", $"value-{i}", Cancel)));
+        Assert.Single(values.Distinct());
+        Assert.Equal(values[0], await Settings.GetOrAddSettingAsync("link_key", "another", Cancel));
+        Assert.Equal("other", await Settings.GetOrAddSettingAsync("other_key", "other", Cancel));
+    }
+}
