@@ -303,7 +303,7 @@ public abstract partial class RelationalCairnStore
         {
             // `name || ''` keeps the planner off the (name, timestamp) index: the contact is the selective part,
             // and SQLite without statistics would otherwise walk every event of the name.
-            filters.Add($"(type = 'track' AND name || '' IN ({parameters.List(prefix, tracks)}))");
+            filters.Add($"(type = '{MessageType.Track.ToWireName()}' AND name || '' IN ({parameters.List(prefix, tracks)}))");
         }
 
         if (names.Where(name => name.StartsWith('$')).Select(name => name[1..]).ToList() is { Count: > 0 } types)
