@@ -198,7 +198,16 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 ConfirmUrl = message.JourneyId == Core.Consent.Consents.ConfirmationJourney ? Links.Confirm(message.MessageId) : null,
             },
             Workspace);
-        return TemplateRenderer.Render(template.Definition, model);
+        return Render(template.Definition, model);
+    }
+
+    /// <summary>
+    /// Renders a template within <see cref="TemplateRenderer.MaxTime"/>, measured on this server's clock (Core reads none).
+    /// </summary>
+    public RenderResult Render(TemplateDefinition template, RenderModel model)
+    {
+        var started = _time.GetTimestamp();
+        return TemplateRenderer.Render(template, model, () => _time.GetElapsedTime(started));
     }
 
     private async Task DeliverAsync(IMessageChannel channel, IReadOnlyList<OutboxMessage> batch, CancellationToken cancellationToken)

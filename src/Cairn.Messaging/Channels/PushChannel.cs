@@ -80,7 +80,7 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
                     continue;
                 }
 
-                var outcome = await HttpOutcome.OfAsync(response, "push provider", cancellationToken).ConfigureAwait(false);
+                var outcome = await HttpOutcome.OfAsync(response, "push provider", time, cancellationToken).ConfigureAwait(false);
                 if (outcome.Kind == OutcomeKind.Retry)
                 {
                     transient = outcome;

@@ -66,7 +66,7 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{sms.AccountSid}:{sms.AuthToken}")));
             request.Headers.Add("I-Twilio-Idempotency-Token", job.IdempotencyKey);
             using var slot = await _gate.EnterAsync(token).ConfigureAwait(false);
-            return await HttpOutcome.SendAsync(http, request, "SMS provider", token).ConfigureAwait(false);
+            return await HttpOutcome.SendAsync(http, request, "SMS provider", time, token).ConfigureAwait(false);
         });
     }
 
@@ -81,12 +81,12 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
 /// <summary>How a provider's HTTP answer maps to an outcome: 2xx sent; 408, 429 and 5xx (and timeouts, refused connections) retried, honouring Retry-After; other 4xx failed with the provider's message.</summary>
 internal static class HttpOutcome
 {
-    public static async Task<DeliveryOutcome> SendAsync(HttpClient http, HttpRequestMessage request, string who, CancellationToken cancellationToken)
+    public static async Task<DeliveryOutcome> SendAsync(HttpClient http, HttpRequestMessage request, string who, TimeProvider time, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            return await OfAsync(response, who, cancellationToken).ConfigureAwait(false);
+            return await OfAsync(response, who, time, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException exception)
         {
@@ -98,7 +98,7 @@ internal static class HttpOutcome
         }
     }
 
-    public static async Task<DeliveryOutcome> OfAsync(HttpResponseMessage response, string who, CancellationToken cancellationToken)
+    public static async Task<DeliveryOutcome> OfAsync(HttpResponseMessage response, string who, TimeProvider time, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
         {
@@ -110,7 +110,7 @@ internal static class HttpOutcome
         var reason = $"{who}: HTTP {code} {response.ReasonPhrase}".TrimEnd() + (detail is null ? string.Empty : ": " + detail);
         if (code is 408 or 429 || code >= 500)
         {
-            var after = response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+            var after = response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - time.GetUtcNow() : null);
             return DeliveryOutcome.Retry(reason, after);
         }
 

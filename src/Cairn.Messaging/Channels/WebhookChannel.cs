@@ -69,7 +69,7 @@ public sealed class WebhookChannel(string name, HttpClient http, StandardWebhook
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await HttpOutcome.SendAsync(http, request, "webhook", cancellationToken).ConfigureAwait(false);
+            return await HttpOutcome.SendAsync(http, request, "webhook", time, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -145,8 +145,8 @@ public abstract class EndToEndTests
         }
 
         // Kill the server while it is in the middle of sending.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (sink.Files.Count < Contacts / 4 && DateTime.UtcNow < deadline)
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
+        while (sink.Files.Count < Contacts / 4 && TimeProvider.System.GetUtcNow() < deadline)
         {
             await Task.Delay(10, cancel);
         }
@@ -157,8 +157,8 @@ public abstract class EndToEndTests
 
         await server.StartAsync();
         await sink.WaitForAsync(Contacts, TimeSpan.FromSeconds(120));
-        deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && (await CountAsync(server, "queued") + await CountAsync(server, "sending")) > 0)
+        deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
+        while (TimeProvider.System.GetUtcNow() < deadline && (await CountAsync(server, "queued") + await CountAsync(server, "sending")) > 0)
         {
             await Task.Delay(100, cancel);
         }

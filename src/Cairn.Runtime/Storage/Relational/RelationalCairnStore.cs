@@ -94,7 +94,8 @@ public abstract class RelationalCairnStore : ICairnStore
             await using var record = Command(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)");
             Add(record, "version", version);
             Add(record, "name", name);
-            Add(record, "at", Cursors.ToUnixMicroseconds(DateTimeOffset.UtcNow));
+            // Bookkeeping of the schema, not of any contact: when the migration ran on this machine's clock.
+            Add(record, "at", Cursors.ToUnixMicroseconds(TimeProvider.System.GetUtcNow()));
             await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
