@@ -4,6 +4,7 @@ using Cairn.Core.Messages;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
 using Cairn.Runtime.Storage.Relational;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -18,8 +19,8 @@ public sealed class PostgreSqlCairnStore : RelationalCairnStore
     private readonly NpgsqlDataSource _dataSource;
 
     /// <summary>Connects with <paramref name="connectionString"/> (the database must exist).</summary>
-    public PostgreSqlCairnStore(string connectionString)
-        : base(singleWriter: false)
+    public PostgreSqlCairnStore(string connectionString, Microsoft.Extensions.Logging.ILogger<PostgreSqlCairnStore>? logger = null)
+        : base(singleWriter: false, logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _dataSource = NpgsqlDataSource.Create(connectionString);
@@ -108,6 +109,6 @@ public static class PostgreSqlCairnBuilderExtensions
     public static CairnBuilder UsePostgreSql(this CairnBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.UseStore(_ => new PostgreSqlCairnStore(connectionString));
+        return builder.UseStore(services => new PostgreSqlCairnStore(connectionString, services.GetService<Microsoft.Extensions.Logging.ILogger<PostgreSqlCairnStore>>()));
     }
 }

@@ -124,6 +124,7 @@ public abstract class EndToEndTests
         await using var server = await CairnProcess.StartAsync(await StorageAsync(), environment: new Dictionary<string, string>
         {
             ["CAIRN_SMTP_HOST"] = "127.0.0.1",
+            ["CAIRN_WORKSPACE_ADDRESS"] = "Cairn Labs, 12 Rue Oberkampf, 75011 Paris",
             ["CAIRN_SMTP_PORT"] = sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["CAIRN_SMTP_SECURITY"] = "none",
             ["CAIRN_SMTP_CONNECTIONS"] = "4",

@@ -8,6 +8,8 @@ using System.Threading.Channels;
 using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Runtime.Storage.Relational;
 
@@ -16,7 +18,7 @@ namespace Cairn.Runtime.Storage.Relational;
 /// PostgreSQL. A provider supplies connections, how times are stored, and may replace the bulk writes
 /// (PostgreSQL uses binary COPY for events).
 /// </summary>
-public abstract class RelationalCairnStore : ICairnStore
+public abstract partial class RelationalCairnStore : ICairnStore
 {
     // With one writer (SQLite), concurrent commits queue here and one loop writes everything queued in one
     // transaction: many partitions' batches share one fsync (group commit across partitions).
@@ -27,8 +29,9 @@ public abstract class RelationalCairnStore : ICairnStore
     /// Creates the store; <paramref name="singleWriter"/> funnels every commit through one writer loop that
     /// groups concurrent commits into one transaction (SQLite has one writer).
     /// </summary>
-    protected RelationalCairnStore(bool singleWriter)
+    protected RelationalCairnStore(bool singleWriter, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         if (singleWriter)
         {
             _commits = Channel.CreateUnbounded<(CommitBatch, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
@@ -153,6 +156,7 @@ public abstract class RelationalCairnStore : ICairnStore
             }
             catch (DbException exception) when (exception.IsTransient && attempt < 3)
             {
+                LogCommitRetried(_logger, ProviderName, attempt, exception.SqlState);
                 await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
             }
         }
