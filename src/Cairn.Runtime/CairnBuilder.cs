@@ -36,10 +36,32 @@ public static class CairnServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
+        AddStoragePorts(services);
         services.TryAddSingleton<JourneyRegistry>();
         services.TryAddSingleton<CairnEngine>();
         services.AddHostedService(provider => provider.GetRequiredService<CairnEngine>());
         return new CairnBuilder(services);
+    }
+
+    /// <summary>
+    /// Registers each storage port as the registered <see cref="ICairnStore"/> (one instance behind them all), so that a
+    /// component asks for the one port it needs. The store disposes once however many registrations hand it out.
+    /// </summary>
+    private static void AddStoragePorts(IServiceCollection services)
+    {
+        services.TryAddSingleton<IPartitionWriter>(Store);
+        services.TryAddSingleton<IEventLog>(Store);
+        services.TryAddSingleton<IContactStore>(Store);
+        services.TryAddSingleton<IDocumentStore>(Store);
+        services.TryAddSingleton<ISettingsStore>(Store);
+        services.TryAddSingleton<IJourneyIndex>(Store);
+        services.TryAddSingleton<IOutbox>(Store);
+        services.TryAddSingleton<ISuppressionList>(Store);
+        services.TryAddSingleton<IRecipientStore>(Store);
+        services.TryAddSingleton<IHandOffStore>(Store);
+        services.TryAddSingleton<IErasureStore>(Store);
+
+        static ICairnStore Store(IServiceProvider provider) => provider.GetRequiredService<ICairnStore>();
     }
 }
 

@@ -3,7 +3,7 @@ using System.Reflection;
 using Cairn.Core.Messages;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
-using Cairn.Runtime.Storage.Relational;
+using Cairn.Storage.Relational;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Reflection;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
-using Cairn.Runtime.Storage.Relational;
+using Cairn.Storage.Relational;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

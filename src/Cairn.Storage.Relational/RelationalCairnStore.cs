@@ -8,10 +8,11 @@ using System.Threading.Channels;
 using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
+using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Cairn.Runtime.Storage.Relational;
+namespace Cairn.Storage.Relational;
 
 /// <summary>
 /// The SQL both providers share: the schema, the queries and the order of a commit are the same on SQLite and
@@ -2246,13 +2247,13 @@ public abstract partial class RelationalCairnStore : ICairnStore
         return list;
     }
 
-    /// <summary>A contact's sample bucket: a hash of its id, uniform over <see cref="ICairnStore.SampleBuckets"/>.</summary>
+    /// <summary>A contact's sample bucket: a hash of its id, uniform over <see cref="IContactStore.SampleBuckets"/>.</summary>
     public static int SampleBucket(ContactId id)
     {
         Span<byte> bytes = stackalloc byte[16];
         id.Value.TryWriteBytes(bytes);
         var mixed = (BitConverter.ToUInt64(bytes[..8]) ^ BitConverter.ToUInt64(bytes[8..])) * 0x9E3779B97F4A7C15UL;
-        return (int)((mixed >> 32) % ICairnStore.SampleBuckets);
+        return (int)((mixed >> 32) % IContactStore.SampleBuckets);
     }
 
     /// <inheritdoc />

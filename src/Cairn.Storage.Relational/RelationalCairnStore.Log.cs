@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Cairn.Runtime.Storage.Relational;
+namespace Cairn.Storage.Relational;
 
 public abstract partial class RelationalCairnStore
 {

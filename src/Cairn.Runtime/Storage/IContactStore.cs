@@ -1,0 +1,53 @@
+using Cairn.Core;
+using Cairn.Core.Contacts;
+
+namespace Cairn.Runtime.Storage;
+
+/// <summary>
+/// Contacts (one profile row each), the identities that resolve to them and the merges between them, as read by the
+/// partitions, the identity resolver, search and segment previews. Written only by <see cref="IPartitionWriter"/>.
+/// </summary>
+public interface IContactStore
+{
+    /// <summary>How many sample buckets contacts are spread over (a contact's bucket is a hash of its id).</summary>
+    const int SampleBuckets = 10_000;
+
+    /// <summary>The stored states of those of <paramref name="ids"/> that exist.</summary>
+    Task<IReadOnlyDictionary<ContactId, ContactState>> GetContactsAsync(IReadOnlyCollection<ContactId> ids, CancellationToken cancellationToken);
+
+    /// <summary>One contact's stored state (merged ones included: see <see cref="ContactState.MergedInto"/>).</summary>
+    Task<ContactState?> GetContactAsync(ContactId id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Unmerged contacts, oldest first, optionally filtered by <paramref name="query"/>: a case-insensitive
+    /// substring of the email or display name, or an exact user id.
+    /// </summary>
+    Task<Page<ContactState>> SearchContactsAsync(string? query, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Unmerged contact ids after <paramref name="after"/> (ordinal on the canonical form), in that order.</summary>
+    Task<IReadOnlyList<ContactId>> ListContactIdsAsync(string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many contacts there are (merged ones not counted).</summary>
+    Task<long> CountContactsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A uniform random sample of the contacts: those in the first <paramref name="buckets"/> of the 10,000 sample
+    /// buckets (a contact's bucket is fixed, so the same call returns the same contacts).
+    /// </summary>
+    Task<IReadOnlyList<ContactState>> GetSampleAsync(int buckets, CancellationToken cancellationToken);
+
+    /// <summary>The unmerged contacts whose email is <paramref name="email"/> (compared case-insensitively), oldest first.</summary>
+    Task<IReadOnlyList<ContactId>> FindContactsByEmailAsync(string email, CancellationToken cancellationToken);
+
+    /// <summary>The (unmerged) contacts with this E.164 phone number, oldest first.</summary>
+    Task<IReadOnlyList<ContactId>> FindContactsByPhoneAsync(string phone, CancellationToken cancellationToken);
+
+    /// <summary>Every identity mapping, for the resolver's start-up load.</summary>
+    IAsyncEnumerable<IdentityMapping> ReadIdentitiesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The contact an identity resolves to, when any.</summary>
+    Task<ContactId?> FindContactAsync(IdentityKey identity, CancellationToken cancellationToken);
+
+    /// <summary>Merges requested but not yet completed (to resume after a crash).</summary>
+    Task<IReadOnlyList<PendingMerge>> GetPendingMergesAsync(CancellationToken cancellationToken);
+}

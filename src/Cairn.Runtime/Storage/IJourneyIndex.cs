@@ -1,0 +1,38 @@
+using Cairn.Core;
+
+namespace Cairn.Runtime.Storage;
+
+/// <summary>
+/// What the partitions keep indexed beside the contact rows, in the same transactions: durable timers, journey
+/// statistics (moves, conversions), enrollments (active and ended, with their paths), enrollments ended for review,
+/// and segment members. Written only by <see cref="IPartitionWriter"/>.
+/// </summary>
+public interface IJourneyIndex
+{
+    /// <summary>Timers due at or before <paramref name="until"/>, earliest first.</summary>
+    Task<IReadOnlyList<StoredTimer>> GetDueTimersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The earliest due time of any stored timer, or null when there is none.</summary>
+    Task<DateTimeOffset?> GetNextTimerAsync(CancellationToken cancellationToken);
+
+    /// <summary>A journey's counted moves and conversions, every version.</summary>
+    Task<(IReadOnlyList<JourneyMoveCount> Moves, IReadOnlyList<JourneyConversionCount> Conversions)> GetJourneyStatsAsync(string journeyId, CancellationToken cancellationToken);
+
+    /// <summary>A journey's enrollments that ended for review, newest first.</summary>
+    Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Contacts with an active enrollment in the journey on a version before <paramref name="beforeVersion"/>, in id order.</summary>
+    Task<IReadOnlyList<ContactId>> ListEnrolledContactIdsAsync(string journeyId, int beforeVersion, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A contact's ended enrollments, with their paths, most recently ended first.</summary>
+    Task<IReadOnlyList<Core.Journeys.Engine.Enrollment>> GetEndedEnrollmentsAsync(ContactId contactId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many enrollments are active, by journey id.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountActiveEnrollmentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>A segment's members after <paramref name="after"/> (contact id order), with when and why they entered.</summary>
+    Task<IReadOnlyList<SegmentMember>> GetSegmentMembersAsync(string segmentId, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many members each segment has.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountSegmentMembersAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,14 @@
+namespace Cairn.Runtime.Storage;
+
+/// <summary>The workspace's API keys (hashes only) and its settings (signing keys and secrets generated on first use).</summary>
+public interface ISettingsStore
+{
+    /// <summary>Every stored API key (hashes only).</summary>
+    Task<IReadOnlyList<ApiKeyRecord>> GetApiKeysAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a new API key record.</summary>
+    Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+
+    /// <summary>The setting's value; when it has none yet, <paramref name="initial"/> is stored and returned (the first writer wins).</summary>
+    Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken);
+}
