@@ -31,6 +31,7 @@ internal static class EmailBenchmark
             (server, var url, var writeKey) = await LoadGenerator.SpawnServerAsync(null, data, environment: new Dictionary<string, string>
             {
                 ["CAIRN_SMTP_HOST"] = "127.0.0.1",
+                ["CAIRN_WORKSPACE_ADDRESS"] = "Cairn Labs, 12 Rue Oberkampf, 75011 Paris",
                 ["CAIRN_SMTP_PORT"] = port,
                 ["CAIRN_SMTP_SECURITY"] = "none",
                 ["CAIRN_SMTP_CONNECTIONS"] = connections.ToString(CultureInfo.InvariantCulture),

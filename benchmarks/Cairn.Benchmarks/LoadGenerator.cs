@@ -87,7 +87,7 @@ internal static class LoadGenerator
                     AppendMessage(body.Append(i == 0 ? "" : ","), random, zipf.Next(random), $"{run}-{client}-{batchNumber}-{i}");
                 }
 
-                body.Append("],\"sentAt\":\"").Append(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)).Append("\"}");
+                body.Append("],\"sentAt\":\"").Append(TimeProvider.System.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)).Append("\"}");
                 using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/json");
                 var started = Stopwatch.GetTimestamp();
                 var measured = clock.Elapsed >= warmup;

@@ -37,7 +37,7 @@ internal static class MachineLimits
         app.MapPost("/v1/batch", async (HttpRequest request) =>
         {
             using var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = MessageLimits.MaxDepth + 3 }, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            var receivedAt = DateTimeOffset.UtcNow;
+            var receivedAt = TimeProvider.System.GetUtcNow();
             var accepted = 0;
             foreach (var element in document.RootElement.GetProperty("batch").EnumerateArray())
             {
@@ -93,7 +93,7 @@ internal static class MachineLimits
 
             var random = new Random(4242);
             var zipf = new Zipf(contacts, 1.05);
-            var now = DateTimeOffset.UtcNow;
+            var now = TimeProvider.System.GetUtcNow();
             var rows = new List<(string MessageId, string Contact, string Type, string Name, long Time, string Json)>(total);
             var message = new StringBuilder(512);
             for (var i = 0; i < total; i++)

@@ -219,7 +219,7 @@ internal static class PeerBenchmark
         QuartzCart.Scheduler = scheduler;
         await scheduler.Start().ConfigureAwait(false);
         var enroll = Stopwatch.StartNew();
-        var start = DateTimeOffset.UtcNow;
+        var start = TimeProvider.System.GetUtcNow();
         for (var contact = 0; contact < contacts; contact++)
         {
             await QuartzCart.ScheduleAsync(contact, 1, start + QuartzCart.Hour).ConfigureAwait(false);
@@ -346,7 +346,7 @@ public sealed class QuartzCart : IJob
         TimeSpan? next = step switch { 1 => 4 * Hour, 2 => 19 * Hour, 3 => 24 * Hour, _ => null };
         if (next is { } delay)
         {
-            await ScheduleAsync(contact, step + 1, DateTimeOffset.UtcNow + delay).ConfigureAwait(false);
+            await ScheduleAsync(contact, step + 1, TimeProvider.System.GetUtcNow() + delay).ConfigureAwait(false);
         }
     }
 }

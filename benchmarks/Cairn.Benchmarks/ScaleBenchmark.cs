@@ -46,7 +46,7 @@ internal static class ScaleBenchmark
                     (await admin.PostAsync(new Uri($"api/journeys/{id}/publish", UriKind.Relative), null).ConfigureAwait(false)).EnsureSuccessStatusCode();
                 }
 
-                var renewal = DateTime.UtcNow.AddDays(200).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                var renewal = TimeProvider.System.GetUtcNow().AddDays(200).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
                 var clock = Stopwatch.StartNew();
                 await SendAllAsync(ingest, contacts, 8, 500, (body, i) => body.Append(CultureInfo.InvariantCulture, $"{{\"type\":\"identify\",\"messageId\":\"seed-{i}\",\"userId\":\"s{i}\",\"traits\":{{\"email\":\"s{i}@example.com\",\"first_name\":\"P{i}\",\"renewal_date\":\"{renewal}\"}}}}")).ConfigureAwait(false);
                 Console.WriteLine($"seeded {contacts:N0} contacts in {clock.Elapsed.TotalSeconds:N0} s ({contacts / clock.Elapsed.TotalSeconds:N0}/s); server RSS now {Rss(server):N0} MB");

@@ -30,7 +30,7 @@ internal static class SegmentBenchmark
         var perContact = int.Parse(Option("--events") ?? "20", CultureInfo.InvariantCulture);
         var owned = Option("--data") is null;
         var data = Option("--data") ?? Path.Combine(Path.GetTempPath(), "cairn-segments-" + Guid.NewGuid().ToString("N"));
-        var now = DateTimeOffset.UtcNow;
+        var now = TimeProvider.System.GetUtcNow();
         try
         {
             var store = new SqliteCairnStore(data);
@@ -69,7 +69,7 @@ internal static class SegmentBenchmark
             }
 
             var segment = "kind: segment\nid: hot\nname: Hot\ncondition: { performed: pricing_viewed, at_least: 2, within: 40d }";
-            var id = "hot-" + DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            var id = "hot-" + TimeProvider.System.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             await store.SaveDraftAsync("segment", id, segment.Replace("id: hot", $"id: {id}", StringComparison.Ordinal), now, CancellationToken.None).ConfigureAwait(false);
             var backfill = Stopwatch.StartNew();
             await engine.SaveLiveDocumentAsync("segment", id, CancellationToken.None).ConfigureAwait(false);
@@ -124,5 +124,5 @@ internal static class SegmentBenchmark
         }
     }
 
-    private static SegmentMessage Message(string json) => BenchmarkData.Message(json, DateTimeOffset.UtcNow);
+    private static SegmentMessage Message(string json) => BenchmarkData.Message(json, TimeProvider.System.GetUtcNow());
 }

@@ -123,6 +123,7 @@ internal static class WorkloadBenchmark
             (server, var url, var writeKey) = await LoadGenerator.SpawnServerAsync(database, data, environment: new Dictionary<string, string>
             {
                 ["CAIRN_SMTP_HOST"] = "127.0.0.1",
+                ["CAIRN_WORKSPACE_ADDRESS"] = "Cairn Labs, 12 Rue Oberkampf, 75011 Paris",
                 ["CAIRN_SMTP_PORT"] = port,
                 ["CAIRN_SMTP_SECURITY"] = "none",
             }, errors: errors).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Cairn.Core.Messages;
+using Cairn.Http.Telemetry;
 using Cairn.Runtime;
 
 namespace Cairn.Http;
@@ -18,7 +19,7 @@ public sealed record BatchResult(int Accepted, int Duplicates, IReadOnlyList<Rej
 /// Validates the messages of a request one by one and hands the valid ones to the engine, which acknowledges
 /// them once durable. Shared by the <c>/v1</c> endpoints and imports, so both accept exactly the same messages.
 /// </summary>
-public sealed class BatchIngestor(CairnEngine engine, TimeProvider time)
+public sealed class BatchIngestor(CairnEngine engine, TimeProvider time, IngestMetrics? metrics = null)
 {
     /// <summary>Ingests <paramref name="messages"/>, each validated on its own.</summary>
     /// <param name="messages">The message objects.</param>
@@ -32,6 +33,8 @@ public sealed class BatchIngestor(CairnEngine engine, TimeProvider time)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        var endpoint = endpointType?.ToString().ToLowerInvariant() ?? "batch";
+        using var activity = IngestMetrics.ActivitySource.StartActivity("ingest")?.SetTag("cairn.endpoint", endpoint).SetTag("cairn.messages", messages.Count);
         var receivedAt = time.GetUtcNow();
         var valid = new List<SegmentMessage>(messages.Count);
         var rejected = new List<RejectedMessage>();
@@ -41,6 +44,7 @@ public sealed class BatchIngestor(CairnEngine engine, TimeProvider time)
             if (JsonMarshal.GetRawUtf8Value(element).Length > MessageLimits.MaxMessageBytes)
             {
                 rejected.Add(new RejectedMessage(index, MessageIdOf(element), "the message exceeds the 32 KB limit"));
+                metrics?.Rejected(endpoint, "too_large");
             }
             else if (SegmentMessageReader.TryRead(element, endpointType, receivedAt, batchSentAt, NewMessageId, out var message, out var error))
             {
@@ -49,6 +53,7 @@ public sealed class BatchIngestor(CairnEngine engine, TimeProvider time)
             else
             {
                 rejected.Add(new RejectedMessage(index, MessageIdOf(element), error));
+                metrics?.Rejected(endpoint, "invalid");
             }
         }
 
@@ -58,6 +63,11 @@ public sealed class BatchIngestor(CairnEngine engine, TimeProvider time)
         }
 
         var outcomes = await engine.IngestAsync(valid, cancellationToken).ConfigureAwait(false);
+        foreach (var outcome in outcomes)
+        {
+            metrics?.Ingested(endpoint, outcome);
+        }
+
         var duplicates = outcomes.Count(outcome => outcome == InputOutcome.Duplicate);
         return new BatchResult(outcomes.Count - duplicates, duplicates, rejected);
     }

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Cairn.Http.Telemetry;
 using Cairn.Messaging;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
@@ -20,6 +21,9 @@ public static class CairnHttp
         services.AddOptions<KeyOptions>().Configure(options => configureKeys?.Invoke(options));
         services.AddSingleton<KeyRing>();
         services.AddSingleton<BatchIngestor>();
+        services.AddMetrics();
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<PrometheusExposition>();
 
         // Registered after AddCairn: hosted services start in order, so the store is migrated by then.
         services.AddHostedService<KeyRingLoader>();
@@ -28,7 +32,7 @@ public static class CairnHttp
         return services;
     }
 
-    /// <summary>Maps every endpoint: ingestion, the admin API, health and the OpenAPI document.</summary>
+    /// <summary>Maps every endpoint: ingestion, the admin API, health, <c>/metrics</c> and the OpenAPI document.</summary>
     public static WebApplication MapCairn(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -43,6 +47,7 @@ public static class CairnHttp
                     : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready", detail: "The engine is starting or stopping, or the database does not answer."))
             .WithTags("Health").ExcludeFromDescription();
 
+        app.MapMetrics();
         app.MapIngest();
         var api = app.MapGroup("/api").AddEndpointFilter(RequireApiKeyAsync);
         api.MapContacts();

@@ -17,6 +17,12 @@ public sealed class KeyOptions
     /// <summary>An API key accepted for the admin API.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// A key that reads <c>/metrics</c> and nothing else (<c>CAIRN_METRICS_KEY</c>), for a Prometheus scraper
+    /// (<c>authorization: { credentials: … }</c>); an API key reads it too.
+    /// </summary>
+    public string? MetricsKey { get; set; }
+
     /// <summary>Where newly generated keys are announced (the console by default).</summary>
     public Action<string> Announce { get; set; } = Console.WriteLine;
 }

@@ -58,7 +58,7 @@ internal static class MessageEndpoints
         return app;
     }
 
-    private static async Task<IResult> PreviewAsync(string id, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    private static async Task<IResult> PreviewAsync(string id, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
         var stored = await engine.Store.GetDocumentAsync("template", id, cancellationToken).ConfigureAwait(false)
@@ -79,14 +79,14 @@ internal static class MessageEndpoints
             var contact = await ContactEndpoints.RequireAsync(given, engine, cancellationToken).ConfigureAwait(false);
             contactId = contact.Id.ToString();
             JsonElement? payload = body.TryGetProperty("payload", out var p) && p.ValueKind == JsonValueKind.Object ? p : null;
-            var message = new OutboxMessage("preview", contact.Id, string.Empty, 0, string.Empty, string.Empty, template.Channel.DocumentName(), id, "promotional", 0, "preview", DateTimeOffset.UtcNow, payload?.GetRawText());
+            var message = new OutboxMessage("preview", contact.Id, string.Empty, 0, string.Empty, string.Empty, template.Channel.DocumentName(), id, "promotional", 0, "preview", time.GetUtcNow(), payload?.GetRawText());
             rendered = await dispatcher.RenderAsync(message, new LiveTemplate(template, stored.PublishedVersion ?? 0), contact, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             JsonElement? sample = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("sample", out var s) ? s : template.Sample;
             var unsubscribe = dispatcher.Links.Unsubscribe("preview");
-            rendered = TemplateRenderer.Render(template, RenderModel.Sample(sample, new MessageContext("preview", null, null, null, unsubscribe, unsubscribe), dispatcher.Workspace));
+            rendered = dispatcher.Render(template, RenderModel.Sample(sample, new MessageContext("preview", null, null, null, unsubscribe, unsubscribe), dispatcher.Workspace));
         }
 
         if (!rendered.Succeeded)

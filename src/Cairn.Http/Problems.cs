@@ -3,6 +3,9 @@ using Cairn.Runtime.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Cairn.Http;
 
@@ -55,10 +58,15 @@ public sealed class ProblemException : Exception
 }
 
 /// <summary>The one place exceptions become RFC 9457 problem details.</summary>
-internal sealed class ProblemExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is ProblemException { Status: StatusCodes.Status401Unauthorized } refused)
+        {
+            Refused(httpContext, refused.Message);
+        }
+
         var (status, title, detail, extensions) = exception switch
         {
             ProblemException problem => (problem.Status, problem.Title, problem.Message, problem.Extensions),
@@ -67,6 +75,12 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems) :
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message, null),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred.", (IReadOnlyDictionary<string, object?>?)null),
         };
+
+        if (status == StatusCodes.Status500InternalServerError)
+        {
+            // The client gets the trace id only; the operator gets the exception under the same id.
+            LogUnexpected(logger, exception, httpContext.Request.Method, RouteOf(httpContext), httpContext.TraceIdentifier);
+        }
 
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
@@ -82,4 +96,31 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems) :
 
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// An authentication failure: logged with the route's pattern (never the path, which may carry ids or tokens, nor
+    /// the key or the caller's address) and counted against ingestion when it was an ingestion endpoint.
+    /// </summary>
+    private void Refused(HttpContext httpContext, string reason)
+    {
+        var route = RouteOf(httpContext);
+        LogAuthenticationFailed(logger, httpContext.Request.Method, route, reason, httpContext.TraceIdentifier);
+        if (route.StartsWith("/v1/", StringComparison.Ordinal))
+        {
+            httpContext.RequestServices.GetService<Telemetry.IngestMetrics>()?.Rejected(route["/v1/".Length..], "unauthorized");
+        }
+    }
+
+    /// <summary>
+    /// The pattern of the route that threw: the exception handler middleware clears the request's endpoint before it
+    /// runs the handler, and keeps the original on <see cref="IExceptionHandlerFeature"/>.
+    /// </summary>
+    private static string RouteOf(HttpContext httpContext) =>
+        ((httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? httpContext.GetEndpoint()) as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error: {Method} {Route} (request {TraceId})")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string route, string traceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Authentication failed: {Method} {Route}: {Reason} (request {TraceId})")]
+    private static partial void LogAuthenticationFailed(ILogger logger, string method, string route, string reason, string traceId);
 }

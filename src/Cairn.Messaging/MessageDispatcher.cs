@@ -37,7 +37,11 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private readonly ILogger<MessageDispatcher> _logger;
     private readonly SemaphoreSlim _pass = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
-    private readonly HttpClient _http;
+    private readonly IReadOnlyList<ChannelRegistration> _registrations;
+    private readonly IHttpClientFactory _http;
+    private readonly ILoggerFactory _loggers;
+    private readonly DeliveryMetrics _metrics;
+    private ChannelContext? _context;
     private FrozenDictionary<string, IMessageChannel> _channels = FrozenDictionary<string, IMessageChannel>.Empty;
     private MessageLinks? _links;
     private Suppressions? _suppressions;
@@ -47,14 +51,26 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private int _disposed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, SendTime Model)> _population = new(StringComparer.Ordinal);
 
-    public MessageDispatcher(CairnEngine engine, IOptions<MessagingOptions> options, TimeProvider time, ILogger<MessageDispatcher> logger)
+    /// <summary>Creates the dispatcher; it delivers through the <paramref name="channels"/> registered with <c>AddEmailChannel()</c> and the like.</summary>
+    public MessageDispatcher(
+        CairnEngine engine,
+        IOptions<MessagingOptions> options,
+        TimeProvider time,
+        IEnumerable<ChannelRegistration> channels,
+        IHttpClientFactory http,
+        ILoggerFactory loggers,
+        DeliveryMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
         _engine = engine;
         _options = options.Value;
         _time = time;
-        _logger = logger;
-        _http = new HttpClient { Timeout = _options.HttpTimeout };
+        _logger = loggers.CreateLogger<MessageDispatcher>();
+        _registrations = [.. channels];
+        _http = http;
+        _loggers = loggers;
+        _metrics = metrics;
         Workspace = JsonSerializer.SerializeToElement(new { name = _options.WorkspaceName, address = _options.WorkspaceAddress, url = _options.WorkspaceUrl });
     }
 
@@ -103,20 +119,16 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         var addressKey = await store.GetOrAddSettingAsync(Suppressions.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
         var webhookSecret = await store.GetOrAddSettingAsync(StandardWebhooks.SettingKey, StandardWebhooks.NewSecret(), cancellationToken).ConfigureAwait(false);
         _links = new MessageLinks(new LinkSigner(Convert.FromBase64String(linkKey)), _options.PublicUrl);
-        _suppressions = new Suppressions(_engine, Convert.FromBase64String(addressKey), _time) { SoftBounceLimit = _options.SoftBounceLimit };
+        _suppressions = new Suppressions(_engine, Convert.FromBase64String(addressKey), _time, _loggers.CreateLogger<Suppressions>()) { SoftBounceLimit = _options.SoftBounceLimit };
         _webhooks = new StandardWebhooks(webhookSecret);
         _inboxKey = Convert.FromBase64String(await store.GetOrAddSettingAsync("inbox_secret", LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false));
-        IEmailTransport transport = _options.Smtp.Host is null ? new MailboxTransport(store, _time) : new SmtpTransport(_options.Smtp);
-        IMessageChannel[] channels =
-        [
-            new EmailChannel(new EmailComposer(_options, _links), transport, _suppressions, _options, _time),
-            new SmsChannel(_options, _http, _links, store, _suppressions, _time),
-            new PushChannel(_options, _http, store, _time),
-            new WebhookChannel("webhook", _http, _webhooks, _options, _time),
-            new OwnerAlertChannel(new WebhookChannel(WebhookChannel.OwnerChannel, _http, _webhooks, _options, _time), transport, _options),
-            new InAppChannel(store, _time, _options),
-        ];
-        _channels = channels.ToFrozenDictionary(channel => channel.Name, StringComparer.Ordinal);
+
+        // The channels registered by the builder (a later registration of a name replaces an earlier one).
+        _context = new ChannelContext(_options, _time, store, _links, _suppressions, _webhooks, _http, _loggers, _metrics);
+        _channels = _registrations
+            .GroupBy(registration => registration.Name, StringComparer.Ordinal)
+            .Select(named => named.Last().Create(_context))
+            .ToFrozenDictionary(channel => channel.Name, StringComparer.Ordinal);
 
         var requeued = await store.RequeueSendingAsync(cancellationToken).ConfigureAwait(false);
         if (requeued > 0)
@@ -198,11 +210,23 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 ConfirmUrl = message.JourneyId == Core.Consent.Consents.ConfirmationJourney ? Links.Confirm(message.MessageId) : null,
             },
             Workspace);
-        return TemplateRenderer.Render(template.Definition, model);
+        return Render(template.Definition, model);
+    }
+
+    /// <summary>
+    /// Renders a template within <see cref="TemplateRenderer.MaxTime"/>, measured on this server's clock (Core reads none).
+    /// </summary>
+    public RenderResult Render(TemplateDefinition template, RenderModel model)
+    {
+        var started = _time.GetTimestamp();
+        return TemplateRenderer.Render(template, model, () => _time.GetElapsedTime(started));
     }
 
     private async Task DeliverAsync(IMessageChannel channel, IReadOnlyList<OutboxMessage> batch, CancellationToken cancellationToken)
     {
+        using var activity = DeliveryMetrics.ActivitySource.StartActivity($"deliver {channel.Name}");
+        activity?.SetTag("cairn.channel", channel.Name);
+        activity?.SetTag("cairn.messages", batch.Count);
         // A contact's messages are decided one after another, highest priority first: a cap's last slot goes to the
         // message that matters most, and each decision counts the sends approved before it.
         var due = batch.OrderBy(message => message.ContactId.ToString(), StringComparer.Ordinal).ThenByDescending(message => message.Priority).ThenBy(message => message.CreatedAt).ToList();
@@ -234,7 +258,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             outcomes[index] = prepared[index].Preparation switch
             {
                 { Ended: { } ended } => ended,
-                { Send: { } send } when claimed.Contains(due[index].MessageId) => await send.SendAsync(token).ConfigureAwait(false),
+                { Send: { } send } when claimed.Contains(due[index].MessageId) => await SendAsync(channel, due[index], send, token).ConfigureAwait(false),
                 _ => null,
             }).ConfigureAwait(false);
 
@@ -255,10 +279,13 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             if (outcome.Kind is OutcomeKind.Undeliverable or OutcomeKind.Suppressed && NextChannel(message) is var (next, rest) && next is not null)
             {
                 fallbacks.Add((message, next, rest, $"{channel.Name}: {outcome.Reason}; falling back to {next.Channel}"));
+                _metrics.Recorded(channel.Name, "fell_back");
                 continue;
             }
 
-            records.Add(Record(channel, message, outcome, claimed.Contains(message.MessageId), now) with { Decision = prepared[index].Decision });
+            var record = Record(channel, message, outcome, claimed.Contains(message.MessageId), now) with { Decision = prepared[index].Decision };
+            records.Add(record);
+            _metrics.Recorded(channel.Name, record.Status != "queued" ? record.Status : outcome.Kind == OutcomeKind.Deferred ? "deferred" : "retried");
             if (outcome.Kind is OutcomeKind.Deferred or OutcomeKind.Suppressed or OutcomeKind.Expired && prepared[index].Decision is not null && (outcome.Kind != OutcomeKind.Deferred || message.Decision is null))
             {
                 // The marketer's answer to "why did this contact not get it (yet)?", on the contact's timeline.
@@ -283,6 +310,19 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         }
 
         await _engine.RecordEventsAsync(timeline, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>One provider call, timed on the server's clock and traced.</summary>
+    private async Task<DeliveryOutcome> SendAsync(IMessageChannel channel, OutboxMessage message, PreparedSend send, CancellationToken cancellationToken)
+    {
+        using var activity = DeliveryMetrics.ActivitySource.StartActivity($"send {channel.Name}");
+        activity?.SetTag("cairn.channel", channel.Name);
+        activity?.SetTag("cairn.message_id", message.MessageId);
+        var started = _time.GetTimestamp();
+        var outcome = await send.SendAsync(cancellationToken).ConfigureAwait(false);
+        _metrics.Sent(channel.Name, _time.GetElapsedTime(started));
+        activity?.SetTag("cairn.outcome", outcome.Kind.ToString());
+        return outcome;
     }
 
     /// <summary>The first channel of a message's fallback and what is left after it.</summary>
@@ -406,6 +446,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             if (!rendered.Succeeded)
             {
                 LogRenderFailed(_logger, message.MessageId, message.Template, template.Version);
+                _metrics.RenderFailed(channel.Name);
                 return (null, Preparation.End(DeliveryOutcome.Failed($"render error in '{message.Template}' v{template.Version}: {rendered.Error}")), trail);
             }
         }
@@ -526,7 +567,11 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             await channel.DisposeAsync().ConfigureAwait(false);
         }
 
-        _http.Dispose();
+        if (_context is not null)
+        {
+            await _context.DisposeAsync().ConfigureAwait(false);
+        }
+
         _pass.Dispose();
         _stopping.Dispose();
     }

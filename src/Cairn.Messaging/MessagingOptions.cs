@@ -56,6 +56,9 @@ public sealed class DkimOptions
     /// <summary>The RSA private key, PEM.</summary>
     public string? PrivateKey { get; set; }
 
+    /// <summary>A file holding <see cref="PrivateKey"/> (PEM), read at start-up when the key itself is not given (<c>CAIRN_DKIM_KEY_FILE</c>).</summary>
+    public string? KeyFile { get; set; }
+
     /// <summary>True when every part is set.</summary>
     public bool Enabled => Domain is not null && Selector is not null && PrivateKey is not null;
 }
@@ -154,8 +157,15 @@ public sealed class MessagingOptions
     /// <summary>The workspace's name, postal address (required in commercial email) and web address, for templates.</summary>
     public string WorkspaceName { get; set; } = "Cairn Demo Shop";
 
-    /// <summary>The postal address in the footer of commercial email (CAN-SPAM).</summary>
-    public string WorkspaceAddress { get; set; } = "1 Example Street, Springfield";
+    /// <summary>
+    /// The postal address in the footer of commercial email (CAN-SPAM, and the ePrivacy rules in the EU). Default
+    /// <see cref="PlaceholderAddress"/>, which is fine for the development mailbox and refused at start-up once an SMTP
+    /// relay is configured (<see cref="MessagingOptionsValidator"/>): a placeholder must never reach a real inbox.
+    /// </summary>
+    public string WorkspaceAddress { get; set; } = PlaceholderAddress;
+
+    /// <summary>The demo workspace's made-up postal address.</summary>
+    public const string PlaceholderAddress = "1 Example Street, Springfield";
 
     /// <summary>The workspace's web site, for template links.</summary>
     public string WorkspaceUrl { get; set; } = "https://shop.example.com";

@@ -3,6 +3,8 @@ using System.Text;
 using Cairn.Core.Orchestration;
 using Cairn.Runtime;
 using Cairn.Runtime.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Messaging;
 
@@ -32,10 +34,12 @@ public sealed record DeliveryFeedback(FeedbackKind Kind, string Address, string?
 /// <see cref="SoftBounceLimit"/>. A complaint also withdraws the contact's email consent; every report is an event
 /// on the contact's timeline (<c>email_delivered</c>, <c>email_bounced</c>, <c>email_complained</c>).
 /// </summary>
-public sealed class Suppressions(CairnEngine engine, byte[] key, TimeProvider time)
+public sealed partial class Suppressions(CairnEngine engine, byte[] key, TimeProvider time, ILogger? logger = null)
 {
     /// <summary>The setting that holds the workspace's address key.</summary>
     public const string SettingKey = "address_key";
+
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
     /// <summary>Soft bounces in a row that suppress an address.</summary>
     public int SoftBounceLimit { get; init; } = 3;
@@ -100,7 +104,9 @@ public sealed class Suppressions(CairnEngine engine, byte[] key, TimeProvider ti
                     .Distinct();
                 foreach (var (channel, address) in addresses)
                 {
-                    await engine.Store.RecordBounceAsync(KeyOf(channel, address!), Hint(address!), hard: true, "erased (data deletion request)", "erasure", SoftBounceLimit, time.GetUtcNow(), token).ConfigureAwait(false);
+                    var addressKey = KeyOf(channel, address!);
+                    await engine.Store.RecordBounceAsync(addressKey, Hint(address!), hard: true, "erased (data deletion request)", "erasure", SoftBounceLimit, time.GetUtcNow(), token).ConfigureAwait(false);
+                    LogSuppressed(_logger, channel, "erasure", "erased", null, addressKey);
                 }
             },
             cancellationToken);
@@ -143,6 +149,12 @@ public sealed class Suppressions(CairnEngine engine, byte[] key, TimeProvider ti
                 break;
         }
 
+        if (feedback.Kind != FeedbackKind.Delivered)
+        {
+            var kind = KindName(feedback.Kind);
+            LogSuppressed(_logger, MessageDispatcher.EmailChannel, feedback.Source, kind, feedback.MessageId, addressKey);
+        }
+
         if (message is not null)
         {
             var name = feedback.Kind switch { FeedbackKind.Delivered => "email_delivered", FeedbackKind.Complaint => "email_complained", _ => "email_bounced" };
@@ -161,4 +173,16 @@ public sealed class Suppressions(CairnEngine engine, byte[] key, TimeProvider ti
 
     /// <summary>Now, for reports without a time.</summary>
     public DateTimeOffset Now => time.GetUtcNow();
+
+    private static string KindName(FeedbackKind kind) => kind switch
+    {
+        FeedbackKind.HardBounce => "hard bounce",
+        FeedbackKind.SoftBounce => "soft bounce",
+        FeedbackKind.Complaint => "complaint",
+        _ => "delivery",
+    };
+
+    // The address is never logged: its keyed hash (the list's key) lets an operator find the entry.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Suppression list ({Channel}): {Kind} reported by {Source} for message {MessageId}; address key {AddressKey}")]
+    private static partial void LogSuppressed(ILogger logger, string channel, string source, string kind, string? messageId, string addressKey);
 }

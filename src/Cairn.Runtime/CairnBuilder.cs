@@ -1,6 +1,7 @@
 using Cairn.Runtime.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Cairn.Runtime;
 
@@ -31,10 +32,10 @@ public static class CairnServiceCollectionExtensions
     public static CairnBuilder AddCairn(this IServiceCollection services, Action<EngineOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<EngineOptions>().Configure(options => configure?.Invoke(options)).Validate(
-            options => options.Partitions is >= 1 and <= 1024 && options.MaxBatchSize is >= 1 and <= 100_000,
-            "Partitions must be 1–1024 and MaxBatchSize 1–100000.");
+        services.AddOptions<EngineOptions>().Configure(options => configure?.Invoke(options)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
         AddStoragePorts(services);
         services.TryAddSingleton<JourneyRegistry>();
         services.TryAddSingleton<CairnEngine>();

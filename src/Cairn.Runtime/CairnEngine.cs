@@ -45,6 +45,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private readonly ILogger<CairnEngine> _logger;
     private readonly IdentityResolver _resolver;
     private readonly OwnerRouter _router = new();
+    private readonly Diagnostics.EngineMetrics _metrics;
+
+    // Inputs queued in (or being processed by) each partition, for the queue depth gauge.
+    private long[] _depths = [];
 
     // Contacts erased since start-up: an input still on its way to one (a delivery report, a timer read before the
     // erasure) is dropped rather than recreating the profile. Ids are never reused, so the set is only ever a guard.
@@ -57,8 +61,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private int _disposed;
     private TaskCompletionSource? _idle;
 
-    public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger, JourneyRegistry? journeys = null)
+    /// <summary>Creates the engine; <paramref name="meters"/> (the host's) feeds its <c>Cairn.Partitions</c>, <c>Cairn.Timers</c> and <c>Cairn.Segments</c> meters.</summary>
+    public CairnEngine(ICairnStore store, TimeProvider time, IOptions<EngineOptions> options, ILogger<CairnEngine> logger, JourneyRegistry? journeys = null, System.Diagnostics.Metrics.IMeterFactory? meters = null)
     {
+        _metrics = new Diagnostics.EngineMetrics(meters, time, () => _depths.Select((_, index) => (index, (int)Interlocked.Read(ref _depths[index]))));
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         Journeys = journeys ?? new JourneyRegistry(store, Microsoft.Extensions.Logging.Abstractions.NullLogger<JourneyRegistry>.Instance);
@@ -117,8 +123,9 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
         await _router.LoadAsync(_store, cancellationToken).ConfigureAwait(false);
 
+        _depths = new long[_options.Partitions];
         _partitions = Enumerable.Range(0, _options.Partitions)
-            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Math.Max(1, _options.CachedContacts / _options.Partitions), Route, OnProcessed, _logger, _router, _erased, Math.Max(1, _options.MaxHistoryEventsPerName)))
+            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Math.Max(1, _options.CachedContacts / _options.Partitions), Route, count => OnProcessed(index, count), _logger, _router, _erased, Math.Max(1, _options.MaxHistoryEventsPerName), _metrics))
             .ToArray();
         _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
 
@@ -195,9 +202,11 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
         var handling = new List<Task>();
         var submitted = 0;
+        using var activity = Diagnostics.EngineMetrics.TimerSource.StartActivity("timers fire");
         try
         {
             var due = await _store.GetDueTimersAsync(_time.GetUtcNow(), TimerBatch, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("cairn.timers", due.Count);
             lock (_timersInFlight)
             {
                 foreach (var timer in due)
@@ -252,6 +261,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
             }
         }
 
+        _metrics.TimersDue(submitted);
         await Task.WhenAll(handling).WaitAsync(cancellationToken).ConfigureAwait(false);
         return submitted;
     }
@@ -293,6 +303,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     public async Task<SegmentPreview> PreviewSegmentAsync(Core.Journeys.Condition draft, int sample, CancellationToken cancellationToken, bool exact = false)
     {
         ArgumentNullException.ThrowIfNull(draft);
+        using var activity = Diagnostics.EngineMetrics.SegmentSource.StartActivity("segment preview");
         var population = await _store.CountContactsAsync(cancellationToken).ConfigureAwait(false);
         var matches = new List<ContactState>();
         if (exact || population <= _options.ExactPreviewLimit)
@@ -732,16 +743,18 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private void Route(PartitionWork work)
     {
         Interlocked.Increment(ref _queued);
-        var partition = _partitions[PartitionOf(work.Input.ContactId, _partitions.Length)];
-        if (!partition.TryEnqueue(work))
+        var index = PartitionOf(work.Input.ContactId, _partitions.Length);
+        Interlocked.Increment(ref _depths[index]);
+        if (!_partitions[index].TryEnqueue(work))
         {
-            OnProcessed(1);
+            OnProcessed(index, 1);
             work.Completion?.TrySetException(new EngineStoppedException());
         }
     }
 
-    private void OnProcessed(int count)
+    private void OnProcessed(int partition, int count)
     {
+        Interlocked.Add(ref _depths[partition], -count);
         if (Interlocked.Add(ref _queued, -count) != 0)
         {
             return;

@@ -84,6 +84,7 @@ internal sealed partial class Partition
     private readonly ILogger _logger;
     private readonly OwnerRouter _router;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ContactId, bool> _erased;
+    private readonly Diagnostics.EngineMetrics _metrics;
 
     public Partition(
         int index,
@@ -97,8 +98,10 @@ internal sealed partial class Partition
         ILogger logger,
         OwnerRouter router,
         System.Collections.Concurrent.ConcurrentDictionary<ContactId, bool> erased,
-        int maxHistoryEventsPerName)
+        int maxHistoryEventsPerName,
+        Diagnostics.EngineMetrics metrics)
     {
+        _metrics = metrics;
         _maxHistoryEventsPerName = maxHistoryEventsPerName;
         _histories = new HistoryCache(MaxCachedHistoryEvents, maxHistoryEventsPerName);
         _erased = erased;
@@ -160,6 +163,7 @@ internal sealed partial class Partition
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
                 LogBatchFailed(_logger, exception, Index, batch.Count);
+                _metrics.Failed(Index);
                 _cache.Clear();
                 foreach (var work in batch)
                 {
@@ -397,7 +401,10 @@ internal sealed partial class Partition
 
         if (!commit.IsEmpty)
         {
+            using var activity = Diagnostics.EngineMetrics.PartitionSource.StartActivity("partition commit")?.SetTag("cairn.partition", Index).SetTag("cairn.inputs", batch.Count);
+            var started = _metrics.Start();
             await _store.CommitAsync(commit, CancellationToken.None).ConfigureAwait(false);
+            _metrics.Committed(batch, commit, started);
             _histories.Committed(commit.Events, now);
             commit.HandOvers.ForEach(handOver => _histories.Forget(handOver.From));
         }

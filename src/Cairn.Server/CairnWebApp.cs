@@ -10,17 +10,25 @@ namespace Cairn.Server;
 /// <param name="Urls">Where Kestrel listens.</param>
 /// <param name="DataDirectory">The SQLite data directory (ignored with PostgreSQL).</param>
 /// <param name="Postgres">A PostgreSQL connection string, or null for SQLite.</param>
-/// <param name="Partitions">How many partitions the engine runs.</param>
-/// <param name="CachedContacts">How many contact profiles the engine keeps in memory.</param>
+/// <param name="Partitions">How many partitions the engine runs; null for <c>Engine:Partitions</c> in <paramref name="Settings"/> (default 8).</param>
 /// <param name="WriteKey">A write key accepted in addition to stored ones.</param>
 /// <param name="ApiKey">An API key accepted in addition to stored ones.</param>
 /// <param name="Demo">Give an empty store the demo workspace (the examples) at start-up.</param>
-internal sealed record ServeOptions(string Urls, string DataDirectory, string? Postgres, int Partitions, string? WriteKey, string? ApiKey, bool Demo = false, int CachedContacts = 50_000)
+/// <param name="CachedContacts">How many contact profiles the engine keeps in memory; null for <c>Engine:CachedContacts</c> (default 50,000).</param>
+/// <param name="Settings">
+/// The rest of the settings (<see cref="Settings.Load"/>): the <c>Engine</c>, <c>Messaging</c> and <c>Keys</c>
+/// sections, bound onto their options and validated at start-up. Null: the defaults.
+/// </param>
+internal sealed record ServeOptions(string Urls, string DataDirectory, string? Postgres, int? Partitions, string? WriteKey, string? ApiKey, bool Demo = false, int? CachedContacts = null, IConfiguration? Settings = null)
 {
     /// <summary>A description of the storage, without secrets.</summary>
     public string StorageDescription => Postgres is null
         ? $"SQLite in {Path.GetFullPath(DataDirectory)}"
         : "PostgreSQL";
+
+    /// <summary>Where recipients reach the server when <c>CAIRN_PUBLIC_URL</c> is not set: the first of <see cref="Urls"/>.</summary>
+    public Uri? DefaultPublicUrl =>
+        Uri.TryCreate(Urls.Split(';')[0].Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal), UriKind.Absolute, out var url) ? url : null;
 }
 
 /// <summary>Builds the web application: the composition root of the server.</summary>
@@ -38,10 +46,12 @@ internal static class CairnWebApp
         // A failed start is reported by `cairn serve` in one line; the host would log it again with a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
+        var settings = options.Settings ?? new ConfigurationBuilder().Build();
         var cairn = builder.Services.AddCairn(engine =>
         {
-            engine.Partitions = options.Partitions;
-            engine.CachedContacts = options.CachedContacts;
+            Settings.Bind(settings.GetSection("Engine"), engine);
+            engine.Partitions = options.Partitions ?? engine.Partitions;
+            engine.CachedContacts = options.CachedContacts ?? engine.CachedContacts;
         });
         if (options.Postgres is { } connectionString)
         {
@@ -54,10 +64,19 @@ internal static class CairnWebApp
 
         builder.Services.AddCairnHttp(keys =>
         {
-            keys.WriteKey = options.WriteKey;
-            keys.ApiKey = options.ApiKey;
+            Settings.Bind(settings.GetSection("Keys"), keys);
+            keys.WriteKey = options.WriteKey ?? keys.WriteKey;
+            keys.ApiKey = options.ApiKey ?? keys.ApiKey;
         });
-        builder.Services.AddCairnMessaging(messaging => MessagingSettings.Apply(messaging, options.Urls));
+        cairn.AddMessaging(messaging =>
+        {
+            Settings.Bind(settings.GetSection("Messaging"), messaging);
+            if (settings["Messaging:PublicUrl"] is null && options.DefaultPublicUrl is { } publicUrl)
+            {
+                messaging.PublicUrl = publicUrl;
+            }
+        }).AddAllChannels();
+        builder.AddCairnTelemetry();
         if (options.Demo)
         {
             // Registered after the engine: hosted services start in order, so the engine is running when it seeds.

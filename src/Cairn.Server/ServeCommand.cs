@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Data.Common;
 using System.Globalization;
 using System.Net.Sockets;
+using Microsoft.Extensions.Options;
 
 namespace Cairn.Server;
 
@@ -19,29 +20,25 @@ internal static class ServeCommand
         var command = new Command("serve", "Run Cairn: ingestion, the admin API and the engine.") { urls, data, postgres, partitions, cached, noDemo };
         command.SetAction(async (result, _) =>
         {
-            var partitionText = Settings.Environment("PARTITIONS");
-            var cachedText = Settings.Environment("CACHED_CONTACTS");
+            // The environment (CAIRN_*), then the command line, which wins; each option sets its configuration key.
+            var settings = Settings.Load(Environment.GetEnvironmentVariables(), new Dictionary<string, string?>
+            {
+                ["Urls"] = result.GetValue(urls),
+                ["Data"] = result.GetValue(data),
+                ["Postgres"] = result.GetValue(postgres),
+                ["Engine:Partitions"] = result.GetValue(partitions)?.ToString(CultureInfo.InvariantCulture),
+                ["Engine:CachedContacts"] = result.GetValue(cached)?.ToString(CultureInfo.InvariantCulture),
+            });
             var options = new ServeOptions(
-                result.GetValue(urls) ?? Settings.Environment("URLS") ?? Settings.DefaultUrls,
-                result.GetValue(data) ?? Settings.Environment("DATA") ?? Settings.DefaultData,
-                result.GetValue(postgres) ?? Settings.Environment("POSTGRES"),
-                result.GetValue(partitions) ?? (partitionText is null ? 8 : int.Parse(partitionText, CultureInfo.InvariantCulture)),
-                Settings.Environment("WRITE_KEY"),
-                Settings.Environment("API_KEY"),
+                settings["Urls"] ?? Settings.DefaultUrls,
+                settings["Data"] ?? Settings.DefaultData,
+                settings["Postgres"],
+                Partitions: null,
+                settings["Keys:WriteKey"],
+                settings["Keys:ApiKey"],
                 Demo: !result.GetValue(noDemo),
-                CachedContacts: result.GetValue(cached) ?? (cachedText is null ? 50_000 : int.Parse(cachedText, CultureInfo.InvariantCulture)));
-            if (options.Partitions is < 1 or > 1024)
-            {
-                await Console.Error.WriteLineAsync("cairn serve: --partitions must be between 1 and 1024.").ConfigureAwait(false);
-                return 2;
-            }
-
-            if (options.CachedContacts < 0)
-            {
-                await Console.Error.WriteLineAsync("cairn serve: --cached-contacts must be 0 or more.").ConfigureAwait(false);
-                return 2;
-            }
-
+                CachedContacts: null,
+                Settings: settings);
             return await RunAsync(CairnWebApp.Build(options), options, Console.Out, Console.Error).ConfigureAwait(false);
         });
         return command;
@@ -62,6 +59,12 @@ internal static class ServeCommand
             await app.RunAsync().ConfigureAwait(false);
             return 0;
         }
+        catch (Exception exception) when (Invalid(exception) is { } reasons)
+        {
+            // A setting out of range, malformed or missing (checked before anything starts): what to fix, on one line.
+            await error.WriteLineAsync($"cairn serve: {string.Join(" ", reasons)}").ConfigureAwait(false);
+            return 2;
+        }
         catch (Exception exception) when (exception is IOException or DbException or UnauthorizedAccessException or SocketException)
         {
             // Start-up failures (port in use, database unreachable, data directory not writable): one line, no trace.
@@ -74,4 +77,13 @@ internal static class ServeCommand
             return 0;
         }
     }
+
+    /// <summary>The failures of an options validation at start-up (one, or several at once), or null for any other exception.</summary>
+    private static List<string>? Invalid(Exception exception) => exception switch
+    {
+        OptionsValidationException invalid => invalid.Failures.ToList(),
+        AggregateException { InnerExceptions: var inner } when inner.Count > 0 && inner.All(item => item is OptionsValidationException) =>
+            inner.Cast<OptionsValidationException>().SelectMany(item => item.Failures).ToList(),
+        _ => null,
+    };
 }

@@ -1,81 +1,145 @@
+using System.Collections;
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
 namespace Cairn.Server;
 
-/// <summary>Settings read from the environment with the <c>CAIRN_</c> prefix; command-line options win.</summary>
-internal static class Settings
+/// <summary>
+/// Cairn's settings as one <see cref="IConfiguration"/>: the environment with the <c>CAIRN_</c> prefix, then the
+/// command line (which wins). Options classes are bound from its sections — <c>Engine</c> (<c>EngineOptions</c>),
+/// <c>Messaging</c> (<c>MessagingOptions</c>), <c>Keys</c> (<c>KeyOptions</c>) — and validated at start-up. The
+/// documented variables (<c>CAIRN_SMTP_HOST</c>, <c>CAIRN_PARTITIONS</c> …, see <see cref="Variables"/>) are names for
+/// keys in those sections; any other key is reached the standard way, <c>CAIRN_Messaging__BatchSize=500</c>.
+/// </summary>
+internal static partial class Settings
 {
     public const string DefaultUrls = "http://127.0.0.1:5080";
 
     public const string DefaultData = "./cairn-data";
 
-    /// <summary>The value of <c>CAIRN_{name}</c>, or null when unset or empty.</summary>
+    /// <summary>The documented variables (without <c>CAIRN_</c>) and the configuration keys they set.</summary>
+    public static readonly FrozenDictionary<string, string> Variables = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["URLS"] = "Urls",
+        ["DATA"] = "Data",
+        ["POSTGRES"] = "Postgres",
+        ["WRITE_KEY"] = "Keys:WriteKey",
+        ["API_KEY"] = "Keys:ApiKey",
+        ["METRICS_KEY"] = "Keys:MetricsKey",
+        ["PARTITIONS"] = "Engine:Partitions",
+        ["CACHED_CONTACTS"] = "Engine:CachedContacts",
+        ["PUBLIC_URL"] = "Messaging:PublicUrl",
+        ["EMAIL_FROM"] = "Messaging:FromAddress",
+        ["EMAIL_FROM_NAME"] = "Messaging:FromName",
+        ["SMTP_HOST"] = "Messaging:Smtp:Host",
+        ["SMTP_PORT"] = "Messaging:Smtp:Port",
+        ["SMTP_SECURITY"] = "Messaging:Smtp:Security",
+        ["SMTP_USER"] = "Messaging:Smtp:User",
+        ["SMTP_PASSWORD"] = "Messaging:Smtp:Password",
+        ["SMTP_CONNECTIONS"] = "Messaging:Smtp:MaxConnections",
+        ["SMTP_RATE"] = "Messaging:Smtp:RatePerSecond",
+        ["DKIM_DOMAIN"] = "Messaging:Dkim:Domain",
+        ["DKIM_SELECTOR"] = "Messaging:Dkim:Selector",
+        ["DKIM_KEY_FILE"] = "Messaging:Dkim:KeyFile",
+        ["SMS_ACCOUNT_SID"] = "Messaging:Sms:AccountSid",
+        ["SMS_AUTH_TOKEN"] = "Messaging:Sms:AuthToken",
+        ["SMS_FROM"] = "Messaging:Sms:From",
+        ["SMS_MESSAGING_SERVICE"] = "Messaging:Sms:MessagingServiceSid",
+        ["SMS_BASE_URL"] = "Messaging:Sms:BaseUrl",
+        ["SMS_RATE"] = "Messaging:Sms:RatePerSecond",
+        ["PUSH_PROJECT"] = "Messaging:Push:ProjectId",
+        ["PUSH_ACCESS_TOKEN"] = "Messaging:Push:AccessToken",
+        ["PUSH_BASE_URL"] = "Messaging:Push:BaseUrl",
+        ["PUSH_RATE"] = "Messaging:Push:RatePerSecond",
+        ["WORKSPACE_NAME"] = "Messaging:WorkspaceName",
+        ["WORKSPACE_ADDRESS"] = "Messaging:WorkspaceAddress",
+        ["WORKSPACE_URL"] = "Messaging:WorkspaceUrl",
+    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+    private static readonly FrozenDictionary<string, string> VariableOfKey =
+        Variables.ToFrozenDictionary(pair => pair.Value, pair => "CAIRN_" + pair.Key, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The settings: <paramref name="environment"/>'s <c>CAIRN_*</c> variables (empty ones are unset), then
+    /// <paramref name="commandLine"/> (configuration keys to values; null values are skipped).
+    /// </summary>
+    public static IConfigurationRoot Load(IDictionary environment, IEnumerable<KeyValuePair<string, string?>>? commandLine = null) =>
+        new ConfigurationBuilder()
+            .Add(new EnvironmentSource(environment))
+            .AddInMemoryCollection((commandLine ?? []).Where(pair => pair.Value is not null))
+            .Build();
+
+    /// <summary>The value of <c>CAIRN_{name}</c>, or null when unset or empty (the client commands' own settings, such as <c>CAIRN_URL</c>).</summary>
     public static string? Environment(string name) =>
         System.Environment.GetEnvironmentVariable("CAIRN_" + name) is { Length: > 0 } value ? value : null;
-}
 
-/// <summary>Messaging settings from the environment (<c>CAIRN_SMTP_*</c>, <c>CAIRN_EMAIL_*</c>, <c>CAIRN_DKIM_*</c>, <c>CAIRN_SMS_*</c>, <c>CAIRN_PUSH_*</c>, <c>CAIRN_WORKSPACE_*</c>, <c>CAIRN_PUBLIC_URL</c>).</summary>
-internal static class MessagingSettings
-{
-    /// <summary>Applies every variable that is set; a malformed one stops the start with a one-line reason.</summary>
-    public static void Apply(Cairn.Messaging.MessagingOptions options, string urls)
+    /// <summary>How a configuration key is set from the environment: its documented variable, or the standard form.</summary>
+    public static string VariableOf(string key) =>
+        VariableOfKey.TryGetValue(key, out var variable) ? variable : "CAIRN_" + key.Replace(":", "__", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Binds <paramref name="section"/> onto <paramref name="options"/>; a value that does not convert (a port that is
+    /// not a number) fails like a validation, naming the variable, so <c>cairn serve</c> stops with one line.
+    /// </summary>
+    public static void Bind<TOptions>(IConfigurationSection section, TOptions options)
+        where TOptions : class
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.PublicUrl = Uri(Settings.Environment("PUBLIC_URL") ?? urls.Split(';')[0].Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal), "PUBLIC_URL");
-        options.FromAddress = Settings.Environment("EMAIL_FROM") ?? options.FromAddress;
-        options.FromName = Settings.Environment("EMAIL_FROM_NAME") ?? options.FromName;
-        options.WorkspaceName = Settings.Environment("WORKSPACE_NAME") ?? options.WorkspaceName;
-        options.WorkspaceAddress = Settings.Environment("WORKSPACE_ADDRESS") ?? options.WorkspaceAddress;
-        options.WorkspaceUrl = Settings.Environment("WORKSPACE_URL") ?? options.WorkspaceUrl;
-
-        var smtp = options.Smtp;
-        smtp.Host = Settings.Environment("SMTP_HOST") ?? smtp.Host;
-        smtp.Port = Number("SMTP_PORT", smtp.Port, 1, 65535);
-        smtp.User = Settings.Environment("SMTP_USER") ?? smtp.User;
-        smtp.Password = Settings.Environment("SMTP_PASSWORD") ?? smtp.Password;
-        smtp.MaxConnections = Number("SMTP_CONNECTIONS", smtp.MaxConnections, 1, 100);
-        smtp.RatePerSecond = Number("SMTP_RATE", (int)smtp.RatePerSecond, 0, 100_000);
-        if (Settings.Environment("SMTP_SECURITY") is { } security)
+        ArgumentNullException.ThrowIfNull(section);
+        try
         {
-            smtp.Security = security.ToLowerInvariant() switch
-            {
-                "auto" => Cairn.Messaging.SmtpSecurity.Auto,
-                "none" => Cairn.Messaging.SmtpSecurity.None,
-                "starttls" => Cairn.Messaging.SmtpSecurity.StartTls,
-                "tls" => Cairn.Messaging.SmtpSecurity.Tls,
-                _ => throw new InvalidOperationException("CAIRN_SMTP_SECURITY is auto, none, starttls or tls."),
-            };
+            section.Bind(options);
         }
-
-        var sms = options.Sms;
-        sms.BaseUrl = Settings.Environment("SMS_BASE_URL") is { } smsUrl ? Uri(smsUrl, "SMS_BASE_URL") : sms.BaseUrl;
-        sms.AccountSid = Settings.Environment("SMS_ACCOUNT_SID") ?? sms.AccountSid;
-        sms.AuthToken = Settings.Environment("SMS_AUTH_TOKEN") ?? sms.AuthToken;
-        sms.From = Settings.Environment("SMS_FROM") ?? sms.From;
-        sms.MessagingServiceSid = Settings.Environment("SMS_MESSAGING_SERVICE") ?? sms.MessagingServiceSid;
-        sms.RatePerSecond = Number("SMS_RATE", (int)sms.RatePerSecond, 0, 100_000);
-
-        var push = options.Push;
-        push.BaseUrl = Settings.Environment("PUSH_BASE_URL") is { } pushUrl ? Uri(pushUrl, "PUSH_BASE_URL") : push.BaseUrl;
-        push.ProjectId = Settings.Environment("PUSH_PROJECT") ?? push.ProjectId;
-        push.AccessToken = Settings.Environment("PUSH_ACCESS_TOKEN") ?? push.AccessToken;
-        push.RatePerSecond = Number("PUSH_RATE", (int)push.RatePerSecond, 0, 100_000);
-
-        options.Dkim.Domain = Settings.Environment("DKIM_DOMAIN") ?? options.Dkim.Domain;
-        options.Dkim.Selector = Settings.Environment("DKIM_SELECTOR") ?? options.Dkim.Selector;
-        if (Settings.Environment("DKIM_KEY_FILE") is { } keyFile)
+        catch (InvalidOperationException exception) when (ConversionFailure().Match(exception.Message) is { Success: true } failed)
         {
-            options.Dkim.PrivateKey = File.Exists(keyFile) ? File.ReadAllText(keyFile) : throw new InvalidOperationException($"CAIRN_DKIM_KEY_FILE: there is no file '{keyFile}'.");
+            var (key, type) = (failed.Groups["key"].Value, failed.Groups["type"].Value);
+            var expected = type switch
+            {
+                "System.Int32" or "System.Int64" => "a whole number",
+                "System.Double" => "a number",
+                "System.Uri" => "an absolute http(s) address",
+                "System.TimeSpan" => "a duration (hh:mm:ss)",
+                "System.Boolean" => "true or false",
+                _ when typeof(TOptions).Assembly.GetType(type) is { IsEnum: true } kind => string.Join(", ", Enum.GetNames(kind).Select(name => name.ToLowerInvariant())),
+                _ => type,
+            };
+            throw new OptionsValidationException(section.Path, typeof(TOptions), [$"{VariableOf(key)} must be {expected}, not '{section.GetSection(key[(section.Path.Length + 1)..]).Value}'."]);
         }
     }
 
-    private static Uri Uri(string value, string name) =>
-        System.Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? uri
-            : throw new InvalidOperationException($"CAIRN_{name} must be an http(s) address, not '{value}'.");
+    [GeneratedRegex("^Failed to convert configuration value (?:'.*' )?at '(?<key>[^']+)' to type '(?<type>[^']+)'", RegexOptions.Singleline)]
+    private static partial Regex ConversionFailure();
 
-    private static int Number(string name, int fallback, int min, int max) => Settings.Environment(name) switch
+    /// <summary>The <c>CAIRN_*</c> environment variables: documented names to their keys, <c>CAIRN_A__B</c> to <c>A:B</c>.</summary>
+    private sealed class EnvironmentSource(IDictionary environment) : IConfigurationSource
     {
-        null => fallback,
-        var text when int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min && value <= max => value,
-        var text => throw new InvalidOperationException($"CAIRN_{name} must be a whole number from {min} to {max}, not '{text}'."),
-    };
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => new Provider(environment);
+
+        private sealed class Provider(IDictionary environment) : ConfigurationProvider
+        {
+            public override void Load()
+            {
+                var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+                foreach (DictionaryEntry entry in environment)
+                {
+                    if (entry.Key is not string name || !name.StartsWith("CAIRN_", StringComparison.OrdinalIgnoreCase) || entry.Value is not string { Length: > 0 } value)
+                    {
+                        continue;
+                    }
+
+                    var rest = name["CAIRN_".Length..];
+                    if (Variables.TryGetValue(rest, out var key))
+                    {
+                        data[key] = value;
+                    }
+                    else if (rest.Contains("__", StringComparison.Ordinal))
+                    {
+                        data[rest.Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal)] = value;
+                    }
+                }
+
+                Data = data;
+            }
+        }
+    }
 }

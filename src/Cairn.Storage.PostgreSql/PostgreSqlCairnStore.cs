@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Cairn.Runtime;
 using Cairn.Storage.Relational;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Cairn.Storage.PostgreSql;
@@ -14,8 +16,8 @@ public sealed class PostgreSqlCairnStore : RelationalCairnStore
     private readonly NpgsqlDataSource _dataSource;
 
     /// <summary>Connects with <paramref name="connectionString"/> (the database must exist).</summary>
-    public PostgreSqlCairnStore(string connectionString)
-        : base(PostgreSqlDialect.Instance)
+    public PostgreSqlCairnStore(string connectionString, ILogger<PostgreSqlCairnStore>? logger = null)
+        : base(PostgreSqlDialect.Instance, logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _dataSource = NpgsqlDataSource.Create(connectionString);
@@ -40,6 +42,6 @@ public static class PostgreSqlCairnBuilderExtensions
     public static CairnBuilder UsePostgreSql(this CairnBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.UseStore(_ => new PostgreSqlCairnStore(connectionString));
+        return builder.UseStore(services => new PostgreSqlCairnStore(connectionString, services.GetService<ILogger<PostgreSqlCairnStore>>()));
     }
 }

@@ -52,6 +52,7 @@ public abstract partial class RelationalCairnStore
             }
             catch (DbException exception) when (exception.IsTransient && attempt < 3)
             {
+                LogCommitRetried(_logger, ProviderName, attempt, exception.SqlState);
                 await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
             }
         }

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Cairn.Runtime.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Storage.Relational;
 
@@ -16,10 +18,14 @@ public abstract partial class RelationalCairnStore : ICairnStore
 {
     private int _disposed;
 
-    /// <summary>Creates the store over <paramref name="dialect"/>; a single-writer dialect funnels every commit through one writer loop.</summary>
-    protected RelationalCairnStore(SqlDialect dialect)
+    /// <summary>
+    /// Creates the store over <paramref name="dialect"/>; a single-writer dialect funnels every commit through one writer
+    /// loop. <paramref name="logger"/> hears of commits retried after a transient failure.
+    /// </summary>
+    protected RelationalCairnStore(SqlDialect dialect, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(dialect);
+        _logger = logger ?? NullLogger.Instance;
         Dialect = dialect;
         _writers = CommitWriters.For(dialect);
         if (dialect.SingleWriter)

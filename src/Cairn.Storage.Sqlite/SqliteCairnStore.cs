@@ -49,7 +49,7 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
     /// <param name="dataDirectory">The data directory (created when missing).</param>
     /// <param name="logger">Where the store reports erasure checkpoints (none by default).</param>
     public SqliteCairnStore(string dataDirectory, ILogger<SqliteCairnStore>? logger = null)
-        : base(SqliteDialect.Instance)
+        : base(SqliteDialect.Instance, logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         _logger = (ILogger?)logger ?? NullLogger.Instance;

@@ -22,8 +22,8 @@ namespace Cairn.Core.Tests;
 public sealed class ParserFuzzTests
 {
     /// <summary>
-    /// What one input may take. Inputs usually take milliseconds and a template may render for up to
-    /// <see cref="TemplateRenderer.MaxTime"/>; the margin is for a loaded machine (this one ran these tests at a load
+    /// What one input may take. Inputs usually take milliseconds, and a render (run here without the caller's time
+    /// limit, <see cref="TemplateRenderer.MaxTime"/>) is bounded by its steps and output; the margin is for a loaded machine (this one ran these tests at a load
     /// of 20 on 2 cores). A runaway input — quadratic parsing of a deep document, a loop — takes minutes or never ends.
     /// </summary>
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);

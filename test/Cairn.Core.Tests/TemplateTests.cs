@@ -125,6 +125,17 @@ public sealed class TemplateTests
         Assert.Contains("longer than the limit", TemplateRenderer.Render(huge, Model(Contact())).Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Render_PastTheCallersTimeLimit_FailsWithTheLimit()
+    {
+        // Core reads no clock: the caller says how long the render has run. Here it has run a tick past the limit.
+        var template = new TemplateDefinition("t", Channel.Sms, new SourceLocation(1, 1)) { Parts = [new TemplatePart("text", "Hi {{ contact.id }}", 1)] };
+        var slow = TemplateRenderer.Render(template, Model(Contact()), () => TemplateRenderer.MaxTime + TimeSpan.FromTicks(1));
+        Assert.Equal("text: the message took longer than the limit of 2 s to render", slow.Error);
+
+        Assert.True(TemplateRenderer.Render(template, Model(Contact()), () => TemplateRenderer.MaxTime).Succeeded);
+    }
+
     [Theory]
     [InlineData("Hello Ann, your code is 1234", SmsEncoding.Gsm7, 28, 1)]
     [InlineData("Price: 10€ [sale]", SmsEncoding.Gsm7, 20, 1)]

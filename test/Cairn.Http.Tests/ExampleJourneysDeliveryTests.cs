@@ -34,6 +34,7 @@ public sealed class ExampleJourneysDeliveryTests : IAsyncLifetime
         _cairn = await TestCairn.StartAsync(time: _time, messaging: options =>
         {
             options.Smtp.Host = "127.0.0.1";
+            options.WorkspaceAddress = "Cairn Labs, 12 Rue Oberkampf, 75011 Paris";
             options.Smtp.Port = _smtp.Port;
             options.Smtp.Security = SmtpSecurity.None;
             options.Sms.BaseUrl = new Uri(_providers.Url + "/twilio/");

@@ -330,6 +330,42 @@ public sealed class HostTests
         }
     }
 
+    /// <summary>A setting out of range, malformed or missing stops <c>cairn serve</c> before anything starts: one line, exit code 2.</summary>
+    [Theory]
+    [InlineData("--partitions 0", "", "--partitions (CAIRN_PARTITIONS, Engine:Partitions) must be from 1 to 1024, not 0.")]
+    [InlineData("", "CAIRN_PARTITIONS=many", "CAIRN_PARTITIONS must be a whole number, not 'many'.")]
+    [InlineData("", "CAIRN_SMTP_HOST=127.0.0.1|CAIRN_SMTP_PORT=70000|CAIRN_WORKSPACE_ADDRESS=Cairn Labs, 12 Rue Oberkampf, 75011 Paris", "CAIRN_SMTP_PORT (Messaging:Smtp:Port) must be from 1 to 65535, not 70000.")]
+    [InlineData("", "CAIRN_SMTP_HOST=127.0.0.1", "CAIRN_WORKSPACE_ADDRESS (Messaging:WorkspaceAddress) must be the sender's real postal address once CAIRN_SMTP_HOST is set")]
+    [InlineData("", "CAIRN_PUBLIC_URL=/relative", "CAIRN_PUBLIC_URL (Messaging:PublicUrl) must be an absolute http(s) address, not '/relative'.")]
+    [InlineData("", "CAIRN_SMTP_SECURITY=sometimes", "CAIRN_SMTP_SECURITY must be auto, none, starttls, tls, not 'sometimes'.")]
+    [InlineData("", "CAIRN_Messaging__BatchSize=0", "Messaging:BatchSize must be from 1 to 10000, not 0.")]
+    public async Task CliServe_WithABadSetting_StopsWithOneLineAndExitCode2(string arguments, string environment, string reason)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "cairn-settings-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var variables = environment.Split('|', StringSplitOptions.RemoveEmptyEntries)
+                .Select(pair => pair.Split('=', 2))
+                .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+            var (code, output) = await ProcessRunner.RunAsync(
+                "dotnet",
+                [Path.Combine(AppContext.BaseDirectory, "cairn.dll"), "serve", "--urls", "http://127.0.0.1:0", "--data", directory, "--no-demo", .. arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)],
+                environment: variables,
+                cancellationToken: Cancel);
+            Assert.True(code == 2, output);
+            var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("cairn serve: ", line, StringComparison.Ordinal);
+            Assert.Contains(reason, line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
     private static string KeyIn(IEnumerable<string> announcements, string prefix)
     {
         var line = Assert.Single(announcements, text => text.Contains(prefix, StringComparison.Ordinal));

@@ -106,7 +106,7 @@ public sealed class IngestionTests : IAsyncLifetime
     public async Task SentAt_CorrectsClientClockSkew()
     {
         // The client's clock is an hour fast: the event happened 10 s before it was sent.
-        var now = DateTimeOffset.UtcNow;
+        var now = TimeProvider.System.GetUtcNow();
         var clientSent = now.AddHours(1);
         var body = JsonSerializer.Serialize(new { messageId = "skewed", userId = "u-1", @event = "Skewed", timestamp = clientSent.AddSeconds(-10), sentAt = clientSent });
         using var response = await PostJsonAsync(_cairn.Ingest, "/v1/track", body);

@@ -28,6 +28,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         _cairn = await TestCairn.StartAsync(time: _time, messaging: options =>
         {
             options.Smtp.Host = "127.0.0.1";
+            options.WorkspaceAddress = "Cairn Labs, 12 Rue Oberkampf, 75011 Paris";
             options.Smtp.Port = _sink.Port;
             options.Smtp.Security = SmtpSecurity.None;
             options.FromAddress = "shop@mail.cairn.test";

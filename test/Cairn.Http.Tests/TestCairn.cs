@@ -130,7 +130,7 @@ internal sealed class TestCairn : IAsyncDisposable
         (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(Admin, $"/api/contacts/lookup?userId={userId}", TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
 
     /// <summary>Starts on a new temporary SQLite directory, or on <paramref name="dataDirectory"/> (kept afterwards).</summary>
-    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null, Action<MessagingOptions>? messaging = null)
+    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null, Action<MessagingOptions>? messaging = null, Action<KeyOptions>? keys = null)
     {
         var owned = dataDirectory is null && postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-http-" + Guid.NewGuid().ToString("N")) : null;
         var announcements = new List<string>();
@@ -145,7 +145,11 @@ internal sealed class TestCairn : IAsyncDisposable
         var app = CairnWebApp.Build(options, builder =>
         {
             builder.WebHost.UseTestServer();
-            builder.Services.PostConfigure<KeyOptions>(keys => keys.Announce = announcements.Add);
+            builder.Services.PostConfigure<KeyOptions>(options =>
+            {
+                options.Announce = announcements.Add;
+                keys?.Invoke(options);
+            });
             builder.Logging.AddProvider(logs);
             if (time is not null)
             {

@@ -80,10 +80,10 @@ public sealed class SmtpSink : IAsyncDisposable
     /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
     public async Task<IReadOnlyList<MimeMessage>> WaitForAsync(int count, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var deadline = TimeProvider.System.GetUtcNow() + (timeout ?? TimeSpan.FromSeconds(30));
         while (Files.Count < count)
         {
-            if (DateTime.UtcNow > deadline)
+            if (TimeProvider.System.GetUtcNow() > deadline)
             {
                 throw new TimeoutException($"the SMTP sink received {Files.Count} messages, not {count}");
             }

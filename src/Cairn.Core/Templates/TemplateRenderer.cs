@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -37,7 +36,10 @@ public static class TemplateRenderer
     /// <summary>The largest output of one message, all parts together, in characters.</summary>
     public const int MaxOutput = 512 * 1024;
 
-    /// <summary>The longest one message may take to render.</summary>
+    /// <summary>
+    /// The longest one message may take to render, when the caller measures it (see <see cref="Render"/>): Core reads
+    /// no clock, so the time is the caller's.
+    /// </summary>
     public static readonly TimeSpan MaxTime = TimeSpan.FromSeconds(2);
 
     private static readonly FluidParser Parser = new();
@@ -51,7 +53,14 @@ public static class TemplateRenderer
     public static string? ParseError(string source) => TryParse(source, out _, out var error) ? null : error;
 
     /// <summary>Renders every part of the template against the model.</summary>
-    public static RenderResult Render(TemplateDefinition template, RenderModel model)
+    /// <param name="template">The template.</param>
+    /// <param name="model">What it reads.</param>
+    /// <param name="elapsed">
+    /// How long this render has run, by the caller's clock (the dispatcher passes its <see cref="TimeProvider"/>'s
+    /// elapsed time): checked as output is written, and past <see cref="MaxTime"/> the render fails. Null for no time
+    /// limit (the document parser's sample check, a simulation): the step and output limits hold either way.
+    /// </param>
+    public static RenderResult Render(TemplateDefinition template, RenderModel model, Func<TimeSpan>? elapsed = null)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(model);
@@ -66,7 +75,7 @@ public static class TemplateRenderer
         context.SetValue("message", ModelObject.From(model.Message, "message"));
         context.SetValue("workspace", ModelObject.From(model.Workspace, "workspace"));
 
-        var output = new LimitedWriter(Stopwatch.StartNew());
+        var output = new LimitedWriter(elapsed);
         var rendered = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var part in template.Parts)
         {
@@ -163,7 +172,7 @@ public static class TemplateRenderer
     private sealed record ParsedPart(IFluidTemplate? Template, string? Error);
 
     /// <summary>Collects the output of all parts and stops a render that writes too much or takes too long.</summary>
-    private sealed class LimitedWriter(Stopwatch clock) : StringWriter(CultureInfo.InvariantCulture)
+    private sealed class LimitedWriter(Func<TimeSpan>? elapsed) : StringWriter(CultureInfo.InvariantCulture)
     {
         private readonly StringBuilder _text = new();
 
@@ -228,7 +237,7 @@ public static class TemplateRenderer
                 throw new TemplateRenderException($"the message is longer than the limit of {MaxOutput} characters");
             }
 
-            if (clock.Elapsed > MaxTime)
+            if (elapsed is not null && elapsed() > MaxTime)
             {
                 throw new TemplateRenderException($"the message took longer than the limit of {MaxTime.TotalSeconds:0} s to render");
             }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Cairn.Messaging.Channels;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Cairn.Messaging.Channels;
 /// by <see cref="EmailComposer"/> and handed to SMTP or the development mailbox. A 5xx reply is a hard bounce: the
 /// message is bounced and the address suppressed.
 /// </summary>
-public sealed class EmailChannel(EmailComposer composer, IEmailTransport transport, Suppressions suppressions, MessagingOptions options, TimeProvider time) : IMessageChannel
+public sealed partial class EmailChannel(EmailComposer composer, IEmailTransport transport, Suppressions suppressions, MessagingOptions options, TimeProvider time, ILogger<EmailChannel> logger) : IMessageChannel
 {
     /// <inheritdoc />
     public string Name => "email";
@@ -46,16 +48,26 @@ public sealed class EmailChannel(EmailComposer composer, IEmailTransport transpo
             }
             catch (EmailSendException exception) when (exception.Permanent)
             {
+                LogHardBounce(logger, job.Message.MessageId, job.Contact.Id);
                 await suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, job.Message.MessageId, exception.Message, "smtp", time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
                 return new DeliveryOutcome(OutcomeKind.Bounced, exception.Message);
             }
             catch (EmailSendException exception)
             {
+                LogNotAccepted(logger, job.Message.MessageId, transport.Name);
                 return DeliveryOutcome.Retry(exception.Message);
             }
         });
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => transport.DisposeAsync();
+    /// <remarks>The transport is shared with owner alerts and disposed by the <see cref="ChannelContext"/> that made it.</remarks>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    // The relay's reply is not logged: it often quotes the recipient's address. The message keeps it (last_error).
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Email {MessageId} to contact {ContactId} was refused permanently by the relay (5xx): bounced, and the address suppressed")]
+    private static partial void LogHardBounce(ILogger logger, string messageId, Core.ContactId contactId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Email {MessageId} was not accepted by {Transport} (a 4xx reply, a dropped connection or a timeout); it is retried")]
+    private static partial void LogNotAccepted(ILogger logger, string messageId, string transport);
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Cairn.Core.Orchestration;
 using Cairn.Runtime.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Cairn.Messaging.Channels;
 
@@ -14,7 +15,7 @@ namespace Cairn.Messaging.Channels;
 /// message counts as sent when any device took it, and is retried when only transient errors came back. With no
 /// provider configured, push goes to the development mailbox.
 /// </summary>
-public sealed class PushChannel(MessagingOptions options, HttpClient http, ICairnStore store, TimeProvider time) : IMessageChannel
+public sealed partial class PushChannel(MessagingOptions options, IHttpClientFactory http, ICairnStore store, TimeProvider time, ILogger<PushChannel> logger) : IMessageChannel
 {
     private readonly RateGate _gate = new(options.Push.RatePerSecond, options.Push.MaxConnections);
 
@@ -64,7 +65,7 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
             using var slot = await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using var response = await http.CreateClient(MessagingServices.PushClient).SendAsync(request, cancellationToken).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
                     sent++;
@@ -76,11 +77,12 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
                     || (response.StatusCode == HttpStatusCode.BadRequest && detail.Contains("registration token", StringComparison.OrdinalIgnoreCase)))
                 {
                     await store.RemoveDeviceAsync(device.Token, cancellationToken).ConfigureAwait(false);
+                    LogDeviceRemoved(logger, job.Message.MessageId, job.Contact.Id, device.Platform);
                     removed++;
                     continue;
                 }
 
-                var outcome = await HttpOutcome.OfAsync(response, "push provider", cancellationToken).ConfigureAwait(false);
+                var outcome = await HttpOutcome.OfAsync(response, "push provider", time, cancellationToken).ConfigureAwait(false);
                 if (outcome.Kind == OutcomeKind.Retry)
                 {
                     transient = outcome;
@@ -98,6 +100,11 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
             {
                 transient = DeliveryOutcome.Retry("push provider: timed out");
             }
+        }
+
+        if (sent == 0)
+        {
+            LogNotSent(logger, job.Message.MessageId, devices.Count, removed);
         }
 
         return sent > 0 ? (options.Push.Enabled ? DeliveryOutcome.Sent : new DeliveryOutcome(OutcomeKind.Delivered))
@@ -143,4 +150,11 @@ public sealed class PushChannel(MessagingOptions options, HttpClient http, ICair
         _gate.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    // Device tokens are not logged: they identify a person's device.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Push {MessageId}: the provider rejected a {Platform} device token of contact {ContactId} as unregistered; the device was removed")]
+    private static partial void LogDeviceRemoved(ILogger logger, string messageId, Core.ContactId contactId, string platform);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Push {MessageId} reached none of the contact's {Devices} devices ({Removed} removed as invalid)")]
+    private static partial void LogNotSent(ILogger logger, string messageId, int devices, int removed);
 }

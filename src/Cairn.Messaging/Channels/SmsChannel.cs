@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Cairn.Core.Templates;
 using Cairn.Runtime.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Cairn.Messaging.Channels;
 
@@ -13,7 +14,7 @@ namespace Cairn.Messaging.Channels;
 /// map back without trusting the caller. A 4xx answer is permanent (an invalid number), 429 and 5xx are retried.
 /// With no provider configured, SMS goes to the development mailbox.
 /// </summary>
-public sealed class SmsChannel(MessagingOptions options, HttpClient http, MessageLinks links, ICairnStore store, Suppressions suppressions, TimeProvider time) : IMessageChannel
+public sealed partial class SmsChannel(MessagingOptions options, IHttpClientFactory http, MessageLinks links, ICairnStore store, Suppressions suppressions, TimeProvider time, ILogger<SmsChannel> logger) : IMessageChannel
 {
     private readonly RateGate _gate = new(options.Sms.RatePerSecond, options.Sms.MaxConnections);
 
@@ -66,7 +67,13 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{sms.AccountSid}:{sms.AuthToken}")));
             request.Headers.Add("I-Twilio-Idempotency-Token", job.IdempotencyKey);
             using var slot = await _gate.EnterAsync(token).ConfigureAwait(false);
-            return await HttpOutcome.SendAsync(http, request, "SMS provider", token).ConfigureAwait(false);
+            var outcome = await HttpOutcome.SendAsync(http.CreateClient(MessagingServices.SmsClient), request, "SMS provider", time, token).ConfigureAwait(false);
+            if (outcome.Kind != OutcomeKind.Sent)
+            {
+                LogNotSent(logger, job.Message.MessageId, outcome.Kind);
+            }
+
+            return outcome;
         });
     }
 
@@ -76,17 +83,21 @@ public sealed class SmsChannel(MessagingOptions options, HttpClient http, Messag
         _gate.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    // The provider's answer is not logged: it may quote the number. The message keeps it (last_error).
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMS {MessageId} was not accepted by the provider: {Outcome}")]
+    private static partial void LogNotSent(ILogger logger, string messageId, OutcomeKind outcome);
 }
 
 /// <summary>How a provider's HTTP answer maps to an outcome: 2xx sent; 408, 429 and 5xx (and timeouts, refused connections) retried, honouring Retry-After; other 4xx failed with the provider's message.</summary>
 internal static class HttpOutcome
 {
-    public static async Task<DeliveryOutcome> SendAsync(HttpClient http, HttpRequestMessage request, string who, CancellationToken cancellationToken)
+    public static async Task<DeliveryOutcome> SendAsync(HttpClient http, HttpRequestMessage request, string who, TimeProvider time, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            return await OfAsync(response, who, cancellationToken).ConfigureAwait(false);
+            return await OfAsync(response, who, time, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException exception)
         {
@@ -98,7 +109,7 @@ internal static class HttpOutcome
         }
     }
 
-    public static async Task<DeliveryOutcome> OfAsync(HttpResponseMessage response, string who, CancellationToken cancellationToken)
+    public static async Task<DeliveryOutcome> OfAsync(HttpResponseMessage response, string who, TimeProvider time, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
         {
@@ -110,7 +121,7 @@ internal static class HttpOutcome
         var reason = $"{who}: HTTP {code} {response.ReasonPhrase}".TrimEnd() + (detail is null ? string.Empty : ": " + detail);
         if (code is 408 or 429 || code >= 500)
         {
-            var after = response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+            var after = response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - time.GetUtcNow() : null);
             return DeliveryOutcome.Retry(reason, after);
         }
 

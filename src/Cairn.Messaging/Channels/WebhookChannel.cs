@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 
 namespace Cairn.Messaging.Channels;
 
@@ -11,7 +12,7 @@ namespace Cairn.Messaging.Channels;
 /// 5xx and timeouts are retried with exponential backoff and jitter for a bounded period, then dead-lettered
 /// (<c>GET /api/dead-letters</c>, replayable); other 4xx answers fail at once.
 /// </summary>
-public sealed class WebhookChannel(string name, HttpClient http, StandardWebhooks signer, MessagingOptions options, TimeProvider time) : IMessageChannel
+public sealed partial class WebhookChannel(string name, IHttpClientFactory http, StandardWebhooks signer, MessagingOptions options, TimeProvider time, ILogger<WebhookChannel> logger) : IMessageChannel
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.WebhookConcurrency));
 
@@ -69,7 +70,13 @@ public sealed class WebhookChannel(string name, HttpClient http, StandardWebhook
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await HttpOutcome.SendAsync(http, request, "webhook", cancellationToken).ConfigureAwait(false);
+            var outcome = await HttpOutcome.SendAsync(http.CreateClient(MessagingServices.WebhookClient), request, "webhook", time, cancellationToken).ConfigureAwait(false);
+            if (outcome.Kind != OutcomeKind.Sent)
+            {
+                LogNotSent(logger, name, job.Message.MessageId, address.Host, outcome.Kind);
+            }
+
+            return outcome;
         }
         finally
         {
@@ -122,4 +129,8 @@ public sealed class WebhookChannel(string name, HttpClient http, StandardWebhook
         _slots.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    // Only the host: a webhook's path or query may carry a token.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Channel} call {MessageId} to {Host} did not succeed: {Outcome}")]
+    private static partial void LogNotSent(ILogger logger, string channel, string messageId, string host, OutcomeKind outcome);
 }

@@ -180,7 +180,7 @@ internal sealed class CairnProcess : IAsyncDisposable
     {
         try
         {
-            using var response = await Client.PostAsJsonAsync("/v1/batch", new { batch = messages, sentAt = DateTimeOffset.UtcNow }, cancellationToken);
+            using var response = await Client.PostAsJsonAsync("/v1/batch", new { batch = messages, sentAt = TimeProvider.System.GetUtcNow() }, cancellationToken);
             return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken) : null;
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException or TaskCanceledException or System.Net.Sockets.SocketException)

@@ -124,6 +124,7 @@ public abstract class EndToEndTests
         await using var server = await CairnProcess.StartAsync(await StorageAsync(), environment: new Dictionary<string, string>
         {
             ["CAIRN_SMTP_HOST"] = "127.0.0.1",
+            ["CAIRN_WORKSPACE_ADDRESS"] = "Cairn Labs, 12 Rue Oberkampf, 75011 Paris",
             ["CAIRN_SMTP_PORT"] = sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["CAIRN_SMTP_SECURITY"] = "none",
             ["CAIRN_SMTP_CONNECTIONS"] = "4",
@@ -145,8 +146,8 @@ public abstract class EndToEndTests
         }
 
         // Kill the server while it is in the middle of sending.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (sink.Files.Count < Contacts / 4 && DateTime.UtcNow < deadline)
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
+        while (sink.Files.Count < Contacts / 4 && TimeProvider.System.GetUtcNow() < deadline)
         {
             await Task.Delay(10, cancel);
         }
@@ -157,8 +158,8 @@ public abstract class EndToEndTests
 
         await server.StartAsync();
         await sink.WaitForAsync(Contacts, TimeSpan.FromSeconds(120));
-        deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && (await CountAsync(server, "queued") + await CountAsync(server, "sending")) > 0)
+        deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
+        while (TimeProvider.System.GetUtcNow() < deadline && (await CountAsync(server, "queued") + await CountAsync(server, "sending")) > 0)
         {
             await Task.Delay(100, cancel);
         }

@@ -155,7 +155,7 @@ public sealed class ErasureOnDiskTests
     private static async Task WaitForMailboxAsync(CairnProcess server, Person person)
     {
         // The dispatcher looks for due messages at least once a second; wait until both are in the development mailbox.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
         while (true)
         {
             var mailbox = await server.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel);
@@ -165,7 +165,7 @@ public sealed class ErasureOnDiskTests
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, "the welcome messages were not sent: " + mailbox + "\n" + server.Output);
+            Assert.True(TimeProvider.System.GetUtcNow() < deadline, "the welcome messages were not sent: " + mailbox + "\n" + server.Output);
             await Task.Delay(100, Cancel);
         }
     }
