@@ -58,33 +58,48 @@ public sealed class ContactTurnTests
     [Fact]
     public void AnErasedContact_GetsNothingDecided()
     {
+        var wouldSend = 0;
         Gen.Select(Ids, Steps, Gen.Int[0, 19], Gen.Int[0, 3]).Sample((guid, steps, kind, pick) =>
         {
             var id = new ContactId(guid);
             var contact = Contact.Run(Examples.Value, id, steps);
             var erased = contact.State with { Erased = true };
             var now = contact.Now.AddHours(1);
-            foreach (var input in contact.Due(now).Select(due => due.Input).Append(Contact.Input(id, kind, pick, now)))
+            foreach (var input in contact.Due(now).Select(due => due.Input).Append(Contact.Input(id, kind, pick, now, sequence: 1000)))
             {
-                var decided = Assert.IsType<TurnDecided>(ContactTurn.Decide(erased, input, Examples.Value, TurnReads.None, now));
+                var at = input is TimerDue timer ? timer.DueAt : now;
+                var decided = Assert.IsType<TurnDecided>(ContactTurn.Decide(erased, input, Examples.Value, TurnReads.None, at));
                 Assert.Empty(decided.Effects);
                 Assert.False(decided.Changed);
                 Assert.Same(erased, decided.State);
+                if (contact.Resolve(contact.State, input, at).Effects.Any(Sends))
+                {
+                    Interlocked.Increment(ref wouldSend);
+                }
             }
         });
+
+        // The same inputs send to the contact had it not been erased: the generated cases reach the property.
+        Assert.True(wouldSend > 0);
     }
 
     [Fact]
     public void AMergedAwayContact_SendsNothing_AndForwardsWhatReachesIt()
     {
         var survivor = new ContactId(Guid.Parse("0193a3c0-0000-7000-8000-0000000000aa"));
+        var wouldSend = 0;
         Gen.Select(Ids, Steps, Steps).Sample((guid, before, after) =>
         {
             var id = new ContactId(guid);
             var contact = Contact.Run(Examples.Value, id, before);
+
+            // The same contact, not merged, is given the same inputs after: it counts what the merged one would have sent.
+            var twin = Contact.Run(Examples.Value, id, before);
             var merge = contact.Turn(new MergeRequested(id, survivor), contact.Now);
             Assert.Contains(merge.Effects, effect => effect is HandOver);
             Assert.DoesNotContain(merge.Effects, Sends);
+            Assert.NotNull(contact.State.Contact?.MergedInto);
+            var sequence = 1000;
             foreach (var (kind, hours, pick) in after)
             {
                 var now = contact.Now.AddHours(hours);
@@ -93,13 +108,80 @@ public sealed class ContactTurnTests
                     Assert.All(contact.Turn(input, input is TimerDue due ? due.DueAt : now).Effects, effect => Assert.True(effect is ForwardInput or TimerHandled, effect.ToString()));
                 }
 
-                var decided = contact.Turn(Contact.Input(id, kind, pick, now), now);
+                var sent = 0;
+                foreach (var (_, input) in twin.Due(now))
+                {
+                    sent += twin.Turn(input, input is TimerDue due ? due.DueAt : now).Effects.Count(Sends);
+                }
+
+                var next = Contact.Input(id, kind, pick, now, sequence++);
+                sent += twin.Turn(next, now).Effects.Count(Sends);
+                var decided = contact.Turn(next, now);
                 Assert.DoesNotContain(decided.Effects, Sends);
                 Assert.DoesNotContain(decided.Effects, effect => effect is ScheduleTimer or AppendEvent or EnrollmentMoved);
                 Assert.All(decided.Effects.OfType<ForwardInput>(), forward => Assert.Equal(survivor, forward.Input.ContactId));
                 Assert.All(decided.Effects, effect => Assert.True(effect is ForwardInput or TimerHandled, effect.ToString()));
+                Interlocked.Add(ref wouldSend, sent);
             }
         });
+
+        // Had they not been merged away, the contacts would have been sent messages on the same inputs.
+        Assert.True(wouldSend > 0);
+    }
+
+    [Fact]
+    public void AnEnrollmentEndedByItsExitCriteria_SendsNothingThenOrLater_WhileOtherJourneysSendOnTheSameInput()
+    {
+        var exits = 0;
+        var pendingSend = 0;
+        var othersSent = 0;
+        Gen.Select(Ids, Steps).Sample((guid, steps) =>
+        {
+            var exited = new HashSet<string>(StringComparer.Ordinal);
+            Contact.Run(Examples.Value, new ContactId(guid), steps, (now, decided) =>
+            {
+                var ending = decided.Effects.OfType<EnrollmentEnded>()
+                    .Where(ended => ended.Reason.StartsWith("exit criterion met", StringComparison.Ordinal))
+                    .Select(ended => ended.EnrollmentId)
+                    .ToHashSet(StringComparer.Ordinal);
+                exited.UnionWith(ending);
+
+                // Nothing is sent for an enrollment its exit criteria ended, on that input or any later one.
+                foreach (var effect in decided.Effects)
+                {
+                    if (MessageOf(effect) is var (messageId, enrollment, _))
+                    {
+                        Assert.False(exited.Contains(enrollment), $"{messageId} decided for {enrollment}, which its exit criteria ended");
+                    }
+
+                    if (effect is EnrollmentMoved moved)
+                    {
+                        Assert.False(exited.Contains(moved.EnrollmentId) && !ending.Contains(moved.EnrollmentId), $"{moved.EnrollmentId} moved after it exited");
+                    }
+                }
+
+                if (ending.Count > 0)
+                {
+                    Interlocked.Increment(ref exits);
+                    if (ending.Any(enrollment => enrollment.StartsWith("order-watch:", StringComparison.Ordinal)))
+                    {
+                        Interlocked.Increment(ref pendingSend);
+                    }
+
+                    if (decided.Effects.Any(effect => MessageOf(effect) is var (_, enrollment, _) && !ending.Contains(enrollment)))
+                    {
+                        Interlocked.Increment(ref othersSent);
+                    }
+                }
+            });
+        });
+
+        // Exits happened (a demo request ends the nurture, a restart ends win-back), some on the very event that would have
+        // moved the enrollment to its send (an order ends the order watch), and some on an input that made another journey
+        // send (a demo request starts the follow-up).
+        Assert.True(exits > 0);
+        Assert.True(pendingSend > 0);
+        Assert.True(othersSent > 0);
     }
 
     [Fact]
@@ -161,6 +243,32 @@ public sealed class ContactTurnTests
 
         // The fast path is taken (most inputs read no history), so the check is worth something.
         Assert.True(unread > 0);
+    }
+
+    [Fact]
+    public void ATurnGivenPartOfItsHistoryAsThisBatchsEvents_DecidesAsWithItAllStored()
+    {
+        var split = 0;
+        Gen.Select(Ids, Steps, Gen.Int[1, 8]).Sample((guid, steps, newest) =>
+        {
+            Contact.Run(Examples.Value, new ContactId(guid), steps, (now, decided, input, contact) =>
+            {
+                // A partition holds the stored events and, apart, the ones earlier turns of its batch appended (oldest first).
+                var history = contact.HistoryBefore;
+                var batch = Math.Min(newest, history.Length);
+                var loaded = new LoadedHistory(new PastEvents([.. history.Skip(batch)]), [.. history.Take(batch).Reverse()]);
+                var reads = contact.LastReads with { History = loaded, Replay = loaded };
+                var again = Assert.IsType<TurnDecided>(ContactTurn.Decide(contact.Before, input, Examples.Value, reads, now));
+                Assert.Equal(Contact.Describe(decided), Contact.Describe(again));
+                if (batch > 0 && (contact.LastReads.History is not null || contact.LastReads.Replay is not null))
+                {
+                    Interlocked.Increment(ref split);
+                }
+            });
+        });
+
+        // Turns that read their history were given some of it as the batch's.
+        Assert.True(split > 0);
     }
 
     public static TheoryData<string> ExitKinds() => ["event", "segment", "consent", "trait"];
@@ -263,8 +371,36 @@ public sealed class ContactTurnTests
               - id: b_mail
                 send: { channel: sms, template: cart-reminder-sms }
             """);
+
+        // Waits for the order it exits on: the order that would move it to its send ends it first.
+        var orderWatch = Parse(
+            """
+            id: order-watch
+            name: Order watch
+            trigger: { event: cart_abandoned }
+            steps:
+              - id: ordered
+                wait_for: { event: order_completed, timeout: 2d }
+                exits: { happened: thanks, timed_out: end }
+              - id: thanks
+                send: { channel: email, template: welcome-tips }
+            exit_when:
+              - event: order_completed
+            """);
+
+        // Sends on the demo request that ends the lead nurture (its exit criterion).
+        var demoFollowUp = Parse(
+            """
+            id: demo-follow-up
+            name: Demo follow-up
+            trigger: { event: demo_requested }
+            entry: { reentry: always }
+            steps:
+              - id: mail
+                send: { channel: email, template: welcome-guide }
+            """);
         return new LiveDocuments(
-            JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, 1)), new PublishedJourney(splitTest, 1)]),
+            JourneyLibrary.Of([.. set.Journeys.Select(journey => new PublishedJourney(journey, 1)), new PublishedJourney(splitTest, 1), new PublishedJourney(orderWatch, 1), new PublishedJourney(demoFollowUp, 1)]),
             Segments.SegmentLibrary.Of(set.Segments),
             new Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
             Assert.Single(set.Policies),
@@ -293,6 +429,12 @@ public sealed class ContactTurnTests
 
         public List<SendMessage> Sent { get; } = [];
 
+        /// <summary>What the last resolved turn was given to read.</summary>
+        public TurnReads LastReads { get; private set; } = TurnReads.None;
+
+        /// <summary>The contact's history before the last turn, newest first (later-recorded first on a tie, as the store reads it).</summary>
+        public ImmutableArray<PastEvent> HistoryBefore { get; private set; } = [];
+
         public static Contact Run(LiveDocuments documents, ContactId id, (int Kind, int Hours, int Pick)[] steps, Action<DateTimeOffset, TurnDecided>? check = null) =>
             Run(documents, id, steps, check is null ? null : (now, decided, _, _) => check(now, decided));
 
@@ -315,6 +457,32 @@ public sealed class ContactTurnTests
             }
 
             return contact;
+        }
+
+        /// <summary>
+        /// Decides <paramref name="input"/> for <paramref name="state"/>, reading what the turn asks for (the whole history
+        /// of this contact, a rotation of its own, no account owner yet), without taking the decision.
+        /// </summary>
+        public TurnDecided Resolve(TurnState state, ContactInput input, DateTimeOffset at)
+        {
+            var reads = TurnReads.None;
+            var turn = ContactTurn.Begin(state, input, documents, at);
+            TurnResult result;
+            while ((result = turn.Decide(reads)) is TurnNeeds { Request: var request })
+            {
+                var whole = new LoadedHistory(new PastEvents([.. _history]), []);
+                reads = request switch
+                {
+                    HistoryNeeded { Replay: true } => reads with { Replay = whole },
+                    HistoryNeeded => reads with { History = whole },
+                    OwnerTurnNeeded owner => reads with { OwnerTurns = reads.OwnerTurns.Add(new OwnerTurnTaken(owner.Team, TakeTurn(owner))) },
+                    AccountOwnerNeeded account => reads with { AccountOwners = reads.AccountOwners.SetItem((account.Team, account.Domain), null) },
+                    _ => throw new InvalidOperationException($"Unexpected request {request}."),
+                };
+            }
+
+            LastReads = reads;
+            return (TurnDecided)result;
         }
 
         /// <summary>
@@ -349,23 +517,8 @@ public sealed class ContactTurnTests
         public TurnDecided Turn(ContactInput input, DateTimeOffset at)
         {
             Now = at > Now ? at : Now;
-            var reads = TurnReads.None;
-            var turn = ContactTurn.Begin(State, input, documents, at);
-            TurnResult result;
-            while ((result = turn.Decide(reads)) is TurnNeeds { Request: var request })
-            {
-                var whole = new LoadedHistory(new PastEvents([.. _history]), []);
-                reads = request switch
-                {
-                    HistoryNeeded { Replay: true } => reads with { Replay = whole },
-                    HistoryNeeded => reads with { History = whole },
-                    OwnerTurnNeeded owner => reads with { OwnerTurns = reads.OwnerTurns.Add(new OwnerTurnTaken(owner.Team, TakeTurn(owner))) },
-                    AccountOwnerNeeded account => reads with { AccountOwners = reads.AccountOwners.SetItem((account.Team, account.Domain), null) },
-                    _ => throw new InvalidOperationException($"Unexpected request {request}."),
-                };
-            }
-
-            var decided = (TurnDecided)result;
+            HistoryBefore = [.. _history];
+            var decided = Resolve(State, input, at);
             Before = State;
             if (decided.Changed)
             {
@@ -449,7 +602,7 @@ public sealed class ContactTurnTests
             var json = kind switch
             {
                 0 => Track("cart_abandoned", $$"""{"cart_value":{{10 + (pick * 40)}}}"""),
-                1 => Track("order_completed", $$"""{"revenue":{{pick * 100}}}"""),
+                1 => Track("order_completed", $$"""{"revenue":{{pick * 100}},"first_order":{{(pick % 2 == 0 ? "true" : "false")}}}"""),
                 2 => Track("content_downloaded"),
                 3 => Track("pricing_viewed"),
                 4 => Track("signed_up", pick == 0 ? """{"source":"seo-guide"}""" : "{}"),

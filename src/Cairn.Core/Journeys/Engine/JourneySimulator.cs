@@ -186,15 +186,21 @@ public static class JourneySimulator
 
         // The timers the contacts' turns scheduled (journey waits, segment rechecks, date triggers), in due order, ties
         // in the order they were scheduled. A deferred send is an item too (Input null); at the same instant, higher
-        // priorities go first.
+        // priorities go first. A timer scheduled again for the same contact, enrollment, step and time while it is
+        // pending is one timer, as in the store (whose key they are).
         var queue = new PriorityQueue<(ContactRun Contact, ContactInput? Input, SendMessage? Send), (DateTimeOffset, int, long)>();
+        var pending = new HashSet<TimerDue>();
         long scheduled = 0;
 
         void Apply(ContactRun contact, ContactInput input, LiveDocuments live, DateTimeOffset now)
         {
             foreach (var timer in contact.Turn(input, live, now))
             {
-                queue.Enqueue((contact, new TimerDue(contact.Id, timer.EnrollmentId, timer.StepId, timer.DueAt), null), (timer.DueAt, 0, scheduled++));
+                var due = new TimerDue(contact.Id, timer.EnrollmentId, timer.StepId, timer.DueAt);
+                if (pending.Add(due))
+                {
+                    queue.Enqueue((contact, due, null), (timer.DueAt, 0, scheduled++));
+                }
             }
 
             // The sends the journeys decided go to the dispatcher (the orchestrator, then the channel), highest priority first, as it takes them.
@@ -230,6 +236,7 @@ public static class JourneySimulator
                 }
                 else
                 {
+                    pending.Remove((TimerDue)next.Input!);
                     Apply(next.Contact, next.Input!, documents, due.Item1);
                 }
             }
