@@ -896,7 +896,7 @@ internal sealed partial class Partition
         // latest event up to now was read; the history is only not held for later.)
         var streamed = read.Exceeded.Where(name => plan.Needs[name].Every is not null).ToHashSet(StringComparer.Ordinal);
         var folds = new Dictionary<Condition, HistoryFold>(ReferenceEqualityComparer.Instance);
-        var conditions = library.Versions.Values.SelectMany(JourneyDocument.Conditions).Concat(_journeys.Segments.Segments.Select(segment => segment.Condition));
+        var conditions = library.Versions.Values.SelectMany(journey => journey.Conditions()).Concat(_journeys.Segments.Segments.Select(segment => segment.Condition));
         foreach (var clause in conditions.SelectMany(HistoryPlan.Clauses))
         {
             if (HistoryPlan.NeedsOf(clause).Any(need => need.Every is not null && streamed.Contains(need.Event)) && HistoryFold.Start(clause, now) is { } fold)

@@ -375,7 +375,7 @@ public static class JourneySimulator
             {
                 ScoreDecider.ScoreCrossedEvent => $"score '{Text("model")}' crossed {Text("threshold")} {Text("direction")} (now {Text("score")})",
                 ScoreDecider.StageChangedEvent => $"stage {Text("from")} -> {Text("to")} (score '{Text("model")}' at {Text("score")})",
-                JourneyDocument.SegmentEnteredEvent => $"entered segment '{Text("segment")}': {Text("reason")}",
+                Segments.SegmentDefinition.EnteredEvent => $"entered segment '{Text("segment")}': {Text("reason")}",
                 _ => $"left segment '{Text("segment")}': {Text("reason")}",
             };
         }
