@@ -72,8 +72,8 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         var versions = ImmutableDictionary.CreateBuilder<(string, int), JourneyDefinition>();
         foreach (var version in await store.GetVersionsAsync("journey", cancellationToken).ConfigureAwait(false))
         {
-            var parsed = JourneyDocument.Parse(version.Body, $"{version.Id} v{version.Version}");
-            if (parsed.Journey is { } journey)
+            var parsed = DocumentParser.Parse(version.Body, $"{version.Id} v{version.Version}");
+            if (parsed is ParsedJourney { Journey: var journey })
             {
                 versions[(version.Id, version.Version)] = journey;
             }
@@ -91,9 +91,9 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         var library = new JourneyLibrary(live, versions.ToImmutable());
 
         // Segments and scoring models are live at their latest version from the moment they are saved.
-        var segments = Core.Segments.SegmentLibrary.Of(await LatestAsync("segment", parsed => parsed.Segment, cancellationToken).ConfigureAwait(false));
-        var models = await LatestAsync(JourneyDocument.ScoringKind, parsed => parsed.ScoringModel, cancellationToken).ConfigureAwait(false);
-        var teams = await LatestAsync(JourneyDocument.SalesTeamKind, parsed => parsed.SalesTeam, cancellationToken).ConfigureAwait(false);
+        var segments = Core.Segments.SegmentLibrary.Of((await LatestAsync<ParsedSegment>(DocumentParser.SegmentKind, cancellationToken).ConfigureAwait(false)).Select(parsed => parsed.Segment));
+        var models = (await LatestAsync<ParsedScoringModel>(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false)).Select(parsed => parsed.ScoringModel).ToList();
+        var teams = await LatestAsync<ParsedSalesTeam>(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false);
         var templates = ImmutableDictionary.CreateBuilder<string, LiveTemplate>(StringComparer.Ordinal);
         var liveTemplates = (await store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false))
             .Where(document => document.Status == DocumentStatus.Published && document.PublishedVersion is not null)
@@ -103,8 +103,8 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         {
             if (liveTemplates.TryGetValue(version.Id, out var current) && current == version.Version)
             {
-                var parsed = JourneyDocument.Parse(version.Body, $"template {version.Id} v{version.Version}");
-                if (parsed.Template is { } template)
+                var parsed = DocumentParser.Parse(version.Body, $"template {version.Id} v{version.Version}");
+                if (parsed is ParsedTemplate { Template: var template })
                 {
                     templates[version.Id] = new LiveTemplate(template, version.Version);
                 }
@@ -117,19 +117,19 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
 
         Volatile.Write(ref _templates, templates.ToImmutable());
         Volatile.Write(ref _brokenTemplates, broken.ToImmutable());
-        var policies = await LatestAsync(JourneyDocument.PolicyKind, parsed => parsed.Policy, cancellationToken).ConfigureAwait(false);
+        var policies = await LatestAsync<ParsedPolicy>(DocumentParser.PolicyKind, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _documents, new LiveDocuments(
             library,
             segments,
             new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]),
-            policies.FirstOrDefault(policy => policy.Id == Core.Orchestration.Policy.DefaultId) ?? Core.Orchestration.Policy.Default,
-            teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal),
+            policies.FirstOrDefault(parsed => parsed.Id == Core.Orchestration.Policy.DefaultId)?.Policy ?? Core.Orchestration.Policy.Default,
+            teams.ToImmutableDictionary(parsed => parsed.Id, parsed => parsed.SalesTeam, StringComparer.Ordinal),
             Documents));
     }
 
-    /// <summary>The latest version of every published (not archived) document of <paramref name="kind"/>, read with <paramref name="read"/>.</summary>
-    private async Task<List<T>> LatestAsync<T>(string kind, Func<ParsedDocument, T?> read, CancellationToken cancellationToken)
-        where T : class
+    /// <summary>The latest version of every published (not archived) document of <paramref name="kind"/> that reads as a <typeparamref name="TDocument"/>.</summary>
+    private async Task<List<TDocument>> LatestAsync<TDocument>(string kind, CancellationToken cancellationToken)
+        where TDocument : ParsedDocument
     {
         var live = (await store.ListDocumentsAsync(kind, cancellationToken).ConfigureAwait(false))
             .Where(document => document.Status == DocumentStatus.Published)
@@ -139,8 +139,8 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
             .Where(version => live.Contains(version.Id))
             .GroupBy(version => version.Id, StringComparer.Ordinal)
             .Select(group => group.MaxBy(version => version.Version)!)
-            .Select(version => read(JourneyDocument.Parse(version.Body, $"{kind} {version.Id} v{version.Version}")))
-            .OfType<T>()];
+            .Select(version => DocumentParser.Parse(version.Body, $"{kind} {version.Id} v{version.Version}"))
+            .OfType<TDocument>()];
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Published journey {Journey} version {Version} no longer parses ({Errors} errors); it is skipped")]

@@ -294,7 +294,7 @@ public sealed class ContactTurnTests
                 : "- id: wait\n    wait: 1h\n    next: mail";
             var exiter = Parse($"id: {exiterId}\nname: X\ntrigger: {{ event: cart_abandoned }}\nsteps:\n  {exiterSteps}\n  - id: mail\n    send: {{ channel: email, template: exiter-mail }}\nexit_when:\n  - {exit}\n");
             var sender = Parse($"id: {senderId}\nname: S\ntrigger: {{ event: cart_abandoned }}\nsteps:\n  - id: wait\n    wait_for: {{ event: order_completed, timeout: 3d }}\n    exits: {{ happened: mail, timed_out: end }}\n  - id: mail\n    send: {{ channel: email, template: sender-mail }}\n");
-            var buyers = JourneyDocument.Parse("kind: segment\nid: buyers\nname: Buyers\ncondition: { performed: order_completed, within: 30d }", "buyers").Segment!;
+            var buyers = DocumentParser.Parse<ParsedSegment>("kind: segment\nid: buyers\nname: Buyers\ncondition: { performed: order_completed, within: 30d }", "buyers").Segment;
             var documents = new LiveDocuments(
                 JourneyLibrary.Of(new PublishedJourney(exiter, 1), new PublishedJourney(sender, 1)),
                 Segments.SegmentLibrary.Of([buyers]),
@@ -344,7 +344,7 @@ public sealed class ContactTurnTests
         _ => null,
     };
 
-    private static JourneyDefinition Parse(string yaml) => JourneyDocument.Parse(yaml, "test.yaml") is { Journey: { } journey } ? journey : throw new InvalidOperationException(string.Join("; ", JourneyDocument.Parse(yaml, "test.yaml").Errors));
+    private static JourneyDefinition Parse(string yaml) => DocumentParser.Parse<ParsedJourney>(yaml, "test.yaml").Journey;
 
     private static Messages.SegmentMessage Track(string name, DateTimeOffset at, string properties = "{}") =>
         TestMessages.Read($$"""{"type":"track","userId":"u","event":"{{name}}","properties":{{properties}},"timestamp":"{{at:O}}"}""", receivedAt: at);

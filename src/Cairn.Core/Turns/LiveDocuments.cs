@@ -37,7 +37,7 @@ public sealed class LiveDocuments
         Scoring = scoring;
         Policy = policy;
         Teams = teams;
-        JourneyConditions = [.. journeys.Versions.Values.SelectMany(JourneyDocument.Conditions)];
+        JourneyConditions = [.. journeys.Versions.Values.SelectMany(journey => journey.Conditions())];
         JourneysNeedHistory = !HistoryPlan.Of(JourneyConditions).IsEmpty;
         var historyPlan = HistoryPlan.Of(JourneyConditions.Concat(segments.Segments.Select(segment => segment.Condition)));
         var replayPlan = historyPlan.With(HistoryPlan.Replay(scoring.Models));

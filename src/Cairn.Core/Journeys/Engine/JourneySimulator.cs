@@ -370,7 +370,7 @@ public static class JourneySimulator
         }
 
         private static bool IsAnnouncement(SegmentMessage message) =>
-            message.Event is ScoreDecider.ScoreCrossedEvent or ScoreDecider.StageChangedEvent or JourneyDocument.SegmentEnteredEvent or JourneyDocument.SegmentExitedEvent;
+            message.Event is ScoreDecider.ScoreCrossedEvent or ScoreDecider.StageChangedEvent or Segments.SegmentDefinition.EnteredEvent or Segments.SegmentDefinition.ExitedEvent;
 
         private static string Describe(SegmentMessage message)
         {
@@ -381,7 +381,7 @@ public static class JourneySimulator
             {
                 ScoreDecider.ScoreCrossedEvent => $"score '{Text("model")}' crossed {Text("threshold")} {Text("direction")} (now {Text("score")})",
                 ScoreDecider.StageChangedEvent => $"stage {Text("from")} -> {Text("to")} (score '{Text("model")}' at {Text("score")})",
-                JourneyDocument.SegmentEnteredEvent => $"entered segment '{Text("segment")}': {Text("reason")}",
+                Segments.SegmentDefinition.EnteredEvent => $"entered segment '{Text("segment")}': {Text("reason")}",
                 _ => $"left segment '{Text("segment")}': {Text("reason")}",
             };
         }
