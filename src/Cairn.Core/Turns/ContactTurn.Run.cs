@@ -261,19 +261,29 @@ public sealed partial class ContactTurn
 
         /// <summary>
         /// The events the batch adds for the contact so far, newest first: this batch's earlier ones, this turn's, and the
-        /// input's own message (appended when the turn ends). Events at the same instant keep the order they were added in.
+        /// input's own message (appended when the turn ends). Among events at the same instant the later added comes
+        /// first, as the store reads them back, so a decision does not depend on where a batch began.
         /// </summary>
         private List<PastEvent> Added(LoadedHistory? loaded = null)
         {
             loaded ??= _reads.Replay ?? _reads.History ?? LoadedHistory.Empty;
             var added = new List<PastEvent>(loaded.Earlier.Count + _appended.Count + 1);
-            added.AddRange(loaded.Earlier);
-            added.AddRange(_appended);
             if (_turn._recorded is { } recorded)
             {
                 added.Add(PastOf(recorded));
             }
 
+            for (var i = _appended.Count - 1; i >= 0; i--)
+            {
+                added.Add(_appended[i]);
+            }
+
+            for (var i = loaded.Earlier.Count - 1; i >= 0; i--)
+            {
+                added.Add(loaded.Earlier[i]);
+            }
+
+            // A stable sort: ties keep the newest-added-first order built above.
             return added.Count <= 1 ? added : [.. added.OrderByDescending(past => past.Timestamp)];
         }
 
