@@ -52,7 +52,7 @@ public class AudienceBenchmarks
         for (var i = 0; i < 50; i++)
         {
             var yaml = $"kind: segment\nid: s{i:00}\nname: Segment {i}\ncondition: {conditions[i % conditions.Length]}";
-            yield return JourneyDocument.Parse(yaml, $"s{i}").Segment ?? throw new InvalidOperationException(yaml);
+            yield return DocumentParser.Parse<ParsedSegment>(yaml, $"s{i}").Segment;
         }
     }
 
@@ -60,7 +60,7 @@ public class AudienceBenchmarks
     public void Setup()
     {
         _segments = SegmentLibrary.Of(FiftySegments());
-        var model = JourneyDocument.Parse(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "scoring", "lead-score.yaml")), "lead-score").ScoringModel!;
+        var model = DocumentParser.Parse<ParsedScoringModel>(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "scoring", "lead-score.yaml")), "lead-score").ScoringModel;
         _scoring = new ScoringLibrary([model]);
         var id = new ContactId(Guid.Parse("0193a5f0-0000-7000-8000-000000000003"));
         _identify = Message("""{"type":"identify","userId":"u","traits":{"email":"u@example.com","plan":"pro","country":"DE","company_size":120,"industry":"software"}}""");

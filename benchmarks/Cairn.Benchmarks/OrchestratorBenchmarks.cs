@@ -25,7 +25,7 @@ public class OrchestratorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _policy = JourneyDocument.Parse(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "policy", "policy.yaml")), "policy.yaml").Policy!;
+        _policy = DocumentParser.Parse<ParsedPolicy>(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "policy", "policy.yaml")), "policy.yaml").Policy;
         _contact = ContactState.New(new ContactId(Guid.CreateVersion7()), Now) with
         {
             TimeZone = "America/New_York",

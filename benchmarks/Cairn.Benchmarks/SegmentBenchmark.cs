@@ -51,7 +51,7 @@ internal static class SegmentBenchmark
                 ("trait only: pro plan (no history read)", "{ trait: plan, op: eq, value: pro }"),
             })
             {
-                var condition = JourneyDocument.Parse($"kind: segment\nid: p\nname: P\ncondition: {yaml}", "p").Segment!.Condition!;
+                var condition = DocumentParser.Parse<ParsedSegment>($"kind: segment\nid: p\nname: P\ncondition: {yaml}", "p").Segment.Condition!;
                 foreach (var exact in args.Contains("--exact") ? new[] { false, true } : [false])
                 {
                     var times = new List<double>();

@@ -20,7 +20,7 @@ public class TemplateBenchmarks
     public void Setup()
     {
         TemplateDefinition Read(string name) =>
-            JourneyDocument.Parse(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "templates", name + ".yaml")), name).Template!;
+            DocumentParser.Parse<ParsedTemplate>(File.ReadAllText(Path.Combine(BenchmarkData.Root, "examples", "templates", name + ".yaml")), name).Template;
 
         var message = new MessageContext("m-1", "cart-recovery", "email_1", null, "https://cairn.example.com/u/token", "https://cairn.example.com/u/token?preferences");
         (_email, _sms) = (Read("cart-reminder-1"), Read("cart-reminder-sms"));

@@ -63,7 +63,7 @@ public static class DocumentEndpoints
         var policy = api.MapGroup("/policy").WithTags("Orchestrator");
         policy.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
             {
-                var document = await engine.Store.GetDocumentAsync(JourneyDocument.PolicyKind, Core.Orchestration.Policy.DefaultId, cancellationToken).ConfigureAwait(false);
+                var document = await engine.Store.GetDocumentAsync(DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, cancellationToken).ConfigureAwait(false);
                 var rules = engine.Journeys.Policy;
                 return Results.Ok(new
                 {
@@ -77,7 +77,7 @@ public static class DocumentEndpoints
                 });
             })
             .WithSummary("The orchestrator's rules in force (the stored policy document, or the defaults: SMS only 08:00-21:00 local, no caps).");
-        policy.MapPut("/", (HttpContext context, CairnEngine engine, TimeProvider time) => PutAsync(JourneyDocument.PolicyKind, Core.Orchestration.Policy.DefaultId, context, engine, time))
+        policy.MapPut("/", (HttpContext context, CairnEngine engine, TimeProvider time) => PutAsync(DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, context, engine, time))
             .WithSummary("Stores the orchestrator policy (kind: policy, id: default): time zone, quiet hours, frequency caps, suppression rules, opt-in requirements, validity of deferred messages. Live at once.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
@@ -132,21 +132,21 @@ public static class DocumentEndpoints
 
         var warnings = await ValidateAsync(kind, id, text, engine, context.RequestAborted).ConfigureAwait(false);
         var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), context.RequestAborted).ConfigureAwait(false);
-        if (kind is "segment" or JourneyDocument.ScoringKind or JourneyDocument.SalesTeamKind)
+        if (kind is "segment" or DocumentParser.ScoringKind or DocumentParser.SalesTeamKind)
         {
             // A static list and a sales team have nothing to evaluate over existing contacts.
-            var evaluated = kind != JourneyDocument.SalesTeamKind && JourneyDocument.Parse(text, id).Segment is not { Static: true };
+            var evaluated = kind != DocumentParser.SalesTeamKind && DocumentParser.Parse(text, id) is not ParsedSegment { Segment.Static: true };
             await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted, backfill: evaluated).ConfigureAwait(false);
             context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
             return kind switch
             {
                 "segment" => await SegmentAsync(id, engine, context.RequestAborted).ConfigureAwait(false),
-                JourneyDocument.ScoringKind => await ScoringEndpoints.ModelAsync(id, engine, context.RequestAborted).ConfigureAwait(false),
+                DocumentParser.ScoringKind => await ScoringEndpoints.ModelAsync(id, engine, context.RequestAborted).ConfigureAwait(false),
                 _ => await HandOffEndpoints.TeamAsync(id, engine, context.RequestAborted).ConfigureAwait(false),
             };
         }
 
-        if (kind is "template" or JourneyDocument.PolicyKind)
+        if (kind is "template" or DocumentParser.PolicyKind)
         {
             // Live from the moment it is saved: messages not yet sent render from the new template and pass the new rules.
             await engine.SaveLiveDocumentAsync(kind, id, context.RequestAborted, backfill: false).ConfigureAwait(false);
@@ -170,7 +170,7 @@ public static class DocumentEndpoints
     /// </summary>
     private static async Task<IResult> ArchiveAsync(string kind, string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
-        var what = kind switch { "segment" => "segment", JourneyDocument.ScoringKind => "scoring model", _ => "sales team" };
+        var what = kind switch { "segment" => "segment", DocumentParser.ScoringKind => "scoring model", _ => "sales team" };
         if (await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false) is null)
         {
             throw ProblemException.NotFound($"There is no {what} '{id}'.");
@@ -179,9 +179,9 @@ public static class DocumentEndpoints
         var referrers = new List<string>();
         foreach (var other in (await engine.Store.ListDocumentsAsync("segment", cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived && !(kind == "segment" && d.Id == id)))
         {
-            var condition = JourneyDocument.Parse(other.Draft, other.Id).Segment?.Condition;
+            var condition = (DocumentParser.Parse(other.Draft, other.Id) as ParsedSegment)?.Segment.Condition;
             if ((kind == "segment" && Core.Segments.SegmentConditions.References(condition).Contains(id))
-                || (kind == JourneyDocument.ScoringKind && Core.Segments.SegmentConditions.Leaves(condition).OfType<ScoreCondition>().Any(score => score.Model == id)))
+                || (kind == DocumentParser.ScoringKind && Core.Segments.SegmentConditions.Leaves(condition).OfType<ScoreCondition>().Any(score => score.Model == id)))
             {
                 referrers.Add($"segment '{other.Id}'");
             }
@@ -189,10 +189,10 @@ public static class DocumentEndpoints
 
         foreach (var journey in engine.Journeys.Library.Live.Select(live => live.Definition))
         {
-            var leaves = JourneyDocument.Conditions(journey).SelectMany(Core.Segments.SegmentConditions.Leaves).ToList();
+            var leaves = journey.Conditions().SelectMany(Core.Segments.SegmentConditions.Leaves).ToList();
             if ((kind == "segment" && leaves.OfType<SegmentCondition>().Any(member => member.Segment == id))
-                || (kind == JourneyDocument.ScoringKind && leaves.OfType<ScoreCondition>().Any(score => score.Model == id))
-                || (kind == JourneyDocument.SalesTeamKind && journey.Owner == id))
+                || (kind == DocumentParser.ScoringKind && leaves.OfType<ScoreCondition>().Any(score => score.Model == id))
+                || (kind == DocumentParser.SalesTeamKind && journey.Owner == id))
             {
                 referrers.Add($"journey '{journey.Id}'");
             }
@@ -220,7 +220,7 @@ public static class DocumentEndpoints
 
         // The templates it uses may have changed since the draft was stored.
         await ValidateAsync("journey", id, document.Draft, engine, cancellationToken).ConfigureAwait(false);
-        var journey = JourneyDocument.Parse(document.Draft, id).Journey!;
+        var journey = DocumentParser.Parse<ParsedJourney>(document.Draft, id).Journey;
         var stepMap = await ReadStepMapAsync(context).ConfigureAwait(false);
         var earlier = engine.Journeys.Library.Versions.Where(version => version.Key.Journey == id).ToList();
         var problems = new List<string>();
@@ -468,8 +468,8 @@ public static class DocumentEndpoints
 
         var body = await RequestBody.ReadAsync(context.Request, MaxDocumentBytes, "1 MB per document", context.RequestAborted).ConfigureAwait(false);
         var text = Encoding.UTF8.GetString(body);
-        var parsed = JourneyDocument.Parse(AsDraftSegment(text), "preview");
-        if (parsed.Segment is not { } draft)
+        var parsed = DocumentParser.Parse(AsDraftSegment(text), "preview");
+        if (parsed is not ParsedSegment { Segment: var draft })
         {
             throw new ProblemException(
                 StatusCodes.Status422UnprocessableEntity,
@@ -532,32 +532,22 @@ public static class DocumentEndpoints
     private static async Task<IReadOnlyList<DocumentWarning>> ValidateAsync(string kind, string id, string text, CairnEngine engine, CancellationToken cancellationToken)
     {
         var source = $"{kind} '{id}'";
-        var parsed = JourneyDocument.Parse(text, source);
+        var parsed = DocumentParser.Parse(text, source);
         var errors = parsed.Errors.ToList();
         var warnings = DocumentSet.WarningsOf(parsed).Select(warning => new DocumentWarning(warning.Line, warning.Message)).ToList();
-        var documentId = parsed.Journey?.Id ?? parsed.Template?.Id ?? parsed.ScoringModel?.Id ?? parsed.SalesTeam?.Id ?? parsed.Policy?.Id;
-        var documentIdOf = parsed.Segment?.Id ?? documentId;
-        if (errors.Count == 0 && (kind switch
-            {
-                "journey" => parsed.Journey is null,
-                "segment" => parsed.Segment is null,
-                JourneyDocument.ScoringKind => parsed.ScoringModel is null,
-                JourneyDocument.SalesTeamKind => parsed.SalesTeam is null,
-                JourneyDocument.PolicyKind => parsed.Policy is null,
-                _ => parsed.Template is null,
-            }))
+        if (errors.Count == 0 && parsed.Kind != kind)
         {
             errors.Add(new DocumentError(source, 1, null, kind switch
             {
                 "journey" => "this is not a journey document",
                 "segment" => "a segment document needs kind: segment",
-                JourneyDocument.ScoringKind => $"a scoring model document needs kind: {JourneyDocument.ScoringKind}",
-                JourneyDocument.SalesTeamKind => $"a sales team document needs kind: {JourneyDocument.SalesTeamKind}",
-                JourneyDocument.PolicyKind => $"the orchestrator policy needs kind: {JourneyDocument.PolicyKind}",
+                DocumentParser.ScoringKind => $"a scoring model document needs kind: {DocumentParser.ScoringKind}",
+                DocumentParser.SalesTeamKind => $"a sales team document needs kind: {DocumentParser.SalesTeamKind}",
+                DocumentParser.PolicyKind => $"the orchestrator policy needs kind: {DocumentParser.PolicyKind}",
                 _ => "a template document needs kind: template",
             }));
         }
-        else if (errors.Count == 0 && parsed.Segment is { } segment)
+        else if (errors.Count == 0 && parsed is ParsedSegment { Segment: var segment })
         {
             if (segment.Id != id)
             {
@@ -566,8 +556,9 @@ public static class DocumentEndpoints
 
             var stored = (await engine.Store.ListDocumentsAsync("segment", cancellationToken).ConfigureAwait(false))
                 .Where(document => document.Id != id && document.Status != DocumentStatus.Archived)
-                .Select(document => JourneyDocument.Parse(document.Draft, document.Id).Segment)
-                .OfType<Core.Segments.SegmentDefinition>()
+                .Select(document => DocumentParser.Parse(document.Draft, document.Id))
+                .OfType<ParsedSegment>()
+                .Select(stored => stored.Segment)
                 .Append(segment)
                 .ToList();
             errors.AddRange(Core.Segments.SegmentConditions.References(segment.Condition)
@@ -581,18 +572,18 @@ public static class DocumentEndpoints
                 errors.Add(new DocumentError(source, first.Location.Line, null, Core.Segments.SegmentConditions.CycleMessage(cycle)));
             }
         }
-        else if (errors.Count == 0 && documentIdOf != id)
+        else if (errors.Count == 0 && parsed.Id != id)
         {
-            errors.Add(new DocumentError(source, 1, null, $"the document's id is '{documentId}', but it was sent to '{id}'"));
+            errors.Add(new DocumentError(source, 1, null, $"the document's id is '{parsed.Id}', but it was sent to '{id}'"));
         }
 
-        var conditions = parsed.Segment is { Condition: { } read } ? [read]
-            : parsed.Journey is { } flow ? JourneyDocument.Conditions(flow)
-            : parsed.Policy is { } policy ? policy.Rules.Select(rule => rule.When)
+        var conditions = parsed is ParsedSegment { Segment.Condition: { } read } ? [read]
+            : parsed is ParsedJourney { Journey: var flow } ? flow.Conditions()
+            : parsed is ParsedPolicy { Policy: var policy } ? policy.Rules.Select(rule => rule.When)
             : [];
         if (errors.Count == 0 && conditions.Any())
         {
-            var models = (await engine.Store.ListDocumentsAsync(JourneyDocument.ScoringKind, cancellationToken).ConfigureAwait(false))
+            var models = (await engine.Store.ListDocumentsAsync(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false))
                 .Where(document => document.Status != DocumentStatus.Archived)
                 .Select(document => document.Id)
                 .ToHashSet(StringComparer.Ordinal);
@@ -600,12 +591,12 @@ public static class DocumentEndpoints
                 .Select(unknown => new DocumentError(source, unknown.Location.Line, null, $"there is no scoring model '{unknown.Model}'")));
         }
 
-        if (errors.Count == 0 && parsed.Journey is { } journey)
+        if (errors.Count == 0 && parsed is ParsedJourney { Journey: var journey })
         {
             var templates = new Dictionary<string, Channel>(StringComparer.Ordinal);
             foreach (var stored in await engine.Store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false))
             {
-                if (JourneyDocument.Parse(stored.Draft, stored.Id).Template is { } template)
+                if (DocumentParser.Parse(stored.Draft, stored.Id) is ParsedTemplate { Template: var template })
                 {
                     templates[template.Id] = template.Channel;
                 }
@@ -684,7 +675,7 @@ public sealed record JourneySummary(
     public static JourneySummary From(StoredDocument document, long active)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var journey = JourneyDocument.Parse(document.Draft, document.Id).Journey;
+        var journey = (DocumentParser.Parse(document.Draft, document.Id) as ParsedJourney)?.Journey;
         var trigger = journey is null ? null : Describe(journey.Trigger);
         return new JourneySummary(
             document.Id,
@@ -728,7 +719,7 @@ public sealed record SegmentView(string Id, string? Name, string? Description, i
     public static SegmentView From(StoredDocument document, long members, Rollout? rollout)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var segment = JourneyDocument.Parse(document.Draft, document.Id).Segment;
+        var segment = (DocumentParser.Parse(document.Draft, document.Id) as ParsedSegment)?.Segment;
         return new SegmentView(
             document.Id,
             segment?.Name,

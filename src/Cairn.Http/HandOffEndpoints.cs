@@ -22,16 +22,16 @@ public static class HandOffEndpoints
         ArgumentNullException.ThrowIfNull(api);
         var teams = api.MapGroup("/sales-teams").WithTags("Sales hand-off");
         teams.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok((await engine.Store.ListDocumentsAsync(JourneyDocument.SalesTeamKind, cancellationToken).ConfigureAwait(false))
+                Results.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false))
                     .Where(document => document.Status != DocumentStatus.Archived)
                     .Select(TeamView.From)))
             .WithSummary("Every sales team with its owners and routing.");
         teams.MapGet("/{id}", TeamAsync).WithSummary("One sales team.").ProducesProblem(StatusCodes.Status404NotFound);
-        teams.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(JourneyDocument.SalesTeamKind, id, context, engine, time))
+        teams.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(DocumentParser.SalesTeamKind, id, context, engine, time))
             .WithSummary("Stores the sales team document (owners, routing rules, webhook, SLA, escalation) and uses it for the next hand-off. A journey whose owner is the team's id hands off to it.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
-        teams.MapArchive(JourneyDocument.SalesTeamKind, "Retires the team. Refused (409) while a live journey hands off to it.");
+        teams.MapArchive(DocumentParser.SalesTeamKind, "Retires the team. Refused (409) while a live journey hands off to it.");
 
         var handOffs = api.MapGroup("/handoffs").WithTags("Sales hand-off");
         handOffs.MapGet("/", ReportAsync)
@@ -50,7 +50,7 @@ public static class HandOffEndpoints
 
     /// <summary>One stored sales team as the API shows it; 404 when there is none.</summary>
     internal static async Task<IResult> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        Results.Ok(TeamView.From(await engine.Store.GetDocumentAsync(JourneyDocument.SalesTeamKind, id, cancellationToken).ConfigureAwait(false)
+        Results.Ok(TeamView.From(await engine.Store.GetDocumentAsync(DocumentParser.SalesTeamKind, id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no sales team '{id}'.")));
 
     private static async Task<IResult> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
@@ -175,7 +175,7 @@ public sealed record TeamView(string Id, string? Name, int? Version, IReadOnlyLi
     public static TeamView From(StoredDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var team = JourneyDocument.Parse(document.Draft, document.Id).SalesTeam;
+        var team = (DocumentParser.Parse(document.Draft, document.Id) as ParsedSalesTeam)?.SalesTeam;
         return new TeamView(
             document.Id,
             team?.Name,

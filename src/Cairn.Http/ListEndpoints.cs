@@ -35,7 +35,7 @@ public static class ListEndpoints
         var cancellationToken = context.RequestAborted;
         var document = await engine.Store.GetDocumentAsync("segment", id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no segment '{id}'.");
-        if (JourneyDocument.Parse(document.Draft, id).Segment is not { Static: true })
+        if (DocumentParser.Parse(document.Draft, id) is not ParsedSegment { Segment.Static: true })
         {
             throw new ProblemException(StatusCodes.Status409Conflict, "Not a static list", $"Segment '{id}' has a condition: its members are the contacts it holds for. Only a static list (static: true) takes members.");
         }

@@ -63,8 +63,8 @@ internal static class MessageEndpoints
         var cancellationToken = context.RequestAborted;
         var stored = await engine.Store.GetDocumentAsync("template", id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no template '{id}'.");
-        var parsedTemplate = JourneyDocument.Parse(stored.Draft, $"template '{id}'");
-        var template = parsedTemplate.Template
+        var parsedTemplate = DocumentParser.Parse(stored.Draft, $"template '{id}'");
+        var template = (parsedTemplate as ParsedTemplate)?.Template
             ?? throw new ProblemException(
                 StatusCodes.Status422UnprocessableEntity,
                 "Invalid template",

@@ -21,10 +21,10 @@ public static class ScoringEndpoints
         var models = api.MapGroup("/scoring-models").WithTags("Scoring");
         models.MapGet("/", ListAsync).WithSummary("Every scoring model with its rules, thresholds and rescore status.");
         models.MapGet("/{id}", ModelAsync).WithSummary("One scoring model.").ProducesProblem(StatusCodes.Status404NotFound);
-        models.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(JourneyDocument.ScoringKind, id, context, engine, time))
+        models.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(DocumentParser.ScoringKind, id, context, engine, time))
             .WithSummary("Stores the scoring model document (YAML or JSON) and makes it live: a changed model rescores every contact from its history, then scores each input.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        models.MapArchive(JourneyDocument.ScoringKind, "Retires the model: it stops scoring, and its scores leave each contact at its next input. Refused (409) while a segment or journey reads it.");
+        models.MapArchive(DocumentParser.ScoringKind, "Retires the model: it stops scoring, and its scores leave each contact at its next input. Refused (409) while a segment or journey reads it.");
         models.MapGet("/{id}/status", StatusAsync).WithSummary("The rescore of the model's current version: status and contacts processed.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/contacts/{id}/scores", ScoresAsync)
             .WithTags("Contacts", "Scoring")
@@ -36,7 +36,7 @@ public static class ScoringEndpoints
     /// <summary>One stored scoring model as the API shows it; 404 when there is none.</summary>
     internal static async Task<IResult> ModelAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var document = await engine.Store.GetDocumentAsync(JourneyDocument.ScoringKind, id, cancellationToken).ConfigureAwait(false)
+        var document = await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
         return Results.Ok(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
     }
@@ -44,7 +44,7 @@ public static class ScoringEndpoints
     private static async Task<IResult> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
     {
         var views = new List<ScoringModelView>();
-        foreach (var document in (await engine.Store.ListDocumentsAsync(JourneyDocument.ScoringKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived))
+        foreach (var document in (await engine.Store.ListDocumentsAsync(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived))
         {
             views.Add(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
         }
@@ -54,8 +54,8 @@ public static class ScoringEndpoints
 
     private static async Task<ScoringModelView> ViewAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var rollout = (await engine.Store.GetRolloutsAsync(JourneyDocument.ScoringKind, document.Id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
-        var model = JourneyDocument.Parse(document.Draft, document.Id).ScoringModel;
+        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, document.Id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        var model = (DocumentParser.Parse(document.Draft, document.Id) as ParsedScoringModel)?.ScoringModel;
         return new ScoringModelView(
             document.Id,
             model?.Name,
@@ -73,9 +73,9 @@ public static class ScoringEndpoints
 
     private static async Task<IResult> StatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var document = await engine.Store.GetDocumentAsync(JourneyDocument.ScoringKind, id, cancellationToken).ConfigureAwait(false)
+        var document = await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)
             ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
-        var rollout = (await engine.Store.GetRolloutsAsync(JourneyDocument.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
         return Results.Ok(new
         {
             id,

@@ -380,7 +380,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(stepMap);
         if (await _store.GetDocumentAsync("journey", id, cancellationToken).ConfigureAwait(false) is not { } document
-            || Core.Journeys.JourneyDocument.Parse(document.Draft, id).Journey is not { } journey)
+            || Core.Journeys.DocumentParser.Parse(document.Draft, id) is not Core.Journeys.ParsedJourney { Journey: var journey })
         {
             return null;
         }
@@ -422,7 +422,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                                 rollout.Kind switch
                                 {
                                     "segment" => new SegmentsChanged(id, $"segment {rollout.JourneyId} saved (version {rollout.Version})"),
-                                    Core.Journeys.JourneyDocument.ScoringKind => new ScoresChanged(id, rollout.JourneyId, $"scoring model {rollout.JourneyId} saved (version {rollout.Version})"),
+                                    Core.Journeys.DocumentParser.ScoringKind => new ScoresChanged(id, rollout.JourneyId, $"scoring model {rollout.JourneyId} saved (version {rollout.Version})"),
                                     _ => new RolloutReached(id, rollout.JourneyId, rollout.Version, rollout.Plan.StepMap),
                                 },
                                 [])))
@@ -434,7 +434,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
                     await _store.SaveRolloutProgressAsync(rollout.Kind, rollout.JourneyId, rollout.Version, after, processed, done, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                     if (done)
                     {
-                        var kind = rollout.Kind == Core.Journeys.JourneyDocument.ScoringKind ? "scoring model" : rollout.Kind;
+                        var kind = rollout.Kind == Core.Journeys.DocumentParser.ScoringKind ? "scoring model" : rollout.Kind;
                         LogRolloutDone(_logger, kind, rollout.JourneyId, rollout.Version, processed);
 
                         break;

@@ -34,14 +34,14 @@ internal static class ApplyCommand
             }
 
             var documents = files.Select(file => (File: file, Text: File.ReadAllText(file))).ToList();
-            var parsed = documents.Select(document => (document.Text, Parsed: JourneyDocument.Parse(document.Text, document.File))).ToList();
+            var parsed = documents.Select(document => (document.Text, Parsed: DocumentParser.Parse(document.Text, document.File))).ToList();
             var syntax = parsed.SelectMany(document => document.Parsed.Errors).ToList();
 
             // Segments that refer to each other in a cycle among these files: named here, before anything is stored
             // (the server would only see the first one's reference as unknown).
-            var segments = parsed.Where(document => document.Parsed.Segment is not null).ToList();
-            syntax.AddRange(Core.Segments.SegmentConditions.Cycles([.. segments.Select(document => document.Parsed.Segment!)])
-                .Select(cycle => new DocumentError(segments.First(document => document.Parsed.Segment!.Id == cycle.Segment).Parsed.Source, 1, null, cycle.Message)));
+            var segments = parsed.Select(document => document.Parsed).OfType<ParsedSegment>().ToList();
+            syntax.AddRange(Core.Segments.SegmentConditions.Cycles([.. segments.Select(document => document.Segment)])
+                .Select(cycle => new DocumentError(segments.First(document => document.Id == cycle.Segment).Source, 1, null, cycle.Message)));
             if (syntax.Count > 0)
             {
                 syntax.ForEach(error => Console.Error.WriteLine(error.ToString()));
@@ -65,7 +65,7 @@ internal static class ApplyCommand
                 }
             }
 
-            if (moves.Count > 0 && (result.GetValue(draft) || parsed.Count(document => document.Parsed.Journey is not null) != 1))
+            if (moves.Count > 0 && (result.GetValue(draft) || parsed.Count(document => document.Parsed is ParsedJourney) != 1))
             {
                 Console.Error.WriteLine("cairn apply: --step-map needs exactly one journey document, published (not --draft)");
                 return 2;
@@ -81,14 +81,10 @@ internal static class ApplyCommand
             {
                 // Templates, scoring models and segments first: what refers to them is validated against what the server knows.
                 // The policy's rules may name segments; journeys come last.
-                foreach (var (text, document) in parsed.OrderBy(d => d.Parsed.Journey is not null ? 4 : d.Parsed.Policy is not null ? 3 : d.Parsed.Segment is not null ? 2 : d.Parsed.ScoringModel is not null || d.Parsed.SalesTeam is not null ? 1 : 0))
+                foreach (var (text, document) in parsed.OrderBy(d => Resource(d.Parsed).Order))
                 {
-                    var (kind, id, path) = document.Journey is { } journey ? ("journey", journey.Id, "journeys")
-                        : document.Segment is { } segment ? ("segment", segment.Id, "segments")
-                        : document.ScoringModel is { } model ? ("scoring model", model.Id, "scoring-models")
-                        : document.SalesTeam is { } team ? ("sales team", team.Id, "sales-teams")
-                        : document.Policy is { } policy ? ("policy", policy.Id, "policy")
-                        : ("template", document.Template!.Id, "templates");
+                    var (_, kind, path) = Resource(document);
+                    var id = document.Id!;
                     using var content = new StringContent(text, Encoding.UTF8, "application/yaml");
                     var resource = kind == "policy" ? "api/policy" : $"api/{path}/{Uri.EscapeDataString(id)}";
                     using var put = await http.PutAsync(resource, content, cancellationToken).ConfigureAwait(false);
@@ -138,6 +134,20 @@ internal static class ApplyCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// Where a document goes on the server, in the order documents are stored: templates, scoring models and sales teams
+    /// first (what refers to them is validated against what the server knows), then segments, the policy (its rules may
+    /// name segments), and journeys last.
+    /// </summary>
+    private static (int Order, string Kind, string Path) Resource(ParsedDocument document) => document.Match(
+        journey: _ => (4, "journey", "journeys"),
+        template: _ => (0, "template", "templates"),
+        segment: _ => (2, "segment", "segments"),
+        scoringModel: _ => (1, "scoring model", "scoring-models"),
+        salesTeam: _ => (1, "sales team", "sales-teams"),
+        policy: _ => (3, "policy", "policy"),
+        invalid: invalid => throw new InvalidOperationException($"{invalid.Source} has errors; it is never sent."));
 
     /// <summary>Polls the document's newest rollout until it is done; returns how many contacts it visited.</summary>
     private static async Task<long> WaitForRolloutAsync(HttpClient http, string path, string id, CancellationToken cancellationToken)

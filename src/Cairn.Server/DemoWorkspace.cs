@@ -31,7 +31,7 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
         var templates = Resources("templates/", ".yaml");
         foreach (var (name, text) in templates)
         {
-            var template = JourneyDocument.Parse(text, name).Template ?? throw new InvalidOperationException($"The demo template {name} does not parse.");
+            var template = DocumentParser.Parse<ParsedTemplate>(text, name).Template;
             await store.SaveDraftAsync("template", template.Id, text, now, cancellationToken).ConfigureAwait(false);
             await engine.SaveLiveDocumentAsync("template", template.Id, cancellationToken, backfill: false).ConfigureAwait(false);
         }
@@ -39,37 +39,37 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
         var models = Resources("scoring/", ".yaml");
         foreach (var (name, text) in models)
         {
-            var model = JourneyDocument.Parse(text, name).ScoringModel ?? throw new InvalidOperationException($"The demo scoring model {name} does not parse.");
-            await store.SaveDraftAsync(JourneyDocument.ScoringKind, model.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync(JourneyDocument.ScoringKind, model.Id, cancellationToken).ConfigureAwait(false);
+            var model = DocumentParser.Parse<ParsedScoringModel>(text, name).ScoringModel;
+            await store.SaveDraftAsync(DocumentParser.ScoringKind, model.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(DocumentParser.ScoringKind, model.Id, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (name, text) in Resources("sales/", ".yaml"))
         {
-            var team = JourneyDocument.Parse(text, name).SalesTeam ?? throw new InvalidOperationException($"The demo sales team {name} does not parse.");
-            await store.SaveDraftAsync(JourneyDocument.SalesTeamKind, team.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync(JourneyDocument.SalesTeamKind, team.Id, cancellationToken, backfill: false).ConfigureAwait(false);
+            var team = DocumentParser.Parse<ParsedSalesTeam>(text, name).SalesTeam;
+            await store.SaveDraftAsync(DocumentParser.SalesTeamKind, team.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(DocumentParser.SalesTeamKind, team.Id, cancellationToken, backfill: false).ConfigureAwait(false);
         }
 
         var segments = Resources("segments/", ".yaml");
         foreach (var (name, text) in segments)
         {
-            var segment = JourneyDocument.Parse(text, name).Segment ?? throw new InvalidOperationException($"The demo segment {name} does not parse.");
+            var segment = DocumentParser.Parse<ParsedSegment>(text, name).Segment;
             await store.SaveDraftAsync("segment", segment.Id, text, now, cancellationToken).ConfigureAwait(false);
             await engine.SaveLiveDocumentAsync("segment", segment.Id, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (name, text) in Resources("policy/", ".yaml"))
         {
-            var policy = JourneyDocument.Parse(text, name).Policy ?? throw new InvalidOperationException($"The demo policy {name} does not parse.");
-            await store.SaveDraftAsync(JourneyDocument.PolicyKind, policy.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync(JourneyDocument.PolicyKind, policy.Id, cancellationToken, backfill: false).ConfigureAwait(false);
+            var policy = DocumentParser.Parse<ParsedPolicy>(text, name).Policy;
+            await store.SaveDraftAsync(DocumentParser.PolicyKind, policy.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await engine.SaveLiveDocumentAsync(DocumentParser.PolicyKind, policy.Id, cancellationToken, backfill: false).ConfigureAwait(false);
         }
 
         var journeys = Resources("journeys/", ".yaml");
         foreach (var (name, text) in journeys)
         {
-            var journey = JourneyDocument.Parse(text, name).Journey ?? throw new InvalidOperationException($"The demo journey {name} does not parse.");
+            var journey = DocumentParser.Parse<ParsedJourney>(text, name).Journey;
             await store.SaveDraftAsync("journey", journey.Id, text, now, cancellationToken).ConfigureAwait(false);
             await engine.PublishJourneyAsync(journey.Id, ImmutableDictionary<string, string>.Empty, cancellationToken).ConfigureAwait(false);
         }

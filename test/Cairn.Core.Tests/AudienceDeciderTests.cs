@@ -29,8 +29,8 @@ public sealed class AudienceDeciderTests
     [Fact]
     public void WhenNeedsHistoryIsFalse_DecidingWithoutHistoryGivesTheSameResult()
     {
-        var segments = SegmentLibrary.Of(Conditions.Select((condition, i) => JourneyDocument.Parse($"kind: segment\nid: s{i:00}\nname: S{i}\ncondition: {condition}", "s").Segment!));
-        var scoring = new ScoringLibrary([JourneyDocument.Parse(ScoringExamples.Engagement, "engagement").ScoringModel!]);
+        var segments = SegmentLibrary.Of(Conditions.Select((condition, i) => DocumentParser.Parse<ParsedSegment>($"kind: segment\nid: s{i:00}\nname: S{i}\ncondition: {condition}", "s").Segment));
+        var scoring = new ScoringLibrary([DocumentParser.Parse<ParsedScoringModel>(ScoringExamples.Engagement, "engagement").ScoringModel]);
         string[] plans = ["pro", "team", "free"];
         string[] paths = ["/pricing", "/docs", "/careers/x"];
         string[] events = ["demo_requested", "unsubscribed", "webinar_joined"];

@@ -31,10 +31,10 @@ public sealed class ConsentTests
     [Fact]
     public void ConsentConditions_AreEvaluatedWhenConsentChanges()
     {
-        var parsed = JourneyDocument.Parse("kind: segment\nid: news\nname: Newsletter\ncondition: { consent: email, group: newsletter }", "news.yaml");
+        var parsed = DocumentParser.Parse("kind: segment\nid: news\nname: Newsletter\ncondition: { consent: email, group: newsletter }", "news.yaml");
         Assert.Empty(parsed.Errors);
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { consent: fax }", "x").Errors, e => e.Message.StartsWith("unknown channel 'fax'", StringComparison.Ordinal));
-        var library = SegmentLibrary.Of([parsed.Segment!]);
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { consent: fax }", "x").Errors, e => e.Message.StartsWith("unknown channel 'fax'", StringComparison.Ordinal));
+        var library = SegmentLibrary.Of([Assert.IsType<ParsedSegment>(parsed).Segment]);
 
         var before = ContactState.New(Ann, T0);
         var after = Give(before, "email", "newsletter", ConsentState.OptedIn, T0);

@@ -18,7 +18,7 @@ public sealed class DocumentLimitsTests
     private static string Nots(int levels, string leaf = Leaf) =>
         string.Concat(Enumerable.Repeat("{ not: ", levels - 1)) + leaf + new string('}', levels - 1);
 
-    private static ImmutableArray<DocumentError> Errors(string text) => JourneyDocument.Parse(text, "d.yaml").Errors;
+    private static ImmutableArray<DocumentError> Errors(string text) => DocumentParser.Parse(text, "d.yaml").Errors;
 
     [Fact]
     public void Parse_TheIssuesSegmentOf20000NestedLists_IsAnErrorNamingTheLimitAndLine()
@@ -50,9 +50,9 @@ public sealed class DocumentLimitsTests
     [Fact]
     public void Parse_ConditionsAtTheLimit_AreRead_AndOneLevelMore_IsAnErrorWithThePath()
     {
-        var atLimit = JourneyDocument.Parse($"kind: segment\nid: s\nname: S\ncondition: {Nots(DocumentLimits.MaxConditionDepth)}\n", "s.yaml");
+        var atLimit = DocumentParser.Parse($"kind: segment\nid: s\nname: S\ncondition: {Nots(DocumentLimits.MaxConditionDepth)}\n", "s.yaml");
         Assert.Empty(atLimit.Errors);
-        Assert.NotNull(atLimit.Segment);
+        Assert.IsType<ParsedSegment>(atLimit);
 
         var error = Assert.Single(Errors($"kind: segment\nid: s\nname: S\n\ncondition: {Nots(DocumentLimits.MaxConditionDepth + 1)}\n"));
         Assert.Equal(5, error.Line);
@@ -139,10 +139,10 @@ public sealed class DocumentLimitsTests
     [Fact]
     public void Parse_AliasesWithinTheLimits_StillWork()
     {
-        var parsed = JourneyDocument.Parse("kind: segment\nid: s\nname: S\ncondition: { any: [&pro { trait: plan, op: eq, value: pro }, { not: *pro }] }\n", "s.yaml");
+        var parsed = DocumentParser.Parse("kind: segment\nid: s\nname: S\ncondition: { any: [&pro { trait: plan, op: eq, value: pro }, { not: *pro }] }\n", "s.yaml");
 
         Assert.Empty(parsed.Errors);
-        var any = Assert.IsType<AnyCondition>(parsed.Segment!.Condition);
+        var any = Assert.IsType<AnyCondition>(Assert.IsType<ParsedSegment>(parsed).Segment.Condition);
         Assert.Equal("plan", Assert.IsType<Comparison>(Assert.IsType<NotCondition>(any.Conditions[1]).Condition).Path);
     }
 

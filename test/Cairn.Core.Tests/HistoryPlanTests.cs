@@ -111,7 +111,7 @@ public sealed class HistoryPlanTests
     [Fact]
     public void ScoreReplay_OneEventAtATime_RescoresAsTheWholeHistoryDoes()
     {
-        var model = JourneyDocument.Parse("""
+        var model = DocumentParser.Parse<ParsedScoringModel>("""
             kind: scoring_model
             id: m
             name: M
@@ -121,7 +121,7 @@ public sealed class HistoryPlanTests
               - { id: big-b, event: b, points: 7, where: { property: amount, op: gte, value: 2 } }
               - { id: c, event: c, points: -2 }
             thresholds: [{ at: 10, stage: mql }]
-            """, "m.yaml").ScoringModel!;
+            """, "m.yaml").ScoringModel;
         var library = new ScoringLibrary([model]);
         Gen.Select(Events, Gen.Bool).Sample((happened, merged) =>
         {
@@ -242,8 +242,8 @@ public sealed class HistoryPlanTests
 
     private static Condition Clause(string yaml)
     {
-        var parsed = JourneyDocument.Parse($"kind: segment\nid: s\nname: S\ncondition: {yaml}", "s.yaml");
+        var parsed = DocumentParser.Parse($"kind: segment\nid: s\nname: S\ncondition: {yaml}", "s.yaml");
         Assert.Empty(parsed.Errors);
-        return parsed.Segment!.Condition!;
+        return Assert.IsType<ParsedSegment>(parsed).Segment.Condition!;
     }
 }

@@ -46,12 +46,12 @@ public sealed class JourneySchemaTests
         var schema = JsonSchema.FromFile(Path.Combine(Root, "docs", "schemas", "template.schema.json"));
         var result = schema.Evaluate(json, new EvaluationOptions { OutputFormat = OutputFormat.List });
         Assert.True(result.IsValid, string.Join("; ", result.Details.Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
-        Assert.Empty(JourneyDocument.Parse(text, path).Errors);
+        Assert.Empty(DocumentParser.Parse(text, path).Errors);
 
         // A field the channel does not have is refused by both.
         json!["subjectt"] = "typo";
         Assert.False(schema.Evaluate(json).IsValid);
-        Assert.NotEmpty(JourneyDocument.Parse(text + "\nsubjectt: typo\n", path).Errors);
+        Assert.NotEmpty(DocumentParser.Parse(text + "\nsubjectt: typo\n", path).Errors);
     }
 
     [Fact]

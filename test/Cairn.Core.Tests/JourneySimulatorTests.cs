@@ -11,7 +11,7 @@ public sealed class JourneySimulatorTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 2, 10, 0, 0, TimeSpan.Zero);
     private static readonly Lazy<DocumentSet> ExampleSet = new(LoadExampleSet);
-    private static readonly Segments.SegmentDefinition SqlLeads = JourneyDocument.Parse("kind: segment\nid: sql-leads\nname: SQL\ncondition: { stage: sql }", "sql-leads.yaml").Segment!;
+    private static readonly Segments.SegmentDefinition SqlLeads = DocumentParser.Parse<ParsedSegment>("kind: segment\nid: sql-leads\nname: SQL\ncondition: { stage: sql }", "sql-leads.yaml").Segment;
     private static readonly JourneyLibrary Examples = JourneyLibrary.Of([.. ExampleSet.Value.Journeys.Select(journey => new PublishedJourney(journey, 1))]);
     private static readonly int[] RenewalOffsets = [90, 60, 30, 14, 7];
 
@@ -46,7 +46,7 @@ public sealed class JourneySimulatorTests
     [Fact]
     public void UnreachableMessages_AreUndeliverableOrSuppressed_AndFallBackAlongTheStepsChannels()
     {
-        var journey = JourneyDocument.Parse(
+        var journey = DocumentParser.Parse<ParsedJourney>(
             """
             id: reach
             name: Reach
@@ -55,7 +55,7 @@ public sealed class JourneySimulatorTests
               - id: send
                 send: { channel: sms, template: sms-t, fallback: [{ channel: email, template: email-t }] }
             """,
-            "reach.yaml").Journey!;
+            "reach.yaml").Journey;
         var library = JourneyLibrary.Of(new PublishedJourney(journey, 1));
         var profiles = new[]
         {

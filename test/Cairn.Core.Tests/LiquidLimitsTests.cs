@@ -125,7 +125,7 @@ public sealed class LiquidLimitsTests
     {
         var yaml = "kind: template\nid: deep\nchannel: email\nsubject: Hi\nhtml: |\n  <p>\n  " + Ifs(3_000) + "\n";
 
-        var error = Assert.Single(JourneyDocument.Parse(yaml, "deep.yaml").Errors);
+        var error = Assert.Single(DocumentParser.Parse(yaml, "deep.yaml").Errors);
 
         Assert.Equal(5, error.Line);
         Assert.Equal("'html' is beyond a template limit: line 2: blocks nest deeper than 32 levels ('{% if %}' inside 32 open blocks)", error.Message);

@@ -16,9 +16,9 @@ public sealed class OrchestratorTests
 
     private static Policy Policy(string yaml)
     {
-        var parsed = JourneyDocument.Parse("kind: policy\nid: default\n" + yaml, "policy.yaml");
+        var parsed = DocumentParser.Parse("kind: policy\nid: default\n" + yaml, "policy.yaml");
         Assert.True(parsed.Errors.IsEmpty, string.Join("; ", parsed.Errors));
-        return parsed.Policy!;
+        return Assert.IsType<ParsedPolicy>(parsed).Policy;
     }
 
     private static ContactState Contact(string? timeZone = "America/New_York") => ContactState.New(Ann, Now) with { TimeZone = timeZone };
@@ -132,9 +132,9 @@ public sealed class OrchestratorTests
     [Fact]
     public void AnOpenTicket_IsATicketOpenedAndNotClosedSince()
     {
-        var parsed = JourneyDocument.Parse("kind: segment\nid: open-ticket\nname: Open ticket\ncondition: { last_performed: ticket_opened, not_followed_by: ticket_closed }", "s.yaml");
+        var parsed = DocumentParser.Parse("kind: segment\nid: open-ticket\nname: Open ticket\ncondition: { last_performed: ticket_opened, not_followed_by: ticket_closed }", "s.yaml");
         Assert.Empty(parsed.Errors);
-        var condition = parsed.Segment!.Condition!;
+        var condition = Assert.IsType<ParsedSegment>(parsed).Segment.Condition!;
         Assert.Equal(["ticket_closed", "ticket_opened"], SegmentConditions.HistoryEvents(condition).Order(StringComparer.Ordinal));
         var history = new List<Journeys.Engine.PastEvent>();
         bool Open(string name, DateTimeOffset at)
@@ -147,7 +147,7 @@ public sealed class OrchestratorTests
         Assert.True(Open("page_viewed", Now.AddMinutes(1)));
         Assert.False(Open("ticket_closed", Now.AddHours(1)));
         Assert.True(Open("ticket_opened", Now.AddHours(2)));
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { first_performed: a, not_followed_by: b }", "x").Errors, e => e.Message.Contains("goes with 'last_performed'", StringComparison.Ordinal));
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { first_performed: a, not_followed_by: b }", "x").Errors, e => e.Message.Contains("goes with 'last_performed'", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -177,7 +177,7 @@ public sealed class OrchestratorTests
     [Fact]
     public void PolicyDocumentsAreCheckedWhenRead()
     {
-        string[] Errors(string yaml) => [.. JourneyDocument.Parse("kind: policy\nid: default\n" + yaml, "p.yaml").Errors.Select(error => error.Message)];
+        string[] Errors(string yaml) => [.. DocumentParser.Parse("kind: policy\nid: default\n" + yaml, "p.yaml").Errors.Select(error => error.Message)];
         Assert.Contains(Errors("time_zone: Mars/Olympus"), error => error.Contains("unknown time zone", StringComparison.Ordinal));
         Assert.Contains(Errors("caps: [{ id: c, channel: fax, max: 1, per: day }]"), error => error.Contains("unknown channel 'fax'", StringComparison.Ordinal));
         Assert.Contains(Errors("caps: [{ id: c, channel: email, max: 1, per: month }]"), error => error.Contains("'per' is day or week", StringComparison.Ordinal));

@@ -40,8 +40,9 @@ public sealed class ParserFuzzTests
         void Run(string text)
         {
             var watch = Stopwatch.StartNew();
-            var parsed = JourneyDocument.Parse(text, "fuzz.yaml");
+            var parsed = DocumentParser.Parse(text, "fuzz.yaml");
             Assert.True(parsed.Errors.All(error => error.Message.Length > 0));
+            Assert.Equal(parsed is InvalidDocument, !parsed.Errors.IsEmpty);
             reached.Count(parsed.Errors.Select(error => error.Message));
             var set = DocumentSet.Read([("fuzz.yaml", text)]);
             if (parsed.Errors.IsEmpty)
@@ -197,9 +198,9 @@ public sealed class ParserFuzzTests
         Assert.NotNull(set);
         var profile = ContactState.New(Id, Now);
         var context = new EvaluationContext(profile, JsonSerializer.SerializeToElement(new { p = 1 }), null, [new PastEvent("e", Now.AddDays(-1), null)], Now);
-        IEnumerable<Condition> conditions = parsed.Segment is { Condition: { } segment } ? [segment]
-            : parsed.Journey is { } journey ? JourneyDocument.Conditions(journey)
-            : parsed.Policy is { } policy ? policy.Rules.Select(rule => rule.When).OfType<Condition>()
+        IEnumerable<Condition> conditions = parsed is ParsedSegment { Segment.Condition: { } segment } ? [segment]
+            : parsed is ParsedJourney { Journey: var journey } ? journey.Conditions()
+            : parsed is ParsedPolicy { Policy: var policy } ? policy.Rules.Select(rule => rule.When).OfType<Condition>()
             : [];
         foreach (var condition in conditions)
         {
@@ -209,7 +210,7 @@ public sealed class ParserFuzzTests
             _ = JourneyValidator.NeverHolds(condition);
         }
 
-        if (parsed.Segment is { } definition)
+        if (parsed is ParsedSegment { Segment: var definition })
         {
             _ = SegmentLibrary.Of([definition]);
         }

@@ -26,7 +26,7 @@ public sealed class ScoreDeciderTests
         Assert.Equal(new ScoreCap(30, TimeSpan.FromDays(7)), Engagement.Rules[0].Cap);
         Assert.Equal(ScoringModel.DefaultLifecycle, Engagement.Lifecycle);
 
-        static IEnumerable<string> Errors(string yaml) => JourneyDocument.Parse("kind: scoring_model\nid: m\nname: M\n" + yaml, "m.yaml").Errors.Select(e => e.Message);
+        static IEnumerable<string> Errors(string yaml) => DocumentParser.Parse("kind: scoring_model\nid: m\nname: M\n" + yaml, "m.yaml").Errors.Select(e => e.Message);
         Assert.Contains("'points' must not be 0", Errors("rules: [{ id: a, event: x, points: 0 }]"));
         Assert.Contains("the rule id 'a' is used twice in this model", Errors("rules: [{ id: a, event: x, points: 1 }, { id: a, event: y, points: 1 }]"));
         Assert.Contains("the stage 'hot' is not in the lifecycle (subscriber, lead, mql, sql, opportunity, customer, evangelist)", Errors("rules: [{ id: a, event: x, points: 1 }]\nthresholds: [{ at: 10, stage: hot }]"));
@@ -36,7 +36,7 @@ public sealed class ScoreDeciderTests
 
         var set = DocumentSet.Read([("s.yaml", "kind: segment\nid: s\nname: S\ncondition: { score: nowhere, op: gte, value: 5 }")]);
         Assert.Contains(set.Errors, e => e.Message == "there is no scoring model 'nowhere'");
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: s\nname: S\ncondition: { score: m, op: eq, value: 5 }", "s").Errors, e => e.Message == "op is gt, gte, lt or lte, not 'eq'");
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: s\nname: S\ncondition: { score: m, op: eq, value: 5 }", "s").Errors, e => e.Message == "op is gt, gte, lt or lte, not 'eq'");
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class ScoreDeciderTests
     [Fact]
     public void ScoreConditions_InSegments_FlipWhenDecayCrossesTheirValue()
     {
-        var hot = JourneyDocument.Parse("kind: segment\nid: hot\nname: Hot\ncondition: { score: engagement, op: gte, value: 30 }", "hot.yaml").Segment!;
+        var hot = DocumentParser.Parse<ParsedSegment>("kind: segment\nid: hot\nname: Hot\ncondition: { score: engagement, op: gte, value: 30 }", "hot.yaml").Segment;
         var contact = new Contact(Profile("{}"));
         contact.Event("demo_requested", T0);
         var segments = SegmentLibrary.Of([hot]);
@@ -250,9 +250,9 @@ public sealed class ScoreDeciderTests
 
     private static ScoringModel Model(string yaml)
     {
-        var parsed = JourneyDocument.Parse(yaml, "model.yaml");
+        var parsed = DocumentParser.Parse(yaml, "model.yaml");
         Assert.Empty(parsed.Errors);
-        return parsed.ScoringModel!;
+        return Assert.IsType<ParsedScoringModel>(parsed).ScoringModel;
     }
 
     private static ContactState Profile(string traits) =>

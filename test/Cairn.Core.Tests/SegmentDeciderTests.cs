@@ -47,15 +47,15 @@ public sealed class SegmentDeciderTests
         var exactly = Segment("kind: segment\nid: twice\nname: Twice\ncondition: { performed: login, exactly: 2 }");
         Assert.Equal((2, 2), ((PerformedCondition)exactly.Condition!).AtLeast is var least ? (least, ((PerformedCondition)exactly.Condition!).AtMost!.Value) : default);
 
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { property: a, op: eq, value: 1 }", "x").Errors, e => e.Message.Contains("compares traits", StringComparison.Ordinal));
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { trait: d, op: within_last, value: soon }", "x").Errors, e => e.Message.Contains("needs a duration", StringComparison.Ordinal));
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { property: a, op: eq, value: 1 }", "x").Errors, e => e.Message.Contains("compares traits", StringComparison.Ordinal));
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { trait: d, op: within_last, value: soon }", "x").Errors, e => e.Message.Contains("needs a duration", StringComparison.Ordinal));
 
         var engaged = (PerformedCondition)Segment("kind: segment\nid: e\nname: E\ncondition: { engaged: clicked, template: winback-30, within: 90d }").Condition!;
         Assert.Equal(("email_clicked", TimeSpan.FromDays(90), "template"), (engaged.Event, engaged.Within!.Value, ((Comparison)engaged.Where!).Path));
         Assert.Equal("sms_delivered", ((PerformedCondition)Segment("kind: segment\nid: e\nname: E\ncondition: { engaged: received, channel: sms }").Condition!).Event);
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { aggregate: sum, event: order_completed, value: 5 }", "x").Errors, e => e.Message == "'sum' needs 'of': the event property to aggregate (a dotted path)");
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { last_performed: login }", "x").Errors, e => e.Message.StartsWith("'last_performed' needs 'within'", StringComparison.Ordinal));
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { engaged: read }", "x").Errors, e => e.Message == "engaged is opened, clicked or received, not 'read'");
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { aggregate: sum, event: order_completed, value: 5 }", "x").Errors, e => e.Message == "'sum' needs 'of': the event property to aggregate (a dotted path)");
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { last_performed: login }", "x").Errors, e => e.Message.StartsWith("'last_performed' needs 'within'", StringComparison.Ordinal));
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { engaged: read }", "x").Errors, e => e.Message == "engaged is opened, clicked or received, not 'read'");
 
         var cycle = DocumentSet.Read(
         [
@@ -119,7 +119,7 @@ public sealed class SegmentDeciderTests
 
         var early = new Contact(SegmentLibrary.Of([november]), Profile("{}"));
         Assert.Empty(early.Event("signed_up", T0.AddDays(-10)).Changes);
-        Assert.Contains(JourneyDocument.Parse("kind: segment\nid: x\nname: X\ncondition: { last_performed: login, before: soon }", "x").Errors, e => e.Message == "'before' is a duration (e.g. 90d) or a date (e.g. 2026-01-01), not 'soon'");
+        Assert.Contains(DocumentParser.Parse("kind: segment\nid: x\nname: X\ncondition: { last_performed: login, before: soon }", "x").Errors, e => e.Message == "'before' is a duration (e.g. 90d) or a date (e.g. 2026-01-01), not 'soon'");
     }
 
     [Fact]
@@ -218,9 +218,9 @@ public sealed class SegmentDeciderTests
 
     private static SegmentDefinition Segment(string yaml)
     {
-        var parsed = JourneyDocument.Parse(yaml, "segment.yaml");
+        var parsed = DocumentParser.Parse(yaml, "segment.yaml");
         Assert.Empty(parsed.Errors);
-        return parsed.Segment!;
+        return Assert.IsType<ParsedSegment>(parsed).Segment;
     }
 
     private static ContactState Profile(string traits) =>

@@ -14,12 +14,12 @@ public sealed class TemplateTests
 
     private static TemplateDefinition Template(string yaml)
     {
-        var parsed = JourneyDocument.Parse(yaml, "t.yaml");
+        var parsed = DocumentParser.Parse(yaml, "t.yaml");
         Assert.True(parsed.Errors.IsEmpty, string.Join("; ", parsed.Errors));
-        return parsed.Template!;
+        return Assert.IsType<ParsedTemplate>(parsed).Template;
     }
 
-    private static IReadOnlyList<string> Errors(string yaml) => [.. JourneyDocument.Parse(yaml, "t.yaml").Errors.Select(error => $"{error.Line}: {error.Message}")];
+    private static IReadOnlyList<string> Errors(string yaml) => [.. DocumentParser.Parse(yaml, "t.yaml").Errors.Select(error => $"{error.Line}: {error.Message}")];
 
     private static ContactState Contact(params (string Name, object Value)[] traits)
     {

@@ -88,13 +88,16 @@ internal sealed class TestCairn : IAsyncDisposable
     {
         foreach (var (path, text) in documents)
         {
-            var parsed = Core.Journeys.JourneyDocument.Parse(text, path);
-            var (kind, id) = parsed.Journey is { } journey ? ("journeys", journey.Id)
-                : parsed.ScoringModel is { } model ? ("scoring-models", model.Id)
-                : parsed.SalesTeam is { } team ? ("sales-teams", team.Id)
-                : parsed.Segment is { } segment ? ("segments", segment.Id)
-                : parsed.Policy is not null ? ("policy", string.Empty)
-                : ("templates", parsed.Template!.Id);
+            var parsed = Core.Journeys.DocumentParser.Parse(text, path);
+            var kind = parsed.Match(
+                journey: _ => "journeys",
+                template: _ => "templates",
+                segment: _ => "segments",
+                scoringModel: _ => "scoring-models",
+                salesTeam: _ => "sales-teams",
+                policy: _ => "policy",
+                invalid: invalid => throw new InvalidOperationException(string.Join("; ", invalid.Errors)));
+            var id = parsed.Id;
             await PutDocumentAsync(kind == "policy" ? kind : $"{kind}/{id}", text);
             if (kind == "journeys")
             {

@@ -329,7 +329,7 @@ public sealed class CairnEngineTests
         await using var harness = await EngineHarness.StartAsync(configure: options => (options.ExactPreviewLimit, options.PreviewSampleSize) = (1000, 600));
         var messages = Enumerable.Range(0, 3000).Select(i => $$$"""{"type":"identify","userId":"u{{{i}}}","traits":{"plan":"{{{(i % 10 < 3 ? "pro" : "free")}}}"}}""").ToArray();
         await harness.IngestAsync(messages);
-        var pro = Cairn.Core.Journeys.JourneyDocument.Parse("kind: segment\nid: p\nname: P\ncondition: { trait: plan, op: eq, value: pro }", "p").Segment!.Condition!;
+        var pro = Cairn.Core.Journeys.DocumentParser.Parse<Cairn.Core.Journeys.ParsedSegment>("kind: segment\nid: p\nname: P\ncondition: { trait: plan, op: eq, value: pro }", "p").Segment.Condition!;
 
         var estimate = await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken);
         Assert.False(estimate.Exact);
@@ -407,8 +407,8 @@ public sealed class CairnEngineTests
         Assert.Equal(["big-orders", "browsing", "first-big", "spent"], Segments(await harness.ContactOfAsync(IdentityKey.User("ann"))));
 
         // A model saved now rescores from every order, replayed from the store.
-        await harness.Store.SaveDraftAsync(Core.Journeys.JourneyDocument.ScoringKind, "buyer", "kind: scoring_model\nid: buyer\nname: Buyer\nrules: [{ id: big, event: order_completed, where: { property: revenue, op: gte, value: 50 }, points: 1 }]", harness.Time.GetUtcNow(), cancel);
-        await harness.Engine.SaveLiveDocumentAsync(Core.Journeys.JourneyDocument.ScoringKind, "buyer", cancel);
+        await harness.Store.SaveDraftAsync(Core.Journeys.DocumentParser.ScoringKind, "buyer", "kind: scoring_model\nid: buyer\nname: Buyer\nrules: [{ id: big, event: order_completed, where: { property: revenue, op: gte, value: 50 }, points: 1 }]", harness.Time.GetUtcNow(), cancel);
+        await harness.Engine.SaveLiveDocumentAsync(Core.Journeys.DocumentParser.ScoringKind, "buyer", cancel);
         await harness.Engine.RunRolloutsAsync(cancel);
         await harness.Engine.WhenIdleAsync(cancel);
         Assert.Equal(61, (await harness.ContactOfAsync(IdentityKey.User("ann"))).Scores["buyer"].ValueAt(harness.Time.GetUtcNow()), 9);

@@ -30,7 +30,7 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
     public static IEnumerable<DocumentError> WarningsOf(ParsedDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        return document.Policy is { } policy
+        return document is ParsedPolicy { Policy: var policy }
             ? policy.Warnings().Select(warning => new DocumentError(document.Source, policy.Location.Line, null, warning))
             : [];
     }
@@ -47,7 +47,7 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
         IReadOnlySet<string>? knownScoringModels = null)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        var parsed = documents.Select(document => JourneyDocument.Parse(document.Text, document.Source)).ToList();
+        var parsed = documents.Select(document => DocumentParser.Parse(document.Text, document.Source)).ToList();
         var errors = parsed.SelectMany(document => document.Errors).ToList();
 
         var templates = new Dictionary<string, Channel>(knownTemplates ?? new Dictionary<string, Channel>(), StringComparer.Ordinal);
@@ -55,63 +55,64 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
         var journeySources = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var document in parsed)
         {
-            if (document.Template is { } template && !templateSources.TryAdd(template.Id, document.Source))
+            if (document is ParsedTemplate { Template: var template } && !templateSources.TryAdd(template.Id, document.Source))
             {
                 errors.Add(new DocumentError(document.Source, template.Location.Line, null, $"the template id '{template.Id}' is also used by {templateSources[template.Id]}"));
             }
-            else if (document.Template is { } added)
+            else if (document is ParsedTemplate { Template: var added })
             {
                 templates[added.Id] = added.Channel;
             }
 
-            if (document.Journey is { } journey && !journeySources.TryAdd(journey.Id, document.Source))
+            if (document is ParsedJourney { Journey: var journey } && !journeySources.TryAdd(journey.Id, document.Source))
             {
                 errors.Add(new DocumentError(document.Source, 1, null, $"the journey id '{journey.Id}' is also used by {journeySources[journey.Id]}"));
             }
         }
 
-        var segments = parsed.Select(document => document.Segment).OfType<Segments.SegmentDefinition>().ToList();
-        var segmentSources = Sources(parsed, document => document.Segment?.Id, "segment", errors);
+        var segments = parsed.OfType<ParsedSegment>().Select(document => document.Segment).ToList();
+        var segmentSources = Sources<ParsedSegment>(parsed, "segment", errors);
         foreach (var (id, problem) in Cairn.Core.Segments.SegmentConditions.Problems(segments.DistinctBy(segment => segment.Id).ToList()))
         {
             errors.Add(new DocumentError(segmentSources[id], 1, null, problem));
         }
 
-        var models = parsed.Select(document => document.ScoringModel).OfType<Scoring.ScoringModel>().ToList();
-        var modelSources = Sources(parsed, document => document.ScoringModel?.Id, "scoring model", errors);
-        Sources(parsed, document => document.SalesTeam?.Id, "sales team", errors);
+        var models = parsed.OfType<ParsedScoringModel>().Select(document => document.ScoringModel).ToList();
+        var modelSources = Sources<ParsedScoringModel>(parsed, "scoring model", errors);
+        Sources<ParsedSalesTeam>(parsed, "sales team", errors);
         var knownModels = modelSources.Keys.Concat(knownScoringModels ?? new HashSet<string>()).ToHashSet(StringComparer.Ordinal);
         errors.AddRange(parsed.SelectMany(document =>
-            (document.Segment is { Condition: { } segment } ? [segment] : document.Journey is { } journey ? JourneyDocument.Conditions(journey) : [])
+            (document is ParsedSegment { Segment.Condition: { } segment } ? [segment] : document is ParsedJourney { Journey: var journey } ? journey.Conditions() : [])
                 .SelectMany(condition => UnknownModels(condition, knownModels))
                 .Select(unknown => new DocumentError(document.Source, unknown.Location.Line, null, $"there is no scoring model '{unknown.Model}'"))));
 
         var catalog = new JourneyCatalog(templates, new HashSet<string>(journeySources.Keys.Concat(knownJourneys ?? new HashSet<string>()), StringComparer.Ordinal));
-        foreach (var document in parsed.Where(document => document.Journey is not null))
+        foreach (var document in parsed.OfType<ParsedJourney>())
         {
-            errors.AddRange(JourneyValidator.Validate(document.Journey!, document.Source, catalog));
+            errors.AddRange(JourneyValidator.Validate(document.Journey, document.Source, catalog));
         }
 
         return new DocumentSet(
-            [.. parsed.Select(document => document.Journey).OfType<JourneyDefinition>()],
-            [.. parsed.Select(document => document.Template).OfType<TemplateDefinition>()],
+            [.. parsed.OfType<ParsedJourney>().Select(document => document.Journey)],
+            [.. parsed.OfType<ParsedTemplate>().Select(document => document.Template)],
             [.. errors.OrderBy(error => error.Source, StringComparer.Ordinal).ThenBy(error => error.Line)])
         {
             Segments = [.. segments],
             ScoringModels = [.. models],
-            SalesTeams = [.. parsed.Select(document => document.SalesTeam).OfType<Sales.SalesTeam>()],
-            Policies = [.. parsed.Select(document => document.Policy).OfType<Orchestration.Policy>()],
+            SalesTeams = [.. parsed.OfType<ParsedSalesTeam>().Select(document => document.SalesTeam)],
+            Policies = [.. parsed.OfType<ParsedPolicy>().Select(document => document.Policy)],
             Warnings = [.. parsed.SelectMany(WarningsOf).OrderBy(warning => warning.Source, StringComparer.Ordinal).ThenBy(warning => warning.Line)],
         };
     }
 
     /// <summary>The source of each id of one kind of document; an id used twice is an error.</summary>
-    private static Dictionary<string, string> Sources(List<ParsedDocument> parsed, Func<ParsedDocument, string?> idOf, string what, List<DocumentError> errors)
+    private static Dictionary<string, string> Sources<TDocument>(List<ParsedDocument> parsed, string what, List<DocumentError> errors)
+        where TDocument : ParsedDocument
     {
         var sources = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var document in parsed)
+        foreach (var document in parsed.OfType<TDocument>())
         {
-            if (idOf(document) is { } id && !sources.TryAdd(id, document.Source))
+            if (document.Id is { } id && !sources.TryAdd(id, document.Source))
             {
                 errors.Add(new DocumentError(document.Source, 1, null, $"the {what} id '{id}' is also used by {sources[id]}"));
             }

@@ -56,6 +56,19 @@ public sealed record JourneyDefinition(
 {
     /// <summary>The step with <paramref name="id"/>, or null.</summary>
     public JourneyStep? Find(string id) => Steps.FirstOrDefault(step => step.Id == id);
+
+    /// <summary>
+    /// Every condition of the journey (entry audience, branch cases, exit criteria, and the filters of its trigger, its
+    /// <c>wait_for</c> steps and its goal, which may read history too).
+    /// </summary>
+    public IEnumerable<Condition> Conditions() =>
+        Steps.OfType<BranchStep>().SelectMany(branch => branch.Cases.Select(c => c.When))
+            .Concat(ExitWhen)
+            .Append(Entry.Audience)
+            .Append((Trigger as EventTrigger)?.Where)
+            .Concat(Steps.OfType<WaitForStep>().Select(wait => wait.Where))
+            .Append(Goal?.Where)
+            .OfType<Condition>();
 }
 
 /// <summary>How contacts enter a journey.</summary>

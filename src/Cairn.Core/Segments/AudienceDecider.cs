@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Cairn.Core.Contacts;
-using Cairn.Core.Journeys;
 using Cairn.Core.Journeys.Engine;
 using Cairn.Core.Messages;
 using Cairn.Core.Scoring;
@@ -121,7 +120,7 @@ public static class AudienceDecider
                 {
                     announced.Add(Announcement(
                         profile,
-                        change.Entered ? JourneyDocument.SegmentEnteredEvent : JourneyDocument.SegmentExitedEvent,
+                        change.Entered ? SegmentDefinition.EnteredEvent : SegmentDefinition.ExitedEvent,
                         change.Segment,
                         JsonSerializer.SerializeToElement(new { segment = change.Segment, reason = change.Reason }),
                         now));

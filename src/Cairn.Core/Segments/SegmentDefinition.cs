@@ -14,6 +14,12 @@ namespace Cairn.Core.Segments;
 /// <param name="Location">Where it is written.</param>
 public sealed record SegmentDefinition(string Id, string Name, string? Description, Condition? Condition, SourceLocation Location)
 {
+    /// <summary>The event a contact gets when it enters a segment (property <c>segment</c>: the id).</summary>
+    public const string EnteredEvent = "segment_entered";
+
+    /// <summary>The event a contact gets when it leaves a segment.</summary>
+    public const string ExitedEvent = "segment_exited";
+
     /// <summary>True for a static list (members managed by upload or API, not by a condition).</summary>
     public bool Static => Condition is null;
 }

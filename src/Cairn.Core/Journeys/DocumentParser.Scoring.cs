@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace Cairn.Core.Journeys;
 
 /// <summary>Scoring model documents (<c>kind: scoring_model</c>) and the <c>score</c> condition.</summary>
-public static partial class JourneyDocument
+public static partial class DocumentParser
 {
     /// <summary>The document kind of scoring models.</summary>
     public const string ScoringKind = "scoring_model";
@@ -185,21 +185,5 @@ public static partial class JourneyDocument
         }
 
         return model is null || op is null || value is null ? null : new ScoreCondition(model, op.Value, value.Value, DocumentReader.Location(map));
-    }
-
-    /// <summary>
-    /// Every condition of a journey (entry audience, branch cases, exit criteria, and the filters of its trigger, its
-    /// <c>wait_for</c> steps and its goal, which may read history too).
-    /// </summary>
-    public static IEnumerable<Condition> Conditions(JourneyDefinition journey)
-    {
-        ArgumentNullException.ThrowIfNull(journey);
-        return journey.Steps.OfType<BranchStep>().SelectMany(branch => branch.Cases.Select(c => c.When))
-            .Concat(journey.ExitWhen)
-            .Append(journey.Entry.Audience)
-            .Append((journey.Trigger as EventTrigger)?.Where)
-            .Concat(journey.Steps.OfType<WaitForStep>().Select(wait => wait.Where))
-            .Append(journey.Goal?.Where)
-            .OfType<Condition>();
     }
 }

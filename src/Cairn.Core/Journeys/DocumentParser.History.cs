@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace Cairn.Core.Journeys;
 
 /// <summary>History conditions beyond <c>performed</c>: first / last occurrence, aggregates, message engagement.</summary>
-public static partial class JourneyDocument
+public static partial class DocumentParser
 {
     /// <summary>The engagement verbs and the event suffix each reads (<c>email_opened</c>, <c>sms_delivered</c>, …).</summary>
     private static readonly Dictionary<string, string> Engagements = new(StringComparer.Ordinal)

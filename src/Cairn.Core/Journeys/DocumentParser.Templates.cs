@@ -34,7 +34,7 @@ public sealed record TemplateDefinition(string Id, Channel Channel, SourceLocati
 }
 
 /// <summary>Template documents (<c>kind: template</c>): the parts each channel has, parsed and checked against sample data.</summary>
-public static partial class JourneyDocument
+public static partial class DocumentParser
 {
     private static readonly string[] CommonTemplateKeys = ["kind", "id", "channel", "name", "description", "subscription", "sample"];
 

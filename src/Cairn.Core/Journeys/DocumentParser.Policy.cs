@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Cairn.Core.Journeys;
 
 /// <summary>The orchestrator's policy document (<c>kind: policy</c>).</summary>
-public static partial class JourneyDocument
+public static partial class DocumentParser
 {
     /// <summary>The document kind of the orchestrator policy.</summary>
     public const string PolicyKind = "policy";

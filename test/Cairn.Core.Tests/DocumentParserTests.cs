@@ -2,7 +2,7 @@ using Cairn.Core.Journeys;
 
 namespace Cairn.Core.Tests;
 
-public sealed class JourneyDocumentTests
+public sealed class DocumentParserTests
 {
     private const string Templates = """
         kind: template

@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace Cairn.Core.Journeys;
 
 /// <summary>Sales team documents (<c>kind: sales_team</c>): owners, routing, alerts and the acknowledgement SLA.</summary>
-public static partial class JourneyDocument
+public static partial class DocumentParser
 {
     /// <summary>The document kind of sales teams.</summary>
     public const string SalesTeamKind = "sales_team";
@@ -14,7 +14,7 @@ public static partial class JourneyDocument
         reader.OnlyKeys(root, "kind", "id", "name", "description", "webhook", "sla", "escalation", "acknowledge_on", "account_matching", "owners", "routing");
         var id = ReadId(root, reader, "sales team");
         var name = reader.String(root, "name", required: true) ?? string.Empty;
-        var webhook = ReadWebhook(root, reader);
+        var webhook = ReadWebhookUrl(root, reader);
         var sla = reader.Duration(root, "sla", required: false);
         var escalationText = reader.String(root, "escalation", required: false) ?? "manager";
         Escalation? escalation = escalationText switch { "manager" => Escalation.Manager, "reroute" => Escalation.Reroute, _ => null };
@@ -50,7 +50,7 @@ public static partial class JourneyDocument
                     ownerId,
                     reader.String(map, "name", required: false) ?? ownerId,
                     reader.String(map, "email", required: false),
-                    ReadWebhook(map, reader),
+                    ReadWebhookUrl(map, reader),
                     reader.String(map, "manager", required: false),
                     [.. accounts]));
             }
@@ -107,7 +107,7 @@ public static partial class JourneyDocument
             : new SalesTeam(id, name, webhook, sla, escalation.Value, [.. acknowledgeOn], [.. owners], [.. routing], accountMatching, DocumentReader.Location(root));
     }
 
-    private static Uri? ReadWebhook(YamlMappingNode map, DocumentReader reader)
+    private static Uri? ReadWebhookUrl(YamlMappingNode map, DocumentReader reader)
     {
         if (reader.String(map, "webhook", required: false) is not { } text)
         {
