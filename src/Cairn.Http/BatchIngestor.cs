@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Cairn.Core.Messages;
-using Cairn.Runtime;
 
 namespace Cairn.Http;
 

@@ -1,10 +1,5 @@
 using System.Net.Http.Headers;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cairn.Http;
@@ -47,7 +42,10 @@ public static class CairnHttp
         var api = app.MapGroup("/api").AddEndpointFilter(RequireApiKeyAsync);
         api.MapContacts();
         api.MapImports();
-        api.MapDocuments();
+        api.MapJourneys();
+        api.MapSegments();
+        api.MapPolicy();
+        api.MapTemplates();
         api.MapScoring();
         api.MapHandOffs();
         api.MapLists();

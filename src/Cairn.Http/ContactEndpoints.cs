@@ -1,17 +1,11 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Contacts;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
 /// <summary>The contacts part of the admin API.</summary>
-public static class ContactEndpoints
+internal static class ContactEndpoints
 {
     private const int DefaultPageSize = 50;
 
@@ -308,10 +302,10 @@ public static class ContactEndpoints
 }
 
 /// <summary>A page of results; pass <see cref="NextCursor"/> as <c>cursor</c> for the next page (null on the last).</summary>
-public sealed record PageView<T>(IReadOnlyList<T> Items, string? NextCursor);
+internal sealed record PageView<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>A contact's profile as the API shows it.</summary>
-public sealed record ContactView(
+internal sealed record ContactView(
     string Id,
     string? UserId,
     IReadOnlyList<string> AnonymousIds,
@@ -352,7 +346,7 @@ public sealed record ContactView(
 }
 
 /// <summary>One entry of a contact's timeline.</summary>
-public sealed record EventView(string MessageId, string Type, string Name, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt, JsonElement Message)
+internal sealed record EventView(string MessageId, string Type, string Name, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt, JsonElement Message)
 {
     /// <summary>The view of a stored event.</summary>
     public static EventView From(StoredEvent stored)
@@ -370,7 +364,7 @@ public sealed record EventView(string MessageId, string Type, string Name, DateT
 }
 
 /// <summary>One enrollment with its path, as the API shows it.</summary>
-public sealed record EnrollmentView(
+internal sealed record EnrollmentView(
     string Id,
     string Journey,
     int Version,
@@ -408,4 +402,4 @@ public sealed record EnrollmentView(
 }
 
 /// <summary>A send step's message in an enrollment: its id and what became of it (queued, sent, deferred, dropped …).</summary>
-public sealed record StepMessageView(string Step, string MessageId, string Delivery);
+internal sealed record StepMessageView(string Step, string MessageId, string Delivery);

@@ -1,10 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 

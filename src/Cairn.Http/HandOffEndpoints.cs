@@ -1,10 +1,4 @@
 using Cairn.Core;
-using Cairn.Core.Journeys;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -12,7 +6,7 @@ namespace Cairn.Http;
 /// The sales hand-off: sales teams as documents (<c>/api/sales-teams</c>: owners, routing, webhook, SLA), and the
 /// hand-offs themselves (<c>/api/handoffs</c>): the report, one hand-off, and the owner's acknowledgement.
 /// </summary>
-public static class HandOffEndpoints
+internal static class HandOffEndpoints
 {
     private static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(30);
 
@@ -27,7 +21,7 @@ public static class HandOffEndpoints
                     .Select(TeamView.From)))
             .WithSummary("Every sales team with its owners and routing.");
         teams.MapGet("/{id}", TeamAsync).WithSummary("One sales team.").ProducesProblem(StatusCodes.Status404NotFound);
-        teams.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(DocumentParser.SalesTeamKind, id, context, engine, time))
+        teams.MapPut("/{id}", PutTeamAsync)
             .WithSummary("Stores the sales team document (owners, routing rules, webhook, SLA, escalation) and uses it for the next hand-off. A journey whose owner is the team's id hands off to it.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
@@ -49,9 +43,11 @@ public static class HandOffEndpoints
     }
 
     /// <summary>One stored sales team as the API shows it; 404 when there is none.</summary>
-    internal static async Task<IResult> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        Results.Ok(TeamView.From(await engine.Store.GetDocumentAsync(DocumentParser.SalesTeamKind, id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no sales team '{id}'.")));
+    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.SalesTeamKind, id, "sales team", document => Task.FromResult(TeamView.From(document)), engine, cancellationToken);
+
+    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> PutTeamAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.SalesTeamKind, id, (document, _) => Task.FromResult(TeamView.From(document)), context, engine, time);
 
     private static async Task<IResult> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -126,7 +122,7 @@ public static class HandOffEndpoints
 /// A hand-off as the API shows it: <see cref="Status"/> is <c>open</c> or <c>acknowledged</c>; <see cref="Breached"/>
 /// is true when it was escalated, acknowledged after its SLA ran out, or is open past it.
 /// </summary>
-public sealed record HandOffView(
+internal sealed record HandOffView(
     string Id,
     string ContactId,
     string Team,
@@ -169,7 +165,7 @@ public sealed record HandOffView(
 }
 
 /// <summary>A sales team as the API shows it.</summary>
-public sealed record TeamView(string Id, string? Name, int? Version, IReadOnlyList<string> Owners, IReadOnlyList<string> Routing, string? Sla, string? Escalation, DateTimeOffset UpdatedAt, string Document)
+internal sealed record TeamView(string Id, string? Name, int? Version, IReadOnlyList<string> Owners, IReadOnlyList<string> Routing, string? Sla, string? Escalation, DateTimeOffset UpdatedAt, string Document)
 {
     /// <summary>The view of a stored team document.</summary>
     public static TeamView From(StoredDocument document)

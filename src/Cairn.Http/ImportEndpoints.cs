@@ -1,12 +1,7 @@
-using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-
 namespace Cairn.Http;
 
 /// <summary><c>POST /api/imports</c>: a CSV or NDJSON file in the body, imported like <c>cairn import</c>.</summary>
-public static class ImportEndpoints
+internal static class ImportEndpoints
 {
     // An import body may be large; it is read as a stream, row by row.
     private const long MaxImportBytes = 1L << 30;

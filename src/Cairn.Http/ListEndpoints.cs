@@ -1,10 +1,4 @@
-using System.Text.Json;
 using Cairn.Core;
-using Cairn.Core.Journeys;
-using Cairn.Runtime;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -12,7 +6,7 @@ namespace Cairn.Http;
 /// Static lists (segments with <c>static: true</c>): members added and removed through the API, as JSON or as a
 /// CSV upload, each change an entry or exit like any segment's.
 /// </summary>
-public static class ListEndpoints
+internal static class ListEndpoints
 {
     private const int MaxListBytes = 64 * 1024 * 1024;
 

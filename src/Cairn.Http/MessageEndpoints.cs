@@ -1,15 +1,7 @@
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using Cairn.Core.Consent;
-using Cairn.Core.Journeys;
 using Cairn.Core.Templates;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 

@@ -1,10 +1,4 @@
-using Cairn.Core.Journeys;
 using Cairn.Core.Scoring;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -12,7 +6,7 @@ namespace Cairn.Http;
 /// Lead scoring: scoring models as documents (<c>/api/scoring-models</c>, rescored over every contact when saved) and
 /// each contact's explained scores (<c>/api/contacts/{id}/scores</c>).
 /// </summary>
-public static class ScoringEndpoints
+internal static class ScoringEndpoints
 {
     /// <summary>Maps <c>/scoring-models</c> and <c>/contacts/{id}/scores</c> under <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapScoring(this RouteGroupBuilder api)
@@ -21,7 +15,7 @@ public static class ScoringEndpoints
         var models = api.MapGroup("/scoring-models").WithTags("Scoring");
         models.MapGet("/", ListAsync).WithSummary("Every scoring model with its rules, thresholds and rescore status.");
         models.MapGet("/{id}", ModelAsync).WithSummary("One scoring model.").ProducesProblem(StatusCodes.Status404NotFound);
-        models.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(DocumentParser.ScoringKind, id, context, engine, time))
+        models.MapPut("/{id}", PutAsync)
             .WithSummary("Stores the scoring model document (YAML or JSON) and makes it live: a changed model rescores every contact from its history, then scores each input.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         models.MapArchive(DocumentParser.ScoringKind, "Retires the model: it stops scoring, and its scores leave each contact at its next input. Refused (409) while a segment or journey reads it.");
@@ -34,12 +28,11 @@ public static class ScoringEndpoints
     }
 
     /// <summary>One stored scoring model as the API shows it; 404 when there is none.</summary>
-    internal static async Task<IResult> ModelAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
-    {
-        var document = await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
-        return Results.Ok(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
-    }
+    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> ModelAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.ScoringKind, id, "scoring model", document => ViewAsync(document, engine, cancellationToken), engine, cancellationToken);
+
+    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> PutAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.ScoringKind, id, (document, _) => ViewAsync(document, engine, context.RequestAborted), context, engine, time);
 
     private static async Task<IResult> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
     {
@@ -112,7 +105,7 @@ public static class ScoringEndpoints
 }
 
 /// <summary>A scoring model as the API shows it.</summary>
-public sealed record ScoringModelView(
+internal sealed record ScoringModelView(
     string Id,
     string? Name,
     string? Description,
@@ -127,10 +120,10 @@ public sealed record ScoringModelView(
     string Document);
 
 /// <summary>A threshold; <see cref="Reached"/> says whether the contact's score is at or above it.</summary>
-public sealed record ThresholdView(double At, string? Stage, bool? Reached = null);
+internal sealed record ThresholdView(double At, string? Stage, bool? Reached = null);
 
 /// <summary>A contact's score in one model, with the contributions that explain it.</summary>
-public sealed record ContactScoreView(
+internal sealed record ContactScoreView(
     string Model,
     string Name,
     double Score,
@@ -143,11 +136,11 @@ public sealed record ContactScoreView(
     IReadOnlyList<ContributionView> Contributions);
 
 /// <summary>A fit rule that holds for the contact.</summary>
-public sealed record FitContributionView(string Rule, double Points);
+internal sealed record FitContributionView(string Rule, double Points);
 
 /// <summary>
 /// A behavioural contribution, newest first: the points the rule awarded (<see cref="Points"/>, as of
 /// <see cref="At"/>) and what is left of them now after decay (<see cref="Now"/>). <see cref="Count"/> &gt; 1 is earlier
 /// events of the rule folded into one entry.
 /// </summary>
-public sealed record ContributionView(string Rule, string Event, DateTimeOffset At, double Points, double Now, int Count);
+internal sealed record ContributionView(string Rule, string Event, DateTimeOffset At, double Points, double Now, int Count);
