@@ -10,7 +10,11 @@ internal static class DocumentFlow
     internal const int MaxDocumentBytes = 1024 * 1024;
 
     /// <summary>The media types a document may be sent as (YAML, JSON, or plain text holding either).</summary>
-    internal static readonly string[] DocumentMediaTypes = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "application/json", "text/plain"];
+    private static readonly string[] DocumentMediaTypes = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "application/json", "text/plain"];
+
+    /// <summary>True when the request declares one of the document media types.</summary>
+    internal static bool SendsDocument(HttpRequest request) =>
+        request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() is { } mediaType && DocumentMediaTypes.Contains(mediaType);
 
     /// <summary>
     /// One stored document of <paramref name="kind"/> as <paramref name="view"/> shows it; 404 naming it as
@@ -32,8 +36,7 @@ internal static class DocumentFlow
         string kind, string id, Func<StoredDocument, IReadOnlyList<DocumentWarning>, Task<TView>> view, HttpContext context, CairnEngine engine, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
-        var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
-        if (mediaType is null || !DocumentMediaTypes.Contains(mediaType))
+        if (!SendsDocument(context.Request))
         {
             return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the document as application/yaml or application/json.");
         }

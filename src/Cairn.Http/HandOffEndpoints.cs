@@ -16,7 +16,7 @@ internal static class HandOffEndpoints
         ArgumentNullException.ThrowIfNull(api);
         var teams = api.MapGroup("/sales-teams").WithTags("Sales hand-off");
         teams.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false))
+                TypedResults.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false))
                     .Where(document => document.Status != DocumentStatus.Archived)
                     .Select(TeamView.From)))
             .WithSummary("Every sales team with its owners and routing.");
@@ -32,15 +32,18 @@ internal static class HandOffEndpoints
             .WithSummary("Hand-offs of the last `days` (default 30), newest first, with a summary: how many, acknowledged, open, SLA breaches, time to acknowledge, per owner. Filters: owner, contactId, status (open, acknowledged, breached, escalated).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         handOffs.MapGet("/{id}", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
-                Results.Ok(HandOffView.From(await engine.Store.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false) ?? throw ProblemException.NotFound($"There is no hand-off '{id}'."), time.GetUtcNow())))
+                View(id, await engine.Store.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false), time))
             .WithSummary("One hand-off.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         handOffs.MapPost("/{id}/ack", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
-                Results.Ok(HandOffView.From(await engine.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false) ?? throw ProblemException.NotFound($"There is no hand-off '{id}'."), time.GetUtcNow())))
+                View(id, await engine.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false), time))
             .WithSummary("The owner acknowledges the hand-off: its SLA stops. Acknowledging again changes nothing.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
+
+    private static Results<Ok<HandOffView>, ProblemHttpResult> View(string id, HandOffRecord? handOff, TimeProvider time) =>
+        handOff is null ? Problems.NotFound($"There is no hand-off '{id}'.") : TypedResults.Ok(HandOffView.From(handOff, time.GetUtcNow()));
 
     /// <summary>One stored sales team as the API shows it; 404 when there is none.</summary>
     private static Task<Results<Ok<TeamView>, ProblemHttpResult>> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
@@ -49,22 +52,27 @@ internal static class HandOffEndpoints
     private static Task<Results<Ok<TeamView>, ProblemHttpResult>> PutTeamAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
         DocumentFlow.PutAsync(DocumentParser.SalesTeamKind, id, (document, _) => Task.FromResult(TeamView.From(document)), context, engine, time);
 
-    private static async Task<IResult> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
         if (status is not (null or "open" or "acknowledged" or "breached" or "escalated"))
         {
-            throw ProblemException.BadRequest("status is open, acknowledged, breached or escalated.");
+            return Problems.BadRequest("status is open, acknowledged, breached or escalated.");
         }
 
         if (days is < 1 or > 3650 || limit is < 1 or > 1000)
         {
-            throw ProblemException.BadRequest("days must be between 1 and 3650, limit between 1 and 1000.");
+            return Problems.BadRequest("days must be between 1 and 3650, limit between 1 and 1000.");
         }
 
         ContactId? contact = null;
         if (contactId is not null)
         {
-            contact = ContactId.TryParse(contactId, out var parsed) ? parsed : throw ProblemException.BadRequest("contactId is not a contact id.");
+            if (!ContactId.TryParse(contactId, out var parsed))
+            {
+                return Problems.BadRequest("contactId is not a contact id.");
+            }
+
+            contact = parsed;
         }
 
         var now = time.GetUtcNow();
@@ -80,7 +88,7 @@ internal static class HandOffEndpoints
             "escalated" => view.EscalatedAt is not null,
             _ => true,
         }).Take(limit ?? 100);
-        return Results.Ok(new { summary = Summary(all, now - window, now), items });
+        return TypedResults.Ok<object>(new { summary = Summary(all, now - window, now), items });
     }
 
     private static object Summary(List<HandOffView> handOffs, DateTimeOffset from, DateTimeOffset to)

@@ -34,7 +34,7 @@ internal static class ScoringEndpoints
     private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> PutAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
         DocumentFlow.PutAsync(DocumentParser.ScoringKind, id, (document, _) => ViewAsync(document, engine, context.RequestAborted), context, engine, time);
 
-    private static async Task<IResult> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<List<ScoringModelView>>> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
     {
         var views = new List<ScoringModelView>();
         foreach (var document in (await engine.Store.ListDocumentsAsync(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived))
@@ -42,7 +42,7 @@ internal static class ScoringEndpoints
             views.Add(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
         }
 
-        return Results.Ok(views);
+        return TypedResults.Ok(views);
     }
 
     private static async Task<ScoringModelView> ViewAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken)
@@ -64,27 +64,27 @@ internal static class ScoringEndpoints
             document.Draft);
     }
 
-    private static async Task<IResult> StatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RescoreView>, ProblemHttpResult>> StatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var document = await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
-        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
-        return Results.Ok(new
+        if (await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
         {
-            id,
-            version = document.PublishedVersion,
-            rescore = rollout is null || rollout.Done ? "done" : "running",
-            processed = rollout?.Processed ?? 0,
-            startedAt = rollout?.CreatedAt,
-            updatedAt = rollout?.UpdatedAt,
-        });
+            return Problems.NotFound($"There is no scoring model '{id}'.");
+        }
+
+        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        return TypedResults.Ok(new RescoreView(id, document.PublishedVersion, rollout is null || rollout.Done ? "done" : "running", rollout?.Processed ?? 0, rollout?.CreatedAt, rollout?.UpdatedAt));
     }
 
-    private static async Task<IResult> ScoresAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IEnumerable<ContactScoreView>>, ProblemHttpResult>> ScoresAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
-        var contact = await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
         var now = time.GetUtcNow();
-        return Results.Ok(engine.Journeys.Scoring.Models.Select(model =>
+        return TypedResults.Ok(engine.Journeys.Scoring.Models.Select(model =>
         {
             var standing = contact.Scores.GetValueOrDefault(model.Id) ?? ContactScore.Empty(model, now);
             var behaviour = standing.BehaviourAt(now);
@@ -103,6 +103,9 @@ internal static class ScoringEndpoints
         }));
     }
 }
+
+/// <summary>The rescore of a scoring model's current version.</summary>
+internal sealed record RescoreView(string Id, int? Version, string Rescore, long Processed, DateTimeOffset? StartedAt, DateTimeOffset? UpdatedAt);
 
 /// <summary>A scoring model as the API shows it.</summary>
 internal sealed record ScoringModelView(

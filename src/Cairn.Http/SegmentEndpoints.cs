@@ -97,8 +97,7 @@ internal static class SegmentEndpoints
 
     private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(HttpContext context, CairnEngine engine, TimeProvider time)
     {
-        var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
-        if (mediaType is null || !DocumentFlow.DocumentMediaTypes.Contains(mediaType))
+        if (!DocumentFlow.SendsDocument(context.Request))
         {
             return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the draft segment as application/yaml or application/json.");
         }

@@ -5,6 +5,8 @@ namespace Cairn.Core.Tests;
 /// <summary>The one document validation: documents read together, against what is known besides them.</summary>
 public sealed class DocumentSetTests
 {
+    private const string AToB = "kind: segment\nid: a\nname: A\ncondition: { in_segment: b }";
+
     private static ParsedDocument Parse(string source, string text) => DocumentParser.Parse(text, source);
 
     private static KnownDocuments KnownSegments(params string[] texts) => KnownDocuments.None with
@@ -15,9 +17,7 @@ public sealed class DocumentSetTests
     [Fact]
     public void Of_ASegmentClosingACycleThroughKnownSegments_IsNamedAtItsReference()
     {
-        var known = KnownSegments(
-            "kind: segment\nid: a\nname: A\ncondition: { in_segment: b }",
-            "kind: segment\nid: b\nname: B\ncondition: { in_segment: c }");
+        var known = KnownSegments(AToB, "kind: segment\nid: b\nname: B\ncondition: { in_segment: c }");
 
         var set = DocumentSet.Of([Parse("c.yaml", "kind: segment\nid: c\nname: C\ncondition:\n  any: [{ tag: vip }, { in_segment: a }]")], known);
 
@@ -27,9 +27,7 @@ public sealed class DocumentSetTests
     [Fact]
     public void Of_ASegmentReplacingAKnownOne_IsCheckedAsTheNewVersion()
     {
-        var known = KnownSegments(
-            "kind: segment\nid: a\nname: A\ncondition: { in_segment: b }",
-            "kind: segment\nid: b\nname: B\ncondition: { in_segment: a }");
+        var known = KnownSegments(AToB, "kind: segment\nid: b\nname: B\ncondition: { in_segment: a }");
 
         var set = DocumentSet.Of([Parse("b.yaml", "kind: segment\nid: b\nname: B\ncondition: { tag: vip }")], known);
 
@@ -39,9 +37,7 @@ public sealed class DocumentSetTests
     [Fact]
     public void Of_KnownCyclesAlone_AreNotTheReadDocumentsProblem()
     {
-        var known = KnownSegments(
-            "kind: segment\nid: a\nname: A\ncondition: { in_segment: b }",
-            "kind: segment\nid: b\nname: B\ncondition: { in_segment: a }");
+        var known = KnownSegments(AToB, "kind: segment\nid: b\nname: B\ncondition: { in_segment: a }");
 
         Assert.Empty(DocumentSet.Of([Parse("c.yaml", "kind: segment\nid: c\nname: C\ncondition: { in_segment: a }")], known).Errors);
     }
@@ -69,7 +65,7 @@ public sealed class DocumentSetTests
         [
             Parse("j.yaml", "id: j\nname: J\ntrigger: { event: go }\nsteps:\n  - { id: text, send: { channel: sms, template: on-server } }\n"),
             Parse("s.yaml", "kind: segment\nid: s\nname: S\ncondition: { all: [{ in_segment: on-server }, { score: on-server, op: gte, value: 1 }] }"),
-            Parse("a.yaml", "kind: segment\nid: a\nname: A\ncondition: { in_segment: b }"),
+            Parse("a.yaml", AToB),
             Parse("b.yaml", "kind: segment\nid: b\nname: B\ncondition: { in_segment: a }"),
         ], KnownDocuments.Elsewhere);
 
