@@ -178,8 +178,11 @@ internal static class MessageEndpoints
         var link = Verify(dispatcher, token, LinkKind.Unsubscribe);
         var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false) : null;
         var oneClick = form is not null && form["List-Unsubscribe"].ToString() == "One-Click";
-        var message = await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound("This unsubscribe link belongs to a message that no longer exists.");
+        if (await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is not { } message)
+        {
+            return Problems.NotFound("This unsubscribe link belongs to a message that no longer exists.");
+        }
+
         var group = form is not null && form["scope"].ToString() == "all" ? null : GroupOf(engine, message);
         var now = time.GetUtcNow();
         var source = oneClick ? "one_click_unsubscribe" : "unsubscribe_page";
@@ -196,8 +199,11 @@ internal static class MessageEndpoints
     private static async Task<IResult> ConfirmAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
     {
         var link = Verify(dispatcher, token, LinkKind.Confirm);
-        var message = await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound("This confirmation link belongs to a message that no longer exists.");
+        if (await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false) is not { } message)
+        {
+            return Problems.NotFound("This confirmation link belongs to a message that no longer exists.");
+        }
+
         using var payload = JsonDocument.Parse(message.Payload ?? "{}");
         var channel = payload.RootElement.TryGetProperty("channel", out var c) ? c.GetString()! : MessageDispatcher.EmailChannel;
         var group = payload.RootElement.TryGetProperty("group", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
