@@ -1,8 +1,6 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Cairn.Core.Messages;
 using Cairn.Http.Telemetry;
-using Cairn.Runtime;
 
 namespace Cairn.Http;
 

@@ -1,11 +1,6 @@
 using System.Net.Http.Headers;
 using Cairn.Http.Telemetry;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Cairn.Http;
@@ -52,7 +47,10 @@ public static class CairnHttp
         var api = app.MapGroup("/api").AddEndpointFilter(RequireApiKeyAsync);
         api.MapContacts();
         api.MapImports();
-        api.MapDocuments();
+        api.MapJourneys();
+        api.MapSegments();
+        api.MapPolicy();
+        api.MapTemplates();
         api.MapScoring();
         api.MapHandOffs();
         api.MapLists();

@@ -1,12 +1,6 @@
 using System.Net;
-using System.Text.Json;
 using Cairn.Core.Consent;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -24,20 +18,29 @@ internal static class ChannelEndpoints
     public static RouteGroupBuilder MapChannels(this RouteGroupBuilder api)
     {
         var devices = api.MapGroup("/contacts/{id}/devices").WithTags("Push devices");
-        devices.MapGet("/", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok((await engine.Store.GetDevicesAsync((await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Id, cancellationToken).ConfigureAwait(false))
-                    .Select(device => new { device.Token, device.Platform, device.CreatedAt })))
+        devices.MapGet("/", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+            {
+                var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                return contact is null
+                    ? missing!
+                    : TypedResults.Ok<object>((await engine.Store.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Select(device => new { device.Token, device.Platform, device.CreatedAt }));
+            })
             .WithSummary("The contact's push device tokens.").ProducesProblem(StatusCodes.Status404NotFound);
         devices.MapPost("/", RegisterDeviceAsync)
             .WithSummary("Registers a push device token for the contact: {\"token\", \"platform\": \"android\" | \"ios\" | \"web\"}. A token registered again moves to this contact.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        devices.MapDelete("/{token}", async (string id, string token, CairnEngine engine, CancellationToken cancellationToken) =>
+        devices.MapDelete("/{token}", async Task<Results<NoContent, ProblemHttpResult>> (string id, string token, CairnEngine engine, CancellationToken cancellationToken) =>
             {
-                var contact = await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                if (contact is null)
+                {
+                    return missing!;
+                }
+
                 return (await engine.Store.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Any(device => device.Token == token)
                     && await engine.Store.RemoveDeviceAsync(token, cancellationToken).ConfigureAwait(false)
-                    ? Results.NoContent()
-                    : throw ProblemException.NotFound("The contact has no such device token.");
+                    ? TypedResults.NoContent()
+                    : Problems.NotFound("The contact has no such device token.");
             })
             .WithSummary("Removes a device token (the app logged out).").ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -45,10 +48,10 @@ internal static class ChannelEndpoints
                 Results.Ok(await engine.Store.ListMessagesAsync("dead_letter", channel, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)))
             .WithTags("Messages")
             .WithSummary("Webhooks (and owner alerts) that kept failing until their retries ran out, newest first, with the last error.");
-        api.MapPost("/messages/{id}/retry", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        api.MapPost("/messages/{id}/retry", async Task<Results<Ok<OutboxMessage>, ProblemHttpResult>> (string id, CairnEngine engine, CancellationToken cancellationToken) =>
                 await engine.Store.RequeueMessageAsync(id, cancellationToken).ConfigureAwait(false)
-                    ? Results.Ok(await engine.Store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false))
-                    : throw new ProblemException(StatusCodes.Status409Conflict, "Not retryable", $"The message '{id}' does not exist or is not failed or dead-lettered."))
+                    ? TypedResults.Ok((await engine.Store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false))!)
+                    : Problems.Of(StatusCodes.Status409Conflict, "Not retryable", $"The message '{id}' does not exist or is not failed or dead-lettered."))
             .WithTags("Messages")
             .WithSummary("Queues a failed or dead-lettered message again, with a fresh set of attempts.")
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -85,24 +88,29 @@ internal static class ChannelEndpoints
         return app;
     }
 
-    private static async Task<IResult> RegisterDeviceAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> RegisterDeviceAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
     {
-        var contact = await ContactEndpoints.RequireAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
+        var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
         var body = await RequestBody.ParseAsync(context.Request, 16 * 1024, "16 KB", context.RequestAborted).ConfigureAwait(false);
         var token = Text(body, "token");
         if (token is not { Length: > 0 and <= 4096 })
         {
-            throw ProblemException.BadRequest("Give the device token (up to 4096 characters).");
+            return Problems.BadRequest("Give the device token (up to 4096 characters).");
         }
 
         var platform = Text(body, "platform") ?? "android";
         if (platform is not ("android" or "ios" or "web"))
         {
-            throw ProblemException.BadRequest("platform is android, ios or web.");
+            return Problems.BadRequest("platform is android, ios or web.");
         }
 
         await engine.Store.AddDeviceAsync(new Device(token, contact.Id, platform, time.GetUtcNow()), context.RequestAborted).ConfigureAwait(false);
-        return Results.Ok(new { token, platform, contactId = contact.Id.ToString() });
+        return TypedResults.Ok<object>(new { token, platform, contactId = contact.Id.ToString() });
     }
 
     private static async Task<IResult> InboxAsync(string userId, bool? dismissed, int? limit, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
@@ -127,12 +135,11 @@ internal static class ChannelEndpoints
 
     private static async Task<IResult> MarkAsync(string userId, string messageId, string what, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
     {
-        var contact = await InboxContactAsync(userId, context, engine, dispatcher).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound("There is no such message in this inbox.");
         var now = time.GetUtcNow();
-        if (!await engine.Store.MarkInboxItemAsync(contact, messageId, what == "dismiss", now, context.RequestAborted).ConfigureAwait(false))
+        if (await InboxContactAsync(userId, context, engine, dispatcher).ConfigureAwait(false) is not { } contact
+            || !await engine.Store.MarkInboxItemAsync(contact, messageId, what == "dismiss", now, context.RequestAborted).ConfigureAwait(false))
         {
-            throw ProblemException.NotFound("There is no such message in this inbox.");
+            return Problems.NotFound("There is no such message in this inbox.");
         }
 
         if (what != "dismiss" && await engine.Store.GetMessageAsync(messageId, context.RequestAborted).ConfigureAwait(false) is { } message)

@@ -1,17 +1,11 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Contacts;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
 /// <summary>The contacts part of the admin API.</summary>
-public static class ContactEndpoints
+internal static class ContactEndpoints
 {
     private const int DefaultPageSize = 50;
 
@@ -41,26 +35,31 @@ public static class ContactEndpoints
             .WithSummary("The contact's active enrollments and its ended ones (most recent first, up to limit), each with its path and the reason for every move.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapGet("/{id}/segments", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Segments
-                    .Select(segment => new { segment = segment.Key, enteredAt = segment.Value.EnteredAt, reason = segment.Value.Reason })))
+                await WithContactAsync(id, engine, contact => contact.Segments
+                    .Select(segment => new { segment = segment.Key, enteredAt = segment.Value.EnteredAt, reason = segment.Value.Reason }), cancellationToken).ConfigureAwait(false))
             .WithSummary("The segments the contact is in, with when and why it entered each.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapGet("/{id}/consent", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok(ConsentView((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Consents)))
+                await WithContactAsync(id, engine, contact => ConsentView(contact.Consents), cancellationToken).ConfigureAwait(false))
             .WithSummary("The contact's consent by channel and subscription group: state, source, time and proof.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        contacts.MapGet("/{id}/engagement", async (string id, CairnEngine engine, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
+        contacts.MapGet("/{id}/engagement", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, CairnEngine engine, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
             {
-                var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                if (contact is null)
+                {
+                    return missing!;
+                }
+
                 var preference = Core.Orchestration.ChannelPreference.Of(contact) is var (preferred, source) ? new { channel = preferred, source } : null;
                 var channels = Core.Orchestration.ChannelPreference.Engagement(contact).Select(channel => new { channel.Channel, channel.Received, channel.Engaged, rate = Math.Round(channel.Rate, 3) });
                 if (engine.Journeys.Policy.Engagement is not { } engagement)
                 {
-                    return Results.Ok(new { measured = false, status = "active", preferredChannel = preference, channels });
+                    return TypedResults.Ok<object>(new { measured = false, status = "active", preferredChannel = preference, channels });
                 }
 
                 var (status, last) = engagement.Standing(contact, await dispatcher.EngagementAsync(contact.Id, cancellationToken).ConfigureAwait(false), time.GetUtcNow());
-                return Results.Ok(new { measured = true, channel = engagement.Channel, status, lastEngagedAt = last, throttleAfter = engagement.ThrottleAfter, sunsetAfter = engagement.SunsetAfter, preferredChannel = preference, channels });
+                return TypedResults.Ok<object>(new { measured = true, channel = engagement.Channel, status, lastEngagedAt = last, throttleAfter = engagement.ThrottleAfter, sunsetAfter = engagement.SunsetAfter, preferredChannel = preference, channels });
             })
             .WithSummary("The contact's engagement: its standing under the policy's engagement rules (active, throttled: a reduced cap, or sunset: no promotional messages on the channel) and last open or click; per channel, messages received, engaged with and the smoothed rate; and its preferred channel, declared (trait preferred_channel) or learned (the best-engaged channel), which send steps with a fallback try first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -82,12 +81,12 @@ public static class ContactEndpoints
         return api;
     }
 
-    private static async Task<IResult> ImportConsentAsync(HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> ImportConsentAsync(HttpContext context, CairnEngine engine, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
         if (context.Request.ContentType?.Split(';')[0].Trim().Equals("text/csv", StringComparison.OrdinalIgnoreCase) != true)
         {
-            throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the consent answers as text/csv.");
+            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the consent answers as text/csv.");
         }
 
         var body = await RequestBody.ReadAsync(context.Request, 64 * 1024 * 1024, "64 MB per upload", cancellationToken).ConfigureAwait(false);
@@ -128,12 +127,16 @@ public static class ContactEndpoints
             }
         }
 
-        return Results.Ok(new { imported, rejected });
+        return TypedResults.Ok<object>(new { imported, rejected });
     }
 
-    private static async Task<IResult> ConsentHistoryAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<object>>, ProblemHttpResult>> ConsentHistoryAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
         var history = new List<object>();
         string? cursor = null;
         do
@@ -149,13 +152,17 @@ public static class ContactEndpoints
         }
         while (cursor is not null && history.Count < 1000);
 
-        return Results.Ok(history);
+        return TypedResults.Ok(history);
     }
 
-    private static async Task<IResult> PutConsentAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<Results<Ok<IEnumerable<object>>, ProblemHttpResult>> PutConsentAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
-        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
         JsonElement body;
         try
         {
@@ -163,26 +170,33 @@ public static class ContactEndpoints
         }
         catch (JsonException exception)
         {
-            throw ProblemException.BadRequest($"The body is not valid JSON: {exception.Message}");
+            return Problems.BadRequest($"The body is not valid JSON: {exception.Message}");
         }
 
         string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         var channel = Text("channel");
         if (!Core.Consent.Consents.IsChannel(channel))
         {
-            throw ProblemException.BadRequest($"channel is {string.Join(", ", Core.Consent.Consents.ChannelNames)}.");
+            return Problems.BadRequest($"channel is {string.Join(", ", Core.Consent.Consents.ChannelNames)}.");
         }
 
-        Core.Consent.ConsentState state = Text("state") switch
+        Core.Consent.ConsentState state;
+        switch (Text("state"))
         {
-            "opted_in" => Core.Consent.ConsentState.OptedIn,
-            "opted_out" => Core.Consent.ConsentState.OptedOut,
-            _ => throw ProblemException.BadRequest("state is opted_in or opted_out."),
-        };
+            case "opted_in":
+                state = Core.Consent.ConsentState.OptedIn;
+                break;
+            case "opted_out":
+                state = Core.Consent.ConsentState.OptedOut;
+                break;
+            default:
+                return Problems.BadRequest("state is opted_in or opted_out.");
+        }
+
         var at = time.GetUtcNow();
         if (Text("at") is { } given && !DateTimeOffset.TryParse(given, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out at))
         {
-            throw ProblemException.BadRequest("at is an ISO 8601 time.");
+            return Problems.BadRequest("at is an ISO 8601 time.");
         }
 
         // Double opt-in: an opt-in waits for the click in the confirmation email, unless the caller already confirmed it.
@@ -194,7 +208,7 @@ public static class ContactEndpoints
 
         var record = new Core.Consent.ConsentRecord(state, Text("source") ?? "api", at, Text("proof"));
         await engine.ChangeConsentAsync(contact.Id, channel!, Text("group"), record, cancellationToken).ConfigureAwait(false);
-        return Results.Ok(ConsentView((await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)).Consents));
+        return await WithContactAsync(id, engine, changed => ConsentView(changed.Consents), cancellationToken).ConfigureAwait(false);
     }
 
     private static IEnumerable<object> ConsentView(IReadOnlyDictionary<string, Core.Consent.ConsentRecord> consents) =>
@@ -209,55 +223,81 @@ public static class ContactEndpoints
             proof = pair.Value.Proof,
         });
 
-    private static async Task<IResult> LookupAsync(string? userId, string? anonymousId, string? email, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> LookupAsync(string? userId, string? anonymousId, string? email, CairnEngine engine, CancellationToken cancellationToken)
     {
-        ContactId? id = (userId, anonymousId, email) switch
+        ContactId? id;
+        switch (userId, anonymousId, email)
         {
-            ({ Length: > 0 } user, null, null) => engine.FindContact(IdentityKey.User(user)),
-            (null, { Length: > 0 } anonymous, null) => engine.FindContact(IdentityKey.Anonymous(anonymous)),
-            (null, null, { Length: > 0 } address) => ContactNormalizer.NormalizeEmail(address) is { } normalized
-                ? (await engine.Store.FindContactsByEmailAsync(normalized, cancellationToken).ConfigureAwait(false)) is [var first, ..] ? first : null
-                : throw ProblemException.BadRequest("The email is not valid."),
-            _ => throw ProblemException.BadRequest("Give exactly one of userId, anonymousId or email."),
-        };
+            case ({ Length: > 0 } user, null, null):
+                id = engine.FindContact(IdentityKey.User(user));
+                break;
+            case (null, { Length: > 0 } anonymous, null):
+                id = engine.FindContact(IdentityKey.Anonymous(anonymous));
+                break;
+            case (null, null, { Length: > 0 } address):
+                if (ContactNormalizer.NormalizeEmail(address) is not { } normalized)
+                {
+                    return Problems.BadRequest("The email is not valid.");
+                }
+
+                id = (await engine.Store.FindContactsByEmailAsync(normalized, cancellationToken).ConfigureAwait(false)) is [var first, ..] ? first : null;
+                break;
+            default:
+                return Problems.BadRequest("Give exactly one of userId, anonymousId or email.");
+        }
 
         var contact = id is { } found ? await engine.GetContactAsync(found, cancellationToken).ConfigureAwait(false) : null;
-        return contact is null ? throw ProblemException.NotFound("No contact has that identifier.") : Results.Ok(ContactView.From(contact));
+        return contact is null ? Problems.NotFound("No contact has that identifier.") : TypedResults.Ok(ContactView.From(contact));
     }
 
-    private static async Task<IResult> GetAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        Results.Ok(ContactView.From(await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false)));
+    private static Task<Results<Ok<ContactView>, ProblemHttpResult>> GetAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        WithContactAsync(id, engine, ContactView.From, cancellationToken);
 
-    private static async Task<IResult> EventsAsync(string id, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PageView<EventView>>, ProblemHttpResult>> EventsAsync(string id, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
         var page = await engine.Store.GetEventsAsync(contact.Id, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
-        return Results.Ok(new PageView<EventView>(page.Items.Select(EventView.From).ToList(), page.NextCursor));
+        return TypedResults.Ok(new PageView<EventView>(page.Items.Select(EventView.From).ToList(), page.NextCursor));
     }
 
-    private static async Task<IResult> MessagesAsync(string? contactId, string? status, string? channel, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IReadOnlyList<OutboxMessage>>, ProblemHttpResult>> MessagesAsync(string? contactId, string? status, string? channel, int? limit, CairnEngine engine, CancellationToken cancellationToken)
     {
         if (contactId is null)
         {
             return status is null
-                ? throw ProblemException.BadRequest("Give contactId (a contact's messages) or status (e.g. failed, optionally with channel).")
-                : Results.Ok(await engine.Store.ListMessagesAsync(status, channel, PageSize(limit), cancellationToken).ConfigureAwait(false));
+                ? Problems.BadRequest("Give contactId (a contact's messages) or status (e.g. failed, optionally with channel).")
+                : TypedResults.Ok(await engine.Store.ListMessagesAsync(status, channel, PageSize(limit), cancellationToken).ConfigureAwait(false));
         }
 
-        var contact = await RequireAsync(contactId, engine, cancellationToken).ConfigureAwait(false);
-        return Results.Ok(await engine.Store.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
+        var (contact, missing) = await FindAsync(contactId, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
+        return TypedResults.Ok(await engine.Store.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
     }
 
-    private static async Task<IResult> JourneysAsync(string id, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> JourneysAsync(string id, int? limit, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
         var ended = await engine.Store.GetEndedEnrollmentsAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false);
 
         // A report that came after its enrollment ended is on the message itself.
         var outbox = (await engine.Store.GetOutboxAsync(contact.Id, 1000, cancellationToken).ConfigureAwait(false))
             .ToDictionary(message => message.MessageId, message => message.LastError is { } why && message.Status != "sent" && message.Status != "delivered" ? $"{message.Status}: {why}" : message.Status, StringComparer.Ordinal);
         EnrollmentView View(Core.Journeys.Engine.Enrollment enrollment) => EnrollmentView.From(enrollment, outbox.GetValueOrDefault);
-        return Results.Ok(new
+        return TypedResults.Ok<object>(new
         {
             active = contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(View),
             ended = ended.Select(View),
@@ -265,38 +305,52 @@ public static class ContactEndpoints
         });
     }
 
-    private static async Task<IResult> SearchAsync(string? q, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<PageView<ContactView>>> SearchAsync(string? q, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
     {
         var page = await engine.Store.SearchContactsAsync(q, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
-        return Results.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
+        return TypedResults.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
     }
 
-    private static async Task<IResult> PatchTraitsAsync(string id, HttpContext context, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> PatchTraitsAsync(string id, HttpContext context, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var contact = await RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
         RequestBody.RequireJson(context.Request);
         var body = await RequestBody.ReadAsync(context.Request, Core.Messages.MessageLimits.MaxMessageBytes, "32 KB", cancellationToken).ConfigureAwait(false);
         using var document = RequestBody.Parse(body, Core.Messages.MessageLimits.MaxDepth + 1);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
-            throw ProblemException.BadRequest("The body must be a JSON object of traits.");
+            return Problems.BadRequest("The body must be a JSON object of traits.");
         }
 
         var traits = document.RootElement.EnumerateObject()
             .ToImmutableSortedDictionary(property => property.Name, property => property.Value.Clone(), StringComparer.Ordinal);
         var updated = await engine.PatchTraitsAsync(contact.Id, traits, cancellationToken).ConfigureAwait(false);
-        return updated is null ? throw ProblemException.NotFound("The contact does not exist.") : Results.Ok(ContactView.From(updated));
+        return updated is null ? Problems.NotFound("The contact does not exist.") : TypedResults.Ok(ContactView.From(updated));
     }
 
-    internal static async Task<ContactState> RequireAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    /// <summary>The contact <paramref name="id"/> names as <paramref name="view"/> shows it, or the problem (404) when it names none.</summary>
+    internal static async Task<Results<Ok<TView>, ProblemHttpResult>> WithContactAsync<TView>(string id, CairnEngine engine, Func<ContactState, TView> view, CancellationToken cancellationToken)
+    {
+        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        return contact is null ? missing! : TypedResults.Ok(view(contact));
+    }
+
+    /// <summary>The contact <paramref name="id"/> names, or the problem (404) when it names none.</summary>
+    internal static async Task<(ContactState? Contact, ProblemHttpResult? Missing)> FindAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
     {
         if (!ContactId.TryParse(id, out var contactId))
         {
-            throw ProblemException.NotFound($"'{id}' is not a contact id.");
+            return (null, Problems.NotFound($"'{id}' is not a contact id."));
         }
 
-        return await engine.GetContactAsync(contactId, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound("The contact does not exist.");
+        return await engine.GetContactAsync(contactId, cancellationToken).ConfigureAwait(false) is { } contact
+            ? (contact, null)
+            : (null, Problems.NotFound("The contact does not exist."));
     }
 
     private static int PageSize(int? limit) => limit switch
@@ -308,10 +362,10 @@ public static class ContactEndpoints
 }
 
 /// <summary>A page of results; pass <see cref="NextCursor"/> as <c>cursor</c> for the next page (null on the last).</summary>
-public sealed record PageView<T>(IReadOnlyList<T> Items, string? NextCursor);
+internal sealed record PageView<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>A contact's profile as the API shows it.</summary>
-public sealed record ContactView(
+internal sealed record ContactView(
     string Id,
     string? UserId,
     IReadOnlyList<string> AnonymousIds,
@@ -352,7 +406,7 @@ public sealed record ContactView(
 }
 
 /// <summary>One entry of a contact's timeline.</summary>
-public sealed record EventView(string MessageId, string Type, string Name, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt, JsonElement Message)
+internal sealed record EventView(string MessageId, string Type, string Name, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt, JsonElement Message)
 {
     /// <summary>The view of a stored event.</summary>
     public static EventView From(StoredEvent stored)
@@ -370,7 +424,7 @@ public sealed record EventView(string MessageId, string Type, string Name, DateT
 }
 
 /// <summary>One enrollment with its path, as the API shows it.</summary>
-public sealed record EnrollmentView(
+internal sealed record EnrollmentView(
     string Id,
     string Journey,
     int Version,
@@ -408,4 +462,4 @@ public sealed record EnrollmentView(
 }
 
 /// <summary>A send step's message in an enrollment: its id and what became of it (queued, sent, deferred, dropped …).</summary>
-public sealed record StepMessageView(string Step, string MessageId, string Delivery);
+internal sealed record StepMessageView(string Step, string MessageId, string Delivery);

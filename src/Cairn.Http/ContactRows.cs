@@ -1,7 +1,5 @@
-using System.Text;
 using Cairn.Core;
 using Cairn.Core.Contacts;
-using Cairn.Runtime;
 
 namespace Cairn.Http;
 

@@ -1,10 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -36,19 +31,23 @@ internal static class DeliveryFeedbackEndpoints
                     ? new { address, suppressed = true, reason = entry.Reason, source = entry.Source, suppressedAt = entry.SuppressedAt }
                     : (object)new { address, suppressed = false }))
             .WithSummary("Whether an address is suppressed, and why (channel: email, the default, or sms for a phone number).");
-        suppressions.MapPost("/", async (HttpContext context, CairnEngine engine, MessageDispatcher dispatcher) =>
+        suppressions.MapPost("/", async Task<Results<Ok<object>, ProblemHttpResult>> (HttpContext context, CairnEngine engine, MessageDispatcher dispatcher) =>
             {
                 var body = await RequestBody.ParseAsync(context.Request, 64 * 1024, "64 KB", context.RequestAborted).ConfigureAwait(false);
-                var address = Text(body, "address") ?? throw ProblemException.BadRequest("Give the address to suppress.");
+                if (Text(body, "address") is not { } address)
+                {
+                    return Problems.BadRequest("Give the address to suppress.");
+                }
+
                 var reason = Text(body, "reason") ?? "added by an operator";
                 await dispatcher.Suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, null, reason, "api", dispatcher.Suppressions.Now), context.RequestAborted).ConfigureAwait(false);
-                return Results.Ok(new { address, suppressed = true });
+                return TypedResults.Ok<object>(new { address, suppressed = true });
             })
             .WithSummary("Suppresses an email address: {\"address\", \"reason\"}.");
-        suppressions.MapDelete("/", async (string address, string? channel, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+        suppressions.MapDelete("/", async Task<Results<NoContent, ProblemHttpResult>> (string address, string? channel, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
                 await engine.Store.RemoveSuppressionAsync(dispatcher.Suppressions.KeyOf(ChannelOf(channel), address), cancellationToken).ConfigureAwait(false)
-                    ? Results.NoContent()
-                    : throw ProblemException.NotFound("The address is not suppressed."))
+                    ? TypedResults.NoContent()
+                    : Problems.NotFound("The address is not suppressed."))
             .WithSummary("Takes an address off the suppression list (after the owner fixed the mailbox, or an erased person signed up again); channel email (default) or sms.");
         return api;
     }

@@ -1,11 +1,6 @@
 using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -25,22 +20,29 @@ internal static class ErasureEndpoints
             .WithSummary("Erases a person: {\"contactId\" | \"userId\" | \"email\" | \"phone\", \"reason\"}. Every matching contact (with the contacts merged into it) loses its profile, events, enrollments, timers, messages, memberships, hand-offs, devices and inbox; its addresses are suppressed by keyed hash; the erasure is logged without personal data.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         erasures.MapGet("/", async (int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok((await engine.Store.ListErasuresAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)).Select(View)))
+                TypedResults.Ok((await engine.Store.ListErasuresAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)).Select(View)))
             .WithSummary("The erasure log, newest first: the contact id, the reason, when, and how many rows of each kind were deleted.");
-        api.MapDelete("/contacts/{id}", async (string id, string? reason, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
-            {
-                var contact = await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
-                var record = await dispatcher.Suppressions.EraseAsync(contact.Id, reason ?? "erasure requested through the API", cancellationToken).ConfigureAwait(false)
-                    ?? throw ProblemException.NotFound("The contact does not exist.");
-                return Results.Ok(View(record));
-            })
+        api.MapDelete("/contacts/{id}", EraseContactAsync)
             .WithTags("Contacts", "Erasure")
             .WithSummary("Erases a contact (see POST /api/erasures); reason as a query parameter.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
-    private static async Task<IResult> EraseAsync(HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    private static async Task<Results<Ok<ErasureView>, ProblemHttpResult>> EraseContactAsync(string id, string? reason, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
+        return await dispatcher.Suppressions.EraseAsync(contact.Id, reason ?? "erasure requested through the API", cancellationToken).ConfigureAwait(false) is { } record
+            ? TypedResults.Ok(View(record))
+            : Problems.NotFound("The contact does not exist.");
+    }
+
+    private static async Task<Results<Ok<ErasuresView>, ProblemHttpResult>> EraseAsync(HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
     {
         var cancellationToken = context.RequestAborted;
         var body = await RequestBody.ParseAsync(context.Request, 16 * 1024, "16 KB", cancellationToken).ConfigureAwait(false);
@@ -50,13 +52,18 @@ internal static class ErasureEndpoints
             .ToList();
         if (named is not [var (kind, value)])
         {
-            throw ProblemException.BadRequest("Name the person with exactly one of contactId, userId, email or phone.");
+            return Problems.BadRequest("Name the person with exactly one of contactId, userId, email or phone.");
         }
 
-        var contacts = await FindAllAsync(kind, value!.Trim(), engine, cancellationToken).ConfigureAwait(false);
+        var (contacts, invalid) = await FindAllAsync(kind, value!.Trim(), engine, cancellationToken).ConfigureAwait(false);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
         if (contacts.Count == 0)
         {
-            throw ProblemException.NotFound($"No contact has this {kind}.");
+            return Problems.NotFound($"No contact has this {kind}.");
         }
 
         var reason = RequestBody.Text(body, "reason") ?? "erasure requested through the API";
@@ -69,27 +76,32 @@ internal static class ErasureEndpoints
             }
         }
 
-        return Results.Ok(new { erased = records.Count, erasures = records.Select(View) });
+        return TypedResults.Ok(new ErasuresView(records.Count, [.. records.Select(View)]));
     }
 
-    /// <summary>Every contact the identifier names: an email or a phone number can belong to several.</summary>
-    private static async Task<IReadOnlyList<ContactId>> FindAllAsync(string kind, string value, CairnEngine engine, CancellationToken cancellationToken)
+    /// <summary>Every contact the identifier names (an email or a phone number can belong to several), or the problem (400) with the identifier.</summary>
+    private static async Task<(IReadOnlyList<ContactId> Contacts, ProblemHttpResult? Invalid)> FindAllAsync(string kind, string value, CairnEngine engine, CancellationToken cancellationToken)
     {
         switch (kind)
         {
             case "email":
                 return ContactNormalizer.NormalizeEmail(value) is { } email
-                    ? await engine.Store.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false)
-                    : throw ProblemException.BadRequest($"'{value}' is not an email address.");
+                    ? (await engine.Store.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false), null)
+                    : ([], Problems.BadRequest($"'{value}' is not an email address."));
             case "phone":
                 return ContactNormalizer.NormalizePhone(value) is { } phone
-                    ? await engine.Store.FindContactsByPhoneAsync(phone, cancellationToken).ConfigureAwait(false)
-                    : throw ProblemException.BadRequest($"'{value}' is not a phone number in E.164 form.");
+                    ? (await engine.Store.FindContactsByPhoneAsync(phone, cancellationToken).ConfigureAwait(false), null)
+                    : ([], Problems.BadRequest($"'{value}' is not a phone number in E.164 form."));
             default:
-                return await ContactRows.FindAsync(kind, value, engine, cancellationToken).ConfigureAwait(false) is { } id ? [id] : [];
+                return (await ContactRows.FindAsync(kind, value, engine, cancellationToken).ConfigureAwait(false) is { } id ? [id] : [], null);
         }
     }
 
-    private static object View(ErasureRecord record) =>
-        new { id = record.Id, contactId = record.ContactId.ToString(), reason = record.Reason, erasedAt = record.ErasedAt, deleted = record.Deleted };
+    private static ErasureView View(ErasureRecord record) => new(record.Id, record.ContactId.ToString(), record.Reason, record.ErasedAt, record.Deleted);
 }
+
+/// <summary>One erasure in the log: whose, why, when, and how many rows of each kind were deleted.</summary>
+internal sealed record ErasureView(string Id, string ContactId, string Reason, DateTimeOffset ErasedAt, IReadOnlyDictionary<string, long> Deleted);
+
+/// <summary>What one erasure request erased.</summary>
+internal sealed record ErasuresView(int Erased, IReadOnlyList<ErasureView> Erasures);

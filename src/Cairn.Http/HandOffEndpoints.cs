@@ -1,10 +1,4 @@
 using Cairn.Core;
-using Cairn.Core.Journeys;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -12,7 +6,7 @@ namespace Cairn.Http;
 /// The sales hand-off: sales teams as documents (<c>/api/sales-teams</c>: owners, routing, webhook, SLA), and the
 /// hand-offs themselves (<c>/api/handoffs</c>): the report, one hand-off, and the owner's acknowledgement.
 /// </summary>
-public static class HandOffEndpoints
+internal static class HandOffEndpoints
 {
     private static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(30);
 
@@ -22,12 +16,12 @@ public static class HandOffEndpoints
         ArgumentNullException.ThrowIfNull(api);
         var teams = api.MapGroup("/sales-teams").WithTags("Sales hand-off");
         teams.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false))
+                TypedResults.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false))
                     .Where(document => document.Status != DocumentStatus.Archived)
                     .Select(TeamView.From)))
             .WithSummary("Every sales team with its owners and routing.");
         teams.MapGet("/{id}", TeamAsync).WithSummary("One sales team.").ProducesProblem(StatusCodes.Status404NotFound);
-        teams.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(DocumentParser.SalesTeamKind, id, context, engine, time))
+        teams.MapPut("/{id}", PutTeamAsync)
             .WithSummary("Stores the sales team document (owners, routing rules, webhook, SLA, escalation) and uses it for the next hand-off. A journey whose owner is the team's id hands off to it.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
@@ -38,37 +32,47 @@ public static class HandOffEndpoints
             .WithSummary("Hand-offs of the last `days` (default 30), newest first, with a summary: how many, acknowledged, open, SLA breaches, time to acknowledge, per owner. Filters: owner, contactId, status (open, acknowledged, breached, escalated).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         handOffs.MapGet("/{id}", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
-                Results.Ok(HandOffView.From(await engine.Store.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false) ?? throw ProblemException.NotFound($"There is no hand-off '{id}'."), time.GetUtcNow())))
+                View(id, await engine.Store.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false), time))
             .WithSummary("One hand-off.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         handOffs.MapPost("/{id}/ack", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
-                Results.Ok(HandOffView.From(await engine.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false) ?? throw ProblemException.NotFound($"There is no hand-off '{id}'."), time.GetUtcNow())))
+                View(id, await engine.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false), time))
             .WithSummary("The owner acknowledges the hand-off: its SLA stops. Acknowledging again changes nothing.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
-    /// <summary>One stored sales team as the API shows it; 404 when there is none.</summary>
-    internal static async Task<IResult> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        Results.Ok(TeamView.From(await engine.Store.GetDocumentAsync(DocumentParser.SalesTeamKind, id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no sales team '{id}'.")));
+    private static Results<Ok<HandOffView>, ProblemHttpResult> View(string id, HandOffRecord? handOff, TimeProvider time) =>
+        handOff is null ? Problems.NotFound($"There is no hand-off '{id}'.") : TypedResults.Ok(HandOffView.From(handOff, time.GetUtcNow()));
 
-    private static async Task<IResult> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>One stored sales team as the API shows it; 404 when there is none.</summary>
+    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.SalesTeamKind, id, "sales team", document => Task.FromResult(TeamView.From(document)), engine, cancellationToken);
+
+    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> PutTeamAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.SalesTeamKind, id, (document, _) => Task.FromResult(TeamView.From(document)), context, engine, time);
+
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
         if (status is not (null or "open" or "acknowledged" or "breached" or "escalated"))
         {
-            throw ProblemException.BadRequest("status is open, acknowledged, breached or escalated.");
+            return Problems.BadRequest("status is open, acknowledged, breached or escalated.");
         }
 
         if (days is < 1 or > 3650 || limit is < 1 or > 1000)
         {
-            throw ProblemException.BadRequest("days must be between 1 and 3650, limit between 1 and 1000.");
+            return Problems.BadRequest("days must be between 1 and 3650, limit between 1 and 1000.");
         }
 
         ContactId? contact = null;
         if (contactId is not null)
         {
-            contact = ContactId.TryParse(contactId, out var parsed) ? parsed : throw ProblemException.BadRequest("contactId is not a contact id.");
+            if (!ContactId.TryParse(contactId, out var parsed))
+            {
+                return Problems.BadRequest("contactId is not a contact id.");
+            }
+
+            contact = parsed;
         }
 
         var now = time.GetUtcNow();
@@ -84,7 +88,7 @@ public static class HandOffEndpoints
             "escalated" => view.EscalatedAt is not null,
             _ => true,
         }).Take(limit ?? 100);
-        return Results.Ok(new { summary = Summary(all, now - window, now), items });
+        return TypedResults.Ok<object>(new { summary = Summary(all, now - window, now), items });
     }
 
     private static object Summary(List<HandOffView> handOffs, DateTimeOffset from, DateTimeOffset to)
@@ -126,7 +130,7 @@ public static class HandOffEndpoints
 /// A hand-off as the API shows it: <see cref="Status"/> is <c>open</c> or <c>acknowledged</c>; <see cref="Breached"/>
 /// is true when it was escalated, acknowledged after its SLA ran out, or is open past it.
 /// </summary>
-public sealed record HandOffView(
+internal sealed record HandOffView(
     string Id,
     string ContactId,
     string Team,
@@ -169,7 +173,7 @@ public sealed record HandOffView(
 }
 
 /// <summary>A sales team as the API shows it.</summary>
-public sealed record TeamView(string Id, string? Name, int? Version, IReadOnlyList<string> Owners, IReadOnlyList<string> Routing, string? Sla, string? Escalation, DateTimeOffset UpdatedAt, string Document)
+internal sealed record TeamView(string Id, string? Name, int? Version, IReadOnlyList<string> Owners, IReadOnlyList<string> Routing, string? Sla, string? Escalation, DateTimeOffset UpdatedAt, string Document)
 {
     /// <summary>The view of a stored team document.</summary>
     public static TeamView From(StoredDocument document)

@@ -1,12 +1,7 @@
-using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-
 namespace Cairn.Http;
 
 /// <summary><c>POST /api/imports</c>: a CSV or NDJSON file in the body, imported like <c>cairn import</c>.</summary>
-public static class ImportEndpoints
+internal static class ImportEndpoints
 {
     // An import body may be large; it is read as a stream, row by row.
     private const long MaxImportBytes = 1L << 30;
@@ -27,16 +22,16 @@ public static class ImportEndpoints
 
     private static async Task<IResult> ImportAsync(HttpContext context, BatchIngestor ingestor, CancellationToken cancellationToken)
     {
-        var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
-        ImportFormat format = mediaType switch
+        ImportFormat? format = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() switch
         {
             "text/csv" => ImportFormat.Csv,
             "application/x-ndjson" or "application/jsonl" or "application/json-seq" => ImportFormat.Ndjson,
-            _ => throw new ProblemException(
-                StatusCodes.Status415UnsupportedMediaType,
-                "Unsupported media type",
-                "Send a CSV file as text/csv or NDJSON as application/x-ndjson."),
+            _ => null,
         };
+        if (format is null)
+        {
+            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send a CSV file as text/csv or NDJSON as application/x-ndjson.");
+        }
 
         // Spool the body to a temporary file: rows are then read synchronously, and a huge file never sits in memory.
         var spool = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
@@ -48,11 +43,11 @@ public static class ImportEndpoints
             ImportSummary summary;
             try
             {
-                summary = await Importer.RunAsync(ImportReader.Read(reader, format), Importer.InProcess(ingestor), null, cancellationToken).ConfigureAwait(false);
+                summary = await Importer.RunAsync(ImportReader.Read(reader, format.Value), Importer.InProcess(ingestor), null, cancellationToken).ConfigureAwait(false);
             }
             catch (DecoderFallbackException)
             {
-                throw ProblemException.BadRequest("The file is not valid UTF-8; nothing after the invalid bytes was imported.");
+                return Problems.BadRequest("The file is not valid UTF-8; nothing after the invalid bytes was imported.");
             }
 
             return Results.Ok(summary);

@@ -1,16 +1,10 @@
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Cairn.Core.Messages;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
 /// <summary>The Segment HTTP Tracking API: <c>/v1/identify</c>, <c>/v1/track</c> … and <c>/v1/batch</c>.</summary>
-public static class IngestEndpoints
+internal static class IngestEndpoints
 {
     // The envelope adds levels above a message's own nesting: {"batch":[{ ... }]}.
     private const int EnvelopeDepth = 3;
@@ -156,4 +150,4 @@ public static class IngestEndpoints
 /// <param name="Accepted">Messages stored by this request.</param>
 /// <param name="Duplicates">Messages whose messageId was already stored.</param>
 /// <param name="Rejected">Invalid messages, by index, with the reason.</param>
-public sealed record BatchResponse(bool Success, int Accepted, int Duplicates, IReadOnlyList<RejectedMessage> Rejected);
+internal sealed record BatchResponse(bool Success, int Accepted, int Duplicates, IReadOnlyList<RejectedMessage> Rejected);

@@ -1,8 +1,5 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
-using System.Text;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +28,7 @@ public sealed class KeyOptions
 /// The valid keys, as SHA-256 hashes held in memory. Keys themselves are never stored: a generated key is
 /// shown once, at the start that creates it.
 /// </summary>
-public sealed class KeyRing
+internal sealed class KeyRing
 {
     private FrozenDictionary<string, ApiKeyKind> _hashes = FrozenDictionary<string, ApiKeyKind>.Empty;
 

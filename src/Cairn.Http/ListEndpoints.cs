@@ -1,10 +1,4 @@
-using System.Text.Json;
 using Cairn.Core;
-using Cairn.Core.Journeys;
-using Cairn.Runtime;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -12,7 +6,7 @@ namespace Cairn.Http;
 /// Static lists (segments with <c>static: true</c>): members added and removed through the API, as JSON or as a
 /// CSV upload, each change an entry or exit like any segment's.
 /// </summary>
-public static class ListEndpoints
+internal static class ListEndpoints
 {
     private const int MaxListBytes = 64 * 1024 * 1024;
 
@@ -30,29 +24,32 @@ public static class ListEndpoints
         return api;
     }
 
-    private static async Task<IResult> ChangeAsync(string id, string? action, HttpContext context, CairnEngine engine)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> ChangeAsync(string id, string? action, HttpContext context, CairnEngine engine)
     {
         var cancellationToken = context.RequestAborted;
-        var document = await engine.Store.GetDocumentAsync("segment", id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no segment '{id}'.");
+        if (await engine.Store.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
+        {
+            return Problems.NotFound($"There is no segment '{id}'.");
+        }
+
         if (DocumentParser.Parse(document.Draft, id) is not ParsedSegment { Segment.Static: true })
         {
-            throw new ProblemException(StatusCodes.Status409Conflict, "Not a static list", $"Segment '{id}' has a condition: its members are the contacts it holds for. Only a static list (static: true) takes members.");
+            return Problems.Of(StatusCodes.Status409Conflict, "Not a static list", $"Segment '{id}' has a condition: its members are the contacts it holds for. Only a static list (static: true) takes members.");
         }
 
         if (action is not (null or "add" or "remove"))
         {
-            throw ProblemException.BadRequest("action is add or remove.");
+            return Problems.BadRequest("action is add or remove.");
         }
 
         var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         var body = await RequestBody.ReadAsync(context.Request, MaxListBytes, "64 MB per upload", cancellationToken).ConfigureAwait(false);
-        var (add, remove) = mediaType switch
+        if (mediaType is not ("application/json" or "text/csv"))
         {
-            "application/json" => ReadJson(body),
-            "text/csv" => ReadCsv(body, action == "remove"),
-            _ => throw new ProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send members as application/json or text/csv."),
-        };
+            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send members as application/json or text/csv.");
+        }
+
+        var (add, remove) = mediaType == "text/csv" ? ReadCsv(body, action == "remove") : ReadJson(body);
 
         var rejected = new List<object>();
         async Task<List<ContactId>> ResolveAsync(IEnumerable<Member> members)
@@ -81,7 +78,7 @@ public static class ListEndpoints
         var added = await engine.ChangeListAsync(id, await ResolveAsync(add).ConfigureAwait(false), true, reason, cancellationToken).ConfigureAwait(false);
         var removed = await engine.ChangeListAsync(id, await ResolveAsync(remove).ConfigureAwait(false), false, "removed through the API", cancellationToken).ConfigureAwait(false);
         var members = (await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
-        return Results.Ok(new { added, removed, members, rejected });
+        return TypedResults.Ok<object>(new { added, removed, members, rejected });
     }
 
     private static (List<Member> Add, List<Member> Remove) ReadJson(byte[] body)

@@ -1,15 +1,7 @@
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using Cairn.Core.Consent;
-using Cairn.Core.Journeys;
 using Cairn.Core.Templates;
 using Cairn.Messaging;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -25,10 +17,10 @@ internal static class MessageEndpoints
 
     public static RouteGroupBuilder MapMessages(this RouteGroupBuilder api)
     {
-        api.MapGet("/messages/{id}", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        api.MapGet("/messages/{id}", async Task<Results<Ok<OutboxMessage>, ProblemHttpResult>> (string id, CairnEngine engine, CancellationToken cancellationToken) =>
                 await engine.Store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false) is { } message
-                    ? Results.Ok(message)
-                    : throw ProblemException.NotFound($"There is no message '{id}'."))
+                    ? TypedResults.Ok(message)
+                    : Problems.NotFound($"There is no message '{id}'."))
             .WithTags("Messages")
             .WithSummary("One message: channel, template and version, status (queued, sending, sent, bounced, failed, suppressed, undeliverable), attempts, last error, recipient, subject, opens, clicks, unsubscribe.")
             .Produces<OutboxMessage>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -58,17 +50,23 @@ internal static class MessageEndpoints
         return app;
     }
 
-    private static async Task<IResult> PreviewAsync(string id, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(string id, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
-        var stored = await engine.Store.GetDocumentAsync("template", id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no template '{id}'.");
+        if (await engine.Store.GetDocumentAsync(DocumentParser.TemplateKind, id, cancellationToken).ConfigureAwait(false) is not { } stored)
+        {
+            return Problems.NotFound($"There is no template '{id}'.");
+        }
+
         var parsedTemplate = DocumentParser.Parse(stored.Draft, $"template '{id}'");
-        var template = (parsedTemplate as ParsedTemplate)?.Template
-            ?? throw new ProblemException(
+        if (parsedTemplate is not ParsedTemplate { Template: var template })
+        {
+            return Problems.Of(
                 StatusCodes.Status422UnprocessableEntity,
                 "Invalid template",
                 $"The stored template no longer passes validation; correct it and store it again: {string.Join("; ", parsedTemplate.Errors.Select(error => error.ToString()))}");
+        }
+
         var body = await ReadJsonAsync(context).ConfigureAwait(false);
         string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
@@ -76,7 +74,12 @@ internal static class MessageEndpoints
         string? contactId = null;
         if (Text("contactId") is { } given)
         {
-            var contact = await ContactEndpoints.RequireAsync(given, engine, cancellationToken).ConfigureAwait(false);
+            var (contact, missing) = await ContactEndpoints.FindAsync(given, engine, cancellationToken).ConfigureAwait(false);
+            if (contact is null)
+            {
+                return missing!;
+            }
+
             contactId = contact.Id.ToString();
             JsonElement? payload = body.TryGetProperty("payload", out var p) && p.ValueKind == JsonValueKind.Object ? p : null;
             var message = new OutboxMessage("preview", contact.Id, string.Empty, 0, string.Empty, string.Empty, template.Channel.DocumentName(), id, "promotional", 0, "preview", time.GetUtcNow(), payload?.GetRawText());
@@ -91,7 +94,7 @@ internal static class MessageEndpoints
 
         if (!rendered.Succeeded)
         {
-            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Render error", rendered.Error!, new Dictionary<string, object?> { ["template"] = id });
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, "Render error", rendered.Error!, new Dictionary<string, object?> { ["template"] = id });
         }
 
         var parts = rendered.Parts.ToDictionary(part => part.Key, part => part.Value, StringComparer.Ordinal);
@@ -106,7 +109,7 @@ internal static class MessageEndpoints
             sms = new { encoding = info.EncodingName, units = info.Units, segments = info.Segments };
         }
 
-        return Results.Ok(new { template = id, version = stored.PublishedVersion, channel = template.Channel.DocumentName(), contactId, parts, sms });
+        return TypedResults.Ok<object>(new { template = id, version = stored.PublishedVersion, channel = template.Channel.DocumentName(), contactId, parts, sms });
     }
 
     private static async Task<IResult> MailboxAsync(string? channel, string? to, int? limit, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
@@ -175,8 +178,11 @@ internal static class MessageEndpoints
         var link = Verify(dispatcher, token, LinkKind.Unsubscribe);
         var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false) : null;
         var oneClick = form is not null && form["List-Unsubscribe"].ToString() == "One-Click";
-        var message = await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound("This unsubscribe link belongs to a message that no longer exists.");
+        if (await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is not { } message)
+        {
+            return Problems.NotFound("This unsubscribe link belongs to a message that no longer exists.");
+        }
+
         var group = form is not null && form["scope"].ToString() == "all" ? null : GroupOf(engine, message);
         var now = time.GetUtcNow();
         var source = oneClick ? "one_click_unsubscribe" : "unsubscribe_page";
@@ -193,8 +199,11 @@ internal static class MessageEndpoints
     private static async Task<IResult> ConfirmAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
     {
         var link = Verify(dispatcher, token, LinkKind.Confirm);
-        var message = await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound("This confirmation link belongs to a message that no longer exists.");
+        if (await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false) is not { } message)
+        {
+            return Problems.NotFound("This confirmation link belongs to a message that no longer exists.");
+        }
+
         using var payload = JsonDocument.Parse(message.Payload ?? "{}");
         var channel = payload.RootElement.TryGetProperty("channel", out var c) ? c.GetString()! : MessageDispatcher.EmailChannel;
         var group = payload.RootElement.TryGetProperty("group", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;

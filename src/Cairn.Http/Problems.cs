@@ -1,16 +1,12 @@
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Cairn.Http;
 
 /// <summary>A request Cairn refuses, with the status and the explanation the client gets as problem details.</summary>
-public sealed class ProblemException : Exception
+internal sealed class ProblemException : Exception
 {
     public ProblemException()
         : this(StatusCodes.Status400BadRequest, "Bad request", "The request is not valid.")
@@ -123,4 +119,25 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Authentication failed: {Method} {Route}: {Reason} (request {TraceId})")]
     private static partial void LogAuthenticationFailed(ILogger logger, string method, string route, string reason, string traceId);
+}
+
+/// <summary>
+/// Expected refusals as results (RFC 9457 problem details, written by the same problem details service as the exception
+/// handler's): an endpoint returns them in its <c>Results&lt;…&gt;</c> union instead of throwing.
+/// </summary>
+internal static class Problems
+{
+    /// <summary>A problem with <paramref name="status"/>, <paramref name="title"/>, <paramref name="detail"/> and extra members.</summary>
+    public static ProblemHttpResult Of(int status, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(detail, statusCode: status, title: title, extensions: extensions);
+
+    /// <summary>400: the request is malformed.</summary>
+    public static ProblemHttpResult BadRequest(string detail, IDictionary<string, object?>? extensions = null) =>
+        Of(StatusCodes.Status400BadRequest, "Bad request", detail, extensions);
+
+    /// <summary>404: the resource does not exist.</summary>
+    public static ProblemHttpResult NotFound(string detail) => Of(StatusCodes.Status404NotFound, "Not found", detail);
+
+    /// <summary>409: the resource is not in a state that allows the request.</summary>
+    public static ProblemHttpResult Conflict(string detail) => Of(StatusCodes.Status409Conflict, "Conflict", detail);
 }

@@ -1,8 +1,5 @@
 using System.Buffers;
 using System.IO.Compression;
-using System.Text;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 
 namespace Cairn.Http;
 

@@ -1,10 +1,4 @@
-using Cairn.Core.Journeys;
 using Cairn.Core.Scoring;
-using Cairn.Runtime;
-using Cairn.Runtime.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Cairn.Http;
 
@@ -12,7 +6,7 @@ namespace Cairn.Http;
 /// Lead scoring: scoring models as documents (<c>/api/scoring-models</c>, rescored over every contact when saved) and
 /// each contact's explained scores (<c>/api/contacts/{id}/scores</c>).
 /// </summary>
-public static class ScoringEndpoints
+internal static class ScoringEndpoints
 {
     /// <summary>Maps <c>/scoring-models</c> and <c>/contacts/{id}/scores</c> under <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapScoring(this RouteGroupBuilder api)
@@ -21,7 +15,7 @@ public static class ScoringEndpoints
         var models = api.MapGroup("/scoring-models").WithTags("Scoring");
         models.MapGet("/", ListAsync).WithSummary("Every scoring model with its rules, thresholds and rescore status.");
         models.MapGet("/{id}", ModelAsync).WithSummary("One scoring model.").ProducesProblem(StatusCodes.Status404NotFound);
-        models.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) => DocumentEndpoints.PutAsync(DocumentParser.ScoringKind, id, context, engine, time))
+        models.MapPut("/{id}", PutAsync)
             .WithSummary("Stores the scoring model document (YAML or JSON) and makes it live: a changed model rescores every contact from its history, then scores each input.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         models.MapArchive(DocumentParser.ScoringKind, "Retires the model: it stops scoring, and its scores leave each contact at its next input. Refused (409) while a segment or journey reads it.");
@@ -34,14 +28,13 @@ public static class ScoringEndpoints
     }
 
     /// <summary>One stored scoring model as the API shows it; 404 when there is none.</summary>
-    internal static async Task<IResult> ModelAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
-    {
-        var document = await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
-        return Results.Ok(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
-    }
+    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> ModelAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.ScoringKind, id, "scoring model", document => ViewAsync(document, engine, cancellationToken), engine, cancellationToken);
 
-    private static async Task<IResult> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
+    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> PutAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.ScoringKind, id, (document, _) => ViewAsync(document, engine, context.RequestAborted), context, engine, time);
+
+    private static async Task<Ok<List<ScoringModelView>>> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
     {
         var views = new List<ScoringModelView>();
         foreach (var document in (await engine.Store.ListDocumentsAsync(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived))
@@ -49,7 +42,7 @@ public static class ScoringEndpoints
             views.Add(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
         }
 
-        return Results.Ok(views);
+        return TypedResults.Ok(views);
     }
 
     private static async Task<ScoringModelView> ViewAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken)
@@ -71,27 +64,27 @@ public static class ScoringEndpoints
             document.Draft);
     }
 
-    private static async Task<IResult> StatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RescoreView>, ProblemHttpResult>> StatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
     {
-        var document = await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)
-            ?? throw ProblemException.NotFound($"There is no scoring model '{id}'.");
-        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
-        return Results.Ok(new
+        if (await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
         {
-            id,
-            version = document.PublishedVersion,
-            rescore = rollout is null || rollout.Done ? "done" : "running",
-            processed = rollout?.Processed ?? 0,
-            startedAt = rollout?.CreatedAt,
-            updatedAt = rollout?.UpdatedAt,
-        });
+            return Problems.NotFound($"There is no scoring model '{id}'.");
+        }
+
+        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        return TypedResults.Ok(new RescoreView(id, document.PublishedVersion, rollout is null || rollout.Done ? "done" : "running", rollout?.Processed ?? 0, rollout?.CreatedAt, rollout?.UpdatedAt));
     }
 
-    private static async Task<IResult> ScoresAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IEnumerable<ContactScoreView>>, ProblemHttpResult>> ScoresAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
     {
-        var contact = await ContactEndpoints.RequireAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        if (contact is null)
+        {
+            return missing!;
+        }
+
         var now = time.GetUtcNow();
-        return Results.Ok(engine.Journeys.Scoring.Models.Select(model =>
+        return TypedResults.Ok(engine.Journeys.Scoring.Models.Select(model =>
         {
             var standing = contact.Scores.GetValueOrDefault(model.Id) ?? ContactScore.Empty(model, now);
             var behaviour = standing.BehaviourAt(now);
@@ -111,8 +104,11 @@ public static class ScoringEndpoints
     }
 }
 
+/// <summary>The rescore of a scoring model's current version.</summary>
+internal sealed record RescoreView(string Id, int? Version, string Rescore, long Processed, DateTimeOffset? StartedAt, DateTimeOffset? UpdatedAt);
+
 /// <summary>A scoring model as the API shows it.</summary>
-public sealed record ScoringModelView(
+internal sealed record ScoringModelView(
     string Id,
     string? Name,
     string? Description,
@@ -127,10 +123,10 @@ public sealed record ScoringModelView(
     string Document);
 
 /// <summary>A threshold; <see cref="Reached"/> says whether the contact's score is at or above it.</summary>
-public sealed record ThresholdView(double At, string? Stage, bool? Reached = null);
+internal sealed record ThresholdView(double At, string? Stage, bool? Reached = null);
 
 /// <summary>A contact's score in one model, with the contributions that explain it.</summary>
-public sealed record ContactScoreView(
+internal sealed record ContactScoreView(
     string Model,
     string Name,
     double Score,
@@ -143,11 +139,11 @@ public sealed record ContactScoreView(
     IReadOnlyList<ContributionView> Contributions);
 
 /// <summary>A fit rule that holds for the contact.</summary>
-public sealed record FitContributionView(string Rule, double Points);
+internal sealed record FitContributionView(string Rule, double Points);
 
 /// <summary>
 /// A behavioural contribution, newest first: the points the rule awarded (<see cref="Points"/>, as of
 /// <see cref="At"/>) and what is left of them now after decay (<see cref="Now"/>). <see cref="Count"/> &gt; 1 is earlier
 /// events of the rule folded into one entry.
 /// </summary>
-public sealed record ContributionView(string Rule, string Event, DateTimeOffset At, double Points, double Now, int Count);
+internal sealed record ContributionView(string Rule, string Event, DateTimeOffset At, double Points, double Now, int Count);

@@ -35,21 +35,22 @@ internal static class ApplyCommand
 
             var documents = files.Select(file => (File: file, Text: File.ReadAllText(file))).ToList();
             var parsed = documents.Select(document => (document.Text, Parsed: DocumentParser.Parse(document.Text, document.File))).ToList();
-            var syntax = parsed.SelectMany(document => document.Parsed.Errors).ToList();
 
-            // Segments that refer to each other in a cycle among these files: named here, before anything is stored
-            // (the server would only see the first one's reference as unknown).
-            var segments = parsed.Select(document => document.Parsed).OfType<ParsedSegment>().ToList();
-            syntax.AddRange(Core.Segments.SegmentConditions.Cycles([.. segments.Select(document => document.Segment)])
-                .Select(cycle => new DocumentError(segments.First(document => document.Id == cycle.Segment).Source, 1, null, cycle.Message)));
-            if (syntax.Count > 0)
+            // Checked here as the server will check them, before anything is stored; references to documents that are
+            // not among these files may be to ones on the server, which checks those.
+            var set = DocumentSet.Of([.. parsed.Select(document => document.Parsed)], KnownDocuments.Elsewhere);
+            if (set.Errors.Length > 0)
             {
-                syntax.ForEach(error => Console.Error.WriteLine(error.ToString()));
+                foreach (var error in set.Errors)
+                {
+                    Console.Error.WriteLine(error.ToString());
+                }
+
                 Console.Error.WriteLine("cairn apply: nothing was applied.");
                 return 1;
             }
 
-            foreach (var warning in parsed.SelectMany(document => DocumentSet.WarningsOf(document.Parsed)))
+            foreach (var warning in set.Warnings)
             {
                 Console.Error.WriteLine(ValidateCommand.Warning(warning));
             }

@@ -218,7 +218,7 @@ public sealed class DocumentLimitsTests
         ]);
 
         Assert.Equal(
-            ["a.yaml:1: segments refer to each other in a cycle: a -> b -> c -> a", "self.yaml:1: segments refer to each other in a cycle: self -> self"],
+            ["a.yaml:4: segments refer to each other in a cycle: a -> b -> c -> a", "self.yaml:4: segments refer to each other in a cycle: self -> self"],
             set.Errors.Select(error => error.ToString()));
         Assert.Equal(["d"], SegmentLibrary.Of(set.Segments).Segments.Select(segment => segment.Id));
     }

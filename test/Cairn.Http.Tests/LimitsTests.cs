@@ -173,7 +173,7 @@ public sealed class LimitsTests : IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(cycle, "b.yaml"), "kind: segment\nid: b\nname: B\ncondition: { in_segment: a }\n", Cancel);
             (code, output) = await CairnAsync("validate", cycle);
             Assert.Equal(1, code);
-            Assert.Contains($"{Path.Combine(cycle, "a.yaml")}:1: segments refer to each other in a cycle: a -> b -> a", output, StringComparison.Ordinal);
+            Assert.Contains($"{Path.Combine(cycle, "a.yaml")}:4: segments refer to each other in a cycle: a -> b -> a", output, StringComparison.Ordinal);
 
             // cairn apply names the cycle among its files before it stores anything.
             (code, output) = await CairnAsync("apply", cycle, "--url", "http://127.0.0.1:9", "--api-key", "unused");

@@ -37,56 +37,50 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
 
     /// <summary>Reads and validates <paramref name="documents"/> (source name and text of each).</summary>
     /// <param name="documents">The documents.</param>
-    /// <param name="knownTemplates">Templates that exist elsewhere (e.g. on the server), by id.</param>
-    /// <param name="knownJourneys">Journeys that exist elsewhere.</param>
-    /// <param name="knownScoringModels">Scoring models that exist elsewhere.</param>
-    public static DocumentSet Read(
-        IEnumerable<(string Source, string Text)> documents,
-        IReadOnlyDictionary<string, Channel>? knownTemplates = null,
-        IReadOnlySet<string>? knownJourneys = null,
-        IReadOnlySet<string>? knownScoringModels = null)
+    /// <param name="known">What exists besides them (e.g. on the server); <see cref="KnownDocuments.None"/> when null.</param>
+    public static DocumentSet Read(IEnumerable<(string Source, string Text)> documents, KnownDocuments? known = null)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        var parsed = documents.Select(document => DocumentParser.Parse(document.Text, document.Source)).ToList();
+        return Of([.. documents.Select(document => DocumentParser.Parse(document.Text, document.Source))], known);
+    }
+
+    /// <summary>
+    /// Validates parsed documents together and against what is <paramref name="known"/>: the one validation of
+    /// documents, for the CLI (a directory of files) and the server (one document against those it stores). Ids used
+    /// twice, references to templates, journeys, segments and scoring models that do not exist, segments that refer to
+    /// each other in a cycle, and each journey's graph.
+    /// </summary>
+    /// <param name="parsed">The parsed documents (invalid ones contribute their errors).</param>
+    /// <param name="known">What exists besides them; <see cref="KnownDocuments.None"/> when null.</param>
+    public static DocumentSet Of(IReadOnlyList<ParsedDocument> parsed, KnownDocuments? known = null)
+    {
+        ArgumentNullException.ThrowIfNull(parsed);
+        known ??= KnownDocuments.None;
         var errors = parsed.SelectMany(document => document.Errors).ToList();
 
-        var templates = new Dictionary<string, Channel>(knownTemplates ?? new Dictionary<string, Channel>(), StringComparer.Ordinal);
-        var templateSources = new Dictionary<string, string>(StringComparer.Ordinal);
-        var journeySources = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var document in parsed)
+        var templates = new Dictionary<string, Channel>(known.Templates, StringComparer.Ordinal);
+        Sources<ParsedTemplate>(parsed, "template", errors);
+        foreach (var document in parsed.OfType<ParsedTemplate>().DistinctBy(document => document.Template.Id, StringComparer.Ordinal))
         {
-            if (document is ParsedTemplate { Template: var template } && !templateSources.TryAdd(template.Id, document.Source))
-            {
-                errors.Add(new DocumentError(document.Source, template.Location.Line, null, $"the template id '{template.Id}' is also used by {templateSources[template.Id]}"));
-            }
-            else if (document is ParsedTemplate { Template: var added })
-            {
-                templates[added.Id] = added.Channel;
-            }
-
-            if (document is ParsedJourney { Journey: var journey } && !journeySources.TryAdd(journey.Id, document.Source))
-            {
-                errors.Add(new DocumentError(document.Source, 1, null, $"the journey id '{journey.Id}' is also used by {journeySources[journey.Id]}"));
-            }
+            templates[document.Template.Id] = document.Template.Channel;
         }
 
+        var journeySources = Sources<ParsedJourney>(parsed, "journey", errors);
         var segments = parsed.OfType<ParsedSegment>().Select(document => document.Segment).ToList();
-        var segmentSources = Sources<ParsedSegment>(parsed, "segment", errors);
-        foreach (var (id, problem) in Cairn.Core.Segments.SegmentConditions.Problems(segments.DistinctBy(segment => segment.Id).ToList()))
-        {
-            errors.Add(new DocumentError(segmentSources[id], 1, null, problem));
-        }
+        Sources<ParsedSegment>(parsed, "segment", errors);
+        errors.AddRange(SegmentErrors(parsed, known));
 
-        var models = parsed.OfType<ParsedScoringModel>().Select(document => document.ScoringModel).ToList();
         var modelSources = Sources<ParsedScoringModel>(parsed, "scoring model", errors);
         Sources<ParsedSalesTeam>(parsed, "sales team", errors);
-        var knownModels = modelSources.Keys.Concat(knownScoringModels ?? new HashSet<string>()).ToHashSet(StringComparer.Ordinal);
-        errors.AddRange(parsed.SelectMany(document =>
-            (document is ParsedSegment { Segment.Condition: { } segment } ? [segment] : document is ParsedJourney { Journey: var journey } ? journey.Conditions() : [])
-                .SelectMany(condition => UnknownModels(condition, knownModels))
+        if (!known.Open)
+        {
+            var models = modelSources.Keys.Concat(known.ScoringModels).ToHashSet(StringComparer.Ordinal);
+            errors.AddRange(parsed.SelectMany(document => Conditions(document)
+                .SelectMany(condition => UnknownModels(condition, models))
                 .Select(unknown => new DocumentError(document.Source, unknown.Location.Line, null, $"there is no scoring model '{unknown.Model}'"))));
+        }
 
-        var catalog = new JourneyCatalog(templates, new HashSet<string>(journeySources.Keys.Concat(knownJourneys ?? new HashSet<string>()), StringComparer.Ordinal));
+        var catalog = new JourneyCatalog(templates, journeySources.Keys.Concat(known.Journeys).ToHashSet(StringComparer.Ordinal)) { Open = known.Open };
         foreach (var document in parsed.OfType<ParsedJourney>())
         {
             errors.AddRange(JourneyValidator.Validate(document.Journey, document.Source, catalog));
@@ -98,15 +92,64 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
             [.. errors.OrderBy(error => error.Source, StringComparer.Ordinal).ThenBy(error => error.Line)])
         {
             Segments = [.. segments],
-            ScoringModels = [.. models],
+            ScoringModels = [.. parsed.OfType<ParsedScoringModel>().Select(document => document.ScoringModel)],
             SalesTeams = [.. parsed.OfType<ParsedSalesTeam>().Select(document => document.SalesTeam)],
             Policies = [.. parsed.OfType<ParsedPolicy>().Select(document => document.Policy)],
             Warnings = [.. parsed.SelectMany(WarningsOf).OrderBy(warning => warning.Source, StringComparer.Ordinal).ThenBy(warning => warning.Line)],
         };
     }
 
-    /// <summary>The source of each id of one kind of document; an id used twice is an error.</summary>
-    private static Dictionary<string, string> Sources<TDocument>(List<ParsedDocument> parsed, string what, List<DocumentError> errors)
+    /// <summary>The conditions of a document that may name scoring models: a segment's, a journey's, the policy's rules.</summary>
+    private static IEnumerable<Condition> Conditions(ParsedDocument document) => document switch
+    {
+        ParsedSegment { Segment.Condition: { } condition } => [condition],
+        ParsedJourney { Journey: var journey } => journey.Conditions(),
+        ParsedPolicy { Policy: var policy } => policy.Rules.Select(rule => rule.When),
+        _ => [],
+    };
+
+    /// <summary>
+    /// References from the segments read to segments that exist neither among them nor among the known ones, and the
+    /// reference cycles through the segments read: one per group of segments that refer to each other, named from the
+    /// first segment read in the group (by id), at its reference to the next segment of the cycle.
+    /// </summary>
+    private static IEnumerable<DocumentError> SegmentErrors(IReadOnlyList<ParsedDocument> parsed, KnownDocuments known)
+    {
+        var read = parsed.OfType<ParsedSegment>().DistinctBy(document => document.Segment.Id, StringComparer.Ordinal).ToDictionary(document => document.Segment.Id, StringComparer.Ordinal);
+        var byId = known.Segments.Where(segment => !read.ContainsKey(segment.Id)).DistinctBy(segment => segment.Id, StringComparer.Ordinal)
+            .Concat(read.Values.Select(document => document.Segment))
+            .ToDictionary(segment => segment.Id, StringComparer.Ordinal);
+        foreach (var document in read.Values.Where(_ => !known.Open))
+        {
+            foreach (var reference in Cairn.Core.Segments.SegmentConditions.Leaves(document.Segment.Condition).OfType<SegmentCondition>()
+                .Where(reference => !byId.ContainsKey(reference.Segment))
+                .DistinctBy(reference => reference.Segment, StringComparer.Ordinal))
+            {
+                yield return new DocumentError(document.Source, reference.Location.Line, null, $"segment '{document.Segment.Id}' refers to the unknown segment '{reference.Segment}'");
+            }
+        }
+
+        // A strongly connected component with a cycle is such a group; a group of known segments alone is not reported.
+        IEnumerable<string> Successors(string id) => Cairn.Core.Segments.SegmentConditions.References(byId[id].Condition).Where(byId.ContainsKey);
+        var groups = Graphs.Components(byId.Keys.Order(StringComparer.Ordinal), Successors)
+            .Select(group => group.ToHashSet(StringComparer.Ordinal))
+            .Where(group => group.Count > 1 || Successors(group.First()).Contains(group.First()));
+        foreach (var group in groups)
+        {
+            if (group.Where(read.ContainsKey).Order(StringComparer.Ordinal).FirstOrDefault() is not { } first)
+            {
+                continue;
+            }
+
+            var cycle = Graphs.CycleThrough(first, Successors, group)!;
+            var segment = read[first];
+            var line = Cairn.Core.Segments.SegmentConditions.Leaves(segment.Segment.Condition).OfType<SegmentCondition>().First(reference => reference.Segment == cycle[1]).Location.Line;
+            yield return new DocumentError(segment.Source, line, null, Cairn.Core.Segments.SegmentConditions.CycleMessage(cycle));
+        }
+    }
+
+    /// <summary>The source of each id of one kind of document; an id used twice is an error at the second.</summary>
+    private static Dictionary<string, string> Sources<TDocument>(IReadOnlyList<ParsedDocument> parsed, string what, List<DocumentError> errors)
         where TDocument : ParsedDocument
     {
         var sources = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -114,7 +157,7 @@ public sealed record DocumentSet(ImmutableArray<JourneyDefinition> Journeys, Imm
         {
             if (document.Id is { } id && !sources.TryAdd(id, document.Source))
             {
-                errors.Add(new DocumentError(document.Source, 1, null, $"the {what} id '{id}' is also used by {sources[id]}"));
+                errors.Add(new DocumentError(document.Source, document is ParsedTemplate { Template: var template } ? template.Location.Line : 1, null, $"the {what} id '{id}' is also used by {sources[id]}"));
             }
         }
 

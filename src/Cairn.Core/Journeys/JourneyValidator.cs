@@ -6,7 +6,11 @@ namespace Cairn.Core.Journeys;
 /// <summary>What a journey may refer to: templates (with their channels) and other journeys.</summary>
 /// <param name="Templates">Known templates by id.</param>
 /// <param name="Journeys">Known journey ids.</param>
-public sealed record JourneyCatalog(IReadOnlyDictionary<string, Channel> Templates, IReadOnlySet<string> Journeys);
+public sealed record JourneyCatalog(IReadOnlyDictionary<string, Channel> Templates, IReadOnlySet<string> Journeys)
+{
+    /// <summary>True when the templates and journeys known are not all there are: a reference to another is not an error. False by default.</summary>
+    public bool Open { get; init; }
+}
 
 /// <summary>
 /// Checks a parsed journey's graph and references: every target exists, every exit leads somewhere, every step
@@ -76,7 +80,10 @@ public static class JourneyValidator
                 {
                     if (!catalog.Templates.TryGetValue(template, out var actual))
                     {
-                        error(send.Location, send.Id, $"the template '{template}' does not exist");
+                        if (!catalog.Open)
+                        {
+                            error(send.Location, send.Id, $"the template '{template}' does not exist");
+                        }
                     }
                     else if (actual != channel)
                     {
@@ -105,7 +112,7 @@ public static class JourneyValidator
             case EnterJourneyStep enter when enter.Journey == journeyId:
                 error(enter.Location, enter.Id, "a journey cannot enter itself");
                 break;
-            case EnterJourneyStep enter when !catalog.Journeys.Contains(enter.Journey):
+            case EnterJourneyStep enter when !catalog.Open && !catalog.Journeys.Contains(enter.Journey):
                 error(enter.Location, enter.Id, $"the journey '{enter.Journey}' does not exist");
                 break;
             case BranchStep branch:

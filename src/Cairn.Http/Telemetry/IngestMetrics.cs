@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Cairn.Runtime;
 using Cairn.Runtime.Diagnostics;
 
 namespace Cairn.Http.Telemetry;

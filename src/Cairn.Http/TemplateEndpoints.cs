@@ -1,0 +1,24 @@
+namespace Cairn.Http;
+
+/// <summary>
+/// Message templates as documents (<c>/api/templates</c>): <c>PUT</c> stores one, checked against its sample data and
+/// live at once.
+/// </summary>
+internal static class TemplateEndpoints
+{
+    /// <summary>Maps <c>/templates</c> under <paramref name="api"/>.</summary>
+    public static RouteGroupBuilder MapTemplates(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        var templates = api.MapGroup("/templates").WithTags("Templates");
+        templates.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
+            TypedResults.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.TemplateKind, cancellationToken).ConfigureAwait(false)).Select(DocumentView.From)));
+        templates.MapGet("/{id}", (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+            DocumentFlow.GetAsync(DocumentParser.TemplateKind, id, "template", document => Task.FromResult(DocumentView.From(document)), engine, cancellationToken));
+        templates.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
+                DocumentFlow.PutAsync(DocumentParser.TemplateKind, id, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, engine, time))
+            .WithSummary("Stores a template document (kind: template, id, channel, content).")
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        return api;
+    }
+}
