@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Cairn.Core.Journeys;
 using Cairn.Core.Journeys.Engine;
+using Cairn.Core.Turns;
 using Cairn.Runtime.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -13,45 +14,41 @@ namespace Cairn.Runtime;
 /// </summary>
 public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRegistry> logger)
 {
-    private JourneyLibrary _library = new([], ImmutableDictionary<(string, int), JourneyDefinition>.Empty);
+    private LiveDocuments _documents = LiveDocuments.Empty;
+
+    /// <summary>
+    /// The journeys, segments, scoring models, policy and sales teams the partitions decide with, as one value
+    /// (replaced whole, never mutated): a batch reads it once and decides with one consistent set.
+    /// </summary>
+    public LiveDocuments Documents => Volatile.Read(ref _documents);
 
     /// <summary>True when a live or running journey has conditions over event history (windows or filters).</summary>
-    public bool JourneysNeedHistory { get; private set; }
-
-    private HistoryPlan _historyPlan = HistoryPlan.Empty;
+    public bool JourneysNeedHistory => Documents.JourneysNeedHistory;
 
     /// <summary>
     /// What the history clauses of live segments and of journeys read of a contact's history, per event name: a
     /// contact's history is read for these names only, and all of what they read, however long it is. The same
     /// instance while the needs do not change (holders of histories key them on it).
     /// </summary>
-    public HistoryPlan HistoryPlan => Volatile.Read(ref _historyPlan);
-
-    private HistoryPlan _replayPlan = HistoryPlan.Empty;
+    public HistoryPlan HistoryPlan => Documents.HistoryPlan;
 
     /// <summary>
     /// What an input that rebuilds scores from history reads (a model saved, profiles merged): every event the live
     /// models' rules score, and what <see cref="HistoryPlan"/> reads for the segments decided with it.
     /// </summary>
-    public HistoryPlan ReplayPlan => Volatile.Read(ref _replayPlan);
-
-    private Core.Segments.SegmentLibrary _segments = Core.Segments.SegmentLibrary.Empty;
+    public HistoryPlan ReplayPlan => Documents.ReplayPlan;
 
     /// <summary>The current library (replaced, never mutated).</summary>
-    public JourneyLibrary Library => Volatile.Read(ref _library);
+    public JourneyLibrary Library => Documents.Journeys;
 
     /// <summary>The live segments, in evaluation order (replaced, never mutated).</summary>
-    public Core.Segments.SegmentLibrary Segments => Volatile.Read(ref _segments);
-
-    private Core.Scoring.ScoringLibrary _scoring = Core.Scoring.ScoringLibrary.Empty;
-
-    private ImmutableDictionary<string, Core.Sales.SalesTeam> _teams = ImmutableDictionary<string, Core.Sales.SalesTeam>.Empty;
+    public Core.Segments.SegmentLibrary Segments => Documents.Segments;
 
     /// <summary>The sales teams, by id (replaced, never mutated).</summary>
-    public ImmutableDictionary<string, Core.Sales.SalesTeam> Teams => Volatile.Read(ref _teams);
+    public ImmutableDictionary<string, Core.Sales.SalesTeam> Teams => Documents.Teams;
 
     /// <summary>The live scoring models, in id order (replaced, never mutated).</summary>
-    public Core.Scoring.ScoringLibrary Scoring => Volatile.Read(ref _scoring);
+    public Core.Scoring.ScoringLibrary Scoring => Documents.Scoring;
 
     private ImmutableDictionary<string, LiveTemplate> _templates = ImmutableDictionary<string, LiveTemplate>.Empty;
 
@@ -66,10 +63,8 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// </summary>
     public ImmutableDictionary<string, string> BrokenTemplates => Volatile.Read(ref _brokenTemplates);
 
-    private Core.Orchestration.Policy _policy = Core.Orchestration.Policy.Default;
-
     /// <summary>The orchestrator's rules: the stored policy, or the defaults (replaced, never mutated).</summary>
-    public Core.Orchestration.Policy Policy => Volatile.Read(ref _policy);
+    public Core.Orchestration.Policy Policy => Documents.Policy;
 
     /// <summary>Reads the published versions and statuses from the store.</summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
@@ -98,12 +93,7 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         // Segments and scoring models are live at their latest version from the moment they are saved.
         var segments = Core.Segments.SegmentLibrary.Of(await LatestAsync("segment", parsed => parsed.Segment, cancellationToken).ConfigureAwait(false));
         var models = await LatestAsync(JourneyDocument.ScoringKind, parsed => parsed.ScoringModel, cancellationToken).ConfigureAwait(false);
-        var journeyConditions = library.Versions.Values.SelectMany(JourneyDocument.Conditions).ToList();
-        JourneysNeedHistory = !HistoryPlan.Of(journeyConditions).IsEmpty;
-        var historyPlan = HistoryPlan.Of(journeyConditions.Concat(segments.Segments.Select(segment => segment.Condition)));
-        var replayPlan = historyPlan.With(HistoryPlan.Replay(models));
         var teams = await LatestAsync(JourneyDocument.SalesTeamKind, parsed => parsed.SalesTeam, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _teams, teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal));
         var templates = ImmutableDictionary.CreateBuilder<string, LiveTemplate>(StringComparer.Ordinal);
         var liveTemplates = (await store.ListDocumentsAsync("template", cancellationToken).ConfigureAwait(false))
             .Where(document => document.Status == DocumentStatus.Published && document.PublishedVersion is not null)
@@ -128,20 +118,13 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         Volatile.Write(ref _templates, templates.ToImmutable());
         Volatile.Write(ref _brokenTemplates, broken.ToImmutable());
         var policies = await LatestAsync(JourneyDocument.PolicyKind, parsed => parsed.Policy, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _policy, policies.FirstOrDefault(policy => policy.Id == Core.Orchestration.Policy.DefaultId) ?? Core.Orchestration.Policy.Default);
-        if (!historyPlan.Equals(HistoryPlan))
-        {
-            Volatile.Write(ref _historyPlan, historyPlan);
-        }
-
-        if (!replayPlan.Equals(ReplayPlan))
-        {
-            Volatile.Write(ref _replayPlan, replayPlan);
-        }
-
-        Volatile.Write(ref _segments, segments);
-        Volatile.Write(ref _scoring, new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]));
-        Volatile.Write(ref _library, library);
+        Volatile.Write(ref _documents, new LiveDocuments(
+            library,
+            segments,
+            new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]),
+            policies.FirstOrDefault(policy => policy.Id == Core.Orchestration.Policy.DefaultId) ?? Core.Orchestration.Policy.Default,
+            teams.ToImmutableDictionary(team => team.Id, StringComparer.Ordinal),
+            Documents));
     }
 
     /// <summary>The latest version of every published (not archived) document of <paramref name="kind"/>, read with <paramref name="read"/>.</summary>

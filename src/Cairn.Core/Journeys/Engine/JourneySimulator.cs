@@ -5,6 +5,7 @@ using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
 using Cairn.Core.Scoring;
 using Cairn.Core.Segments;
+using Cairn.Core.Turns;
 
 namespace Cairn.Core.Journeys.Engine;
 
@@ -108,22 +109,27 @@ public sealed record SimulationResult(ImmutableArray<SimulatedContact> Contacts,
 }
 
 /// <summary>
-/// Runs journeys against a recorded event stream in virtual time with the same decide functions the server
-/// uses (scores and segments included): events in time order, and before each one every timer that fell due, in
-/// due order. Under a policy, every send passes the orchestrator as on the server: caps, quiet hours, consent and
-/// suppression rules defer or stop it, a deferred message is decided again when its slot comes (highest priority
-/// first). Then, as the channels do, the reachability rule (<see cref="Orchestration.Reachability"/>): no address of
-/// the channel's kind is undeliverable, an address on the given suppression list is suppressed, and push — whose
-/// registered devices a stream does not record — is unknown; an unreachable message falls back along the step's
-/// channels. Journeys see the same <c>{channel}_sent</c>, <c>message_suppressed</c> and <c>message_expired</c> events
-/// the dispatcher records. Contacts are keyed by userId (else anonymousId); ids are derived from the key, so holdouts
-/// and splits repeat exactly. Deterministic: the same input gives the same result.
+/// Runs journeys against a recorded event stream in virtual time through the very turn the server's partitions decide
+/// with (<see cref="ContactTurn"/>: profile, consent, scores, segments, journeys), each contact's whole history in
+/// memory: events in time order, and before each one every timer its turns scheduled that fell due, in due order.
+/// Under a policy, every send passes the orchestrator as on the server: caps, quiet hours, consent and suppression
+/// rules defer or stop it, a deferred message is decided again when its slot comes (highest priority first). Then, as
+/// the channels do, the reachability rule (<see cref="Orchestration.Reachability"/>): no address of the channel's kind
+/// is undeliverable, an address on the given suppression list is suppressed, and push — whose registered devices a
+/// stream does not record — is unknown; an unreachable message falls back along the step's channels. Journeys see the
+/// same <c>{channel}_sent</c>, <c>message_suppressed</c> and <c>message_expired</c> events the dispatcher records.
+/// Contacts are keyed by userId (else anonymousId); ids are derived from the key, so holdouts and splits repeat
+/// exactly. Deterministic: the same input gives the same result.
 /// </summary>
 public static class JourneySimulator
 {
     /// <summary>Simulates <paramref name="events"/> (and <paramref name="profiles"/>, applied first) through <paramref name="library"/>.</summary>
     /// <param name="library">The journeys to run.</param>
-    /// <param name="profiles">Messages (usually identify) that set up profiles before the stream; they trigger nothing.</param>
+    /// <param name="profiles">
+    /// Messages (usually identify) that set up profiles before the stream; they trigger nothing (no journey is live yet).
+    /// The journeys then go live at the start, as a publish reaches the contacts that exist: date triggers schedule from
+    /// the dates the profiles have.
+    /// </param>
     /// <param name="events">The event stream.</param>
     /// <param name="from">Events before this are ignored (default: the first event).</param>
     /// <param name="to">Events after this are ignored and timers stop here (default: the last event plus the longest maximum run time).</param>
@@ -159,6 +165,10 @@ public static class JourneySimulator
         var longest = library.Live.Select(j => j.Definition.MaxRunTime).DefaultIfEmpty(TimeSpan.Zero).Max();
         var end = to ?? (stream.Count > 0 ? stream[^1].Timestamp : start) + longest;
 
+        // The documents the turns decide with; no sales team, so a notify_owner alerts the journey's owner by name.
+        var documents = new LiveDocuments(library, segments ?? SegmentLibrary.Empty, scoring ?? ScoringLibrary.Empty, policy ?? Orchestration.Policy.Default, ImmutableDictionary<string, Sales.SalesTeam>.Empty);
+        var beforeStart = documents.WithJourneys(JourneyLibrary.Of());
+
         var contacts = new Dictionary<string, ContactRun>(StringComparer.Ordinal);
         var order = new List<string>();
         ContactRun ContactOf(SegmentMessage message)
@@ -166,7 +176,7 @@ public static class JourneySimulator
             var key = message.UserId ?? message.AnonymousId!;
             if (!contacts.TryGetValue(key, out var run))
             {
-                run = new ContactRun(key, (contactIds ?? IdFor)(key), scoring ?? ScoringLibrary.Empty, segments ?? SegmentLibrary.Empty, policy, suppressions);
+                run = new ContactRun(key, (contactIds ?? IdFor)(key), policy, suppressions);
                 contacts[key] = run;
                 order.Add(key);
             }
@@ -174,47 +184,17 @@ public static class JourneySimulator
             return run;
         }
 
-        // Timed inputs of all contacts, in due order (ties in the order they were scheduled): timers, and the
-        // enrollments of date triggers, which carry the generation of the profile dates they were computed from.
-        // A deferred send is an item too (Input null); at the same instant, higher priorities go first.
-        var queue = new PriorityQueue<(ContactRun Contact, JourneyInput? Input, SendMessage? Send, int Generation), (DateTimeOffset, int, long)>();
+        // The timers the contacts' turns scheduled (journey waits, segment rechecks, date triggers), in due order, ties
+        // in the order they were scheduled. A deferred send is an item too (Input null); at the same instant, higher
+        // priorities go first.
+        var queue = new PriorityQueue<(ContactRun Contact, ContactInput? Input, SendMessage? Send), (DateTimeOffset, int, long)>();
         long scheduled = 0;
-        var dateJourneys = library.Live.Where(j => j.Definition.Trigger is DateTrigger).ToList();
 
-        void ScheduleDates(ContactRun contact, DateTimeOffset after)
+        void Apply(ContactRun contact, ContactInput input, LiveDocuments live, DateTimeOffset now)
         {
-            var generation = ++contact.DateGeneration;
-            foreach (var journey in dateJourneys)
+            foreach (var timer in contact.Turn(input, live, now))
             {
-                foreach (var (at, payload) in LocalTime.Occurrences((DateTrigger)journey.Definition.Trigger, contact.Profile(at: after), after, end))
-                {
-                    queue.Enqueue((contact, new EnrollRequested(journey.Definition.Id, payload, DateTriggers.Reason(payload)), null, generation), (at, 0, scheduled++));
-                }
-            }
-        }
-
-        string DateTraits(ContactRun contact) =>
-            string.Join('|', dateJourneys.Select(j => LocalTime.DateTrait(contact.Profile(at: start), ((DateTrigger)j.Definition.Trigger).Trait)));
-
-        void Apply(ContactRun contact, IEnumerable<JourneyInput> inputs, DateTimeOffset now)
-        {
-            void Run(IEnumerable<JourneyInput> batch)
-            {
-                foreach (var input in batch)
-                {
-                    foreach (var timer in contact.Decide(input, library, now))
-                    {
-                        queue.Enqueue((contact, new TimerFired(timer.EnrollmentId, timer.StepId, timer.DueAt), null, -1), (timer.DueAt, 0, scheduled++));
-                    }
-                }
-            }
-
-            // As on the server: traits the journeys set reach scores and segments, and what that announces reaches the journeys once more.
-            var before = contact.Current;
-            Run(inputs);
-            if (before is not null && !ReferenceEquals(before.Traits, contact.Current?.Traits))
-            {
-                Run(Recheck(contact, contact.Audience(new AudienceInput.TraitsSet("set by a journey step"), before, now)));
+                queue.Enqueue((contact, new TimerDue(contact.Id, timer.EnrollmentId, timer.StepId, timer.DueAt), null), (timer.DueAt, 0, scheduled++));
             }
 
             // The sends the journeys decided go to the dispatcher (the orchestrator, then the channel), highest priority first, as it takes them.
@@ -229,24 +209,14 @@ public static class JourneySimulator
             var (decision, report, held) = contact.Deliver(policy, send, template => subscriptions?.GetValueOrDefault(template), now);
             if (decision is { Kind: Orchestration.DecisionKind.Defer, Until: { } until })
             {
-                queue.Enqueue((contact, null, held, -1), (until, -held.Priority, scheduled++));
+                queue.Enqueue((contact, null, held), (until, -held.Priority, scheduled++));
             }
 
-            // What the dispatcher puts on the timeline, journeys and segments see here too (a wait_for on the message moves).
+            // What the dispatcher puts on the timeline reaches the contact's turn as any event does (a wait_for on the message moves).
             if (report is not null)
             {
-                Apply(contact, Recheck(contact, contact.Absorb(report, now)).Prepend(new EventOccurred(report)), now);
+                Apply(contact, new MessageReceived(contact.Id, report), documents, now);
             }
-        }
-
-        IEnumerable<JourneyInput> Recheck(ContactRun contact, (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) audience)
-        {
-            if (audience.NextCheck is { } due)
-            {
-                queue.Enqueue((contact, new TimerFired(ContactRun.Recheck, "recheck", due), null, -1), (due, 0, scheduled++));
-            }
-
-            return [.. audience.Announced.Select(message => new EventOccurred(message))];
         }
 
         void FireUntil(DateTimeOffset until)
@@ -258,15 +228,9 @@ public static class JourneySimulator
                 {
                     Orchestrate(next.Contact, deferred, due.Item1);
                 }
-                else if (next.Generation < 0 || next.Generation == next.Contact.DateGeneration)
+                else
                 {
-                    // A recheck: scores decay and windows slide; what that announces is what journeys see.
-                    Apply(
-                        next.Contact,
-                        next.Input is TimerFired { EnrollmentId: ContactRun.Recheck }
-                            ? Recheck(next.Contact, next.Contact.Audience(new AudienceInput.TimePassed(), null, due.Item1))
-                            : [next.Input!],
-                        due.Item1);
+                    Apply(next.Contact, next.Input!, documents, due.Item1);
                 }
             }
         }
@@ -274,27 +238,23 @@ public static class JourneySimulator
         foreach (var message in setup)
         {
             var contact = ContactOf(message);
-            Recheck(contact, contact.Absorb(message, message.Timestamp));
+            Apply(contact, new MessageReceived(contact.Id, message), beforeStart, message.Timestamp);
         }
 
-        foreach (var contact in contacts.Values)
+        foreach (var key in order.ToList())
         {
-            ScheduleDates(contact, start.AddTicks(-1));
+            foreach (var journey in library.Live.Where(journey => journey.Definition.Trigger is DateTrigger))
+            {
+                Apply(contacts[key], new RolloutReached(contacts[key].Id, journey.Definition.Id, journey.Version, ImmutableDictionary<string, string>.Empty), documents, start);
+            }
         }
 
         foreach (var message in stream)
         {
             FireUntil(message.Timestamp);
-            var isNew = !contacts.ContainsKey(message.UserId ?? message.AnonymousId!);
             var contact = ContactOf(message);
-            var datesBefore = isNew ? null : DateTraits(contact);
             contact.ExplainUncounted(message, library, message.Timestamp);
-            Apply(contact, Recheck(contact, contact.Absorb(message, message.Timestamp)).Prepend(new EventOccurred(message)), message.Timestamp);
-
-            if (dateJourneys.Count > 0 && (isNew || datesBefore != DateTraits(contact)))
-            {
-                ScheduleDates(contact, message.Timestamp);
-            }
+            Apply(contact, new MessageReceived(contact.Id, message), documents, message.Timestamp);
         }
 
         FireUntil(end);
@@ -310,14 +270,11 @@ public static class JourneySimulator
         return new ContactId(new Guid(hash.AsSpan(0, 16)));
     }
 
-    private sealed class ContactRun(string key, ContactId id, ScoringLibrary scoring, SegmentLibrary segments, Orchestration.Policy? policy, IReadOnlyDictionary<string, string>? suppressions)
+    private sealed class ContactRun(string key, ContactId id, Orchestration.Policy? policy, IReadOnlyDictionary<string, string>? suppressions)
     {
         private readonly bool _orchestrated = policy is not null;
         private readonly List<SimulatedDelivery> _deliveries = [];
         private readonly Dictionary<string, int> _deliveryIndex = new(StringComparer.Ordinal);
-
-        /// <summary>The enrollment id of recheck timers (as on the server).</summary>
-        public const string Recheck = "$segments";
 
         private readonly List<Effect> _effects = [];
         private readonly List<SimulatedMessage> _messages = [];
@@ -326,68 +283,58 @@ public static class JourneySimulator
         private readonly List<Orchestration.SentMessage> _sent = [];
         private readonly Dictionary<string, DateTimeOffset> _createdAt = new(StringComparer.Ordinal);
         private readonly List<TimelineEntry> _timeline = [];
+
+        // The contact's whole history, newest first (later-recorded first among events at the same instant, as the store reads it).
         private readonly List<PastEvent> _history = [];
-        private ContactState? _profile;
-        private JourneyMemberships _memberships = JourneyMemberships.Empty;
+        private TurnState _state = TurnState.None;
 
-        /// <summary>Bumped whenever date-trigger enrollments are recomputed; older ones are then ignored.</summary>
-        public int DateGeneration { get; set; }
+        public ContactId Id => id;
 
-        public ContactState Profile(DateTimeOffset at) => _profile ?? ContactState.New(id, at);
+        public ContactState Profile(DateTimeOffset at) => _state.Contact ?? ContactState.New(id, at);
 
-        /// <summary>The profile as it stands, if the contact has one yet.</summary>
-        public ContactState? Current => _profile;
-
-        /// <summary>Records the message, then scores and segments: what they announce, and when to recheck.</summary>
-        public (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) Absorb(SegmentMessage message, DateTimeOffset now)
+        /// <summary>
+        /// Decides one input with the contact's turn, given its whole history; records what it did on the timeline, and
+        /// returns the timers it scheduled.
+        /// </summary>
+        public List<ScheduleTimer> Turn(ContactInput input, LiveDocuments documents, DateTimeOffset now)
         {
-            var before = _profile;
-            _profile = ContactDecider.Decide(_profile, new MessageReceived(id, message), now).State;
-            _profile = Consent.TraitConsent.Apply(_profile, message, policy?.DoubleOptIn ?? [], now).Contact;
-            _history.Insert(0, new PastEvent(ContactDecider.CounterName(message), message.Timestamp, message.Properties));
-            return Audience(new AudienceInput.Recorded(message), before, now);
-        }
-
-        public (IReadOnlyList<SegmentMessage> Announced, DateTimeOffset? NextCheck) Audience(AudienceInput input, ContactState? before, DateTimeOffset now)
-        {
-            if (_profile is null || (scoring.Models.IsEmpty && segments.Segments.IsEmpty))
+            var history = new LoadedHistory(new PastEvents(_history), []);
+            var result = ContactTurn.Decide(_state, input, documents, new TurnReads { History = history, Replay = history }, now);
+            if (result is not TurnDecided decided)
             {
-                return ([], null);
+                // The whole history is given, and no sales team routes: a turn asks for nothing else.
+                throw new InvalidOperationException($"A simulated turn asked for {((TurnNeeds)result).Request}.");
             }
 
-            var decision = AudienceDecider.Decide(before, _profile, scoring, segments, input, _history, now);
-            _profile = decision.Profile;
-            foreach (var message in decision.Announced)
+            if (decided.Changed)
             {
-                _history.Insert(0, new PastEvent(ContactDecider.CounterName(message), message.Timestamp, message.Properties));
-                _timeline.Add(new TimelineEntry(now, string.Empty, "(" + message.Event!.Split('_')[0] + ")", "announced", Describe(message)));
+                _state = decided.State;
             }
 
-            return (decision.Announced, decision.NextCheck);
-        }
-
-        private static string Describe(SegmentMessage message)
-        {
-            string Text(string name) => ConditionEvaluator.Path(message.Properties, name) is { ValueKind: not System.Text.Json.JsonValueKind.Null } value
-                ? value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString()! : value.GetRawText()
-                : "none";
-            return message.Event switch
+            var recorded = (input as MessageReceived)?.Message;
+            var timers = new List<ScheduleTimer>();
+            foreach (var effect in decided.Effects)
             {
-                ScoreDecider.ScoreCrossedEvent => $"score '{Text("model")}' crossed {Text("threshold")} {Text("direction")} (now {Text("score")})",
-                ScoreDecider.StageChangedEvent => $"stage {Text("from")} -> {Text("to")} (score '{Text("model")}' at {Text("score")})",
-                JourneyDocument.SegmentEnteredEvent => $"entered segment '{Text("segment")}': {Text("reason")}",
-                _ => $"left segment '{Text("segment")}': {Text("reason")}",
-            };
-        }
+                switch (effect)
+                {
+                    case AppendEvent append:
+                        Record(append.Message);
+                        if (!ReferenceEquals(append.Message, recorded) && IsAnnouncement(append.Message))
+                        {
+                            _timeline.Add(new TimelineEntry(now, string.Empty, "(" + append.Message.Event!.Split('_')[0] + ")", "announced", Describe(append.Message)));
+                        }
 
-        public IEnumerable<ScheduleTimer> Decide(JourneyInput input, JourneyLibrary library, DateTimeOffset now)
-        {
-            var decision = JourneyDecider.Decide(_memberships, _profile ?? ContactState.New(id, now), input, library, _history, now);
-            _memberships = decision.Memberships;
-            _profile = decision.Profile;
-            _effects.AddRange(decision.Effects);
-            foreach (var effect in decision.Effects)
-            {
+                        continue;
+                    case ScheduleTimer timer:
+                        timers.Add(timer);
+                        break;
+                    case SendMessage message:
+                        _queued.Add(message);
+                        _createdAt[message.MessageId] = now;
+                        break;
+                }
+
+                _effects.Add(effect);
                 TimelineEntry? line = effect switch
                 {
                     EnrollmentMoved moved => new(now, moved.JourneyId, moved.EnrollmentId, "move", $"{moved.Entry.From ?? "(entry)"} -{moved.Entry.Exit}-> {moved.Entry.To}: {moved.Entry.Reason}"),
@@ -402,15 +349,34 @@ public static class JourneySimulator
                 {
                     _timeline.Add(line);
                 }
-
-                if (effect is SendMessage message)
-                {
-                    _queued.Add(message);
-                    _createdAt[message.MessageId] = now;
-                }
             }
 
-            return decision.Effects.OfType<ScheduleTimer>();
+            return timers;
+        }
+
+        /// <summary>Puts an event the turn appended in the history, by time (newest first; the latest recorded first on a tie).</summary>
+        private void Record(SegmentMessage message)
+        {
+            var past = new PastEvent(ContactDecider.CounterName(message), message.Timestamp, message.Properties);
+            var index = _history.FindIndex(e => e.Timestamp <= past.Timestamp);
+            _history.Insert(index < 0 ? _history.Count : index, past);
+        }
+
+        private static bool IsAnnouncement(SegmentMessage message) =>
+            message.Event is ScoreDecider.ScoreCrossedEvent or ScoreDecider.StageChangedEvent or JourneyDocument.SegmentEnteredEvent or JourneyDocument.SegmentExitedEvent;
+
+        private static string Describe(SegmentMessage message)
+        {
+            string Text(string name) => ConditionEvaluator.Path(message.Properties, name) is { ValueKind: not System.Text.Json.JsonValueKind.Null } value
+                ? value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString()! : value.GetRawText()
+                : "none";
+            return message.Event switch
+            {
+                ScoreDecider.ScoreCrossedEvent => $"score '{Text("model")}' crossed {Text("threshold")} {Text("direction")} (now {Text("score")})",
+                ScoreDecider.StageChangedEvent => $"stage {Text("from")} -> {Text("to")} (score '{Text("model")}' at {Text("score")})",
+                JourneyDocument.SegmentEnteredEvent => $"entered segment '{Text("segment")}': {Text("reason")}",
+                _ => $"left segment '{Text("segment")}': {Text("reason")}",
+            };
         }
 
         /// <summary>The sends the journeys decided since the last call, for the orchestrator.</summary>
@@ -528,7 +494,7 @@ public static class JourneySimulator
         /// </summary>
         public void ExplainUncounted(SegmentMessage message, JourneyLibrary library, DateTimeOffset now)
         {
-            foreach (var enrollment in _memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal))
+            foreach (var enrollment in (_state.Contact?.Journeys ?? JourneyMemberships.Empty).Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal))
             {
                 if (enrollment.StepId is { } step && library.Versions.TryGetValue((enrollment.JourneyId, enrollment.Version), out var journey)
                     && journey.Find(step) is WaitForStep { CorrelateWith: not null } waitFor && waitFor.Event == message.Event

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Cairn.Core;
+using Cairn.Core.Contacts;
+using Cairn.Core.Journeys;
+using Cairn.Core.Journeys.Engine;
+using Cairn.Core.Turns;
+using Cairn.Runtime.Storage;
+
+namespace Cairn.Runtime;
+
+/// <summary>
+/// What one partition batch writes, built from its turns' effects: the rows of its one transaction
+/// (<see cref="CommitBatch"/>), the contacts as the batch leaves them, the owner alerts whose payload is written just
+/// before the commit, whom to acknowledge once it is durable and the inputs to route to other contacts after it.
+/// </summary>
+internal sealed class BatchWrite(OwnerRouter router)
+{
+    /// <summary>The rows of the batch's transaction.</summary>
+    public CommitBatch Commit { get; } = new();
+
+    /// <summary>The contacts the batch changed, as it leaves them.</summary>
+    public Dictionary<ContactId, ContactState> States { get; } = [];
+
+    /// <summary>Owner alerts put in the outbox (at <c>Index</c>), whose payload is written before the commit.</summary>
+    public List<(int Index, ContactId ContactId, AlertOwner Alert)> Alerts { get; } = [];
+
+    /// <summary>Inputs for other contacts (or forwarded ones), routed once the batch is committed.</summary>
+    public List<PartitionWork> After { get; } = [];
+
+    /// <summary>Completions to set once the batch is committed.</summary>
+    public List<(TaskCompletionSource<InputOutcome> Completion, InputOutcome Outcome)> Acknowledgements { get; } = [];
+
+    /// <summary>Adds one turn's decision for <paramref name="work"/> to the batch.</summary>
+    public void Add(PartitionWork work, TurnDecided decided, DateTimeOffset now)
+    {
+        var id = work.Input.ContactId;
+        if (decided.Changed && decided.State.Contact is { } contact)
+        {
+            States[id] = contact;
+            Commit.Contacts[id] = contact;
+        }
+
+        // The identities resolution mapped, plus any the profile gained (re-persisting mappings whose first commit failed).
+        foreach (var identity in work.Identities.Union(decided.Effects.OfType<IdentityMapped>().Select(mapped => mapped.Identity)))
+        {
+            Commit.Identities.Add(new IdentityMapping(identity, id));
+        }
+
+        var forwarded = false;
+        foreach (var effect in decided.Effects)
+        {
+            forwarded |= Write(work, effect, now);
+        }
+
+        if (!forwarded && work.Completion is { } completion)
+        {
+            Acknowledgements.Add((completion, InputOutcome.Stored));
+        }
+    }
+
+    /// <summary>Writes one effect; true when it forwards the input (its sender is acknowledged when the survivor commits it).</summary>
+    private bool Write(PartitionWork work, Effect effect, DateTimeOffset now)
+    {
+        var id = work.Input.ContactId;
+        switch (effect)
+        {
+            case AppendEvent append:
+                Commit.Events.Add(StoredEvent.From(append.ContactId, append.Message));
+                break;
+            case ScheduleTimer timer:
+                Commit.Timers.Add(new StoredTimer(id, timer.EnrollmentId, timer.StepId, timer.DueAt));
+                break;
+            case TimerHandled handled:
+                Commit.TimersDone.Add(new StoredTimer(id, handled.EnrollmentId, handled.StepId, handled.DueAt));
+                break;
+            case SendMessage send:
+                Commit.Outbox.Add(new OutboxMessage(send.MessageId, id, send.JourneyId, send.Version, send.EnrollmentId, send.StepId, send.Channel.DocumentName(), send.Template, CategoryName(send.Category), send.Priority, "queued", now, send.Payload?.GetRawText())
+                {
+                    Fallback = send.Fallback.IsEmpty ? null : JsonSerializer.Serialize(send.Fallback.Select(option => new { channel = option.Channel.DocumentName(), template = option.Template })),
+                    SendWindow = send.BestTimeWithin,
+                });
+                break;
+            case CallWebhook webhook:
+                Commit.Outbox.Add(new OutboxMessage(webhook.MessageId, id, webhook.JourneyId, webhook.Version, webhook.EnrollmentId, webhook.StepId, Channel.Webhook.DocumentName(), string.Empty, CategoryName(webhook.Category), webhook.Priority, "queued", now, JsonSerializer.Serialize(new { url = webhook.Url, payload = webhook.Payload })));
+                break;
+            case AlertOwner alert:
+                Alerts.Add((Commit.Outbox.Count, id, alert));
+                Commit.Outbox.Add(new OutboxMessage(alert.MessageId, id, alert.JourneyId, alert.Version, alert.EnrollmentId, alert.StepId, ContactTurn.OwnerChannel, string.Empty, "internal", 0, "queued", now));
+                break;
+            case EnrollmentMoved moved:
+                Commit.Moves.Add(new JourneyMove(moved.JourneyId, moved.Version, moved.Entry.From ?? "$entry", moved.Entry.Exit, moved.Entry.To));
+                break;
+            case EnrollmentConverted converted:
+                Commit.Conversions.Add(new JourneyConversion(converted.JourneyId, converted.Version, converted.Arm ?? string.Empty, converted.Control));
+                break;
+            case EnrollmentEnded ended:
+                Commit.Enrollments.Add(new EnrollmentRecord(id, ended.Final));
+                if (ended.NeedsReview)
+                {
+                    Commit.Reviews.Add(new JourneyReview(ended.JourneyId, ended.Version, ended.EnrollmentId, id, ended.Reason, ended.At));
+                }
+
+                break;
+            case EnrollmentIndexed indexed:
+                Commit.Enrollments.Add(new EnrollmentRecord(id, indexed.Enrollment));
+                break;
+            case SegmentMembershipChanged membership:
+                Commit.SegmentMembers.Add(new SegmentMemberChange(membership.Segment, id, membership.Membership));
+                break;
+            case HandOffOpened opened:
+                var handOff = opened.HandOff;
+                router.Remember(handOff.Team, opened.Domain, handOff.Owner);
+                Commit.HandOffs.Add(new HandOffRecord(handOff.Id, id, handOff.Team, handOff.Owner, opened.RoutedBy, opened.Domain, opened.JourneyId, handOff.CreatedAt, handOff.DueAt));
+                break;
+            case HandOffClosed closed:
+                Commit.HandOffAcknowledgements.Add(new HandOffAcknowledgement(closed.Id, closed.At, closed.By));
+                break;
+            case HandOffEscalated escalated:
+                Commit.HandOffEscalations.Add(new HandOffEscalation(escalated.Id, escalated.At, escalated.To, escalated.Owner, escalated.DueAt));
+                break;
+            case RequestMerge request:
+                Commit.MergesRequested.Add(new PendingMerge(request.From, request.Into));
+                After.Add(new PartitionWork(new MergeRequested(request.From, request.Into), [], null));
+                break;
+            case HandOver handOver:
+                Commit.HandOvers.Add(new PendingMerge(handOver.From, handOver.Into));
+                After.Add(new PartitionWork(new ContactAbsorbed(handOver.Into, handOver.Snapshot), [], null));
+                break;
+            case CompleteMerge complete:
+                Commit.MergesCompleted.Add(new PendingMerge(complete.From, complete.Into));
+                break;
+            case ForwardInput forward:
+                // The survivor commits it; the sender is acknowledged then, not now.
+                After.Add(work with { Input = forward.Input });
+                return true;
+            case NotifyOwner or IdentityMapped:
+                // A notify_owner is written as its AlertOwner; identities with the contact, above.
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown effect {effect.GetType().Name}.");
+        }
+
+        return false;
+    }
+
+    private static string CategoryName(JourneyCategory category) => category.ToString().ToLowerInvariant();
+}
