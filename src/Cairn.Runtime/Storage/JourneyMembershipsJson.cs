@@ -34,8 +34,8 @@ public static class JourneyMembershipsJson
 
     /// <summary>
     /// Reads the entry history written by <see cref="WriteHistory"/>, with no active enrollments (they are read from
-    /// their rows). An <c>active</c> array, as states written before the enrollment rows hold, is not read: migration
-    /// 0011 moved it to the rows.
+    /// their rows). An <c>active</c> array (states written before migration 0011 held one) is not read: the migration
+    /// moved it to the rows.
     /// </summary>
     internal static JourneyMemberships ReadHistory(JsonElement element)
     {
