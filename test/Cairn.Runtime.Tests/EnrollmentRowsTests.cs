@@ -20,7 +20,56 @@ public sealed class EnrollmentRowsTests
             wait: 1d
         """;
 
+    private const string Flow = """
+        id: flow
+        name: Flow
+        trigger: { event: signed_up }
+        steps:
+          - id: waiting
+            wait_for: { event: activated, timeout: 1d }
+            exits: { happened: later, timed_out: end }
+          - id: later
+            wait: 1h
+        """;
+
+    private const string Closer = """
+        id: closer
+        name: Closer
+        trigger: { event: signed_up }
+        steps:
+          - id: hold
+            wait: 1h
+        exit_when:
+          - event: account_closed
+        """;
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Inputs_ThatEnterMoveAndEndEnrollments_LeaveTheirRowsAsTheContactHoldsThem()
+    {
+        await using var harness = await EngineHarness.StartAsync(partitions: 1);
+        foreach (var (id, text) in new[] { ("flow", Flow), ("closer", Closer) })
+        {
+            await harness.Store.SaveDraftAsync(DocumentKind.Journey, id, text, harness.Time.GetUtcNow(), Cancel);
+            await harness.Engine.PublishJourneyAsync(id, ImmutableDictionary<string, string>.Empty, Cancel);
+        }
+
+        // Sent together, so that one partition batch may hold all three turns of the contact.
+        await harness.IngestAsync(
+            """{"type":"track","userId":"ann","event":"signed_up"}""",
+            """{"type":"track","userId":"ann","event":"activated"}""",
+            """{"type":"track","userId":"ann","event":"account_closed"}""");
+        await harness.RestartAsync();
+
+        var ann = await harness.ContactOfAsync(IdentityKey.User("ann"));
+        Assert.Equal(["flow"], ann.Journeys.Active.Keys);
+        Assert.Equal(["waiting", "later"], ann.Journeys.Active["flow"].Path.Select(entry => entry.To));
+        Assert.Equal(1, ann.Journeys.History["closer"].Entries);
+        Assert.Equal(new Dictionary<string, long> { ["flow"] = 1 }, await harness.Store.CountActiveEnrollmentsAsync(Cancel));
+        var ended = Assert.Single(await harness.Store.GetEndedEnrollmentsAsync(ann.Id, 10, Cancel));
+        Assert.Equal(("closer", "hold"), (ended.JourneyId, ended.Path[^1].From));
+    }
 
     [Fact]
     public async Task TimerStep_ThatOnlyMovesAnEnrollment_WritesTheEnrollmentRow_NotTheContactRow()
