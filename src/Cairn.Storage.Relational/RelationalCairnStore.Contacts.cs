@@ -179,7 +179,9 @@ public abstract partial class RelationalCairnStore
 
     /// <summary>
     /// Gives each of <paramref name="contacts"/> (read from their profile rows) its active enrollments, read from their
-    /// rows: one query per <see cref="ContactChunk"/> contacts, on the (contact, enrollment) key.
+    /// rows: one query per <see cref="ContactChunk"/> contacts, on the (contact, enrollment) key. The profiles and the
+    /// enrollments are two reads, not one snapshot: a contact's rows change only in its partition's commits, and the
+    /// partition, which must see them whole, reads its contacts between its commits.
     /// </summary>
     private static async Task AddActiveEnrollmentsAsync(SqlSession session, List<ContactState> contacts, CancellationToken cancellationToken)
     {
