@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Contacts;
@@ -30,14 +31,27 @@ internal sealed class BatchWrite(OwnerRouter router)
     /// <summary>Completions to set once the batch is committed.</summary>
     public List<(TaskCompletionSource<InputOutcome> Completion, InputOutcome Outcome)> Acknowledgements { get; } = [];
 
-    /// <summary>Adds one turn's decision for <paramref name="work"/> to the batch.</summary>
-    public void Add(PartitionWork work, TurnDecided decided, DateTimeOffset now)
+    // Where each enrollment row of the batch is in Commit.Enrollments: a later change of it in the batch replaces it there.
+    private readonly Dictionary<(ContactId Contact, string Enrollment), int> _enrollmentRows = [];
+
+    /// <summary>
+    /// Adds one turn's decision for <paramref name="work"/> to the batch; <paramref name="before"/> is the contact as the
+    /// turn found it (null for a new one). The profile row is written when the profile changed (once changed in the batch,
+    /// it is written as the batch leaves it), and each active enrollment's row when that enrollment changed: a step that
+    /// only moves an enrollment writes that enrollment's row, not the contact's.
+    /// </summary>
+    public void Add(PartitionWork work, ContactState? before, TurnDecided decided, DateTimeOffset now)
     {
         var id = work.Input.ContactId;
         if (decided.Changed && decided.State.Contact is { } contact)
         {
             States[id] = contact;
-            Commit.Contacts[id] = contact;
+            if (before is null || Commit.Contacts.ContainsKey(id) || !SameProfile(before, contact))
+            {
+                Commit.Contacts[id] = contact;
+            }
+
+            WriteEnrollments(id, before?.Journeys.Active, contact.Journeys.Active, decided.Effects);
         }
 
         // The identities resolution mapped, plus any the profile gained (re-persisting mappings whose first commit failed).
@@ -94,15 +108,12 @@ internal sealed class BatchWrite(OwnerRouter router)
                 Commit.Conversions.Add(new JourneyConversion(converted.JourneyId, converted.Version, converted.Arm ?? string.Empty, converted.Control));
                 break;
             case EnrollmentEnded ended:
-                Commit.Enrollments.Add(new EnrollmentRecord(id, ended.Final));
+                WriteEnrollment(id, ended.Final);
                 if (ended.NeedsReview)
                 {
                     Commit.Reviews.Add(new JourneyReview(ended.JourneyId, ended.Version, ended.EnrollmentId, id, ended.Reason, ended.At));
                 }
 
-                break;
-            case EnrollmentIndexed indexed:
-                Commit.Enrollments.Add(new EnrollmentRecord(id, indexed.Enrollment));
                 break;
             case SegmentMembershipChanged membership:
                 Commit.SegmentMembers.Add(new SegmentMemberChange(membership.Segment, id, membership.Membership));
@@ -133,14 +144,66 @@ internal sealed class BatchWrite(OwnerRouter router)
                 // The survivor commits it; the sender is acknowledged then, not now.
                 After.Add(work with { Input = forward.Input });
                 return true;
-            case NotifyOwner or IdentityMapped:
-                // A notify_owner is written as its AlertOwner; identities with the contact, above.
+            case NotifyOwner or IdentityMapped or EnrollmentIndexed:
+                // A notify_owner is written as its AlertOwner; identities with the contact and enrollments from the state, above.
                 break;
             default:
                 throw new InvalidOperationException($"Unknown effect {effect.GetType().Name}.");
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// True when <paramref name="after"/> is <paramref name="before"/> but for its active enrollments: the profile row
+    /// need not be written. Collections compare by reference (a turn that leaves one alone keeps the same instance), so
+    /// a rebuilt but equal collection counts as a change (a needless write, never a lost one).
+    /// </summary>
+    private static bool SameProfile(ContactState before, ContactState after) =>
+        before.Equals(after with { Journeys = after.Journeys with { Active = before.Journeys.Active } });
+
+    /// <summary>
+    /// The rows of the active enrollments that changed between <paramref name="before"/> and <paramref name="after"/>:
+    /// each one started or changed is written; one gone without ending (its <see cref="EnrollmentEnded"/> writes its
+    /// final row) is deleted.
+    /// </summary>
+    private void WriteEnrollments(ContactId id, ImmutableDictionary<string, Enrollment>? before, ImmutableDictionary<string, Enrollment> after, ImmutableArray<Effect> effects)
+    {
+        if (ReferenceEquals(before, after))
+        {
+            return;
+        }
+
+        foreach (var (journey, enrollment) in after)
+        {
+            if (before?.GetValueOrDefault(journey) is not { } previous || !ReferenceEquals(previous, enrollment))
+            {
+                WriteEnrollment(id, enrollment);
+            }
+        }
+
+        foreach (var (journey, previous) in before ?? ImmutableDictionary<string, Enrollment>.Empty)
+        {
+            if (after.GetValueOrDefault(journey)?.Id != previous.Id && !effects.Any(effect => effect is EnrollmentEnded ended && ended.EnrollmentId == previous.Id))
+            {
+                _enrollmentRows.Remove((id, previous.Id));
+                Commit.EnrollmentsRemoved.Add(new EnrollmentRemoved(id, previous.Id));
+            }
+        }
+    }
+
+    /// <summary>Writes an enrollment's row, in place of the row the batch wrote for it before.</summary>
+    private void WriteEnrollment(ContactId id, Enrollment enrollment)
+    {
+        var record = new EnrollmentRecord(id, enrollment);
+        if (_enrollmentRows.TryGetValue((id, enrollment.Id), out var index))
+        {
+            Commit.Enrollments[index] = record;
+            return;
+        }
+
+        _enrollmentRows[(id, enrollment.Id)] = Commit.Enrollments.Count;
+        Commit.Enrollments.Add(record);
     }
 
     private static string CategoryName(JourneyCategory category) => category.ToString().ToLowerInvariant();

@@ -193,7 +193,7 @@ internal sealed partial class Partition
                 continue;
             }
 
-            write.Add(work, decided, now);
+            write.Add(work, state.Contact, decided, now);
         }
 
         // Alerts carry the contact as the batch leaves it, and its timeline (which needs the stored events).

@@ -1,12 +1,19 @@
 using Cairn.Core;
 using Cairn.Core.Contacts;
+using Cairn.Core.Journeys.Engine;
 using Cairn.Runtime.Storage;
 
 namespace Cairn.Storage.Relational;
 
-/// <summary><see cref="IContactStore"/>: contact rows, identities and pending merges (written by the commit's row writers).</summary>
+/// <summary>
+/// <see cref="IContactStore"/>: contact rows (each read with its active enrollments' rows), identities and pending merges
+/// (written by the commit's row writers).
+/// </summary>
 public abstract partial class RelationalCairnStore
 {
+    // Contact ids per query that reads contacts (or their enrollments) by id: well under every database's parameter limit.
+    private const int ContactChunk = 500;
+
     /// <summary>A contact's sample bucket: a hash of its id, uniform over <see cref="IContactStore.SampleBuckets"/>.</summary>
     public static int SampleBucket(ContactId id)
     {
@@ -23,20 +30,17 @@ public abstract partial class RelationalCairnStore
         return WithSessionAsync<IReadOnlyDictionary<ContactId, ContactState>>(
             async session =>
             {
-                var found = new Dictionary<ContactId, ContactState>();
-                foreach (var chunk in ids.Distinct().Chunk(500))
+                var found = new List<ContactState>();
+                foreach (var chunk in ids.Distinct().Chunk(ContactChunk))
                 {
                     await session.ForEachAsync(
                         parameters => $"SELECT state FROM contacts WHERE id IN ({parameters.List("p", chunk.Select(id => id.ToString()))})",
-                        row =>
-                        {
-                            var state = ReadContact(row);
-                            found[state.Id] = state;
-                        },
+                        row => found.Add(ReadContact(row)),
                         cancellationToken).ConfigureAwait(false);
                 }
 
-                return found;
+                await AddActiveEnrollmentsAsync(session, found, cancellationToken).ConfigureAwait(false);
+                return found.ToDictionary(state => state.Id);
             },
             cancellationToken);
     }
@@ -61,7 +65,7 @@ public abstract partial class RelationalCairnStore
 
         // A row-value comparison on the cursor is a range on the (created_at, id) index: a deep page does not rescan the ones before it.
         var filtered = !string.IsNullOrWhiteSpace(query);
-        var contacts = await QueryAsync(
+        var contacts = await QueryContactsAsync(
             "SELECT state, created_at FROM contacts WHERE merged_into IS NULL"
                 + (filtered ? " AND (search LIKE @pattern ESCAPE '\\' OR user_id = @query)" : string.Empty)
                 + (cursor is null ? string.Empty : " AND (created_at, id) > (@after_time, @after_id)")
@@ -82,7 +86,6 @@ public abstract partial class RelationalCairnStore
                     parameters.Add("after_id", after.Id);
                 }
             },
-            ReadContact,
             cancellationToken).ConfigureAwait(false);
         return contacts.Count > limit
             ? new Page<ContactState>(contacts.GetRange(0, limit), Cursors.ForContact(contacts[limit - 1]))
@@ -109,10 +112,9 @@ public abstract partial class RelationalCairnStore
     public async Task<IReadOnlyList<ContactState>> GetSampleAsync(int buckets, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(buckets, 1);
-        return await QueryAsync(
+        return await QueryContactsAsync(
             "SELECT state FROM contacts WHERE merged_into IS NULL AND bucket < @buckets",
             parameters => parameters.Add("buckets", buckets),
-            ReadContact,
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -161,8 +163,54 @@ public abstract partial class RelationalCairnStore
             static row => row.GetContactId(0),
             cancellationToken).ConfigureAwait(false);
 
-    /// <summary>A contact's state from its JSON in the first column.</summary>
+    /// <summary>A contact's state from its JSON in the first column, without its active enrollments.</summary>
     private static ContactState ReadContact(Row row) => ContactStateJson.Deserialize(row.GetText(0));
+
+    /// <summary>The contacts a query selects (their JSON in its first column), each with its active enrollments.</summary>
+    private Task<List<ContactState>> QueryContactsAsync(string sql, Action<Parameters> bind, CancellationToken cancellationToken) =>
+        WithSessionAsync(
+            async session =>
+            {
+                var contacts = await session.QueryAsync(sql, bind, ReadContact, cancellationToken).ConfigureAwait(false);
+                await AddActiveEnrollmentsAsync(session, contacts, cancellationToken).ConfigureAwait(false);
+                return contacts;
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Gives each of <paramref name="contacts"/> (read from their profile rows) its active enrollments, read from their
+    /// rows: one query per <see cref="ContactChunk"/> contacts, on the (contact, enrollment) key. The profiles and the
+    /// enrollments are two reads, not one snapshot: a contact's rows change only in its partition's commits, and the
+    /// partition, which must see them whole, reads its contacts between its commits.
+    /// </summary>
+    private static async Task AddActiveEnrollmentsAsync(SqlSession session, List<ContactState> contacts, CancellationToken cancellationToken)
+    {
+        var active = new Dictionary<string, List<Enrollment>>(StringComparer.Ordinal);
+        foreach (var chunk in contacts.Select(contact => contact.Id.ToString()).Chunk(ContactChunk))
+        {
+            await session.ForEachAsync(
+                parameters => $"SELECT contact_id, state FROM enrollments WHERE contact_id IN ({parameters.List("p", chunk)}) AND ended_at IS NULL",
+                row =>
+                {
+                    var contact = row.GetText(0);
+                    if (!active.TryGetValue(contact, out var enrollments))
+                    {
+                        active[contact] = enrollments = [];
+                    }
+
+                    enrollments.Add(JourneyMembershipsJson.Deserialize(row.GetText(1)));
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < contacts.Count && active.Count > 0; i++)
+        {
+            if (active.Remove(contacts[i].Id.ToString(), out var enrollments))
+            {
+                contacts[i] = JourneyMembershipsJson.WithActive(contacts[i], enrollments);
+            }
+        }
+    }
 
     private static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);

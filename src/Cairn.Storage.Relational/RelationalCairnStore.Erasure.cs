@@ -67,6 +67,7 @@ public abstract partial class RelationalCairnStore
                     frontier = next;
                 }
 
+                await AddActiveEnrollmentsAsync(session, group, cancellationToken).ConfigureAwait(false);
                 return group;
             },
             cancellationToken);

@@ -76,7 +76,7 @@ public abstract partial class RelationalCairnStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<Enrollment>> GetEndedEnrollmentsAsync(ContactId contactId, int limit, CancellationToken cancellationToken) =>
         await QueryAsync(
-            "SELECT final FROM enrollments WHERE contact_id = @contact_id AND ended_at IS NOT NULL ORDER BY ended_at DESC, enrollment_id LIMIT @limit",
+            "SELECT state FROM enrollments WHERE contact_id = @contact_id AND ended_at IS NOT NULL ORDER BY ended_at DESC, enrollment_id LIMIT @limit",
             parameters =>
             {
                 parameters.Add("contact_id", contactId.ToString());

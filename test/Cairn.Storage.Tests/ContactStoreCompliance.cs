@@ -45,6 +45,50 @@ public abstract class ContactStoreCompliance(StoreProvider provider) : StoreComp
     }
 
     [Fact]
+    public async Task Contacts_AreReadWithTheirActiveEnrollments_FromTheirOwnRows()
+    {
+        var ann = Contact("ann@example.com", "Ann Lee", "u-ann");
+        var bob = Contact("bob@example.com", "Bob Stone", "u-bob");
+        var merged = Contact("ann.old@example.com", "Ann Old", null) with { MergedInto = ann.Id };
+        var welcome = Enrollment("welcome:1", "welcome", 1);
+        var cart = Enrollment("cart:2", "cart", 3);
+        var ended = Enrollment("cart:1", "cart", 1) with { StepId = null, EndedAt = T0.AddHours(2), EndReason = "goal reached" };
+        var old = Enrollment("welcome:1", "welcome", 1);
+        await CommitAsync(batch =>
+        {
+            batch.Contacts[ann.Id] = ann;
+            batch.Contacts[bob.Id] = bob;
+            batch.Contacts[merged.Id] = merged;
+            batch.Enrollments.AddRange([new EnrollmentRecord(ann.Id, welcome), new EnrollmentRecord(ann.Id, cart), new EnrollmentRecord(ann.Id, ended), new EnrollmentRecord(merged.Id, old)]);
+        });
+
+        var read = await Contacts.GetContactsAsync([ann.Id, bob.Id, merged.Id], Cancel);
+        Assert.Equal(["cart", "welcome"], read[ann.Id].Journeys.Active.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(JourneyMembershipsJson.Serialize(cart), JourneyMembershipsJson.Serialize(read[ann.Id].Journeys.Active["cart"]));
+        Assert.Empty(read[bob.Id].Journeys.Active);
+        Assert.Equal(["welcome:1"], read[merged.Id].Journeys.Active.Values.Select(e => e.Id));
+        Assert.Equal(2, (await Contacts.GetContactAsync(ann.Id, Cancel))!.Journeys.Active.Count);
+        Assert.Equal(2, Assert.Single((await Contacts.SearchContactsAsync("u-ann", null, 10, Cancel)).Items).Journeys.Active.Count);
+        Assert.Equal(2, (await Contacts.GetSampleAsync(IContactStore.SampleBuckets, Cancel)).Single(c => c.Id == ann.Id).Journeys.Active.Count);
+        Assert.Equal([2, 1], (await Store.GetContactGroupAsync(ann.Id, Cancel)).Select(c => c.Journeys.Active.Count));
+
+        // A step that moves one enrollment writes its row only; one the contact no longer holds is deleted.
+        await CommitAsync(batch =>
+        {
+            batch.Enrollments.Add(new EnrollmentRecord(ann.Id, welcome with { StepId = "send_tips" }));
+            batch.EnrollmentsRemoved.Add(new EnrollmentRemoved(ann.Id, "cart:2"));
+        });
+        var moved = (await Contacts.GetContactAsync(ann.Id, Cancel))!;
+        Assert.Equal(["welcome"], moved.Journeys.Active.Keys);
+        Assert.Equal("send_tips", moved.Journeys.Active["welcome"].StepId);
+        Assert.Equal(ContactStateJson.Serialize(ann), ContactStateJson.Serialize(moved));
+        Assert.Equal(["cart:1"], (await Store.GetEndedEnrollmentsAsync(ann.Id, 10, Cancel)).Select(e => e.Id));
+
+        // The profile's JSON does not carry them.
+        Assert.DoesNotContain("welcome:1", ContactStateJson.Serialize(moved), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SearchContacts_MatchesEmailNameOrUserId_SkipsMerged_AndPages()
     {
         var ann = Contact("ann@example.com", "Ann Lee", "u-ann", T0);

@@ -55,6 +55,8 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
             }
 
             batch.Events.Add(Event(ann.Id, T0.AddMinutes(1)));
+            batch.Enrollments.Add(new EnrollmentRecord(ann.Id, Enrollment("cart:1", "cart", 1) with { StepId = null, EndedAt = T0, EndReason = "exit" }));
+            batch.Enrollments.Add(new EnrollmentRecord(merged.Id, Enrollment("cart:1", "cart", 1)));
             batch.Identities.Add(new IdentityMapping(IdentityKey.User("u-ann"), ann.Id));
             batch.Outbox.AddRange([annMessage, bobMessage]);
             batch.MergesRequested.Add(new PendingMerge(merged.Id, ann.Id));
@@ -73,7 +75,7 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
         Assert.Equal(
             new SortedDictionary<string, long>(StringComparer.Ordinal)
             {
-                ["contacts"] = 2, ["devices"] = 1, ["enrollments"] = 2, ["events"] = 3, ["handoffs"] = 2, ["identities"] = 3, ["inbox"] = 1,
+                ["contacts"] = 2, ["devices"] = 1, ["enrollments"] = 4, ["events"] = 3, ["handoffs"] = 2, ["identities"] = 3, ["inbox"] = 1,
                 ["journey_reviews"] = 2, ["mailbox"] = 1, ["messages"] = 1, ["pending_merges"] = 1, ["segment_members"] = 2, ["timers"] = 2,
             },
             new SortedDictionary<string, long>(record.Deleted.ToDictionary(), StringComparer.Ordinal));
@@ -95,6 +97,8 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
         Assert.Equal([bob.Id], (await Store.GetJourneyReviewsAsync("welcome", 10, Cancel)).Select(r => r.ContactId));
         Assert.Equal([bobMessage.MessageId], (await Store.GetMailboxAsync(null, null, 10, Cancel)).Select(m => m.MessageId));
         Assert.Equal(new Dictionary<string, long> { ["welcome"] = 1 }, await Store.CountActiveEnrollmentsAsync(Cancel));
+        Assert.Empty(await Store.ListEnrolledContactIdsAsync("cart", 2, null, 10, Cancel));
+        Assert.Equal(["welcome"], (await Store.GetContactAsync(bob.Id, Cancel))!.Journeys.Active.Keys);
 
         // Bob is untouched, and the aggregate statistics stay.
         Assert.NotNull(await Store.GetContactAsync(bob.Id, Cancel));

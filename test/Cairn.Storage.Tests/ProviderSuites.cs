@@ -60,3 +60,7 @@ public sealed class PostgreSqlHandOffStoreTests(PostgresFixture postgres) : Hand
 public sealed class SqliteErasureStoreTests() : ErasureStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlErasureStoreTests(PostgresFixture postgres) : ErasureStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteEnrollmentRowsMigrationTests() : EnrollmentRowsMigrationCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlEnrollmentRowsMigrationTests(PostgresFixture postgres) : EnrollmentRowsMigrationCompliance(new PostgreSqlProvider(postgres));

@@ -2,6 +2,8 @@ using Cairn.Runtime.Storage;
 using Cairn.Storage.PostgreSql;
 using Cairn.Storage.Sqlite;
 using Cairn.Testing;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Cairn.Storage.Tests;
 
@@ -16,6 +18,9 @@ public abstract class StoreProvider : IAsyncDisposable
 
     /// <summary>A second store over the same database as the last one created.</summary>
     public abstract ICairnStore OpenAgain();
+
+    /// <summary>Runs SQL on the last database created, outside any store (to put it in a state the store would not write); returns the first column of the first row.</summary>
+    public abstract Task<object?> RunSqlAsync(string sql, CancellationToken cancellationToken);
 
     public virtual ValueTask DisposeAsync()
     {
@@ -36,6 +41,15 @@ public sealed class SqliteProvider : StoreProvider
     public override Task<ICairnStore> CreateStoreAsync(CancellationToken cancellationToken) => Task.FromResult(OpenAgain());
 
     public override ICairnStore OpenAgain() => new SqliteCairnStore(_directory);
+
+    public override async Task<object?> RunSqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "cairn.db"), Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
 
     public override ValueTask DisposeAsync()
     {
@@ -65,4 +79,13 @@ public sealed class PostgreSqlProvider(PostgresFixture postgres) : StoreProvider
     }
 
     public override ICairnStore OpenAgain() => new PostgreSqlCairnStore(ConnectionString);
+
+    public override async Task<object?> RunSqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
 }

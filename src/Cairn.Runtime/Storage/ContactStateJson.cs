@@ -6,12 +6,13 @@ using Cairn.Core.Contacts;
 namespace Cairn.Runtime.Storage;
 
 /// <summary>
-/// The persisted JSON form of <see cref="ContactState"/>, shared by every provider. Field names are stable
-/// aliases; renaming a C# member must not change them.
+/// The persisted JSON form of <see cref="ContactState"/>, shared by every provider: the profile, without the active
+/// enrollments (each is a row of its own, in <see cref="JourneyMembershipsJson"/>'s form; a reader adds them with
+/// <see cref="JourneyMembershipsJson.WithActive"/>). Field names are stable aliases; renaming a C# member must not change them.
 /// </summary>
 public static class ContactStateJson
 {
-    /// <summary>Writes the state as compact JSON.</summary>
+    /// <summary>Writes the state's profile as compact JSON (its active enrollments are not part of it).</summary>
     public static string Serialize(ContactState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -52,10 +53,11 @@ public static class ContactStateJson
         WriteOptional(writer, "mergedInto", state.MergedInto?.ToString());
         writer.WriteString("createdAt", state.CreatedAt);
         writer.WriteString("updatedAt", state.UpdatedAt);
-        if (!state.Journeys.Active.IsEmpty || !state.Journeys.History.IsEmpty)
+        // The active enrollments are rows of their own (JourneyMembershipsJson.Serialize), not part of the profile.
+        if (!state.Journeys.History.IsEmpty)
         {
             writer.WritePropertyName("journeys");
-            JourneyMembershipsJson.Write(writer, state.Journeys);
+            JourneyMembershipsJson.WriteHistory(writer, state.Journeys);
         }
 
         if (!state.Segments.IsEmpty)
@@ -150,7 +152,7 @@ public static class ContactStateJson
         writer.WriteEndObject();
     }
 
-    /// <summary>Reads a state written by <see cref="Serialize"/>.</summary>
+    /// <summary>Reads a state written by <see cref="Serialize"/>, with no active enrollments.</summary>
     public static ContactState Deserialize(string json)
     {
         using var document = JsonDocument.Parse(json);
@@ -186,7 +188,7 @@ public static class ContactStateJson
 
         if (root.TryGetProperty("journeys", out var journeys))
         {
-            state = state with { Journeys = JourneyMembershipsJson.Read(journeys) };
+            state = state with { Journeys = JourneyMembershipsJson.ReadHistory(journeys) };
         }
 
         if (root.TryGetProperty("segments", out var segments))

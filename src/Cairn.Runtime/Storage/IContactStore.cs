@@ -4,8 +4,10 @@ using Cairn.Core.Contacts;
 namespace Cairn.Runtime.Storage;
 
 /// <summary>
-/// Contacts (one profile row each), the identities that resolve to them and the merges between them, as read by the
-/// partitions, the identity resolver, search and segment previews. Written only by <see cref="IPartitionWriter"/>.
+/// Contacts (one profile row each, and a row per active enrollment), the identities that resolve to them and the merges
+/// between them, as read by the partitions, the identity resolver, search and segment previews. Every contact state read
+/// comes with its active enrollments, assembled from their rows (one query per page of contacts). Written only by
+/// <see cref="IPartitionWriter"/>.
 /// </summary>
 public interface IContactStore
 {

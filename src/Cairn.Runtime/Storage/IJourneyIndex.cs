@@ -4,8 +4,8 @@ namespace Cairn.Runtime.Storage;
 
 /// <summary>
 /// What the partitions keep indexed beside the contact rows, in the same transactions: durable timers, journey
-/// statistics (moves, conversions), enrollments (active and ended, with their paths), enrollments ended for review,
-/// and segment members. Written only by <see cref="IPartitionWriter"/>.
+/// statistics (moves, conversions), enrollments (one row each: an active one with its live state, an ended one with its
+/// final state and path), enrollments ended for review, and segment members. Written only by <see cref="IPartitionWriter"/>.
 /// </summary>
 public interface IJourneyIndex
 {

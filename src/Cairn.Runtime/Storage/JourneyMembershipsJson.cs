@@ -1,22 +1,20 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Cairn.Core.Contacts;
 using Cairn.Core.Journeys.Engine;
 
 namespace Cairn.Runtime.Storage;
 
-/// <summary>The persisted JSON form of a contact's <see cref="JourneyMemberships"/> (inside the contact's state).</summary>
-internal static class JourneyMembershipsJson
+/// <summary>
+/// The persisted JSON forms of a contact's <see cref="JourneyMemberships"/>: the entry history (inside the contact's
+/// state) and each enrollment (a row of its own, active or ended: a step that moves one enrollment writes that row only).
+/// </summary>
+public static class JourneyMembershipsJson
 {
-    public static void Write(Utf8JsonWriter writer, JourneyMemberships memberships)
+    /// <summary>Writes the entry history (the active enrollments are rows of their own, not part of it).</summary>
+    internal static void WriteHistory(Utf8JsonWriter writer, JourneyMemberships memberships)
     {
         writer.WriteStartObject();
-        writer.WriteStartArray("active");
-        foreach (var enrollment in memberships.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal))
-        {
-            WriteEnrollment(writer, enrollment);
-        }
-
-        writer.WriteEndArray();
         writer.WriteStartObject("history");
         foreach (var (journey, history) in memberships.History.OrderBy(h => h.Key, StringComparer.Ordinal))
         {
@@ -34,23 +32,42 @@ internal static class JourneyMembershipsJson
         writer.WriteEndObject();
     }
 
-    public static JourneyMemberships Read(JsonElement element)
+    /// <summary>
+    /// Reads the entry history written by <see cref="WriteHistory"/>, with no active enrollments (they are read from
+    /// their rows). An <c>active</c> array (states written before migration 0011 held one) is not read: the migration
+    /// moved it to the rows.
+    /// </summary>
+    internal static JourneyMemberships ReadHistory(JsonElement element)
     {
-        var active = ImmutableDictionary.CreateBuilder<string, Enrollment>(StringComparer.Ordinal);
-        foreach (var item in element.GetProperty("active").EnumerateArray())
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("history", out var stored))
         {
-            var enrollment = ReadEnrollment(item);
-            active[enrollment.JourneyId] = enrollment;
+            return JourneyMemberships.Empty;
         }
 
-        var history = element.GetProperty("history").EnumerateObject().ToImmutableDictionary(
+        var history = stored.EnumerateObject().ToImmutableDictionary(
             p => p.Name,
             p => new JourneyHistory(p.Value.GetProperty("entries").GetInt32(), p.Value.TryGetProperty("lastEndedAt", out var ended) ? ended.GetDateTimeOffset() : null),
             StringComparer.Ordinal);
-        return new JourneyMemberships(active.ToImmutable(), history);
+        return JourneyMemberships.Empty with { History = history };
     }
 
-    /// <summary>One enrollment as JSON (the ended ones are kept in the enrollments table in this form).</summary>
+    /// <summary>
+    /// <paramref name="contact"/> with its active enrollments: <paramref name="active"/>, read from its enrollment rows.
+    /// </summary>
+    public static ContactState WithActive(ContactState contact, IEnumerable<Enrollment> active)
+    {
+        ArgumentNullException.ThrowIfNull(contact);
+        ArgumentNullException.ThrowIfNull(active);
+        var enrollments = ImmutableDictionary.CreateBuilder<string, Enrollment>(StringComparer.Ordinal);
+        foreach (var enrollment in active)
+        {
+            enrollments[enrollment.JourneyId] = enrollment;
+        }
+
+        return enrollments.Count == 0 ? contact : contact with { Journeys = contact.Journeys with { Active = enrollments.ToImmutable() } };
+    }
+
+    /// <summary>One enrollment as JSON: the state of its row in the enrollments table, active or ended.</summary>
     public static string Serialize(Enrollment enrollment)
     {
         return JsonText.Write(enrollment, WriteEnrollment);

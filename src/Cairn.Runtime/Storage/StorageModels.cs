@@ -94,7 +94,11 @@ public sealed class CommitBatch
     /// <summary>Events to append; a message id already in the log is skipped.</summary>
     public List<StoredEvent> Events { get; } = [];
 
-    /// <summary>Contact states to insert or replace, by id.</summary>
+    /// <summary>
+    /// Contact profiles to insert or replace, by id: the profile row only. A contact's active enrollments are rows of their
+    /// own, written from <see cref="Enrollments"/> and <see cref="EnrollmentsRemoved"/>; a step that only moves an
+    /// enrollment leaves the contact out of this.
+    /// </summary>
     public Dictionary<ContactId, ContactState> Contacts { get; } = [];
 
     /// <summary>Identity mappings to insert or replace.</summary>
@@ -130,8 +134,11 @@ public sealed class CommitBatch
     /// <summary>Segment entries (upserted) and exits (deleted), for member lists.</summary>
     public List<SegmentMemberChange> SegmentMembers { get; } = [];
 
-    /// <summary>Enrollments that started, moved to another version or ended (the enrollment index).</summary>
+    /// <summary>Enrollment rows to insert or replace: active enrollments that started or changed, and ended ones (with their final state).</summary>
     public List<EnrollmentRecord> Enrollments { get; } = [];
+
+    /// <summary>Enrollment rows to delete: active enrollments the contact no longer holds, without their having ended.</summary>
+    public List<EnrollmentRemoved> EnrollmentsRemoved { get; } = [];
 
     /// <summary>Hand-offs opened.</summary>
     public List<HandOffRecord> HandOffs { get; } = [];
@@ -146,7 +153,7 @@ public sealed class CommitBatch
     public bool IsEmpty => HandOffs.Count == 0 && HandOffAcknowledgements.Count == 0 && HandOffEscalations.Count == 0 && Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
         && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0
         && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0
-        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0 && SegmentMembers.Count == 0;
+        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0 && EnrollmentsRemoved.Count == 0 && SegmentMembers.Count == 0;
 }
 
 /// <summary>The lifecycle of a journey (or template) document.</summary>
@@ -362,10 +369,18 @@ public sealed record JourneyMoveCount(int Version, string FromStep, string Exit,
 /// <summary>Counted conversions of one arm.</summary>
 public sealed record JourneyConversionCount(int Version, string Arm, bool Control, long Count);
 
-/// <summary>One row of the enrollment index: an active enrollment (its live state is in the contact's) or an ended one.</summary>
+/// <summary>
+/// One row of the enrollments table, keyed by contact and enrollment id: an active enrollment with its live state (a
+/// contact's active enrollments are read from these rows), or an ended one with its final state and path.
+/// </summary>
 /// <param name="ContactId">The contact.</param>
 /// <param name="Enrollment">The enrollment; <see cref="Core.Journeys.Engine.Enrollment.EndedAt"/> set once it ended.</param>
 public sealed record EnrollmentRecord(ContactId ContactId, Core.Journeys.Engine.Enrollment Enrollment);
+
+/// <summary>An active enrollment's row to delete: the contact no longer holds it, and it did not end.</summary>
+/// <param name="ContactId">The contact.</param>
+/// <param name="EnrollmentId">The enrollment's id.</param>
+public sealed record EnrollmentRemoved(ContactId ContactId, string EnrollmentId);
 
 /// <summary>Which contacts a rollout visits.</summary>
 public enum RolloutScope

@@ -3,20 +3,24 @@ using Cairn.Runtime.Storage;
 namespace Cairn.Storage.Relational;
 
 /// <summary>
-/// The enrollment index: an enrollment that started, moved to another version or ended. An active one is a key row (its
-/// live state is in the contact's); an ended one keeps its final state with its path (<c>final</c>).
+/// Enrollment rows, one per enrollment of a contact: an active one with its live state (what a contact's active enrollments
+/// are read from), an ended one with its final state and path. A step that moves an enrollment replaces its row; an active
+/// enrollment the contact no longer holds (without its ending) is deleted.
 /// </summary>
 internal sealed class EnrollmentRows : CommitWriter
 {
-    private const string Sql = """
-        INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, final)
-        VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @final)
-        ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, final = excluded.final
+    private const string Upsert = """
+        INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, state)
+        VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @state)
+        ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, state = excluded.state
         """;
 
-    public override Task WriteAsync(SqlSession session, CommitBatch batch, CancellationToken cancellationToken) =>
-        session.ExecuteManyAsync(
-            Sql,
+    private const string Delete = "DELETE FROM enrollments WHERE contact_id = @contact_id AND enrollment_id = @enrollment_id AND ended_at IS NULL";
+
+    public override async Task WriteAsync(SqlSession session, CommitBatch batch, CancellationToken cancellationToken)
+    {
+        await session.ExecuteManyAsync(
+            Upsert,
             batch.Enrollments,
             static (parameters, record) =>
             {
@@ -27,7 +31,17 @@ internal sealed class EnrollmentRows : CommitWriter
                 parameters.Add("version", enrollment.Version);
                 parameters.AddTime("entered_at", enrollment.EnteredAt);
                 parameters.AddTime("ended_at", enrollment.EndedAt);
-                parameters.Add("final", enrollment.EndedAt is null ? null : JourneyMembershipsJson.Serialize(enrollment));
+                parameters.Add("state", JourneyMembershipsJson.Serialize(enrollment));
             },
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        await session.ExecuteManyAsync(
+            Delete,
+            batch.EnrollmentsRemoved,
+            static (parameters, removed) =>
+            {
+                parameters.Add("contact_id", removed.ContactId.ToString());
+                parameters.Add("enrollment_id", removed.EnrollmentId);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
 }
