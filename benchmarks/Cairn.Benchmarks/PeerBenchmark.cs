@@ -132,8 +132,11 @@ internal static class PeerBenchmark
         await store.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
         await store.SaveDraftAsync("journey", "cart-timing", Journey, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         await using var engine = new CairnEngine(store, time, Options.Create(new EngineOptions { CachedContacts = cachedContacts }), NullLogger<CairnEngine>.Instance);
+        await using var rollouts = new RolloutRunner(engine, store, store, store, time, NullLogger<RolloutRunner>.Instance);
+        var publisher = new DocumentPublisher(store, engine.Journeys, rollouts, time);
+        await using var timers = new TimerPump(engine, store, time, NullLogger<TimerPump>.Instance);
         await engine.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        _ = await engine.PublishJourneyAsync("cart-timing", System.Collections.Immutable.ImmutableDictionary<string, string>.Empty, CancellationToken.None).ConfigureAwait(false)
+        _ = await publisher.PublishJourneyAsync("cart-timing", System.Collections.Immutable.ImmutableDictionary<string, string>.Empty, CancellationToken.None).ConfigureAwait(false)
             ?? throw new InvalidOperationException("the journey did not publish");
         var before = Memory();
 
@@ -159,7 +162,7 @@ internal static class PeerBenchmark
             time.SetUtcNow(new DateTimeOffset(2026, 11, 2, 10, 0, 1, TimeSpan.Zero).AddHours(hours));
             while (await store.GetNextTimerAsync(CancellationToken.None).ConfigureAwait(false) is { } due && due <= time.GetUtcNow())
             {
-                await engine.FireDueTimersAsync(CancellationToken.None).ConfigureAwait(false);
+                await timers.FireDueTimersAsync(CancellationToken.None).ConfigureAwait(false);
                 await engine.WhenIdleAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }

@@ -42,7 +42,11 @@ internal static class SegmentBenchmark
                 Console.WriteLine($"seeded {contacts:N0} contacts with {perContact} events each in {seeding.Elapsed.TotalSeconds:N1} s");
             }
 
-            var engine = new CairnEngine(store, TimeProvider.System, Options.Create(new EngineOptions()), NullLogger<CairnEngine>.Instance);
+            var options = Options.Create(new EngineOptions());
+            var engine = new CairnEngine(store, TimeProvider.System, options, NullLogger<CairnEngine>.Instance);
+            var previewer = new SegmentPreviewer(store, store, TimeProvider.System, options);
+            await using var rollouts = new RolloutRunner(engine, store, store, store, TimeProvider.System, NullLogger<RolloutRunner>.Instance);
+            var publisher = new DocumentPublisher(store, engine.Journeys, rollouts, TimeProvider.System);
             await engine.StartAsync(CancellationToken.None).ConfigureAwait(false);
             foreach (var (label, yaml) in new[]
             {
@@ -59,7 +63,7 @@ internal static class SegmentBenchmark
                     for (var run = 0; run < 3; run++)
                     {
                         var watch = Stopwatch.StartNew();
-                        preview = await engine.PreviewSegmentAsync(condition, 20, CancellationToken.None, exact).ConfigureAwait(false);
+                        preview = await previewer.PreviewSegmentAsync(condition, 20, CancellationToken.None, exact).ConfigureAwait(false);
                         times.Add(watch.Elapsed.TotalMilliseconds);
                     }
 
@@ -72,8 +76,8 @@ internal static class SegmentBenchmark
             var id = "hot-" + TimeProvider.System.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             await store.SaveDraftAsync("segment", id, segment.Replace("id: hot", $"id: {id}", StringComparison.Ordinal), now, CancellationToken.None).ConfigureAwait(false);
             var backfill = Stopwatch.StartNew();
-            await engine.SaveLiveDocumentAsync("segment", id, CancellationToken.None).ConfigureAwait(false);
-            await engine.RunRolloutsAsync(CancellationToken.None).ConfigureAwait(false);
+            await publisher.SaveLiveDocumentAsync("segment", id, CancellationToken.None).ConfigureAwait(false);
+            await rollouts.RunRolloutsAsync(CancellationToken.None).ConfigureAwait(false);
             var members = (await store.CountSegmentMembersAsync(CancellationToken.None).ConfigureAwait(false)).GetValueOrDefault(id);
             Console.WriteLine($"backfill of a windowed segment over {contacts:N0} contacts: {backfill.Elapsed.TotalSeconds:N1} s = {contacts / backfill.Elapsed.TotalSeconds:N0} contacts/s ({members:N0} members)");
             await engine.StopAsync(CancellationToken.None).ConfigureAwait(false);

@@ -36,8 +36,8 @@ public static class CairnHttp
         app.MapOpenApi("/openapi/{documentName}.json");
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).WithTags("Health").ExcludeFromDescription();
-        app.MapGet("/readyz", async (CairnEngine engine, CancellationToken cancellationToken) =>
-                engine.IsReady && await engine.Store.PingAsync(cancellationToken).ConfigureAwait(false)
+        app.MapGet("/readyz", async (CairnEngine engine, ICairnStore cairnStore, CancellationToken cancellationToken) =>
+                engine.IsReady && await cairnStore.PingAsync(cancellationToken).ConfigureAwait(false)
                     ? Results.Ok(new { status = "ready" })
                     : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready", detail: "The engine is starting or stopping, or the database does not answer."))
             .WithTags("Health").ExcludeFromDescription();

@@ -18,39 +18,39 @@ internal static class ChannelEndpoints
     public static RouteGroupBuilder MapChannels(this RouteGroupBuilder api)
     {
         var devices = api.MapGroup("/contacts/{id}/devices").WithTags("Push devices");
-        devices.MapGet("/", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, CairnEngine engine, CancellationToken cancellationToken) =>
+        devices.MapGet("/", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, ContactCommands contactCommands, IRecipientStore recipientStore, CancellationToken cancellationToken) =>
             {
-                var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                var (contact, missing) = await ContactEndpoints.FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
                 return contact is null
                     ? missing!
-                    : TypedResults.Ok<object>((await engine.Store.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Select(device => new { device.Token, device.Platform, device.CreatedAt }));
+                    : TypedResults.Ok<object>((await recipientStore.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Select(device => new { device.Token, device.Platform, device.CreatedAt }));
             })
             .WithSummary("The contact's push device tokens.").ProducesProblem(StatusCodes.Status404NotFound);
         devices.MapPost("/", RegisterDeviceAsync)
             .WithSummary("Registers a push device token for the contact: {\"token\", \"platform\": \"android\" | \"ios\" | \"web\"}. A token registered again moves to this contact.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        devices.MapDelete("/{token}", async Task<Results<NoContent, ProblemHttpResult>> (string id, string token, CairnEngine engine, CancellationToken cancellationToken) =>
+        devices.MapDelete("/{token}", async Task<Results<NoContent, ProblemHttpResult>> (string id, string token, ContactCommands contactCommands, IRecipientStore recipientStore, CancellationToken cancellationToken) =>
             {
-                var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                var (contact, missing) = await ContactEndpoints.FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
                 if (contact is null)
                 {
                     return missing!;
                 }
 
-                return (await engine.Store.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Any(device => device.Token == token)
-                    && await engine.Store.RemoveDeviceAsync(token, cancellationToken).ConfigureAwait(false)
+                return (await recipientStore.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Any(device => device.Token == token)
+                    && await recipientStore.RemoveDeviceAsync(token, cancellationToken).ConfigureAwait(false)
                     ? TypedResults.NoContent()
                     : Problems.NotFound("The contact has no such device token.");
             })
             .WithSummary("Removes a device token (the app logged out).").ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/dead-letters", async (string? channel, int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
-                Results.Ok(await engine.Store.ListMessagesAsync("dead_letter", channel, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)))
+        api.MapGet("/dead-letters", async (string? channel, int? limit, IOutbox outboxStore, CancellationToken cancellationToken) =>
+                Results.Ok(await outboxStore.ListMessagesAsync("dead_letter", channel, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)))
             .WithTags("Messages")
             .WithSummary("Webhooks (and owner alerts) that kept failing until their retries ran out, newest first, with the last error.");
-        api.MapPost("/messages/{id}/retry", async Task<Results<Ok<OutboxMessage>, ProblemHttpResult>> (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-                await engine.Store.RequeueMessageAsync(id, cancellationToken).ConfigureAwait(false)
-                    ? TypedResults.Ok((await engine.Store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false))!)
+        api.MapPost("/messages/{id}/retry", async Task<Results<Ok<OutboxMessage>, ProblemHttpResult>> (string id, IOutbox outboxStore, CancellationToken cancellationToken) =>
+                await outboxStore.RequeueMessageAsync(id, cancellationToken).ConfigureAwait(false)
+                    ? TypedResults.Ok((await outboxStore.GetMessageAsync(id, cancellationToken).ConfigureAwait(false))!)
                     : Problems.Of(StatusCodes.Status409Conflict, "Not retryable", $"The message '{id}' does not exist or is not failed or dead-lettered."))
             .WithTags("Messages")
             .WithSummary("Queues a failed or dead-lettered message again, with a fresh set of attempts.")
@@ -75,11 +75,11 @@ internal static class ChannelEndpoints
         inbox.MapGet("/", InboxAsync)
             .WithSummary("The user's in-app messages, newest first (dismissed ones with ?dismissed=true). For the customer's app: send the user's inbox token (hex HMAC-SHA256 of the user id with the inbox secret) as X-Cairn-Inbox-Token.")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
-        inbox.MapPost("/{messageId}/read", (string userId, string messageId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "read", context, engine, dispatcher, time))
+        inbox.MapPost("/{messageId}/read", (string userId, string messageId, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, IRecipientStore recipientStore, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "read", context, contactCommands, outboxStore, recipientStore, dispatcher, time))
             .WithSummary("Marks an in-app message read (an in_app_opened event).");
-        inbox.MapPost("/{messageId}/dismiss", (string userId, string messageId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "dismiss", context, engine, dispatcher, time))
+        inbox.MapPost("/{messageId}/dismiss", (string userId, string messageId, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, IRecipientStore recipientStore, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "dismiss", context, contactCommands, outboxStore, recipientStore, dispatcher, time))
             .WithSummary("Dismisses an in-app message (it leaves the inbox).");
-        inbox.MapPost("/{messageId}/click", (string userId, string messageId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "click", context, engine, dispatcher, time))
+        inbox.MapPost("/{messageId}/click", (string userId, string messageId, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, IRecipientStore recipientStore, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "click", context, contactCommands, outboxStore, recipientStore, dispatcher, time))
             .WithSummary("Records a click on the message's action (an in_app_clicked event).");
 
         var sms = app.MapGroup("/webhooks/sms").WithTags("SMS provider").ExcludeFromDescription();
@@ -88,9 +88,9 @@ internal static class ChannelEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> RegisterDeviceAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> RegisterDeviceAsync(string id, HttpContext context, ContactCommands contactCommands, IRecipientStore recipientStore, TimeProvider time)
     {
-        var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, context.RequestAborted).ConfigureAwait(false);
+        var (contact, missing) = await ContactEndpoints.FindAsync(id, contactCommands, context.RequestAborted).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
@@ -109,14 +109,14 @@ internal static class ChannelEndpoints
             return Problems.BadRequest("platform is android, ios or web.");
         }
 
-        await engine.Store.AddDeviceAsync(new Device(token, contact.Id, platform, time.GetUtcNow()), context.RequestAborted).ConfigureAwait(false);
+        await recipientStore.AddDeviceAsync(new Device(token, contact.Id, platform, time.GetUtcNow()), context.RequestAborted).ConfigureAwait(false);
         return TypedResults.Ok<object>(new { token, platform, contactId = contact.Id.ToString() });
     }
 
-    private static async Task<IResult> InboxAsync(string userId, bool? dismissed, int? limit, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    private static async Task<IResult> InboxAsync(string userId, bool? dismissed, int? limit, HttpContext context, ContactCommands contactCommands, IRecipientStore recipientStore, MessageDispatcher dispatcher)
     {
-        var contact = await InboxContactAsync(userId, context, engine, dispatcher).ConfigureAwait(false);
-        var items = contact is null ? [] : await engine.Store.GetInboxAsync(contact.Value, dismissed ?? false, Math.Clamp(limit ?? 50, 1, 200), context.RequestAborted).ConfigureAwait(false);
+        var contact = await InboxContactAsync(userId, context, contactCommands, dispatcher).ConfigureAwait(false);
+        var items = contact is null ? [] : await recipientStore.GetInboxAsync(contact.Value, dismissed ?? false, Math.Clamp(limit ?? 50, 1, 200), context.RequestAborted).ConfigureAwait(false);
         return Results.Ok(new
         {
             unread = items.Count(item => item.ReadAt is null && item.DismissedAt is null),
@@ -133,27 +133,27 @@ internal static class ChannelEndpoints
         });
     }
 
-    private static async Task<IResult> MarkAsync(string userId, string messageId, string what, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    private static async Task<IResult> MarkAsync(string userId, string messageId, string what, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, IRecipientStore recipientStore, MessageDispatcher dispatcher, TimeProvider time)
     {
         var now = time.GetUtcNow();
-        if (await InboxContactAsync(userId, context, engine, dispatcher).ConfigureAwait(false) is not { } contact
-            || !await engine.Store.MarkInboxItemAsync(contact, messageId, what == "dismiss", now, context.RequestAborted).ConfigureAwait(false))
+        if (await InboxContactAsync(userId, context, contactCommands, dispatcher).ConfigureAwait(false) is not { } contact
+            || !await recipientStore.MarkInboxItemAsync(contact, messageId, what == "dismiss", now, context.RequestAborted).ConfigureAwait(false))
         {
             return Problems.NotFound("There is no such message in this inbox.");
         }
 
-        if (what != "dismiss" && await engine.Store.GetMessageAsync(messageId, context.RequestAborted).ConfigureAwait(false) is { } message)
+        if (what != "dismiss" && await outboxStore.GetMessageAsync(messageId, context.RequestAborted).ConfigureAwait(false) is { } message)
         {
-            await engine.Store.RecordEngagementAsync(messageId, what == "read" ? Engagement.Opened : Engagement.Clicked, now, context.RequestAborted).ConfigureAwait(false);
+            await outboxStore.RecordEngagementAsync(messageId, what == "read" ? Engagement.Opened : Engagement.Clicked, now, context.RequestAborted).ConfigureAwait(false);
             var properties = JsonSerializer.SerializeToElement(new { message_id = messageId, channel = "in_app", template = message.Template, journey_id = message.JourneyId, step_id = message.StepId });
-            await engine.RecordEventAsync(contact, what == "read" ? "in_app_opened" : "in_app_clicked", properties, context.RequestAborted).ConfigureAwait(false);
+            await contactCommands.RecordEventAsync(contact, what == "read" ? "in_app_opened" : "in_app_clicked", properties, context.RequestAborted).ConfigureAwait(false);
         }
 
         return Results.NoContent();
     }
 
     /// <summary>The contact behind an inbox request, after checking the token; null when the user is unknown (an empty inbox).</summary>
-    private static Task<Core.ContactId?> InboxContactAsync(string userId, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    private static Task<Core.ContactId?> InboxContactAsync(string userId, HttpContext context, ContactCommands contactCommands, MessageDispatcher dispatcher)
     {
         var token = context.Request.Headers["X-Cairn-Inbox-Token"].FirstOrDefault() ?? context.Request.Query["token"].FirstOrDefault();
         if (!dispatcher.IsInboxToken(userId, token))
@@ -161,17 +161,17 @@ internal static class ChannelEndpoints
             throw ProblemException.Unauthorized("Send the user's inbox token (hex HMAC-SHA256 of the user id with the inbox secret) as X-Cairn-Inbox-Token.");
         }
 
-        return Task.FromResult(engine.FindContact(Core.Contacts.IdentityKey.User(userId)));
+        return Task.FromResult(contactCommands.FindContact(Core.Contacts.IdentityKey.User(userId)));
     }
 
-    private static async Task<IResult> InboundSmsAsync(HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, KeyRing keys, TimeProvider time)
+    private static async Task<IResult> InboundSmsAsync(HttpContext context, ContactCommands contactCommands, IContactStore contactStore, MessageDispatcher dispatcher, KeyRing keys, TimeProvider time)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         Authorize(context, form, dispatcher, keys);
         var from = form["From"].ToString();
         var body = form["Body"].ToString().Trim();
         var word = body.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.ToUpperInvariant() ?? string.Empty;
-        var contacts = await engine.Store.FindContactsByPhoneAsync(from, context.RequestAborted).ConfigureAwait(false);
+        var contacts = await contactStore.FindContactsByPhoneAsync(from, context.RequestAborted).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var name = dispatcher.Options.WorkspaceName;
         var proof = $"inbound SMS {form["MessageSid"]}".Trim();
@@ -182,9 +182,9 @@ internal static class ChannelEndpoints
             var changed = false;
             foreach (var id in contacts)
             {
-                var contact = await engine.GetContactAsync(id, context.RequestAborted).ConfigureAwait(false);
+                var contact = await contactCommands.GetContactAsync(id, context.RequestAborted).ConfigureAwait(false);
                 changed |= contact is not null && Consents.StateOf(contact.Consents, "sms", null) != state;
-                await engine.ChangeConsentAsync(id, "sms", null, new ConsentRecord(state, state == ConsentState.OptedOut ? "sms_stop" : "sms_start", now, proof), context.RequestAborted).ConfigureAwait(false);
+                await contactCommands.ChangeConsentAsync(id, "sms", null, new ConsentRecord(state, state == ConsentState.OptedOut ? "sms_stop" : "sms_start", now, proof), context.RequestAborted).ConfigureAwait(false);
             }
 
             // Confirm once: a second STOP from a number already opted out gets no reply.
@@ -202,13 +202,13 @@ internal static class ChannelEndpoints
 
         foreach (var id in contacts)
         {
-            await engine.RecordEventAsync(id, "sms_received", JsonSerializer.SerializeToElement(new { body, from }), context.RequestAborted).ConfigureAwait(false);
+            await contactCommands.RecordEventAsync(id, "sms_received", JsonSerializer.SerializeToElement(new { body, from }), context.RequestAborted).ConfigureAwait(false);
         }
 
         return TwiML(null);
     }
 
-    private static async Task<IResult> SmsStatusAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    private static async Task<IResult> SmsStatusAsync(string token, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time)
     {
         if (dispatcher.Links.Signer.Verify(token) is not { Kind: LinkKind.Status } link)
         {
@@ -217,7 +217,7 @@ internal static class ChannelEndpoints
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var status = form["MessageStatus"].ToString();
-        if (await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false) is not { } message || status is not ("delivered" or "undelivered" or "failed"))
+        if (await outboxStore.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false) is not { } message || status is not ("delivered" or "undelivered" or "failed"))
         {
             return Results.NoContent();
         }
@@ -226,16 +226,16 @@ internal static class ChannelEndpoints
         string? reason = null;
         if (status == "delivered")
         {
-            await engine.Store.RecordEngagementAsync(message.MessageId, Engagement.Delivered, now, context.RequestAborted).ConfigureAwait(false);
+            await outboxStore.RecordEngagementAsync(message.MessageId, Engagement.Delivered, now, context.RequestAborted).ConfigureAwait(false);
         }
         else
         {
             reason = $"carrier reported {status}{(form["ErrorCode"].ToString() is { Length: > 0 } code ? $" (error {code})" : string.Empty)}";
-            await engine.Store.RecordDeliveryAsync(message.MessageId, "failed", message.Attempts, null, message.SentAt, reason, context.RequestAborted).ConfigureAwait(false);
+            await outboxStore.RecordDeliveryAsync(message.MessageId, "failed", message.Attempts, null, message.SentAt, reason, context.RequestAborted).ConfigureAwait(false);
         }
 
         var properties = JsonSerializer.SerializeToElement(new Dictionary<string, string?> { ["message_id"] = message.MessageId, ["template"] = message.Template, ["journey_id"] = message.JourneyId, ["step_id"] = message.StepId, ["reason"] = reason }.Where(pair => pair.Value is not null).ToDictionary());
-        await engine.RecordEventAsync(message.ContactId, status == "delivered" ? "sms_delivered" : "sms_failed", properties, context.RequestAborted).ConfigureAwait(false);
+        await contactCommands.RecordEventAsync(message.ContactId, status == "delivered" ? "sms_delivered" : "sms_failed", properties, context.RequestAborted).ConfigureAwait(false);
         return Results.NoContent();
     }
 

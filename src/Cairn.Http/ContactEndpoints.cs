@@ -34,18 +34,18 @@ internal static class ContactEndpoints
         contacts.MapGet("/{id}/journeys", JourneysAsync)
             .WithSummary("The contact's active enrollments and its ended ones (most recent first, up to limit), each with its path and the reason for every move.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        contacts.MapGet("/{id}/segments", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-                await WithContactAsync(id, engine, contact => contact.Segments
+        contacts.MapGet("/{id}/segments", async (string id, ContactCommands contactCommands, CancellationToken cancellationToken) =>
+                await WithContactAsync(id, contactCommands, contact => contact.Segments
                     .Select(segment => new { segment = segment.Key, enteredAt = segment.Value.EnteredAt, reason = segment.Value.Reason }), cancellationToken).ConfigureAwait(false))
             .WithSummary("The segments the contact is in, with when and why it entered each.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        contacts.MapGet("/{id}/consent", async (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-                await WithContactAsync(id, engine, contact => ConsentView(contact.Consents), cancellationToken).ConfigureAwait(false))
+        contacts.MapGet("/{id}/consent", async (string id, ContactCommands contactCommands, CancellationToken cancellationToken) =>
+                await WithContactAsync(id, contactCommands, contact => ConsentView(contact.Consents), cancellationToken).ConfigureAwait(false))
             .WithSummary("The contact's consent by channel and subscription group: state, source, time and proof.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        contacts.MapGet("/{id}/engagement", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, CairnEngine engine, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
+        contacts.MapGet("/{id}/engagement", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, ContactCommands contactCommands, JourneyRegistry journeyRegistry, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
             {
-                var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+                var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
                 if (contact is null)
                 {
                     return missing!;
@@ -53,7 +53,7 @@ internal static class ContactEndpoints
 
                 var preference = Core.Orchestration.ChannelPreference.Of(contact) is var (preferred, source) ? new { channel = preferred, source } : null;
                 var channels = Core.Orchestration.ChannelPreference.Engagement(contact).Select(channel => new { channel.Channel, channel.Received, channel.Engaged, rate = Math.Round(channel.Rate, 3) });
-                if (engine.Journeys.Policy.Engagement is not { } engagement)
+                if (journeyRegistry.Policy.Engagement is not { } engagement)
                 {
                     return TypedResults.Ok<object>(new { measured = false, status = "active", preferredChannel = preference, channels });
                 }
@@ -81,7 +81,7 @@ internal static class ContactEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> ImportConsentAsync(HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> ImportConsentAsync(HttpContext context, ContactCommands contactCommands, IContactStore contactStore, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
         if (context.Request.ContentType?.Split(';')[0].Trim().Equals("text/csv", StringComparison.OrdinalIgnoreCase) != true)
@@ -116,13 +116,13 @@ internal static class ContactEndpoints
             {
                 Reject("at is an ISO 8601 time");
             }
-            else if (await ContactRows.FindAsync(row.Kind, row.Value, engine, cancellationToken).ConfigureAwait(false) is not { } contact)
+            else if (await ContactRows.FindAsync(row.Kind, row.Value, contactCommands, contactStore, cancellationToken).ConfigureAwait(false) is not { } contact)
             {
                 Reject($"no contact has {row.Kind} '{row.Value}'");
             }
             else
             {
-                await engine.ChangeConsentAsync(contact, channel!, row.Field("group"), new Core.Consent.ConsentRecord(state.Value, row.Field("source") ?? "import", at, row.Field("proof")), cancellationToken).ConfigureAwait(false);
+                await contactCommands.ChangeConsentAsync(contact, channel!, row.Field("group"), new Core.Consent.ConsentRecord(state.Value, row.Field("source") ?? "import", at, row.Field("proof")), cancellationToken).ConfigureAwait(false);
                 imported++;
             }
         }
@@ -130,9 +130,9 @@ internal static class ContactEndpoints
         return TypedResults.Ok<object>(new { imported, rejected });
     }
 
-    private static async Task<Results<Ok<List<object>>, ProblemHttpResult>> ConsentHistoryAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<object>>, ProblemHttpResult>> ConsentHistoryAsync(string id, ContactCommands contactCommands, IEventLog eventLog, CancellationToken cancellationToken)
     {
-        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
@@ -141,7 +141,7 @@ internal static class ContactEndpoints
         string? cursor = null;
         do
         {
-            var page = await engine.Store.GetEventsAsync(contact.Id, cursor, 1000, cancellationToken).ConfigureAwait(false);
+            var page = await eventLog.GetEventsAsync(contact.Id, cursor, 1000, cancellationToken).ConfigureAwait(false);
             foreach (var stored in page.Items.Where(stored => stored.Name == "consent_changed"))
             {
                 using var document = JsonDocument.Parse(stored.Json);
@@ -155,10 +155,10 @@ internal static class ContactEndpoints
         return TypedResults.Ok(history);
     }
 
-    private static async Task<Results<Ok<IEnumerable<object>>, ProblemHttpResult>> PutConsentAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<Results<Ok<IEnumerable<object>>, ProblemHttpResult>> PutConsentAsync(string id, HttpContext context, ContactCommands contactCommands, JourneyRegistry journeyRegistry, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
-        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
@@ -201,14 +201,14 @@ internal static class ContactEndpoints
 
         // Double opt-in: an opt-in waits for the click in the confirmation email, unless the caller already confirmed it.
         var confirmed = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("confirmed", out var flag) && flag.ValueKind == JsonValueKind.True;
-        if (state == Core.Consent.ConsentState.OptedIn && !confirmed && engine.Journeys.Policy.DoubleOptIn.Contains(channel!))
+        if (state == Core.Consent.ConsentState.OptedIn && !confirmed && journeyRegistry.Policy.DoubleOptIn.Contains(channel!))
         {
             state = Core.Consent.ConsentState.Pending;
         }
 
         var record = new Core.Consent.ConsentRecord(state, Text("source") ?? "api", at, Text("proof"));
-        await engine.ChangeConsentAsync(contact.Id, channel!, Text("group"), record, cancellationToken).ConfigureAwait(false);
-        return await WithContactAsync(id, engine, changed => ConsentView(changed.Consents), cancellationToken).ConfigureAwait(false);
+        await contactCommands.ChangeConsentAsync(contact.Id, channel!, Text("group"), record, cancellationToken).ConfigureAwait(false);
+        return await WithContactAsync(id, contactCommands, changed => ConsentView(changed.Consents), cancellationToken).ConfigureAwait(false);
     }
 
     private static IEnumerable<object> ConsentView(IReadOnlyDictionary<string, Core.Consent.ConsentRecord> consents) =>
@@ -223,16 +223,16 @@ internal static class ContactEndpoints
             proof = pair.Value.Proof,
         });
 
-    private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> LookupAsync(string? userId, string? anonymousId, string? email, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> LookupAsync(string? userId, string? anonymousId, string? email, ContactCommands contactCommands, IContactStore contactStore, CancellationToken cancellationToken)
     {
         ContactId? id;
         switch (userId, anonymousId, email)
         {
             case ({ Length: > 0 } user, null, null):
-                id = engine.FindContact(IdentityKey.User(user));
+                id = contactCommands.FindContact(IdentityKey.User(user));
                 break;
             case (null, { Length: > 0 } anonymous, null):
-                id = engine.FindContact(IdentityKey.Anonymous(anonymous));
+                id = contactCommands.FindContact(IdentityKey.Anonymous(anonymous));
                 break;
             case (null, null, { Length: > 0 } address):
                 if (ContactNormalizer.NormalizeEmail(address) is not { } normalized)
@@ -240,61 +240,61 @@ internal static class ContactEndpoints
                     return Problems.BadRequest("The email is not valid.");
                 }
 
-                id = (await engine.Store.FindContactsByEmailAsync(normalized, cancellationToken).ConfigureAwait(false)) is [var first, ..] ? first : null;
+                id = (await contactStore.FindContactsByEmailAsync(normalized, cancellationToken).ConfigureAwait(false)) is [var first, ..] ? first : null;
                 break;
             default:
                 return Problems.BadRequest("Give exactly one of userId, anonymousId or email.");
         }
 
-        var contact = id is { } found ? await engine.GetContactAsync(found, cancellationToken).ConfigureAwait(false) : null;
+        var contact = id is { } found ? await contactCommands.GetContactAsync(found, cancellationToken).ConfigureAwait(false) : null;
         return contact is null ? Problems.NotFound("No contact has that identifier.") : TypedResults.Ok(ContactView.From(contact));
     }
 
-    private static Task<Results<Ok<ContactView>, ProblemHttpResult>> GetAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        WithContactAsync(id, engine, ContactView.From, cancellationToken);
+    private static Task<Results<Ok<ContactView>, ProblemHttpResult>> GetAsync(string id, ContactCommands contactCommands, CancellationToken cancellationToken) =>
+        WithContactAsync(id, contactCommands, ContactView.From, cancellationToken);
 
-    private static async Task<Results<Ok<PageView<EventView>>, ProblemHttpResult>> EventsAsync(string id, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PageView<EventView>>, ProblemHttpResult>> EventsAsync(string id, string? cursor, int? limit, ContactCommands contactCommands, IEventLog eventLog, CancellationToken cancellationToken)
     {
-        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
         }
 
-        var page = await engine.Store.GetEventsAsync(contact.Id, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
+        var page = await eventLog.GetEventsAsync(contact.Id, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new PageView<EventView>(page.Items.Select(EventView.From).ToList(), page.NextCursor));
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<OutboxMessage>>, ProblemHttpResult>> MessagesAsync(string? contactId, string? status, string? channel, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IReadOnlyList<OutboxMessage>>, ProblemHttpResult>> MessagesAsync(string? contactId, string? status, string? channel, int? limit, ContactCommands contactCommands, IOutbox outboxStore, CancellationToken cancellationToken)
     {
         if (contactId is null)
         {
             return status is null
                 ? Problems.BadRequest("Give contactId (a contact's messages) or status (e.g. failed, optionally with channel).")
-                : TypedResults.Ok(await engine.Store.ListMessagesAsync(status, channel, PageSize(limit), cancellationToken).ConfigureAwait(false));
+                : TypedResults.Ok(await outboxStore.ListMessagesAsync(status, channel, PageSize(limit), cancellationToken).ConfigureAwait(false));
         }
 
-        var (contact, missing) = await FindAsync(contactId, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(contactId, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
         }
 
-        return TypedResults.Ok(await engine.Store.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
+        return TypedResults.Ok(await outboxStore.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> JourneysAsync(string id, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> JourneysAsync(string id, int? limit, ContactCommands contactCommands, IJourneyIndex journeyIndex, IOutbox outboxStore, CancellationToken cancellationToken)
     {
-        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
         }
 
-        var ended = await engine.Store.GetEndedEnrollmentsAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false);
+        var ended = await journeyIndex.GetEndedEnrollmentsAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false);
 
         // A report that came after its enrollment ended is on the message itself.
-        var outbox = (await engine.Store.GetOutboxAsync(contact.Id, 1000, cancellationToken).ConfigureAwait(false))
+        var outbox = (await outboxStore.GetOutboxAsync(contact.Id, 1000, cancellationToken).ConfigureAwait(false))
             .ToDictionary(message => message.MessageId, message => message.LastError is { } why && message.Status != "sent" && message.Status != "delivered" ? $"{message.Status}: {why}" : message.Status, StringComparer.Ordinal);
         EnrollmentView View(Core.Journeys.Engine.Enrollment enrollment) => EnrollmentView.From(enrollment, outbox.GetValueOrDefault);
         return TypedResults.Ok<object>(new
@@ -305,15 +305,15 @@ internal static class ContactEndpoints
         });
     }
 
-    private static async Task<Ok<PageView<ContactView>>> SearchAsync(string? q, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<PageView<ContactView>>> SearchAsync(string? q, string? cursor, int? limit, IContactStore contactStore, CancellationToken cancellationToken)
     {
-        var page = await engine.Store.SearchContactsAsync(q, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
+        var page = await contactStore.SearchContactsAsync(q, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
     }
 
-    private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> PatchTraitsAsync(string id, HttpContext context, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> PatchTraitsAsync(string id, HttpContext context, ContactCommands contactCommands, CancellationToken cancellationToken)
     {
-        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
@@ -329,26 +329,26 @@ internal static class ContactEndpoints
 
         var traits = document.RootElement.EnumerateObject()
             .ToImmutableSortedDictionary(property => property.Name, property => property.Value.Clone(), StringComparer.Ordinal);
-        var updated = await engine.PatchTraitsAsync(contact.Id, traits, cancellationToken).ConfigureAwait(false);
+        var updated = await contactCommands.PatchTraitsAsync(contact.Id, traits, cancellationToken).ConfigureAwait(false);
         return updated is null ? Problems.NotFound("The contact does not exist.") : TypedResults.Ok(ContactView.From(updated));
     }
 
     /// <summary>The contact <paramref name="id"/> names as <paramref name="view"/> shows it, or the problem (404) when it names none.</summary>
-    internal static async Task<Results<Ok<TView>, ProblemHttpResult>> WithContactAsync<TView>(string id, CairnEngine engine, Func<ContactState, TView> view, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<TView>, ProblemHttpResult>> WithContactAsync<TView>(string id, ContactCommands contactCommands, Func<ContactState, TView> view, CancellationToken cancellationToken)
     {
-        var (contact, missing) = await FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         return contact is null ? missing! : TypedResults.Ok(view(contact));
     }
 
     /// <summary>The contact <paramref name="id"/> names, or the problem (404) when it names none.</summary>
-    internal static async Task<(ContactState? Contact, ProblemHttpResult? Missing)> FindAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    internal static async Task<(ContactState? Contact, ProblemHttpResult? Missing)> FindAsync(string id, ContactCommands contactCommands, CancellationToken cancellationToken)
     {
         if (!ContactId.TryParse(id, out var contactId))
         {
             return (null, Problems.NotFound($"'{id}' is not a contact id."));
         }
 
-        return await engine.GetContactAsync(contactId, cancellationToken).ConfigureAwait(false) is { } contact
+        return await contactCommands.GetContactAsync(contactId, cancellationToken).ConfigureAwait(false) is { } contact
             ? (contact, null)
             : (null, Problems.NotFound("The contact does not exist."));
     }

@@ -75,18 +75,17 @@ internal static class ContactRows
     }
 
     /// <summary>The contact an identifier names, if any (the oldest, for an email several contacts share).</summary>
-    public static async Task<ContactId?> FindAsync(string kind, string value, CairnEngine engine, CancellationToken cancellationToken)
+    public static async Task<ContactId?> FindAsync(string kind, string value, ContactCommands contactCommands, IContactStore contactStore, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(engine);
         switch (kind)
         {
             case "contactId":
-                return ContactId.TryParse(value, out var id) && await engine.GetContactAsync(id, cancellationToken).ConfigureAwait(false) is { } contact ? contact.Id : null;
+                return ContactId.TryParse(value, out var id) && await contactCommands.GetContactAsync(id, cancellationToken).ConfigureAwait(false) is { } contact ? contact.Id : null;
             case "userId":
-                return engine.FindContact(IdentityKey.User(value));
+                return contactCommands.FindContact(IdentityKey.User(value));
             default:
                 return ContactNormalizer.NormalizeEmail(value) is { } email
-                    && await engine.Store.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false) is [var first, ..]
+                    && await contactStore.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false) is [var first, ..]
                     ? first
                     : null;
         }

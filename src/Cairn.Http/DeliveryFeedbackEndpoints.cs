@@ -22,16 +22,16 @@ internal static class DeliveryFeedbackEndpoints
     public static RouteGroupBuilder MapSuppressions(this RouteGroupBuilder api)
     {
         var suppressions = api.MapGroup("/suppressions").WithTags("Suppression list");
-        suppressions.MapGet("/", async (int? limit, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
-                Results.Ok((await engine.Store.ListSuppressionsAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false))
+        suppressions.MapGet("/", async (int? limit, ISuppressionList suppressionList, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+                Results.Ok((await suppressionList.ListSuppressionsAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false))
                     .Select(entry => new { address = entry.Hint, entry.Reason, entry.Source, entry.SuppressedAt })))
             .WithSummary("Suppressed addresses (masked), newest first, with the reason and its source.");
-        suppressions.MapGet("/check", async (string address, string? channel, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+        suppressions.MapGet("/check", async (string address, string? channel, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
                 Results.Ok(await dispatcher.Suppressions.SuppressedAsync(ChannelOf(channel), address, cancellationToken).ConfigureAwait(false) is { } entry
                     ? new { address, suppressed = true, reason = entry.Reason, source = entry.Source, suppressedAt = entry.SuppressedAt }
                     : (object)new { address, suppressed = false }))
             .WithSummary("Whether an address is suppressed, and why (channel: email, the default, or sms for a phone number).");
-        suppressions.MapPost("/", async Task<Results<Ok<object>, ProblemHttpResult>> (HttpContext context, CairnEngine engine, MessageDispatcher dispatcher) =>
+        suppressions.MapPost("/", async Task<Results<Ok<object>, ProblemHttpResult>> (HttpContext context, MessageDispatcher dispatcher) =>
             {
                 var body = await RequestBody.ParseAsync(context.Request, 64 * 1024, "64 KB", context.RequestAborted).ConfigureAwait(false);
                 if (Text(body, "address") is not { } address)
@@ -44,8 +44,8 @@ internal static class DeliveryFeedbackEndpoints
                 return TypedResults.Ok<object>(new { address, suppressed = true });
             })
             .WithSummary("Suppresses an email address: {\"address\", \"reason\"}.");
-        suppressions.MapDelete("/", async Task<Results<NoContent, ProblemHttpResult>> (string address, string? channel, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
-                await engine.Store.RemoveSuppressionAsync(dispatcher.Suppressions.KeyOf(ChannelOf(channel), address), cancellationToken).ConfigureAwait(false)
+        suppressions.MapDelete("/", async Task<Results<NoContent, ProblemHttpResult>> (string address, string? channel, ISuppressionList suppressionList, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+                await suppressionList.RemoveSuppressionAsync(dispatcher.Suppressions.KeyOf(ChannelOf(channel), address), cancellationToken).ConfigureAwait(false)
                     ? TypedResults.NoContent()
                     : Problems.NotFound("The address is not suppressed."))
             .WithSummary("Takes an address off the suppression list (after the owner fixed the mailbox, or an erased person signed up again); channel email (default) or sms.");

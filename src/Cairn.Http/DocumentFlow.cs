@@ -21,8 +21,8 @@ internal static class DocumentFlow
     /// <paramref name="what"/> when there is none.
     /// </summary>
     internal static async Task<Results<Ok<TView>, ProblemHttpResult>> GetAsync<TView>(
-        string kind, string id, string what, Func<StoredDocument, Task<TView>> view, CairnEngine engine, CancellationToken cancellationToken) =>
-        await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false) is { } document
+        string kind, string id, string what, Func<StoredDocument, Task<TView>> view, IDocumentStore documentStore, CancellationToken cancellationToken) =>
+        await documentStore.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false) is { } document
             ? TypedResults.Ok(await view(document).ConfigureAwait(false))
             : Problems.NotFound($"There is no {what} '{id}'.");
 
@@ -33,7 +33,7 @@ internal static class DocumentFlow
     /// that stopped it.
     /// </summary>
     internal static async Task<Results<Ok<TView>, ProblemHttpResult>> PutAsync<TView>(
-        string kind, string id, Func<StoredDocument, IReadOnlyList<DocumentWarning>, Task<TView>> view, HttpContext context, CairnEngine engine, TimeProvider time)
+        string kind, string id, Func<StoredDocument, IReadOnlyList<DocumentWarning>, Task<TView>> view, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
         if (!SendsDocument(context.Request))
@@ -52,23 +52,23 @@ internal static class DocumentFlow
             return Problems.BadRequest("The document is not valid UTF-8.");
         }
 
-        var (parsed, warnings, problem) = await ValidateAsync(kind, id, text, engine, cancellationToken).ConfigureAwait(false);
+        var (parsed, warnings, problem) = await ValidateAsync(kind, id, text, documentStore, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
-        var changed = await engine.Store.SaveDraftAsync(kind, id, text, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var changed = await documentStore.SaveDraftAsync(kind, id, text, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (kind != DocumentParser.JourneyKind)
         {
             // Templates and the policy are live from the moment they are saved: messages not yet sent render from the new
             // template and pass the new rules. A static list and a sales team have nothing to evaluate over existing contacts.
             var evaluated = kind is DocumentParser.SegmentKind or DocumentParser.ScoringKind && parsed is not ParsedSegment { Segment.Static: true };
-            await engine.SaveLiveDocumentAsync(kind, id, cancellationToken, backfill: evaluated).ConfigureAwait(false);
+            await publisher.SaveLiveDocumentAsync(kind, id, cancellationToken, backfill: evaluated).ConfigureAwait(false);
         }
 
         context.Response.Headers["Cairn-Changed"] = changed ? "true" : "false";
-        var document = await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false);
+        var document = await documentStore.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(await view(document!, warnings).ConfigureAwait(false));
     }
 
@@ -79,7 +79,7 @@ internal static class DocumentFlow
     /// probably not meant, which never fails a document.
     /// </summary>
     internal static async Task<(ParsedDocument Parsed, IReadOnlyList<DocumentWarning> Warnings, ProblemHttpResult? Problem)> ValidateAsync(
-        string kind, string id, string text, CairnEngine engine, CancellationToken cancellationToken)
+        string kind, string id, string text, IDocumentStore documentStore, CancellationToken cancellationToken)
     {
         var source = $"{kind} '{id}'";
         var parsed = DocumentParser.Parse(text, source);
@@ -87,7 +87,7 @@ internal static class DocumentFlow
         IReadOnlyList<DocumentError> errors = parsed is InvalidDocument ? parsed.Errors
             : parsed.Kind != kind ? [new DocumentError(source, 1, null, WrongKind(kind))]
             : parsed.Id != id ? [new DocumentError(source, 1, null, $"the document's id is '{parsed.Id}', but it was sent to '{id}'")]
-            : DocumentSet.Of([parsed], await KnownAsync(parsed, engine, cancellationToken).ConfigureAwait(false)).Errors;
+            : DocumentSet.Of([parsed], await KnownAsync(parsed, documentStore, cancellationToken).ConfigureAwait(false)).Errors;
         if (errors.Count == 0)
         {
             return (parsed, warnings, null);
@@ -113,10 +113,10 @@ internal static class DocumentFlow
     };
 
     /// <summary>The stored documents (not archived) that <paramref name="parsed"/> may refer to: only the kinds it can name are read.</summary>
-    private static async Task<KnownDocuments> KnownAsync(ParsedDocument parsed, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<KnownDocuments> KnownAsync(ParsedDocument parsed, IDocumentStore documentStore, CancellationToken cancellationToken)
     {
         async Task<List<StoredDocument>> LiveAsync(string kind) =>
-            [.. (await engine.Store.ListDocumentsAsync(kind, cancellationToken).ConfigureAwait(false)).Where(document => document.Status != DocumentStatus.Archived)];
+            [.. (await documentStore.ListDocumentsAsync(kind, cancellationToken).ConfigureAwait(false)).Where(document => document.Status != DocumentStatus.Archived)];
         async Task<HashSet<string>> IdsAsync(string kind) =>
             (await LiveAsync(kind).ConfigureAwait(false)).Select(document => document.Id).ToHashSet(StringComparer.Ordinal);
 
@@ -124,7 +124,7 @@ internal static class DocumentFlow
         {
             ParsedJourney => KnownDocuments.None with
             {
-                Templates = (await engine.Store.ListDocumentsAsync(DocumentParser.TemplateKind, cancellationToken).ConfigureAwait(false))
+                Templates = (await documentStore.ListDocumentsAsync(DocumentParser.TemplateKind, cancellationToken).ConfigureAwait(false))
                     .Select(document => DocumentParser.Parse(document.Draft, document.Id))
                     .OfType<ParsedTemplate>()
                     .ToDictionary(template => template.Template.Id, template => template.Template.Channel, StringComparer.Ordinal),
@@ -146,7 +146,7 @@ internal static class DocumentFlow
 
     /// <summary>Maps <c>POST {id}/archive</c> for documents of <paramref name="kind"/> (segments, scoring models, sales teams).</summary>
     internal static void MapArchive(this RouteGroupBuilder group, string kind, string summary) =>
-        group.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => ArchiveAsync(kind, id, engine, time, cancellationToken))
+        group.MapPost("/{id}/archive", (string id, ContactCommands contactCommands, JourneyRegistry journeyRegistry, IDocumentStore documentStore, TimeProvider time, CancellationToken cancellationToken) => ArchiveAsync(kind, id, contactCommands, journeyRegistry, documentStore, time, cancellationToken))
             .WithSummary(summary)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -155,16 +155,16 @@ internal static class DocumentFlow
     /// Archives a segment, scoring model or sales team: it stops being evaluated (a segment's members leave it at
     /// once; a model's scores are dropped at each contact's next input). Refused while a live document refers to it.
     /// </summary>
-    private static async Task<Results<Ok<ArchivedView>, ProblemHttpResult>> ArchiveAsync(string kind, string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ArchivedView>, ProblemHttpResult>> ArchiveAsync(string kind, string id, ContactCommands contactCommands, JourneyRegistry journeyRegistry, IDocumentStore documentStore, TimeProvider time, CancellationToken cancellationToken)
     {
         var what = kind switch { DocumentParser.SegmentKind => "segment", DocumentParser.ScoringKind => "scoring model", _ => "sales team" };
-        if (await engine.Store.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false) is null)
+        if (await documentStore.GetDocumentAsync(kind, id, cancellationToken).ConfigureAwait(false) is null)
         {
             return Problems.NotFound($"There is no {what} '{id}'.");
         }
 
         var referrers = new List<string>();
-        foreach (var other in (await engine.Store.ListDocumentsAsync(DocumentParser.SegmentKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived && !(kind == DocumentParser.SegmentKind && d.Id == id)))
+        foreach (var other in (await documentStore.ListDocumentsAsync(DocumentParser.SegmentKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived && !(kind == DocumentParser.SegmentKind && d.Id == id)))
         {
             var condition = (DocumentParser.Parse(other.Draft, other.Id) as ParsedSegment)?.Segment.Condition;
             if ((kind == DocumentParser.SegmentKind && Core.Segments.SegmentConditions.References(condition).Contains(id))
@@ -174,7 +174,7 @@ internal static class DocumentFlow
             }
         }
 
-        foreach (var journey in engine.Journeys.Library.Live.Select(live => live.Definition))
+        foreach (var journey in journeyRegistry.Library.Live.Select(live => live.Definition))
         {
             var leaves = journey.Conditions().SelectMany(Core.Segments.SegmentConditions.Leaves).ToList();
             if ((kind == DocumentParser.SegmentKind && leaves.OfType<SegmentCondition>().Any(member => member.Segment == id))
@@ -190,9 +190,9 @@ internal static class DocumentFlow
             return Problems.Of(StatusCodes.Status409Conflict, "In use", $"The {what} '{id}' is used by {string.Join(", ", referrers)}; change or archive those first.");
         }
 
-        await engine.Store.SetStatusAsync(kind, id, DocumentStatus.Archived, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        var left = kind == DocumentParser.SegmentKind ? await engine.EvictSegmentAsync(id, cancellationToken).ConfigureAwait(false) : 0;
+        await documentStore.SetStatusAsync(kind, id, DocumentStatus.Archived, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await journeyRegistry.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        var left = kind == DocumentParser.SegmentKind ? await contactCommands.EvictSegmentAsync(id, cancellationToken).ConfigureAwait(false) : 0;
         return TypedResults.Ok(new ArchivedView(id, kind, "archived", left));
     }
 }

@@ -19,8 +19,8 @@ internal static class ErasureEndpoints
         erasures.MapPost("/", EraseAsync)
             .WithSummary("Erases a person: {\"contactId\" | \"userId\" | \"email\" | \"phone\", \"reason\"}. Every matching contact (with the contacts merged into it) loses its profile, events, enrollments, timers, messages, memberships, hand-offs, devices and inbox; its addresses are suppressed by keyed hash; the erasure is logged without personal data.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        erasures.MapGet("/", async (int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
-                TypedResults.Ok((await engine.Store.ListErasuresAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)).Select(View)))
+        erasures.MapGet("/", async (int? limit, IErasureStore erasureStore, CancellationToken cancellationToken) =>
+                TypedResults.Ok((await erasureStore.ListErasuresAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)).Select(View)))
             .WithSummary("The erasure log, newest first: the contact id, the reason, when, and how many rows of each kind were deleted.");
         api.MapDelete("/contacts/{id}", EraseContactAsync)
             .WithTags("Contacts", "Erasure")
@@ -29,9 +29,9 @@ internal static class ErasureEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<ErasureView>, ProblemHttpResult>> EraseContactAsync(string id, string? reason, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ErasureView>, ProblemHttpResult>> EraseContactAsync(string id, string? reason, ContactCommands contactCommands, MessageDispatcher dispatcher, CancellationToken cancellationToken)
     {
-        var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await ContactEndpoints.FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
@@ -42,7 +42,7 @@ internal static class ErasureEndpoints
             : Problems.NotFound("The contact does not exist.");
     }
 
-    private static async Task<Results<Ok<ErasuresView>, ProblemHttpResult>> EraseAsync(HttpContext context, CairnEngine engine, MessageDispatcher dispatcher)
+    private static async Task<Results<Ok<ErasuresView>, ProblemHttpResult>> EraseAsync(HttpContext context, ContactCommands contactCommands, IContactStore contactStore, MessageDispatcher dispatcher)
     {
         var cancellationToken = context.RequestAborted;
         var body = await RequestBody.ParseAsync(context.Request, 16 * 1024, "16 KB", cancellationToken).ConfigureAwait(false);
@@ -55,7 +55,7 @@ internal static class ErasureEndpoints
             return Problems.BadRequest("Name the person with exactly one of contactId, userId, email or phone.");
         }
 
-        var (contacts, invalid) = await FindAllAsync(kind, value!.Trim(), engine, cancellationToken).ConfigureAwait(false);
+        var (contacts, invalid) = await FindAllAsync(kind, value!.Trim(), contactCommands, contactStore, cancellationToken).ConfigureAwait(false);
         if (invalid is not null)
         {
             return invalid;
@@ -80,20 +80,20 @@ internal static class ErasureEndpoints
     }
 
     /// <summary>Every contact the identifier names (an email or a phone number can belong to several), or the problem (400) with the identifier.</summary>
-    private static async Task<(IReadOnlyList<ContactId> Contacts, ProblemHttpResult? Invalid)> FindAllAsync(string kind, string value, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyList<ContactId> Contacts, ProblemHttpResult? Invalid)> FindAllAsync(string kind, string value, ContactCommands contactCommands, IContactStore contactStore, CancellationToken cancellationToken)
     {
         switch (kind)
         {
             case "email":
                 return ContactNormalizer.NormalizeEmail(value) is { } email
-                    ? (await engine.Store.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false), null)
+                    ? (await contactStore.FindContactsByEmailAsync(email, cancellationToken).ConfigureAwait(false), null)
                     : ([], Problems.BadRequest($"'{value}' is not an email address."));
             case "phone":
                 return ContactNormalizer.NormalizePhone(value) is { } phone
-                    ? (await engine.Store.FindContactsByPhoneAsync(phone, cancellationToken).ConfigureAwait(false), null)
+                    ? (await contactStore.FindContactsByPhoneAsync(phone, cancellationToken).ConfigureAwait(false), null)
                     : ([], Problems.BadRequest($"'{value}' is not a phone number in E.164 form."));
             default:
-                return (await ContactRows.FindAsync(kind, value, engine, cancellationToken).ConfigureAwait(false) is { } id ? [id] : [], null);
+                return (await ContactRows.FindAsync(kind, value, contactCommands, contactStore, cancellationToken).ConfigureAwait(false) is { } id ? [id] : [], null);
         }
     }
 

@@ -15,8 +15,8 @@ internal static class HandOffEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         var teams = api.MapGroup("/sales-teams").WithTags("Sales hand-off");
-        teams.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
-                TypedResults.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false))
+        teams.MapGet("/", async (IDocumentStore documentStore, CancellationToken cancellationToken) =>
+                TypedResults.Ok((await documentStore.ListDocumentsAsync(DocumentParser.SalesTeamKind, cancellationToken).ConfigureAwait(false))
                     .Where(document => document.Status != DocumentStatus.Archived)
                     .Select(TeamView.From)))
             .WithSummary("Every sales team with its owners and routing.");
@@ -31,12 +31,12 @@ internal static class HandOffEndpoints
         handOffs.MapGet("/", ReportAsync)
             .WithSummary("Hand-offs of the last `days` (default 30), newest first, with a summary: how many, acknowledged, open, SLA breaches, time to acknowledge, per owner. Filters: owner, contactId, status (open, acknowledged, breached, escalated).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        handOffs.MapGet("/{id}", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
-                View(id, await engine.Store.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false), time))
+        handOffs.MapGet("/{id}", async (string id, IHandOffStore handOffStore, TimeProvider time, CancellationToken cancellationToken) =>
+                View(id, await handOffStore.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false), time))
             .WithSummary("One hand-off.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        handOffs.MapPost("/{id}/ack", async (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) =>
-                View(id, await engine.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false), time))
+        handOffs.MapPost("/{id}/ack", async (string id, ContactCommands contactCommands, TimeProvider time, CancellationToken cancellationToken) =>
+                View(id, await contactCommands.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false), time))
             .WithSummary("The owner acknowledges the hand-off: its SLA stops. Acknowledging again changes nothing.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
@@ -46,13 +46,13 @@ internal static class HandOffEndpoints
         handOff is null ? Problems.NotFound($"There is no hand-off '{id}'.") : TypedResults.Ok(HandOffView.From(handOff, time.GetUtcNow()));
 
     /// <summary>One stored sales team as the API shows it; 404 when there is none.</summary>
-    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> TeamAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        DocumentFlow.GetAsync(DocumentParser.SalesTeamKind, id, "sales team", document => Task.FromResult(TeamView.From(document)), engine, cancellationToken);
+    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> TeamAsync(string id, IDocumentStore documentStore, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.SalesTeamKind, id, "sales team", document => Task.FromResult(TeamView.From(document)), documentStore, cancellationToken);
 
-    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> PutTeamAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
-        DocumentFlow.PutAsync(DocumentParser.SalesTeamKind, id, (document, _) => Task.FromResult(TeamView.From(document)), context, engine, time);
+    private static Task<Results<Ok<TeamView>, ProblemHttpResult>> PutTeamAsync(string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.SalesTeamKind, id, (document, _) => Task.FromResult(TeamView.From(document)), context, publisher, documentStore, time);
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, IHandOffStore handOffStore, TimeProvider time, CancellationToken cancellationToken)
     {
         if (status is not (null or "open" or "acknowledged" or "breached" or "escalated"))
         {
@@ -77,7 +77,7 @@ internal static class HandOffEndpoints
 
         var now = time.GetUtcNow();
         var window = days is { } d ? TimeSpan.FromDays(d) : DefaultWindow;
-        var all = (await engine.Store.GetHandOffsAsync(owner, contact, now - window, 10_000, cancellationToken).ConfigureAwait(false))
+        var all = (await handOffStore.GetHandOffsAsync(owner, contact, now - window, 10_000, cancellationToken).ConfigureAwait(false))
             .Select(handOff => HandOffView.From(handOff, now))
             .ToList();
         var items = all.Where(view => status switch

@@ -31,47 +31,47 @@ internal static class JourneyEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
         journeys.MapGet("/{id}/stats", StatsAsync)
             .WithSummary("Per version and step: entered, left, currently there, errors, taken per exit, and a send step's messages by status (sent, delivered, failed with render errors, suppressed …); enrollments moved in and out by publishes; conversions per experiment arm and for the holdout.");
-        journeys.MapGet("/{id}/review", async (string id, int? limit, CairnEngine engine, CancellationToken cancellationToken) =>
-                TypedResults.Ok(await engine.Store.GetJourneyReviewsAsync(id, limit is >= 1 and <= 1000 ? limit.Value : 100, cancellationToken).ConfigureAwait(false)))
+        journeys.MapGet("/{id}/review", async (string id, int? limit, IJourneyIndex journeyIndex, CancellationToken cancellationToken) =>
+                TypedResults.Ok(await journeyIndex.GetJourneyReviewsAsync(id, limit is >= 1 and <= 1000 ? limit.Value : 100, cancellationToken).ConfigureAwait(false)))
             .WithSummary("Enrollments that ended for review (maximum run time reached, or an error), newest first.");
-        journeys.MapPost("/{id}/pause", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Paused, engine, time, cancellationToken))
+        journeys.MapPost("/{id}/pause", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Paused, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
             .WithSummary("Stops new entries; enrollments already in the journey continue.");
-        journeys.MapPost("/{id}/archive", (string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, engine, time, cancellationToken))
+        journeys.MapPost("/{id}/archive", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
             .WithSummary("Retires the journey: no new entries.");
         return api;
     }
 
-    private static async Task<Ok<IEnumerable<JourneySummary>>> ListJourneysAsync(bool? archived, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<IEnumerable<JourneySummary>>> ListJourneysAsync(bool? archived, IDocumentStore documentStore, IJourneyIndex journeyIndex, CancellationToken cancellationToken)
     {
-        var documents = await engine.Store.ListDocumentsAsync(DocumentParser.JourneyKind, cancellationToken).ConfigureAwait(false);
-        var active = await engine.Store.CountActiveEnrollmentsAsync(cancellationToken).ConfigureAwait(false);
+        var documents = await documentStore.ListDocumentsAsync(DocumentParser.JourneyKind, cancellationToken).ConfigureAwait(false);
+        var active = await journeyIndex.CountActiveEnrollmentsAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(documents
             .Where(document => archived == true || document.Status != DocumentStatus.Archived)
             .Select(document => JourneySummary.From(document, active.GetValueOrDefault(document.Id))));
     }
 
-    private static Task<Results<Ok<JourneySummary>, ProblemHttpResult>> JourneyAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        DocumentFlow.GetAsync(DocumentParser.JourneyKind, id, "journey", document => SummaryAsync(document, engine, cancellationToken), engine, cancellationToken);
+    private static Task<Results<Ok<JourneySummary>, ProblemHttpResult>> JourneyAsync(string id, IDocumentStore documentStore, IJourneyIndex journeyIndex, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.JourneyKind, id, "journey", document => SummaryAsync(document, journeyIndex, cancellationToken), documentStore, cancellationToken);
 
-    private static Task<Results<Ok<JourneySummary>, ProblemHttpResult>> PutAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
-        DocumentFlow.PutAsync(DocumentParser.JourneyKind, id, (document, _) => SummaryAsync(document, engine, context.RequestAborted), context, engine, time);
+    private static Task<Results<Ok<JourneySummary>, ProblemHttpResult>> PutAsync(string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.JourneyKind, id, (document, _) => SummaryAsync(document, journeyIndex, context.RequestAborted), context, publisher, documentStore, time);
 
     private static ProblemHttpResult NotFound(string id) => Problems.NotFound($"There is no journey '{id}'.");
 
     /// <summary>The inventory entry of a stored journey, with its count of active enrollments.</summary>
-    private static async Task<JourneySummary> SummaryAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken) =>
-        JourneySummary.From(document, (await engine.Store.CountActiveEnrollmentsAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(document.Id));
+    private static async Task<JourneySummary> SummaryAsync(StoredDocument document, IJourneyIndex journeyIndex, CancellationToken cancellationToken) =>
+        JourneySummary.From(document, (await journeyIndex.CountActiveEnrollmentsAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(document.Id));
 
-    private static async Task<Results<Ok<PublishedView>, ProblemHttpResult>> PublishAsync(string id, HttpContext context, CairnEngine engine)
+    private static async Task<Results<Ok<PublishedView>, ProblemHttpResult>> PublishAsync(string id, HttpContext context, DocumentPublisher publisher, JourneyRegistry journeyRegistry, IDocumentStore documentStore)
     {
         var cancellationToken = context.RequestAborted;
-        if (await engine.Store.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
+        if (await documentStore.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
         {
             return NotFound(id);
         }
 
         // The templates it uses may have changed since the draft was stored.
-        if (await DocumentFlow.ValidateAsync(DocumentParser.JourneyKind, id, document.Draft, engine, cancellationToken).ConfigureAwait(false) is { Problem: { } invalid })
+        if (await DocumentFlow.ValidateAsync(DocumentParser.JourneyKind, id, document.Draft, documentStore, cancellationToken).ConfigureAwait(false) is { Problem: { } invalid })
         {
             return invalid;
         }
@@ -83,7 +83,7 @@ internal static class JourneyEndpoints
             return malformed;
         }
 
-        var earlier = engine.Journeys.Library.Versions.Where(version => version.Key.Journey == id).ToList();
+        var earlier = journeyRegistry.Library.Versions.Where(version => version.Key.Journey == id).ToList();
         var problems = new List<string>();
         if (stepMap.Count > 0 && earlier.Count == 0)
         {
@@ -112,7 +112,7 @@ internal static class JourneyEndpoints
                 new Dictionary<string, object?> { ["errors"] = problems });
         }
 
-        var (version, created, rollout) = (await engine.PublishJourneyAsync(id, stepMap, cancellationToken).ConfigureAwait(false))!.Value;
+        var (version, created, rollout) = (await publisher.PublishJourneyAsync(id, stepMap, cancellationToken).ConfigureAwait(false))!.Value;
         return TypedResults.Ok(new PublishedView(id, version, created, rollout is null ? null : RolloutView.From(rollout)));
     }
 
@@ -153,20 +153,20 @@ internal static class JourneyEndpoints
         return (map.EnumerateObject().ToImmutableDictionary(pair => pair.Name, pair => pair.Value.GetString()!, StringComparer.Ordinal), null);
     }
 
-    private static async Task<Results<Ok<IEnumerable<RolloutView>>, ProblemHttpResult>> RolloutsAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IEnumerable<RolloutView>>, ProblemHttpResult>> RolloutsAsync(string id, IDocumentStore documentStore, CancellationToken cancellationToken)
     {
-        if (await engine.Store.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is null)
+        if (await documentStore.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is null)
         {
             return NotFound(id);
         }
 
-        var rollouts = await engine.Store.GetRolloutsAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false);
+        var rollouts = await documentStore.GetRolloutsAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(rollouts.OrderByDescending(r => r.Version).Select(RolloutView.From));
     }
 
-    private static async Task<Results<Ok<EnrolledView>, ProblemHttpResult>> EnrollAsync(string id, HttpContext context, CairnEngine engine)
+    private static async Task<Results<Ok<EnrolledView>, ProblemHttpResult>> EnrollAsync(string id, HttpContext context, ContactCommands contactCommands, JourneyRegistry journeyRegistry, IContactStore contactStore)
     {
-        var live = engine.Journeys.Library.Live.FirstOrDefault(journey => journey.Definition.Id == id);
+        var live = journeyRegistry.Library.Live.FirstOrDefault(journey => journey.Definition.Id == id);
         if (live is null)
         {
             return Problems.Conflict($"The journey '{id}' is not published (or is paused or archived).");
@@ -194,18 +194,18 @@ internal static class JourneyEndpoints
                 contactId = parsed;
                 break;
             case (null, { } user, null):
-                contactId = engine.FindContact(Core.Contacts.IdentityKey.User(user));
+                contactId = contactCommands.FindContact(Core.Contacts.IdentityKey.User(user));
                 break;
             case (null, null, { } email):
-                contactId = (await engine.Store.FindContactsByEmailAsync(email.Trim(), context.RequestAborted).ConfigureAwait(false)) is [var first, ..] ? first : null;
+                contactId = (await contactStore.FindContactsByEmailAsync(email.Trim(), context.RequestAborted).ConfigureAwait(false)) is [var first, ..] ? first : null;
                 break;
             default:
                 return Problems.BadRequest("Give exactly one of contactId, userId or email.");
         }
 
         var payload = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("payload", out var given) ? given.Clone() : (JsonElement?)null;
-        var before = contactId is { } known ? await engine.GetContactAsync(known, context.RequestAborted).ConfigureAwait(false) : null;
-        var after = before is null ? null : await engine.EnrollAsync(before.Id, id, payload, context.RequestAborted).ConfigureAwait(false);
+        var before = contactId is { } known ? await contactCommands.GetContactAsync(known, context.RequestAborted).ConfigureAwait(false) : null;
+        var after = before is null ? null : await contactCommands.EnrollAsync(before.Id, id, payload, context.RequestAborted).ConfigureAwait(false);
         if (before is null || after is null)
         {
             return Problems.NotFound("No contact has that identifier.");
@@ -217,15 +217,15 @@ internal static class JourneyEndpoints
         return TypedResults.Ok(new EnrolledView(after.Id.ToString(), entries(after) > entries(before), enrollment?.Id, enrollment?.StepId));
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> StatsAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> StatsAsync(string id, IDocumentStore documentStore, IJourneyIndex journeyIndex, IOutbox outboxStore, CancellationToken cancellationToken)
     {
-        if (await engine.Store.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is null)
+        if (await documentStore.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is null)
         {
             return NotFound(id);
         }
 
-        var (moves, conversions) = await engine.Store.GetJourneyStatsAsync(id, cancellationToken).ConfigureAwait(false);
-        var messages = await engine.Store.CountMessagesAsync(id, cancellationToken).ConfigureAwait(false);
+        var (moves, conversions) = await journeyIndex.GetJourneyStatsAsync(id, cancellationToken).ConfigureAwait(false);
+        var messages = await outboxStore.CountMessagesAsync(id, cancellationToken).ConfigureAwait(false);
         var versions = moves.Select(m => m.Version).Concat(conversions.Select(c => c.Version)).Distinct().Order();
 
         // Nested per version and step, as the console reads it.
@@ -264,9 +264,9 @@ internal static class JourneyEndpoints
         });
     }
 
-    private static async Task<Results<Ok<JourneySummary>, ProblemHttpResult>> SetStatusAsync(string id, DocumentStatus status, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<JourneySummary>, ProblemHttpResult>> SetStatusAsync(string id, DocumentStatus status, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await engine.Store.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
+        if (await documentStore.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
         {
             return NotFound(id);
         }
@@ -276,9 +276,9 @@ internal static class JourneyEndpoints
             return Problems.Conflict($"Only a published journey can be paused; '{id}' is {document.Status.ToString().ToLowerInvariant()}.");
         }
 
-        await engine.Store.SetStatusAsync(DocumentParser.JourneyKind, id, status, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        await engine.Journeys.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(await SummaryAsync((await engine.Store.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false))!, engine, cancellationToken).ConfigureAwait(false));
+        await documentStore.SetStatusAsync(DocumentParser.JourneyKind, id, status, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await journeyRegistry.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(await SummaryAsync((await documentStore.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false))!, journeyIndex, cancellationToken).ConfigureAwait(false));
     }
 }
 

@@ -44,12 +44,12 @@ internal sealed class KeyRing
 }
 
 /// <summary>Loads the keys at start-up (after the engine has migrated the store) and generates missing ones.</summary>
-internal sealed class KeyRingLoader(CairnEngine engine, KeyRing ring, IOptions<KeyOptions> options, TimeProvider time) : IHostedService
+internal sealed class KeyRingLoader(ISettingsStore settingsStore, KeyRing ring, IOptions<KeyOptions> options, TimeProvider time) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var configured = options.Value;
-        var stored = (await engine.Store.GetApiKeysAsync(cancellationToken).ConfigureAwait(false)).ToList();
+        var stored = (await settingsStore.GetApiKeysAsync(cancellationToken).ConfigureAwait(false)).ToList();
         foreach (var (kind, prefix, given, variable) in new[]
         {
             (ApiKeyKind.Write, "cwk_", configured.WriteKey, "CAIRN_WRITE_KEY"),
@@ -63,7 +63,7 @@ internal sealed class KeyRingLoader(CairnEngine engine, KeyRing ring, IOptions<K
 
             var key = prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
             var record = new ApiKeyRecord(Guid.NewGuid().ToString("N"), kind, KeyRing.Hash(key), key[..8], time.GetUtcNow());
-            await engine.Store.AddApiKeyAsync(record, cancellationToken).ConfigureAwait(false);
+            await settingsStore.AddApiKeyAsync(record, cancellationToken).ConfigureAwait(false);
             stored.Add(record);
             var label = kind == ApiKeyKind.Write ? "Write key (ingestion, HTTP basic auth user)" : "API key (/api, bearer token)";
             configured.Announce($"{label}: {key}\n  Shown once; store it. Or set {variable} to use a key of your choice.");

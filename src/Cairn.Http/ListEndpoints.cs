@@ -24,10 +24,10 @@ internal static class ListEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> ChangeAsync(string id, string? action, HttpContext context, CairnEngine engine)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> ChangeAsync(string id, string? action, HttpContext context, ContactCommands contactCommands, IContactStore contactStore, IDocumentStore documentStore, IJourneyIndex journeyIndex)
     {
         var cancellationToken = context.RequestAborted;
-        if (await engine.Store.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
+        if (await documentStore.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
         {
             return Problems.NotFound($"There is no segment '{id}'.");
         }
@@ -61,7 +61,7 @@ internal static class ListEndpoints
                 {
                     rejected.Add(new { row = member.Row, reason = member.Error });
                 }
-                else if (await ContactRows.FindAsync(member.Kind, member.Value, engine, cancellationToken).ConfigureAwait(false) is { } found)
+                else if (await ContactRows.FindAsync(member.Kind, member.Value, contactCommands, contactStore, cancellationToken).ConfigureAwait(false) is { } found)
                 {
                     ids.Add(found);
                 }
@@ -75,9 +75,9 @@ internal static class ListEndpoints
         }
 
         var reason = mediaType == "text/csv" ? "uploaded" : "added through the API";
-        var added = await engine.ChangeListAsync(id, await ResolveAsync(add).ConfigureAwait(false), true, reason, cancellationToken).ConfigureAwait(false);
-        var removed = await engine.ChangeListAsync(id, await ResolveAsync(remove).ConfigureAwait(false), false, "removed through the API", cancellationToken).ConfigureAwait(false);
-        var members = (await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
+        var added = await contactCommands.ChangeListAsync(id, await ResolveAsync(add).ConfigureAwait(false), true, reason, cancellationToken).ConfigureAwait(false);
+        var removed = await contactCommands.ChangeListAsync(id, await ResolveAsync(remove).ConfigureAwait(false), false, "removed through the API", cancellationToken).ConfigureAwait(false);
+        var members = (await journeyIndex.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
         return TypedResults.Ok<object>(new { added, removed, members, rejected });
     }
 

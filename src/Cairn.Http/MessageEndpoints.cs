@@ -17,8 +17,8 @@ internal static class MessageEndpoints
 
     public static RouteGroupBuilder MapMessages(this RouteGroupBuilder api)
     {
-        api.MapGet("/messages/{id}", async Task<Results<Ok<OutboxMessage>, ProblemHttpResult>> (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-                await engine.Store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false) is { } message
+        api.MapGet("/messages/{id}", async Task<Results<Ok<OutboxMessage>, ProblemHttpResult>> (string id, IOutbox outboxStore, CancellationToken cancellationToken) =>
+                await outboxStore.GetMessageAsync(id, cancellationToken).ConfigureAwait(false) is { } message
                     ? TypedResults.Ok(message)
                     : Problems.NotFound($"There is no message '{id}'."))
             .WithTags("Messages")
@@ -50,10 +50,10 @@ internal static class MessageEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(string id, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(string id, HttpContext context, ContactCommands contactCommands, IDocumentStore documentStore, MessageDispatcher dispatcher, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
-        if (await engine.Store.GetDocumentAsync(DocumentParser.TemplateKind, id, cancellationToken).ConfigureAwait(false) is not { } stored)
+        if (await documentStore.GetDocumentAsync(DocumentParser.TemplateKind, id, cancellationToken).ConfigureAwait(false) is not { } stored)
         {
             return Problems.NotFound($"There is no template '{id}'.");
         }
@@ -74,7 +74,7 @@ internal static class MessageEndpoints
         string? contactId = null;
         if (Text("contactId") is { } given)
         {
-            var (contact, missing) = await ContactEndpoints.FindAsync(given, engine, cancellationToken).ConfigureAwait(false);
+            var (contact, missing) = await ContactEndpoints.FindAsync(given, contactCommands, cancellationToken).ConfigureAwait(false);
             if (contact is null)
             {
                 return missing!;
@@ -112,9 +112,9 @@ internal static class MessageEndpoints
         return TypedResults.Ok<object>(new { template = id, version = stored.PublishedVersion, channel = template.Channel.DocumentName(), contactId, parts, sms });
     }
 
-    private static async Task<IResult> MailboxAsync(string? channel, string? to, int? limit, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<IResult> MailboxAsync(string? channel, string? to, int? limit, IRecipientStore recipientStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
     {
-        var messages = await engine.Store.GetMailboxAsync(channel, to, Math.Clamp(limit ?? 50, 1, 500), cancellationToken).ConfigureAwait(false);
+        var messages = await recipientStore.GetMailboxAsync(channel, to, Math.Clamp(limit ?? 50, 1, 500), cancellationToken).ConfigureAwait(false);
         return Results.Ok(new
         {
             transport = dispatcher.Transport,
@@ -132,39 +132,39 @@ internal static class MessageEndpoints
         });
     }
 
-    private static async Task<IResult> OpenAsync(string token, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> OpenAsync(string token, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
     {
         var link = Verify(dispatcher, token, LinkKind.Open);
-        if (await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
+        if (await outboxStore.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
         {
-            await RecordAsync(engine, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await RecordAsync(contactCommands, outboxStore, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
 
         return Results.Bytes(Pixel, "image/gif");
     }
 
-    private static async Task<IResult> ClickAsync(string token, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ClickAsync(string token, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
     {
         var link = Verify(dispatcher, token, LinkKind.Click);
-        if (await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
+        if (await outboxStore.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
         {
             // A click proves the email was opened, also when the client blocked the pixel.
             if (message.Opens == 0)
             {
-                await RecordAsync(engine, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await RecordAsync(contactCommands, outboxStore, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             }
 
-            await RecordAsync(engine, message, Engagement.Clicked, link.Url, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await RecordAsync(contactCommands, outboxStore, message, Engagement.Clicked, link.Url, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
 
         return Results.Redirect(link.Url!);
     }
 
-    private static async Task<IResult> PreferencesAsync(string token, CairnEngine engine, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<IResult> PreferencesAsync(string token, JourneyRegistry journeyRegistry, IOutbox outboxStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
     {
         var link = Verify(dispatcher, token, LinkKind.Unsubscribe);
-        var message = await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false);
-        var group = GroupOf(engine, message);
+        var message = await outboxStore.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false);
+        var group = GroupOf(journeyRegistry, message);
         var action = HtmlAttribute($"/u/{token}");
         var options = group is null
             ? $"<button name=\"scope\" value=\"all\">Unsubscribe from all marketing email</button>"
@@ -172,23 +172,23 @@ internal static class MessageEndpoints
         return Page("Email preferences", $"<p>Choose which email you no longer want to receive.</p><form method=\"post\" action=\"{action}\">{options}</form>");
     }
 
-    private static async Task<IResult> UnsubscribeAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    private static async Task<IResult> UnsubscribeAsync(string token, HttpContext context, ContactCommands contactCommands, JourneyRegistry journeyRegistry, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
         var link = Verify(dispatcher, token, LinkKind.Unsubscribe);
         var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(cancellationToken).ConfigureAwait(false) : null;
         var oneClick = form is not null && form["List-Unsubscribe"].ToString() == "One-Click";
-        if (await engine.Store.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is not { } message)
+        if (await outboxStore.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is not { } message)
         {
             return Problems.NotFound("This unsubscribe link belongs to a message that no longer exists.");
         }
 
-        var group = form is not null && form["scope"].ToString() == "all" ? null : GroupOf(engine, message);
+        var group = form is not null && form["scope"].ToString() == "all" ? null : GroupOf(journeyRegistry, message);
         var now = time.GetUtcNow();
         var source = oneClick ? "one_click_unsubscribe" : "unsubscribe_page";
         var record = new ConsentRecord(ConsentState.OptedOut, source, now, $"message {message.MessageId}");
-        await engine.ChangeConsentAsync(message.ContactId, MessageDispatcher.EmailChannel, group, record, cancellationToken).ConfigureAwait(false);
-        await engine.Store.RecordEngagementAsync(message.MessageId, Engagement.Unsubscribed, now, cancellationToken).ConfigureAwait(false);
+        await contactCommands.ChangeConsentAsync(message.ContactId, MessageDispatcher.EmailChannel, group, record, cancellationToken).ConfigureAwait(false);
+        await outboxStore.RecordEngagementAsync(message.MessageId, Engagement.Unsubscribed, now, cancellationToken).ConfigureAwait(false);
         var what = group is null ? "all marketing email" : $"“{group}” email";
         return oneClick
             ? Results.Text($"Unsubscribed from {what}.", "text/plain")
@@ -196,10 +196,10 @@ internal static class MessageEndpoints
     }
 
     /// <summary>The double opt-in click (a button on the page, so that link scanners do not confirm by fetching it).</summary>
-    private static async Task<IResult> ConfirmAsync(string token, HttpContext context, CairnEngine engine, MessageDispatcher dispatcher, TimeProvider time)
+    private static async Task<IResult> ConfirmAsync(string token, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time)
     {
         var link = Verify(dispatcher, token, LinkKind.Confirm);
-        if (await engine.Store.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false) is not { } message)
+        if (await outboxStore.GetMessageAsync(link.MessageId, context.RequestAborted).ConfigureAwait(false) is not { } message)
         {
             return Problems.NotFound("This confirmation link belongs to a message that no longer exists.");
         }
@@ -208,13 +208,13 @@ internal static class MessageEndpoints
         var channel = payload.RootElement.TryGetProperty("channel", out var c) ? c.GetString()! : MessageDispatcher.EmailChannel;
         var group = payload.RootElement.TryGetProperty("group", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
         var proof = $"confirmed through message {message.MessageId} from {context.Connection.RemoteIpAddress} ({context.Request.Headers.UserAgent})";
-        await engine.ChangeConsentAsync(message.ContactId, channel, group, new ConsentRecord(ConsentState.OptedIn, "double_opt_in", time.GetUtcNow(), proof), context.RequestAborted).ConfigureAwait(false);
+        await contactCommands.ChangeConsentAsync(message.ContactId, channel, group, new ConsentRecord(ConsentState.OptedIn, "double_opt_in", time.GetUtcNow(), proof), context.RequestAborted).ConfigureAwait(false);
         return Page("Subscribed", "<p>Thank you: your subscription is confirmed.</p>");
     }
 
-    private static async Task RecordAsync(CairnEngine engine, OutboxMessage message, Engagement engagement, string? url, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task RecordAsync(ContactCommands contactCommands, IOutbox outboxStore, OutboxMessage message, Engagement engagement, string? url, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await engine.Store.RecordEngagementAsync(message.MessageId, engagement, now, cancellationToken).ConfigureAwait(false);
+        await outboxStore.RecordEngagementAsync(message.MessageId, engagement, now, cancellationToken).ConfigureAwait(false);
         var properties = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
         {
             ["message_id"] = message.MessageId,
@@ -224,11 +224,11 @@ internal static class MessageEndpoints
             ["step_id"] = message.StepId,
             ["url"] = url,
         }.Where(pair => pair.Value is not null).ToDictionary());
-        await engine.RecordEventAsync(message.ContactId, engagement == Engagement.Opened ? $"{message.Channel}_opened" : $"{message.Channel}_clicked", properties, cancellationToken).ConfigureAwait(false);
+        await contactCommands.RecordEventAsync(message.ContactId, engagement == Engagement.Opened ? $"{message.Channel}_opened" : $"{message.Channel}_clicked", properties, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string? GroupOf(CairnEngine engine, OutboxMessage? message) =>
-        message is not null && engine.Journeys.Templates.TryGetValue(message.Template, out var template) ? template.Definition.Subscription : null;
+    private static string? GroupOf(JourneyRegistry journeyRegistry, OutboxMessage? message) =>
+        message is not null && journeyRegistry.Templates.TryGetValue(message.Template, out var template) ? template.Definition.Subscription : null;
 
     private static SignedLink Verify(MessageDispatcher dispatcher, string token, LinkKind kind) =>
         dispatcher.Links.Signer.Verify(token) is { } link && link.Kind == kind

@@ -10,10 +10,10 @@ internal static class PolicyEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         var policy = api.MapGroup("/policy").WithTags("Orchestrator");
-        policy.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
+        policy.MapGet("/", async (JourneyRegistry journeyRegistry, IDocumentStore documentStore, CancellationToken cancellationToken) =>
             {
-                var document = await engine.Store.GetDocumentAsync(DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, cancellationToken).ConfigureAwait(false);
-                var rules = engine.Journeys.Policy;
+                var document = await documentStore.GetDocumentAsync(DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, cancellationToken).ConfigureAwait(false);
+                var rules = journeyRegistry.Policy;
                 return TypedResults.Ok(new
                 {
                     document = document is null ? null : DocumentView.From(document),
@@ -26,8 +26,8 @@ internal static class PolicyEndpoints
                 });
             })
             .WithSummary("The orchestrator's rules in force (the stored policy document, or the defaults: SMS only 08:00-21:00 local, no caps).");
-        policy.MapPut("/", (HttpContext context, CairnEngine engine, TimeProvider time) => DocumentFlow.PutAsync(
-                DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, engine, time))
+        policy.MapPut("/", (HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) => DocumentFlow.PutAsync(
+                DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, publisher, documentStore, time))
             .WithSummary("Stores the orchestrator policy (kind: policy, id: default): time zone, quiet hours, frequency caps, suppression rules, opt-in requirements, validity of deferred messages. Live at once.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return api;

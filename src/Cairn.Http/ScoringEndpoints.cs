@@ -28,26 +28,26 @@ internal static class ScoringEndpoints
     }
 
     /// <summary>One stored scoring model as the API shows it; 404 when there is none.</summary>
-    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> ModelAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        DocumentFlow.GetAsync(DocumentParser.ScoringKind, id, "scoring model", document => ViewAsync(document, engine, cancellationToken), engine, cancellationToken);
+    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> ModelAsync(string id, IDocumentStore documentStore, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.ScoringKind, id, "scoring model", document => ViewAsync(document, documentStore, cancellationToken), documentStore, cancellationToken);
 
-    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> PutAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
-        DocumentFlow.PutAsync(DocumentParser.ScoringKind, id, (document, _) => ViewAsync(document, engine, context.RequestAborted), context, engine, time);
+    private static Task<Results<Ok<ScoringModelView>, ProblemHttpResult>> PutAsync(string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.ScoringKind, id, (document, _) => ViewAsync(document, documentStore, context.RequestAborted), context, publisher, documentStore, time);
 
-    private static async Task<Ok<List<ScoringModelView>>> ListAsync(CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<List<ScoringModelView>>> ListAsync(IDocumentStore documentStore, CancellationToken cancellationToken)
     {
         var views = new List<ScoringModelView>();
-        foreach (var document in (await engine.Store.ListDocumentsAsync(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived))
+        foreach (var document in (await documentStore.ListDocumentsAsync(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false)).Where(d => d.Status != DocumentStatus.Archived))
         {
-            views.Add(await ViewAsync(document, engine, cancellationToken).ConfigureAwait(false));
+            views.Add(await ViewAsync(document, documentStore, cancellationToken).ConfigureAwait(false));
         }
 
         return TypedResults.Ok(views);
     }
 
-    private static async Task<ScoringModelView> ViewAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<ScoringModelView> ViewAsync(StoredDocument document, IDocumentStore documentStore, CancellationToken cancellationToken)
     {
-        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, document.Id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        var rollout = (await documentStore.GetRolloutsAsync(DocumentParser.ScoringKind, document.Id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
         var model = (DocumentParser.Parse(document.Draft, document.Id) as ParsedScoringModel)?.ScoringModel;
         return new ScoringModelView(
             document.Id,
@@ -64,27 +64,27 @@ internal static class ScoringEndpoints
             document.Draft);
     }
 
-    private static async Task<Results<Ok<RescoreView>, ProblemHttpResult>> StatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RescoreView>, ProblemHttpResult>> StatusAsync(string id, IDocumentStore documentStore, CancellationToken cancellationToken)
     {
-        if (await engine.Store.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
+        if (await documentStore.GetDocumentAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
         {
             return Problems.NotFound($"There is no scoring model '{id}'.");
         }
 
-        var rollout = (await engine.Store.GetRolloutsAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+        var rollout = (await documentStore.GetRolloutsAsync(DocumentParser.ScoringKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
         return TypedResults.Ok(new RescoreView(id, document.PublishedVersion, rollout is null || rollout.Done ? "done" : "running", rollout?.Processed ?? 0, rollout?.CreatedAt, rollout?.UpdatedAt));
     }
 
-    private static async Task<Results<Ok<IEnumerable<ContactScoreView>>, ProblemHttpResult>> ScoresAsync(string id, CairnEngine engine, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IEnumerable<ContactScoreView>>, ProblemHttpResult>> ScoresAsync(string id, ContactCommands contactCommands, JourneyRegistry journeyRegistry, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (contact, missing) = await ContactEndpoints.FindAsync(id, engine, cancellationToken).ConfigureAwait(false);
+        var (contact, missing) = await ContactEndpoints.FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
         {
             return missing!;
         }
 
         var now = time.GetUtcNow();
-        return TypedResults.Ok(engine.Journeys.Scoring.Models.Select(model =>
+        return TypedResults.Ok(journeyRegistry.Scoring.Models.Select(model =>
         {
             var standing = contact.Scores.GetValueOrDefault(model.Id) ?? ContactScore.Empty(model, now);
             var behaviour = standing.BehaviourAt(now);

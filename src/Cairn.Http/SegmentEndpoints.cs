@@ -23,45 +23,45 @@ internal static class SegmentEndpoints
         return api;
     }
 
-    private static async Task<Ok<List<SegmentView>>> ListSegmentsAsync(CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Ok<List<SegmentView>>> ListSegmentsAsync(IDocumentStore documentStore, IJourneyIndex journeyIndex, CancellationToken cancellationToken)
     {
-        var documents = await engine.Store.ListDocumentsAsync(DocumentParser.SegmentKind, cancellationToken).ConfigureAwait(false);
-        var counts = await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
+        var documents = await documentStore.ListDocumentsAsync(DocumentParser.SegmentKind, cancellationToken).ConfigureAwait(false);
+        var counts = await journeyIndex.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
         var views = new List<SegmentView>();
         foreach (var document in documents.Where(document => document.Status != DocumentStatus.Archived))
         {
-            views.Add(SegmentView.From(document, counts.GetValueOrDefault(document.Id), await NewestRolloutAsync(document.Id, engine, cancellationToken).ConfigureAwait(false)));
+            views.Add(SegmentView.From(document, counts.GetValueOrDefault(document.Id), await NewestRolloutAsync(document.Id, documentStore, cancellationToken).ConfigureAwait(false)));
         }
 
         return TypedResults.Ok(views);
     }
 
-    private static Task<Results<Ok<SegmentView>, ProblemHttpResult>> SegmentAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        DocumentFlow.GetAsync(DocumentParser.SegmentKind, id, "segment", document => ViewAsync(document, engine, cancellationToken), engine, cancellationToken);
+    private static Task<Results<Ok<SegmentView>, ProblemHttpResult>> SegmentAsync(string id, IDocumentStore documentStore, IJourneyIndex journeyIndex, CancellationToken cancellationToken) =>
+        DocumentFlow.GetAsync(DocumentParser.SegmentKind, id, "segment", document => ViewAsync(document, documentStore, journeyIndex, cancellationToken), documentStore, cancellationToken);
 
-    private static Task<Results<Ok<SegmentView>, ProblemHttpResult>> PutAsync(string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
-        DocumentFlow.PutAsync(DocumentParser.SegmentKind, id, (document, _) => ViewAsync(document, engine, context.RequestAborted), context, engine, time);
+    private static Task<Results<Ok<SegmentView>, ProblemHttpResult>> PutAsync(string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time) =>
+        DocumentFlow.PutAsync(DocumentParser.SegmentKind, id, (document, _) => ViewAsync(document, documentStore, journeyIndex, context.RequestAborted), context, publisher, documentStore, time);
 
-    private static async Task<SegmentView> ViewAsync(StoredDocument document, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<SegmentView> ViewAsync(StoredDocument document, IDocumentStore documentStore, IJourneyIndex journeyIndex, CancellationToken cancellationToken)
     {
-        var counts = await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
-        return SegmentView.From(document, counts.GetValueOrDefault(document.Id), await NewestRolloutAsync(document.Id, engine, cancellationToken).ConfigureAwait(false));
+        var counts = await journeyIndex.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false);
+        return SegmentView.From(document, counts.GetValueOrDefault(document.Id), await NewestRolloutAsync(document.Id, documentStore, cancellationToken).ConfigureAwait(false));
     }
 
-    private static async Task<Rollout?> NewestRolloutAsync(string id, CairnEngine engine, CancellationToken cancellationToken) =>
-        (await engine.Store.GetRolloutsAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
+    private static async Task<Rollout?> NewestRolloutAsync(string id, IDocumentStore documentStore, CancellationToken cancellationToken) =>
+        (await documentStore.GetRolloutsAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false)).MaxBy(r => r.Version);
 
     private static ProblemHttpResult NotFound(string id) => Problems.NotFound($"There is no segment '{id}'.");
 
-    private static async Task<Results<Ok<SegmentStatusView>, ProblemHttpResult>> SegmentStatusAsync(string id, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<SegmentStatusView>, ProblemHttpResult>> SegmentStatusAsync(string id, IDocumentStore documentStore, IJourneyIndex journeyIndex, CancellationToken cancellationToken)
     {
-        if (await engine.Store.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
+        if (await documentStore.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
         {
             return NotFound(id);
         }
 
-        var rollout = await NewestRolloutAsync(id, engine, cancellationToken).ConfigureAwait(false);
-        var members = (await engine.Store.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
+        var rollout = await NewestRolloutAsync(id, documentStore, cancellationToken).ConfigureAwait(false);
+        var members = (await journeyIndex.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
         return TypedResults.Ok(new SegmentStatusView(
             id,
             document.PublishedVersion,
@@ -72,9 +72,9 @@ internal static class SegmentEndpoints
             rollout?.UpdatedAt));
     }
 
-    private static async Task<Results<Ok<MembersPage>, ProblemHttpResult>> MembersAsync(string id, string? cursor, int? limit, CairnEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<MembersPage>, ProblemHttpResult>> MembersAsync(string id, string? cursor, int? limit, IDocumentStore documentStore, IJourneyIndex journeyIndex, CancellationToken cancellationToken)
     {
-        if (await engine.Store.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is null)
+        if (await documentStore.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is null)
         {
             return NotFound(id);
         }
@@ -90,12 +90,12 @@ internal static class SegmentEndpoints
         }
 
         var size = limit ?? 100;
-        var members = await engine.Store.GetSegmentMembersAsync(id, cursor, size + 1, cancellationToken).ConfigureAwait(false);
+        var members = await journeyIndex.GetSegmentMembersAsync(id, cursor, size + 1, cancellationToken).ConfigureAwait(false);
         var page = members.Take(size).Select(member => new MemberView(member.ContactId.ToString(), member.EnteredAt, member.Reason)).ToList();
         return TypedResults.Ok(new MembersPage(page, members.Count > size ? page[^1].ContactId : null));
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(HttpContext context, CairnEngine engine, TimeProvider time)
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(HttpContext context, SegmentPreviewer previewer, TimeProvider time)
     {
         if (!DocumentFlow.SendsDocument(context.Request))
         {
@@ -120,7 +120,7 @@ internal static class SegmentEndpoints
         }
 
         var exact = context.Request.Query["exact"] is [var flag] && (flag == "true" || flag == "1");
-        var preview = await engine.PreviewSegmentAsync(condition, 20, context.RequestAborted, exact).ConfigureAwait(false);
+        var preview = await previewer.PreviewSegmentAsync(condition, 20, context.RequestAborted, exact).ConfigureAwait(false);
         return TypedResults.Ok<object>(new
         {
             count = preview.Count,

@@ -11,12 +11,12 @@ internal static class TemplateEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         var templates = api.MapGroup("/templates").WithTags("Templates");
-        templates.MapGet("/", async (CairnEngine engine, CancellationToken cancellationToken) =>
-            TypedResults.Ok((await engine.Store.ListDocumentsAsync(DocumentParser.TemplateKind, cancellationToken).ConfigureAwait(false)).Select(DocumentView.From)));
-        templates.MapGet("/{id}", (string id, CairnEngine engine, CancellationToken cancellationToken) =>
-            DocumentFlow.GetAsync(DocumentParser.TemplateKind, id, "template", document => Task.FromResult(DocumentView.From(document)), engine, cancellationToken));
-        templates.MapPut("/{id}", (string id, HttpContext context, CairnEngine engine, TimeProvider time) =>
-                DocumentFlow.PutAsync(DocumentParser.TemplateKind, id, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, engine, time))
+        templates.MapGet("/", async (IDocumentStore documentStore, CancellationToken cancellationToken) =>
+            TypedResults.Ok((await documentStore.ListDocumentsAsync(DocumentParser.TemplateKind, cancellationToken).ConfigureAwait(false)).Select(DocumentView.From)));
+        templates.MapGet("/{id}", (string id, IDocumentStore documentStore, CancellationToken cancellationToken) =>
+            DocumentFlow.GetAsync(DocumentParser.TemplateKind, id, "template", document => Task.FromResult(DocumentView.From(document)), documentStore, cancellationToken));
+        templates.MapPut("/{id}", (string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) =>
+                DocumentFlow.PutAsync(DocumentParser.TemplateKind, id, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, publisher, documentStore, time))
             .WithSummary("Stores a template document (kind: template, id, channel, content).")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return api;

@@ -42,7 +42,7 @@ public interface IEmailTransport : IAsyncDisposable
 }
 
 /// <summary>The development default: email is stored whole in the database and read at <c>GET /api/dev/mailbox</c>.</summary>
-public sealed class MailboxTransport(ICairnStore store, TimeProvider time) : IEmailTransport
+public sealed class MailboxTransport(IRecipientStore store, TimeProvider time) : IEmailTransport
 {
     /// <inheritdoc />
     public string Name => "mailbox";

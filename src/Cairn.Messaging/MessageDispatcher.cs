@@ -31,12 +31,19 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// <summary>The channels that reach the contact, whose sends the orchestrator decides (webhooks reach systems).</summary>
     private static readonly FrozenSet<string> OrchestratedChannels = FrozenSet.Create(StringComparer.Ordinal, "email", "sms", "push", "in_app");
 
-    private readonly CairnEngine _engine;
+    private readonly ContactCommands _contacts;
+    private readonly JourneyRegistry _journeys;
+    private readonly IOutbox _outbox;
+    private readonly IEventLog _events;
+    private readonly IContactStore _profiles;
+    private readonly ISettingsStore _settings;
+    private readonly ISuppressionList _suppressionList;
+    private readonly IRecipientStore _recipients;
     private readonly MessagingOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<MessageDispatcher> _logger;
     private readonly SemaphoreSlim _pass = new(1, 1);
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly BackgroundLoop _loop;
     private readonly IReadOnlyList<ChannelRegistration> _registrations;
     private readonly IHttpClientFactory _http;
     private readonly ILoggerFactory _loggers;
@@ -47,13 +54,20 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     private Suppressions? _suppressions;
     private StandardWebhooks? _webhooks;
     private byte[]? _inboxKey;
-    private Task _loop = Task.CompletedTask;
+    private int _looping;
     private int _disposed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, SendTime Model)> _population = new(StringComparer.Ordinal);
 
     /// <summary>Creates the dispatcher; it delivers through the <paramref name="channels"/> registered with <c>AddEmailChannel()</c> and the like.</summary>
     public MessageDispatcher(
-        CairnEngine engine,
+        ContactCommands contacts,
+        JourneyRegistry journeys,
+        IOutbox outbox,
+        IEventLog events,
+        IContactStore profiles,
+        ISettingsStore settings,
+        ISuppressionList suppressionList,
+        IRecipientStore recipients,
         IOptions<MessagingOptions> options,
         TimeProvider time,
         IEnumerable<ChannelRegistration> channels,
@@ -63,7 +77,8 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
-        _engine = engine;
+        (_contacts, _journeys, _outbox, _events, _profiles) = (contacts, journeys, outbox, events, profiles);
+        (_settings, _suppressionList, _recipients) = (settings, suppressionList, recipients);
         _options = options.Value;
         _time = time;
         _logger = loggers.CreateLogger<MessageDispatcher>();
@@ -71,6 +86,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         _http = http;
         _loggers = loggers;
         _metrics = metrics;
+        _loop = new BackgroundLoop("delivery", PassAsync, time, _logger);
         Workspace = JsonSerializer.SerializeToElement(new { name = _options.WorkspaceName, address = _options.WorkspaceAddress, url = _options.WorkspaceUrl });
     }
 
@@ -114,23 +130,23 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var store = _engine.Store;
+        var store = _settings;
         var linkKey = await store.GetOrAddSettingAsync(LinkSigner.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
         var addressKey = await store.GetOrAddSettingAsync(Suppressions.SettingKey, LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false);
         var webhookSecret = await store.GetOrAddSettingAsync(StandardWebhooks.SettingKey, StandardWebhooks.NewSecret(), cancellationToken).ConfigureAwait(false);
         _links = new MessageLinks(new LinkSigner(Convert.FromBase64String(linkKey)), _options.PublicUrl);
-        _suppressions = new Suppressions(_engine, Convert.FromBase64String(addressKey), _time, _loggers.CreateLogger<Suppressions>()) { SoftBounceLimit = _options.SoftBounceLimit };
+        _suppressions = new Suppressions(_contacts, _suppressionList, _outbox, Convert.FromBase64String(addressKey), _time, _loggers.CreateLogger<Suppressions>()) { SoftBounceLimit = _options.SoftBounceLimit };
         _webhooks = new StandardWebhooks(webhookSecret);
         _inboxKey = Convert.FromBase64String(await store.GetOrAddSettingAsync("inbox_secret", LinkSigner.NewKey(), cancellationToken).ConfigureAwait(false));
 
         // The channels registered by the builder (a later registration of a name replaces an earlier one).
-        _context = new ChannelContext(_options, _time, store, _links, _suppressions, _webhooks, _http, _loggers, _metrics);
+        _context = new ChannelContext(_options, _time, _recipients, _links, _suppressions, _webhooks, _http, _loggers, _metrics);
         _channels = _registrations
             .GroupBy(registration => registration.Name, StringComparer.Ordinal)
             .Select(named => named.Last().Create(_context))
             .ToFrozenDictionary(channel => channel.Name, StringComparer.Ordinal);
 
-        var requeued = await store.RequeueSendingAsync(cancellationToken).ConfigureAwait(false);
+        var requeued = await _outbox.RequeueSendingAsync(cancellationToken).ConfigureAwait(false);
         if (requeued > 0)
         {
             LogRequeued(_logger, requeued);
@@ -138,15 +154,16 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
 
         if (_options.DispatchInBackground)
         {
-            _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+            _looping = 1;
+            _loop.Start();
         }
     }
 
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _loop.StopAsync(cancellationToken).ConfigureAwait(false);
+        LogLoopEnded();
     }
 
     /// <summary>
@@ -165,7 +182,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             var count = 0;
             foreach (var channel in _channels.Values)
             {
-                var due = await _engine.Store.GetDueDeliveriesAsync(channel.Name, now, _options.BatchSize, cancellationToken).ConfigureAwait(false);
+                var due = await _outbox.GetDueDeliveriesAsync(channel.Name, now, _options.BatchSize, cancellationToken).ConfigureAwait(false);
                 count += due.Count;
                 if (due.Count > 0)
                 {
@@ -189,7 +206,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(contact);
         var recent = template.Definition.Parts.Any(part => part.Source.Contains("events", StringComparison.Ordinal))
-            ? (await _engine.Store.GetEventsAsync(contact.Id, null, RenderModel.RecentEvents, cancellationToken).ConfigureAwait(false)).Items
+            ? (await _events.GetEventsAsync(contact.Id, null, RenderModel.RecentEvents, cancellationToken).ConfigureAwait(false)).Items
             : [];
         JsonElement? payload = null;
         if (message.Payload is { } json)
@@ -234,14 +251,14 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         var contacts = due.Select((message, index) => (message, index)).GroupBy(item => item.message.ContactId).ToList();
 
         // The batch's contacts in one read; a merged one is followed to its survivor.
-        var profiles = await _engine.Store.GetContactsAsync([.. contacts.Select(group => group.Key)], cancellationToken).ConfigureAwait(false);
+        var profiles = await _profiles.GetContactsAsync([.. contacts.Select(group => group.Key)], cancellationToken).ConfigureAwait(false);
         await Parallel.ForEachAsync(contacts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, channel.Concurrency), CancellationToken = cancellationToken }, async (group, token) =>
         {
             var approved = new List<SentMessage>();
             (IReadOnlyList<SentMessage>, IReadOnlyList<Core.Journeys.Engine.PastEvent>)? ledger = null;
             foreach (var (message, index) in group)
             {
-                var profile = profiles.TryGetValue(message.ContactId, out var read) && read.MergedInto is null ? read : await _engine.GetContactAsync(message.ContactId, token).ConfigureAwait(false);
+                var profile = profiles.TryGetValue(message.ContactId, out var read) && read.MergedInto is null ? read : await _contacts.GetContactAsync(message.ContactId, token).ConfigureAwait(false);
                 prepared[index] = await PrepareAsync(channel, message, profile, approved, async () => ledger ??= await LedgerAsync(message.ContactId, token).ConfigureAwait(false), token).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
@@ -251,7 +268,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             .Where(pair => pair.item.Preparation.Send is not null)
             .Select(pair => new MessageClaim(due[pair.index].MessageId, pair.item.Preparation.Send!.Recipient, pair.item.Preparation.Send.Subject, pair.item.Job!.Template?.Version))
             .ToList();
-        var claimed = await _engine.Store.ClaimAsync(claims, cancellationToken).ConfigureAwait(false);
+        var claimed = await _outbox.ClaimAsync(claims, cancellationToken).ConfigureAwait(false);
 
         var outcomes = new DeliveryOutcome?[due.Count];
         await Parallel.ForAsync(0, due.Count, new ParallelOptions { MaxDegreeOfParallelism = channel.Concurrency, CancellationToken = cancellationToken }, async (index, token) =>
@@ -291,7 +308,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 // The marketer's answer to "why did this contact not get it (yet)?", on the contact's timeline.
                 var name = outcome.Kind switch { OutcomeKind.Deferred => "message_deferred", OutcomeKind.Expired => "message_expired", _ => "message_suppressed" };
                 var properties = JsonSerializer.SerializeToElement(new { message_id = message.MessageId, channel = channel.Name, template = message.Template, journey_id = message.JourneyId, step_id = message.StepId, reason = outcome.Reason, until = outcome.RetryAfter is { } after ? now + after : (DateTimeOffset?)null });
-                timeline.Add((prepared[index].Job?.Contact ?? (await _engine.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false))!, name, properties));
+                timeline.Add((prepared[index].Job?.Contact ?? (await _contacts.GetContactAsync(message.ContactId, cancellationToken).ConfigureAwait(false))!, name, properties));
             }
             if (outcome.Kind is OutcomeKind.Sent or OutcomeKind.Delivered && channel.Templated)
             {
@@ -303,13 +320,13 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
             }
         }
 
-        await _engine.Store.RecordDeliveriesAsync(records, CancellationToken.None).ConfigureAwait(false);
+        await _outbox.RecordDeliveriesAsync(records, CancellationToken.None).ConfigureAwait(false);
         foreach (var (message, next, rest, reason) in fallbacks)
         {
-            await _engine.Store.FallBackAsync(message.MessageId, next.Channel, next.Template, rest, reason, CancellationToken.None).ConfigureAwait(false);
+            await _outbox.FallBackAsync(message.MessageId, next.Channel, next.Template, rest, reason, CancellationToken.None).ConfigureAwait(false);
         }
 
-        await _engine.RecordEventsAsync(timeline, CancellationToken.None).ConfigureAwait(false);
+        await _contacts.RecordEventsAsync(timeline, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>One provider call, timed on the server's clock and traced.</summary>
@@ -394,9 +411,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         string? trail = null;
         if (channel.Templated && message.Template.Length > 0)
         {
-            if (!_engine.Journeys.Templates.TryGetValue(message.Template, out template))
+            if (!_journeys.Templates.TryGetValue(message.Template, out template))
             {
-                return (null, Preparation.End(DeliveryOutcome.Failed(_engine.Journeys.BrokenTemplates.TryGetValue(message.Template, out var why)
+                return (null, Preparation.End(DeliveryOutcome.Failed(_journeys.BrokenTemplates.TryGetValue(message.Template, out var why)
                     ? $"the template '{message.Template}' no longer passes validation: {why}"
                     : $"the template '{message.Template}' is not live (missing or archived)")), null);
             }
@@ -407,11 +424,11 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 var category = Enum.TryParse<JourneyCategory>(message.Category, ignoreCase: true, out var parsed) ? parsed : JourneyCategory.Promotional;
                 var request = new SendRequest(message.MessageId, channel.Name, category, message.Priority, template.Definition.Subscription, message.CreatedAt);
                 var (sent, engagement) = await ledger().ConfigureAwait(false);
-                var decision = Orchestrator.Decide(_engine.Journeys.Policy, contact, request, [.. sent, .. approved], engagement, now);
+                var decision = Orchestrator.Decide(_journeys.Policy, contact, request, [.. sent, .. approved], engagement, now);
                 if (message.SendWindow is { } window && message.Decision is null)
                 {
                     // Send-time optimisation, at the first look only: once deferred to the best hour, the message goes then.
-                    var own = await _engine.Store.GetEventsOfAsync([contact.Id], EngagementNames(channel.Name), cancellationToken).ConfigureAwait(false);
+                    var own = await _events.GetEventsOfAsync([contact.Id], EngagementNames(channel.Name), cancellationToken).ConfigureAwait(false);
                     var times = own.TryGetValue(contact.Id, out var found) ? found.Select(stored => stored.Timestamp) : [];
                     decision = Orchestrator.WithSendTime(decision, await PopulationAsync(channel.Name, cancellationToken).ConfigureAwait(false), times, now, message.CreatedAt + window);
                 }
@@ -461,7 +478,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// </summary>
     private async Task<(IReadOnlyList<SentMessage>, IReadOnlyList<Core.Journeys.Engine.PastEvent>)> LedgerAsync(Core.ContactId contact, CancellationToken cancellationToken)
     {
-        var sent = (await _engine.Store.GetSentAsync(contact, _time.GetUtcNow() - TimeSpan.FromDays(8), cancellationToken).ConfigureAwait(false))
+        var sent = (await _outbox.GetSentAsync(contact, _time.GetUtcNow() - TimeSpan.FromDays(8), cancellationToken).ConfigureAwait(false))
             .Where(record => OrchestratedChannels.Contains(record.Channel))
             .Select(record => new SentMessage(record.Channel, Enum.TryParse<JourneyCategory>(record.Category, ignoreCase: true, out var category) ? category : JourneyCategory.Promotional, record.SentAt))
             .ToList();
@@ -484,7 +501,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         }
 
         var histogram = new double[SendTime.Hours];
-        foreach (var at in await _engine.Store.GetEventTimesAsync(EngagementNames(channel), now - TimeSpan.FromDays(30), 50_000, cancellationToken).ConfigureAwait(false))
+        foreach (var at in await _events.GetEventTimesAsync(EngagementNames(channel), now - TimeSpan.FromDays(30), 50_000, cancellationToken).ConfigureAwait(false))
         {
             histogram[SendTime.SlotOf(at)]++;
         }
@@ -501,12 +518,12 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<Core.Journeys.Engine.PastEvent>> EngagementAsync(Core.ContactId contact, CancellationToken cancellationToken)
     {
-        if (_engine.Journeys.Policy.Engagement is not { } engagement)
+        if (_journeys.Policy.Engagement is not { } engagement)
         {
             return [];
         }
 
-        var read = await _engine.Store.GetHistoryAsync(
+        var read = await _events.GetHistoryAsync(
             contact,
             [new HistoryRequest($"{engagement.Channel}_opened", 1, null, false, false, false), new HistoryRequest($"{engagement.Channel}_clicked", 1, null, false, false, false)],
             _time.GetUtcNow(),
@@ -515,36 +532,16 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         return [.. read.Events.Select(stored => stored.ToPastEvent())];
     }
 
-    private async Task RunAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                if (await DispatchAsync(stopping).ConfigureAwait(false) == 0)
-                {
-                    await Task.Delay(CairnEngine.TimerPollInterval, _time, stopping).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                LogPassFailed(_logger, exception);
-                try
-                {
-                    await Task.Delay(CairnEngine.TimerPollInterval, _time, stopping).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
+    /// <summary>One pass of the background loop; an idle one waits a second before the next.</summary>
+    private async Task<TimeSpan> PassAsync(CancellationToken stopping) =>
+        await DispatchAsync(stopping).ConfigureAwait(false) == 0 ? BackgroundLoop.RetryDelay : TimeSpan.Zero;
 
-        LogStopped(_logger);
+    private void LogLoopEnded()
+    {
+        if (Interlocked.Exchange(ref _looping, 0) == 1)
+        {
+            LogStopped(_logger);
+        }
     }
 
     /// <inheritdoc />
@@ -560,8 +557,8 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         // services without stopping them: the loop may be in a pass, which uses the channels, the HTTP client, the pass
         // gate and the engine (disposed after this). The pass is cancelled and ends before any of them goes; what it had
         // claimed stays `sending` and is sent again at the next start.
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        await _loop.DisposeAsync().ConfigureAwait(false);
+        LogLoopEnded();
         foreach (var channel in _channels.Values)
         {
             await channel.DisposeAsync().ConfigureAwait(false);
@@ -573,7 +570,6 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         }
 
         _pass.Dispose();
-        _stopping.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} messages were being sent when the server stopped; they are queued again under the same idempotency keys")]
@@ -584,7 +580,4 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Message dispatcher stopped; no delivery pass is running")]
     private static partial void LogStopped(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A delivery pass failed; retrying")]
-    private static partial void LogPassFailed(ILogger logger, Exception exception);
 }

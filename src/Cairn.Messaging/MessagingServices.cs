@@ -76,11 +76,11 @@ public static class MessagingServices
 
     /// <summary>SMS through a Twilio-compatible provider (<see cref="SmsOptions"/>) or the development mailbox.</summary>
     public static CairnBuilder AddSmsChannel(this CairnBuilder cairn) =>
-        cairn.AddChannel("sms", context => new SmsChannel(context.Options, context.Http, context.Links, context.Store, context.Suppressions, context.Time, context.Loggers.CreateLogger<SmsChannel>()));
+        cairn.AddChannel("sms", context => new SmsChannel(context.Options, context.Http, context.Links, context.Recipients, context.Suppressions, context.Time, context.Loggers.CreateLogger<SmsChannel>()));
 
     /// <summary>Push through an FCM v1-compatible provider (<see cref="PushOptions"/>) or the development mailbox.</summary>
     public static CairnBuilder AddPushChannel(this CairnBuilder cairn) =>
-        cairn.AddChannel("push", context => new PushChannel(context.Options, context.Http, context.Store, context.Time, context.Loggers.CreateLogger<PushChannel>()));
+        cairn.AddChannel("push", context => new PushChannel(context.Options, context.Http, context.Recipients, context.Time, context.Loggers.CreateLogger<PushChannel>()));
 
     /// <summary>Webhooks (templates and journey steps), signed per Standard Webhooks.</summary>
     public static CairnBuilder AddWebhookChannel(this CairnBuilder cairn) =>
@@ -88,7 +88,7 @@ public static class MessagingServices
 
     /// <summary>In-app messages, into the contact's inbox.</summary>
     public static CairnBuilder AddInAppChannel(this CairnBuilder cairn) =>
-        cairn.AddChannel("in_app", context => new InAppChannel(context.Store, context.Time, context.Options));
+        cairn.AddChannel("in_app", context => new InAppChannel(context.Recipients, context.Time, context.Options));
 
     /// <summary>Hand-off alerts to owners: their webhook, else their email.</summary>
     public static CairnBuilder AddOwnerAlerts(this CairnBuilder cairn) =>

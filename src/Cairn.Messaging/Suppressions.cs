@@ -34,7 +34,7 @@ public sealed record DeliveryFeedback(FeedbackKind Kind, string Address, string?
 /// <see cref="SoftBounceLimit"/>. A complaint also withdraws the contact's email consent; every report is an event
 /// on the contact's timeline (<c>email_delivered</c>, <c>email_bounced</c>, <c>email_complained</c>).
 /// </summary>
-public sealed partial class Suppressions(CairnEngine engine, byte[] key, TimeProvider time, ILogger? logger = null)
+public sealed partial class Suppressions(ContactCommands contacts, ISuppressionList list, IOutbox outbox, byte[] key, TimeProvider time, ILogger? logger = null)
 {
     /// <summary>The setting that holds the workspace's address key.</summary>
     public const string SettingKey = "address_key";
@@ -85,15 +85,15 @@ public sealed partial class Suppressions(CairnEngine engine, byte[] key, TimePro
 
     /// <summary>The entry of an address on a channel (<c>email</c>, <c>sms</c>), when it is suppressed.</summary>
     public async Task<Suppression?> SuppressedAsync(string channel, string address, CancellationToken cancellationToken) =>
-        await engine.Store.GetSuppressionAsync(KeyOf(channel, address), cancellationToken).ConfigureAwait(false) is { Suppressed: true } entry ? entry : null;
+        await list.GetSuppressionAsync(KeyOf(channel, address), cancellationToken).ConfigureAwait(false) is { Suppressed: true } entry ? entry : null;
 
     /// <summary>
-    /// Erases a contact and the contacts merged into it (<see cref="CairnEngine.EraseContactAsync"/>); their email
+    /// Erases a contact and the contacts merged into it (<see cref="ContactCommands.EraseContactAsync"/>); their email
     /// addresses and phone numbers go on the suppression list first, by keyed hash, so nothing is sent to them again
     /// even when a later import brings the address back. Null when there is no such contact.
     /// </summary>
     public Task<ErasureRecord?> EraseAsync(Core.ContactId contact, string reason, CancellationToken cancellationToken) =>
-        engine.EraseContactAsync(
+        contacts.EraseContactAsync(
             contact,
             reason,
             async (profiles, token) =>
@@ -105,7 +105,7 @@ public sealed partial class Suppressions(CairnEngine engine, byte[] key, TimePro
                 foreach (var (channel, address) in addresses)
                 {
                     var addressKey = KeyOf(channel, address!);
-                    await engine.Store.RecordBounceAsync(addressKey, Hint(address!), hard: true, "erased (data deletion request)", "erasure", SoftBounceLimit, time.GetUtcNow(), token).ConfigureAwait(false);
+                    await list.RecordBounceAsync(addressKey, Hint(address!), hard: true, "erased (data deletion request)", "erasure", SoftBounceLimit, time.GetUtcNow(), token).ConfigureAwait(false);
                     LogSuppressed(_logger, channel, "erasure", "erased", null, addressKey);
                 }
             },
@@ -115,35 +115,34 @@ public sealed partial class Suppressions(CairnEngine engine, byte[] key, TimePro
     public async Task ApplyAsync(DeliveryFeedback feedback, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(feedback);
-        var store = engine.Store;
         var addressKey = KeyOf(MessageDispatcher.EmailChannel, feedback.Address);
-        var message = feedback.MessageId is { } id ? await store.GetMessageAsync(id, cancellationToken).ConfigureAwait(false) : null;
+        var message = feedback.MessageId is { } id ? await outbox.GetMessageAsync(id, cancellationToken).ConfigureAwait(false) : null;
         var reason = feedback.Reason ?? feedback.Kind.ToString();
         switch (feedback.Kind)
         {
             case FeedbackKind.Delivered:
-                await store.ResetSoftBouncesAsync(addressKey, cancellationToken).ConfigureAwait(false);
+                await list.ResetSoftBouncesAsync(addressKey, cancellationToken).ConfigureAwait(false);
                 if (message is not null)
                 {
-                    await store.RecordEngagementAsync(message.MessageId, Engagement.Delivered, feedback.At, cancellationToken).ConfigureAwait(false);
+                    await outbox.RecordEngagementAsync(message.MessageId, Engagement.Delivered, feedback.At, cancellationToken).ConfigureAwait(false);
                 }
 
                 break;
             case FeedbackKind.HardBounce or FeedbackKind.SoftBounce:
                 var hard = feedback.Kind == FeedbackKind.HardBounce;
-                await store.RecordBounceAsync(addressKey, Hint(feedback.Address), hard, hard ? $"hard bounce: {reason}" : reason, feedback.Source, SoftBounceLimit, feedback.At, cancellationToken).ConfigureAwait(false);
+                await list.RecordBounceAsync(addressKey, Hint(feedback.Address), hard, hard ? $"hard bounce: {reason}" : reason, feedback.Source, SoftBounceLimit, feedback.At, cancellationToken).ConfigureAwait(false);
                 if (message is not null)
                 {
-                    await store.RecordDeliveryAsync(message.MessageId, hard ? "bounced" : message.Status, message.Attempts, null, message.SentAt, $"{(hard ? "hard" : "soft")} bounce: {reason}", cancellationToken).ConfigureAwait(false);
+                    await outbox.RecordDeliveryAsync(message.MessageId, hard ? "bounced" : message.Status, message.Attempts, null, message.SentAt, $"{(hard ? "hard" : "soft")} bounce: {reason}", cancellationToken).ConfigureAwait(false);
                 }
 
                 break;
             case FeedbackKind.Complaint:
-                await store.RecordBounceAsync(addressKey, Hint(feedback.Address), hard: true, "complaint (marked as spam)", feedback.Source, SoftBounceLimit, feedback.At, cancellationToken).ConfigureAwait(false);
+                await list.RecordBounceAsync(addressKey, Hint(feedback.Address), hard: true, "complaint (marked as spam)", feedback.Source, SoftBounceLimit, feedback.At, cancellationToken).ConfigureAwait(false);
                 if (message is not null)
                 {
-                    await store.RecordEngagementAsync(message.MessageId, Engagement.Complained, feedback.At, cancellationToken).ConfigureAwait(false);
-                    await engine.ChangeConsentAsync(message.ContactId, MessageDispatcher.EmailChannel, null, new Core.Consent.ConsentRecord(Core.Consent.ConsentState.OptedOut, "complaint", feedback.At, $"message {message.MessageId}"), cancellationToken).ConfigureAwait(false);
+                    await outbox.RecordEngagementAsync(message.MessageId, Engagement.Complained, feedback.At, cancellationToken).ConfigureAwait(false);
+                    await contacts.ChangeConsentAsync(message.ContactId, MessageDispatcher.EmailChannel, null, new Core.Consent.ConsentRecord(Core.Consent.ConsentState.OptedOut, "complaint", feedback.At, $"message {message.MessageId}"), cancellationToken).ConfigureAwait(false);
                 }
 
                 break;
@@ -167,7 +166,7 @@ public sealed partial class Suppressions(CairnEngine engine, byte[] key, TimePro
                 ["bounce_type"] = feedback.Kind switch { FeedbackKind.HardBounce => "hard", FeedbackKind.SoftBounce => "soft", _ => null },
                 ["reason"] = feedback.Kind == FeedbackKind.Delivered ? null : reason,
             }.Where(pair => pair.Value is not null).ToDictionary());
-            await engine.RecordEventAsync(message.ContactId, name, properties, cancellationToken).ConfigureAwait(false);
+            await contacts.RecordEventAsync(message.ContactId, name, properties, cancellationToken).ConfigureAwait(false);
         }
     }
 

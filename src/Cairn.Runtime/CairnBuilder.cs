@@ -26,7 +26,9 @@ public sealed class CairnBuilder
 public static class CairnServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the partitioned engine (a hosted service that migrates storage, then runs the partitions).
+    /// Adds the partitioned engine (a hosted service that migrates storage, then runs the partitions), its timer pump
+    /// and rollout runner, and the services adapters use: <see cref="DocumentPublisher"/>, <see cref="SegmentPreviewer"/>,
+    /// <see cref="ContactCommands"/> and the storage ports.
     /// Call <c>UseSqlite()</c> or <c>UsePostgreSql()</c> on the returned builder.
     /// </summary>
     public static CairnBuilder AddCairn(this IServiceCollection services, Action<EngineOptions>? configure = null)
@@ -40,6 +42,16 @@ public static class CairnServiceCollectionExtensions
         services.TryAddSingleton<JourneyRegistry>();
         services.TryAddSingleton<CairnEngine>();
         services.AddHostedService(provider => provider.GetRequiredService<CairnEngine>());
+
+        // After the engine: hosted services start in registration order and stop in reverse, so the loops run only
+        // while the engine accepts inputs.
+        services.TryAddSingleton<TimerPump>();
+        services.AddHostedService(provider => provider.GetRequiredService<TimerPump>());
+        services.TryAddSingleton<RolloutRunner>();
+        services.AddHostedService(provider => provider.GetRequiredService<RolloutRunner>());
+        services.TryAddSingleton<DocumentPublisher>();
+        services.TryAddSingleton<SegmentPreviewer>();
+        services.TryAddSingleton<ContactCommands>();
         return new CairnBuilder(services);
     }
 

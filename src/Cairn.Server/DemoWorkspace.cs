@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Cairn.Core.Journeys;
 using Cairn.Core.Messages;
 using Cairn.Runtime;
+using Cairn.Runtime.Storage;
 
 namespace Cairn.Server;
 
@@ -14,15 +15,14 @@ namespace Cairn.Server;
 /// outbox show something at once. Message ids
 /// are fixed, so a demo is never ingested twice.
 /// </summary>
-internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider time, ILogger<DemoWorkspace> logger) : IHostedService
+internal sealed partial class DemoWorkspace(CairnEngine engine, DocumentPublisher publisher, IDocumentStore documents, IEventLog events, TimeProvider time, ILogger<DemoWorkspace> logger) : IHostedService
 {
     private const string Prefix = "demo/";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var store = engine.Store;
-        if ((await store.ListDocumentsAsync("journey", cancellationToken).ConfigureAwait(false)).Count > 0
-            || await store.CountEventsAsync(cancellationToken).ConfigureAwait(false) > 0)
+        if ((await documents.ListDocumentsAsync("journey", cancellationToken).ConfigureAwait(false)).Count > 0
+            || await events.CountEventsAsync(cancellationToken).ConfigureAwait(false) > 0)
         {
             return;
         }
@@ -32,46 +32,46 @@ internal sealed partial class DemoWorkspace(CairnEngine engine, TimeProvider tim
         foreach (var (name, text) in templates)
         {
             var template = DocumentParser.Parse<ParsedTemplate>(text, name).Template;
-            await store.SaveDraftAsync("template", template.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync("template", template.Id, cancellationToken, backfill: false).ConfigureAwait(false);
+            await documents.SaveDraftAsync("template", template.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await publisher.SaveLiveDocumentAsync("template", template.Id, cancellationToken, backfill: false).ConfigureAwait(false);
         }
 
         var models = Resources("scoring/", ".yaml");
         foreach (var (name, text) in models)
         {
             var model = DocumentParser.Parse<ParsedScoringModel>(text, name).ScoringModel;
-            await store.SaveDraftAsync(DocumentParser.ScoringKind, model.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync(DocumentParser.ScoringKind, model.Id, cancellationToken).ConfigureAwait(false);
+            await documents.SaveDraftAsync(DocumentParser.ScoringKind, model.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await publisher.SaveLiveDocumentAsync(DocumentParser.ScoringKind, model.Id, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (name, text) in Resources("sales/", ".yaml"))
         {
             var team = DocumentParser.Parse<ParsedSalesTeam>(text, name).SalesTeam;
-            await store.SaveDraftAsync(DocumentParser.SalesTeamKind, team.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync(DocumentParser.SalesTeamKind, team.Id, cancellationToken, backfill: false).ConfigureAwait(false);
+            await documents.SaveDraftAsync(DocumentParser.SalesTeamKind, team.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await publisher.SaveLiveDocumentAsync(DocumentParser.SalesTeamKind, team.Id, cancellationToken, backfill: false).ConfigureAwait(false);
         }
 
         var segments = Resources("segments/", ".yaml");
         foreach (var (name, text) in segments)
         {
             var segment = DocumentParser.Parse<ParsedSegment>(text, name).Segment;
-            await store.SaveDraftAsync("segment", segment.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync("segment", segment.Id, cancellationToken).ConfigureAwait(false);
+            await documents.SaveDraftAsync("segment", segment.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await publisher.SaveLiveDocumentAsync("segment", segment.Id, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (name, text) in Resources("policy/", ".yaml"))
         {
             var policy = DocumentParser.Parse<ParsedPolicy>(text, name).Policy;
-            await store.SaveDraftAsync(DocumentParser.PolicyKind, policy.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.SaveLiveDocumentAsync(DocumentParser.PolicyKind, policy.Id, cancellationToken, backfill: false).ConfigureAwait(false);
+            await documents.SaveDraftAsync(DocumentParser.PolicyKind, policy.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await publisher.SaveLiveDocumentAsync(DocumentParser.PolicyKind, policy.Id, cancellationToken, backfill: false).ConfigureAwait(false);
         }
 
         var journeys = Resources("journeys/", ".yaml");
         foreach (var (name, text) in journeys)
         {
             var journey = DocumentParser.Parse<ParsedJourney>(text, name).Journey;
-            await store.SaveDraftAsync("journey", journey.Id, text, now, cancellationToken).ConfigureAwait(false);
-            await engine.PublishJourneyAsync(journey.Id, ImmutableDictionary<string, string>.Empty, cancellationToken).ConfigureAwait(false);
+            await documents.SaveDraftAsync("journey", journey.Id, text, now, cancellationToken).ConfigureAwait(false);
+            await publisher.PublishJourneyAsync(journey.Id, ImmutableDictionary<string, string>.Empty, cancellationToken).ConfigureAwait(false);
         }
 
         // Profiles first, then each stream's events in their order, all as of now.

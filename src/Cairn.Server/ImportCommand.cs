@@ -115,7 +115,11 @@ internal static class ImportCommand
         services.AddSingleton<BatchIngestor>();
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<CairnEngine>();
+        var timers = provider.GetRequiredService<TimerPump>();
+        var rollouts = provider.GetRequiredService<RolloutRunner>();
         await engine.StartAsync(cancellationToken).ConfigureAwait(false);
+        await timers.StartAsync(cancellationToken).ConfigureAwait(false);
+        await rollouts.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var ingestor = provider.GetRequiredService<BatchIngestor>();
@@ -125,6 +129,9 @@ internal static class ImportCommand
         }
         finally
         {
+            // As the host does: the loops stop before the engine drains.
+            await rollouts.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await timers.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await engine.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }

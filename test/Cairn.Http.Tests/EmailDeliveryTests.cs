@@ -254,7 +254,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
 
         // Nothing more goes to a suppressed address, transactional or not; taking it off the list sends again.
         _time.Advance(TimeSpan.FromHours(5));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.SendAsync("track", """{"userId":"ann","event":"cart_abandoned","properties":{"cart_value":10}}""");
         await _cairn.DeliverAsync();
         var outbox = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel);

@@ -46,7 +46,7 @@ public sealed class ExampleJourneysDeliveryTests : IAsyncLifetime
             options.Push.AccessToken = "ya29.x";
         });
         await _cairn.ApplyAsync(TestCairn.ExampleDocuments());
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
     }
 
     public async ValueTask DisposeAsync()

@@ -50,7 +50,7 @@ public abstract class ExampleStreamsOnServerTests
             options.HttpTimeout = TimeSpan.FromSeconds(1);
         });
         await cairn.ApplyAsync(documents);
-        await cairn.Engine.RunRolloutsAsync(Cancel);
+        await cairn.Rollouts.RunRolloutsAsync(Cancel);
         foreach (var line in profiles.Concat(events))
         {
             await RunUntilAsync(cairn, time, line.Message.Timestamp);
@@ -157,7 +157,7 @@ public abstract class ExampleStreamsOnServerTests
         for (var (stuck, last) = (0, DateTimeOffset.MinValue); ; stuck = time.GetUtcNow() == last ? stuck + 1 : 0, last = time.GetUtcNow())
         {
             Assert.True(stuck < 50, $"nothing moves at {last:O}: a timer or a deferred message stays due");
-            var timer = await cairn.Engine.Store.GetNextTimerAsync(Cancel);
+            var timer = await cairn.Store.GetNextTimerAsync(Cancel);
             var slot = await NextSlotAsync(cairn);
             var next = new[] { timer, slot }.OfType<DateTimeOffset>().DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
             if (next > until)
@@ -171,7 +171,7 @@ public abstract class ExampleStreamsOnServerTests
             }
 
             await DeliverDueAsync(cairn);
-            await cairn.Engine.FireDueTimersAsync(Cancel);
+            await cairn.Timers.FireDueTimersAsync(Cancel);
             await cairn.Engine.WhenIdleAsync(Cancel);
             await DeliverDueAsync(cairn);
         }
@@ -193,7 +193,7 @@ public abstract class ExampleStreamsOnServerTests
 
     /// <summary>The earliest slot a journey's message was deferred to (hand-off alerts retried later do not count).</summary>
     private static async Task<DateTimeOffset?> NextSlotAsync(TestCairn cairn) =>
-        (await cairn.Engine.Store.ListMessagesAsync("queued", null, 1000, Cancel))
+        (await cairn.Store.ListMessagesAsync("queued", null, 1000, Cancel))
             .Where(message => message.Channel != "owner" && message.Decision is not null)
             .Select(message => JsonDocument.Parse(message.Decision!).RootElement.GetProperty("until"))
             .Where(until => until.ValueKind == JsonValueKind.String)

@@ -46,7 +46,7 @@ public abstract class HandOffTests
                 when: {"{"} trait: country, op: in, value: [DE, FR] {"}"}
                 owners: [olivia, omar]
             """);
-        await cairn.Engine.RunRolloutsAsync(Cancel);
+        await cairn.Rollouts.RunRolloutsAsync(Cancel);
 
         // Fit 25 (company size, industry) + content 10 = a lead; pricing (+20) the next day = an MQL, handed off at once.
         foreach (var (user, email, country) in new[] { ("lea", "lea@acme.com", "US"), ("ben", "ben@globex.com", "DE"), ("cat", "cat@initech.com", "FR") })
@@ -100,7 +100,7 @@ public abstract class HandOffTests
 
         // Ben's owner lets the SLA run out: his manager is alerted at her own endpoint.
         _time.Advance(TimeSpan.FromHours(3));
-        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Timers.FireDueTimersAsync(Cancel);
         await cairn.DeliverAsync();
         var escalation = hook.Received.Last();
         Assert.Equal(("/mia", "escalation", "ben"), (escalation.Path, escalation.Body.GetProperty("kind").GetString(), escalation.Body.GetProperty("contact").GetProperty("userId").GetString()));
@@ -122,7 +122,7 @@ public abstract class HandOffTests
         Assert.Equal((emea["ben"], "account globex.com"), (dan.GetProperty("owner").GetString(), dan.GetProperty("routedBy").GetString()));
 
         _time.Advance(TimeSpan.FromDays(20));
-        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Timers.FireDueTimersAsync(Cancel);
         var messages = await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={leaId}", Cancel);
         Assert.Equal(["nurture-education-1"], messages.EnumerateArray().Where(m => m.GetProperty("channel").GetString() == "email").Select(m => m.GetProperty("template").GetString()));
         var alert = messages.EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");

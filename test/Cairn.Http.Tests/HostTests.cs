@@ -41,7 +41,7 @@ public sealed class HostTests
 
             // The configured test keys are not valid on this server.
             await AssertProblemAsync(await second.Admin.GetAsync("/api/contacts", Cancel), HttpStatusCode.Unauthorized);
-            var stored = await second.Engine.Store.GetApiKeysAsync(Cancel);
+            var stored = await second.Store.GetApiKeysAsync(Cancel);
             Assert.DoesNotContain(stored, key => key.Hash.Contains(writeKey, StringComparison.Ordinal) || key.Hash == writeKey);
         }
         finally
@@ -74,7 +74,7 @@ public sealed class HostTests
         var examples = Path.Combine(Repository.Root, "examples");
         await cairn.PutDocumentAsync("scoring-models/lead-score", await File.ReadAllTextAsync(Path.Combine(examples, "scoring", "lead-score.yaml"), Cancel));
         await cairn.PutDocumentAsync("segments/hot-leads", await File.ReadAllTextAsync(Path.Combine(examples, "segments", "hot-leads.yaml"), Cancel));
-        await cairn.Engine.RunRolloutsAsync(Cancel);
+        await cairn.Rollouts.RunRolloutsAsync(Cancel);
 
         var rollouts = cairn.Logs.Lines.Where(line => line.StartsWith("Rollout of ", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(

@@ -32,7 +32,7 @@ public sealed class IngestionTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("success").GetBoolean());
 
-        var stored = await _cairn.Engine.Store.GetEventAsync(messageId, Cancel);
+        var stored = await _cairn.Store.GetEventAsync(messageId, Cancel);
         Assert.NotNull(stored);
         Assert.Equal(expectedName, stored.Name);
     }
@@ -51,7 +51,7 @@ public sealed class IngestionTests : IAsyncLifetime
         Assert.Equal(137, rejected.GetProperty("index").GetInt32());
         Assert.Equal("bad-137", rejected.GetProperty("messageId").GetString());
         Assert.Contains("userId", rejected.GetProperty("reason").GetString(), StringComparison.Ordinal);
-        Assert.Equal(499, await _cairn.Engine.Store.CountEventsAsync(Cancel));
+        Assert.Equal(499, await _cairn.Store.CountEventsAsync(Cancel));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class IngestionTests : IAsyncLifetime
         var result = await second.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal(0, result.GetProperty("accepted").GetInt32());
         Assert.Equal(1, result.GetProperty("duplicates").GetInt32());
-        Assert.Equal(1, await _cairn.Engine.Store.CountEventsAsync(Cancel));
+        Assert.Equal(1, await _cairn.Store.CountEventsAsync(Cancel));
     }
 
     [Fact]
@@ -91,14 +91,14 @@ public sealed class IngestionTests : IAsyncLifetime
         using var response = await PostJsonAsync(_cairn.Ingest, "/v1/batch", batch);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        using var first = JsonDocument.Parse((await _cairn.Engine.Store.GetEventAsync("ctx-1", Cancel))!.Json);
+        using var first = JsonDocument.Parse((await _cairn.Store.GetEventAsync("ctx-1", Cancel))!.Json);
         Assert.Equal("Europe/Paris", first.RootElement.GetProperty("context").GetProperty("timezone").GetString());
         Assert.False(first.RootElement.GetProperty("integrations").GetProperty("All").GetBoolean());
-        using var second = JsonDocument.Parse((await _cairn.Engine.Store.GetEventAsync("ctx-2", Cancel))!.Json);
+        using var second = JsonDocument.Parse((await _cairn.Store.GetEventAsync("ctx-2", Cancel))!.Json);
         Assert.Equal("America/New_York", second.RootElement.GetProperty("context").GetProperty("timezone").GetString());
         Assert.Equal("analytics-test", second.RootElement.GetProperty("context").GetProperty("library").GetProperty("name").GetString());
         await _cairn.Engine.WhenIdleAsync(Cancel);
-        var contact = await _cairn.Engine.GetContactAsync(_cairn.Engine.FindContact(Core.Contacts.IdentityKey.User("ctx-user"))!.Value, Cancel);
+        var contact = await _cairn.Contacts.GetContactAsync(_cairn.Engine.FindContact(Core.Contacts.IdentityKey.User("ctx-user"))!.Value, Cancel);
         Assert.Equal("America/New_York", contact!.TimeZone);
     }
 
@@ -111,7 +111,7 @@ public sealed class IngestionTests : IAsyncLifetime
         var body = JsonSerializer.Serialize(new { messageId = "skewed", userId = "u-1", @event = "Skewed", timestamp = clientSent.AddSeconds(-10), sentAt = clientSent });
         using var response = await PostJsonAsync(_cairn.Ingest, "/v1/track", body);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var stored = await _cairn.Engine.Store.GetEventAsync("skewed", Cancel);
+        var stored = await _cairn.Store.GetEventAsync("skewed", Cancel);
         Assert.InRange(stored!.Timestamp, now.AddSeconds(-20), now.AddSeconds(5));
     }
 
@@ -171,10 +171,10 @@ public sealed class IngestionTests : IAsyncLifetime
         var coding = await AssertProblemAsync(await _cairn.Ingest.PostAsync("/v1/track", brotli, Cancel), HttpStatusCode.UnsupportedMediaType);
         Assert.Contains("'br'", coding.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
-        Assert.Equal(0, await _cairn.Engine.Store.CountEventsAsync(Cancel));
+        Assert.Equal(0, await _cairn.Store.CountEventsAsync(Cancel));
         using var fine = await PostJsonAsync(_cairn.Ingest, "/v1/track", """{"userId":"u","event":"Still Works"}""");
         Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
-        Assert.Equal(1, await _cairn.Engine.Store.CountEventsAsync(Cancel));
+        Assert.Equal(1, await _cairn.Store.CountEventsAsync(Cancel));
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class IngestionTests : IAsyncLifetime
         content.Headers.ContentEncoding.Add("gzip");
         using var response = await _cairn.Ingest.PostAsync("/v1/batch", content, Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("gz-1", Cancel));
+        Assert.NotNull(await _cairn.Store.GetEventAsync("gz-1", Cancel));
     }
 
     [Fact]
@@ -206,7 +206,7 @@ public sealed class IngestionTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        var stored = await _cairn.Engine.Store.GetEventAsync("beacon-1", Cancel);
+        var stored = await _cairn.Store.GetEventAsync("beacon-1", Cancel);
         Assert.NotNull(stored);
         Assert.Equal("Page Left", stored.Name);
         Assert.Equal(42, JsonDocument.Parse(stored.Json).RootElement.GetProperty("properties").GetProperty("seconds").GetInt32());
@@ -219,7 +219,7 @@ public sealed class IngestionTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("untyped-1", Cancel));
+        Assert.NotNull(await _cairn.Store.GetEventAsync("untyped-1", Cancel));
 
         // The admin API keeps its media types: the same JSON as text/plain is a 415 there.
         var contact = await _cairn.ContactIdAsync("u-beacon");
@@ -247,9 +247,9 @@ public sealed class IngestionTests : IAsyncLifetime
         Assert.Equal(2, result.GetProperty("accepted").GetInt32());
         var rejected = Assert.Single(result.GetProperty("rejected").EnumerateArray());
         Assert.Equal((1, "form-2"), (rejected.GetProperty("index").GetInt32(), rejected.GetProperty("messageId").GetString()));
-        Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("form-1", Cancel));
-        Assert.NotNull(await _cairn.Engine.Store.GetEventAsync("form-3", Cancel));
-        Assert.Null(await _cairn.Engine.Store.GetEventAsync("form-2", Cancel));
+        Assert.NotNull(await _cairn.Store.GetEventAsync("form-1", Cancel));
+        Assert.NotNull(await _cairn.Store.GetEventAsync("form-3", Cancel));
+        Assert.Null(await _cairn.Store.GetEventAsync("form-2", Cancel));
     }
 
     [Theory]
@@ -265,7 +265,7 @@ public sealed class IngestionTests : IAsyncLifetime
         // The server stopped inflating at the limit: what was compressed before the request ended is what the request
         // pipe's buffer of compressed zeros holds (about 64 MB of zeros when measured), nowhere near the 4 GB.
         Assert.InRange(bomb.Inflated, 1, 256L << 20);
-        Assert.Equal(0, await _cairn.Engine.Store.CountEventsAsync(Cancel));
+        Assert.Equal(0, await _cairn.Store.CountEventsAsync(Cancel));
     }
 
     private static byte[] Gzip(string text)

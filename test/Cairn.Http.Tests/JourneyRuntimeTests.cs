@@ -67,10 +67,10 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
 
         // The timer loop runs on the fake clock too; FireDueTimersAsync also waits for what it already took.
         _time.Advance(TimeSpan.FromMinutes(59));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         Assert.Single((await MessagesAsync(ann)).EnumerateArray());
         _time.Advance(TimeSpan.FromMinutes(1));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Equal(2, (await MessagesAsync(ann)).GetArrayLength());
 
@@ -141,7 +141,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         (await _cairn.Admin.PostAsync("/api/journeys/slow/publish", null, Cancel)).Dispose();
         await TrackAsync("fay", "trial_started", "{}");
         _time.Advance(TimeSpan.FromDays(1));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
 
         var review = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/slow/review", Cancel)).EnumerateArray());
@@ -168,7 +168,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         await IdentifyAsync("hal", """{"contract_end":"2026-11-30"}""");
         await IdentifyAsync("hal", """{"contract_end":"2026-12-31"}""");
         _time.Advance(TimeSpan.FromDays(3));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
 
         var gus = Assert.Single((await MessagesAsync(await ContactAsync("gus"))).EnumerateArray());
@@ -192,12 +192,12 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         using var publish = await _cairn.Admin.PostAsync("/api/journeys/renewal/publish", null, Cancel);
         var published = await publish.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal("all_contacts", published.GetProperty("rollout").GetProperty("scope").GetString());
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
         var rollout = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/renewal/rollouts", Cancel)).EnumerateArray());
         Assert.Equal(("done", 2), (rollout.GetProperty("status").GetString(), rollout.GetProperty("processed").GetInt32()));
 
         _time.Advance(TimeSpan.FromDays(3));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Single((await MessagesAsync(await ContactAsync("ida"))).EnumerateArray());
         Assert.Empty((await MessagesAsync(await ContactAsync("jon"))).EnumerateArray());
@@ -225,7 +225,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, publish.StatusCode);
         var published = await publish.Content.ReadFromJsonAsync<JsonElement>(Cancel);
         Assert.Equal((3, "enrolled"), (published.GetProperty("version").GetInt32(), published.GetProperty("rollout").GetProperty("scope").GetString()));
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
 
         // Both were waiting at 'later' (on versions 1 and 2): both move, keeping their wake-up time.
@@ -239,7 +239,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         Assert.Equal(2, inventory.EnumerateArray().Single(j => j.GetProperty("id").GetString() == "welcome").GetProperty("active").GetInt64());
 
         _time.Advance(TimeSpan.FromHours(1));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         var messages = await MessagesAsync(await ContactAsync("kim"));
         Assert.Equal([3, 1], messages.EnumerateArray().Select(m => m.GetProperty("version").GetInt32()));
@@ -257,7 +257,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         await TrackAsync("cem", "signed_up", """{"plan":"pro"}""");
         await TrackAsync("cem", "account_closed", "{}");
         _time.Advance(TimeSpan.FromHours(2));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
 
         Assert.Single((await MessagesAsync(await ContactAsync("cem"))).EnumerateArray());
         var stats = await StatsAsync();
@@ -282,7 +282,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
 
             _time.Advance(TimeSpan.FromHours(1));
             await using var second = await TestCairn.StartAsync(directory, time: _time);
-            await second.Engine.FireDueTimersAsync(Cancel);
+            await second.Timers.FireDueTimersAsync(Cancel);
             await second.Engine.WhenIdleAsync(Cancel);
             var dan = second.Engine.FindContact(IdentityKey.User("dan"))!.Value;
             var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={dan}", Cancel);
@@ -375,7 +375,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
                 }
 
                 _time.Advance(TimeSpan.FromHours(hours));
-                await second.Engine.FireDueTimersAsync(Cancel);
+                await second.Timers.FireDueTimersAsync(Cancel);
             }
 
             await second.Engine.WhenIdleAsync(Cancel);

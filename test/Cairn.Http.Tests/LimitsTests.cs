@@ -127,8 +127,8 @@ public sealed class LimitsTests : IAsyncLifetime
 
         // What an older version stored, written straight to the store as it was then: it parses, and rendering it
         // would recurse 50,000 calls deep.
-        await _cairn.Engine.Store.SaveDraftAsync("template", "deepf", DeepFilters, TimeProvider.System.GetUtcNow(), Cancel);
-        await _cairn.Engine.SaveLiveDocumentAsync("template", "deepf", Cancel, backfill: false);
+        await _cairn.Store.SaveDraftAsync("template", "deepf", DeepFilters, TimeProvider.System.GetUtcNow(), Cancel);
+        await _cairn.Publisher.SaveLiveDocumentAsync("template", "deepf", Cancel, backfill: false);
 
         await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"phone":"+14155550100","a":1}}""");
         await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");

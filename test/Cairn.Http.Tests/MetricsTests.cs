@@ -94,7 +94,7 @@ public sealed class MetricsTests
 
         // The timer is due at 10:00; the loop finds it 30 s late.
         time.SetUtcNow(new DateTimeOffset(2026, 11, 24, 10, 0, 30, TimeSpan.Zero));
-        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Timers.FireDueTimersAsync(Cancel);
         await cairn.Engine.WhenIdleAsync(Cancel);
 
         var metrics = Parse(await ScrapeAsync(cairn, TestCairn.ApiKey));

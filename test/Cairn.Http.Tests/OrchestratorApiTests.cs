@@ -388,8 +388,8 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         }
 
         Assert.Empty(await MailboxSubjectsAsync());
-        Assert.Empty(await _cairn.Engine.Store.GetContactGroupAsync(annId, Cancel));
-        Assert.Empty((await _cairn.Engine.Store.GetEventsAsync(annId, null, 100, Cancel)).Items);
+        Assert.Empty(await _cairn.Store.GetContactGroupAsync(annId, Cancel));
+        Assert.Empty((await _cairn.Store.GetEventsAsync(annId, null, 100, Cancel)).Items);
 
         // Her addresses stay on the suppression list, masked and keyed, and the erasure is logged without them.
         var check = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=ann%40example.com", Cancel);
@@ -404,7 +404,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
 
         // Her timer's moment passes, and a delivery report for her message arrives late: nothing comes back to life.
         await _cairn.AdvanceAsync(_time, _time.GetUtcNow().AddDays(3));
-        Assert.False(await _cairn.Engine.RecordEventAsync(annId, "email_delivered", JsonSerializer.SerializeToElement(new { }), Cancel));
+        Assert.False(await _cairn.Contacts.RecordEventAsync(annId, "email_delivered", JsonSerializer.SerializeToElement(new { }), Cancel));
         using (var after = await _cairn.Admin.GetAsync($"/api/contacts/{ann}", Cancel))
         {
             Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);

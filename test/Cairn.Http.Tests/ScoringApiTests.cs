@@ -39,7 +39,7 @@ public abstract class ScoringApiTests
             Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
         }
 
-        await cairn.Engine.RunRolloutsAsync(Cancel);
+        await cairn.Rollouts.RunRolloutsAsync(Cancel);
         await cairn.Engine.WhenIdleAsync(Cancel);
         var status = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/scoring-models/engagement/status", Cancel);
         Assert.Equal(("done", 1), (status.GetProperty("rescore").GetString(), status.GetProperty("processed").GetInt32()));
@@ -62,10 +62,10 @@ public abstract class ScoringApiTests
         // Decay alone takes the score back under 50: 15 + 55 * 2^(-t/10d) = 50 at t = 10d * log2(55/35).
         var crossing = _time.GetUtcNow() + TimeSpan.FromDays(10 * Math.Log2(55.0 / 35));
         _time.SetUtcNow(crossing.AddSeconds(-1));
-        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Timers.FireDueTimersAsync(Cancel);
         Assert.DoesNotContain("score_crossed:down", await EventNamesAsync(cairn, ann));
         _time.SetUtcNow(crossing.AddSeconds(1));
-        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Timers.FireDueTimersAsync(Cancel);
         var events = await EventsAsync(cairn, ann);
         var down = events.First(e => e.GetProperty("name").GetString() == "score_crossed");
         var properties = down.GetProperty("message").GetProperty("properties");
@@ -103,7 +103,7 @@ public abstract class ScoringApiTests
         Assert.Equal("lead", contact.GetProperty("traits").GetProperty("lifecycle_stage").GetString());
 
         // Exactly at 20, decay leaves the threshold the next instant: its timer was due at once, and fires after.
-        await cairn.Engine.FireDueTimersAsync(Cancel);
+        await cairn.Timers.FireDueTimersAsync(Cancel);
         await cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Equal(["score_crossed:up", "stage_changed:", "score_crossed:down"], (await EventNamesAsync(cairn, pia)).Where(name => name is "score_crossed:up" or "score_crossed:down" or "stage_changed:").Reverse());
         Assert.Equal("lead", (await ScoreAsync(cairn, pia)).GetProperty("stage").GetString());

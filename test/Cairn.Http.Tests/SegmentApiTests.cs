@@ -37,7 +37,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
 
         var saved = await PutAsync("pro", "kind: segment\nid: pro\nname: Pro plan\ncondition: { trait: plan, op: eq, value: pro }");
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
 
         var status = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/segments/pro/status", Cancel);
@@ -81,7 +81,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
                 send: { channel: email, template: hot }
             """);
         (await _cairn.Admin.PostAsync("/api/journeys/hot-lead/publish", null, Cancel)).Dispose();
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
 
         await _cairn.SendAsync("track", """{"userId":"cem","event":"pricing_viewed"}""");
         _time.Advance(TimeSpan.FromDays(1));
@@ -94,11 +94,11 @@ public abstract class SegmentApiTests : IAsyncLifetime
 
         // The first view leaves the window 7 days after it: the timer fires then, not a scan.
         _time.Advance(TimeSpan.FromDays(6));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cem}/segments", Cancel)).EnumerateArray());
         _time.Advance(TimeSpan.FromSeconds(1));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cem}/segments", Cancel)).EnumerateArray());
     }
@@ -119,7 +119,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
             name: Pricing page twice, and a feature used
             condition: { all: [ { performed: $page, at_least: 2, where: { property: path, op: eq, value: /pricing } }, { performed: feature_used, within: 7d } ] }
             """)).StatusCode);
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
 
         await _cairn.SendAsync("track", """{"userId":"dee","event":"order_completed","properties":{"revenue":60}}""");
         await _cairn.SendAsync("page", """{"userId":"dee","name":"Pricing","properties":{"path":"/pricing"}}""");
@@ -141,7 +141,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
             name: Read the docs
             condition: { all: [ { performed: $page, where: { property: path, op: eq, value: /docs } }, { performed: feature_used, at_least: 2, within: 7d } ] }
             """)).StatusCode);
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         await _cairn.SendAsync("track", """{"userId":"dee","event":"feature_used"}""");
         Assert.Equal(["big-spender", "docs-reader", "pricing-fan"], await SegmentsOfAsync(dee));
@@ -156,7 +156,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
             name: Pricing three times in a week
             condition: { performed: pricing_viewed, at_least: 3, within: 7d }
             """)).StatusCode);
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
 
         // Both profiles' histories are read (and held) before the merge; afterwards the survivor's must include both.
         await _cairn.SendAsync("track", """{"userId":"fay","event":"pricing_viewed"}""");
@@ -204,7 +204,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
                 exit: true
             """);
         (await _cairn.Admin.PostAsync("/api/journeys/order-thanks/publish", null, Cancel)).Dispose();
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
 
         // A year: a sign-up, three orders, then 1,500 page views; then a fourth order today.
         var now = _time.GetUtcNow();
@@ -229,7 +229,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
         // Segments saved now are backfilled from the whole year: the sign-up is its oldest event, the orders sum to 400.
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("early", "kind: segment\nid: early\nname: Signed up over 300 days ago\ncondition: { first_performed: signed_up, before: 300d }")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("spent-400", "kind: segment\nid: spent-400\nname: 400 in a year\ncondition: { aggregate: sum, of: revenue, event: order_completed, within: 365d, op: gte, value: 400 }")).StatusCode);
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Equal(["browsing", "early", "loyal", "spent-400"], await SegmentsOfAsync(gus));
 
@@ -239,14 +239,14 @@ public abstract class SegmentApiTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, model.StatusCode);
         }
 
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         var score = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{gus}/scores", Cancel)).EnumerateArray());
         Assert.Equal(40.0, score.GetProperty("score").GetDouble());
 
         // The first order leaves the year: out of both, at that moment.
         _time.SetUtcNow(now.AddDays(65).AddSeconds(1));
-        await _cairn.Engine.FireDueTimersAsync(Cancel);
+        await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.Engine.WhenIdleAsync(Cancel);
         Assert.Equal(["early"], await SegmentsOfAsync(gus));
     }
@@ -281,7 +281,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
         await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"email":"bob@example.com","plan":"free"}}""");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("vip", "kind: segment\nid: vip\nname: VIP list\nstatic: true")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("vip-pro", "kind: segment\nid: vip-pro\nname: VIPs on pro\ncondition: [{ in_segment: vip }, { trait: plan, op: eq, value: pro }]")).StatusCode);
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
 
         using var add = await _cairn.Admin.PostAsync("/api/segments/vip/members", new StringContent("""{"add":[{"userId":"ann"},{"email":"bob@example.com"},{"userId":"nobody"},{"phone":"1"}]}""", Encoding.UTF8, "application/json"), Cancel);
         Assert.Equal(HttpStatusCode.OK, add.StatusCode);
@@ -332,7 +332,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
     {
         await _cairn.SendAsync("identify", """{"userId":"ann","traits":{"email":"ann@example.com"}}""");
         Assert.Equal(HttpStatusCode.OK, (await PutAsync("newsletter", "kind: segment\nid: newsletter\nname: Newsletter subscribers\ncondition: { consent: email, group: newsletter }")).StatusCode);
-        await _cairn.Engine.RunRolloutsAsync(Cancel);
+        await _cairn.Rollouts.RunRolloutsAsync(Cancel);
         var ann = await _cairn.ContactIdAsync("ann");
 
         using (var given = await _cairn.Admin.PutAsync($"/api/contacts/{ann}/consent", new StringContent("""{"channel":"email","group":"newsletter","state":"opted_in","source":"form-7","proof":"Yes, send me the newsletter"}""", Encoding.UTF8, "application/json"), Cancel))

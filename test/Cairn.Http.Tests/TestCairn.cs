@@ -49,6 +49,18 @@ internal sealed class TestCairn : IAsyncDisposable
 
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
 
+    public Cairn.Runtime.Storage.ICairnStore Store => _app.Services.GetRequiredService<Cairn.Runtime.Storage.ICairnStore>();
+
+    public TimerPump Timers => _app.Services.GetRequiredService<TimerPump>();
+
+    public RolloutRunner Rollouts => _app.Services.GetRequiredService<RolloutRunner>();
+
+    public DocumentPublisher Publisher => _app.Services.GetRequiredService<DocumentPublisher>();
+
+    public SegmentPreviewer Previewer => _app.Services.GetRequiredService<SegmentPreviewer>();
+
+    public ContactCommands Contacts => _app.Services.GetRequiredService<ContactCommands>();
+
     public MessageDispatcher Dispatcher => _app.Services.GetRequiredService<MessageDispatcher>();
 
     /// <summary>Waits until every input is committed, then runs a delivery pass (the background loop may have sent some already).</summary>
@@ -111,14 +123,14 @@ internal sealed class TestCairn : IAsyncDisposable
     public async Task AdvanceAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, DateTimeOffset until)
     {
         var cancel = TestContext.Current.CancellationToken;
-        while (await Engine.Store.GetNextTimerAsync(cancel) is { } next && next <= until)
+        while (await Store.GetNextTimerAsync(cancel) is { } next && next <= until)
         {
             if (next > time.GetUtcNow())
             {
                 time.SetUtcNow(next);
             }
 
-            await Engine.FireDueTimersAsync(cancel);
+            await Timers.FireDueTimersAsync(cancel);
             await Engine.WhenIdleAsync(cancel);
         }
 

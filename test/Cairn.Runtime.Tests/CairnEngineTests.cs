@@ -234,17 +234,17 @@ public sealed class CairnEngineTests
         // Passes keep reading the due timers while the first pass's are committed: a pass that read a timer before its
         // commit comes to it after it is gone from the in-flight set, and must not submit it again. (The timer loop
         // waits on the fake clock, which does not move.)
-        var passes = new List<Task<int>> { harness.Engine.FireDueTimersAsync(cancel) };
+        var passes = new List<Task<int>> { harness.Timers.FireDueTimersAsync(cancel) };
         while (!passes[0].IsCompleted)
         {
             // Returns once it has read the due timers and submitted the ones not in flight (SQLite reads synchronously).
-            passes.Add(harness.Engine.FireDueTimersAsync(cancel));
+            passes.Add(harness.Timers.FireDueTimersAsync(cancel));
         }
 
         Assert.Equal(Timers, (await Task.WhenAll(passes)).Sum());
         Assert.True(passes.Count > 1);
         Assert.Empty(await harness.Store.GetDueTimersAsync(harness.Time.GetUtcNow(), Timers, cancel));
-        Assert.Equal(0, await harness.Engine.FireDueTimersAsync(cancel));
+        Assert.Equal(0, await harness.Timers.FireDueTimersAsync(cancel));
     }
 
     [Fact]
@@ -313,13 +313,13 @@ public sealed class CairnEngineTests
         var contact = await harness.ContactOfAsync(IdentityKey.User("u1"));
         using var plan = System.Text.Json.JsonDocument.Parse("\"enterprise\"");
 
-        var patched = await harness.Engine.PatchTraitsAsync(
+        var patched = await harness.Contacts.PatchTraitsAsync(
             contact.Id,
             System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("plan", plan.RootElement.Clone())]),
             TestContext.Current.CancellationToken);
 
         Assert.Equal("enterprise", patched!.TraitString("plan"));
-        Assert.Null(await harness.Engine.PatchTraitsAsync(new Cairn.Core.ContactId(Guid.CreateVersion7()), patched.Traits.ToImmutableSortedDictionary(t => t.Key, t => t.Value.Value), TestContext.Current.CancellationToken));
+        Assert.Null(await harness.Contacts.PatchTraitsAsync(new Cairn.Core.ContactId(Guid.CreateVersion7()), patched.Traits.ToImmutableSortedDictionary(t => t.Key, t => t.Value.Value), TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -331,7 +331,7 @@ public sealed class CairnEngineTests
         await harness.IngestAsync(messages);
         var pro = Cairn.Core.Journeys.DocumentParser.Parse<Cairn.Core.Journeys.ParsedSegment>("kind: segment\nid: p\nname: P\ncondition: { trait: plan, op: eq, value: pro }", "p").Segment.Condition!;
 
-        var estimate = await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken);
+        var estimate = await harness.Previewer.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken);
         Assert.False(estimate.Exact);
         Assert.Equal(3000, estimate.Population);
         Assert.InRange(estimate.Evaluated, 400, 800);
@@ -343,8 +343,8 @@ public sealed class CairnEngineTests
         Assert.All(estimate.Sample, contact => Assert.Equal("pro", contact.TraitString("plan")));
 
         // The same sample every time (a contact's bucket is fixed), and the exact count on request.
-        Assert.Equal(estimate.Count, (await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken)).Count);
-        var exact = await harness.Engine.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken, exact: true);
+        Assert.Equal(estimate.Count, (await harness.Previewer.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken)).Count);
+        var exact = await harness.Previewer.PreviewSegmentAsync(pro, 20, TestContext.Current.CancellationToken, exact: true);
         Assert.Equal((900L, true, 0L), (exact.Count, exact.Exact, exact.Margin));
     }
 
@@ -354,7 +354,7 @@ public sealed class CairnEngineTests
         await using var harness = await EngineHarness.StartAsync(partitions: 2);
         var cancel = TestContext.Current.CancellationToken;
         await harness.Store.SaveDraftAsync("segment", "keen", "kind: segment\nid: keen\nname: Keen\ncondition: { performed: viewed, at_least: 3, within: 7d }", harness.Time.GetUtcNow(), cancel);
-        await harness.Engine.SaveLiveDocumentAsync("segment", "keen", cancel, backfill: false);
+        await harness.Publisher.SaveLiveDocumentAsync("segment", "keen", cancel, backfill: false);
 
         await harness.IngestAsync("""{"type":"track","anonymousId":"a-1","event":"viewed"}""", """{"type":"track","anonymousId":"a-1","event":"viewed"}""");
         await harness.IngestAsync("""{"type":"track","userId":"ann","event":"viewed"}""");
@@ -391,7 +391,7 @@ public sealed class CairnEngineTests
         foreach (var (id, condition) in segments)
         {
             await harness.Store.SaveDraftAsync("segment", id, $"kind: segment\nid: {id}\nname: {id}\ncondition: {condition}", harness.Time.GetUtcNow(), cancel);
-            await harness.Engine.SaveLiveDocumentAsync("segment", id, cancel, backfill: false);
+            await harness.Publisher.SaveLiveDocumentAsync("segment", id, cancel, backfill: false);
         }
 
         // A hundred orders over 200 days, 10 to 100 each (5,500 in all, 60 of them 50 or more; the first of 90 is 184 days ago).
@@ -408,14 +408,14 @@ public sealed class CairnEngineTests
 
         // A model saved now rescores from every order, replayed from the store.
         await harness.Store.SaveDraftAsync(Core.Journeys.DocumentParser.ScoringKind, "buyer", "kind: scoring_model\nid: buyer\nname: Buyer\nrules: [{ id: big, event: order_completed, where: { property: revenue, op: gte, value: 50 }, points: 1 }]", harness.Time.GetUtcNow(), cancel);
-        await harness.Engine.SaveLiveDocumentAsync(Core.Journeys.DocumentParser.ScoringKind, "buyer", cancel);
-        await harness.Engine.RunRolloutsAsync(cancel);
+        await harness.Publisher.SaveLiveDocumentAsync(Core.Journeys.DocumentParser.ScoringKind, "buyer", cancel);
+        await harness.Rollouts.RunRolloutsAsync(cancel);
         await harness.Engine.WhenIdleAsync(cancel);
         Assert.Equal(61, (await harness.ContactOfAsync(IdentityKey.User("ann"))).Scores["buyer"].ValueAt(harness.Time.GetUtcNow()), 9);
 
         // When the oldest orders leave the year, the sum follows to the tick.
         harness.Time.SetUtcNow(now.AddDays(165).AddSeconds(1));
-        await harness.Engine.FireDueTimersAsync(cancel);
+        await harness.Timers.FireDueTimersAsync(cancel);
         await harness.Engine.WhenIdleAsync(cancel);
         Assert.DoesNotContain("spent", Segments(await harness.ContactOfAsync(IdentityKey.User("ann"))));
     }

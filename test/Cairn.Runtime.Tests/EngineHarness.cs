@@ -30,7 +30,17 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public CairnEngine Engine { get; private set; } = null!;
 
-    public ICairnStore Store => Engine.Store;
+    public ICairnStore Store { get; private set; } = null!;
+
+    public TimerPump Timers { get; private set; } = null!;
+
+    public RolloutRunner Rollouts { get; private set; } = null!;
+
+    public DocumentPublisher Publisher { get; private set; } = null!;
+
+    public SegmentPreviewer Previewer { get; private set; } = null!;
+
+    public ContactCommands Contacts { get; private set; } = null!;
 
     public static async Task<EngineHarness> StartAsync(int partitions = 4, Action<EngineOptions>? configure = null)
     {
@@ -43,19 +53,37 @@ internal sealed class EngineHarness : IAsyncDisposable
     /// <summary>Stops the engine (draining it) and starts a new one on the same data, as a process restart does.</summary>
     public async Task RestartAsync(bool stopFirst = true)
     {
+        if (Engine is not null)
+        {
+            await StopLoopsAsync();
+        }
+
         if (stopFirst)
         {
-            await Engine.DisposeAsync();
+            await Engine!.DisposeAsync();
         }
 
         var options = new EngineOptions { Partitions = _partitions };
         _configure?.Invoke(options);
-        Engine = new CairnEngine(
-            new SqliteCairnStore(_directory),
-            Time,
-            Options.Create(options),
-            NullLogger<CairnEngine>.Instance);
-        await Engine.StartAsync(TestContext.Current.CancellationToken);
+        Store = new SqliteCairnStore(_directory);
+        var wrapped = Options.Create(options);
+        Engine = new CairnEngine(Store, Time, wrapped, NullLogger<CairnEngine>.Instance);
+        Timers = new TimerPump(Engine, Store, Time, NullLogger<TimerPump>.Instance);
+        Rollouts = new RolloutRunner(Engine, Store, Store, Store, Time, NullLogger<RolloutRunner>.Instance);
+        Publisher = new DocumentPublisher(Store, Engine.Journeys, Rollouts, Time);
+        Previewer = new SegmentPreviewer(Store, Store, Time, wrapped);
+        Contacts = new ContactCommands(Engine, Store, Store, Store, Time);
+        var cancel = TestContext.Current.CancellationToken;
+        await Engine.StartAsync(cancel);
+        await Timers.StartAsync(cancel);
+        await Rollouts.StartAsync(cancel);
+    }
+
+    /// <summary>Stops the timer and rollout loops, as the host does before it stops the engine.</summary>
+    private async Task StopLoopsAsync()
+    {
+        await Rollouts.DisposeAsync();
+        await Timers.DisposeAsync();
     }
 
     /// <summary>A store on the same data directory, without an engine (to prepare or inspect state).</summary>
@@ -84,7 +112,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     {
         var id = await Store.FindContactAsync(identity, TestContext.Current.CancellationToken);
         Assert.NotNull(id);
-        var contact = await Engine.GetContactAsync(id.Value, TestContext.Current.CancellationToken);
+        var contact = await Contacts.GetContactAsync(id.Value, TestContext.Current.CancellationToken);
         Assert.NotNull(contact);
         return contact;
     }
@@ -106,6 +134,7 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopLoopsAsync();
         await Engine.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);

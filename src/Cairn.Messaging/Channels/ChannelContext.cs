@@ -15,7 +15,7 @@ public sealed class ChannelContext : IAsyncDisposable
     internal ChannelContext(
         MessagingOptions options,
         TimeProvider time,
-        ICairnStore store,
+        IRecipientStore store,
         MessageLinks links,
         Suppressions suppressions,
         StandardWebhooks webhooks,
@@ -25,7 +25,7 @@ public sealed class ChannelContext : IAsyncDisposable
     {
         Options = options;
         Time = time;
-        Store = store;
+        Recipients = store;
         Links = links;
         Suppressions = suppressions;
         Webhooks = webhooks;
@@ -41,8 +41,8 @@ public sealed class ChannelContext : IAsyncDisposable
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; }
 
-    /// <summary>The store (devices, inbox, development mailbox).</summary>
-    public ICairnStore Store { get; }
+    /// <summary>The recipients' store (devices, inbox, development mailbox).</summary>
+    public IRecipientStore Recipients { get; }
 
     /// <summary>The workspace's signed links.</summary>
     public MessageLinks Links { get; }
