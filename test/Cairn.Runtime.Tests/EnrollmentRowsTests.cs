@@ -52,7 +52,7 @@ public sealed class EnrollmentRowsTests
         foreach (var (id, text) in new[] { ("flow", Flow), ("closer", Closer) })
         {
             await harness.Store.SaveDraftAsync(DocumentKind.Journey, id, text, harness.Time.GetUtcNow(), Cancel);
-            await harness.Engine.PublishJourneyAsync(id, ImmutableDictionary<string, string>.Empty, Cancel);
+            await harness.Publisher.PublishJourneyAsync(id, ImmutableDictionary<string, string>.Empty, Cancel);
         }
 
         // Sent together, so that one partition batch may hold all three turns of the contact.
@@ -76,7 +76,7 @@ public sealed class EnrollmentRowsTests
     {
         await using var harness = await EngineHarness.StartAsync(partitions: 2);
         await harness.Store.SaveDraftAsync(DocumentKind.Journey, "drip", Drip, harness.Time.GetUtcNow(), Cancel);
-        await harness.Engine.PublishJourneyAsync("drip", ImmutableDictionary<string, string>.Empty, Cancel);
+        await harness.Publisher.PublishJourneyAsync("drip", ImmutableDictionary<string, string>.Empty, Cancel);
         await harness.IngestAsync("""{"type":"track","userId":"ann","event":"signed_up"}""");
         var entered = await harness.ContactOfAsync(IdentityKey.User("ann"));
         Assert.Equal("first", entered.Journeys.Active["drip"].StepId);
@@ -100,7 +100,7 @@ public sealed class EnrollmentRowsTests
 
         // The timer loop runs on the fake clock too; FireDueTimersAsync also waits for what it already took.
         harness.Time.Advance(TimeSpan.FromHours(1));
-        await harness.Engine.FireDueTimersAsync(Cancel);
+        await harness.Timers.FireDueTimersAsync(Cancel);
         await harness.Engine.WhenIdleAsync(Cancel);
 
         var moved = await harness.ContactOfAsync(IdentityKey.User("ann"));
@@ -112,7 +112,7 @@ public sealed class EnrollmentRowsTests
 
         // The step that ends it changes the contact's entry history: that one writes the contact row too.
         harness.Time.Advance(TimeSpan.FromDays(1));
-        await harness.Engine.FireDueTimersAsync(Cancel);
+        await harness.Timers.FireDueTimersAsync(Cancel);
         await harness.Engine.WhenIdleAsync(Cancel);
         var ended = await harness.ContactOfAsync(IdentityKey.User("ann"));
         Assert.Empty(ended.Journeys.Active);
