@@ -228,6 +228,15 @@ public static partial class JourneyDecider
         }
 
         /// <summary>The idempotency key of what a step sends: the same enrollment step never produces two.</summary>
-        private string MessageIdOf(Enrollment enrollment, JourneyStep step) => $"{Profile.Id}:{enrollment.Id}:{step.Id}";
+        /// <summary>
+        /// The outbox's idempotency key of what a step sends: one per visit of the step, so a journey that loops back to
+        /// a send step sends again (the first visit keeps the plain key, as before visits were counted; later visits
+        /// add their number). The visit is counted on the enrollment's path, so a replay decides the same key.
+        /// </summary>
+        private string MessageIdOf(Enrollment enrollment, JourneyStep step)
+        {
+            var visit = enrollment.Path.Count(entry => entry.To == step.Id && entry.From != JourneyStep.Migrated);
+            return visit > 1 ? $"{Profile.Id}:{enrollment.Id}:{step.Id}:{visit}" : $"{Profile.Id}:{enrollment.Id}:{step.Id}";
+        }
     }
 }
