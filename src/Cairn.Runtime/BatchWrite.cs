@@ -144,7 +144,7 @@ internal sealed class BatchWrite(OwnerRouter router)
                 // The survivor commits it; the sender is acknowledged then, not now.
                 After.Add(work with { Input = forward.Input });
                 return true;
-            case NotifyOwner or IdentityMapped or EnrollmentIndexed:
+            case NotifyOwner or IdentityMapped:
                 // A notify_owner is written as its AlertOwner; identities with the contact and enrollments from the state, above.
                 break;
             default:

@@ -200,7 +200,6 @@ public sealed partial class ContactTurn
                 var decided = JourneyDecider.Decide(_next.Journeys, _next, input, library, history, _now);
                 if (!ReferenceEquals(decided.Memberships, _next.Journeys) || !ReferenceEquals(decided.Profile, _next))
                 {
-                    IndexEnrollments(_next.Journeys, decided.Memberships);
                     _next = decided.Profile with { Journeys = decided.Memberships };
                     _changed = true;
                 }
@@ -210,21 +209,6 @@ public sealed partial class ContactTurn
                 {
                     _next = HandOff(_next, notify);
                     _changed = true;
-                }
-            }
-        }
-
-        /// <summary>
-        /// Indexes the enrollments that started or moved to another version (the ones that ended are indexed from
-        /// their <see cref="EnrollmentEnded"/> effect, which carries the whole path).
-        /// </summary>
-        private void IndexEnrollments(JourneyMemberships before, JourneyMemberships after)
-        {
-            foreach (var (journey, enrollment) in after.Active)
-            {
-                if (before.Active.GetValueOrDefault(journey) is not { } previous || previous.Id != enrollment.Id || previous.Version != enrollment.Version)
-                {
-                    _effects.Add(new EnrollmentIndexed(enrollment));
                 }
             }
         }

@@ -30,7 +30,7 @@ namespace Cairn.Core.Turns;
 /// input's message), <see cref="Journeys.Engine.ScheduleTimer"/> and <see cref="TimerHandled"/>,
 /// <see cref="SendMessage"/> and <see cref="CallWebhook"/> (the outbox), <see cref="AlertOwner"/>,
 /// <see cref="EnrollmentMoved"/> / <see cref="EnrollmentConverted"/> / <see cref="EnrollmentEnded"/> (statistics, the
-/// enrollment index, reviews), <see cref="EnrollmentIndexed"/>, <see cref="SegmentMembershipChanged"/>,
+/// enrollment index, reviews), <see cref="SegmentMembershipChanged"/>,
 /// <see cref="HandOffOpened"/> / <see cref="HandOffClosed"/> / <see cref="HandOffEscalated"/>,
 /// <see cref="IdentityMapped"/>, the merge effects (<see cref="RequestMerge"/>, <see cref="HandOver"/>,
 /// <see cref="CompleteMerge"/>) and <see cref="ForwardInput"/>; <see cref="NotifyOwner"/> is informational (its

@@ -1,5 +1,4 @@
 using Cairn.Core.Contacts;
-using Cairn.Core.Journeys.Engine;
 using Cairn.Core.Sales;
 using Cairn.Core.Segments;
 
@@ -17,12 +16,6 @@ public sealed record IdentityMapped(IdentityKey Identity) : Effect;
 
 /// <summary>The contact entered a segment (<paramref name="Membership"/>) or left it (null): the segment's member list.</summary>
 public sealed record SegmentMembershipChanged(string Segment, SegmentMembership? Membership) : Effect;
-
-/// <summary>
-/// An enrollment started or moved to another version: the enrollment index (one that ended is indexed from its
-/// <see cref="EnrollmentEnded"/>, which carries the whole path).
-/// </summary>
-public sealed record EnrollmentIndexed(Enrollment Enrollment) : Effect;
 
 /// <summary>
 /// A hand-off opened: its record, and the routing memory learns that the account's domain went to its owner (the first
