@@ -40,7 +40,7 @@ public static class CairnServiceCollectionExtensions
         services.AddMetrics();
         AddStoragePorts(services);
         services.TryAddSingleton<JourneyRegistry>();
-        services.TryAddSingleton<CairnEngine>();
+        services.TryAddSingleton(CreateEngine);
         services.AddHostedService(provider => provider.GetRequiredService<CairnEngine>());
 
         // After the engine: hosted services start in registration order and stop in reverse, so the loops run only
@@ -55,25 +55,41 @@ public static class CairnServiceCollectionExtensions
         return new CairnBuilder(services);
     }
 
+    // The storage ports, each registered as the one store.
+    private static readonly Type[] StoragePorts =
+    [
+        typeof(IPartitionWriter), typeof(IEventLog), typeof(IContactStore), typeof(IDocumentStore), typeof(ISettingsStore),
+        typeof(IJourneyIndex), typeof(IOutbox), typeof(ISuppressionList), typeof(IRecipientStore), typeof(IHandOffStore),
+        typeof(IErasureStore),
+    ];
+
     /// <summary>
     /// Registers each storage port as the registered <see cref="ICairnStore"/> (one instance behind them all), so that a
-    /// component asks for the one port it needs. The store disposes once however many registrations hand it out.
+    /// component asks for the one port it needs. The store's dispose is idempotent, so the container may dispose it once
+    /// per registration; see <see cref="CreateEngine"/> for when.
     /// </summary>
     private static void AddStoragePorts(IServiceCollection services)
     {
-        services.TryAddSingleton<IPartitionWriter>(Store);
-        services.TryAddSingleton<IEventLog>(Store);
-        services.TryAddSingleton<IContactStore>(Store);
-        services.TryAddSingleton<IDocumentStore>(Store);
-        services.TryAddSingleton<ISettingsStore>(Store);
-        services.TryAddSingleton<IJourneyIndex>(Store);
-        services.TryAddSingleton<IOutbox>(Store);
-        services.TryAddSingleton<ISuppressionList>(Store);
-        services.TryAddSingleton<IRecipientStore>(Store);
-        services.TryAddSingleton<IHandOffStore>(Store);
-        services.TryAddSingleton<IErasureStore>(Store);
+        foreach (var port in StoragePorts)
+        {
+            services.TryAdd(ServiceDescriptor.Singleton(port, provider => provider.GetRequiredService<ICairnStore>()));
+        }
+    }
 
-        static ICairnStore Store(IServiceProvider provider) => provider.GetRequiredService<ICairnStore>();
+    /// <summary>
+    /// Creates the engine after every storage port. The container disposes what it created in reverse order, and it
+    /// counts a port as created when a factory first hands out the store: a port first asked for after the engine (by
+    /// an endpoint, a loop) would dispose the store before the engine had drained its queued inputs into it. Resolving
+    /// them all first makes the store outlive the engine, whoever asks for a port later.
+    /// </summary>
+    private static CairnEngine CreateEngine(IServiceProvider provider)
+    {
+        foreach (var port in StoragePorts)
+        {
+            provider.GetRequiredService(port);
+        }
+
+        return ActivatorUtilities.CreateInstance<CairnEngine>(provider);
     }
 }
 
