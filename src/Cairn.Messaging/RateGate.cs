@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 namespace Cairn.Messaging;
 
 /// <summary>A provider's sending rate (token bucket, refilled ten times a second) and its concurrency limit.</summary>
-public sealed class RateGate : IDisposable
+internal sealed class RateGate : IDisposable
 {
     private readonly TokenBucketRateLimiter? _rate;
     private readonly SemaphoreSlim _slots;

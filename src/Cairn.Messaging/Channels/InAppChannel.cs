@@ -3,7 +3,7 @@ using Cairn.Runtime.Storage;
 namespace Cairn.Messaging.Channels;
 
 /// <summary>In-app messages: rendered into the contact's inbox, which the customer's app reads (<c>GET /api/inbox/{contact}</c>); delivered once there.</summary>
-public sealed class InAppChannel(IRecipientStore store, TimeProvider time, MessagingOptions options) : IMessageChannel
+internal sealed class InAppChannel(IRecipientStore store, TimeProvider time, MessagingOptions options) : IMessageChannel
 {
     /// <inheritdoc />
     public string Name => "in_app";

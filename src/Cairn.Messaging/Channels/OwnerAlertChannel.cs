@@ -10,7 +10,7 @@ namespace Cairn.Messaging.Channels;
 /// every webhook; an owner without a webhook but with an email address gets the alert by email instead — the lead,
 /// why it was routed, its scores and its latest events, and how to acknowledge.
 /// </summary>
-public sealed class OwnerAlertChannel(WebhookChannel webhooks, IEmailTransport email, MessagingOptions options) : IMessageChannel
+internal sealed class OwnerAlertChannel(WebhookChannel webhooks, IEmailTransport email, MessagingOptions options) : IMessageChannel
 {
     /// <inheritdoc />
     public string Name => WebhookChannel.OwnerChannel;

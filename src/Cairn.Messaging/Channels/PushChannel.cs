@@ -15,7 +15,7 @@ namespace Cairn.Messaging.Channels;
 /// message counts as sent when any device took it, and is retried when only transient errors came back. With no
 /// provider configured, push goes to the development mailbox.
 /// </summary>
-public sealed partial class PushChannel(MessagingOptions options, IHttpClientFactory http, IRecipientStore store, TimeProvider time, ILogger<PushChannel> logger) : IMessageChannel
+internal sealed partial class PushChannel(MessagingOptions options, IHttpClientFactory http, IRecipientStore store, TimeProvider time, ILogger<PushChannel> logger) : IMessageChannel
 {
     private readonly RateGate _gate = new(options.Push.RatePerSecond, options.Push.MaxConnections);
 

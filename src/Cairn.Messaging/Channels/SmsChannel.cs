@@ -14,7 +14,7 @@ namespace Cairn.Messaging.Channels;
 /// map back without trusting the caller. A 4xx answer is permanent (an invalid number), 429 and 5xx are retried.
 /// With no provider configured, SMS goes to the development mailbox.
 /// </summary>
-public sealed partial class SmsChannel(MessagingOptions options, IHttpClientFactory http, MessageLinks links, IRecipientStore store, Suppressions suppressions, TimeProvider time, ILogger<SmsChannel> logger) : IMessageChannel
+internal sealed partial class SmsChannel(MessagingOptions options, IHttpClientFactory http, MessageLinks links, IRecipientStore store, Suppressions suppressions, TimeProvider time, ILogger<SmsChannel> logger) : IMessageChannel
 {
     private readonly RateGate _gate = new(options.Sms.RatePerSecond, options.Sms.MaxConnections);
 

@@ -12,7 +12,7 @@ namespace Cairn.Messaging.Channels;
 /// 5xx and timeouts are retried with exponential backoff and jitter for a bounded period, then dead-lettered
 /// (<c>GET /api/dead-letters</c>, replayable); other 4xx answers fail at once.
 /// </summary>
-public sealed partial class WebhookChannel(string name, IHttpClientFactory http, StandardWebhooks signer, MessagingOptions options, TimeProvider time, ILogger<WebhookChannel> logger) : IMessageChannel
+internal sealed partial class WebhookChannel(string name, IHttpClientFactory http, StandardWebhooks signer, MessagingOptions options, TimeProvider time, ILogger<WebhookChannel> logger) : IMessageChannel
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.WebhookConcurrency));
 
