@@ -35,12 +35,6 @@ internal sealed record PartitionWork(
 /// </summary>
 internal sealed partial class Partition
 {
-    /// <summary>The enrollment id of a contact's recheck timer (see <see cref="ContactTurn.SegmentTimer"/>).</summary>
-    public const string SegmentTimer = ContactTurn.SegmentTimer;
-
-    /// <summary>The enrollment id of hand-off SLA timers (see <see cref="ContactTurn.HandOffTimer"/>).</summary>
-    public const string HandOffTimer = ContactTurn.HandOffTimer;
-
     // History events kept in memory between batches (the most active contacts' histories), per partition.
     private const int MaxCachedHistoryEvents = 50_000;
 

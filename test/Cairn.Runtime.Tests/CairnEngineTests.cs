@@ -228,7 +228,7 @@ public sealed class CairnEngineTests
         var cancel = TestContext.Current.CancellationToken;
         const int Timers = 3_000;
         var seeded = new CommitBatch();
-        seeded.Timers.AddRange(Enumerable.Range(0, Timers).Select(_ => new StoredTimer(new Core.ContactId(Guid.NewGuid()), Partition.SegmentTimer, "recheck", harness.Time.GetUtcNow())));
+        seeded.Timers.AddRange(Enumerable.Range(0, Timers).Select(_ => new StoredTimer(new Core.ContactId(Guid.NewGuid()), Core.Turns.ContactTurn.SegmentTimer, "recheck", harness.Time.GetUtcNow())));
         await harness.Store.CommitAsync(seeded, cancel);
 
         // Passes keep reading the due timers while the first pass's are committed: a pass that read a timer before its

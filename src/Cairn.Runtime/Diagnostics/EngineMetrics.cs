@@ -118,7 +118,7 @@ internal sealed class EngineMetrics
             var reason = work.Input switch
             {
                 SegmentsChanged => "rollout",
-                TimerDue { EnrollmentId: Partition.SegmentTimer } => "recheck",
+                TimerDue { EnrollmentId: Core.Turns.ContactTurn.SegmentTimer } => "recheck",
                 ListMembershipChanged => "list",
                 _ => null,
             };
