@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Cairn's whole test suite: installs what the tests need when it is missing (the PostgreSQL server
-# binaries, the npm packages of the SDK test), runs every test project, and prints one summary line.
+# binaries, Chromium for the console's browser tests, the npm packages of the SDK test), runs every test project
+# (the .NET build installs and builds the console itself), and prints one summary line.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,6 +13,19 @@ if [ -z "${CAIRN_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   else
     echo "PostgreSQL server binaries are missing: install the 'postgresql' package or set CAIRN_TEST_POSTGRES." >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
+fi
+
+# The console's browser tests drive the Debian chromium package through Playwright (Playwright's own browser
+# download cannot work here).
+if [ -z "${CAIRN_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Chromium (Debian package 'chromium') for the browser tests…"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing: install the 'chromium' package or set CAIRN_CHROMIUM." >&2
     [ "${CI:-}" = "true" ] && exit 1
   fi
 fi

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Cairn.Http.Telemetry;
 using Cairn.Messaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +14,8 @@ public static class CairnHttp
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddOptions<KeyOptions>().Configure(options => configureKeys?.Invoke(options));
         services.AddSingleton<KeyRing>();
+        services.AddCairnAccess();
+
         services.AddSingleton<BatchIngestor>();
         services.AddMetrics();
         services.AddSingleton<IngestMetrics>();
@@ -22,17 +23,24 @@ public static class CairnHttp
 
         // Registered after AddCairn: hosted services start in order, so the store is migrated by then.
         services.AddHostedService<KeyRingLoader>();
+        services.AddHostedService<AdminBootstrap>();
         services.AddOpenApi("v1");
         services.AddCairnMessaging();
         return services;
     }
 
-    /// <summary>Maps every endpoint: ingestion, the admin API, health, <c>/metrics</c> and the OpenAPI document.</summary>
-    public static WebApplication MapCairn(this WebApplication app)
+    /// <summary>
+    /// Maps every endpoint: ingestion, the admin API (for API keys and console sessions), health, <c>/metrics</c>, the
+    /// OpenAPI document, and the web console at <c>/</c> from <paramref name="consoleRoot"/> (default: <c>console/</c>
+    /// beside the executable) when it is built.
+    /// </summary>
+    public static WebApplication MapCairn(this WebApplication app, string? consoleRoot = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseConsole(consoleRoot);
+        app.UseRateLimiter();
         app.MapOpenApi("/openapi/{documentName}.json");
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).WithTags("Health").ExcludeFromDescription();
@@ -44,7 +52,10 @@ public static class CairnHttp
 
         app.MapMetrics();
         app.MapIngest();
-        var api = app.MapGroup("/api").AddEndpointFilter(RequireApiKeyAsync);
+        app.MapSessions();
+        var api = app.MapGroup("/api").AddEndpointFilter(AccessControl.AuthorizeAsync);
+        api.MapUsers();
+        api.MapKeys();
         api.MapContacts();
         api.MapImports();
         api.MapJourneys();
@@ -62,20 +73,5 @@ public static class CairnHttp
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();
         return app;
-    }
-
-    private static ValueTask<object?> RequireApiKeyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var keys = http.RequestServices.GetRequiredService<KeyRing>();
-        if (!AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
-            || !string.Equals(header.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
-        {
-            throw ProblemException.Unauthorized("Send an API key as 'Authorization: Bearer <key>'.");
-        }
-
-        return keys.IsValid(ApiKeyKind.Admin, header.Parameter)
-            ? next(context)
-            : throw ProblemException.Unauthorized("The API key is not valid.");
     }
 }

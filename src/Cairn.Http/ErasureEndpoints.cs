@@ -15,14 +15,14 @@ internal static class ErasureEndpoints
 
     public static RouteGroupBuilder MapErasures(this RouteGroupBuilder api)
     {
-        var erasures = api.MapGroup("/erasures").WithTags("Erasure");
+        var erasures = api.MapGroup("/erasures").WithTags("Erasure").RequireAdmin();
         erasures.MapPost("/", EraseAsync)
             .WithSummary("Erases a person: {\"contactId\" | \"userId\" | \"email\" | \"phone\", \"reason\"}. Every matching contact (with the contacts merged into it) loses its profile, events, enrollments, timers, messages, memberships, hand-offs, devices and inbox; its addresses are suppressed by keyed hash; the erasure is logged without personal data.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         erasures.MapGet("/", async (int? limit, IErasureStore erasureStore, CancellationToken cancellationToken) =>
                 TypedResults.Ok((await erasureStore.ListErasuresAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)).Select(View)))
             .WithSummary("The erasure log, newest first: the contact id, the reason, when, and how many rows of each kind were deleted.");
-        api.MapDelete("/contacts/{id}", EraseContactAsync)
+        api.MapDelete("/contacts/{id}", EraseContactAsync).RequireAdmin()
             .WithTags("Contacts", "Erasure")
             .WithSummary("Erases a contact (see POST /api/erasures); reason as a query parameter.")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -1,9 +1,11 @@
 global using System.Text;
 global using System.Text.Json;
 global using Cairn.Core.Journeys;
+global using Cairn.Http.Access;
 global using Cairn.Runtime;
 global using Cairn.Runtime.Storage;
 global using Microsoft.AspNetCore.Builder;
 global using Microsoft.AspNetCore.Http;
 global using Microsoft.AspNetCore.Http.HttpResults;
 global using Microsoft.AspNetCore.Routing;
+global using Microsoft.Extensions.Options;

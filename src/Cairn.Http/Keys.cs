@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Cairn.Http;
 
@@ -39,8 +38,29 @@ internal sealed class KeyRing
     /// <summary>The stored form of a key.</summary>
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    internal void Set(IEnumerable<(string Hash, ApiKeyKind Kind)> keys) =>
+    /// <summary>Makes the stored keys and the configured ones the valid keys (at start, and after a key is created or revoked).</summary>
+    internal void Set(IEnumerable<ApiKeyRecord> stored, KeyOptions configured)
+    {
+        var keys = stored.Select(key => (key.Hash, key.Kind)).ToList();
+        if (!string.IsNullOrEmpty(configured.WriteKey))
+        {
+            keys.Add((Hash(configured.WriteKey), ApiKeyKind.Write));
+        }
+
+        if (!string.IsNullOrEmpty(configured.ApiKey))
+        {
+            keys.Add((Hash(configured.ApiKey), ApiKeyKind.Admin));
+        }
+
         _hashes = keys.DistinctBy(key => key.Hash).ToFrozenDictionary(key => key.Hash, key => key.Kind);
+    }
+
+    /// <summary>A new random key of <paramref name="kind"/> (<c>cwk_</c> write, <c>cak_</c> admin) and its stored record.</summary>
+    internal static (string Key, ApiKeyRecord Record) NewKey(ApiKeyKind kind, string? name, DateTimeOffset now)
+    {
+        var key = (kind == ApiKeyKind.Write ? "cwk_" : "cak_") + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return (key, new ApiKeyRecord(Guid.NewGuid().ToString("N"), kind, Hash(key), key[..8], now, name));
+    }
 }
 
 /// <summary>Loads the keys at start-up (after the engine has migrated the store) and generates missing ones.</summary>
@@ -50,10 +70,10 @@ internal sealed class KeyRingLoader(ISettingsStore settingsStore, KeyRing ring, 
     {
         var configured = options.Value;
         var stored = (await settingsStore.GetApiKeysAsync(cancellationToken).ConfigureAwait(false)).ToList();
-        foreach (var (kind, prefix, given, variable) in new[]
+        foreach (var (kind, given, variable) in new[]
         {
-            (ApiKeyKind.Write, "cwk_", configured.WriteKey, "CAIRN_WRITE_KEY"),
-            (ApiKeyKind.Admin, "cak_", configured.ApiKey, "CAIRN_API_KEY"),
+            (ApiKeyKind.Write, configured.WriteKey, "CAIRN_WRITE_KEY"),
+            (ApiKeyKind.Admin, configured.ApiKey, "CAIRN_API_KEY"),
         })
         {
             if (!string.IsNullOrEmpty(given) || stored.Any(key => key.Kind == kind))
@@ -61,29 +81,15 @@ internal sealed class KeyRingLoader(ISettingsStore settingsStore, KeyRing ring, 
                 continue;
             }
 
-            var key = prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
-            var record = new ApiKeyRecord(Guid.NewGuid().ToString("N"), kind, KeyRing.Hash(key), key[..8], time.GetUtcNow());
+            var (key, record) = KeyRing.NewKey(kind, "generated at first start", time.GetUtcNow());
             await settingsStore.AddApiKeyAsync(record, cancellationToken).ConfigureAwait(false);
             stored.Add(record);
             var label = kind == ApiKeyKind.Write ? "Write key (ingestion, HTTP basic auth user)" : "API key (/api, bearer token)";
             configured.Announce($"{label}: {key}\n  Shown once; store it. Or set {variable} to use a key of your choice.");
         }
 
-        var keys = stored.Select(key => (key.Hash, key.Kind)).ToList();
-        if (!string.IsNullOrEmpty(configured.WriteKey))
-        {
-            keys.Add((KeyRing.Hash(configured.WriteKey), ApiKeyKind.Write));
-        }
-
-        if (!string.IsNullOrEmpty(configured.ApiKey))
-        {
-            keys.Add((KeyRing.Hash(configured.ApiKey), ApiKeyKind.Admin));
-        }
-
-        ring.Set(keys);
+        ring.Set(stored, configured);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

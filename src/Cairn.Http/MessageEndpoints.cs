@@ -24,7 +24,7 @@ internal static class MessageEndpoints
             .WithTags("Messages")
             .WithSummary("One message: channel, template and version, status (queued, sending, sent, bounced, failed, suppressed, undeliverable), attempts, last error, recipient, subject, opens, clicks, unsubscribe.")
             .Produces<OutboxMessage>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/templates/{id}/preview", PreviewAsync)
+        api.MapPost("/templates/{id}/preview", PreviewAsync).AllowViewer()
             .WithTags("Templates")
             .WithSummary("Renders a template for a contact ({\"contactId\"}) or sample data ({\"sample\": {contact, event, events}}; default: the template's own): every part, the generated text of an email, the encoding and segments of an SMS. 422 with the render error.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);

@@ -28,6 +28,7 @@ internal static class PolicyEndpoints
             .WithSummary("The orchestrator's rules in force (the stored policy document, or the defaults: SMS only 08:00-21:00 local, no caps).");
         policy.MapPut("/", (HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) => DocumentFlow.PutAsync(
                 DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, publisher, documentStore, time))
+            .RequireAdmin()
             .WithSummary("Stores the orchestrator policy (kind: policy, id: default): time zone, quiet hours, frequency caps, suppression rules, opt-in requirements, validity of deferred messages. Live at once.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return api;

@@ -19,7 +19,7 @@ internal static class SegmentEndpoints
         segments.MapGet("/{id}/status", SegmentStatusAsync).WithSummary("The backfill of the segment's current version: status, contacts processed, members so far.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id}/members", MembersAsync).WithSummary("The segment's members, cursor-paged, with when and why each entered.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapArchive(DocumentParser.SegmentKind, "Retires the segment: members leave it (with segment_exited), and it is no longer evaluated. Refused (409) while another segment refers to it.");
-        segments.MapPost("/preview", PreviewAsync).WithSummary("Evaluates a draft condition without saving anything: the count and a sample of members. Above 25,000 contacts the count is estimated from a uniform random sample of about 10,000 (exact: false, margin: the 95 % margin of error in contacts); ?exact=true evaluates every contact.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        segments.MapPost("/preview", PreviewAsync).AllowViewer().WithSummary("Evaluates a draft condition without saving anything: the count and a sample of members. Above 25,000 contacts the count is estimated from a uniform random sample of about 10,000 (exact: false, margin: the 95 % margin of error in contacts); ?exact=true evaluates every contact.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return api;
     }
 

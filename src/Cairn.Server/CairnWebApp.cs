@@ -1,4 +1,6 @@
 using Cairn.Http;
+using Cairn.Http.Access;
+using Microsoft.AspNetCore.DataProtection;
 using Cairn.Messaging;
 using Cairn.Runtime;
 using Cairn.Storage.PostgreSql;
@@ -43,6 +45,9 @@ internal static class CairnWebApp
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+        // "No XML encryptor configured": the session keys sit unencrypted in the data directory, as the database does.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
         // A failed start is reported by `cairn serve` in one line; the host would log it again with a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
@@ -76,6 +81,18 @@ internal static class CairnWebApp
                 messaging.PublicUrl = publicUrl;
             }
         }).AddAllChannels();
+        builder.Services.AddOptions<ConsoleAccessOptions>()
+            .Configure(access => Settings.Bind(settings.GetSection("Console"), access))
+            .ValidateOnStart();
+
+        // Session cookies are encrypted with data-protection keys: kept in the data directory (SQLite), so a restart
+        // keeps people signed in; in memory with PostgreSQL, so a restart signs everyone out.
+        var protection = builder.Services.AddDataProtection().SetApplicationName("cairn");
+        if (options.Postgres is null)
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "protection-keys")));
+        }
+
         builder.AddCairnTelemetry();
         if (options.Demo)
         {

@@ -8,9 +8,9 @@ public abstract partial class RelationalCairnStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<ApiKeyRecord>> GetApiKeysAsync(CancellationToken cancellationToken) =>
         await QueryAsync(
-            "SELECT id, kind, hash, prefix, created_at FROM api_keys ORDER BY created_at, id",
+            "SELECT id, kind, hash, prefix, created_at, name FROM api_keys ORDER BY created_at, id",
             null,
-            static row => new ApiKeyRecord(row.GetText(0), StoredValues.ParseApiKeyKind(row.GetText(1)), row.GetText(2), row.GetText(3), row.GetTime(4)),
+            static row => new ApiKeyRecord(row.GetText(0), StoredValues.ParseApiKeyKind(row.GetText(1)), row.GetText(2), row.GetText(3), row.GetTime(4), row.GetTextOrNull(5)),
             cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
@@ -18,7 +18,7 @@ public abstract partial class RelationalCairnStore
     {
         ArgumentNullException.ThrowIfNull(key);
         return ExecuteAsync(
-            "INSERT INTO api_keys (id, kind, hash, prefix, created_at) VALUES (@id, @kind, @hash, @prefix, @created_at)",
+            "INSERT INTO api_keys (id, kind, hash, prefix, created_at, name) VALUES (@id, @kind, @hash, @prefix, @created_at, @name)",
             parameters =>
             {
                 parameters.Add("id", key.Id);
@@ -26,9 +26,14 @@ public abstract partial class RelationalCairnStore
                 parameters.Add("hash", key.Hash);
                 parameters.Add("prefix", key.Prefix);
                 parameters.AddTime("created_at", key.CreatedAt);
+                parameters.Add("name", key.Name);
             },
             cancellationToken);
     }
+
+    /// <inheritdoc />
+    public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken) =>
+        await ExecuteAsync("DELETE FROM api_keys WHERE id = @id", parameters => parameters.Add("id", id), cancellationToken).ConfigureAwait(false) == 1;
 
     /// <inheritdoc />
     public Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken) =>

@@ -46,4 +46,22 @@ internal static class StoredValues
         "admin" => ApiKeyKind.Admin,
         _ => throw new InvalidDataException($"Unknown stored API key kind '{text}'."),
     };
+
+    /// <summary>A user role as stored.</summary>
+    public static string Of(UserRole role) => role switch
+    {
+        UserRole.Viewer => "viewer",
+        UserRole.Editor => "editor",
+        UserRole.Admin => "admin",
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
+    };
+
+    /// <summary>A stored user role.</summary>
+    public static UserRole ParseUserRole(string text) => text switch
+    {
+        "viewer" => UserRole.Viewer,
+        "editor" => UserRole.Editor,
+        "admin" => UserRole.Admin,
+        _ => throw new InvalidDataException($"Unknown stored user role '{text}'."),
+    };
 }

@@ -15,6 +15,8 @@ internal sealed class TestCairn : IAsyncDisposable
 {
     public const string WriteKey = "cwk_test_write";
     public const string ApiKey = "cak_test_admin";
+    public const string AdminEmail = "admin@test.local";
+    public const string AdminPassword = "correct horse battery staple";
 
     private readonly WebApplication _app;
     private readonly string? _ownedDirectory;
@@ -48,6 +50,12 @@ internal sealed class TestCairn : IAsyncDisposable
     public LogLines Logs { get; }
 
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
+
+    /// <summary>The application's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>A client that sends nothing by itself (for sessions: the test adds the cookies).</summary>
+    public HttpClient CreateClient() => _app.GetTestClient();
 
     public Cairn.Runtime.Storage.ICairnStore Store => _app.Services.GetRequiredService<Cairn.Runtime.Storage.ICairnStore>();
 
@@ -164,6 +172,12 @@ internal sealed class TestCairn : IAsyncDisposable
             {
                 options.Announce = announcements.Add;
                 keys?.Invoke(options);
+            });
+            builder.Services.PostConfigure<Cairn.Http.Access.ConsoleAccessOptions>(options =>
+            {
+                options.AdminEmail = AdminEmail;
+                options.AdminPassword = AdminPassword;
+                options.Announce = announcements.Add;
             });
             builder.Logging.AddProvider(logs);
             if (time is not null)

@@ -64,3 +64,7 @@ public sealed class PostgreSqlErasureStoreTests(PostgresFixture postgres) : Eras
 public sealed class SqliteEnrollmentRowsMigrationTests() : EnrollmentRowsMigrationCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlEnrollmentRowsMigrationTests(PostgresFixture postgres) : EnrollmentRowsMigrationCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteUserStoreTests() : UserStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlUserStoreTests(PostgresFixture postgres) : UserStoreCompliance(new PostgreSqlProvider(postgres));

@@ -20,6 +20,19 @@ public abstract class SettingsStoreCompliance(StoreProvider provider) : StoreCom
     }
 
     [Fact]
+    public async Task ApiKeys_KeepTheirName_AndARevokedKeyIsGone()
+    {
+        var named = new ApiKeyRecord("k1", ApiKeyKind.Write, new string('c', 64), "cwk_abcd", T0, "website");
+        var other = named with { Id = "k2", Hash = new string('d', 64), Name = null };
+        await Settings.AddApiKeyAsync(named, Cancel);
+        await Settings.AddApiKeyAsync(other, Cancel);
+
+        Assert.True(await Settings.RevokeApiKeyAsync("k1", Cancel));
+        Assert.False(await Settings.RevokeApiKeyAsync("k1", Cancel));
+        Assert.Equal([other], await Settings.GetApiKeysAsync(Cancel));
+    }
+
+    [Fact]
     public async Task GetOrAddSetting_TheFirstWriterWins()
     {
         var values = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Settings.GetOrAddSettingAsync("link_key", $"value-{i}", Cancel)));

@@ -9,6 +9,9 @@ public interface ISettingsStore
     /// <summary>Stores a new API key record.</summary>
     Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
 
+    /// <summary>Deletes a stored API key: it stops working at once. False when there was none.</summary>
+    Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken);
+
     /// <summary>The setting's value; when it has none yet, <paramref name="initial"/> is stored and returned (the first writer wins).</summary>
     Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken);
 }

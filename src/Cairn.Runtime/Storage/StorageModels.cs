@@ -83,7 +83,47 @@ public enum ApiKeyKind
 }
 
 /// <summary>A stored API key: never the key itself, only its SHA-256 hash and a short prefix to recognise it.</summary>
-public sealed record ApiKeyRecord(string Id, ApiKeyKind Kind, string Hash, string Prefix, DateTimeOffset CreatedAt);
+/// <param name="Id">The key's id.</param>
+/// <param name="Kind">What it may do.</param>
+/// <param name="Hash">The SHA-256 hash of the key.</param>
+/// <param name="Prefix">The key's first characters, to recognise it in a list.</param>
+/// <param name="CreatedAt">When it was created.</param>
+/// <param name="Name">What it is for ("website", "CI"), given when it was created.</param>
+public sealed record ApiKeyRecord(string Id, ApiKeyKind Kind, string Hash, string Prefix, DateTimeOffset CreatedAt, string? Name = null);
+
+/// <summary>What a console user may do; the server enforces it on every route.</summary>
+public enum UserRole
+{
+    /// <summary>Reads everything, changes nothing.</summary>
+    Viewer,
+
+    /// <summary>Also changes journeys, segments, templates and contacts.</summary>
+    Editor,
+
+    /// <summary>Also manages users, keys, the sending policy and erasure.</summary>
+    Admin,
+}
+
+/// <summary>A console user. The password is stored only as a salted, iterated hash.</summary>
+/// <param name="Id">The user's id.</param>
+/// <param name="Email">The e-mail address they sign in with (unique without case).</param>
+/// <param name="PasswordHash">ASP.NET Core Identity's PBKDF2 hash of the password.</param>
+/// <param name="Role">What they may do.</param>
+/// <param name="CreatedAt">When the user was created.</param>
+/// <param name="Stamp">Changes when the password or role changes or the user signs out everywhere; a session of another stamp is over.</param>
+/// <param name="FailedSignIns">Failed sign-ins since the last successful one.</param>
+/// <param name="LockedUntil">Until when sign-in is refused after repeated failures.</param>
+/// <param name="LastSignInAt">The last successful sign-in.</param>
+public sealed record UserRecord(
+    string Id,
+    string Email,
+    string PasswordHash,
+    UserRole Role,
+    DateTimeOffset CreatedAt,
+    string Stamp,
+    int FailedSignIns = 0,
+    DateTimeOffset? LockedUntil = null,
+    DateTimeOffset? LastSignInAt = null);
 
 /// <summary>
 /// Everything one partition commits in one transaction. Providers apply the parts in this order:
