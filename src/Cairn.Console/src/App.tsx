@@ -8,6 +8,9 @@ import { journeyRoutes } from "./pages/journeys";
 import { contactRoutes } from "./pages/contacts";
 import { segmentRoutes } from "./pages/segments";
 import { settingsRoutes } from "./pages/settings";
+import { messageRoutes } from "./pages/messages";
+import { handOffRoutes } from "./pages/handoffs";
+import { templateRoutes } from "./pages/templates";
 
 /** Pages need a session: without one, the user signs in and comes back here. */
 function RequireSession({ children }: { children: ReactNode }) {
@@ -33,6 +36,9 @@ export function App() {
         {journeyRoutes}
         {contactRoutes}
         {segmentRoutes}
+        {templateRoutes}
+        {messageRoutes}
+        {handOffRoutes}
         {settingsRoutes}
         <Route path="*" element={<NotFound />} />
       </Route>
