@@ -8,7 +8,7 @@ namespace Cairn.Server;
 /// <summary>
 /// Cairn's settings as one <see cref="IConfiguration"/>: the environment with the <c>CAIRN_</c> prefix, then the
 /// command line (which wins). Options classes are bound from its sections — <c>Engine</c> (<c>EngineOptions</c>),
-/// <c>Messaging</c> (<c>MessagingOptions</c>), <c>Keys</c> (<c>KeyOptions</c>) — and validated at start-up. The
+/// <c>Messaging</c> (<c>MessagingOptions</c>), <c>Keys</c> (<c>KeyOptions</c>), <c>Console</c> (<c>ConsoleAccessOptions</c>) — and validated at start-up. The
 /// documented variables (<c>CAIRN_SMTP_HOST</c>, <c>CAIRN_PARTITIONS</c> …, see <see cref="Variables"/>) are names for
 /// keys in those sections; any other key is reached the standard way, <c>CAIRN_Messaging__BatchSize=500</c>.
 /// </summary>
