@@ -80,9 +80,12 @@ public sealed class JourneyPageTests(ConsoleServer server)
         await Expect(page.Locator("[data-step='wait_1']")).ToContainTextAsync("wait 2 h");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "YAML" }).ClickAsync();
+        // The comments of the document survive the canvas's edits; CodeMirror draws only the lines in view, so go to the end for the new step.
+        await Expect(page.Locator(".code-editor")).ToContainTextAsync("# Cart recovery");
+        await page.Locator(".code-editor .cm-content").ClickAsync();
+        await page.Keyboard.PressAsync("Control+End");
         await Expect(page.Locator(".code-editor")).ToContainTextAsync("id: wait_1");
         await Expect(page.Locator(".code-editor")).ToContainTextAsync("next: wait_1");
-        await Expect(page.Locator(".code-editor")).ToContainTextAsync("# Cart recovery");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Draft saved" })).ToBeVisibleAsync();

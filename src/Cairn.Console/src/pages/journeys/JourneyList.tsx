@@ -82,7 +82,7 @@ function JourneyRow({ journey, activity, editor, busy, onAction }: {
     <tr>
       <td>
         <Link to={`/journeys/${encodeURIComponent(journey.id)}`} className="journey-name">{name}</Link>
-        <div className="muted small">
+        <div className="muted small trigger-line" title={journey.trigger ?? undefined}>
           {journey.trigger ?? "no trigger"}{journey.hasUnpublishedChanges && journey.publishedVersion ? " · unpublished changes" : ""} · updated {formatAgo(journey.updatedAt)}
         </div>
       </td>
@@ -90,7 +90,7 @@ function JourneyRow({ journey, activity, editor, busy, onAction }: {
       <td className="number">{journey.publishedVersion ? `v${journey.publishedVersion}` : "–"}</td>
       <td className="number">{journey.priority ?? "–"}</td>
       <td>{journey.category ?? "–"}</td>
-      <td className="owner">{journey.owner ?? "–"}</td>
+      <td className="owner" title={journey.owner ?? undefined}>{journey.owner ?? "–"}</td>
       <td className="number">{formatNumber(journey.active)}</td>
       <td className="number">{formatNumber(activity?.entries7d ?? 0)} / {formatNumber(activity?.entries30d ?? 0)}</td>
       <td className="number">{formatNumber(activity?.conversions7d ?? 0)} / {formatNumber(activity?.conversions30d ?? 0)}</td>

@@ -29,7 +29,7 @@ function exitLabel(name: string) {
 /** A step on the canvas: what it does, its live numbers, a red marker for validation errors, a handle per exit. */
 export function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
   const n = data.numbers;
-  const messages = n ? messageGroups(n.messages) : null;
+  const messages = data.kind === "send" ? messageGroups(n?.messages ?? {}) : null;
   return (
     <div className={`step-node kind-${data.kind ?? "unknown"}${selected ? " selected" : ""}${data.errors.length > 0 ? " invalid" : ""}`}
       data-step={data.id} aria-label={`Step ${data.id}: ${data.description}`}>
