@@ -251,7 +251,7 @@ function StepPanel({ step, schema, schemaError, editor, problems, numbers, onCha
         <div><dt>Entered</dt><dd>{formatNumber(numbers?.entered ?? 0)}</dd></div>
         <div><dt>Here now</dt><dd>{formatNumber(numbers?.current ?? 0)}</dd></div>
         <div><dt>Errors</dt><dd>{formatNumber(numbers?.errors ?? 0)}</dd></div>
-        {Object.entries(numbers?.exits ?? {}).map(([exit, count]) => <div key={exit}><dt>Left by {exit.replace(/_/g, " ")}</dt><dd>{formatNumber(count)}</dd></div>)}
+        {Object.entries(numbers?.exits ?? {}).map(([exit, count]) => <div key={exit}><dt>Exit “{exit.replace(/_/g, " ")}”</dt><dd>{formatNumber(count)}</dd></div>)}
         {Object.entries(numbers?.messages ?? {}).map(([state, count]) => <div key={state}><dt>Messages {state.replace(/_/g, " ")}</dt><dd>{formatNumber(count)}</dd></div>)}
       </dl>
       <ErrorNotice error={schemaError} title="Could not load the journey schema" />
