@@ -36,8 +36,12 @@ internal static class JourneyEndpoints
             .WithSummary("Enrollments that ended for review (maximum run time reached, or an error), newest first.");
         journeys.MapPost("/{id}/pause", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Paused, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
             .WithSummary("Stops new entries; enrollments already in the journey continue.");
+        journeys.MapPost("/{id}/resume", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Published, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
+            .WithSummary("Takes a paused journey back to published: new entries resume; enrollments already in it carry on.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         journeys.MapPost("/{id}/archive", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
             .WithSummary("Retires the journey: no new entries.");
+        api.MapJourneyConsole();
         return api;
     }
 
@@ -113,6 +117,11 @@ internal static class JourneyEndpoints
         }
 
         var (version, created, rollout) = (await publisher.PublishJourneyAsync(id, stepMap, cancellationToken).ConfigureAwait(false))!.Value;
+        if (created)
+        {
+            await documentStore.SetPublishedByAsync(DocumentParser.JourneyKind, id, version, context.User.Identity?.Name ?? "api-key", cancellationToken).ConfigureAwait(false);
+        }
+
         return TypedResults.Ok(new PublishedView(id, version, created, rollout is null ? null : RolloutView.From(rollout)));
     }
 
@@ -274,6 +283,11 @@ internal static class JourneyEndpoints
         if (status == DocumentStatus.Paused && document.Status != DocumentStatus.Published)
         {
             return Problems.Conflict($"Only a published journey can be paused; '{id}' is {document.Status.ToString().ToLowerInvariant()}.");
+        }
+
+        if (status == DocumentStatus.Published && document.Status != DocumentStatus.Paused)
+        {
+            return Problems.Conflict($"Only a paused journey can be resumed; '{id}' is {document.Status.ToString().ToLowerInvariant()}.");
         }
 
         await documentStore.SetStatusAsync(DocumentParser.JourneyKind, id, status, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);

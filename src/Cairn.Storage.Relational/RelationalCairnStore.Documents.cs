@@ -119,11 +119,24 @@ public abstract partial class RelationalCairnStore
             cancellationToken).ConfigureAwait(false) == 1;
 
     /// <inheritdoc />
+    public async Task<bool> SetPublishedByAsync(string kind, string id, int version, string publishedBy, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            "UPDATE document_versions SET published_by = @by WHERE kind = @kind AND id = @id AND version = @version",
+            parameters =>
+            {
+                parameters.Add("by", publishedBy);
+                parameters.Add("kind", kind);
+                parameters.Add("id", id);
+                parameters.Add("version", version);
+            },
+            cancellationToken).ConfigureAwait(false) == 1;
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<DocumentVersion>> GetVersionsAsync(string kind, CancellationToken cancellationToken) =>
         await QueryAsync(
-            "SELECT id, version, body, published_at FROM document_versions WHERE kind = @kind ORDER BY id, version",
+            "SELECT id, version, body, published_at, published_by FROM document_versions WHERE kind = @kind ORDER BY id, version",
             parameters => parameters.Add("kind", kind),
-            row => new DocumentVersion(kind, row.GetText(0), row.GetInt(1), row.GetText(2), row.GetTime(3)),
+            row => new DocumentVersion(kind, row.GetText(0), row.GetInt(1), row.GetText(2), row.GetTime(3), row.GetTextOrNull(4)),
             cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />

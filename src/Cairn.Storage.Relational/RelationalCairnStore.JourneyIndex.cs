@@ -48,6 +48,40 @@ public abstract partial class RelationalCairnStore
             cancellationToken);
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<JourneyActivity>> GetJourneyActivityAsync(DateTimeOffset recent, DateTimeOffset since, CancellationToken cancellationToken) =>
+        WithSessionAsync<IReadOnlyList<JourneyActivity>>(
+            async session =>
+            {
+                void Window(Parameters parameters)
+                {
+                    parameters.AddTime("recent", recent);
+                    parameters.AddTime("since", since);
+                }
+
+                // Each a range of an index (entered_at, converted_at, reviews' ended_at), grouped: never a scan of contacts.
+                var entries = await CountAsync(session, "SELECT journey_id, SUM(CASE WHEN entered_at >= @recent THEN 1 ELSE 0 END), COUNT(*) FROM enrollments WHERE entered_at >= @since GROUP BY journey_id", Window, cancellationToken).ConfigureAwait(false);
+                var conversions = await CountAsync(session, "SELECT journey_id, SUM(CASE WHEN converted_at >= @recent THEN 1 ELSE 0 END), COUNT(*) FROM enrollments WHERE converted_at >= @since GROUP BY journey_id", Window, cancellationToken).ConfigureAwait(false);
+                var reviews = await CountAsync(session, "SELECT journey_id, SUM(CASE WHEN ended_at >= @recent THEN 1 ELSE 0 END), COUNT(*) FROM journey_reviews WHERE ended_at >= @since GROUP BY journey_id", Window, cancellationToken).ConfigureAwait(false);
+                var errors = await CountAsync(session, "SELECT journey_id, SUM(count), SUM(count) FROM journey_moves WHERE exit = @exit GROUP BY journey_id", parameters => parameters.Add("exit", Core.Journeys.JourneyStep.ErrorExit), cancellationToken).ConfigureAwait(false);
+                return entries.Keys.Union(conversions.Keys).Union(reviews.Keys).Union(errors.Keys).Order(StringComparer.Ordinal)
+                    .Select(journey => new JourneyActivity(
+                        journey,
+                        entries.GetValueOrDefault(journey).Recent,
+                        entries.GetValueOrDefault(journey).All,
+                        conversions.GetValueOrDefault(journey).Recent,
+                        conversions.GetValueOrDefault(journey).All,
+                        reviews.GetValueOrDefault(journey).Recent,
+                        reviews.GetValueOrDefault(journey).All,
+                        errors.GetValueOrDefault(journey).All))
+                    .ToList();
+            },
+            cancellationToken);
+
+    private static async Task<Dictionary<string, (long Recent, long All)>> CountAsync(SqlSession session, string sql, Action<Parameters> parameters, CancellationToken cancellationToken) =>
+        (await session.QueryAsync(sql, parameters, static row => (Journey: row.GetText(0), Recent: row.GetLong(1), All: row.GetLong(2)), cancellationToken).ConfigureAwait(false))
+            .ToDictionary(row => row.Journey, row => (row.Recent, row.All), StringComparer.Ordinal);
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken) =>
         await QueryAsync(
             "SELECT version, enrollment_id, contact_id, reason, ended_at FROM journey_reviews WHERE journey_id = @journey_id ORDER BY ended_at DESC LIMIT @limit",

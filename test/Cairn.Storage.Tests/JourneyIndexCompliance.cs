@@ -141,4 +141,23 @@ public abstract class JourneyIndexCompliance(StoreProvider provider) : StoreComp
         Assert.Equal(new Dictionary<string, long> { ["vip"] = 4, ["churned"] = 1 }, await Index.CountSegmentMembersAsync(Cancel));
         Assert.Empty(await Index.GetSegmentMembersAsync("missing", null, 10, Cancel));
     }
+
+    [Fact]
+    public async Task Activity_CountsEntriesConversionsAndReviewsInTheirWindows_AndErrorsOfAllTime()
+    {
+        var (ann, bob, cy) = (NewContactId(), NewContactId(), NewContactId());
+        await CommitAsync(batch =>
+        {
+            batch.Enrollments.Add(new EnrollmentRecord(ann, Enrollment("cart:1", "cart", 1) with { EnteredAt = T0.AddDays(-2), ConvertedAt = T0.AddDays(-1) }));
+            batch.Enrollments.Add(new EnrollmentRecord(bob, Enrollment("cart:1", "cart", 1) with { EnteredAt = T0.AddDays(-20), ConvertedAt = T0.AddDays(-19) }));
+            batch.Enrollments.Add(new EnrollmentRecord(cy, Enrollment("cart:1", "cart", 1) with { EnteredAt = T0.AddDays(-40) }));
+            batch.Enrollments.Add(new EnrollmentRecord(cy, Enrollment("welcome:1", "welcome", 1) with { EnteredAt = T0.AddDays(-3) }));
+            batch.Reviews.Add(new JourneyReview("cart", 1, "cart:1", cy, "error", T0.AddDays(-10)));
+            batch.Moves.AddRange([new JourneyMove("cart", 1, "email_1", "error", "$end"), new JourneyMove("cart", 1, "email_1", "error", "$end")]);
+        });
+
+        var activity = (await Index.GetJourneyActivityAsync(T0.AddDays(-7), T0.AddDays(-30), Cancel)).ToDictionary(a => a.JourneyId);
+        Assert.Equal(new JourneyActivity("cart", 1, 2, 1, 2, 0, 1, 2), activity["cart"]);
+        Assert.Equal(new JourneyActivity("welcome", 1, 1, 0, 0, 0, 0, 0), activity["welcome"]);
+    }
 }

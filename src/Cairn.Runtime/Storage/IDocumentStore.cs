@@ -32,6 +32,9 @@ public interface IDocumentStore
     /// <summary>Sets the status (pause, archive, resume); false when the document does not exist.</summary>
     Task<bool> SetStatusAsync(string kind, string id, DocumentStatus status, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Records who published a version (a user's email, or <c>api-key</c>); false when there is no such version.</summary>
+    Task<bool> SetPublishedByAsync(string kind, string id, int version, string publishedBy, CancellationToken cancellationToken);
+
     /// <summary>Every published version of every document of a kind (what enrollments may still run on).</summary>
     Task<IReadOnlyList<DocumentVersion>> GetVersionsAsync(string kind, CancellationToken cancellationToken);
 

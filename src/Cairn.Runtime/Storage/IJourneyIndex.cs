@@ -18,6 +18,12 @@ public interface IJourneyIndex
     /// <summary>A journey's counted moves and conversions, every version.</summary>
     Task<(IReadOnlyList<JourneyMoveCount> Moves, IReadOnlyList<JourneyConversionCount> Conversions)> GetJourneyStatsAsync(string journeyId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Every journey's activity since <paramref name="recent"/> and since <paramref name="since"/> (entries, conversions,
+    /// reviews), counted on indexes of the enrollment and review rows, never by reading contacts; journeys with no activity are left out.
+    /// </summary>
+    Task<IReadOnlyList<JourneyActivity>> GetJourneyActivityAsync(DateTimeOffset recent, DateTimeOffset since, CancellationToken cancellationToken);
+
     /// <summary>A journey's enrollments that ended for review, newest first.</summary>
     Task<IReadOnlyList<JourneyReview>> GetJourneyReviewsAsync(string journeyId, int limit, CancellationToken cancellationToken);
 

@@ -222,8 +222,8 @@ public enum DocumentStatus
 /// <param name="UpdatedAt">When it last changed.</param>
 public sealed record StoredDocument(string Kind, string Id, DocumentStatus Status, string Draft, int? PublishedVersion, bool DraftDiffersFromPublished, DateTimeOffset UpdatedAt);
 
-/// <summary>An immutable published version of a document.</summary>
-public sealed record DocumentVersion(string Kind, string Id, int Version, string Body, DateTimeOffset PublishedAt);
+/// <summary>An immutable published version of a document, with who published it (a user's email, <c>api-key</c>; null when not recorded).</summary>
+public sealed record DocumentVersion(string Kind, string Id, int Version, string Body, DateTimeOffset PublishedAt, string? PublishedBy = null);
 
 /// <summary>A durable timer: wake <see cref="ContactId"/>'s enrollment at <see cref="DueAt"/>.</summary>
 public sealed record StoredTimer(ContactId ContactId, string EnrollmentId, string StepId, DateTimeOffset DueAt);
@@ -405,6 +405,13 @@ public sealed record JourneyReview(string JourneyId, int Version, string Enrollm
 
 /// <summary>A counted move, as statistics read it.</summary>
 public sealed record JourneyMoveCount(int Version, string FromStep, string Exit, string ToStep, long Count);
+
+/// <summary>
+/// A journey's recent activity, counted from the enrollment and review rows by index: entries and conversions since
+/// each of two times (the last 7 and 30 days in the inventory), enrollments ended for review in those windows, and the
+/// error exits of all time (from the move counters).
+/// </summary>
+public sealed record JourneyActivity(string JourneyId, long Entries7, long Entries30, long Conversions7, long Conversions30, long Reviews7, long Reviews30, long Errors);
 
 /// <summary>Counted conversions of one arm.</summary>
 public sealed record JourneyConversionCount(int Version, string Arm, bool Control, long Count);

@@ -10,9 +10,9 @@ namespace Cairn.Storage.Relational;
 internal sealed class EnrollmentRows : CommitWriter
 {
     private const string Upsert = """
-        INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, state)
-        VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @state)
-        ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, state = excluded.state
+        INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, converted_at, state)
+        VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @converted_at, @state)
+        ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, converted_at = excluded.converted_at, state = excluded.state
         """;
 
     private const string Delete = "DELETE FROM enrollments WHERE contact_id = @contact_id AND enrollment_id = @enrollment_id AND ended_at IS NULL";
@@ -31,6 +31,7 @@ internal sealed class EnrollmentRows : CommitWriter
                 parameters.Add("version", enrollment.Version);
                 parameters.AddTime("entered_at", enrollment.EnteredAt);
                 parameters.AddTime("ended_at", enrollment.EndedAt);
+                parameters.AddTime("converted_at", enrollment.ConvertedAt);
                 parameters.Add("state", JourneyMembershipsJson.Serialize(enrollment));
             },
             cancellationToken).ConfigureAwait(false);
