@@ -38,7 +38,7 @@ public sealed class DraftSimulator(IEventLog events, IContactStore contacts, Jou
     /// <param name="draft">The journey to simulate.</param>
     /// <param name="from">The period's start.</param>
     /// <param name="to">The period's end.</param>
-    /// <param name="stopAtEnd">Stop the clock at <paramref name="to"/>; otherwise it runs on, without events, for the journey's maximum run time, so every enrollment can finish.</param>
+    /// <param name="stopAtEnd">Stop the clock at <paramref name="to"/>; otherwise it runs on, without events, for the draft's maximum run time after the last event, so every enrollment can finish.</param>
     /// <param name="cancellationToken">Cancels the reads.</param>
     public async Task<DraftSimulation> ReplayAsync(JourneyDefinition draft, DateTimeOffset from, DateTimeOffset to, bool stopAtEnd, CancellationToken cancellationToken)
     {
@@ -83,11 +83,12 @@ public sealed class DraftSimulator(IEventLog events, IContactStore contacts, Jou
             }
         }
 
-        var report = Run(draft, profiles, stream, from, stopAtEnd ? to : null, message => keys[message.MessageId], key => ContactId.TryParse(key, out var id) ? id : JourneySimulator.IdFor(key), contact => (names.GetValueOrDefault(contact.Key, contact.Key), contact.Key));
+        var end = stopAtEnd ? to : (stream.Count > 0 ? stream.Max(message => message.Timestamp) : from) + draft.MaxRunTime;
+        var report = Run(draft, profiles, stream, from, end, message => keys[message.MessageId], key => ContactId.TryParse(key, out var id) ? id : JourneySimulator.IdFor(key), contact => (names.GetValueOrDefault(contact.Key, contact.Key), contact.Key));
         return new DraftSimulation(report, null);
     }
 
-    /// <summary>Simulates an uploaded stream (keyed by userId, else anonymousId), from its first event until its journeys could have finished.</summary>
+    /// <summary>Simulates an uploaded stream (keyed by userId, else anonymousId), from its first event until the draft's maximum run time after its last.</summary>
     /// <param name="draft">The journey to simulate.</param>
     /// <param name="stream">The events.</param>
     public DraftSimulation Simulate(JourneyDefinition draft, IReadOnlyList<SegmentMessage> stream)
@@ -104,7 +105,8 @@ public sealed class DraftSimulator(IEventLog events, IContactStore contacts, Jou
             return new DraftSimulation(null, $"The stream's events are for more than {MaxContacts:N0} contacts.");
         }
 
-        return new DraftSimulation(Run(draft, [], stream, null, null, null, null, null), null);
+        var end = stream.Count > 0 ? stream.Max(message => message.Timestamp) + draft.MaxRunTime : (DateTimeOffset?)null;
+        return new DraftSimulation(Run(draft, [], stream, null, end, null, null, null), null);
     }
 
     private SimulationReport Run(
