@@ -27,7 +27,7 @@ public static class CairnServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the partitioned engine (a hosted service that migrates storage, then runs the partitions), its timer pump
-    /// and rollout runner, and the services adapters use: <see cref="DocumentPublisher"/>, <see cref="SegmentPreviewer"/>,
+    /// and rollout runner, and the services adapters use: <see cref="DocumentPublisher"/>, <see cref="SegmentPreviewer"/>, <see cref="DraftSimulator"/>,
     /// <see cref="ContactCommands"/> and the storage ports.
     /// Call <c>UseSqlite()</c> or <c>UsePostgreSql()</c> on the returned builder.
     /// </summary>
@@ -51,6 +51,7 @@ public static class CairnServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<RolloutRunner>());
         services.TryAddSingleton<DocumentPublisher>();
         services.TryAddSingleton<SegmentPreviewer>();
+        services.TryAddSingleton<DraftSimulator>();
         services.TryAddSingleton<ContactCommands>();
         return new CairnBuilder(services);
     }

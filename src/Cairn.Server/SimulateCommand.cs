@@ -99,43 +99,12 @@ internal static class SimulateCommand
         return list;
     }
 
+    /// <summary>The messages of an NDJSON file, read as the simulation API reads an upload; each bad line goes to <paramref name="errors"/> as <c>file:line: why</c>.</summary>
     private static List<SegmentMessage> ReadMessages(FileInfo file, List<string> errors)
     {
-        var messages = new List<SegmentMessage>();
-        var line = 0;
-        foreach (var text in File.ReadLines(file.FullName))
-        {
-            line++;
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                continue;
-            }
-
-            try
-            {
-                // Read as ingestion reads a message: nested at most MessageLimits.MaxDepth levels.
-                using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = MessageLimits.MaxDepth + 1 });
-                var timestamp = document.RootElement.TryGetProperty("timestamp", out var at) && at.ValueKind == JsonValueKind.String
-                    && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : (DateTimeOffset?)null;
-                if (timestamp is null)
-                {
-                    errors.Add($"{file.Name}:{line}: every message needs a 'timestamp' (the simulation's clock)");
-                }
-                else if (SegmentMessageReader.TryRead(document.RootElement, null, timestamp.Value, null, () => $"{file.Name}:{line}", out var message, out var error))
-                {
-                    messages.Add(message);
-                }
-                else
-                {
-                    errors.Add($"{file.Name}:{line}: {error}");
-                }
-            }
-            catch (JsonException exception)
-            {
-                errors.Add($"{file.Name}:{line}: not valid JSON ({exception.Message.Split('.')[0]})");
-            }
-        }
-
+        var bad = new List<StreamLineError>();
+        var messages = SimulationEvents.Read(File.ReadLines(file.FullName), file.Name, bad);
+        errors.AddRange(bad.Select(error => $"{file.Name}:{error.Line}: {error.Message}"));
         return messages;
     }
 

@@ -78,6 +78,24 @@ public abstract partial class RelationalCairnStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredEvent>> GetEventsBetweenAsync(DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+
+        // What Cairn records itself (AudienceDecider.Announcement) has a message id starting with the contact's id and a colon.
+        return await QueryAsync(
+            $"SELECT {EventColumns} FROM events WHERE timestamp >= @from AND timestamp <= @to AND message_id NOT LIKE contact_id || ':%' ORDER BY timestamp, seq LIMIT @limit",
+            parameters =>
+            {
+                parameters.AddTime("from", since);
+                parameters.AddTime("to", until);
+                parameters.Add("limit", limit);
+            },
+            ReadEvent,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<DateTimeOffset>> GetEventTimesAsync(IReadOnlyCollection<string> names, DateTimeOffset since, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(names);

@@ -37,6 +37,21 @@ public abstract class EventLogCompliance(StoreProvider provider) : StoreComplian
     }
 
     [Fact]
+    public async Task GetEventsBetween_ReadsAPeriodOldestFirst_WithoutWhatCairnRecordedItself()
+    {
+        var (ann, bob) = (NewContactId(), NewContactId());
+        await CommitAsync(batch => batch.Events.AddRange(
+        [
+            Event(ann, T0.AddHours(-1), "before"), Event(bob, T0.AddMinutes(2), "b-1"), Event(ann, T0, "a-1"), Event(ann, T0.AddMinutes(1), $"{ann}:email_sent:m1:1"),
+            Event(ann, T0.AddHours(1), "a-2"), Event(bob, T0.AddHours(2), "after"),
+        ]));
+
+        var period = await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), 10, Cancel);
+        Assert.Equal(["a-1", "b-1", "a-2"], period.Select(e => e.MessageId));
+        Assert.Equal(["a-1", "b-1"], (await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), 2, Cancel)).Select(e => e.MessageId));
+    }
+
+    [Fact]
     public async Task GetEvents_PagesNewestFirst_WithoutLosingOrRepeatingTies()
     {
         var id = NewContactId();

@@ -24,6 +24,13 @@ public interface IEventLog
     /// <param name="cancellationToken">Cancels the query.</param>
     Task<Page<StoredEvent>> GetEventsAsync(ContactId id, string? cursor, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The events recorded from outside (the ones Cairn derives itself — sends, score crossings, segment entries — left
+    /// out) whose event time is in [<paramref name="since"/>, <paramref name="until"/>], oldest first, at most
+    /// <paramref name="limit"/>: what a simulation replays of a period.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> GetEventsBetweenAsync(DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken);
+
     /// <summary>When events of these names happened since <paramref name="since"/>, newest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<DateTimeOffset>> GetEventTimesAsync(IReadOnlyCollection<string> names, DateTimeOffset since, int limit, CancellationToken cancellationToken);
 

@@ -139,6 +139,7 @@ public static class JourneySimulator
     /// <param name="policy">The orchestrator's policy; without one, every message is sent when its journey decides it.</param>
     /// <param name="subscriptions">Each template's subscription group (whose consent a send needs), by template id.</param>
     /// <param name="suppressions">Addresses on the suppression list (email addresses, phone numbers; case does not matter) with the reason of each.</param>
+    /// <param name="keyOf">The contact a message belongs to (default: its userId, else its anonymousId); a replay of recorded events keys them by the contact they were resolved to.</param>
     public static SimulationResult Run(
         JourneyLibrary library,
         IEnumerable<SegmentMessage> profiles,
@@ -150,7 +151,8 @@ public static class JourneySimulator
         SegmentLibrary? segments = null,
         Orchestration.Policy? policy = null,
         IReadOnlyDictionary<string, string?>? subscriptions = null,
-        IReadOnlyDictionary<string, string>? suppressions = null)
+        IReadOnlyDictionary<string, string>? suppressions = null,
+        Func<SegmentMessage, string>? keyOf = null)
     {
         ArgumentNullException.ThrowIfNull(library);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -173,7 +175,7 @@ public static class JourneySimulator
         var order = new List<string>();
         ContactRun ContactOf(SegmentMessage message)
         {
-            var key = message.UserId ?? message.AnonymousId!;
+            var key = keyOf?.Invoke(message) ?? message.UserId ?? message.AnonymousId!;
             if (!contacts.TryGetValue(key, out var run))
             {
                 run = new ContactRun(key, (contactIds ?? IdFor)(key), policy, suppressions);
