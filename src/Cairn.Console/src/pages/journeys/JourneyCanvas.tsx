@@ -20,6 +20,7 @@ import { NODE_WIDTH, StepNode, TriggerNode, nodeHeight, type StepFlowNode, type 
 import { SchemaForm, stepKindSchema, type JsonSchema } from "./SchemaForm";
 import { PublishDialog } from "./PublishDialog";
 import { VersionHistory } from "./VersionHistory";
+import { SimulationPanel } from "./simulate/SimulationPanel";
 import "./journeys.css";
 
 type Summary = Schemas["JourneySummary"];
@@ -117,8 +118,15 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
     setPanel("step");
   };
 
-  // The Simulate panel: the simulation of this draft (SimulationPanel) is mounted here.
-  const simulation: ReactNode = null;
+  // A backtest of this draft (not the saved one) on recorded or uploaded events; choosing a step there selects it here.
+  const simulation: ReactNode = (
+    <SimulationPanel
+      journeyId={id}
+      document={draft}
+      selectedStepId={selected}
+      onSelectStep={(stepId) => { if (stepId) setSelected(stepId); }}
+    />
+  );
 
   return (
     <div className="journey-page">
