@@ -73,6 +73,7 @@ public sealed class ConsoleServer : IAsyncLifetime
             created.EnsureSuccessStatusCode();
         }
 
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -90,7 +91,8 @@ public sealed class ConsoleServer : IAsyncLifetime
             BaseURL = Url.ToString(),
             ViewportSize = phone ? new ViewportSize { Width = 390, Height = 844 } : new ViewportSize { Width = 1280, Height = 800 },
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: on a 2-core CI machine the browser, the server and the other tests share the cores.
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 
