@@ -28,6 +28,8 @@ export function SegmentEditor() {
     queryKey: ["segment", routeId],
     queryFn: () => unwrap(api.GET("/api/segments/{id}", { params: { path: { id: routeId! } } })),
     enabled: !isNew,
+    // Followed while its backfill runs, so the count and the members fill in.
+    refetchInterval: (query) => (query.state.data?.backfill === "running" ? 2_000 : false),
   });
   if (!isNew && segment.isPending) return <Loading what="the segment" />;
   if (!isNew && segment.error) return <ErrorNotice error={segment.error} title="The segment could not be loaded" />;
@@ -139,7 +141,7 @@ function Editor({ segment }: { segment: Schemas["SegmentView"] | undefined }) {
           <CodeEditor value={text} onChange={readOnly ? undefined : setText} language="yaml" label="Segment document (YAML)" readOnly={readOnly} minHeight="20rem" />
         </section>
       </div>
-      {segment && <Members id={segment.id} />}
+      {segment && <Members id={segment.id} count={Number(segment.members)} />}
     </>
   );
 }
@@ -174,9 +176,9 @@ function PreviewPanel({ preview, error, fetching, enabled }: { preview: SegmentP
   );
 }
 
-function Members({ id }: { id: string }) {
+function Members({ id, count }: { id: string; count: number }) {
   const members = useInfiniteQuery({
-    queryKey: ["segment-members", id],
+    queryKey: ["segment-members", id, count],
     queryFn: ({ pageParam }) => unwrap(api.GET("/api/segments/{id}/members", { params: { path: { id }, query: { cursor: pageParam ?? undefined, limit: 50 } } })),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.nextCursor ?? undefined,
