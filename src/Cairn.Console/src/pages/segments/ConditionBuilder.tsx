@@ -336,10 +336,12 @@ function Field({ label, id, children }: { label: string; id?: string; children: 
 function PathErrors({ errors }: { errors: string[] | undefined }) {
   if (!errors || errors.length === 0) return null;
   return (
-    <ul className="condition-errors" role="alert">
-      {errors.map((message, index) => (
-        <li key={index}>{message}</li>
-      ))}
-    </ul>
+    <div role="alert">
+      <ul className="condition-errors">
+        {errors.map((message, index) => (
+          <li key={index}>{message}</li>
+        ))}
+      </ul>
+    </div>
   );
 }

@@ -202,9 +202,11 @@ function TestSend({ id, channel, document, contactId, defaultTo }: { id: string;
 function FieldErrors({ errors }: { errors: string[] | undefined }) {
   if (!errors || errors.length === 0) return null;
   return (
-    <ul className="field-errors" role="alert">
-      {errors.map((message, index) => <li key={index}>{message}</li>)}
-    </ul>
+    <div role="alert">
+      <ul className="field-errors">
+        {errors.map((message, index) => <li key={index}>{message}</li>)}
+      </ul>
+    </div>
   );
 }
 
