@@ -118,7 +118,7 @@ function Editor({ segment }: { segment: Schemas["SegmentView"] | undefined }) {
         <section className="panel segment-builder" aria-labelledby="builder-title">
           <h2 id="builder-title">Condition</h2>
           {!segment && !readOnly && (
-            <div className="form segment-id">
+            <div className="segment-id">
               <label htmlFor="segment-id">Id</label>
               <input id="segment-id" value={id} placeholder="high-value-active" pattern="[a-z0-9][a-z0-9_-]*" onChange={(e) => setId(e.target.value)} />
             </div>
