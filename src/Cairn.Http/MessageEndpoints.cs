@@ -26,7 +26,7 @@ internal static class MessageEndpoints
             .Produces<OutboxMessage>().ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/templates/{id}/preview", PreviewAsync).AllowViewer()
             .WithTags("Templates")
-            .WithSummary("Renders a template for a contact ({\"contactId\"}) or sample data ({\"sample\": {contact, event, events}}; default: the template's own): every part, the generated text of an email, the encoding and segments of an SMS. 422 with the render error.")
+            .WithSummary("Renders a template for a contact ({\"contactId\"}) or sample data ({\"sample\": {contact, event, events}}; default: the template's own): every part, the generated text of an email, the encoding and segments of an SMS. {\"document\": \"…\"} previews that draft of the template instead of the stored one (nothing is saved). 422 with the render error, its part and line, or the draft's errors.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapGet("/dev/mailbox", MailboxAsync)
             .WithTags("Messages")
@@ -50,55 +50,29 @@ internal static class MessageEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(string id, HttpContext context, ContactCommands contactCommands, IDocumentStore documentStore, MessageDispatcher dispatcher, TimeProvider time)
+    private static async Task<Results<Ok<TemplatePreview>, ProblemHttpResult>> PreviewAsync(string id, HttpContext context, ContactCommands contactCommands, IDocumentStore documentStore, MessageDispatcher dispatcher, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
-        if (await documentStore.GetDocumentAsync(DocumentParser.TemplateKind, id, cancellationToken).ConfigureAwait(false) is not { } stored)
-        {
-            return Problems.NotFound($"There is no template '{id}'.");
-        }
-
-        var parsedTemplate = DocumentParser.Parse(stored.Draft, $"template '{id}'");
-        if (parsedTemplate is not ParsedTemplate { Template: var template })
-        {
-            return Problems.Of(
-                StatusCodes.Status422UnprocessableEntity,
-                "Invalid template",
-                $"The stored template no longer passes validation; correct it and store it again: {string.Join("; ", parsedTemplate.Errors.Select(error => error.ToString()))}");
-        }
-
         var body = await ReadJsonAsync(context).ConfigureAwait(false);
-        string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-        RenderResult rendered;
-        string? contactId = null;
-        if (Text("contactId") is { } given)
+        var (template, version, problem) = await TemplateDrafts.ResolveAsync(id, body, documentStore, cancellationToken).ConfigureAwait(false);
+        if (template is null)
         {
-            var (contact, missing) = await ContactEndpoints.FindAsync(given, contactCommands, cancellationToken).ConfigureAwait(false);
-            if (contact is null)
-            {
-                return missing!;
-            }
-
-            contactId = contact.Id.ToString();
-            JsonElement? payload = body.TryGetProperty("payload", out var p) && p.ValueKind == JsonValueKind.Object ? p : null;
-            var message = new OutboxMessage("preview", contact.Id, string.Empty, 0, string.Empty, string.Empty, template.Channel.DocumentName(), id, "promotional", 0, "preview", time.GetUtcNow(), payload?.GetRawText());
-            rendered = await dispatcher.RenderAsync(message, new LiveTemplate(template, stored.PublishedVersion ?? 0), contact, cancellationToken).ConfigureAwait(false);
+            return problem!;
         }
-        else
+
+        var (rendered, contact, missing) = await TemplateDrafts.RenderAsync(template, version, body, contactCommands, dispatcher, time, cancellationToken).ConfigureAwait(false);
+        if (rendered is null)
         {
-            JsonElement? sample = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("sample", out var s) ? s : template.Sample;
-            var unsubscribe = dispatcher.Links.Unsubscribe("preview");
-            rendered = dispatcher.Render(template, RenderModel.Sample(sample, new MessageContext("preview", null, null, null, unsubscribe, unsubscribe), dispatcher.Workspace));
+            return missing!;
         }
 
         if (!rendered.Succeeded)
         {
-            return Problems.Of(StatusCodes.Status422UnprocessableEntity, "Render error", rendered.Error!, new Dictionary<string, object?> { ["template"] = id });
+            return TemplateDrafts.RenderProblem(id, rendered);
         }
 
         var parts = rendered.Parts.ToDictionary(part => part.Key, part => part.Value, StringComparer.Ordinal);
-        object? sms = null;
+        SmsPreview? sms = null;
         if (template.Channel == Channel.Email && !parts.ContainsKey("text"))
         {
             parts["text"] = HtmlText.From(rendered["html"]);
@@ -106,10 +80,10 @@ internal static class MessageEndpoints
         else if (template.Channel == Channel.Sms)
         {
             var info = SmsInfo.Of(rendered["text"]);
-            sms = new { encoding = info.EncodingName, units = info.Units, segments = info.Segments };
+            sms = new SmsPreview(info.EncodingName, info.Units, info.Segments);
         }
 
-        return TypedResults.Ok<object>(new { template = id, version = stored.PublishedVersion, channel = template.Channel.DocumentName(), contactId, parts, sms });
+        return TypedResults.Ok(new TemplatePreview(id, version, template.Channel.DocumentName(), contact?.Id.ToString(), parts, sms));
     }
 
     private static async Task<IResult> MailboxAsync(string? channel, string? to, int? limit, IRecipientStore recipientStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
@@ -260,3 +234,15 @@ internal static class MessageEndpoints
         }
     }
 }
+
+/// <summary>A rendered template: every part by name, and for an SMS its encoding and segments.</summary>
+/// <param name="Template">The template id.</param>
+/// <param name="Version">The stored version rendered; null for a draft sent with the request.</param>
+/// <param name="Channel">email, sms, push, webhook or in_app.</param>
+/// <param name="ContactId">The contact it was rendered for; null for sample data.</param>
+/// <param name="Parts">Each part's text (<c>subject</c>, <c>html</c>, <c>text</c>, <c>title</c>, <c>body</c>…).</param>
+/// <param name="Sms">An SMS's encoding and length.</param>
+internal sealed record TemplatePreview(string Template, int? Version, string Channel, string? ContactId, IReadOnlyDictionary<string, string> Parts, SmsPreview? Sms);
+
+/// <summary>How an SMS text is sent: <c>GSM-7</c> or <c>UCS-2</c>, its length in that encoding's units, and its segments.</summary>
+internal sealed record SmsPreview(string Encoding, int Units, int Segments);

@@ -5,7 +5,10 @@ using YamlDotNet.RepresentationModel;
 
 namespace Cairn.Core.Journeys;
 
-/// <summary>One Liquid source of a template (<c>subject</c>, <c>html</c>, <c>data.order_id</c>…) and its line.</summary>
+/// <summary>
+/// One Liquid source of a template (<c>subject</c>, <c>html</c>, <c>data.order_id</c>…) and the document line its text
+/// starts on (the line after <c>html: |</c> for a block), so that line + n is the source's line n + 1.
+/// </summary>
 public sealed record TemplatePart(string Name, string Source, int Line);
 
 /// <summary>
@@ -75,7 +78,8 @@ public static partial class DocumentParser
                 reader.Error(node, $"'{key}' is not valid Liquid: {error}");
             }
 
-            parts.Add(new TemplatePart(name, source, (int)node.Start.Line));
+            var block = node is YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Literal or YamlDotNet.Core.ScalarStyle.Folded };
+            parts.Add(new TemplatePart(name, source, (int)node.Start.Line + (block ? 1 : 0)));
         }
 
         void Map(string key)
@@ -187,7 +191,7 @@ public static partial class DocumentParser
         if (!rendered.Succeeded)
         {
             var part = rendered.Error![..rendered.Error!.IndexOf(':', StringComparison.Ordinal)];
-            reader.Error(parts.FirstOrDefault(candidate => candidate.Name == part)?.Line ?? template.Location.Line, rendered.Error!.Contains("is not defined", StringComparison.Ordinal)
+            reader.Error(rendered.ErrorLine ?? parts.FirstOrDefault(candidate => candidate.Name == part)?.Line ?? template.Location.Line, rendered.Error!.Contains("is not defined", StringComparison.Ordinal)
                 ? $"with the sample data, {rendered.Error} (add it to 'sample' when every contact has it)"
                 : $"with the sample data, {rendered.Error}");
             return null;

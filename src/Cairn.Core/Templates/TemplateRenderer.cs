@@ -19,8 +19,24 @@ public sealed record RenderResult(ImmutableSortedDictionary<string, string> Part
     /// <summary>A part's text, or empty when the template has no such part.</summary>
     public string this[string part] => Parts.TryGetValue(part, out var text) ? text : string.Empty;
 
+    /// <summary>The part that failed to render (<c>subject</c>, <c>html</c>…), when one did.</summary>
+    public string? ErrorPart { get; init; }
+
+    /// <summary>
+    /// The document line of the failure, when it is known: the line that writes out an undefined variable, else the
+    /// line where the failing part starts.
+    /// </summary>
+    public int? ErrorLine { get; init; }
+
     /// <summary>A failed render.</summary>
     public static RenderResult Failed(string error) => new(ImmutableSortedDictionary<string, string>.Empty, error);
+
+    /// <summary>A failed render of <paramref name="part"/>, at <paramref name="line"/> of the document.</summary>
+    public static RenderResult Failed(TemplatePart part, string error, int? line = null)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        return new(ImmutableSortedDictionary<string, string>.Empty, $"{part.Name}: {error}") { ErrorPart = part.Name, ErrorLine = line ?? (part.Line > 0 ? part.Line : null) };
+    }
 }
 
 /// <summary>
@@ -81,7 +97,7 @@ public static class TemplateRenderer
         {
             if (parts[part.Name] is not { Template: { } parsed })
             {
-                return RenderResult.Failed($"{part.Name}: {parts[part.Name].Error}");
+                return RenderResult.Failed(part, parts[part.Name].Error!);
             }
 
             var start = output.Length;
@@ -95,29 +111,53 @@ public static class TemplateRenderer
             }
             catch (TemplateRenderException exception)
             {
-                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+                return RenderResult.Failed(part, exception.Message, exception.Data[UndefinedValue.PathKey] is string path ? LineWriting(part, path) : null);
             }
             catch (InvalidOperationException exception) when (exception.Message.Contains("recursion", StringComparison.Ordinal))
             {
-                return RenderResult.Failed($"{part.Name}: the template ran past its limit of {MaxSteps} steps (or nests too deep)");
+                return RenderResult.Failed(part, $"the template ran past its limit of {MaxSteps} steps (or nests too deep)");
             }
             catch (InvalidOperationException exception)
             {
-                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+                return RenderResult.Failed(part, exception.Message);
             }
             catch (FluidException exception)
             {
-                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+                return RenderResult.Failed(part, exception.Message);
             }
             catch (FormatException exception)
             {
-                return RenderResult.Failed($"{part.Name}: {exception.Message}");
+                return RenderResult.Failed(part, exception.Message);
             }
 
             rendered[part.Name] = output.ToString(start, output.Length - start);
         }
 
         return new RenderResult(rendered.ToImmutable(), null);
+    }
+
+    /// <summary>
+    /// The document line of the first output tag (<c>{{ … }}</c>) in <paramref name="part"/> that reads
+    /// <paramref name="path"/>, or the line where the part starts when none does (the value came through a tag).
+    /// </summary>
+    internal static int? LineWriting(TemplatePart part, string path)
+    {
+        var lines = part.Source.Split('\n');
+        for (var index = 0; index < lines.Length; index++)
+        {
+            var line = lines[index];
+            for (var open = line.IndexOf("{{", StringComparison.Ordinal); open >= 0; open = line.IndexOf("{{", open + 2, StringComparison.Ordinal))
+            {
+                var close = line.IndexOf("}}", open, StringComparison.Ordinal);
+                var expression = close < 0 ? line[open..] : line[open..close];
+                if (expression.Contains(path, StringComparison.Ordinal))
+                {
+                    return part.Line > 0 ? part.Line + index : null;
+                }
+            }
+        }
+
+        return part.Line > 0 ? part.Line : null;
     }
 
     private static IReadOnlyDictionary<string, ParsedPart> Parse(TemplateDefinition template)

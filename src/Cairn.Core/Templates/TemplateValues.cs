@@ -43,8 +43,17 @@ internal sealed class UndefinedValue(string path) : FluidValue
 
     public override int GetHashCode() => Path.GetHashCode(StringComparison.Ordinal);
 
-    private TemplateRenderException Undefined() =>
-        new($"'{Path}' is not defined for this contact; give it a fallback with {{{{ {Path} | default: \"…\" }}}} or test it with {{% if {Path} %}}");
+    private TemplateRenderException Undefined()
+    {
+        var exception = new TemplateRenderException($"'{Path}' is not defined for this contact; give it a fallback with {{{{ {Path} | default: \"…\" }}}} or test it with {{% if {Path} %}}");
+
+        // The renderer finds the line that wrote it out from the path (Fluid's render errors carry no position).
+        exception.Data[PathKey] = Path;
+        return exception;
+    }
+
+    /// <summary>The key of <see cref="Exception.Data"/> under which an undefined value's error carries its path.</summary>
+    internal const string PathKey = "cairn.undefined";
 }
 
 /// <summary>

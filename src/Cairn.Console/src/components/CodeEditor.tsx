@@ -57,6 +57,8 @@ export function CodeEditor({ value, onChange, language = "yaml", label, readOnly
         ],
       }),
     });
+    // The scroller is keyboard-reachable (axe: scrollable-region-focusable), also when the content is read-only.
+    view.current.scrollDOM.tabIndex = 0;
     return () => view.current?.destroy();
     // The editor is created once; value changes are applied below.
   }, [language, readOnly, label]);
