@@ -44,6 +44,8 @@ export function decisionInWords(trail: DecisionTrail): string {
 }
 
 const retryable = new Set(["failed", "dead_letter"]);
+/** Statuses the dispatcher has yet to settle: the story refreshes itself while the message is in one. */
+const pending = new Set(["queued", "sending"]);
 
 /**
  * A message's story: its status and attempts, what the recipient did with it, the orchestrator's decision trail in
@@ -55,11 +57,12 @@ export function MessageStory({ messageId, headingLevel = 2 }: { messageId: strin
   const message = useQuery({
     queryKey: ["message", messageId],
     queryFn: () => unwrap(api.GET("/api/messages/{id}", { params: { path: { id: messageId } } })),
+    refetchInterval: (query) => (query.state.data && pending.has(query.state.data.status) ? 2000 : false),
   });
   const content = useQuery({
     queryKey: ["message", messageId, "content"],
     queryFn: () => unwrap(api.GET("/api/messages/{id}/content", { params: { path: { id: messageId } } })),
-    enabled: message.isSuccess && message.data.template !== "",
+    enabled: message.isSuccess && message.data.template !== "" && !pending.has(message.data.status),
     retry: false,
   });
   const retry = useMutation({
