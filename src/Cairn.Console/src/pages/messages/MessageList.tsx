@@ -37,6 +37,7 @@ export function MessageList() {
     queryKey: ["messages", status, channel, limit],
     queryFn: () => unwrap(api.GET("/api/messages", { params: { query: { status, channel: channel || undefined, limit } } })),
     placeholderData: (previous) => previous,
+    refetchInterval: 5000,
   });
   const shown = (messages.data ?? []).filter(
     (m) =>
