@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Cairn.Core;
 
 namespace Cairn.Http;
@@ -35,12 +36,16 @@ internal static class HandOffEndpoints
                 View(id, await handOffStore.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false), time))
             .WithSummary("One hand-off.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        handOffs.MapPost("/{id}/ack", async (string id, ContactCommands contactCommands, TimeProvider time, CancellationToken cancellationToken) =>
-                View(id, await contactCommands.AcknowledgeHandOffAsync(id, "api", cancellationToken).ConfigureAwait(false), time))
-            .WithSummary("The owner acknowledges the hand-off: its SLA stops. Acknowledging again changes nothing.")
+        handOffs.MapPost("/{id}/ack", async (string id, HttpContext context, ContactCommands contactCommands, TimeProvider time) =>
+                View(id, await contactCommands.AcknowledgeHandOffAsync(id, AcknowledgedBy(context), context.RequestAborted).ConfigureAwait(false), time))
+            .WithSummary("The owner acknowledges the hand-off: its SLA stops. Acknowledging again changes nothing. Recorded as acknowledged by the signed-in user's email, or api for an API key.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
+
+    /// <summary>Who acknowledges: the console user signed in, or <c>api</c> for a script with the API key.</summary>
+    private static string AcknowledgedBy(HttpContext context) =>
+        context.User.FindFirstValue(AccessControl.UserIdClaim) is null ? "api" : context.User.FindFirstValue(ClaimTypes.Name) ?? "api";
 
     private static Results<Ok<HandOffView>, ProblemHttpResult> View(string id, HandOffRecord? handOff, TimeProvider time) =>
         handOff is null ? Problems.NotFound($"There is no hand-off '{id}'.") : TypedResults.Ok(HandOffView.From(handOff, time.GetUtcNow()));

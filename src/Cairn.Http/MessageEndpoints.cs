@@ -31,7 +31,7 @@ internal static class MessageEndpoints
         api.MapGet("/dev/mailbox", MailboxAsync)
             .WithTags("Messages")
             .WithSummary("The development mailbox (what was sent while no provider is configured), newest first, optionally for one channel (email, sms, push) and recipient: email with its text and HTML parts and the raw message, SMS text, push JSON.");
-        return api;
+        return api.MapMessageStory();
     }
 
     public static IEndpointRouteBuilder MapRecipientLinks(this IEndpointRouteBuilder app)
