@@ -56,7 +56,7 @@ function Keys() {
             </div>
           )}
           {keys.data.keys.length === 0 ? <Empty>No stored keys.</Empty> : (
-            <div className="table-scroll">
+            <div className="table-scroll" tabIndex={0} role="region" aria-label="Keys">
               <table className="table">
                 <thead>
                   <tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Actions</th></tr>
@@ -107,12 +107,12 @@ function NewKey({ onCreated }: { onCreated: (key: Schemas["CreatedApiKeyView"]) 
           Name (what it is for)
           <input required maxLength={100} value={name} onChange={(event) => setName(event.target.value)} placeholder="web shop" />
         </label>
-        <label>
-          Kind
-          <select value={kind} onChange={(event) => setKind(event.target.value)}>
+        <div className="field">
+          <label htmlFor="new-key-kind">Kind</label>
+          <select id="new-key-kind" value={kind} onChange={(event) => setKind(event.target.value)}>
             {Object.entries(kinds).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
           </select>
-        </label>
+        </div>
         <button type="submit" className="primary" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create key"}</button>
       </form>
       <ErrorNotice error={create.error} title="The key was not created" />

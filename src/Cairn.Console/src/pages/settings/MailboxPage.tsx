@@ -21,6 +21,8 @@ export function MailboxPage() {
     queryKey: ["mailbox", filter, limit],
     queryFn: () => unwrap(api.GET("/api/dev/mailbox", { params: { query: { to: filter.to || undefined, channel: filter.channel || undefined, limit } } })),
     placeholderData: keepPreviousData,
+    // New mail shows up on its own while the page is open.
+    refetchInterval: 5000,
   });
   const search = (event: FormEvent) => {
     event.preventDefault();
@@ -51,7 +53,7 @@ export function MailboxPage() {
       {mailbox.data && mailbox.data.messages.length === 0 && <Empty>No messages{filter.to || filter.channel ? " match" : " yet: when a journey sends while no provider is set, the message lands here"}.</Empty>}
       {mailbox.data && mailbox.data.messages.length > 0 && (
         <div className="mailbox">
-          <div className="table-scroll">
+          <div className="table-scroll" tabIndex={0} role="region" aria-label="Messages">
             <table className="table">
               <thead>
                 <tr><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Channel</th><th scope="col">Time</th></tr>

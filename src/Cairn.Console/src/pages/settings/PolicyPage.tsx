@@ -46,6 +46,17 @@ export function PolicyPage() {
         Every message from every journey passes these rules: frequency caps, quiet hours, suppression rules and consent.
         {policy.data.document ? ` Stored ${formatTime(policy.data.document.updatedAt)}; live at once when saved.` : " No policy is stored: these are the defaults."}
       </p>
+      {admin && (
+        <div className="actions policy-actions">
+          <button type="button" className="primary" disabled={!dirty || save.isPending || syntax !== null} onClick={() => save.mutate(source)}>
+            {save.isPending ? "Saving…" : "Save policy"}
+          </button>
+          <button type="button" disabled={!dirty || save.isPending} onClick={() => { save.reset(); setSource(stored); }}>
+            Discard changes
+          </button>
+          {dirty && <span className="muted small">Unsaved changes</span>}
+        </div>
+      )}
       {!admin && <div className="notice info">Only admins change the sending policy; you see it read-only.</div>}
       {syntax && (
         <div className="notice error" role="alert">
@@ -65,17 +76,6 @@ export function PolicyPage() {
         <p className="muted small">The same policy as a document: what the form does not show (engagement, conditions) is edited here.</p>
         <CodeEditor label="Policy YAML" value={source} onChange={admin ? setSource : undefined} readOnly={!admin} minHeight="12rem" />
       </section>
-      {admin && (
-        <div className="actions sticky-actions">
-          <button type="button" className="primary" disabled={!dirty || save.isPending || syntax !== null} onClick={() => save.mutate(source)}>
-            {save.isPending ? "Saving…" : "Save policy"}
-          </button>
-          <button type="button" disabled={!dirty || save.isPending} onClick={() => { save.reset(); setSource(stored); }}>
-            Discard changes
-          </button>
-          {dirty && <span className="muted small">Unsaved changes</span>}
-        </div>
-      )}
     </div>
   );
 }
@@ -119,10 +119,11 @@ function Form({ form, change, readOnly, errors }: { form: PolicyForm; change: (a
     change((document) => setList(document, [key], on ? [...values, value] : values.filter((item) => item !== value), true));
 
   return (
-    <fieldset className="policy-form" disabled={readOnly}>
-      <legend className="visually-hidden">Sending policy</legend>
+    <div className="policy-form">
       <section className="panel" aria-labelledby="policy-general">
         <h2 id="policy-general">Time and consent</h2>
+        <fieldset className="bare" disabled={readOnly}>
+        <legend className="visually-hidden">Time and consent</legend>
         <div className="row">
           <label>
             Time zone (for contacts without one)
@@ -155,12 +156,13 @@ function Form({ form, change, readOnly, errors }: { form: PolicyForm; change: (a
           </label>
         </div>
         <FieldError id="double_opt_in-error" errors={under(errors, "double_opt_in")} />
+        </fieldset>
       </section>
 
       <Caps caps={form.caps} change={change} errors={errors} readOnly={readOnly} />
       <QuietHours quiet={form.quietHours} change={change} errors={errors} readOnly={readOnly} />
       <Rules rules={form.rules} change={change} errors={errors} readOnly={readOnly} />
-    </fieldset>
+    </div>
   );
 }
 
@@ -200,7 +202,9 @@ function Caps({ caps, change, errors, readOnly }: SectionProps & { caps: PolicyF
       <p className="muted small">At most this many messages per contact per period. Channel “any” counts all channels together; no category ticked counts all but transactional.</p>
       <FieldError id="caps-error" errors={under(errors, "caps")} />
       {caps.length === 0 ? <p className="muted">No caps.</p> : (
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0} role="region" aria-label="Frequency caps">
+          <fieldset className="bare" disabled={readOnly}>
+          <legend className="visually-hidden">Frequency caps</legend>
           <table className="table">
             <thead>
               <tr>
@@ -234,6 +238,7 @@ function Caps({ caps, change, errors, readOnly }: SectionProps & { caps: PolicyF
               })}
             </tbody>
           </table>
+          </fieldset>
         </div>
       )}
       {!readOnly && <button type="button" onClick={() => change((document) => append(document, "caps", { id: `cap-${caps.length + 1}`, channel: "any", max: 1, per: "day" }))}>Add a cap</button>}
@@ -248,6 +253,8 @@ function QuietHours({ quiet, change, errors, readOnly }: SectionProps & { quiet:
       <p className="muted small">Local hours of the contact when a channel stays silent; a message waits until they end (within its validity).</p>
       <FieldError id="quiet-error" errors={under(errors, "quiet_hours")} />
       {quiet.length === 0 && <p className="muted">No quiet hours.</p>}
+      <fieldset className="bare" disabled={readOnly}>
+      <legend className="visually-hidden">Quiet hours</legend>
       <ul className="plain-list">
         {quiet.map((hours, index) => {
           const name = `Quiet hours ${index + 1}`;
@@ -275,6 +282,7 @@ function QuietHours({ quiet, change, errors, readOnly }: SectionProps & { quiet:
           );
         })}
       </ul>
+      </fieldset>
       {!readOnly && <button type="button" onClick={() => change((document) => append(document, "quiet_hours", { channel: "sms", from: time("21:00"), to: time("08:00") }))}>Add quiet hours</button>}
     </section>
   );
@@ -287,6 +295,8 @@ function Rules({ rules, change, errors, readOnly }: SectionProps & { rules: Poli
       <p className="muted small">While a contact matches the condition, messages of the categories are held (sent when the rule lifts) or dropped.</p>
       <FieldError id="rules-error" errors={under(errors, "suppression_rules")} />
       {rules.length === 0 && <p className="muted">No suppression rules.</p>}
+      <fieldset className="bare" disabled={readOnly}>
+      <legend className="visually-hidden">Suppression rules</legend>
       <ul className="plain-list">
         {rules.map((rule, index) => {
           const name = `Rule ${index + 1}`;
@@ -315,6 +325,7 @@ function Rules({ rules, change, errors, readOnly }: SectionProps & { rules: Poli
           );
         })}
       </ul>
+      </fieldset>
       {!readOnly && (
         <button type="button" onClick={() => change((document) => append(document, "suppression_rules", { id: `rule-${rules.length + 1}`, when: { in_segment: "" }, categories: ["promotional"], action: "hold" }))}>
           Add a suppression rule

@@ -71,7 +71,7 @@ function Users() {
       <ErrorNotice error={users.error} />
       {users.data?.length === 0 && <Empty>No users.</Empty>}
       {users.data && users.data.length > 0 && (
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0} role="region" aria-label="Users">
           <table className="table">
             <thead>
               <tr>
@@ -150,16 +150,16 @@ function NewUser({ onCreated }: { onCreated: (created: Schemas["CreatedUserView"
     <section className="panel" aria-labelledby="new-user">
       <h2 id="new-user">Add a user</h2>
       <form className="row" onSubmit={submit}>
-        <label>
-          E-mail
-          <input type="email" required value={email} onChange={(event) => setEmail(event.target.value)} autoComplete="off" />
-        </label>
-        <label>
-          Role
-          <select value={role} onChange={(event) => setRole(event.target.value)}>
+        <div className="field">
+          <label htmlFor="new-user-email">E-mail</label>
+          <input id="new-user-email" type="email" required value={email} onChange={(event) => setEmail(event.target.value)} autoComplete="off" />
+        </div>
+        <div className="field">
+          <label htmlFor="new-user-role">Role</label>
+          <select id="new-user-role" value={role} onChange={(event) => setRole(event.target.value)}>
             {roles.map((item) => <option key={item} value={item}>{item}</option>)}
           </select>
-        </label>
+        </div>
         <button type="submit" className="primary" disabled={create.isPending}>{create.isPending ? "Adding…" : "Add user"}</button>
       </form>
       <p className="muted small">A password is generated and shown once; the user changes it under Settings › Your account. Admins manage everything, editors change journeys and documents, viewers read.</p>

@@ -18,7 +18,7 @@ const tabs = [
 /** Settings: a tab per part, each at its own address. */
 function SettingsLayout() {
   return (
-    <>
+    <div className="settings">
       <PageHeader title="Settings" />
       <nav className="tabs" aria-label="Settings">
         {tabs.map((tab) => (
@@ -26,7 +26,7 @@ function SettingsLayout() {
         ))}
       </nav>
       <Outlet />
-    </>
+    </div>
   );
 }
 
