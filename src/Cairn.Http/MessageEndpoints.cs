@@ -5,6 +5,38 @@ using Cairn.Messaging;
 
 namespace Cairn.Http;
 
+/// <summary>What the development mailbox holds: where email goes (<c>mailbox</c> or <c>smtp</c>) and the newest messages.</summary>
+internal sealed record MailboxView(string Transport, IReadOnlyList<MailboxItemView> Messages);
+
+/// <summary>
+/// One message in the development mailbox: an email with its sender, text and HTML parts and the raw MIME message; an
+/// SMS's text; a push notification's JSON (as <c>Text</c>).
+/// </summary>
+internal sealed record MailboxItemView(
+    string MessageId,
+    string Channel,
+    string To,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? From,
+    string Subject,
+    DateTimeOffset CreatedAt,
+    string? Text,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Html,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Raw)
+{
+    /// <summary>The view of a stored message (an email's MIME parsed into its parts).</summary>
+    public static MailboxItemView Of(MailboxMessage stored)
+    {
+        if (stored.Channel != MessageDispatcher.EmailChannel)
+        {
+            return new(stored.MessageId, stored.Channel, stored.Recipient, null, stored.Subject, stored.CreatedAt, stored.Raw, null, null);
+        }
+
+        using var raw = new MemoryStream(Encoding.UTF8.GetBytes(stored.Raw));
+        var mime = MimeKit.MimeMessage.Load(raw);
+        return new(stored.MessageId, stored.Channel, stored.Recipient, mime.From.ToString(), stored.Subject, stored.CreatedAt, mime.TextBody, mime.HtmlBody, stored.Raw);
+    }
+}
+
 /// <summary>
 /// Messages: one message's status, template previews and the development mailbox (admin API); and the public
 /// endpoints recipients reach from an email — the open pixel, click redirects, one-click unsubscribe (RFC 8058) and
@@ -86,24 +118,10 @@ internal static class MessageEndpoints
         return TypedResults.Ok(new TemplatePreview(id, version, template.Channel.DocumentName(), contact?.Id.ToString(), parts, sms));
     }
 
-    private static async Task<IResult> MailboxAsync(string? channel, string? to, int? limit, IRecipientStore recipientStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<Ok<MailboxView>> MailboxAsync(string? channel, string? to, int? limit, IRecipientStore recipientStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
     {
         var messages = await recipientStore.GetMailboxAsync(channel, to, Math.Clamp(limit ?? 50, 1, 500), cancellationToken).ConfigureAwait(false);
-        return Results.Ok(new
-        {
-            transport = dispatcher.Transport,
-            messages = messages.Select(stored =>
-            {
-                if (stored.Channel != MessageDispatcher.EmailChannel)
-                {
-                    return (object)new { messageId = stored.MessageId, channel = stored.Channel, to = stored.Recipient, subject = stored.Subject, createdAt = stored.CreatedAt, text = stored.Raw };
-                }
-
-                using var raw = new MemoryStream(Encoding.UTF8.GetBytes(stored.Raw));
-                var mime = MimeKit.MimeMessage.Load(raw);
-                return new { messageId = stored.MessageId, channel = stored.Channel, to = stored.Recipient, from = mime.From.ToString(), subject = stored.Subject, createdAt = stored.CreatedAt, text = mime.TextBody, html = mime.HtmlBody, raw = stored.Raw };
-            }),
-        });
+        return TypedResults.Ok(new MailboxView(dispatcher.Transport, [.. messages.Select(MailboxItemView.Of)]));
     }
 
     private static async Task<IResult> OpenAsync(string token, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)

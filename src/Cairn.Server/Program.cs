@@ -10,6 +10,8 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     ApplyCommand.Create(),
     ListCommand.Create(),
     EraseCommand.Create(),
+    UsersCommand.Create(),
+    KeysCommand.Create(),
 };
 
 // The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.

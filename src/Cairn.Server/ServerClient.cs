@@ -29,6 +29,32 @@ internal sealed class ServerClient
         return http;
     }
 
+    /// <summary>
+    /// Sends a request (with <paramref name="body"/> as JSON when given) and reads the JSON answer (an empty one as
+    /// <c>null</c>); on a refusal, prints it in one line as <c>cairn {command}: …</c> and returns null. Transport and JSON
+    /// errors are the caller's to catch.
+    /// </summary>
+    public static async Task<JsonElement?> SendAsync(HttpClient http, HttpMethod method, string path, object? body, string command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        using var answer = JsonDocument.Parse(text.Length == 0 ? "null" : text);
+        if (!response.IsSuccessStatusCode)
+        {
+            Console.Error.WriteLine($"cairn {command}: {Refusal(response, answer.RootElement)}");
+            return null;
+        }
+
+        return answer.RootElement.Clone();
+    }
+
     /// <summary>A refused request in one line: the status and the problem's detail (or the reason phrase).</summary>
     public static string Refusal(HttpResponseMessage response, JsonElement body)
     {

@@ -1,3 +1,42 @@
-import type { ReactElement } from "react";
+import { Navigate, NavLink, Outlet, Route } from "react-router-dom";
+import { PageHeader } from "../../components/ui";
+import { PolicyPage } from "./PolicyPage";
+import { UsersPage } from "./UsersPage";
+import { KeysPage } from "./KeysPage";
+import { MailboxPage } from "./MailboxPage";
+import { AccountPage } from "./AccountPage";
+import "./settings.css";
 
-export const settingsRoutes: ReactElement[] = [];
+const tabs = [
+  { to: "policy", label: "Sending policy" },
+  { to: "users", label: "Users" },
+  { to: "keys", label: "API keys" },
+  { to: "mailbox", label: "Dev mailbox" },
+  { to: "account", label: "Your account" },
+];
+
+/** Settings: a tab per part, each at its own address. */
+function SettingsLayout() {
+  return (
+    <div className="settings">
+      <PageHeader title="Settings" />
+      <nav className="tabs" aria-label="Settings">
+        {tabs.map((tab) => (
+          <NavLink key={tab.to} to={`/settings/${tab.to}`}>{tab.label}</NavLink>
+        ))}
+      </nav>
+      <Outlet />
+    </div>
+  );
+}
+
+export const settingsRoutes = [
+  <Route key="settings" path="settings" element={<SettingsLayout />}>
+    <Route index element={<Navigate to="policy" replace />} />
+    <Route path="policy" element={<PolicyPage />} />
+    <Route path="users" element={<UsersPage />} />
+    <Route path="keys" element={<KeysPage />} />
+    <Route path="mailbox" element={<MailboxPage />} />
+    <Route path="account" element={<AccountPage />} />
+  </Route>,
+];

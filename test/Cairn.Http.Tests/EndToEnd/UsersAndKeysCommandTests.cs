@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Cairn.Testing;
+
+namespace Cairn.Http.Tests.EndToEnd;
+
+/// <summary><c>cairn users</c> and <c>cairn keys</c> as an operator runs them: the real executable against a real server.</summary>
+public sealed partial class UsersAndKeysCommandTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task UsersAndKeys_AreAdded_Listed_AndRemoved_ThroughTheCli_WithOneLineErrors()
+    {
+        await using var server = await CairnProcess.StartAsync(null);
+        async Task<(int Code, string Output)> Cairn(params string[] arguments) =>
+            await ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "cairn.dll"), .. arguments, "--url", server.Url, "--api-key", CairnProcess.ApiKey], cancellationToken: Cancel);
+
+        // A user without a password gets a generated one, printed once; it signs in.
+        var (code, output) = await Cairn("users", "add", "--email", "ops@cli.test", "--role", "editor");
+        Assert.True(code == 0, output);
+        var password = PasswordLine().Match(output).Groups[1].Value;
+        Assert.True(password.Length >= 12, output);
+        using (var browser = new HttpClient { BaseAddress = new Uri(server.Url) })
+        using (var signIn = await browser.PostAsJsonAsync("/api/session", new { email = "ops@cli.test", password }, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        }
+
+        (code, output) = await Cairn("users", "list");
+        Assert.True(code == 0, output);
+        Assert.Matches(@"ops@cli\.test\s+editor\s+\d{4}-\d\d-\d\d", output);
+
+        (code, output) = await Cairn("users", "remove", "--email", "ops@cli.test");
+        Assert.True(code == 0 && output.Contains("Removed ops@cli.test.", StringComparison.Ordinal), output);
+        (code, output) = await Cairn("users", "remove", "--email", "ops@cli.test");
+        Assert.Equal(1, code);
+        Assert.Equal("cairn users remove: no user has the e-mail address 'ops@cli.test'", output.Trim());
+        (code, output) = await Cairn("users", "add", "--email", "weak@cli.test", "--role", "viewer", "--password", "short");
+        Assert.Equal(2, code);
+        Assert.StartsWith("cairn users add: 400 The password", output.Trim(), StringComparison.Ordinal);
+        Assert.Single(output.Trim().Split('\n'));
+
+        // A write key works for ingestion until it is revoked.
+        (code, output) = await Cairn("keys", "create", "--kind", "write", "--name", "web shop");
+        Assert.True(code == 0, output);
+        var key = output.Split('\n').Select(line => line.Trim()).Single(line => line.StartsWith("cwk_", StringComparison.Ordinal));
+        var id = Regex.Match(output, "write key ([0-9a-f]{32})").Groups[1].Value;
+        Assert.Equal(HttpStatusCode.OK, await TrackWithAsync(server, key));
+
+        (code, output) = await Cairn("keys", "list");
+        Assert.True(code == 0, output);
+        Assert.Matches($@"{id}\s+write\s+{Regex.Escape(key[..8])}…\s+web shop", output);
+        Assert.Contains("Also valid: the key set by CAIRN_WRITE_KEY", output, StringComparison.Ordinal);
+
+        (code, output) = await Cairn("keys", "revoke", "--id", id);
+        Assert.True(code == 0, output);
+        Assert.Equal(HttpStatusCode.Unauthorized, await TrackWithAsync(server, key));
+        (code, output) = await Cairn("keys", "revoke", "--id", id);
+        Assert.Equal(1, code);
+        Assert.Equal($"cairn keys revoke: 404 No stored key '{id}'.", output.Trim());
+    }
+
+    private static async Task<HttpStatusCode> TrackWithAsync(CairnProcess server, string writeKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Url + "/v1/track"))
+        {
+            Content = JsonContent.Create(new { userId = "cli-key-check", @event = "key_checked" }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(writeKey + ":")));
+        using var response = await server.Client.SendAsync(request, Cancel);
+        return response.StatusCode;
+    }
+
+    [GeneratedRegex("Password: (\\S+)")]
+    private static partial Regex PasswordLine();
+}
