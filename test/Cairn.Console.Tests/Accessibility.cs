@@ -9,7 +9,9 @@ public static class Accessibility
 {
     public static async Task AssertAccessibleAsync(IPage page)
     {
-        var result = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
+        // Not into frames: the console's own frames hold rendered message content (a sandboxed e-mail without scripts),
+        // which is the template author's, not the console's, and which axe cannot run in.
+        var result = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations], Iframes = false });
         var serious = result.Violations.Where(violation => violation.Impact is "serious" or "critical").ToList();
         Assert.True(
             serious.Count == 0,
