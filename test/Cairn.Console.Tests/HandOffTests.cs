@@ -13,7 +13,8 @@ public sealed class HandOffTests(ConsoleServer server)
         // Fit 35 (company size, industry, role) + a download 10 enters lead nurture; viewing pricing (20) makes it an
         // MQL, which the journey hands to sales: enterprise routing gives it to erin.
         var userId = ContactScenario.NewUserId("lead");
-        await server.IdentifyAsync(userId, new { email = $"{userId}@example.com", name = "Lead Person", company_size = 5000, industry = "software", role = "vp" });
+        // A domain of its own: example.com is an account the demo team already owns (olivia), which routing would honour.
+        await server.IdentifyAsync(userId, new { email = $"{userId}@{userId}.test", name = "Lead Person", company_size = 5000, industry = "software", role = "vp" });
         await server.TrackAsync(userId, "content_downloaded", new { asset = "guide" });
         await server.TrackAsync(userId, "pricing_viewed");
         var contactId = await server.ContactIdAsync(userId);

@@ -15,6 +15,9 @@ public sealed class ConsoleAccessOptions
     /// <summary>How long a session lasts without use (sliding).</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>Sign-in attempts a minute from one client address; more get 429.</summary>
+    public int SignInAttemptsPerMinute { get; set; } = 10;
+
     /// <summary>Failed sign-ins in a row that lock the account.</summary>
     public int LockoutFailures { get; set; } = 5;
 
@@ -41,9 +44,9 @@ internal sealed class ConsoleAccessOptionsValidator : IValidateOptions<ConsoleAc
             failures.Add($"Console:AdminPassword (CAIRN_ADMIN_PASSWORD) {weakness}.");
         }
 
-        if (options.SessionLifetime <= TimeSpan.Zero || options.LockoutDuration <= TimeSpan.Zero || options.LockoutFailures < 1)
+        if (options.SessionLifetime <= TimeSpan.Zero || options.LockoutDuration <= TimeSpan.Zero || options.LockoutFailures < 1 || options.SignInAttemptsPerMinute < 1)
         {
-            failures.Add("Console:SessionLifetime, LockoutDuration and LockoutFailures must be positive.");
+            failures.Add("Console:SessionLifetime, LockoutDuration, LockoutFailures and SignInAttemptsPerMinute must be positive.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -27,7 +27,7 @@ export function EraseContact({ contact }: { contact: Schemas["ContactView"] }) {
   return (
     <>
       <button type="button" className="danger" onClick={() => { setTyped(""); dialog.current?.showModal(); }}>Erase…</button>
-      <dialog ref={dialog} className="confirm" aria-labelledby="erase-title">
+      <dialog ref={dialog} className="confirm-dialog" aria-labelledby="erase-title">
         <form onSubmit={submit} className="form">
           <h2 id="erase-title">Erase this contact?</h2>
           <p>

@@ -58,7 +58,7 @@ function EmailPreview({ parts }: { parts: Record<string, string> }) {
           </label>
         ))}
       </div>
-      <div className="email-frame-scroll">
+      <div className="email-frame-scroll" tabIndex={0} role="region" aria-label={`Email at ${width} width (scrolls sideways)`}>
         {/* sandbox="" with srcdoc: the template's HTML can never run script or reach the console. */}
         <iframe
           title={`Email preview at ${width} width`}
