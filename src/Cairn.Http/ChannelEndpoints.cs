@@ -55,14 +55,14 @@ internal static class ChannelEndpoints
             .WithTags("Messages")
             .WithSummary("Queues a failed or dead-lettered message again, with a fresh set of attempts.")
             .ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapGet("/settings/messaging", (MessageDispatcher dispatcher, System.Security.Claims.ClaimsPrincipal caller) => Results.Ok(new
+        api.MapGet("/settings/messaging", (MessageDispatcher dispatcher, HttpContext context) => Results.Ok(new
             {
                 publicUrl = dispatcher.Options.PublicUrl,
                 email = dispatcher.Transport,
                 sms = dispatcher.Options.Sms.Enabled ? "provider" : "mailbox",
                 push = dispatcher.Options.Push.Enabled ? "provider" : "mailbox",
-                webhookSecret = AccessControl.RoleOf(caller) == UserRole.Admin ? dispatcher.Webhooks.Secret : null,
-                inboxSecret = AccessControl.RoleOf(caller) == UserRole.Admin ? dispatcher.InboxSecret : null,
+                webhookSecret = AccessControl.RoleOf(context.User) == UserRole.Admin ? dispatcher.Webhooks.Secret : null,
+                inboxSecret = AccessControl.RoleOf(context.User) == UserRole.Admin ? dispatcher.InboxSecret : null,
             }))
             .WithTags("Messages")
             .WithSummary("Where each channel delivers, the Standard Webhooks secret receivers verify Cairn's calls with, and the secret the customer's backend signs inbox tokens with (hex HMAC-SHA256 of the user id). The secrets only for an admin (or an API key); null for other roles.");

@@ -33,6 +33,14 @@ public sealed class AccessTests
         Assert.Equal(HttpStatusCode.OK, journeys.StatusCode);
         using var preview = await viewer.SendAsync(HttpMethod.Post, "/api/segments/preview", """{"condition":{"trait":"plan","equals":"pro"}}""");
         Assert.NotEqual(HttpStatusCode.Forbidden, preview.StatusCode);
+
+        // The messaging settings read, without the webhook and inbox secrets, which only an admin gets.
+        using var messaging = await viewer.SendAsync(HttpMethod.Get, "/api/settings/messaging");
+        var settings = await messaging.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(JsonValueKind.Null, settings.GetProperty("webhookSecret").ValueKind);
+        Assert.Equal(JsonValueKind.Null, settings.GetProperty("inboxSecret").ValueKind);
+        var asAdmin = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/settings/messaging", Cancel);
+        Assert.StartsWith("whsec_", asAdmin.GetProperty("webhookSecret").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -157,7 +165,8 @@ public sealed class AccessTests
 
         using var created = await cairn.Admin.PostAsJsonAsync("/api/users", new { email = "a@test.local", role = "editor" }, Cancel);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var generated = (await created.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("password").GetString();
+        var createdBody = await created.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        var generated = createdBody.GetProperty("password").GetString();
         Assert.True(generated!.Length >= 12);
         await Session.StartAsync(cairn, "a@test.local", generated);
 
@@ -169,6 +178,14 @@ public sealed class AccessTests
         Assert.Equal(HttpStatusCode.Conflict, demote.StatusCode);
         using var delete = await cairn.Admin.DeleteAsync($"/api/users/{admin}", Cancel);
         Assert.Equal(HttpStatusCode.Conflict, delete.StatusCode);
+
+        // With a second admin, the last-admin rule no longer applies, but nobody deletes themselves.
+        using var second = await cairn.Admin.PatchAsJsonAsync($"/api/users/{createdBody.GetProperty("user").GetProperty("id").GetString()}", new { role = "admin" }, Cancel);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var self = await Session.StartAsync(cairn, TestCairn.AdminEmail, TestCairn.AdminPassword);
+        using var deleteSelf = await self.SendAsync(HttpMethod.Delete, $"/api/users/{admin}");
+        Assert.Equal(HttpStatusCode.Conflict, deleteSelf.StatusCode);
+        Assert.Contains("yourself", await deleteSelf.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
     }
 
     [Fact]

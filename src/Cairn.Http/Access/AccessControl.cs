@@ -96,6 +96,7 @@ internal static class AccessControl
             throw ProblemException.Unauthorized(failure ?? "Sign in, or send an API key as 'Authorization: Bearer <key>'.");
         }
 
+        // Handlers read the caller from HttpContext.User (not a bound ClaimsPrincipal parameter, bound before this runs).
         http.User = principal;
         var needed = http.GetEndpoint()?.Metadata.GetMetadata<RequiredRole>()?.Role
             ?? (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) ? UserRole.Viewer : UserRole.Editor);

@@ -111,14 +111,15 @@ internal static class UserEndpoints
         return TypedResults.Ok(UserView.From(changed));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, ClaimsPrincipal caller, IUserStore userStore, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, HttpContext http, IUserStore userStore, CancellationToken cancellationToken)
     {
         if (await userStore.GetUserAsync(id, cancellationToken).ConfigureAwait(false) is not { } user)
         {
             return Problems.NotFound($"No user '{id}'.");
         }
 
-        if (caller.FindFirstValue(AccessControl.UserIdClaim) == id)
+        // The caller is read here, not bound as a parameter: parameters are bound before the /api filter authenticates.
+        if (http.User.FindFirstValue(AccessControl.UserIdClaim) == id)
         {
             return Problems.Conflict("You cannot delete yourself; ask another admin.");
         }
