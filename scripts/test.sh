@@ -6,28 +6,27 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-if [ -z "${CAIRN_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+# Installs a Debian package when running as root with apt-get; otherwise says what is missing (fatal on CI).
+install_package() {
+  local package=$1 what=$2 instead=$3
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing PostgreSQL server binaries (Debian package 'postgresql')…"
+    echo "Installing ${what} (Debian package '${package}')…"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
   else
-    echo "PostgreSQL server binaries are missing: install the 'postgresql' package or set CAIRN_TEST_POSTGRES." >&2
-    [ "${CI:-}" = "true" ] && exit 1
+    echo "${what} is missing: install the '${package}' package or set ${instead}." >&2
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
   fi
+}
+
+if [ -z "${CAIRN_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  install_package postgresql "PostgreSQL server binaries" CAIRN_TEST_POSTGRES
 fi
 
 # The console's browser tests drive the Debian chromium package through Playwright (Playwright's own browser
 # download cannot work here).
 if [ -z "${CAIRN_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Chromium (Debian package 'chromium') for the browser tests…"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "Chromium is missing: install the 'chromium' package or set CAIRN_CHROMIUM." >&2
-    [ "${CI:-}" = "true" ] && exit 1
-  fi
+  install_package chromium "Chromium for the browser tests" CAIRN_CHROMIUM
 fi
 
 if ! command -v node >/dev/null 2>&1; then

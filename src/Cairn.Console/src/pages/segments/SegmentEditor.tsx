@@ -5,6 +5,7 @@ import { parseDocument } from "yaml";
 import { api, ApiError, request, unwrap, type Schemas } from "../../api/client";
 import { useAuth } from "../../auth";
 import { CodeEditor } from "../../components/CodeEditor";
+import { DocumentEditorActions, DocumentEditorNotices } from "../../components/DocumentEditorBar";
 import { Badge, Empty, ErrorNotice, formatNumber, formatTime, Loading, PageHeader } from "../../components/ui";
 import { ConditionBuilder, type ErrorsByPath } from "./ConditionBuilder";
 import { newSegmentDocument, parseSegment, withCondition, type Condition } from "./conditions";
@@ -91,19 +92,10 @@ function Editor({ segment }: { segment: Schemas["SegmentView"] | undefined }) {
           )
         }
         actions={
-          <>
-            <Link to="/segments" className="button">All segments</Link>
-            {!readOnly && (
-              <button type="button" className="primary" disabled={save.isPending || !id || (!dirty && !!segment)} onClick={() => save.mutate()}>
-                {save.isPending ? "Saving…" : "Save"}
-              </button>
-            )}
-          </>
+          <DocumentEditorActions listPath="/segments" listLabel="All segments" readOnly={readOnly} save={save} canSave={!!id && (dirty || !segment)} />
         }
       />
-      {readOnly && <p className="notice info">You can read this segment; changing it needs the editor role.</p>}
-      {save.isSuccess && !dirty && <p className="notice success" role="status">Saved. The segment is live and backfilling.</p>}
-      {save.error && !(save.error instanceof ApiError && save.error.status === 422) && <ErrorNotice error={save.error} title="The segment was not saved" />}
+      <DocumentEditorNotices what="segment" readOnly={readOnly} save={save} dirty={dirty} saved="The segment is live and backfilling." />
       {unplaced.length > 0 && (
         <div className="notice error" role="alert">
           <strong>The segment was not saved</strong>

@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { useNavigate, useParams } from "react-router-dom";
 import { api, ApiError, request, unwrap, type Schemas } from "../../api/client";
 import { useAuth } from "../../auth";
 import { CodeEditor } from "../../components/CodeEditor";
+import { DocumentEditorActions, DocumentEditorNotices } from "../../components/DocumentEditorBar";
 import { ErrorNotice, Loading, PageHeader } from "../../components/ui";
 import { ContactPicker, type PickedContact } from "./ContactPicker";
 import { fieldsByChannel, newTemplateDocument, parseTemplate, templateChannels, withField } from "./templateDocument";
@@ -82,19 +83,10 @@ function Editor({ stored }: { stored: Schemas["DocumentView"] | undefined }) {
         title={typeof parsed.data?.name === "string" ? parsed.data.name : stored?.id ?? "New template"}
         subtitle={<><code>{previewId || "(no id)"}</code> · {channel}{stored?.publishedVersion ? ` · version ${stored.publishedVersion}` : ""}</>}
         actions={
-          <>
-            <Link to="/templates" className="button">All templates</Link>
-            {!readOnly && (
-              <button type="button" className="primary" disabled={save.isPending || !id || (!dirty && !!stored)} onClick={() => save.mutate()}>
-                {save.isPending ? "Saving…" : "Save"}
-              </button>
-            )}
-          </>
+          <DocumentEditorActions listPath="/templates" listLabel="All templates" readOnly={readOnly} save={save} canSave={!!id && (dirty || !stored)} />
         }
       />
-      {readOnly && <p className="notice info">You can read this template; changing it needs the editor role.</p>}
-      {save.isSuccess && !dirty && <p className="notice success" role="status">Saved. The template is live.</p>}
-      {save.error && !(save.error instanceof ApiError && save.error.status === 422) && <ErrorNotice error={save.error} title="The template was not saved" />}
+      <DocumentEditorNotices what="template" readOnly={readOnly} save={save} dirty={dirty} saved="The template is live." />
       <div className="template-editor">
         <section className="panel" aria-labelledby="content-title">
           <h2 id="content-title">Content</h2>
