@@ -10,7 +10,8 @@ namespace Cairn.Console.Tests;
 /// The "done means", in one browser session: an admin signs in, opens cart recovery on the canvas and sees its
 /// live numbers, adds a step, simulates the draft on the last week's events, publishes, sends an event over HTTP the
 /// way curl would, and watches the contact move into the new version. On a copy of cart recovery with its own trigger
-/// event, so the other tests' cart recovery stays as the demo made it.
+/// event and a name of its own ("First session …"), so the other tests' cart recovery, and the rows they look for by
+/// its name, stay as the demo made them.
 /// </summary>
 public sealed class FirstSessionTests(ConsoleServer server)
 {
@@ -21,7 +22,7 @@ public sealed class FirstSessionTests(ConsoleServer server)
         var (id, trigger) = ($"cart-first-{suffix}", $"cart_abandoned_{suffix}");
         var yaml = File.ReadAllText(Path.Combine(Cairn.Testing.Repository.Root, "examples", "journeys", "cart-recovery.yaml"))
             .Replace("id: cart-recovery", $"id: {id}", StringComparison.Ordinal)
-            .Replace("name: Cart recovery", $"name: Cart recovery {suffix}", StringComparison.Ordinal)
+            .Replace("name: Cart recovery", $"name: First session {suffix}", StringComparison.Ordinal)
             .Replace("event: cart_abandoned", $"event: {trigger}", StringComparison.Ordinal);
         using (var put = await server.Admin.PutAsync($"/api/journeys/{id}", new StringContent(yaml, Encoding.UTF8, "application/yaml"), TestContext.Current.CancellationToken))
         {
@@ -40,7 +41,7 @@ public sealed class FirstSessionTests(ConsoleServer server)
         }
 
         var page = await server.SignedInAsync(UserRole.Admin, "/journeys");
-        await page.GetByRole(AriaRole.Link, new() { Name = $"Cart recovery {suffix}" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = $"First session {suffix}" }).ClickAsync();
         await Expect(EnteredTotal(page)).ToHaveTextAsync("3");
 
         await page.Locator("[data-step='email_final']").ClickAsync();
