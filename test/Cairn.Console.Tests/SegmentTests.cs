@@ -22,7 +22,7 @@ public sealed class SegmentTests(ConsoleServer server)
             await Expect(row.Locator("[data-members]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9,]+$"));
         }
 
-        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "New segment" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "New segment", Exact = true })).ToHaveCountAsync(0);
         await Accessibility.AssertAccessibleAsync(page);
         await ConsoleServer.ScreenshotAsync(page, "segments-list");
     }
@@ -59,6 +59,7 @@ public sealed class SegmentTests(ConsoleServer server)
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/segments/built-{plan}$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Built plan {plan[5..]}", Exact = true })).ToBeVisibleAsync();
         var members = page.Locator(".segment-members tbody tr");
         await Expect(members).ToHaveCountAsync(1, new() { Timeout = 30_000 });
         await Expect(members.GetByRole(AriaRole.Link)).ToHaveCountAsync(1);

@@ -8,7 +8,7 @@ import { CodeEditor } from "../../components/CodeEditor";
 import { DocumentEditorActions, DocumentEditorNotices } from "../../components/DocumentEditorBar";
 import { Badge, Empty, ErrorNotice, formatNumber, formatTime, Loading, PageHeader } from "../../components/ui";
 import { ConditionBuilder, type ErrorsByPath } from "./ConditionBuilder";
-import { newSegmentDocument, parseSegment, withCondition, type Condition } from "./conditions";
+import { nameFromId, newSegmentDocument, parseSegment, withCondition, type Condition } from "./conditions";
 import "./segments.css";
 
 interface SegmentPreview {
@@ -71,8 +71,10 @@ function Editor({ segment }: { segment: Schemas["SegmentView"] | undefined }) {
   const { byPath, unplaced } = useMemo(() => placeErrors(errors, parsed.lines), [errors, parsed.lines]);
   const dirty = text !== (segment?.document ?? "");
 
+  // The name follows the id while it is still the one derived from it, so a new segment is never saved as "New segment".
   const setId = (next: string) => {
     const document = parseDocument(text);
+    if (document.get("name") === nameFromId(id)) document.set("name", nameFromId(next));
     document.set("id", next);
     setText(document.toString({ lineWidth: 0 }));
   };

@@ -126,11 +126,16 @@ export function withChildren(condition: Condition, children: Condition[]): Condi
   return { not: children[0] };
 }
 
+/** The name a new segment takes from its id until someone writes one ("cart-abandoners" → "Cart abandoners"). */
+export function nameFromId(id: string): string {
+  return id ? id.replace(/[-_]/g, " ").replace(/^./, (c) => c.toUpperCase()) : "New segment";
+}
+
 /** A new segment's starting document. */
 export function newSegmentDocument(id: string): string {
   return `kind: segment
 id: ${id}
-name: ${id ? id.replace(/[-_]/g, " ").replace(/^./, (c) => c.toUpperCase()) : "New segment"}
+name: ${nameFromId(id)}
 condition:
   all:
     - { trait: plan, op: eq, value: pro }
