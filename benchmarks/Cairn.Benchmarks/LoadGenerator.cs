@@ -231,17 +231,35 @@ internal static class LoadGenerator
         };
         server.BeginOutputReadLine();
         server.BeginErrorReadLine();
-        await WaitReadyAsync(url, "the spawned server").ConfigureAwait(false);
+        try
+        {
+            await WaitReadyAsync(url, "the spawned server", server).ConfigureAwait(false);
+        }
+        catch
+        {
+            await StopAsync(server).ConfigureAwait(false);
+            throw;
+        }
+
         return (server, url, writeKey);
     }
 
-    /// <summary>Waits up to 60 s for <c>GET /readyz</c> at <paramref name="url"/> to answer 200.</summary>
-    internal static async Task WaitReadyAsync(string url, string what)
+    /// <summary>
+    /// Waits for <c>GET /readyz</c> at <paramref name="url"/> to answer 200: up to 60 s, or, for a server process, as
+    /// long as it runs, up to 15 minutes (the first start on a big store applies its migrations first).
+    /// </summary>
+    internal static async Task WaitReadyAsync(string url, string what, Process? server = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        var patience = server is null ? TimeSpan.FromSeconds(60) : TimeSpan.FromMinutes(15);
+        while (deadline.Elapsed < patience)
         {
+            if (server is { HasExited: true })
+            {
+                throw new InvalidOperationException($"{what} exited with code {server.ExitCode} before it was ready");
+            }
+
             try
             {
                 using var ready = await http.GetAsync(new Uri(url + "/readyz")).ConfigureAwait(false);
@@ -258,7 +276,7 @@ internal static class LoadGenerator
             await Task.Delay(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
         }
 
-        throw new TimeoutException($"{what} was not ready within 60 s");
+        throw new TimeoutException($"{what} was not ready within {patience.TotalSeconds:N0} s");
     }
 
     /// <summary>A client of a spawned server with an Authorization header.</summary>

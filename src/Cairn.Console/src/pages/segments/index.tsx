@@ -1,7 +1,9 @@
 import type { ReactElement } from "react";
 import { Route } from "react-router-dom";
-import { SegmentEditor } from "./SegmentEditor";
+import { lazyPage } from "../../components/lazyPage";
 import { SegmentList } from "./SegmentList";
+
+const SegmentEditor = lazyPage(() => import("./SegmentEditor"), "SegmentEditor", "the segment builder");
 
 export const segmentRoutes: ReactElement[] = [
   <Route key="segments" path="segments" element={<SegmentList />} />,

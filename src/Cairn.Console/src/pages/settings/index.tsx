@@ -1,11 +1,13 @@
 import { Navigate, NavLink, Outlet, Route } from "react-router-dom";
 import { PageHeader } from "../../components/ui";
-import { PolicyPage } from "./PolicyPage";
+import { lazyPage } from "../../components/lazyPage";
 import { UsersPage } from "./UsersPage";
 import { KeysPage } from "./KeysPage";
 import { MailboxPage } from "./MailboxPage";
 import { AccountPage } from "./AccountPage";
 import "./settings.css";
+
+const PolicyPage = lazyPage(() => import("./PolicyPage"), "PolicyPage", "the sending policy");
 
 const tabs = [
   { to: "policy", label: "Sending policy" },

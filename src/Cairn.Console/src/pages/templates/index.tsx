@@ -1,7 +1,9 @@
 import type { ReactElement } from "react";
 import { Route } from "react-router-dom";
-import { TemplateEditor } from "./TemplateEditor";
-import { TemplateList } from "./TemplateList";
+import { lazyPage } from "../../components/lazyPage";
+
+const TemplateList = lazyPage(() => import("./TemplateList"), "TemplateList", "the templates");
+const TemplateEditor = lazyPage(() => import("./TemplateEditor"), "TemplateEditor", "the template editor");
 
 export const templateRoutes: ReactElement[] = [
   <Route key="templates" path="templates" element={<TemplateList />} />,
