@@ -57,7 +57,7 @@ public sealed class CanvasConditionTests(ConsoleServer server)
         await when.GetByLabel("Trait", new() { Exact = true }).FillAsync("tier");
         await when.GetByLabel("Operator", new() { Exact = true }).SelectOptionAsync("in");
         await when.GetByLabel("Values (comma-separated)", new() { Exact = true }).FillAsync("gold, platinum");
-        await Expect(page.Locator("[data-step='check']")).ToBeVisibleAsync();
+        await when.ScrollIntoViewIfNeededAsync();
         await Accessibility.AssertAccessibleAsync(page);
         await ConsoleServer.ScreenshotAsync(page, "journeys-condition-form");
 
