@@ -120,6 +120,8 @@ public sealed class CanvasConditionTests(ConsoleServer server)
             + "exit_when:\n  - { in_segment: hot-leads, note: kept }\n");
         await page.GetByRole(AriaRole.Tab, new() { Name = "Step" }).ClickAsync();
         await Expect(exitWhen.Locator(".condition-other-keys")).ToContainTextAsync("note");
+        await exitWhen.ScrollIntoViewIfNeededAsync();
+        await ConsoleServer.ScreenshotAsync(page, "journeys-journey-panel-exit");
         await trigger.GetByLabel("Value", new() { Exact = true }).FillAsync("75");
         await page.GetByRole(AriaRole.Tab, new() { Name = "YAML" }).ClickAsync();
         await Expect(page.Locator(".code-editor")).ToContainTextAsync("value: 75");
