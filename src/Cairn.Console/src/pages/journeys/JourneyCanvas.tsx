@@ -13,7 +13,7 @@ import { CodeEditor } from "../../components/CodeEditor";
 import { Badge, ErrorNotice, Loading, PageHeader, formatNumber } from "../../components/ui";
 import {
   KIND_LABELS, STEP_KINDS, addStep, connect, deleteStep, describe, exitsOf, freshId, kindOf, newStep, parse,
-  replaceStep, type Parsed, type Step, type StepKind,
+  replaceStep, replaceTop, type Parsed, type Step, type StepKind,
 } from "./model";
 import { numbersByStep, totals, type JourneyStats } from "./stats";
 import { NODE_WIDTH, StepNode, TriggerNode, nodeHeight, type StepFlowNode, type StepNodeData, type TriggerFlowNode } from "./StepNode";
@@ -208,7 +208,8 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
                 ? <StepPanel key={step.id} step={step} schema={schema.data} schemaError={schema.error} editor={editor} problems={stepProblems(step.id)} numbers={numbersByStep(stats.data).get(step.id)}
                     onChange={(next) => { setDraft(replaceStep(draft, step.id, next)); if (next.id !== step.id) setSelected(next.id); }}
                     onDelete={() => { setDraft(deleteStep(draft, step.id)); setSelected(null); }} />
-                : <p className="muted">Select a step on the canvas to see its numbers{editor ? " and edit it" : ""}. {good.steps.length} steps; {good.trigger}.</p>
+                : <JourneyPanel data={good.data} schema={schema.data} schemaError={schema.error} editor={editor} summary={`${good.steps.length} steps; ${good.trigger}.`}
+                    onChange={(next) => setDraft(replaceTop(draft, next, JOURNEY_FIELDS))} />
             )}
             {panel === "yaml" && (
               <CodeEditor value={draft} onChange={editor ? setDraft : undefined} readOnly={!editor} label={`The journey document ${id} in YAML`} minHeight="28rem" />
@@ -226,6 +227,32 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
             setPublishing(false);
             client.invalidateQueries({ queryKey: ["journeys"] });
           }} />
+      )}
+    </div>
+  );
+}
+
+/** The journey-wide fields the side panel edits when no step is selected: who enters, and what ends an enrollment. */
+const JOURNEY_FIELDS = ["trigger", "entry", "exit_when", "goal"] as const;
+
+/** With no step selected: the trigger (and its event filters), the entry rules and audience, the exit criteria and the goal. */
+function JourneyPanel({ data, schema, schemaError, editor, summary, onChange }: {
+  data: Record<string, unknown>;
+  schema: JsonSchema | undefined;
+  schemaError: unknown;
+  editor: boolean;
+  summary: string;
+  onChange: (next: Record<string, unknown>) => void;
+}) {
+  return (
+    <div className="step-panel journey-panel">
+      <h2>Journey</h2>
+      <p className="muted">Select a step on the canvas to see its numbers{editor ? " and edit it" : ""}. {summary}</p>
+      <ErrorNotice error={schemaError} title="Could not load the journey schema" />
+      {schema && (
+        <form className="form step-form" aria-label="Journey entry, exit and goal" onSubmit={(event) => event.preventDefault()}>
+          <SchemaForm root={schema} schema={schema} value={data} readOnly={!editor} only={JOURNEY_FIELDS} onChange={onChange} />
+        </form>
       )}
     </div>
   );

@@ -1,4 +1,5 @@
 import { useId, useState } from "react";
+import { ConditionField, ExitWhenField, WhereField } from "./ConditionFields";
 
 /** A JSON Schema (the subset the journey schema uses). */
 export type JsonSchema = {
@@ -40,25 +41,31 @@ function label(name: string) {
   return name.replace(/_/g, " ");
 }
 
+/** The schema's definition of a condition: a field that refers to it is edited with the condition builder. */
+const CONDITION = "#/$defs/condition";
+
 type FieldProps = { root: JsonSchema; schema: JsonSchema; name: string; value: unknown; required: boolean; onChange: (value: unknown) => void; readOnly: boolean };
 
 /**
  * A form generated from a JSON Schema: text, number and check boxes, selects for enums, fieldsets for objects, lists
- * for arrays of objects; a shape the generator does not draw (a condition tree: oneOf / anyOf) is edited as JSON.
+ * for arrays of objects, the condition builder for conditions (and property filters for an event's `where`), the
+ * fields of the alternative a value is (a trigger: event, date or API); any other shape is edited as JSON.
  */
-export function SchemaForm({ root, schema, value, onChange, readOnly = false, skip = [] }: {
+export function SchemaForm({ root, schema, value, onChange, readOnly = false, skip = [], only }: {
   root: JsonSchema;
   schema: JsonSchema;
   value: Record<string, unknown>;
   onChange: (value: Record<string, unknown>) => void;
   readOnly?: boolean;
   skip?: string[];
+  /** Only these properties, in the schema's order. */
+  only?: readonly string[];
 }) {
   const resolved = resolve(root, schema);
   return (
     <div className="schema-form">
       {Object.entries(resolved.properties ?? {})
-        .filter(([name, child]) => !skip.includes(name) && typeof child === "object")
+        .filter(([name, child]) => !skip.includes(name) && (!only || only.includes(name)) && typeof child === "object")
         .map(([name, child]) => (
           <Field
             key={name}
@@ -82,9 +89,37 @@ export function SchemaForm({ root, schema, value, onChange, readOnly = false, sk
 }
 
 function Field(props: FieldProps) {
+  if (props.schema.$ref === CONDITION) {
+    const Editor = props.name === "where" ? WhereField : ConditionField;
+    return <Editor name={props.name} value={props.value} required={props.required} readOnly={props.readOnly} description={props.schema.description} onChange={props.onChange} />;
+  }
+  if (props.schema.type === "array" && props.schema.items?.anyOf?.some((item) => item.$ref === CONDITION)) {
+    return <ExitWhenField name={props.name} value={props.value} required={props.required} readOnly={props.readOnly} onChange={props.onChange} />;
+  }
+  return <PlainField {...props} />;
+}
+
+/** The alternative of a oneOf that a value is: the object branch whose required keys it has. */
+function alternative(root: JsonSchema, schema: JsonSchema, value: unknown): JsonSchema | undefined {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
+  return schema.oneOf
+    ?.map((branch) => resolve(root, branch))
+    .find((branch) => branch.type === "object" && branch.properties && (branch.required ?? []).length > 0 && branch.required!.every((key) => key in value));
+}
+
+function PlainField(props: FieldProps) {
   const { root, name, value, required, onChange, readOnly } = props;
   const schema = resolve(root, props.schema);
   const id = useId();
+  const branch = alternative(root, schema, value);
+  if (branch) {
+    return (
+      <fieldset className="field-group" data-field={name}>
+        <legend>{label(name)}</legend>
+        <SchemaForm root={root} schema={branch} value={value as Record<string, unknown>} readOnly={readOnly} onChange={onChange} />
+      </fieldset>
+    );
+  }
   const hint = schema.description ? <span className="field-hint" id={`${id}-hint`}>{schema.description}</span> : null;
   const describedBy = schema.description ? `${id}-hint` : undefined;
   const title = label(name);

@@ -1,4 +1,5 @@
-import { isMap, isSeq, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
+import { flowConditions } from "../../components/conditions/model";
 
 /** A step of a journey document, as plain data. */
 export type Step = { id: string } & Record<string, unknown>;
@@ -116,8 +117,8 @@ export function exitsOf(step: Step): Exit[] {
   }
 }
 
-/** The journey document parsed: the YAML document (for edits that keep comments), its steps and trigger. */
-export type Parsed = { doc: Document; steps: Step[]; start: string | null; trigger: string; error: string | null };
+/** The journey document parsed: the YAML document (for edits that keep comments), its data, steps and trigger. */
+export type Parsed = { doc: Document; data: Record<string, unknown>; steps: Step[]; start: string | null; trigger: string; error: string | null };
 
 export function parse(source: string): Parsed {
   const doc = parseDocument(source);
@@ -127,7 +128,8 @@ export function parse(source: string): Parsed {
     ? (data.steps as unknown[]).filter((s): s is Step => !!s && typeof s === "object" && typeof (s as Step).id === "string")
     : [];
   const start = typeof data?.start === "string" ? data.start : steps[0]?.id ?? null;
-  return { doc, steps, start, trigger: describeTrigger(data?.trigger), error };
+  const top = data && typeof data === "object" && !Array.isArray(data) ? data : {};
+  return { doc, data: top, steps, start, trigger: describeTrigger(data?.trigger), error };
 }
 
 function describeTrigger(trigger: unknown): string {
@@ -184,11 +186,56 @@ export function replaceStep(source: string, id: string, next: Step): string {
     }
     for (const [key, value] of Object.entries(next)) {
       const current = node.get(key);
-      if (JSON.stringify(current && typeof current === "object" && "toJSON" in current ? (current as { toJSON: () => unknown }).toJSON() : current) !== JSON.stringify(value)) {
+      if (!same(current, value)) {
         node.set(key, doc.createNode(value));
+        flowConditionsIn(node.get(key, true), key);
       }
     }
     if (next.id !== id) renameReferences(doc, id, next.id);
+  });
+}
+
+function same(node: unknown, value: unknown): boolean {
+  const plain = node && typeof node === "object" && "toJSON" in node ? (node as { toJSON: () => unknown }).toJSON() : node;
+  return JSON.stringify(plain) === JSON.stringify(value);
+}
+
+/** The keys whose value is a condition in a journey document. */
+const conditionKeys: ReadonlySet<string> = new Set(["when", "where", "audience"]);
+
+/**
+ * Writes the conditions inside a node just written (a step, the trigger, entry, exit_when, goal) the way the
+ * examples do: each leaf condition in flow style on one line.
+ */
+function flowConditionsIn(node: unknown, key: string) {
+  if (conditionKeys.has(key)) {
+    flowConditions(node);
+  } else if (key === "exit_when" && isSeq(node)) {
+    for (const item of node.items) {
+      if (isMap(item) && item.has("event")) flowConditionsIn(item, "");
+      else flowConditions(item);
+    }
+  } else if (isMap(node)) {
+    for (const pair of node.items) flowConditionsIn(pair.value, isScalar(pair.key) ? String(pair.key.value) : "");
+  } else if (isSeq(node)) {
+    for (const item of node.items) flowConditionsIn(item, "");
+  }
+}
+
+/**
+ * Sets top-level keys of the document (trigger, entry, exit_when, goal …) from a new value: each of `keys` that
+ * changed is written, each it no longer has removed; the rest of the document, comments included, stays.
+ */
+export function replaceTop(source: string, next: Record<string, unknown>, keys: readonly string[]): string {
+  return withDoc(source, (doc) => {
+    for (const key of keys) {
+      if (next[key] === undefined) {
+        if (doc.has(key)) doc.delete(key);
+      } else if (!same(doc.get(key, true), next[key])) {
+        doc.set(key, doc.createNode(next[key]));
+        flowConditionsIn(doc.get(key, true), key);
+      }
+    }
   });
 }
 

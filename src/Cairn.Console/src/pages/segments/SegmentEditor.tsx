@@ -7,7 +7,7 @@ import { useAuth } from "../../auth";
 import { CodeEditor } from "../../components/CodeEditor";
 import { DocumentEditorActions, DocumentEditorNotices } from "../../components/DocumentEditorBar";
 import { Badge, Empty, ErrorNotice, formatNumber, formatTime, Loading, PageHeader } from "../../components/ui";
-import { ConditionBuilder, type ErrorsByPath } from "./ConditionBuilder";
+import { ConditionBuilder, type ErrorsByPath } from "../../components/conditions/ConditionBuilder";
 import { nameFromId, newSegmentDocument, parseSegment, withCondition, type Condition } from "./conditions";
 import "./segments.css";
 
