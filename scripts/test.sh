@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Cairn's whole test suite: installs what the tests need when it is missing (the PostgreSQL server
 # binaries, Chromium for the console's browser tests, the npm packages of the SDK test), runs every test project
-# (the .NET build installs and builds the console itself), and prints one summary line.
+# (the .NET build installs and builds the console itself), then the console's component tests, and prints one summary line.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -45,6 +45,11 @@ status=0
 dotnet test Cairn.slnx -c Release \
   --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 5m "$@" || status=$?
+
+# The console's component tests (vitest), on the packages its .NET build installed.
+if [ "$#" -eq 0 ]; then
+  (cd src/Cairn.Console && npm test --silent) || status=$?
+fi
 
 passed=0; failed=0; skipped=0
 count() { grep -o "<Counters [^>]*" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0; }
