@@ -18,12 +18,12 @@ internal static class ChannelEndpoints
     public static RouteGroupBuilder MapChannels(this RouteGroupBuilder api)
     {
         var devices = api.MapGroup("/contacts/{id}/devices").WithTags("Push devices");
-        devices.MapGet("/", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, ContactCommands contactCommands, IRecipientStore recipientStore, CancellationToken cancellationToken) =>
+        devices.MapGet("/", async Task<Results<Ok<List<DeviceView>>, ProblemHttpResult>> (string id, ContactCommands contactCommands, IRecipientStore recipientStore, CancellationToken cancellationToken) =>
             {
                 var (contact, missing) = await ContactEndpoints.FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
                 return contact is null
                     ? missing!
-                    : TypedResults.Ok<object>((await recipientStore.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Select(device => new { device.Token, device.Platform, device.CreatedAt }));
+                    : TypedResults.Ok<List<DeviceView>>([.. (await recipientStore.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Select(device => new DeviceView(device.Token, device.Platform, device.CreatedAt))]);
             })
             .WithSummary("The contact's push device tokens.").ProducesProblem(StatusCodes.Status404NotFound);
         devices.MapPost("/", RegisterDeviceAsync)
@@ -88,7 +88,7 @@ internal static class ChannelEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> RegisterDeviceAsync(string id, HttpContext context, ContactCommands contactCommands, IRecipientStore recipientStore, TimeProvider time)
+    private static async Task<Results<Ok<RegisteredDeviceView>, ProblemHttpResult>> RegisterDeviceAsync(string id, HttpContext context, ContactCommands contactCommands, IRecipientStore recipientStore, TimeProvider time)
     {
         var (contact, missing) = await ContactEndpoints.FindAsync(id, contactCommands, context.RequestAborted).ConfigureAwait(false);
         if (contact is null)
@@ -110,7 +110,7 @@ internal static class ChannelEndpoints
         }
 
         await recipientStore.AddDeviceAsync(new Device(token, contact.Id, platform, time.GetUtcNow()), context.RequestAborted).ConfigureAwait(false);
-        return TypedResults.Ok<object>(new { token, platform, contactId = contact.Id.ToString() });
+        return TypedResults.Ok(new RegisteredDeviceView(token, platform, contact.Id.ToString()));
     }
 
     private static async Task<IResult> InboxAsync(string userId, bool? dismissed, int? limit, HttpContext context, ContactCommands contactCommands, IRecipientStore recipientStore, MessageDispatcher dispatcher)
@@ -266,3 +266,9 @@ internal static class ChannelEndpoints
 
     private static string? Text(JsonElement element, string name) => RequestBody.Text(element, name);
 }
+
+/// <summary>A push device token of a contact, its platform and when it was registered.</summary>
+internal sealed record DeviceView(string Token, string Platform, DateTimeOffset CreatedAt);
+
+/// <summary>A registered push device token and the contact it now belongs to.</summary>
+internal sealed record RegisteredDeviceView(string Token, string Platform, string ContactId);

@@ -49,7 +49,7 @@ internal static class ContactEndpoints
                 await WithContactAsync(id, contactCommands, contact => ConsentView(contact.Consents), cancellationToken).ConfigureAwait(false))
             .WithSummary("The contact's consent by channel and subscription group: state, source, time and proof.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        contacts.MapGet("/{id}/engagement", async Task<Results<Ok<object>, ProblemHttpResult>> (string id, ContactCommands contactCommands, JourneyRegistry journeyRegistry, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
+        contacts.MapGet("/{id}/engagement", async Task<Results<Ok<EngagementView>, ProblemHttpResult>> (string id, ContactCommands contactCommands, JourneyRegistry journeyRegistry, Cairn.Messaging.MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken) =>
             {
                 var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
                 if (contact is null)
@@ -57,15 +57,15 @@ internal static class ContactEndpoints
                     return missing!;
                 }
 
-                var preference = Core.Orchestration.ChannelPreference.Of(contact) is var (preferred, source) ? new { channel = preferred, source } : null;
-                var channels = Core.Orchestration.ChannelPreference.Engagement(contact).Select(channel => new { channel.Channel, channel.Received, channel.Engaged, rate = Math.Round(channel.Rate, 3) });
+                var preference = Core.Orchestration.ChannelPreference.Of(contact) is var (preferred, source) ? new PreferredChannelView(preferred, source) : null;
+                List<ChannelEngagementView> channels = [.. Core.Orchestration.ChannelPreference.Engagement(contact).Select(channel => new ChannelEngagementView(channel.Channel, channel.Received, channel.Engaged, Math.Round(channel.Rate, 3)))];
                 if (journeyRegistry.Policy.Engagement is not { } engagement)
                 {
-                    return TypedResults.Ok<object>(new { measured = false, status = "active", preferredChannel = preference, channels });
+                    return TypedResults.Ok(new EngagementView(false, null, "active", null, null, null, preference, channels));
                 }
 
                 var (status, last) = engagement.Standing(contact, await dispatcher.EngagementAsync(contact.Id, cancellationToken).ConfigureAwait(false), time.GetUtcNow());
-                return TypedResults.Ok<object>(new { measured = true, channel = engagement.Channel, status, lastEngagedAt = last, throttleAfter = engagement.ThrottleAfter, sunsetAfter = engagement.SunsetAfter, preferredChannel = preference, channels });
+                return TypedResults.Ok(new EngagementView(true, engagement.Channel, status, last, engagement.ThrottleAfter, engagement.SunsetAfter, preference, channels));
             })
             .WithSummary("The contact's engagement: its standing under the policy's engagement rules (active, throttled: a reduced cap, or sunset: no promotional messages on the channel) and last open or click; per channel, messages received, engaged with and the smoothed rate; and its preferred channel, declared (trait preferred_channel) or learned (the best-engaged channel), which send steps with a fallback try first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -87,7 +87,7 @@ internal static class ContactEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> ImportConsentAsync(HttpContext context, ContactCommands contactCommands, IContactStore contactStore, TimeProvider time)
+    private static async Task<Results<Ok<ImportedRowsView>, ProblemHttpResult>> ImportConsentAsync(HttpContext context, ContactCommands contactCommands, IContactStore contactStore, TimeProvider time)
     {
         var cancellationToken = context.RequestAborted;
         if (context.Request.ContentType?.Split(';')[0].Trim().Equals("text/csv", StringComparison.OrdinalIgnoreCase) != true)
@@ -96,10 +96,10 @@ internal static class ContactEndpoints
         }
 
         var body = await RequestBody.ReadAsync(context.Request, 64 * 1024 * 1024, "64 MB per upload", cancellationToken).ConfigureAwait(false);
-        var (imported, rejected) = (0, new List<object>());
+        var (imported, rejected) = (0, new List<RejectedRowView>());
         foreach (var row in ContactRows.ReadCsv(body))
         {
-            void Reject(string reason) => rejected.Add(new { row = row.Line, reason });
+            void Reject(string reason) => rejected.Add(new RejectedRowView(row.Line, reason));
 
             if (row.Error is { } error)
             {
@@ -133,7 +133,7 @@ internal static class ContactEndpoints
             }
         }
 
-        return TypedResults.Ok<object>(new { imported, rejected });
+        return TypedResults.Ok(new ImportedRowsView(imported, rejected));
     }
 
     private static async Task<Results<Ok<List<object>>, ProblemHttpResult>> ConsentHistoryAsync(string id, ContactCommands contactCommands, IEventLog eventLog, CancellationToken cancellationToken)
@@ -289,7 +289,7 @@ internal static class ContactEndpoints
         return TypedResults.Ok(await outboxStore.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> JourneysAsync(string id, int? limit, ContactCommands contactCommands, IJourneyIndex journeyIndex, IOutbox outboxStore, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ContactJourneysView>, ProblemHttpResult>> JourneysAsync(string id, int? limit, ContactCommands contactCommands, IJourneyIndex journeyIndex, IOutbox outboxStore, CancellationToken cancellationToken)
     {
         var (contact, missing) = await FindAsync(id, contactCommands, cancellationToken).ConfigureAwait(false);
         if (contact is null)
@@ -303,12 +303,10 @@ internal static class ContactEndpoints
         var outbox = (await outboxStore.GetOutboxAsync(contact.Id, 1000, cancellationToken).ConfigureAwait(false))
             .ToDictionary(message => message.MessageId, message => message.LastError is { } why && message.Status != "sent" && message.Status != "delivered" ? $"{message.Status}: {why}" : message.Status, StringComparer.Ordinal);
         EnrollmentView View(Core.Journeys.Engine.Enrollment enrollment) => EnrollmentView.From(enrollment, outbox.GetValueOrDefault);
-        return TypedResults.Ok<object>(new
-        {
-            active = contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(View),
-            ended = ended.Select(View),
-            history = contact.Journeys.History.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new { journey = h.Key, entries = h.Value.Entries, lastEndedAt = h.Value.LastEndedAt }),
-        });
+        return TypedResults.Ok(new ContactJourneysView(
+            [.. contact.Journeys.Active.Values.OrderBy(e => e.JourneyId, StringComparer.Ordinal).Select(View)],
+            [.. ended.Select(View)],
+            [.. contact.Journeys.History.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new JourneyHistoryView(h.Key, h.Value.Entries, h.Value.LastEndedAt))]));
     }
 
     private static async Task<Ok<PageView<ContactView>>> SearchAsync(string? q, string? cursor, int? limit, IContactStore contactStore, CancellationToken cancellationToken)
@@ -520,3 +518,32 @@ internal sealed record EnrollmentView(
 
 /// <summary>A send step's message in an enrollment: its id and what became of it (queued, sent, deferred, dropped …).</summary>
 internal sealed record StepMessageView(string Step, string MessageId, string Delivery);
+
+/// <summary>
+/// A contact's engagement: its standing under the policy's engagement rules (<see cref="Measured"/> false, and the
+/// rule's fields null, when the policy has none), its preferred channel and its engagement per channel.
+/// </summary>
+internal sealed record EngagementView(
+    bool Measured,
+    string? Channel,
+    string Status,
+    DateTimeOffset? LastEngagedAt,
+    TimeSpan? ThrottleAfter,
+    TimeSpan? SunsetAfter,
+    PreferredChannelView? PreferredChannel,
+    IReadOnlyList<ChannelEngagementView> Channels);
+
+/// <summary>The channel a contact prefers: <see cref="Source"/> is <c>declared</c> (a trait) or <c>learned</c>.</summary>
+internal sealed record PreferredChannelView(string Channel, string Source);
+
+/// <summary>A contact's messages received and engaged with on a channel, and the smoothed rate.</summary>
+internal sealed record ChannelEngagementView(string Channel, long Received, long Engaged, double Rate);
+
+/// <summary>What an upload imported, and the lines it rejected with the reason.</summary>
+internal sealed record ImportedRowsView(int Imported, IReadOnlyList<RejectedRowView> Rejected);
+
+/// <summary>A contact's journeys: its active enrollments, its latest ended ones, and its entries per journey.</summary>
+internal sealed record ContactJourneysView(IReadOnlyList<EnrollmentView> Active, IReadOnlyList<EnrollmentView> Ended, IReadOnlyList<JourneyHistoryView> History);
+
+/// <summary>How many times a contact entered a journey, and when its last enrollment ended.</summary>
+internal sealed record JourneyHistoryView(string Journey, int Entries, DateTimeOffset? LastEndedAt);

@@ -91,3 +91,6 @@ internal static class ContactRows
         }
     }
 }
+
+/// <summary>A row of an upload that was not applied: its CSV line or JSON position (<c>add[2]</c>) and why.</summary>
+internal sealed record RejectedRowView(string Row, string Reason);

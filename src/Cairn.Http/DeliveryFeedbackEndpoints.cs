@@ -31,7 +31,7 @@ internal static class DeliveryFeedbackEndpoints
                     ? new { address, suppressed = true, reason = entry.Reason, source = entry.Source, suppressedAt = entry.SuppressedAt }
                     : (object)new { address, suppressed = false }))
             .WithSummary("Whether an address is suppressed, and why (channel: email, the default, or sms for a phone number).");
-        suppressions.MapPost("/", async Task<Results<Ok<object>, ProblemHttpResult>> (HttpContext context, MessageDispatcher dispatcher) =>
+        suppressions.MapPost("/", async Task<Results<Ok<SuppressedAddressView>, ProblemHttpResult>> (HttpContext context, MessageDispatcher dispatcher) =>
             {
                 var body = await RequestBody.ParseAsync(context.Request, 64 * 1024, "64 KB", context.RequestAborted).ConfigureAwait(false);
                 if (Text(body, "address") is not { } address)
@@ -41,7 +41,7 @@ internal static class DeliveryFeedbackEndpoints
 
                 var reason = Text(body, "reason") ?? "added by an operator";
                 await dispatcher.Suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, null, reason, "api", dispatcher.Suppressions.Now), context.RequestAborted).ConfigureAwait(false);
-                return TypedResults.Ok<object>(new { address, suppressed = true });
+                return TypedResults.Ok(new SuppressedAddressView(address, true));
             })
             .WithSummary("Suppresses an email address: {\"address\", \"reason\"}.");
         suppressions.MapDelete("/", async Task<Results<NoContent, ProblemHttpResult>> (string address, string? channel, ISuppressionList suppressionList, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
@@ -189,3 +189,6 @@ internal static class DeliveryFeedbackEndpoints
             ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : throw new FormatException($"{name} is not an ISO 8601 time")
             : null;
 }
+
+/// <summary>An address an operator suppressed.</summary>
+internal sealed record SuppressedAddressView(string Address, bool Suppressed);

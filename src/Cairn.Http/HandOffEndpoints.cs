@@ -57,7 +57,7 @@ internal static class HandOffEndpoints
     private static Task<Results<Ok<TeamView>, ProblemHttpResult>> PutTeamAsync(string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) =>
         DocumentFlow.PutAsync(DocumentParser.SalesTeamKind, id, (document, _) => Task.FromResult(TeamView.From(document)), context, publisher, documentStore, time);
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, IHandOffStore handOffStore, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<HandOffReportView>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, IHandOffStore handOffStore, TimeProvider time, CancellationToken cancellationToken)
     {
         if (status is not (null or "open" or "acknowledged" or "breached" or "escalated"))
         {
@@ -93,41 +93,35 @@ internal static class HandOffEndpoints
             "escalated" => view.EscalatedAt is not null,
             _ => true,
         }).Take(limit ?? 100);
-        return TypedResults.Ok<object>(new { summary = Summary(all, now - window, now), items });
+        return TypedResults.Ok(new HandOffReportView(Summary(all, now - window, now), [.. items]));
     }
 
-    private static object Summary(List<HandOffView> handOffs, DateTimeOffset from, DateTimeOffset to)
+    private static HandOffSummaryView Summary(List<HandOffView> handOffs, DateTimeOffset from, DateTimeOffset to)
     {
-        static object Times(IEnumerable<HandOffView> views)
+        static AcknowledgementTimesView Times(IEnumerable<HandOffView> views)
         {
             var seconds = views.Where(view => view.SecondsToAcknowledge is not null).Select(view => view.SecondsToAcknowledge!.Value).Order().ToList();
-            return new
-            {
-                acknowledged = seconds.Count,
-                medianSeconds = seconds.Count == 0 ? (double?)null : seconds[seconds.Count / 2],
-                p90Seconds = seconds.Count == 0 ? (double?)null : seconds[Math.Min(seconds.Count - 1, (int)Math.Ceiling(seconds.Count * 0.9) - 1)],
-                averageSeconds = seconds.Count == 0 ? (double?)null : Math.Round(seconds.Average(), 1),
-            };
+            return new AcknowledgementTimesView(
+                seconds.Count,
+                seconds.Count == 0 ? null : seconds[seconds.Count / 2],
+                seconds.Count == 0 ? null : seconds[Math.Min(seconds.Count - 1, (int)Math.Ceiling(seconds.Count * 0.9) - 1)],
+                seconds.Count == 0 ? null : Math.Round(seconds.Average(), 1));
         }
 
-        return new
-        {
+        return new HandOffSummaryView(
             from,
             to,
-            total = handOffs.Count,
-            open = handOffs.Count(view => view.Status == "open"),
-            acknowledged = handOffs.Count(view => view.AcknowledgedAt is not null),
-            breached = handOffs.Count(view => view.Breached),
-            escalated = handOffs.Count(view => view.EscalatedAt is not null),
-            timeToAcknowledge = Times(handOffs),
-            byOwner = handOffs.GroupBy(view => view.Owner ?? "(unrouted)", StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => new
-            {
-                owner = group.Key,
-                total = group.Count(),
-                breached = group.Count(view => view.Breached),
-                timeToAcknowledge = Times(group),
-            }),
-        };
+            handOffs.Count,
+            handOffs.Count(view => view.Status == "open"),
+            handOffs.Count(view => view.AcknowledgedAt is not null),
+            handOffs.Count(view => view.Breached),
+            handOffs.Count(view => view.EscalatedAt is not null),
+            Times(handOffs),
+            [.. handOffs.GroupBy(view => view.Owner ?? "(unrouted)", StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => new OwnerSummaryView(
+                group.Key,
+                group.Count(),
+                group.Count(view => view.Breached),
+                Times(group)))]);
     }
 }
 
@@ -197,3 +191,24 @@ internal sealed record TeamView(string Id, string? Name, int? Version, IReadOnly
             document.Draft);
     }
 }
+
+/// <summary>The hand-off report: the summary of the window and the hand-offs that match the filters.</summary>
+internal sealed record HandOffReportView(HandOffSummaryView Summary, IReadOnlyList<HandOffView> Items);
+
+/// <summary>The hand-offs of a window: how many are open, acknowledged, breached and escalated, how fast, and per owner.</summary>
+internal sealed record HandOffSummaryView(
+    DateTimeOffset From,
+    DateTimeOffset To,
+    int Total,
+    int Open,
+    int Acknowledged,
+    int Breached,
+    int Escalated,
+    AcknowledgementTimesView TimeToAcknowledge,
+    IReadOnlyList<OwnerSummaryView> ByOwner);
+
+/// <summary>One owner's hand-offs (<c>(unrouted)</c>: those routed to nobody).</summary>
+internal sealed record OwnerSummaryView(string Owner, int Total, int Breached, AcknowledgementTimesView TimeToAcknowledge);
+
+/// <summary>How many hand-offs were acknowledged and the median, 90th percentile and mean seconds it took (null: none).</summary>
+internal sealed record AcknowledgementTimesView(int Acknowledged, double? MedianSeconds, double? P90Seconds, double? AverageSeconds);

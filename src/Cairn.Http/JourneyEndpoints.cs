@@ -226,7 +226,7 @@ internal static class JourneyEndpoints
         return TypedResults.Ok(new EnrolledView(after.Id.ToString(), entries(after) > entries(before), enrollment?.Id, enrollment?.StepId));
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> StatsAsync(string id, IDocumentStore documentStore, IJourneyIndex journeyIndex, IOutbox outboxStore, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<JourneyStatsView>, ProblemHttpResult>> StatsAsync(string id, IDocumentStore documentStore, IJourneyIndex journeyIndex, IOutbox outboxStore, CancellationToken cancellationToken)
     {
         if (await documentStore.GetDocumentAsync(DocumentParser.JourneyKind, id, cancellationToken).ConfigureAwait(false) is null)
         {
@@ -238,39 +238,33 @@ internal static class JourneyEndpoints
         var versions = moves.Select(m => m.Version).Concat(conversions.Select(c => c.Version)).Distinct().Order();
 
         // Nested per version and step, as the console reads it.
-        return TypedResults.Ok<object>(new
-        {
+        return TypedResults.Ok(new JourneyStatsView(
             id,
-            versions = versions.Select(version =>
+            [.. versions.Select(version =>
             {
                 var mine = moves.Where(m => m.Version == version).ToList();
                 var steps = mine.Select(m => m.ToStep).Concat(mine.Select(m => m.FromStep)).Where(step => step is not "$entry" and not JourneyStep.End and not JourneyStep.Migrated).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-                return new
-                {
+                return new JourneyVersionStatsView(
                     version,
-                    entered = mine.Where(m => m.FromStep == "$entry").Sum(m => m.Count),
-                    ended = mine.Where(m => m.ToStep == JourneyStep.End).Sum(m => m.Count),
-                    migratedIn = mine.Where(m => m.FromStep == JourneyStep.Migrated).Sum(m => m.Count),
-                    migratedOut = mine.Where(m => m.ToStep == JourneyStep.Migrated).Sum(m => m.Count),
-                    steps = steps.Select(step =>
+                    mine.Where(m => m.FromStep == "$entry").Sum(m => m.Count),
+                    mine.Where(m => m.ToStep == JourneyStep.End).Sum(m => m.Count),
+                    mine.Where(m => m.FromStep == JourneyStep.Migrated).Sum(m => m.Count),
+                    mine.Where(m => m.ToStep == JourneyStep.Migrated).Sum(m => m.Count),
+                    [.. steps.Select(step =>
                     {
                         var entered = mine.Where(m => m.ToStep == step).Sum(m => m.Count);
                         var left = mine.Where(m => m.FromStep == step).Sum(m => m.Count);
-                        return new
-                        {
+                        return new JourneyStepStatsView(
                             step,
                             entered,
                             left,
-                            current = entered - left,
-                            errors = mine.Where(m => m.FromStep == step && m.Exit == JourneyStep.ErrorExit).Sum(m => m.Count),
-                            exits = mine.Where(m => m.FromStep == step).GroupBy(m => m.Exit).ToDictionary(g => g.Key, g => g.Sum(m => m.Count)),
-                            messages = messages.Where(m => m.Version == version && m.StepId == step).ToDictionary(m => m.Status, m => m.Count),
-                        };
-                    }),
-                    conversions = conversions.Where(c => c.Version == version).Select(c => new { arm = c.Arm.Length == 0 ? null : c.Arm, holdout = c.Control, c.Count }),
-                };
-            }),
-        });
+                            entered - left,
+                            mine.Where(m => m.FromStep == step && m.Exit == JourneyStep.ErrorExit).Sum(m => m.Count),
+                            mine.Where(m => m.FromStep == step).GroupBy(m => m.Exit).ToDictionary(g => g.Key, g => g.Sum(m => m.Count)),
+                            messages.Where(m => m.Version == version && m.StepId == step).ToDictionary(m => m.Status, m => m.Count));
+                    })],
+                    [.. conversions.Where(c => c.Version == version).Select(c => new JourneyConversionView(c.Arm.Length == 0 ? null : c.Arm, c.Control, c.Count))]);
+            })]));
     }
 
     private static async Task<Results<Ok<JourneySummary>, ProblemHttpResult>> SetStatusAsync(string id, DocumentStatus status, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken)
@@ -366,3 +360,35 @@ internal sealed record RolloutView(int Version, string Scope, IReadOnlyDictionar
             rollout.UpdatedAt);
     }
 }
+
+/// <summary>A journey's statistics, per published version and step, as the console's canvas reads them.</summary>
+internal sealed record JourneyStatsView(string Id, IReadOnlyList<JourneyVersionStatsView> Versions);
+
+/// <summary>
+/// One version's statistics: contacts who entered and ended, moved in from or out to another version by a
+/// rollout, per step, and the conversions per experiment arm.
+/// </summary>
+internal sealed record JourneyVersionStatsView(
+    int Version,
+    long Entered,
+    long Ended,
+    long MigratedIn,
+    long MigratedOut,
+    IReadOnlyList<JourneyStepStatsView> Steps,
+    IReadOnlyList<JourneyConversionView> Conversions);
+
+/// <summary>
+/// One step: contacts who entered and left it, those at it now, its errors, how many left by each exit, and its
+/// messages by delivery status.
+/// </summary>
+internal sealed record JourneyStepStatsView(
+    string Step,
+    long Entered,
+    long Left,
+    long Current,
+    long Errors,
+    IReadOnlyDictionary<string, long> Exits,
+    IReadOnlyDictionary<string, long> Messages);
+
+/// <summary>Conversions of an experiment arm (null: no experiment), in or out of the holdout.</summary>
+internal sealed record JourneyConversionView(string? Arm, bool Holdout, long Count);

@@ -24,7 +24,7 @@ internal static class ListEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> ChangeAsync(string id, string? action, HttpContext context, ContactCommands contactCommands, IContactStore contactStore, IDocumentStore documentStore, IJourneyIndex journeyIndex)
+    private static async Task<Results<Ok<ListChangeView>, ProblemHttpResult>> ChangeAsync(string id, string? action, HttpContext context, ContactCommands contactCommands, IContactStore contactStore, IDocumentStore documentStore, IJourneyIndex journeyIndex)
     {
         var cancellationToken = context.RequestAborted;
         if (await documentStore.GetDocumentAsync(DocumentParser.SegmentKind, id, cancellationToken).ConfigureAwait(false) is not { } document)
@@ -51,7 +51,7 @@ internal static class ListEndpoints
 
         var (add, remove) = mediaType == "text/csv" ? ReadCsv(body, action == "remove") : ReadJson(body);
 
-        var rejected = new List<object>();
+        var rejected = new List<RejectedRowView>();
         async Task<List<ContactId>> ResolveAsync(IEnumerable<Member> members)
         {
             var ids = new List<ContactId>();
@@ -59,7 +59,7 @@ internal static class ListEndpoints
             {
                 if (member.Error is not null)
                 {
-                    rejected.Add(new { row = member.Row, reason = member.Error });
+                    rejected.Add(new RejectedRowView(member.Row, member.Error));
                 }
                 else if (await ContactRows.FindAsync(member.Kind, member.Value, contactCommands, contactStore, cancellationToken).ConfigureAwait(false) is { } found)
                 {
@@ -67,7 +67,7 @@ internal static class ListEndpoints
                 }
                 else
                 {
-                    rejected.Add(new { row = member.Row, reason = $"no contact has {member.Kind} '{member.Value}'" });
+                    rejected.Add(new RejectedRowView(member.Row, $"no contact has {member.Kind} '{member.Value}'"));
                 }
             }
 
@@ -78,7 +78,7 @@ internal static class ListEndpoints
         var added = await contactCommands.ChangeListAsync(id, await ResolveAsync(add).ConfigureAwait(false), true, reason, cancellationToken).ConfigureAwait(false);
         var removed = await contactCommands.ChangeListAsync(id, await ResolveAsync(remove).ConfigureAwait(false), false, "removed through the API", cancellationToken).ConfigureAwait(false);
         var members = (await journeyIndex.CountSegmentMembersAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(id);
-        return TypedResults.Ok<object>(new { added, removed, members, rejected });
+        return TypedResults.Ok(new ListChangeView(added, removed, members, rejected));
     }
 
     private static (List<Member> Add, List<Member> Remove) ReadJson(byte[] body)
@@ -133,3 +133,6 @@ internal static class ListEndpoints
         }
     }
 }
+
+/// <summary>A change of a static list's members: how many were added and removed, how many it has now, and the rejected entries.</summary>
+internal sealed record ListChangeView(int Added, int Removed, long Members, IReadOnlyList<RejectedRowView> Rejected);

@@ -95,7 +95,7 @@ internal static class SegmentEndpoints
         return TypedResults.Ok(new MembersPage(page, members.Count > size ? page[^1].ContactId : null));
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> PreviewAsync(HttpContext context, SegmentPreviewer previewer, TimeProvider time)
+    private static async Task<Results<Ok<SegmentPreviewView>, ProblemHttpResult>> PreviewAsync(HttpContext context, SegmentPreviewer previewer, TimeProvider time)
     {
         if (!DocumentFlow.SendsDocument(context.Request))
         {
@@ -121,16 +121,14 @@ internal static class SegmentEndpoints
 
         var exact = context.Request.Query["exact"] is [var flag] && (flag == "true" || flag == "1");
         var preview = await previewer.PreviewSegmentAsync(condition, 20, context.RequestAborted, exact).ConfigureAwait(false);
-        return TypedResults.Ok<object>(new
-        {
-            count = preview.Count,
-            exact = preview.Exact,
-            margin = preview.Margin,
-            evaluated = preview.Evaluated,
-            population = preview.Population,
-            sample = preview.Sample.Select(contact => new { id = contact.Id.ToString(), userId = contact.UserId, email = contact.Email }),
-            evaluatedAt = time.GetUtcNow(),
-        });
+        return TypedResults.Ok(new SegmentPreviewView(
+            preview.Count,
+            preview.Exact,
+            preview.Margin,
+            preview.Evaluated,
+            preview.Population,
+            [.. preview.Sample.Select(contact => new SampleContactView(contact.Id.ToString(), contact.UserId, contact.Email))],
+            time.GetUtcNow()));
     }
 
     /// <summary>A preview body (a segment document, or just <c>condition:</c>) as a complete segment document.</summary>
@@ -191,3 +189,12 @@ internal sealed record MemberView(string ContactId, DateTimeOffset EnteredAt, st
 
 /// <summary>A page of segment members, and the cursor of the next page (null on the last).</summary>
 internal sealed record MembersPage(IReadOnlyList<MemberView> Items, string? NextCursor);
+
+/// <summary>
+/// A draft segment's preview: how many contacts it holds for (<see cref="Exact"/>, or estimated from a sample within
+/// <see cref="Margin"/>), how many were evaluated of the <see cref="Population"/>, and some of the matching contacts.
+/// </summary>
+internal sealed record SegmentPreviewView(long Count, bool Exact, long Margin, long Evaluated, long Population, IReadOnlyList<SampleContactView> Sample, DateTimeOffset EvaluatedAt);
+
+/// <summary>A matching contact in a segment preview.</summary>
+internal sealed record SampleContactView(string Id, string? UserId, string? Email);

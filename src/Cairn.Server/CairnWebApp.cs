@@ -45,7 +45,7 @@ internal static class CairnWebApp
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        // "No XML encryptor configured": the session keys sit unencrypted in the data directory, as the database does.
+        // "No XML encryptor configured": the session keys sit unencrypted in the data directory or the database, as the data does.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         // A failed start is reported by `cairn serve` in one line; the host would log it again with a stack trace.
@@ -85,12 +85,16 @@ internal static class CairnWebApp
             .Configure(access => Settings.Bind(settings.GetSection("Console"), access))
             .ValidateOnStart();
 
-        // Session cookies are encrypted with data-protection keys: kept in the data directory (SQLite), so a restart
-        // keeps people signed in; in memory with PostgreSQL, so a restart signs everyone out.
+        // Session cookies are encrypted with data-protection keys, kept where a restart finds them again: in the data
+        // directory with SQLite; in the database with PostgreSQL, which every node of a cluster shares.
         var protection = builder.Services.AddDataProtection().SetApplicationName("cairn");
         if (options.Postgres is null)
         {
             protection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "protection-keys")));
+        }
+        else
+        {
+            protection.PersistKeysToStore();
         }
 
         builder.AddCairnTelemetry();

@@ -2,7 +2,7 @@ using Cairn.Runtime.Storage;
 
 namespace Cairn.Storage.Relational;
 
-/// <summary><see cref="ISettingsStore"/>: API keys (hashes only) and the workspace's settings.</summary>
+/// <summary><see cref="ISettingsStore"/>: API keys (hashes only), the workspace's settings and the data-protection key ring.</summary>
 public abstract partial class RelationalCairnStore
 {
     /// <inheritdoc />
@@ -51,4 +51,24 @@ public abstract partial class RelationalCairnStore
                 return (string)(await session.ScalarAsync("SELECT value FROM settings WHERE key = @key", parameters => parameters.Add("key", key), cancellationToken).ConfigureAwait(false))!;
             },
             cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> GetProtectionKeysAsync(CancellationToken cancellationToken) =>
+        await QueryAsync("SELECT xml FROM protection_keys ORDER BY created_at, name", null, static row => row.GetText(0), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public Task AddProtectionKeyAsync(string name, string xml, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(xml);
+        return ExecuteAsync(
+            "INSERT INTO protection_keys (name, xml, created_at) VALUES (@name, @xml, @created_at) ON CONFLICT (name) DO NOTHING",
+            parameters =>
+            {
+                parameters.Add("name", name);
+                parameters.Add("xml", xml);
+                parameters.AddTime("created_at", createdAt);
+            },
+            cancellationToken);
+    }
 }

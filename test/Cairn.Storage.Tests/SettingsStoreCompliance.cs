@@ -2,7 +2,7 @@ using Cairn.Runtime.Storage;
 
 namespace Cairn.Storage.Tests;
 
-/// <summary><see cref="ISettingsStore"/>: API keys (hashes only) and settings whose first writer wins.</summary>
+/// <summary><see cref="ISettingsStore"/>: API keys (hashes only), settings whose first writer wins, and the data-protection key ring.</summary>
 public abstract class SettingsStoreCompliance(StoreProvider provider) : StoreCompliance(provider)
 {
     private ISettingsStore Settings => Store;
@@ -39,5 +39,18 @@ public abstract class SettingsStoreCompliance(StoreProvider provider) : StoreCom
         Assert.Single(values.Distinct());
         Assert.Equal(values[0], await Settings.GetOrAddSettingAsync("link_key", "another", Cancel));
         Assert.Equal("other", await Settings.GetOrAddSettingAsync("other_key", "other", Cancel));
+    }
+
+    [Fact]
+    public async Task ProtectionKeys_RoundTrip_OldestFirst_AndTheFirstElementOfANameStays()
+    {
+        Assert.Empty(await Settings.GetProtectionKeysAsync(Cancel));
+        const string Second = "<key id=\"b\" version=\"1\"><creationDate>2026-01-02T00:00:00Z</creationDate></key>";
+        const string First = "<key id=\"a\" version=\"1\"><creationDate>2026-01-01T00:00:00Z</creationDate></key>";
+        await Settings.AddProtectionKeyAsync("key-b", Second, T0.AddSeconds(1), Cancel);
+        await Settings.AddProtectionKeyAsync("key-a", First, T0, Cancel);
+        await Settings.AddProtectionKeyAsync("key-a", "<key id=\"other\" />", T0.AddSeconds(2), Cancel);
+
+        Assert.Equal([First, Second], await Settings.GetProtectionKeysAsync(Cancel));
     }
 }

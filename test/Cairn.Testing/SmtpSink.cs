@@ -5,18 +5,24 @@ namespace Cairn.Testing;
 
 /// <summary>
 /// A real SMTP server for tests: <c>test/node/smtp-sink.mjs</c> (the smtp-server package) on a loopback port. Every
-/// message it accepts is kept whole; recipients starting with <c>bounce</c> get a 550, <c>later</c> a 451.
+/// message it accepts is kept whole; recipients starting with <c>bounce</c> get a 550, <c>later</c> a 451. It says on
+/// its output when it has kept a message, which wakes <see cref="WaitForAsync"/>.
 /// </summary>
 public sealed class SmtpSink : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _directory;
+    private readonly Lock _gate = new();
+    private readonly List<(int Count, TaskCompletionSource Arrived)> _waiters = [];
+    private readonly Task _reading;
+    private int _accepted;
 
     private SmtpSink(Process process, string directory, int port)
     {
         _process = process;
         _directory = directory;
         Port = port;
+        _reading = ReadAcceptedAsync();
     }
 
     /// <summary>The port it listens on (127.0.0.1).</summary>
@@ -77,21 +83,66 @@ public sealed class SmtpSink : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
+    /// <summary>Waits until at least <paramref name="count"/> messages arrived (30 s unless <paramref name="timeout"/> says otherwise), and returns them all.</summary>
     public async Task<IReadOnlyList<MimeMessage>> WaitForAsync(int count, TimeSpan? timeout = null)
     {
-        var deadline = TimeProvider.System.GetUtcNow() + (timeout ?? TimeSpan.FromSeconds(30));
-        while (Files.Count < count)
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        Task arrived;
+        lock (_gate)
         {
-            if (TimeProvider.System.GetUtcNow() > deadline)
+            if (_accepted >= count)
             {
-                throw new TimeoutException($"the SMTP sink received {Files.Count} messages, not {count}");
+                return Messages;
             }
 
-            await Task.Delay(50).ConfigureAwait(false);
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, waiter));
+            arrived = waiter.Task;
+        }
+
+        try
+        {
+            await arrived.WaitAsync(limit).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"the SMTP sink received {Files.Count} messages within {limit.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s, not {count}");
         }
 
         return Messages;
+    }
+
+    /// <summary>Follows the sink's <c>accepted n</c> lines (each printed once the n-th message is on disk) and wakes the waiters that have enough.</summary>
+    private async Task ReadAcceptedAsync()
+    {
+        while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            if (!line.StartsWith("accepted ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var accepted = int.Parse(line["accepted ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            lock (_gate)
+            {
+                _accepted = accepted;
+                foreach (var waiter in _waiters.Where(waiter => waiter.Count <= accepted).ToList())
+                {
+                    waiter.Arrived.TrySetResult();
+                    _waiters.Remove(waiter);
+                }
+            }
+        }
+
+        lock (_gate)
+        {
+            foreach (var (count, arrived) in _waiters)
+            {
+                arrived.TrySetException(new InvalidOperationException($"the SMTP sink exited after {_accepted} messages, before {count} arrived"));
+            }
+
+            _waiters.Clear();
+        }
     }
 
     /// <inheritdoc />
@@ -103,6 +154,7 @@ public sealed class SmtpSink : IAsyncDisposable
             await _process.WaitForExitAsync().ConfigureAwait(false);
         }
 
+        await _reading.ConfigureAwait(false);
         _process.Dispose();
         if (Directory.Exists(_directory))
         {

@@ -3,7 +3,8 @@
 // Recipients whose local part starts with "bounce" are refused with 550 (a hard bounce); "later" with 451 (transient).
 // With --dedupe, a message whose Message-ID was already accepted is acknowledged (250) and dropped, the way a provider
 // with idempotency keys behaves; each such resend is logged to OUT_DIR/duplicates.log.
-// Usage: node smtp-sink.mjs OUT_DIR [--dedupe]  — prints "listening <port>" once ready.
+// Usage: node smtp-sink.mjs OUT_DIR [--dedupe]  — prints "listening <port>" once ready, then "accepted <n>" after
+// writing the n-th message (what the tests wait for).
 import { SMTPServer } from 'smtp-server';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,7 @@ const server = new SMTPServer({
       const n = ++count;
       fs.writeFileSync(path.join(out, `${n}.eml`), raw);
       fs.appendFileSync(path.join(out, 'message-ids.log'), `${id}\n`);
+      console.log(`accepted ${n}`);
       callback(null, `Queued as ${n}`);
     });
   },

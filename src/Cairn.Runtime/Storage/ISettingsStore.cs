@@ -1,6 +1,9 @@
 namespace Cairn.Runtime.Storage;
 
-/// <summary>The workspace's API keys (hashes only) and its settings (signing keys and secrets generated on first use).</summary>
+/// <summary>
+/// The workspace's API keys (hashes only), its settings (signing keys and secrets generated on first use) and the
+/// console's session keys (the ASP.NET Core data-protection key ring, as XML elements).
+/// </summary>
 public interface ISettingsStore
 {
     /// <summary>Every stored API key (hashes only).</summary>
@@ -14,4 +17,13 @@ public interface ISettingsStore
 
     /// <summary>The setting's value; when it has none yet, <paramref name="initial"/> is stored and returned (the first writer wins).</summary>
     Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken);
+
+    /// <summary>Every stored data-protection key element (XML text), oldest first.</summary>
+    Task<IReadOnlyList<string>> GetProtectionKeysAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a data-protection key element under <paramref name="name"/> (the key ring's friendly name, unique);
+    /// storing a name again keeps the first element.
+    /// </summary>
+    Task AddProtectionKeyAsync(string name, string xml, DateTimeOffset createdAt, CancellationToken cancellationToken);
 }

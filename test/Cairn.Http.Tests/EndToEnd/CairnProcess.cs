@@ -121,36 +121,27 @@ internal sealed class CairnProcess : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var deadline = Stopwatch.StartNew();
-        var pause = TimeSpan.FromMilliseconds(20);
-        while (true)
-        {
-            if (_process.HasExited)
+        await Eventually.HoldsAsync(
+            async () =>
             {
-                throw new InvalidOperationException($"cairn exited with {_process.ExitCode} before it was ready:\n{Output}");
-            }
-
-            try
-            {
-                using var ready = await Client.GetAsync("/readyz", TestContext.Current.CancellationToken);
-                if (ready.StatusCode == HttpStatusCode.OK)
+                if (_process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException($"cairn exited with {_process.ExitCode} before it was ready:\n{Output}");
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
 
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException($"cairn was not ready within 60 s:\n{Output}");
-            }
-
-            await Task.Delay(pause, TestContext.Current.CancellationToken);
-            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
-        }
+                try
+                {
+                    using var ready = await Client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+                    return ready.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false; // Not listening yet.
+                }
+            },
+            TimeSpan.FromSeconds(60),
+            () => $"cairn was not ready:\n{Output}",
+            TestContext.Current.CancellationToken);
     }
 
     /// <summary>SIGKILL: the process dies at once, with no chance to flush anything.</summary>

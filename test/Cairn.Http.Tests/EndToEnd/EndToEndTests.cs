@@ -146,23 +146,18 @@ public abstract class EndToEndTests
         }
 
         // Kill the server while it is in the middle of sending.
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
-        while (sink.Files.Count < Contacts / 4 && TimeProvider.System.GetUtcNow() < deadline)
-        {
-            await Task.Delay(10, cancel);
-        }
-
+        await sink.WaitForAsync(Contacts / 4, TimeSpan.FromSeconds(60));
         await server.KillAsync();
         var atKill = sink.Files.Count;
         Assert.InRange(atKill, Contacts / 4, Contacts - 1);
 
         await server.StartAsync();
         await sink.WaitForAsync(Contacts, TimeSpan.FromSeconds(120));
-        deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
-        while (TimeProvider.System.GetUtcNow() < deadline && (await CountAsync(server, "queued") + await CountAsync(server, "sending")) > 0)
-        {
-            await Task.Delay(100, cancel);
-        }
+        await Eventually.HoldsAsync(
+            async () => await CountAsync(server, "queued") + await CountAsync(server, "sending") == 0,
+            TimeSpan.FromSeconds(30),
+            () => "messages were still queued or sending after every email arrived:\n" + server.Output,
+            cancel);
 
         // Every message arrived once: one per contact, no Message-ID twice. Resends of messages the crash caught
         // between the server's acceptance and Cairn's record went out under the same Message-ID, and were dropped.

@@ -155,19 +155,17 @@ public sealed class ErasureOnDiskTests
     private static async Task WaitForMailboxAsync(CairnProcess server, Person person)
     {
         // The dispatcher looks for due messages at least once a second; wait until both are in the development mailbox.
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
-        while (true)
-        {
-            var mailbox = await server.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel);
-            var recipients = mailbox.GetProperty("messages").EnumerateArray().Select(message => message.GetProperty("to").GetString()).ToHashSet();
-            if (recipients.Contains(person.Email) && recipients.Contains(person.Phone))
+        var mailbox = default(JsonElement);
+        await Eventually.HoldsAsync(
+            async () =>
             {
-                return;
-            }
-
-            Assert.True(TimeProvider.System.GetUtcNow() < deadline, "the welcome messages were not sent: " + mailbox + "\n" + server.Output);
-            await Task.Delay(100, Cancel);
-        }
+                mailbox = await server.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel);
+                var recipients = mailbox.GetProperty("messages").EnumerateArray().Select(message => message.GetProperty("to").GetString()).ToHashSet();
+                return recipients.Contains(person.Email) && recipients.Contains(person.Phone);
+            },
+            TimeSpan.FromSeconds(60),
+            () => "the welcome messages were not sent: " + mailbox + "\n" + server.Output,
+            Cancel);
     }
 
     private static async Task PutAsync(CairnProcess server, string path, string yaml)
