@@ -41,6 +41,9 @@ public sealed class DraftSimulator(IEventLog events, IContactStore contacts, Jou
     /// <summary>How many contacts' profiles and earlier identifies one read holds.</summary>
     private const int ContactChunk = 100;
 
+    /// <summary>The name identifies are read by (<see cref="IEventLog.GetEventsOfAsync"/>).</summary>
+    private const string IdentifyName = "$identify";
+
     private const string EventsSetting = "Engine:MaxSimulationEvents";
     private const string ContactsSetting = "Engine:MaxSimulationContacts";
 
@@ -167,8 +170,6 @@ public sealed class DraftSimulator(IEventLog events, IContactStore contacts, Jou
         var end = stream.Count > 0 ? stream.Max(message => message.Timestamp) + draft.MaxRunTime : (DateTimeOffset?)null;
         return new DraftSimulation(Run(draft, [], stream, null, end, suppressed, null, null, null, cancellationToken), null);
     }
-
-    private const string IdentifyName = "$identify";
 
     private SimulationReport Run(
         JourneyDefinition draft,
