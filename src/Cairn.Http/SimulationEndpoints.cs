@@ -10,7 +10,7 @@ namespace Cairn.Http;
 /// </summary>
 internal static class SimulationEndpoints
 {
-    /// <summary>The largest body: 16 MB (a draft and an NDJSON stream of up to <see cref="DraftSimulator.MaxEvents"/> events).</summary>
+    /// <summary>The largest body: 16 MB (a draft and an NDJSON stream of up to <see cref="EngineOptions.MaxSimulationEvents"/> events).</summary>
     internal const int MaxBodyBytes = 16 * 1024 * 1024;
 
     /// <summary>The most unreadable lines of a stream listed in an answer (all are counted).</summary>
@@ -23,7 +23,7 @@ internal static class SimulationEndpoints
     {
         ArgumentNullException.ThrowIfNull(api);
         api.MapPost("/journeys/{id}/simulate", SimulateAsync).WithTags("Journeys").AllowViewer()
-            .WithSummary("Simulates a draft journey without storing or sending anything. A JSON body {\"document\": \"<journey YAML>\", \"from\": time, \"to\": time} replays this workspace's events of that period (at most 100,000 events and 20,000 contacts; each contact starts from its stored profile); {\"document\", \"events\": \"<NDJSON>\"} or an application/x-ndjson body (simulating the stored draft) replays an uploaded stream, skipping unreadable lines, each reported with its number. \"stopAtEnd\": true stops the clock at 'to' instead of letting enrollments run on for the journey's maximum run time. Answers per step: entered, left per exit, waiting, errors and the contacts with their paths (200 per step); messages per channel and template by outcome; and what the orchestrator held back, per reason.")
+            .WithSummary("Simulates a draft journey without storing or sending anything. A JSON body {\"document\": \"<journey YAML>\", \"from\": time, \"to\": time} replays this workspace's events of that period, each contact starting from its profile as of 'from' (its stored traits set before then and the identifies recorded before then); {\"document\", \"events\": \"<NDJSON>\"} or an application/x-ndjson body (simulating the stored draft) replays an uploaded stream, skipping unreadable lines, each reported with its number. At most Engine:MaxSimulationEvents events (100,000 by default) and Engine:MaxSimulationContacts contacts (20,000): more is refused with a 400 naming the setting and its limit. \"stopAtEnd\": true stops the clock at 'to' instead of letting enrollments run on for the journey's maximum run time. Answers per step: entered, left per exit, waiting, errors and the contacts with their paths (200 per step); messages per channel and template by outcome; and what the orchestrator or the suppression list held back, per reason and template (a send to a suppressed address is held back as the channels hold it: 'suppression list: hard bounce').")
             .Accepts<SimulationRequest>("application/json", "application/x-ndjson")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -91,10 +91,10 @@ internal static class SimulationEndpoints
                     new Dictionary<string, object?> { ["errors"] = errors.Take(MaxLineErrors).ToList() });
             }
 
-            var simulated = simulator.Simulate(journey, stream);
+            var simulated = await simulator.SimulateAsync(journey, stream, cancellationToken).ConfigureAwait(false);
             return simulated.Report is { } uploaded
                 ? TypedResults.Ok(new SimulationView("upload", uploaded, errors.Count, [.. errors.Take(MaxLineErrors)]))
-                : Problems.BadRequest(simulated.Refusal!);
+                : Refused(simulated);
         }
 
         if (request.From is not { } from || request.To is not { } to)
@@ -110,8 +110,12 @@ internal static class SimulationEndpoints
         var replayed = await simulator.ReplayAsync(journey, from, to, request.StopAtEnd ?? false, cancellationToken).ConfigureAwait(false);
         return replayed.Report is { } report
             ? TypedResults.Ok(new SimulationView("period", report, 0, []))
-            : Problems.BadRequest(replayed.Refusal!);
+            : Refused(replayed);
     }
+
+    /// <summary>A simulation over a limit: 400, naming the setting and its value.</summary>
+    private static ProblemHttpResult Refused(DraftSimulation refused) =>
+        Problems.BadRequest(refused.Refusal!, new Dictionary<string, object?> { ["setting"] = refused.Setting, ["limit"] = refused.Limit });
 
     private static string Utf8(byte[] body)
     {

@@ -21,7 +21,7 @@ namespace Cairn.Messaging;
 /// provider's answer leaves <c>sending</c>: at the next start the message is queued again with the same idempotency
 /// key (the Message-ID of an email), so it is delivered at least once and a provider that deduplicates sees it once.
 /// </summary>
-public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
+public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable, ISuppressionCheck
 {
     /// <summary>The email channel's name.</summary>
     public const string EmailChannel = "email";
@@ -111,6 +111,10 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     /// <summary>The inbox token of a user (what the customer's backend computes).</summary>
     public string InboxToken(string userId) =>
         Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(_inboxKey!, System.Text.Encoding.UTF8.GetBytes(userId)));
+
+    /// <inheritdoc />
+    public async Task<string?> SuppressedBecauseAsync(string channel, string address, CancellationToken cancellationToken) =>
+        (await Suppressions.SuppressedAsync(channel, address, cancellationToken).ConfigureAwait(false))?.Reason;
 
     /// <summary>Where email goes: <c>smtp</c> or <c>mailbox</c>.</summary>
     public string Transport => _options.Smtp.Host is null ? "mailbox" : "smtp";

@@ -1,5 +1,6 @@
 using Cairn.Messaging.Channels;
 using Cairn.Runtime;
+using Cairn.Runtime.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -54,6 +55,9 @@ public static class MessagingServices
 
         services.TryAddSingleton<MessageDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<MessageDispatcher>());
+
+        // Simulations hold back what the channels would: the same suppression list, through the dispatcher's key.
+        services.TryAddSingleton<ISuppressionCheck>(provider => provider.GetRequiredService<MessageDispatcher>());
         return services;
     }
 

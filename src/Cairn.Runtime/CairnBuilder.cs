@@ -123,4 +123,13 @@ public sealed class EngineOptions
     /// batches), so no contact's history can fill the memory. Default 10,000.
     /// </summary>
     public int MaxHistoryEventsPerName { get; set; } = 10_000;
+
+    /// <summary>
+    /// The most events one draft simulation replays (its events are held in memory while it runs); a period with more
+    /// is refused, naming the limit. Default 100,000.
+    /// </summary>
+    public int MaxSimulationEvents { get; set; } = 100_000;
+
+    /// <summary>The most contacts one draft simulation follows; a period whose events are for more is refused, naming the limit. Default 20,000.</summary>
+    public int MaxSimulationContacts { get; set; } = 20_000;
 }

@@ -28,6 +28,8 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         Range(options.ExactPreviewLimit, 0, int.MaxValue, "Engine:ExactPreviewLimit");
         Range(options.PreviewSampleSize, 1, 10_000_000, "Engine:PreviewSampleSize");
         Range(options.MaxHistoryEventsPerName, 1, 10_000_000, "Engine:MaxHistoryEventsPerName");
+        Range(options.MaxSimulationEvents, 1, 10_000_000, "Engine:MaxSimulationEvents");
+        Range(options.MaxSimulationContacts, 1, 10_000_000, "Engine:MaxSimulationContacts");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

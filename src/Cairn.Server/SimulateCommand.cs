@@ -143,7 +143,7 @@ internal static class SimulateCommand
         var held = simulation.Contacts.SelectMany(c => c.Decisions).ToList();
         if (held.Count > 0)
         {
-            text.Append("\nHeld back by the orchestrator:\n");
+            text.Append("\nHeld back (by the orchestrator or the suppression list):\n");
             foreach (var group in held.GroupBy(d => $"{d.Outcome} {d.Channel.DocumentName()} {d.Template}").OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 text.Append(CultureInfo.InvariantCulture, $"  {group.Key,-48} {group.Count(),6}\n");

@@ -78,21 +78,40 @@ public abstract partial class RelationalCairnStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<StoredEvent>> GetEventsBetweenAsync(DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    public async Task<Page<StoredEvent>> GetEventsBetweenAsync(DateTimeOffset since, DateTimeOffset until, string? cursor, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
+        long afterTime = 0;
+        long afterSequence = 0;
+        if (cursor is not null && !Cursors.TryReadEvent(cursor, out afterTime, out afterSequence))
+        {
+            throw new InvalidCursorException();
+        }
 
+        // A range read of events_time (migration 0016) from the cursor's time that stops after the page: SQLite does not
+        // seek an index by a row value, so the cursor's time bounds the range and the sequence skips the ties already read.
         // What Cairn records itself (AudienceDecider.Announcement) has a message id starting with the contact's id and a colon.
-        return await QueryAsync(
-            $"SELECT {EventColumns} FROM events WHERE timestamp >= @from AND timestamp <= @to AND message_id NOT LIKE contact_id || ':%' ORDER BY timestamp, seq LIMIT @limit",
+        var events = await QueryAsync(
+            $"SELECT {EventColumns} FROM events WHERE timestamp >= @from AND timestamp <= @to"
+                + (cursor is null ? string.Empty : " AND timestamp >= @after_time AND (timestamp > @after_time OR seq > @after_seq)")
+                + " AND message_id NOT LIKE contact_id || ':%' ORDER BY timestamp, seq LIMIT @limit",
             parameters =>
             {
                 parameters.AddTime("from", since);
                 parameters.AddTime("to", until);
-                parameters.Add("limit", limit);
+                parameters.Add("limit", limit + 1);
+                if (cursor is not null)
+                {
+                    parameters.AddTime("after_time", Cursors.FromUnixMicroseconds(afterTime));
+                    parameters.Add("after_seq", afterSequence);
+                }
             },
             ReadEvent,
             cancellationToken).ConfigureAwait(false);
+        return events.Count > limit
+            ? new Page<StoredEvent>(events.GetRange(0, limit), Cursors.ForEvent(events[limit - 1]))
+            : new Page<StoredEvent>(events, null);
     }
 
     /// <inheritdoc />

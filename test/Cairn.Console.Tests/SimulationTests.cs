@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using Cairn.Runtime.Storage;
 using Cairn.Testing;
@@ -12,9 +13,15 @@ public sealed class SimulationTests(ConsoleServer server)
     [Fact]
     public async Task TheLast24Hours_ShowPerStepNumbers_MessagesPerTemplate_AndAStepsContactsWithTheirPaths()
     {
+        // Three shoppers identified with an email address the day before the period, whose addresses hard-bounced since.
         var shopper = "sim-" + Guid.NewGuid().ToString("N")[..8];
         for (var index = 0; index < 3; index++)
         {
+            var email = $"{shopper}-{index}@example.com";
+            using var identified = await server.Ingest.PostAsJsonAsync("/v1/identify", new { userId = $"{shopper}-{index}", traits = new { email }, timestamp = TimeProvider.System.GetUtcNow().AddHours(-25) }, TestContext.Current.CancellationToken);
+            identified.EnsureSuccessStatusCode();
+            using var suppressed = await server.Admin.PostAsJsonAsync("/api/suppressions", new { address = email, reason = "550 mailbox unavailable" }, TestContext.Current.CancellationToken);
+            suppressed.EnsureSuccessStatusCode();
             await server.TrackAsync($"{shopper}-{index}", "cart_abandoned", new { cart_value = 80 + index });
         }
 
@@ -30,7 +37,12 @@ public sealed class SimulationTests(ConsoleServer server)
         var messages = page.GetByRole(AriaRole.Region, new() { Name = "Messages per template" });
         await Expect(messages).ToContainTextAsync("cart-reminder-1");
         await Expect(messages).ToContainTextAsync("email");
-        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Held back by the orchestrator" })).ToBeVisibleAsync();
+        // Their first reminder is held back by the suppression list, with the reason, on the template's row.
+        var held = page.GetByRole(AriaRole.Region, new() { Name = "Held back", Exact = true });
+        var bounced = held.GetByRole(AriaRole.Row).Filter(new() { HasText = "suppression list: hard bounce" }).Filter(new() { HasText = "cart-reminder-1" });
+        await Expect(bounced).ToHaveCountAsync(1);
+        await Expect(bounced.GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync("suppressed");
+        await Expect(bounced.GetByRole(AriaRole.Cell).Nth(3)).Not.ToHaveTextAsync("0");
         await Accessibility.AssertAccessibleAsync(page);
         await ConsoleServer.ScreenshotAsync(page, "simulate-period");
 

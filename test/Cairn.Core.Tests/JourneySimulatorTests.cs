@@ -65,7 +65,7 @@ public sealed class JourneySimulatorTests
             Read("""{"type":"identify","userId":"nothing","traits":{}}""", T0.AddDays(-1)),
         };
         var stream = profiles.Select(profile => Track(profile.UserId!, "go", "{}", T0)).ToList();
-        var result = JourneySimulator.Run(library, profiles, stream, to: T0.AddDays(1), suppressions: new Dictionary<string, string> { ["listed@example.com"] = "hard bounce" });
+        var result = JourneySimulator.Run(library, profiles, stream, to: T0.AddDays(1), suppressions: new Dictionary<string, string> { ["listed@example.com"] = "hard bounce" }, cancellationToken: TestContext.Current.CancellationToken);
 
         (string, MessageOutcome, string?) Outcome(string key) => result.Contacts.Single(c => c.Key == key).Deliveries.Select(d => ($"{d.Channel.DocumentName()} {d.Template}", d.Outcome, d.Reason)).Single();
         Assert.Equal(("sms sms-t", MessageOutcome.Sent, null), Outcome("phone"));
@@ -84,7 +84,7 @@ public sealed class JourneySimulatorTests
             Track("webinar", "signed_up", "{}", T0, """{"page":{"path":"/webinar/2026"}}"""),
             Track("home", "signed_up", "{}", T0),
         };
-        var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(30));
+        var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(30), cancellationToken: TestContext.Current.CancellationToken);
 
         // What the journey queued (the contacts have no address: the server would find them undeliverable).
         Assert.Equal("welcome-guide", result.Contacts.Single(c => c.Key == "guide").Deliveries[0].Template);
@@ -113,7 +113,7 @@ public sealed class JourneySimulatorTests
             stream,
             to: T0.AddDays(60),
             scoring: new Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
-            segments: Segments.SegmentLibrary.Of(set.Segments.Append(SqlLeads)));
+            segments: Segments.SegmentLibrary.Of(set.Segments.Append(SqlLeads)), cancellationToken: TestContext.Current.CancellationToken);
         var lead = Assert.Single(result.Contacts);
 
         // Fit (25) alone makes a lead; content (+10), then a day later pricing (+20) take the decayed score past 50:
@@ -128,7 +128,7 @@ public sealed class JourneySimulatorTests
         Assert.Contains(lead.Timeline, line => line.Kind == "announced" && line.At == T0.AddDays(1) && line.Text == "entered segment 'sql-leads': set by a journey step: lifecycle_stage");
 
         // Without the score the same lead is nurtured on.
-        var unscored = JourneySimulator.Run(Examples, profiles, stream, to: T0.AddDays(60));
+        var unscored = JourneySimulator.Run(Examples, profiles, stream, to: T0.AddDays(60), cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(["nurture-education-1", "nurture-education-2"], Assert.Single(unscored.Contacts).Deliveries.Select(m => m.Template));
     }
 
@@ -140,7 +140,7 @@ public sealed class JourneySimulatorTests
             Read("""{"type":"identify","userId":"acme","traits":{"contract_end":"2027-02-10","timezone":"Europe/Berlin"}}""", T0),
             Read("""{"type":"identify","userId":"renewed","traits":{"contract_end":"2027-02-10","renewed":true}}""", T0),
         };
-        var result = JourneySimulator.Run(Examples, profiles, [], from: T0, to: T0.AddDays(120));
+        var result = JourneySimulator.Run(Examples, profiles, [], from: T0, to: T0.AddDays(120), cancellationToken: TestContext.Current.CancellationToken);
         var acme = result.Contacts.Single(c => c.Key == "acme");
 
         // 09:00 in Berlin (UTC+1 in winter) on each offset before 10 February 2027.
@@ -161,7 +161,7 @@ public sealed class JourneySimulatorTests
             Track("back", "subscription_cancelled", "{}", T0),
             Track("back", "subscription_started", "{}", T0.AddDays(40)),
         };
-        var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(200));
+        var result = JourneySimulator.Run(Examples, [], stream, to: T0.AddDays(200), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal([T0.AddDays(30), T0.AddDays(90)], result.Contacts.Single(c => c.Key == "gone").Deliveries.Select(m => m.QueuedAt));
         Assert.Equal(["winback-30"], result.Contacts.Single(c => c.Key == "back").Deliveries.Select(m => m.Template));
@@ -177,7 +177,7 @@ public sealed class JourneySimulatorTests
     private static SimulationResult Simulate(string stream, DateTimeOffset to)
     {
         var directory = Path.Combine(Repository.Root, "examples", "streams");
-        return JourneySimulator.Run(Examples, ReadFile(Path.Combine(directory, "cart-recovery.profiles.ndjson")), ReadFile(Path.Combine(directory, stream)), to: to);
+        return JourneySimulator.Run(Examples, ReadFile(Path.Combine(directory, "cart-recovery.profiles.ndjson")), ReadFile(Path.Combine(directory, stream)), to: to, cancellationToken: TestContext.Current.CancellationToken);
     }
 
     private static List<(string Template, DateTimeOffset At)> Messages(SimulationResult result, string key) =>

@@ -74,7 +74,7 @@ public abstract class ExampleStreamsOnServerTests
             scoring: new Core.Scoring.ScoringLibrary([.. set.ScoringModels.OrderBy(model => model.Id, StringComparer.Ordinal)]),
             segments: Core.Segments.SegmentLibrary.Of(set.Segments),
             policy: Assert.Single(set.Policies),
-            subscriptions: set.Templates.ToDictionary(template => template.Id, template => template.Subscription, StringComparer.Ordinal));
+            subscriptions: set.Templates.ToDictionary(template => template.Id, template => template.Subscription, StringComparer.Ordinal), cancellationToken: TestContext.Current.CancellationToken);
         Assert.NotEmpty(expected.Contacts);
 
         var serverOutcomes = new List<string>();

@@ -311,7 +311,7 @@ public sealed class HostTests
             Assert.Contains("2026-11-03T03:30:00Z  cart-recovery:1              sms 'cart-reminder-sms' deferred to 2026-11-03T13:00:00Z: quiet hours (21:00–08:00 America/New_York)", output, StringComparison.Ordinal);
             Assert.Contains("2026-11-03T13:00:00Z  cart-recovery:1              sms 'cart-reminder-sms' sent", output, StringComparison.Ordinal);
             Assert.Contains("email 'cart-reminder-2' suppressed: the contact opted out of email (offers)", output, StringComparison.Ordinal);
-            Assert.EndsWith("Held back by the orchestrator:\n  deferred sms cart-reminder-sms                        1\n  suppressed email cart-final                           1\n  suppressed email cart-reminder-2                      1\n", output, StringComparison.Ordinal);
+            Assert.EndsWith("Held back (by the orchestrator or the suppression list):\n  deferred sms cart-reminder-sms                        1\n  suppressed email cart-final                           1\n  suppressed email cart-reminder-2                      1\n", output, StringComparison.Ordinal);
 
             var (_, json) = await CairnAsync([.. arguments, "--json"]);
             using var document = JsonDocument.Parse(json);

@@ -85,6 +85,77 @@ public sealed class SimulationApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APeriod_StartsEachContactFromItsProfileAsOfFrom_AndHoldsBackSendsToSuppressedAddresses()
+    {
+        foreach (var line in StreamLines("cart-recovery.profiles.ndjson").Concat(StreamLines("cart-recovery.ndjson")))
+        {
+            using var message = JsonDocument.Parse(line);
+            await _cairn.SendAsync(message.RootElement.GetProperty("type").GetString()!, line);
+        }
+
+        // After the period, Ann's value tier drops and Bob's rises; Dan's address hard-bounced.
+        await _cairn.SendAsync("identify", """{"type":"identify","userId":"ann","traits":{"ltv_tier":"low"},"timestamp":"2026-11-05T09:00:00Z"}""");
+        await _cairn.SendAsync("identify", """{"type":"identify","userId":"bob","traits":{"ltv_tier":"high"},"timestamp":"2026-11-05T09:00:00Z"}""");
+        await _cairn.Dispatcher.Suppressions.ApplyAsync(new Messaging.DeliveryFeedback(Messaging.FeedbackKind.HardBounce, "dan@example.com", null, "550 5.1.1 no such user", "test", _time.GetUtcNow()), Cancel);
+
+        var draft = Journey.Replace("  holdout: 5\n", string.Empty, StringComparison.Ordinal);
+        using var response = await _cairn.Admin.PostAsJsonAsync("/api/journeys/cart-recovery/simulate", new { document = draft, from = "2026-11-01T00:00:00Z", to = "2026-11-03T00:00:00Z" }, Cancel);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        var report = body.GetProperty("report");
+        var steps = report.GetProperty("steps").EnumerateArray().ToDictionary(step => step.GetProperty("id").GetString()!);
+        string[] Keys(string step) => [.. steps[step].GetProperty("contacts").EnumerateArray().Select(contact => contact.GetProperty("key").GetString()!)];
+
+        // Their tiers as of the period's start decide the branch, not their tiers now.
+        Assert.Equal(["ann"], Keys("email_incentive"));
+        Assert.Contains("bob", Keys("email_final"));
+
+        var held = report.GetProperty("heldBack").EnumerateArray()
+            .Where(hold => hold.GetProperty("reason").GetString() == "suppression list: hard bounce")
+            .Select(hold => (hold.GetProperty("decision").GetString(), hold.GetProperty("channel").GetString(), hold.GetProperty("template").GetString(), hold.GetProperty("count").GetInt32()))
+            .ToList();
+        Assert.Contains(("suppressed", "email", "cart-reminder-1", 1), held);
+        var first = report.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("template").GetString() == "cart-reminder-1");
+        Assert.Equal((4, 3, 1), (first.GetProperty("queued").GetInt32(), first.GetProperty("sent").GetInt32(), first.GetProperty("suppressed").GetInt32()));
+    }
+
+    [Fact]
+    public async Task APeriodOverTheLimits_IsRefusedNamingTheSetting()
+    {
+        await using var limited = await TestCairn.StartAsync(time: _time, engine: options => (options.MaxSimulationEvents, options.MaxSimulationContacts) = (5, 3));
+        await limited.ApplyAsync(TestCairn.ExampleDocuments());
+        foreach (var line in StreamLines("cart-recovery.ndjson"))
+        {
+            using var message = JsonDocument.Parse(line);
+            await limited.SendAsync(message.RootElement.GetProperty("type").GetString()!, line);
+        }
+
+        for (var index = 0; index < 6; index++)
+        {
+            await limited.SendAsync("track", $$"""{"type":"track","userId":"ann","event":"page_viewed","timestamp":"2026-11-04T10:0{{index}}:00Z"}""");
+        }
+
+        async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string from, string to)
+        {
+            using var response = await limited.Admin.PostAsJsonAsync("/api/journeys/cart-recovery/simulate", new { document = Journey, from, to }, Cancel);
+            return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>(Cancel));
+        }
+
+        // Six events of one contact; then the first four events of the example stream, for four contacts.
+        var events = await PostAsync("2026-11-04T00:00:00Z", "2026-11-05T00:00:00Z");
+        Assert.Equal(HttpStatusCode.BadRequest, events.Status);
+        Assert.Equal(("Engine:MaxSimulationEvents", 5), (events.Body.GetProperty("setting").GetString(), events.Body.GetProperty("limit").GetInt32()));
+        Assert.Contains("more than 5 events", events.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var contacts = await PostAsync("2026-11-02T00:00:00Z", "2026-11-02T10:15:00Z");
+        Assert.Equal(HttpStatusCode.BadRequest, contacts.Status);
+        Assert.Equal(("Engine:MaxSimulationContacts", 3), (contacts.Body.GetProperty("setting").GetString(), contacts.Body.GetProperty("limit").GetInt32()));
+
+        var few = await PostAsync("2026-11-02T00:00:00Z", "2026-11-02T10:06:00Z");
+        Assert.True(few.Status == HttpStatusCode.OK, few.Body.ToString());
+    }
+
+    [Fact]
     public async Task AnUpload_IsReplayed_AndItsUnreadableLinesAreReportedByNumber()
     {
         var lines = StreamLines("cart-recovery.profiles.ndjson").Concat(StreamLines("cart-recovery.ndjson")).ToList();

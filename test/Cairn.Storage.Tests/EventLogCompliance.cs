@@ -46,9 +46,49 @@ public abstract class EventLogCompliance(StoreProvider provider) : StoreComplian
             Event(ann, T0.AddHours(1), "a-2"), Event(bob, T0.AddHours(2), "after"),
         ]));
 
-        var period = await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), 10, Cancel);
-        Assert.Equal(["a-1", "b-1", "a-2"], period.Select(e => e.MessageId));
-        Assert.Equal(["a-1", "b-1"], (await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), 2, Cancel)).Select(e => e.MessageId));
+        var period = await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), null, 10, Cancel);
+        Assert.Equal(["a-1", "b-1", "a-2"], period.Items.Select(e => e.MessageId));
+        Assert.Null(period.NextCursor);
+        var first = await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), null, 2, Cancel);
+        Assert.Equal(["a-1", "b-1"], first.Items.Select(e => e.MessageId));
+        var second = await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), first.NextCursor, 2, Cancel);
+        Assert.Equal(["a-2"], second.Items.Select(e => e.MessageId));
+        Assert.Null(second.NextCursor);
+    }
+
+    [Fact]
+    public async Task GetEventsBetween_PagesAPeriodInTimeOrder_WithoutLosingOrRepeatingTies()
+    {
+        var (ann, bob) = (NewContactId(), NewContactId());
+        await CommitAsync(batch =>
+        {
+            // Ties at the same instant (read in the order recorded), a derived event to leave out and events either side.
+            for (var i = 0; i < 23; i++)
+            {
+                batch.Events.Add(Event(i % 2 == 0 ? ann : bob, T0.AddMinutes(i / 4), $"tie-{i:D2}"));
+            }
+
+            batch.Events.Add(Event(ann, T0.AddMinutes(1), $"{ann}:segment_entered:s:1"));
+            batch.Events.Add(Event(ann, T0.AddSeconds(-1), "before"));
+            batch.Events.Add(Event(bob, T0.AddHours(1).AddSeconds(1), "after"));
+        });
+
+        var read = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await Log.GetEventsBetweenAsync(T0, T0.AddHours(1), cursor, 5, Cancel);
+            Assert.True(page.Items.Count <= 5);
+            read.AddRange(page.Items.Select(e => e.MessageId));
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(Enumerable.Range(0, 23).Select(i => $"tie-{i:D2}"), read);
+        Assert.Equal(5, pages);
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Log.GetEventsBetweenAsync(T0, T0.AddHours(1), "not-a-cursor", 5, Cancel));
     }
 
     [Fact]

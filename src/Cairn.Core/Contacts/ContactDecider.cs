@@ -131,6 +131,16 @@ public static class ContactDecider
         return message.Type == MessageType.Track ? message.Event! : "$" + message.Type.ToWireName();
     }
 
+    /// <summary>
+    /// The traits a message sets on the person's profile, as the profile fold reads them: an identify's traits and any
+    /// call's <c>context.traits</c> (not the consent trait, which the consent fold reads; not a group's traits).
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, JsonElement>> TraitsOf(SegmentMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return UserTraits(message);
+    }
+
     private static IEnumerable<KeyValuePair<string, JsonElement>> UserTraits(SegmentMessage message)
     {
         // Identify carries traits; other calls may carry the user's traits in context.traits (analytics.js does).

@@ -26,10 +26,16 @@ public interface IEventLog
 
     /// <summary>
     /// The events recorded from outside (the ones Cairn derives itself — sends, score crossings, segment entries — left
-    /// out) whose event time is in [<paramref name="since"/>, <paramref name="until"/>], oldest first, at most
-    /// <paramref name="limit"/>: what a simulation replays of a period.
+    /// out) whose event time is in [<paramref name="since"/>, <paramref name="until"/>], oldest first (by time, then as
+    /// recorded), in pages: what a simulation replays of a period. Each page is a range read of the index on
+    /// (timestamp, seq) that stops at the page's size, so a period of any length is read in bounded memory.
     /// </summary>
-    Task<IReadOnlyList<StoredEvent>> GetEventsBetweenAsync(DateTimeOffset since, DateTimeOffset until, int limit, CancellationToken cancellationToken);
+    /// <param name="since">The period's start (included).</param>
+    /// <param name="until">The period's end (included).</param>
+    /// <param name="cursor">The <see cref="Page{T}.NextCursor"/> of the previous page, or null for the first.</param>
+    /// <param name="limit">Page size, 1 to 10,000.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    Task<Page<StoredEvent>> GetEventsBetweenAsync(DateTimeOffset since, DateTimeOffset until, string? cursor, int limit, CancellationToken cancellationToken);
 
     /// <summary>When events of these names happened since <paramref name="since"/>, newest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<DateTimeOffset>> GetEventTimesAsync(IReadOnlyCollection<string> names, DateTimeOffset since, int limit, CancellationToken cancellationToken);

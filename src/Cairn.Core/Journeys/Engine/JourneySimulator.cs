@@ -12,9 +12,16 @@ namespace Cairn.Core.Journeys.Engine;
 /// <summary>One message a simulated journey would have sent.</summary>
 public sealed record SimulatedMessage(DateTimeOffset At, string JourneyId, string EnrollmentId, string StepId, Channel Channel, string Template);
 
-/// <summary>A message the orchestrator held back in a simulation: deferred (it may still go out), suppressed or expired.</summary>
+/// <summary>
+/// A message held back in a simulation: by the orchestrator (deferred, so it may still go out; suppressed; expired), or
+/// by the suppression list the channels check before sending (suppressed; <see cref="ListedBecause"/> says why the
+/// address is on it).
+/// </summary>
 public sealed record SimulatedDecision(DateTimeOffset At, string JourneyId, string EnrollmentId, string StepId, Channel Channel, string Template, Orchestration.DecisionKind Kind, string Reason)
 {
+    /// <summary>When the suppression list held it back: why the address is on the list (<c>hard bounce: …</c>, <c>complaint (marked as spam)</c>, …); null for the orchestrator's decisions.</summary>
+    public string? ListedBecause { get; init; }
+
     /// <summary>What the decision did to the message, in words: deferred, suppressed or expired.</summary>
     public string Outcome => Kind switch
     {
@@ -91,7 +98,10 @@ public sealed record SimulatedContact(
     ImmutableArray<EnrollmentEnded> Ends,
     ImmutableArray<EnrollmentConverted> Conversions)
 {
-    /// <summary>Under a policy, every time the orchestrator held a message back (a deferred message that went out later is in <see cref="Messages"/> too).</summary>
+    /// <summary>
+    /// Every time a message was held back: by the orchestrator, under a policy (a deferred message that went out later is
+    /// in <see cref="Messages"/> too), or by the suppression list (also when the step then fell back to another channel).
+    /// </summary>
     public ImmutableArray<SimulatedDecision> Decisions { get; init; } = [];
 
     /// <summary>Every message the journeys queued, in order, with what became of it.</summary>
@@ -140,6 +150,7 @@ public static class JourneySimulator
     /// <param name="subscriptions">Each template's subscription group (whose consent a send needs), by template id.</param>
     /// <param name="suppressions">Addresses on the suppression list (email addresses, phone numbers; case does not matter) with the reason of each.</param>
     /// <param name="keyOf">The contact a message belongs to (default: its userId, else its anonymousId); a replay of recorded events keys them by the contact they were resolved to.</param>
+    /// <param name="cancellationToken">Stops the run between two events (a caller that went away).</param>
     public static SimulationResult Run(
         JourneyLibrary library,
         IEnumerable<SegmentMessage> profiles,
@@ -152,7 +163,8 @@ public static class JourneySimulator
         Orchestration.Policy? policy = null,
         IReadOnlyDictionary<string, string?>? subscriptions = null,
         IReadOnlyDictionary<string, string>? suppressions = null,
-        Func<SegmentMessage, string>? keyOf = null)
+        Func<SegmentMessage, string>? keyOf = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(library);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -246,6 +258,7 @@ public static class JourneySimulator
 
         foreach (var message in setup)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var contact = ContactOf(message);
             Apply(contact, new MessageReceived(contact.Id, message), beforeStart, message.Timestamp);
         }
@@ -260,6 +273,7 @@ public static class JourneySimulator
 
         foreach (var message in stream)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             FireUntil(message.Timestamp);
             var contact = ContactOf(message);
             contact.ExplainUncounted(message, library, message.Timestamp);
@@ -420,7 +434,8 @@ public static class JourneySimulator
 
                 if (decision is null || decision.Kind == Orchestration.DecisionKind.Send)
                 {
-                    var reach = Orchestration.Reachability.Check(channel, profile, new Orchestration.AddressFacts(SuppressedBecause(channel, profile), null));
+                    var listed = SuppressedBecause(channel, profile);
+                    var reach = Orchestration.Reachability.Check(channel, profile, new Orchestration.AddressFacts(listed, null));
                     switch (reach.Kind)
                     {
                         case Orchestration.ReachKind.Reachable:
@@ -445,6 +460,12 @@ public static class JourneySimulator
                     }
 
                     var outcome = reach.Kind == Orchestration.ReachKind.Suppressed ? MessageOutcome.Suppressed : MessageOutcome.Undeliverable;
+                    if (outcome == MessageOutcome.Suppressed)
+                    {
+                        // Held back by the suppression list, as the channel would (before rendering, before any fallback).
+                        _decisions.Add(new SimulatedDecision(now, send.JourneyId, send.EnrollmentId, send.StepId, send.Channel, send.Template, Orchestration.DecisionKind.Suppress, reach.Reason!) { ListedBecause = listed });
+                    }
+
                     if (send.Fallback is [var next, .. var rest])
                     {
                         _timeline.Add(new TimelineEntry(now, send.JourneyId, send.EnrollmentId, "delivery", $"{what} {outcome.ToString().ToLowerInvariant()}: {reach.Reason}; falling back to {next.Channel.DocumentName()} '{next.Template}'"));

@@ -42,11 +42,17 @@ public sealed record SimulatedStep(string Id, string Kind, int Entered, IReadOnl
 /// <param name="Unknown">Whether they could go out is not in the events (push devices).</param>
 public sealed record SimulatedTemplate(string Channel, string Template, int Queued, int Sent, int Deferred, int Suppressed, int Expired, int Undeliverable, int Unknown);
 
-/// <summary>How many times the orchestrator held the journey's messages back for one reason.</summary>
+/// <summary>How many times the journey's messages of one template were held back for one reason, by the orchestrator or the suppression list.</summary>
 /// <param name="Decision"><c>deferred</c> (it may have gone out later), <c>suppressed</c> or <c>expired</c>.</param>
-/// <param name="Reason">Why, in words, without the times (e.g. <c>quiet hours (21:00–08:00 America/New_York)</c>, <c>no opt-in for sms</c>).</param>
+/// <param name="Reason">
+/// Why, in words, without the times (e.g. <c>quiet hours (21:00–08:00 America/New_York)</c>, <c>no opt-in for sms</c>);
+/// for the suppression list, <c>suppression list: </c> and why the address is on it, without the provider's details
+/// (<c>suppression list: hard bounce</c>, <c>suppression list: complaint</c>).
+/// </param>
+/// <param name="Channel">The channel the message was on when it was held back.</param>
+/// <param name="Template">The template it was on.</param>
 /// <param name="Count">How many times.</param>
-public sealed record SimulatedHold(string Decision, string Reason, int Count);
+public sealed record SimulatedHold(string Decision, string Reason, string Channel, string Template, int Count);
 
 /// <summary>
 /// What a journey would do with a stream of events, step by step: the answer of the simulation API, drawn from a
@@ -61,7 +67,7 @@ public sealed record SimulatedHold(string Decision, string Reason, int Count);
 /// <param name="Converted">How many enrollments reached the journey's goal.</param>
 /// <param name="Steps">Every step of the journey, in document order.</param>
 /// <param name="Messages">The journey's messages per channel and template, by outcome.</param>
-/// <param name="HeldBack">What the orchestrator held back, per decision and reason.</param>
+/// <param name="HeldBack">What the orchestrator or the suppression list held back, per decision, reason and template.</param>
 /// <param name="ContactLimit">The most contacts listed per step.</param>
 public sealed record SimulationReport(
     string JourneyId,
@@ -160,9 +166,10 @@ public sealed record SimulationReport(
                 group.Count(d => d.Outcome == MessageOutcome.Unknown)))
             .ToList();
         var held = result.Contacts.SelectMany(contact => contact.Decisions).Where(decision => decision.JourneyId == id)
-            .GroupBy(decision => (decision.Outcome, Reason: ReasonOf(decision)))
+            .GroupBy(decision => (decision.Outcome, Reason: ReasonOf(decision), Channel: decision.Channel.DocumentName(), decision.Template))
             .OrderByDescending(group => group.Count()).ThenBy(group => group.Key.Outcome, StringComparer.Ordinal).ThenBy(group => group.Key.Reason, StringComparer.Ordinal)
-            .Select(group => new SimulatedHold(group.Key.Outcome, group.Key.Reason, group.Count()))
+            .ThenBy(group => group.Key.Channel, StringComparer.Ordinal).ThenBy(group => group.Key.Template, StringComparer.Ordinal)
+            .Select(group => new SimulatedHold(group.Key.Outcome, group.Key.Reason, group.Key.Channel, group.Key.Template, group.Count()))
             .ToList();
         var converted = result.Contacts.Sum(contact => contact.Conversions.Count(conversion => conversion.JourneyId == id));
         return new SimulationReport(id, result.From, result.To, events, result.Contacts.Length, paths.Count, converted, steps, messages, held, contactLimit);
@@ -173,6 +180,11 @@ public sealed record SimulationReport(
     {
         const string Deferred = "deferred to ";
         var reason = decision.Reason;
+        if (decision.ListedBecause is { } listed)
+        {
+            return "suppression list: " + ListKind(listed);
+        }
+
         if (decision.Kind == Orchestration.DecisionKind.Expire)
         {
             return "deferred past its validity";
@@ -184,6 +196,18 @@ public sealed record SimulationReport(
         }
 
         return reason.StartsWith("send-time optimisation", StringComparison.Ordinal) ? "send-time optimisation" : reason;
+    }
+
+    /// <summary>
+    /// Why an address is on the suppression list, without what varies from address to address (the provider's reply, the
+    /// last bounce): <c>hard bounce: 550 5.1.1 …</c> is <c>hard bounce</c>, <c>complaint (marked as spam)</c> is <c>complaint</c>.
+    /// </summary>
+    public static string ListKind(string listedBecause)
+    {
+        ArgumentNullException.ThrowIfNull(listedBecause);
+        var end = listedBecause.IndexOfAny([':', '(']);
+        var kind = (end > 0 ? listedBecause[..end] : listedBecause).Trim();
+        return kind.Length > 0 ? kind : listedBecause;
     }
 
     private static string KindOf(JourneyStep step) => step switch

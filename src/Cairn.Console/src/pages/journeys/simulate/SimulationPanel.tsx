@@ -30,7 +30,7 @@ function localInput(date: Date): string {
 
 /**
  * Runs a draft journey through the simulator (a backtest before publishing): over this workspace's recorded events of a
- * period or an uploaded NDJSON stream. Shows the totals, messages per template, what the orchestrator would hold back,
+ * period or an uploaded NDJSON stream. Shows the totals, messages per template, what the sending rules or the suppression list would hold back (per template, with the reason),
  * every step's numbers and, for the selected step, its contacts and their paths. Nothing is stored or sent.
  */
 export function SimulationPanel(props: {
@@ -148,7 +148,7 @@ export function SimulationPanel(props: {
               NDJSON file
               <input type="file" accept=".ndjson,.jsonl,application/x-ndjson,application/json" onChange={(event) => setFile(event.target.files?.[0] ?? null)} />
             </label>
-            <p className="muted small simulation-hint">One Segment message a line, each with a timestamp; up to 100,000 events and 16 MB.</p>
+            <p className="muted small simulation-hint">One Segment message a line, each with a timestamp; up to 16 MB, and as many events as the server allows (100,000 unless configured).</p>
           </div>
         )}
         <div className="actions">
@@ -235,13 +235,15 @@ function SimulationReportView({ result, selected, onSelect }: { result: Simulati
             </div>
           )}
         </section>
-        <section aria-label="Held back by the orchestrator">
-          <h3>Held back by the orchestrator</h3>
-          {report.heldBack.length === 0 ? <Empty>The sending rules would hold nothing back.</Empty> : (
+        <section aria-label="Held back">
+          <h3>Held back</h3>
+          <p className="muted small">By the sending rules (consent, quiet hours, caps) or the suppression list (bounces, complaints), per template.</p>
+          {report.heldBack.length === 0 ? <Empty>Nothing would be held back.</Empty> : (
             <div className="simulation-scroll" tabIndex={0} aria-label="Held back, scrollable">
             <table className="table">
               <thead>
                 <tr>
+                  <th scope="col">Template</th>
                   <th scope="col">Decision</th>
                   <th scope="col">Reason</th>
                   <th scope="col" className="number">Times</th>
@@ -249,9 +251,10 @@ function SimulationReportView({ result, selected, onSelect }: { result: Simulati
               </thead>
               <tbody>
                 {report.heldBack.map((h) => (
-                  <tr key={`${h.decision}/${h.reason}`}>
+                  <tr key={`${h.channel}/${h.template}/${h.decision}/${h.reason}`}>
+                    <td className="simulation-template"><span className="badge neutral">{h.channel}</span> <code>{h.template}</code></td>
                     <td><Badge value={h.decision} /></td>
-                    <td>{h.reason}</td>
+                    <td className="simulation-reason">{h.reason}</td>
                     <td className="number">{formatNumber(h.count)}</td>
                   </tr>
                 ))}
