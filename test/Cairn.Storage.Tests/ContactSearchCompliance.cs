@@ -3,7 +3,9 @@ using System.Text.Json;
 using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Runtime.Storage;
+using Cairn.Storage.Sqlite;
 using Cairn.Testing;
+using Microsoft.Data.Sqlite;
 
 namespace Cairn.Storage.Tests;
 
@@ -121,6 +123,16 @@ public abstract class ContactSearchCompliance(StoreProvider provider) : StoreCom
         Assert.Empty(await SearchAsync("ann.eras"));
         Assert.Empty(await SearchAsync("an"));
         Assert.Equal([bob.Id], await TraitAsync("plan", "PRO"));
+
+        // SQLite's full-text table deletes for good: a deleted row's trigrams leave its pages at once, not at a later merge.
+        if (Store is SqliteCairnStore sqlite)
+        {
+            await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = sqlite.DatabasePath, Mode = SqliteOpenMode.ReadOnly }.ToString());
+            await connection.OpenAsync(Cancel);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT v FROM contacts_fts_config WHERE k = 'secure-delete'";
+            Assert.Equal(1L, await command.ExecuteScalarAsync(Cancel));
+        }
     }
 
     [Fact]
