@@ -316,6 +316,11 @@ internal static class ContactEndpoints
             return Problems.BadRequest($"q has at most {IContactStore.MaxSearchQuery} characters.");
         }
 
+        if (HasControlCharacters(q))
+        {
+            return Problems.BadRequest("q holds a control character.");
+        }
+
         var page = await contactStore.SearchContactsAsync(q, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
     }
@@ -332,9 +337,17 @@ internal static class ContactEndpoints
             return Problems.BadRequest($"trait and value have at most {MaxTraitQuery} characters each.");
         }
 
+        if (HasControlCharacters(trait) || HasControlCharacters(value))
+        {
+            return Problems.BadRequest("trait or value holds a control character.");
+        }
+
         var page = await contactStore.FindContactsByTraitAsync(trait, value, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
     }
+
+    /// <summary>Whether a search term holds a control character (no identifier has one; PostgreSQL text cannot hold NUL).</summary>
+    private static bool HasControlCharacters(string? text) => text is not null && text.Any(char.IsControl);
 
     private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> PatchTraitsAsync(string id, HttpContext context, ContactCommands contactCommands, CancellationToken cancellationToken)
     {

@@ -41,6 +41,8 @@ public sealed class ContactSearchApiTests : IAsyncLifetime
         }
 
         await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts?q=" + new string('a', 10_000), Cancel), HttpStatusCode.BadRequest);
+        await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts?q=" + Uri.EscapeDataString("an\0n"), Cancel), HttpStatusCode.BadRequest);
+        await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts?q=" + Uri.EscapeDataString("\0"), Cancel), HttpStatusCode.BadRequest);
         await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts?q=acme&cursor=garbage", Cancel), HttpStatusCode.BadRequest);
         await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts?q=ac&cursor=garbage", Cancel), HttpStatusCode.BadRequest);
     }
@@ -69,6 +71,7 @@ public sealed class ContactSearchApiTests : IAsyncLifetime
         await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts/by-trait?value=pro", Cancel), HttpStatusCode.BadRequest);
         await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts/by-trait?trait=plan&cursor=garbage", Cancel), HttpStatusCode.BadRequest);
         await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts/by-trait?trait=plan&value=" + new string('x', 10_000), Cancel), HttpStatusCode.BadRequest);
+        await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/contacts/by-trait?trait=plan&value=" + Uri.EscapeDataString("pro\0"), Cancel), HttpStatusCode.BadRequest);
     }
 
     private async Task<List<string?>> UserIdsAsync(string path) =>
