@@ -1,6 +1,6 @@
 -- Seeds 200,000 contacts into a Cairn PostgreSQL database already migrated (cairn serve --postgres … once), for
 -- docs/benchmarks.md "Contact search at 1,000,000 contacts": psql -f benchmarks/contact-search-seed-postgres.sql
--- 200,000 contacts like seed.py's (emails first.last<n>@domain, a name, plan/country/seats traits, a phone for half).
+-- 200,000 contacts like contact-search-seed.py's (emails first.last<n>@domain, a name, plan and country traits, a phone for half).
 CREATE TEMP TABLE names AS SELECT
   ARRAY['mary','mark','maria','james','john','linda','robert','patricia','michael','jennifer','william','elizabeth','david','barbara','richard','susan','joseph','jessica','thomas','sarah','charles','karen','chris','nancy','daniel','lisa','matthew','betty','anthony','sandra','emma','olivia','noah','liam','sophia','lucas'] AS firsts,
   ARRAY['smith','johnson','williams','brown','jones','garcia','miller','davis','rodriguez','martinez','hernandez','lopez','gonzalez','wilson','anderson','thomas','taylor','moore','jackson','martin','lee','perez','thompson','white','harris','sanchez','clark','ramirez','lewis','robinson','walker','young','allen','king','wright'] AS lasts;
