@@ -8,9 +8,7 @@ namespace Cairn.Http;
 internal static class ContactEndpoints
 {
     private const int DefaultPageSize = 50;
-    private const int DefaultTraitScan = 5_000;
-    private const int MaxTraitScan = 50_000;
-    private const int TraitScanBatch = 500;
+    private const int MaxTraitQuery = 1000;
 
     /// <summary>Maps <c>/contacts</c> under <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapContacts(this RouteGroupBuilder api)
@@ -28,11 +26,11 @@ internal static class ContactEndpoints
             .WithSummary("A contact's timeline, newest first, cursor-paged.")
             .Produces<PageView<EventView>>().ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapGet("/by-trait", TraitSearchAsync)
-            .WithSummary("Contacts whose trait has a value (case-insensitive; any value when value is omitted). Traits are not indexed: each call scans at most scan contacts (default 5,000) in id order and returns the matches with the cursor to scan on from (null at the end).")
-            .Produces<TraitSearchView>().ProducesProblem(StatusCodes.Status400BadRequest);
+            .WithSummary("Contacts whose trait has a value (a string case-insensitively, another value by its JSON text; any value when value is omitted), from the trait index, cursor-paged in (value, id) order. A page may hold fewer than limit contacts and still have a nextCursor.")
+            .Produces<PageView<ContactView>>().ProducesProblem(StatusCodes.Status400BadRequest);
         contacts.MapGet("/", SearchAsync)
-            .WithSummary("Lists contacts, optionally matching q (part of an email or name, or an exact userId), cursor-paged.")
-            .Produces<PageView<ContactView>>();
+            .WithSummary("Lists contacts, oldest first, optionally matching q (at most 200 characters), cursor-paged, always from an index. A q of 3 characters or more matches part of an email or name (case-insensitive), or an exact userId; a shorter q matches the start of an email, userId, phone or anonymousId, in the order of the identifier matched.")
+            .Produces<PageView<ContactView>>().ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/messages", MessagesAsync)
             .WithTags("Messages")
             .WithSummary("Messages (the outbox), newest first: a contact's (contactId), or every message in a status (status: queued, sending, sent, delivered, bounced, failed, suppressed, undeliverable, dead_letter; optionally channel).")
@@ -309,59 +307,45 @@ internal static class ContactEndpoints
             [.. contact.Journeys.History.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new JourneyHistoryView(h.Key, h.Value.Entries, h.Value.LastEndedAt))]));
     }
 
-    private static async Task<Ok<PageView<ContactView>>> SearchAsync(string? q, string? cursor, int? limit, IContactStore contactStore, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PageView<ContactView>>, ProblemHttpResult>> SearchAsync(string? q, string? cursor, int? limit, IContactStore contactStore, CancellationToken cancellationToken)
     {
+        if (q is { Length: > IContactStore.MaxSearchQuery })
+        {
+            return Problems.BadRequest($"q has at most {IContactStore.MaxSearchQuery} characters.");
+        }
+
+        if (HasControlCharacters(q))
+        {
+            return Problems.BadRequest("q holds a control character.");
+        }
+
         var page = await contactStore.SearchContactsAsync(q, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
     }
 
-    private static async Task<Results<Ok<TraitSearchView>, ProblemHttpResult>> TraitSearchAsync(string? trait, string? value, string? cursor, int? scan, int? limit, IContactStore contactStore, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PageView<ContactView>>, ProblemHttpResult>> TraitSearchAsync(string? trait, string? value, string? cursor, int? limit, IContactStore contactStore, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(trait))
         {
             return Problems.BadRequest("Give the trait to search by.");
         }
 
-        if (scan is < 1 or > MaxTraitScan)
+        if (trait.Length > MaxTraitQuery || value is { Length: > MaxTraitQuery })
         {
-            return Problems.BadRequest($"scan must be between 1 and {MaxTraitScan}.");
+            return Problems.BadRequest($"trait and value have at most {MaxTraitQuery} characters each.");
         }
 
-        var wanted = PageSize(limit);
-        var budget = scan ?? DefaultTraitScan;
-        var matches = new List<ContactView>();
-        var scanned = 0;
-        var after = cursor;
-        var ended = false;
-        while (scanned < budget && matches.Count < wanted && !ended)
+        if (HasControlCharacters(trait) || HasControlCharacters(value))
         {
-            var ids = await contactStore.ListContactIdsAsync(after, Math.Min(TraitScanBatch, budget - scanned), cancellationToken).ConfigureAwait(false);
-            ended = ids.Count < Math.Min(TraitScanBatch, budget - scanned);
-            var states = await contactStore.GetContactsAsync(ids, cancellationToken).ConfigureAwait(false);
-            foreach (var id in ids)
-            {
-                scanned++;
-                after = id.ToString();
-                if (states.TryGetValue(id, out var state) && state.Traits.TryGetValue(trait, out var found) && Matches(found.Value, value))
-                {
-                    matches.Add(ContactView.From(state));
-                    if (matches.Count == wanted)
-                    {
-                        ended = ended && id.Equals(ids[^1]);
-                        break;
-                    }
-                }
-            }
+            return Problems.BadRequest("trait or value holds a control character.");
         }
 
-        return TypedResults.Ok(new TraitSearchView(matches, ended ? null : after, scanned));
+        var page = await contactStore.FindContactsByTraitAsync(trait, value, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new PageView<ContactView>(page.Items.Select(ContactView.From).ToList(), page.NextCursor));
     }
 
-    /// <summary>Whether a trait's value is <paramref name="value"/>: a string case-insensitively, anything else by its JSON text; any value when none is given.</summary>
-    private static bool Matches(JsonElement trait, string? value) =>
-        value is null || (trait.ValueKind == JsonValueKind.String
-            ? string.Equals(trait.GetString(), value, StringComparison.OrdinalIgnoreCase)
-            : string.Equals(trait.GetRawText(), value, StringComparison.OrdinalIgnoreCase));
+    /// <summary>Whether a search term holds a control character (no identifier has one; PostgreSQL text cannot hold NUL).</summary>
+    private static bool HasControlCharacters(string? text) => text is not null && text.Any(char.IsControl);
 
     private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> PatchTraitsAsync(string id, HttpContext context, ContactCommands contactCommands, CancellationToken cancellationToken)
     {
@@ -415,9 +399,6 @@ internal static class ContactEndpoints
 
 /// <summary>A page of results; pass <see cref="NextCursor"/> as <c>cursor</c> for the next page (null on the last).</summary>
 internal sealed record PageView<T>(IReadOnlyList<T> Items, string? NextCursor);
-
-/// <summary>A page of a trait search: the matches, the cursor to scan on from (null when every contact was scanned), and how many contacts this call scanned.</summary>
-internal sealed record TraitSearchView(IReadOnlyList<ContactView> Items, string? NextCursor, int Scanned);
 
 /// <summary>A contact's profile as the API shows it.</summary>
 internal sealed record ContactView(

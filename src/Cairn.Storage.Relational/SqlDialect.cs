@@ -29,6 +29,12 @@ public abstract class SqlDialect
     /// <summary>The commit's writer of events: one <c>INSERT … ON CONFLICT DO NOTHING</c> per event by default.</summary>
     public virtual CommitWriter EventWriter => EventRows.Instance;
 
+    /// <summary>
+    /// Whether contacts' search text has an FTS5 trigram table (<c>contacts_fts</c>, SQLite) rather than a trigram index on
+    /// the column (PostgreSQL's pg_trgm), and prefix ranges compare in byte order without a collation.
+    /// </summary>
+    public virtual bool FullTextContacts => false;
+
     /// <summary>The parameter value of a time column.</summary>
     public abstract object TimeValue(DateTimeOffset time);
 

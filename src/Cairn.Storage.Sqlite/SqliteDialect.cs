@@ -14,6 +14,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override bool SingleWriter => true;
 
+    public override bool FullTextContacts => true;
+
     public override Assembly MigrationsAssembly => typeof(SqliteDialect).Assembly;
 
     public override object TimeValue(DateTimeOffset time) => Cursors.ToUnixMicroseconds(time);

@@ -80,7 +80,13 @@ public sealed class ContactTests(ConsoleServer server)
         await page.GetByText("History").ClickAsync();
         await Expect(page.GetByText("asked on the phone").Last).ToBeVisibleAsync();
 
-        await page.GotoAsync($"/contacts?by=trait&q=tier&value={userId}");
+        await page.GotoAsync($"/contacts?by=trait&q=tier&value={userId.ToUpperInvariant()}");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Grace Hopper" })).ToBeVisibleAsync();
+        await Expect(page.GetByText($"1 contact with tier = “{userId.ToUpperInvariant()}”.")).ToBeVisibleAsync();
+        await ConsoleServer.ScreenshotAsync(page, "contacts-trait-search");
+
+        // The text search finds her by part of her email, from the index.
+        await page.GotoAsync($"/contacts?by=text&q={userId[2..]}");
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Grace Hopper" })).ToBeVisibleAsync();
         await Accessibility.AssertAccessibleAsync(page);
     }

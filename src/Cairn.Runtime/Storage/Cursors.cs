@@ -49,6 +49,48 @@ public static class Cursors
         return true;
     }
 
+    /// <summary>The cursor after a contact in a listing ordered by (key, id): a prefix search's matched identifier, a trait's value.</summary>
+    public static string ForKey(string key, Cairn.Core.ContactId id)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Encode(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)) + ":" + id);
+    }
+
+    /// <summary>Reads a (key, id) cursor; false when it is not one.</summary>
+    public static bool TryReadKey(string cursor, out string key, out string id)
+    {
+        key = string.Empty;
+        id = string.Empty;
+        var parts = Decode(cursor)?.Split(':');
+        if (parts is not { Length: 2 } || !Cairn.Core.ContactId.TryParse(parts[1], out _))
+        {
+            return false;
+        }
+
+        try
+        {
+            key = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(parts[0]));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        id = parts[1];
+        return true;
+    }
+
+    /// <summary>The cursor after a row at a storage position (SQLite's rowid: the order a full-text index streams in).</summary>
+    public static string ForPosition(long position) => Encode(string.Create(CultureInfo.InvariantCulture, $"p{position}"));
+
+    /// <summary>Reads a position cursor; false when it is not one.</summary>
+    public static bool TryReadPosition(string cursor, out long position)
+    {
+        position = 0;
+        var raw = Decode(cursor);
+        return raw is ['p', ..] && long.TryParse(raw.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out position);
+    }
+
     /// <summary>Microseconds since the Unix epoch: the precision every provider stores times at.</summary>
     public static long ToUnixMicroseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 

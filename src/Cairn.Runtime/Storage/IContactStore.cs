@@ -20,11 +20,23 @@ public interface IContactStore
     /// <summary>One contact's stored state (merged ones included: see <see cref="ContactState.MergedInto"/>).</summary>
     Task<ContactState?> GetContactAsync(ContactId id, CancellationToken cancellationToken);
 
+    /// <summary>The longest search query, in characters: a longer one is refused.</summary>
+    const int MaxSearchQuery = 200;
+
     /// <summary>
-    /// Unmerged contacts, oldest first, optionally filtered by <paramref name="query"/>: a case-insensitive
-    /// substring of the email or display name, or an exact user id.
+    /// Unmerged contacts, oldest first, optionally filtered by <paramref name="query"/>, always from an index: a query of
+    /// 3 characters or more matches a case-insensitive substring of the email or display name, or an exact user id
+    /// (SQLite returns these in storage order, about oldest first); a shorter one matches the start of the email, user id,
+    /// phone or an anonymous id, in the order of the identifier it matched.
     /// </summary>
     Task<Page<ContactState>> SearchContactsAsync(string? query, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Unmerged contacts whose trait <paramref name="trait"/> has <paramref name="value"/> (a string case-insensitively,
+    /// another value by its JSON text; any value when null), from the trait index, in (value, id) order. A page may hold
+    /// fewer than <paramref name="limit"/> contacts and still have a next one.
+    /// </summary>
+    Task<Page<ContactState>> FindContactsByTraitAsync(string trait, string? value, string? cursor, int limit, CancellationToken cancellationToken);
 
     /// <summary>Unmerged contact ids after <paramref name="after"/> (ordinal on the canonical form), in that order.</summary>
     Task<IReadOnlyList<ContactId>> ListContactIdsAsync(string? after, int limit, CancellationToken cancellationToken);

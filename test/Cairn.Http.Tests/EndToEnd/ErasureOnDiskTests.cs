@@ -105,6 +105,8 @@ public sealed class ErasureOnDiskTests
                 yield return (name + " (JSON-escaped)", JsonSerializer.Serialize(value)[1..^1]);
             }
 
+            // The search text (and the trait index, which lower-cases values) holds the name lower-cased.
+            yield return ("first name (lower-case)", FirstName.ToLowerInvariant());
             yield return ("email local part", Email[..Email.IndexOf('@', StringComparison.Ordinal)]);
             yield return ("phone digits", Phone[2..]);
         }

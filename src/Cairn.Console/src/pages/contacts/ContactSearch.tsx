@@ -12,11 +12,11 @@ const modes: { value: Mode; label: string; hint: string }[] = [
   { value: "email", label: "Email (exact)", hint: "Indexed: finds the contact with this address at once." },
   { value: "userId", label: "User id (exact)", hint: "Indexed: the contact your product knows by this id." },
   { value: "anonymousId", label: "Anonymous id (exact)", hint: "Indexed: a device or browser id seen before sign-up." },
-  { value: "text", label: "Part of email or name", hint: "Matches part of an email or name, or an exact user id; with many contacts this reads the whole table, so prefer an exact search." },
-  { value: "trait", label: "Trait", hint: "Traits are not indexed: each page scans up to 5,000 contacts; keep going with “Scan further”." },
+  { value: "text", label: "Part of email or name", hint: "Indexed: 3 characters or more match part of an email or name (any case), or an exact user id; 1–2 characters match the start of an email, user id, phone or anonymous id." },
+  { value: "trait", label: "Trait", hint: "Indexed: contacts whose trait has exactly this value (any case for text), or any value when you leave it empty." },
 ];
 
-/** The contact search: exact lookups by identity (indexed), a text search, and a bounded trait scan, all paged. */
+/** The contact search: exact lookups by identity, a text search and a trait search, all answered from indexes and paged. */
 export function ContactSearch() {
   const [params, setParams] = useSearchParams();
   const mode = (params.get("by") as Mode | null) ?? "email";
@@ -126,16 +126,15 @@ function TraitResults({ trait, value }: { trait: string; value?: string }) {
   if (pages.isPending) return <Loading what="contacts" />;
   if (pages.error) return <ErrorNotice error={pages.error} />;
   const contacts = pages.data.pages.flatMap((page) => page.items);
-  const scanned = pages.data.pages.reduce((sum, page) => sum + Number(page.scanned), 0);
   return (
     <>
       <p className="muted small" role="status">
-        {formatNumber(contacts.length)} found among {formatNumber(scanned)} contacts scanned{pages.hasNextPage ? " so far" : " (all of them)"}.
+        {formatNumber(contacts.length)} {contacts.length === 1 ? "contact" : "contacts"} with {value === undefined ? `the trait “${trait}”` : `${trait} = “${value}”`}{pages.hasNextPage ? " so far" : ""}.
       </p>
       {contacts.length > 0 && <ContactTable contacts={contacts} trait={trait} />}
       {pages.hasNextPage && (
         <button type="button" className="more" onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
-          {pages.isFetchingNextPage ? "Scanning…" : "Scan further"}
+          {pages.isFetchingNextPage ? "Loading…" : "Load more"}
         </button>
       )}
     </>
