@@ -72,44 +72,9 @@ public abstract partial class RelationalCairnStore
             throw new InvalidCursorException();
         }
 
-        var equalities = new List<(string Column, string Parameter, string Value)>();
-        if (query.ContactId is { } contact)
-        {
-            equalities.Add(("contact_id", "contact", contact.ToString()));
-        }
-
-        if (query.TemplateId is { } template)
-        {
-            equalities.Add(("template", "template", template));
-        }
-
-        if (query.JourneyId is { } journey)
-        {
-            equalities.Add(("journey_id", "journey", journey));
-        }
-
-        if (query.Status is { } status)
-        {
-            equalities.Add(("status", "status", status));
-        }
-
-        if (query.Channel is { } channel)
-        {
-            equalities.Add(("channel", "channel", channel));
-        }
-
-        var where = new StringBuilder("1 = 1");
-        for (var i = 0; i < equalities.Count; i++)
-        {
-            var (column, parameter, _) = equalities[i];
-            where.Append(i == 0 && column != "channel" ? $" AND {column} = @{parameter}" : $" AND {column} || '' = @{parameter}");
-        }
-
-        where.Append(query.From is null ? string.Empty : " AND created_at >= @from")
-            .Append(query.To is null ? string.Empty : " AND created_at < @to")
-            .Append(cursor is null ? string.Empty : " AND (created_at, message_id) < (@after_time, @after_id)");
+        var equalities = Equalities(query);
         var messages = await QueryAsync(
-            $"SELECT {OutboxColumns} FROM outbox WHERE {where} ORDER BY created_at DESC, message_id DESC LIMIT @limit",
+            MessagePageSql(query, cursor is not null),
             parameters =>
             {
                 parameters.Add("limit", limit + 1);
@@ -139,6 +104,60 @@ public abstract partial class RelationalCairnStore
         return messages.Count > limit
             ? new Page<OutboxMessage>(messages.GetRange(0, limit), Cursors.ForKey('m', scope, messages[limit - 1].CreatedAt, messages[limit - 1].MessageId))
             : new Page<OutboxMessage>(messages, null);
+    }
+
+    /// <summary>
+    /// The SQL of a page of <see cref="QueryMessagesAsync"/> (parameters <c>@contact</c>, <c>@template</c>,
+    /// <c>@journey</c>, <c>@status</c>, <c>@channel</c>, <c>@from</c>, <c>@to</c>, <c>@after_time</c>, <c>@after_id</c>
+    /// and <c>@limit</c> as the query uses them): the storage tests read its plan.
+    /// </summary>
+    public static string MessagePageSql(MessageQuery query, bool afterCursor)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var equalities = Equalities(query);
+        var where = new StringBuilder("1 = 1");
+        for (var i = 0; i < equalities.Count; i++)
+        {
+            var (column, parameter, _) = equalities[i];
+            where.Append(i == 0 && column != "channel" ? $" AND {column} = @{parameter}" : $" AND {column} || '' = @{parameter}");
+        }
+
+        where.Append(query.From is null ? string.Empty : " AND created_at >= @from")
+            .Append(query.To is null ? string.Empty : " AND created_at < @to")
+            .Append(afterCursor ? " AND (created_at, message_id) < (@after_time, @after_id)" : string.Empty);
+        return $"SELECT {OutboxColumns} FROM outbox WHERE {where} ORDER BY created_at DESC, message_id DESC LIMIT @limit";
+    }
+
+    // The query's equality filters, the most selective first: the first one (unless it is the channel) drives the index walk.
+    private static List<(string Column, string Parameter, string Value)> Equalities(MessageQuery query)
+    {
+        var equalities = new List<(string Column, string Parameter, string Value)>();
+        if (query.ContactId is { } contact)
+        {
+            equalities.Add(("contact_id", "contact", contact.ToString()));
+        }
+
+        if (query.TemplateId is { } template)
+        {
+            equalities.Add(("template", "template", template));
+        }
+
+        if (query.JourneyId is { } journey)
+        {
+            equalities.Add(("journey_id", "journey", journey));
+        }
+
+        if (query.Status is { } status)
+        {
+            equalities.Add(("status", "status", status));
+        }
+
+        if (query.Channel is { } channel)
+        {
+            equalities.Add(("channel", "channel", channel));
+        }
+
+        return equalities;
     }
 
     /// <inheritdoc />

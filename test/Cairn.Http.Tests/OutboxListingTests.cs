@@ -118,6 +118,36 @@ public sealed class OutboxListingTests : IAsyncLifetime
         Assert.Equal(2, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("items").GetArrayLength());
     }
 
+    [Fact]
+    public async Task TheSuppressionListAndMailbox_PageByCursor_AndRefuseAForgedOne()
+    {
+        foreach (var address in new[] { "ann@example.com", "bob@example.com", "cem@example.com" })
+        {
+            using var suppressed = await _cairn.Admin.PostAsJsonAsync("/api/suppressions", new { address, reason = "asked" }, Cancel);
+            Assert.True(suppressed.IsSuccessStatusCode);
+        }
+
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/suppressions?limit=2{(cursor is null ? string.Empty : "&cursor=" + Uri.EscapeDataString(cursor))}", Cancel);
+            seen.AddRange(page.GetProperty("items").EnumerateArray().Select(entry => entry.GetProperty("address").GetString()!));
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        Assert.Equal(3, seen.Distinct(StringComparer.Ordinal).Count());
+        foreach (var path in new[] { "/api/suppressions?cursor=forged", "/api/dev/mailbox?cursor=forged" })
+        {
+            using var response = await _cairn.Admin.GetAsync(path, Cancel);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        var mailbox = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox?limit=1", Cancel);
+        Assert.Equal(JsonValueKind.Null, mailbox.GetProperty("nextCursor").ValueKind);
+    }
+
     private static ContactId Id(string text) => ContactId.TryParse(text, out var id) ? id : throw new FormatException(text);
 
     private async Task<List<string>> IdsAsync(string query) =>
