@@ -70,7 +70,7 @@ public sealed class MessageTests(ConsoleServer server)
         await page.GetByRole(AriaRole.Button, new() { Name = "Load more messages" }).ClickAsync();
         await Expect(rows).ToHaveCountAsync(60);
         await Expect(rows.Last).ToContainTextAsync("step-00");
-        await Expect(page.GetByText("All 60 messages shown")).ToBeVisibleAsync();
+        await Expect(page.GetByText("End of the list (60 shown)")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Load more messages" })).ToHaveCountAsync(0);
         await Accessibility.AssertAccessibleAsync(page);
         await ConsoleServer.ScreenshotAsync(page, "messages-outbox-paged");

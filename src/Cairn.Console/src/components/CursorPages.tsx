@@ -47,7 +47,7 @@ export function LoadMore({ pages, shown, what }: { pages: Pages; shown: number; 
   return (
     <div className="load-more row">
       <span className="muted small" role="status">
-        {pages.hasNextPage ? `Showing the newest ${shown.toLocaleString()} ${what}` : `All ${shown.toLocaleString()} ${what} shown`}
+        {pages.hasNextPage ? `Showing the newest ${shown.toLocaleString()} ${what}` : `End of the list (${shown.toLocaleString()} shown)`}
       </span>
       {pages.hasNextPage && (
         <button type="button" onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
