@@ -36,6 +36,9 @@ public static class MessageStatus
     /// <summary>Every retry failed on a channel that keeps such messages for an operator to requeue.</summary>
     public const string DeadLetter = "dead_letter";
 
+    /// <summary>Every status, in the order a message usually passes through them.</summary>
+    public static readonly IReadOnlyList<string> All = [Queued, Sending, Sent, Delivered, Bounced, Failed, Suppressed, Undeliverable, Expired, DeadLetter];
+
     /// <summary>True for the statuses a message reached its recipient in: <see cref="Sent"/> and <see cref="Delivered"/>.</summary>
     public static bool IsSent(string? status) => status is Sent or Delivered;
 }

@@ -31,10 +31,6 @@ internal static class ContactEndpoints
         contacts.MapGet("/", SearchAsync)
             .WithSummary("Lists contacts, oldest first, optionally matching q (at most 200 characters), cursor-paged, always from an index. A q of 3 characters or more matches part of an email or name (case-insensitive), or an exact userId; a shorter q matches the start of an email, userId, phone or anonymousId, in the order of the identifier matched.")
             .Produces<PageView<ContactView>>().ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapGet("/messages", MessagesAsync)
-            .WithTags("Messages")
-            .WithSummary("Messages (the outbox), newest first: a contact's (contactId), or every message in a status (status: queued, sending, sent, delivered, bounced, failed, suppressed, undeliverable, dead_letter; optionally channel).")
-            .Produces<IReadOnlyList<OutboxMessage>>().ProducesProblem(StatusCodes.Status404NotFound);
         contacts.MapGet("/{id}/journeys", JourneysAsync)
             .WithSummary("The contact's active enrollments and its ended ones (most recent first, up to limit), each with its path and the reason for every move.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -267,24 +263,6 @@ internal static class ContactEndpoints
 
         var page = await eventLog.GetEventsAsync(contact.Id, cursor, PageSize(limit), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new PageView<EventView>(page.Items.Select(EventView.From).ToList(), page.NextCursor));
-    }
-
-    private static async Task<Results<Ok<IReadOnlyList<OutboxMessage>>, ProblemHttpResult>> MessagesAsync(string? contactId, string? status, string? channel, int? limit, ContactCommands contactCommands, IOutbox outboxStore, CancellationToken cancellationToken)
-    {
-        if (contactId is null)
-        {
-            return status is null
-                ? Problems.BadRequest("Give contactId (a contact's messages) or status (e.g. failed, optionally with channel).")
-                : TypedResults.Ok(await outboxStore.ListMessagesAsync(status, channel, PageSize(limit), cancellationToken).ConfigureAwait(false));
-        }
-
-        var (contact, missing) = await FindAsync(contactId, contactCommands, cancellationToken).ConfigureAwait(false);
-        if (contact is null)
-        {
-            return missing!;
-        }
-
-        return TypedResults.Ok(await outboxStore.GetOutboxAsync(contact.Id, PageSize(limit), cancellationToken).ConfigureAwait(false));
     }
 
     private static async Task<Results<Ok<ContactJourneysView>, ProblemHttpResult>> JourneysAsync(string id, int? limit, ContactCommands contactCommands, IJourneyIndex journeyIndex, IOutbox outboxStore, CancellationToken cancellationToken)

@@ -10,6 +10,9 @@ namespace Cairn.Http;
 /// </summary>
 internal static class DeliveryFeedbackEndpoints
 {
+    /// <summary>A suppressed address as the list shows it: masked, with why, from where and since when.</summary>
+    internal sealed record SuppressionView(string Address, string? Reason, string? Source, DateTimeOffset? SuppressedAt);
+
     public static IEndpointRouteBuilder MapDeliveryFeedback(this IEndpointRouteBuilder app)
     {
         app.MapPost("/webhooks/email", ReceiveAsync)
@@ -22,10 +25,13 @@ internal static class DeliveryFeedbackEndpoints
     public static RouteGroupBuilder MapSuppressions(this RouteGroupBuilder api)
     {
         var suppressions = api.MapGroup("/suppressions").WithTags("Suppression list");
-        suppressions.MapGet("/", async (int? limit, ISuppressionList suppressionList, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
-                Results.Ok((await suppressionList.ListSuppressionsAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false))
-                    .Select(entry => new { address = entry.Hint, entry.Reason, entry.Source, entry.SuppressedAt })))
-            .WithSummary("Suppressed addresses (masked), newest first, with the reason and its source.");
+        suppressions.MapGet("/", async Task<Ok<PageView<SuppressionView>>> (string? cursor, int? limit, ISuppressionList suppressionList, CancellationToken cancellationToken) =>
+            {
+                var page = await suppressionList.ListSuppressionsAsync(string.IsNullOrEmpty(cursor) ? null : cursor, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false);
+                return TypedResults.Ok(new PageView<SuppressionView>([.. page.Items.Select(entry => new SuppressionView(entry.Hint, entry.Reason, entry.Source, entry.SuppressedAt))], page.NextCursor));
+            })
+            .WithSummary("Suppressed addresses (masked), newest first, with the reason and its source, a page at a time (limit 1–1000, default 100; nextCursor as cursor for the next page).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         suppressions.MapGet("/check", async (string address, string? channel, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
                 Results.Ok(await dispatcher.Suppressions.SuppressedAsync(ChannelOf(channel), address, cancellationToken).ConfigureAwait(false) is { } entry
                     ? new { address, suppressed = true, reason = entry.Reason, source = entry.Source, suppressedAt = entry.SuppressedAt }

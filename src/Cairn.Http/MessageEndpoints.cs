@@ -5,8 +5,11 @@ using Cairn.Messaging;
 
 namespace Cairn.Http;
 
-/// <summary>What the development mailbox holds: where email goes (<c>mailbox</c> or <c>smtp</c>) and the newest messages.</summary>
-internal sealed record MailboxView(string Transport, IReadOnlyList<MailboxItemView> Messages);
+/// <summary>
+/// What the development mailbox holds: where email goes (<c>mailbox</c> or <c>smtp</c>), a page of the newest messages,
+/// and the cursor of the next page (null on the last).
+/// </summary>
+internal sealed record MailboxView(string Transport, IReadOnlyList<MailboxItemView> Messages, string? NextCursor);
 
 /// <summary>
 /// One message in the development mailbox: an email with its sender, text and HTML parts and the raw MIME message; an
@@ -62,8 +65,9 @@ internal static class MessageEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapGet("/dev/mailbox", MailboxAsync)
             .WithTags("Messages")
-            .WithSummary("The development mailbox (what was sent while no provider is configured), newest first, optionally for one channel (email, sms, push) and recipient: email with its text and HTML parts and the raw message, SMS text, push JSON.");
-        return api.MapMessageStory();
+            .WithSummary("The development mailbox (what was sent while no provider is configured), newest first, optionally for one channel (email, sms, push) and recipient (to), a page at a time (limit 1–500, default 50; nextCursor as cursor for the next page): email with its text and HTML parts and the raw message, SMS text, push JSON.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return api.MapMessageStory().MapOutbox();
     }
 
     public static IEndpointRouteBuilder MapRecipientLinks(this IEndpointRouteBuilder app)
@@ -118,10 +122,15 @@ internal static class MessageEndpoints
         return TypedResults.Ok(new TemplatePreview(id, version, template.Channel.DocumentName(), contact?.Id.ToString(), parts, sms));
     }
 
-    private static async Task<Ok<MailboxView>> MailboxAsync(string? channel, string? to, int? limit, IRecipientStore recipientStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
+    private static async Task<Ok<MailboxView>> MailboxAsync(string? channel, string? to, string? cursor, int? limit, IRecipientStore recipientStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
     {
-        var messages = await recipientStore.GetMailboxAsync(channel, to, Math.Clamp(limit ?? 50, 1, 500), cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new MailboxView(dispatcher.Transport, [.. messages.Select(MailboxItemView.Of)]));
+        var page = await recipientStore.GetMailboxAsync(
+            string.IsNullOrWhiteSpace(channel) ? null : channel,
+            string.IsNullOrWhiteSpace(to) ? null : to,
+            string.IsNullOrEmpty(cursor) ? null : cursor,
+            Math.Clamp(limit ?? 50, 1, 500),
+            cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new MailboxView(dispatcher.Transport, [.. page.Items.Select(MailboxItemView.Of)], page.NextCursor));
     }
 
     private static async Task<IResult> OpenAsync(string token, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)

@@ -31,7 +31,7 @@ internal static class MessageStoryEndpoints
         }
 
         if (message.Recipient is { } recipient
-            && (await recipientStore.GetMailboxAsync(message.Channel, recipient, MailboxWindow, cancellationToken).ConfigureAwait(false))
+            && (await recipientStore.GetMailboxAsync(message.Channel, recipient, null, MailboxWindow, cancellationToken).ConfigureAwait(false)).Items
                 .FirstOrDefault(stored => stored.MessageId == message.MessageId) is { } kept)
         {
             if (kept.Channel != MessageDispatcher.EmailChannel)

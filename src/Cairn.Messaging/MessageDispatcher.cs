@@ -77,12 +77,16 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
         _time = time;
         _logger = loggers.CreateLogger<MessageDispatcher>();
         _registrations = [.. channels];
+        ChannelNames = _registrations.Select(registration => registration.Name).ToFrozenSet(StringComparer.Ordinal);
         _http = http;
         _loggers = loggers;
         _metrics = metrics;
         _loop = new BackgroundLoop("delivery", PassAsync, time, _logger);
         Workspace = JsonSerializer.SerializeToElement(new { name = _options.WorkspaceName, address = _options.WorkspaceAddress, url = _options.WorkspaceUrl });
     }
+
+    /// <summary>The names of the channels registered (email, sms, push, webhook, in_app, owner and any a host added).</summary>
+    public IReadOnlySet<string> ChannelNames { get; }
 
     /// <summary>The signed links of this workspace (tracking, unsubscribe and status endpoints verify with it); set once started.</summary>
     public MessageLinks Links => _links ?? throw new InvalidOperationException("The dispatcher has not started.");

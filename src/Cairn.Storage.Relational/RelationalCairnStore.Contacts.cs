@@ -86,7 +86,7 @@ public abstract partial class RelationalCairnStore
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
         (string Key, string Id) after = default;
-        if (cursor is not null && !Cursors.TryReadKey(cursor, out after.Key, out after.Id))
+        if (cursor is not null && !Cursors.TryReadContactKey(cursor, out after.Key, out after.Id))
         {
             throw new InvalidCursorException();
         }
@@ -119,7 +119,7 @@ public abstract partial class RelationalCairnStore
             .Where(candidate => candidate.State.Traits.TryGetValue(trait, out var found) && TraitKeys.Matches(found.Value, value))
             .Select(candidate => candidate.State)
             .ToList();
-        return new Page<ContactState>(page, candidates.Count > limit ? Cursors.ForKey(candidates[limit - 1].Key, candidates[limit - 1].State.Id) : null);
+        return new Page<ContactState>(page, candidates.Count > limit ? Cursors.ForContactKey(candidates[limit - 1].Key, candidates[limit - 1].State.Id) : null);
     }
 
     /// <summary>Every unmerged contact, oldest first: a row-value comparison on the cursor is a range on the (created_at, id) index.</summary>
@@ -210,7 +210,7 @@ public abstract partial class RelationalCairnStore
     private async Task<Page<ContactState>> SearchPrefixAsync(string query, string? cursor, int limit, CancellationToken cancellationToken)
     {
         (string Key, string Id) after = default;
-        if (cursor is not null && !Cursors.TryReadKey(cursor, out after.Key, out after.Id))
+        if (cursor is not null && !Cursors.TryReadContactKey(cursor, out after.Key, out after.Id))
         {
             throw new InvalidCursorException();
         }
@@ -256,7 +256,7 @@ public abstract partial class RelationalCairnStore
                 && string.Equals(FirstPrefixed(state, query, lower), candidate.Key, StringComparison.Ordinal))
             .Select(candidate => states[Row.ParseContactId(candidate.Id)])
             .ToList();
-        return new Page<ContactState>(contacts, page.Count > limit ? Cursors.ForKey(page[limit - 1].Key, Row.ParseContactId(page[limit - 1].Id)) : null);
+        return new Page<ContactState>(contacts, page.Count > limit ? Cursors.ForContactKey(page[limit - 1].Key, Row.ParseContactId(page[limit - 1].Id)) : null);
     }
 
     /// <summary>The first (ordinal) of a contact's identifiers that start with the prefix: where a prefix search lists it.</summary>

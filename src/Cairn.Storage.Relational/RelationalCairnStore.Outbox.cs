@@ -1,3 +1,4 @@
+using System.Text;
 using Cairn.Core;
 using Cairn.Runtime.Storage;
 
@@ -30,7 +31,7 @@ public abstract partial class RelationalCairnStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<OutboxMessage>> GetOutboxAsync(ContactId contactId, int limit, CancellationToken cancellationToken) =>
         await QueryAsync(
-            $"SELECT {OutboxColumns} FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id LIMIT @limit",
+            $"SELECT {OutboxColumns} FROM outbox WHERE contact_id = @contact_id ORDER BY created_at DESC, message_id DESC LIMIT @limit",
             parameters =>
             {
                 parameters.Add("contact_id", contactId.ToString());
@@ -42,7 +43,7 @@ public abstract partial class RelationalCairnStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<OutboxMessage>> ListMessagesAsync(string status, string? channel, int limit, CancellationToken cancellationToken) =>
         await QueryAsync(
-            $"SELECT {OutboxColumns} FROM outbox WHERE status = @status{(channel is null ? string.Empty : " AND channel = @channel")} ORDER BY created_at DESC, message_id LIMIT @limit",
+            $"SELECT {OutboxColumns} FROM outbox WHERE status = @status{(channel is null ? string.Empty : " AND channel = @channel")} ORDER BY created_at DESC, message_id DESC LIMIT @limit",
             parameters =>
             {
                 parameters.Add("status", status);
@@ -51,6 +52,113 @@ public abstract partial class RelationalCairnStore
             },
             ReadOutboxMessage,
             cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Each page is one walk down an index in (created_at, message_id) order, from the cursor on: the index of the
+    /// most selective equality filter given (contact, template, journey, status, in that order; migration 0014), or the
+    /// (created_at, message_id) index when there is none. The other equality filters are written so that no index
+    /// serves them (<c>column || '' = @value</c>): the planner then never walks the index of a less selective one.
+    /// </remarks>
+    public async Task<Page<OutboxMessage>> QueryMessagesAsync(MessageQuery query, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        var scope = query.Scope();
+        (DateTimeOffset Time, string Id) after = default;
+        if (cursor is not null && !Cursors.TryReadKey(cursor, 'm', scope, out after.Time, out after.Id))
+        {
+            throw new InvalidCursorException();
+        }
+
+        var equalities = Equalities(query);
+        var messages = await QueryAsync(
+            MessagePageSql(query, cursor is not null),
+            parameters =>
+            {
+                parameters.Add("limit", limit + 1);
+                foreach (var (_, parameter, value) in equalities)
+                {
+                    parameters.Add(parameter, value);
+                }
+
+                if (query.From is { } from)
+                {
+                    parameters.AddTime("from", from);
+                }
+
+                if (query.To is { } to)
+                {
+                    parameters.AddTime("to", to);
+                }
+
+                if (cursor is not null)
+                {
+                    parameters.AddTime("after_time", after.Time);
+                    parameters.Add("after_id", after.Id);
+                }
+            },
+            ReadOutboxMessage,
+            cancellationToken).ConfigureAwait(false);
+        return messages.Count > limit
+            ? new Page<OutboxMessage>(messages.GetRange(0, limit), Cursors.ForKey('m', scope, messages[limit - 1].CreatedAt, messages[limit - 1].MessageId))
+            : new Page<OutboxMessage>(messages, null);
+    }
+
+    /// <summary>
+    /// The SQL of a page of <see cref="QueryMessagesAsync"/> (parameters <c>@contact</c>, <c>@template</c>,
+    /// <c>@journey</c>, <c>@status</c>, <c>@channel</c>, <c>@from</c>, <c>@to</c>, <c>@after_time</c>, <c>@after_id</c>
+    /// and <c>@limit</c> as the query uses them): the storage tests read its plan.
+    /// </summary>
+    public static string MessagePageSql(MessageQuery query, bool afterCursor)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var equalities = Equalities(query);
+        var where = new StringBuilder("1 = 1");
+        for (var i = 0; i < equalities.Count; i++)
+        {
+            var (column, parameter, _) = equalities[i];
+            where.Append(i == 0 && column != "channel" ? $" AND {column} = @{parameter}" : $" AND {column} || '' = @{parameter}");
+        }
+
+        where.Append(query.From is null ? string.Empty : " AND created_at >= @from")
+            .Append(query.To is null ? string.Empty : " AND created_at < @to")
+            .Append(afterCursor ? " AND (created_at, message_id) < (@after_time, @after_id)" : string.Empty);
+        return $"SELECT {OutboxColumns} FROM outbox WHERE {where} ORDER BY created_at DESC, message_id DESC LIMIT @limit";
+    }
+
+    // The query's equality filters, the most selective first: the first one (unless it is the channel) drives the index walk.
+    private static List<(string Column, string Parameter, string Value)> Equalities(MessageQuery query)
+    {
+        var equalities = new List<(string Column, string Parameter, string Value)>();
+        if (query.ContactId is { } contact)
+        {
+            equalities.Add(("contact_id", "contact", contact.ToString()));
+        }
+
+        if (query.TemplateId is { } template)
+        {
+            equalities.Add(("template", "template", template));
+        }
+
+        if (query.JourneyId is { } journey)
+        {
+            equalities.Add(("journey_id", "journey", journey));
+        }
+
+        if (query.Status is { } status)
+        {
+            equalities.Add(("status", "status", status));
+        }
+
+        if (query.Channel is { } channel)
+        {
+            equalities.Add(("channel", "channel", channel));
+        }
+
+        return equalities;
+    }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<(int Version, string StepId, string Status, long Count)>> CountMessagesAsync(string journeyId, CancellationToken cancellationToken) =>

@@ -117,19 +117,38 @@ public abstract partial class RelationalCairnStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? channel, string? recipient, int limit, CancellationToken cancellationToken) =>
-        await QueryAsync(
+    public async Task<Page<MailboxMessage>> GetMailboxAsync(string? channel, string? recipient, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        var scope = Cursors.Scope(channel, recipient);
+        (DateTimeOffset Time, string Id) after = default;
+        if (cursor is not null && !Cursors.TryReadKey(cursor, 'x', scope, out after.Time, out after.Id))
+        {
+            throw new InvalidCursorException();
+        }
+
+        var messages = await QueryAsync(
             $"""
             SELECT message_id, channel, recipient, subject, raw, created_at FROM mailbox
-            WHERE 1 = 1{(channel is null ? string.Empty : " AND channel = @channel")}{(recipient is null ? string.Empty : " AND recipient = @recipient")}
-            ORDER BY created_at DESC, message_id LIMIT @limit
+            WHERE 1 = 1{(channel is null ? string.Empty : " AND channel = @channel")}{(recipient is null ? string.Empty : " AND recipient = @recipient")}{(cursor is null ? string.Empty : " AND (created_at, message_id) < (@after_time, @after_id)")}
+            ORDER BY created_at DESC, message_id DESC LIMIT @limit
             """,
             parameters =>
             {
                 parameters.Add("channel", channel);
                 parameters.Add("recipient", recipient);
-                parameters.Add("limit", limit);
+                parameters.Add("limit", limit + 1);
+                if (cursor is not null)
+                {
+                    parameters.AddTime("after_time", after.Time);
+                    parameters.Add("after_id", after.Id);
+                }
             },
             static row => new MailboxMessage(row.GetText(0), row.GetText(1), row.GetText(2), row.GetText(3), row.GetText(4), row.GetTime(5)),
             cancellationToken).ConfigureAwait(false);
+        return messages.Count > limit
+            ? new Page<MailboxMessage>(messages.GetRange(0, limit), Cursors.ForKey('x', scope, messages[limit - 1].CreatedAt, messages[limit - 1].MessageId))
+            : new Page<MailboxMessage>(messages, null);
+    }
 }

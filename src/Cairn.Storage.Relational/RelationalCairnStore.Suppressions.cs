@@ -63,12 +63,34 @@ public abstract partial class RelationalCairnStore
             cancellationToken);
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(int limit, CancellationToken cancellationToken) =>
-        await QueryAsync(
-            $"SELECT {SuppressionColumns} FROM suppressions WHERE reason IS NOT NULL ORDER BY suppressed_at DESC, address_key LIMIT @limit",
-            parameters => parameters.Add("limit", limit),
+    public async Task<Page<Suppression>> ListSuppressionsAsync(string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        var scope = Cursors.Scope();
+        (DateTimeOffset Time, string Key) after = default;
+        if (cursor is not null && !Cursors.TryReadKey(cursor, 's', scope, out after.Time, out after.Key))
+        {
+            throw new InvalidCursorException();
+        }
+
+        var entries = await QueryAsync(
+            $"SELECT {SuppressionColumns} FROM suppressions WHERE reason IS NOT NULL{(cursor is null ? string.Empty : " AND (suppressed_at, address_key) < (@after_time, @after_key)")} ORDER BY suppressed_at DESC, address_key DESC LIMIT @limit",
+            parameters =>
+            {
+                parameters.Add("limit", limit + 1);
+                if (cursor is not null)
+                {
+                    parameters.AddTime("after_time", after.Time);
+                    parameters.Add("after_key", after.Key);
+                }
+            },
             ReadSuppression,
             cancellationToken).ConfigureAwait(false);
+        return entries.Count > limit
+            ? new Page<Suppression>(entries.GetRange(0, limit), Cursors.ForKey('s', scope, entries[limit - 1].SuppressedAt!.Value, entries[limit - 1].AddressKey))
+            : new Page<Suppression>(entries, null);
+    }
 
     /// <inheritdoc />
     public async Task<bool> RemoveSuppressionAsync(string addressKey, CancellationToken cancellationToken) =>

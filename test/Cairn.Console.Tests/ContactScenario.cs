@@ -25,5 +25,5 @@ internal static class ContactScenario
 
     /// <summary>The contact's messages (newest first).</summary>
     public static async Task<List<JsonElement>> MessagesAsync(this ConsoleServer server, string contactId) =>
-        [.. (await server.GetJsonAsync($"/api/messages?contactId={Uri.EscapeDataString(contactId)}")).EnumerateArray()];
+        [.. (await server.GetJsonAsync($"/api/messages?contactId={Uri.EscapeDataString(contactId)}")).GetProperty("items").EnumerateArray()];
 }

@@ -286,7 +286,7 @@ public abstract class ChannelDeliveryTests : IAsyncLifetime
     }
 
     private async Task<List<JsonElement>> MessagesAsync(string contactId) =>
-        [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contactId}", Cancel)).EnumerateArray()];
+        [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contactId}", Cancel)).GetProperty("items").EnumerateArray()];
 
     private async Task<List<string>> EventNamesAsync(string contactId) =>
         [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{contactId}/events", Cancel)).GetProperty("items").EnumerateArray().Select(e => e.GetProperty("name").GetString()!)];

@@ -151,7 +151,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         // The next cart abandonment enrolls again, but its email is not sent.
         await _cairn.SendAsync("track", """{"userId":"ann","event":"cart_abandoned","properties":{"cart_value":80}}""");
         await _cairn.DeliverAsync();
-        var outbox = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={ann}", Cancel);
+        var outbox = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={ann}", Cancel)).GetProperty("items");
         var second = outbox.EnumerateArray().Single(m => m.GetProperty("enrollmentId").GetString() == "cart:2");
         Assert.Equal(("suppressed", "the contact opted out of email (offers)"), (second.GetProperty("status").GetString(), second.GetProperty("lastError").GetString()));
         Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray());
@@ -166,7 +166,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         await _cairn.DeliverAsync();
 
         var bob = await _cairn.ContactIdAsync("bob");
-        var message = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={bob}", Cancel)).EnumerateArray().Single();
+        var message = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={bob}", Cancel)).GetProperty("items").EnumerateArray().Single();
         Assert.Equal("failed", message.GetProperty("status").GetString());
         Assert.Contains("render error in 'cart-email' v2: subject: 'contact.plan' is not defined", message.GetProperty("lastError").GetString(), StringComparison.Ordinal);
         Assert.Empty((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray());
@@ -228,7 +228,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         Assert.Equal(("bounced", "hard bounce: smtp; 550 5.1.1 user unknown"), (ann.GetProperty("status").GetString(), ann.GetProperty("lastError").GetString()));
         var check = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=Ann@Example.com", Cancel);
         Assert.Equal((true, "ses"), (check.GetProperty("suppressed").GetBoolean(), check.GetProperty("source").GetString()));
-        Assert.Contains((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions", Cancel)).EnumerateArray(), entry => entry.GetProperty("address").GetString() == "a***@example.com");
+        Assert.Contains((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions", Cancel)).GetProperty("items").EnumerateArray(), entry => entry.GetProperty("address").GetString() == "a***@example.com");
 
         // Cairn's generic format, in a batch where one report is unreadable: soft bounces count, the third suppresses.
         var batch = await ReportAsync(new object[]
@@ -257,7 +257,7 @@ public abstract class EmailDeliveryTests : IAsyncLifetime
         await _cairn.Timers.FireDueTimersAsync(Cancel);
         await _cairn.SendAsync("track", """{"userId":"ann","event":"cart_abandoned","properties":{"cart_value":10}}""");
         await _cairn.DeliverAsync();
-        var outbox = await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel);
+        var outbox = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel)).GetProperty("items");
         var held = outbox.EnumerateArray().Single(m => m.GetProperty("enrollmentId").GetString() == "cart:2");
         Assert.Equal("suppressed", held.GetProperty("status").GetString());
         Assert.StartsWith("the address is on the suppression list (hard bounce", held.GetProperty("lastError").GetString(), StringComparison.Ordinal);

@@ -90,7 +90,7 @@ public sealed class ExampleJourneysDeliveryTests : IAsyncLifetime
 
         // Cem did not open either, but never opted in to texts: his SMS is suppressed, with the reason.
         var cemId = await _cairn.ContactIdAsync(cem);
-        var cemSms = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={cemId}", Cancel)).EnumerateArray().Single(message => message.GetProperty("channel").GetString() == "sms");
+        var cemSms = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={cemId}", Cancel)).GetProperty("items").EnumerateArray().Single(message => message.GetProperty("channel").GetString() == "sms");
         Assert.Equal(("suppressed", "no opt-in for sms (offers)"), (cemSms.GetProperty("status").GetString(), cemSms.GetProperty("lastError").GetString()));
     }
 

@@ -94,7 +94,7 @@ public abstract class ExampleStreamsOnServerTests
             Assert.Equal(simulatedMoves, moves);
 
             // Every message the journeys queued, and what became of it.
-            var outbox = await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}&limit=1000", Cancel);
+            var outbox = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}&limit=1000", Cancel)).GetProperty("items");
             var messages = outbox.EnumerateArray()
                 .Where(message => message.GetProperty("channel").GetString() != "owner")
                 .Select(message => $"{message.GetProperty("createdAt").GetDateTimeOffset():O} {message.GetProperty("enrollmentId").GetString()} {message.GetProperty("stepId").GetString()} {message.GetProperty("channel").GetString()} {message.GetProperty("template").GetString()} {Outcome(message)}")

@@ -123,7 +123,7 @@ public abstract class HandOffTests
 
         _time.Advance(TimeSpan.FromDays(20));
         await cairn.Timers.FireDueTimersAsync(Cancel);
-        var messages = await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={leaId}", Cancel);
+        var messages = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={leaId}", Cancel)).GetProperty("items");
         Assert.Equal(["nurture-education-1"], messages.EnumerateArray().Where(m => m.GetProperty("channel").GetString() == "email").Select(m => m.GetProperty("template").GetString()));
         var alert = messages.EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
         Assert.Equal(("sent", 1), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32()));
@@ -152,7 +152,7 @@ public abstract class HandOffTests
 
         var lea = await cairn.ContactIdAsync("lea");
         await cairn.DeliverAsync();
-        var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
+        var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).GetProperty("items").EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
         Assert.Equal(("queued", 1, "webhook: HTTP 503 Service Unavailable"), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32(), alert.GetProperty("lastError").GetString()));
 
         _time.Advance(TimeSpan.FromMinutes(1));
@@ -160,7 +160,7 @@ public abstract class HandOffTests
         Assert.Empty(hook.Received);
         _time.Advance(TimeSpan.FromMinutes(2));
         await cairn.DeliverAsync();
-        alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
+        alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).GetProperty("items").EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
         Assert.Equal(("sent", 3), (alert.GetProperty("status").GetString(), alert.GetProperty("attempts").GetInt32()));
         Assert.Single(hook.Received);
     }
@@ -183,7 +183,7 @@ public abstract class HandOffTests
         Assert.Contains("pricing_viewed", text, StringComparison.Ordinal);
         Assert.Contains("Score lead-score:", text, StringComparison.Ordinal);
         var lea = await cairn.ContactIdAsync("lea");
-        var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
+        var alert = (await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea}", Cancel)).GetProperty("items").EnumerateArray().Single(m => m.GetProperty("channel").GetString() == "owner");
         Assert.Equal(("sent", "sam@sales.example.com"), (alert.GetProperty("status").GetString(), alert.GetProperty("recipient").GetString()));
     }
 

@@ -285,7 +285,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
             await second.Timers.FireDueTimersAsync(Cancel);
             await second.Engine.WhenIdleAsync(Cancel);
             var dan = second.Engine.FindContact(IdentityKey.User("dan"))!.Value;
-            var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={dan}", Cancel);
+            var messages = (await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={dan}", Cancel)).GetProperty("items");
             Assert.Equal(2, messages.GetArrayLength());
         }
         finally
@@ -367,7 +367,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
                 foreach (var user in users.Where(user => !sent.ContainsKey(user)))
                 {
                     var id = second.Engine.FindContact(IdentityKey.User(user))!.Value;
-                    var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}", Cancel);
+                    var messages = (await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}", Cancel)).GetProperty("items");
                     if (messages.GetArrayLength() > 0)
                     {
                         sent[user] = (messages[0].GetProperty("stepId").GetString()!, messages[0].GetProperty("createdAt").GetDateTimeOffset());
@@ -382,7 +382,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
             foreach (var user in users.Where(user => !sent.ContainsKey(user)))
             {
                 var id = second.Engine.FindContact(IdentityKey.User(user))!.Value;
-                var messages = await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}", Cancel);
+                var messages = (await second.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={id}", Cancel)).GetProperty("items");
                 sent[user] = (messages[0].GetProperty("stepId").GetString()!, messages[0].GetProperty("createdAt").GetDateTimeOffset());
             }
 
@@ -445,7 +445,7 @@ public sealed class JourneyRuntimeTests : IAsyncLifetime
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/lookup?userId={user}", Cancel)).GetProperty("id").GetString()!;
 
     private async Task<JsonElement> MessagesAsync(string contactId) =>
-        await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contactId}", Cancel);
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contactId}", Cancel)).GetProperty("items");
 
     private Task ApplyAsync(string path, string yaml) => ApplyAsync(_cairn, path, yaml);
 

@@ -134,7 +134,7 @@ public sealed class LimitsTests : IAsyncLifetime
         await _cairn.SendAsync("track", """{"userId":"ann","event":"go"}""");
         await _cairn.DeliverAsync();
 
-        var message = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel)).EnumerateArray());
+        var message = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel)).GetProperty("items").EnumerateArray());
         Assert.Equal("failed", message.GetProperty("status").GetString());
         Assert.Equal(
             $"the template 'deepf' no longer passes validation: template deepf v2:4: 'text' is beyond a template limit: line 1: more than {LiquidLimits.MaxFilters} filters in one expression",

@@ -396,7 +396,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.True(check.GetProperty("suppressed").GetBoolean());
         Assert.StartsWith("erased", check.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.True((await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions/check?address=%2B14155550123&channel=sms", Cancel)).GetProperty("suppressed").GetBoolean());
-        var list = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions", Cancel);
+        var list = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/suppressions", Cancel)).GetProperty("items");
         Assert.Equal(["+14*******23", "a***@example.com"], list.EnumerateArray().Select(entry => entry.GetProperty("address").GetString()).Order(StringComparer.Ordinal));
         var log = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/erasures", Cancel);
         Assert.Equal(("ticket 42", ann), (log[0].GetProperty("reason").GetString(), log[0].GetProperty("contactId").GetString()));
@@ -431,7 +431,7 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("subject").GetString()!).Order(StringComparer.Ordinal)];
 
     private async Task<JsonElement> MessageOfAsync(string journey) =>
-        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel)).EnumerateArray().First(m => m.GetProperty("journeyId").GetString() == journey);
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync("ann")}", Cancel)).GetProperty("items").EnumerateArray().First(m => m.GetProperty("journeyId").GetString() == journey);
 
     private async Task<List<string>> EventNamesAsync() =>
         [.. (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/events", Cancel)).GetProperty("items").EnumerateArray().Select(e => e.GetProperty("name").GetString()!)];

@@ -89,7 +89,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
         var cem = await _cairn.ContactIdAsync("cem");
         var entered = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{cem}/segments", Cancel)).EnumerateArray());
         Assert.Equal("performed pricing_viewed", entered.GetProperty("reason").GetString());
-        var message = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={cem}", Cancel)).EnumerateArray());
+        var message = Assert.Single((await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={cem}", Cancel)).GetProperty("items").EnumerateArray());
         Assert.Equal("hot-lead", message.GetProperty("journeyId").GetString());
 
         // The first view leaves the window 7 days after it: the timer fires then, not a scan.
@@ -223,7 +223,7 @@ public abstract class SegmentApiTests : IAsyncLifetime
         await _cairn.SendAsync("track", """{"userId":"gus","event":"order_completed","properties":{"revenue":100}}""");
         var gus = await _cairn.ContactIdAsync("gus");
         Assert.Equal(["browsing", "loyal"], await SegmentsOfAsync(gus));
-        var messages = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={gus}", Cancel)).EnumerateArray().ToList();
+        var messages = (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={gus}", Cancel)).GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(["thanks", "thanks", "thanks", "vip"], messages.Select(m => m.GetProperty("template").GetString()).Order(StringComparer.Ordinal));
 
         // Segments saved now are backfilled from the whole year: the sign-up is its oldest event, the orders sum to 400.

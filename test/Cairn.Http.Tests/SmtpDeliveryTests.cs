@@ -117,5 +117,5 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
     }
 
     private async Task<JsonElement> MessageOfAsync(string userId) =>
-        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync(userId)}", Cancel)).EnumerateArray().Single();
+        (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={await _cairn.ContactIdAsync(userId)}", Cancel)).GetProperty("items").EnumerateArray().Single();
 }

@@ -95,7 +95,7 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
         Assert.Equal([bob.Id], (await Store.GetSegmentMembersAsync("vip", null, 10, Cancel)).Select(m => m.ContactId));
         Assert.Equal([bob.Id], (await Store.GetDueTimersAsync(T0.AddDays(1), 10, Cancel)).Select(t => t.ContactId));
         Assert.Equal([bob.Id], (await Store.GetJourneyReviewsAsync("welcome", 10, Cancel)).Select(r => r.ContactId));
-        Assert.Equal([bobMessage.MessageId], (await Store.GetMailboxAsync(null, null, 10, Cancel)).Select(m => m.MessageId));
+        Assert.Equal([bobMessage.MessageId], (await Store.GetMailboxAsync(null, null, null, 10, Cancel)).Items.Select(m => m.MessageId));
         Assert.Equal(new Dictionary<string, long> { ["welcome"] = 1 }, await Store.CountActiveEnrollmentsAsync(Cancel));
         Assert.Empty(await Store.ListEnrolledContactIdsAsync("cart", 2, null, 10, Cancel));
         Assert.Equal(["welcome"], (await Store.GetContactAsync(bob.Id, Cancel))!.Journeys.Active.Keys);

@@ -164,6 +164,85 @@ public abstract class OutboxCompliance(StoreProvider provider) : StoreCompliance
     }
 
     [Fact]
+    public async Task QueryMessages_FiltersByEachField_AndTheirCombination_NewestFirst()
+    {
+        var (ann, bob) = (NewContactId(), NewContactId());
+        var messages = new[]
+        {
+            Message(ann, "a", T0),
+            Message(ann, "b", T0.AddMinutes(1), channel: "sms"),
+            Message(bob, "c", T0.AddMinutes(2), journey: "winback"),
+            Message(bob, "d", T0.AddMinutes(3), status: MessageStatus.Sent) with { Template = "promo" },
+            Message(ann, "e", T0.AddMinutes(4), journey: "winback", status: MessageStatus.Failed) with { Template = "promo" },
+        };
+        await CommitAsync(batch => batch.Outbox.AddRange(messages));
+
+        async Task<string[]> StepsAsync(MessageQuery query) => [.. (await Outbox.QueryMessagesAsync(query, null, 10, Cancel)).Items.Select(m => m.StepId)];
+        Assert.Equal(["e", "d", "c", "b", "a"], await StepsAsync(new MessageQuery()));
+        Assert.Equal(["c", "b", "a"], await StepsAsync(new MessageQuery(Status: MessageStatus.Queued)));
+        Assert.Equal(["b"], await StepsAsync(new MessageQuery(Channel: "sms")));
+        Assert.Equal(["e", "c"], await StepsAsync(new MessageQuery(JourneyId: "winback")));
+        Assert.Equal(["e", "d"], await StepsAsync(new MessageQuery(TemplateId: "promo")));
+        Assert.Equal(["e", "b", "a"], await StepsAsync(new MessageQuery(ContactId: ann)));
+        Assert.Equal(["c", "b"], await StepsAsync(new MessageQuery(From: T0.AddMinutes(1), To: T0.AddMinutes(3))));
+        Assert.Equal(["e"], await StepsAsync(new MessageQuery(MessageStatus.Failed, "email", "winback", "promo", ann, T0, T0.AddHours(1))));
+        Assert.Equal(["c"], await StepsAsync(new MessageQuery(Status: MessageStatus.Queued, JourneyId: "winback", ContactId: bob)));
+        Assert.Equal(["d"], await StepsAsync(new MessageQuery(TemplateId: "promo", ContactId: bob, From: T0.AddMinutes(3))));
+        Assert.Empty(await StepsAsync(new MessageQuery(JourneyId: "winback", Channel: "sms")));
+        Assert.Empty(await StepsAsync(new MessageQuery(JourneyId: "x' OR '1'='1", TemplateId: "%", Status: "queued; DROP TABLE outbox")));
+        Assert.Equal(5, (await Outbox.QueryMessagesAsync(new MessageQuery(), null, 10, Cancel)).Items.Count);
+    }
+
+    [Fact]
+    public async Task QueryMessages_WalksPagesByCursor_WithNoRowTwiceOrMissing_EvenWhenTimesTie()
+    {
+        var ann = NewContactId();
+        var messages = Enumerable.Range(0, 23).Select(i => Message(ann, $"s{i:00}", T0.AddMinutes(i / 3), journey: i % 2 == 0 ? "even" : "odd")).ToList();
+        await CommitAsync(batch => batch.Outbox.AddRange(messages));
+
+        foreach (var (query, expected) in new[] { (new MessageQuery(), messages), (new MessageQuery(JourneyId: "even"), [.. messages.Where(m => m.JourneyId == "even")]) })
+        {
+            var seen = new List<string>();
+            string? cursor = null;
+            var pages = 0;
+            do
+            {
+                var page = await Outbox.QueryMessagesAsync(query, cursor, 4, Cancel);
+                Assert.True(page.Items.Count is > 0 and <= 4);
+                seen.AddRange(page.Items.Select(m => m.MessageId));
+                cursor = page.NextCursor;
+                pages++;
+            }
+            while (cursor is not null);
+
+            Assert.Equal(
+                expected.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.MessageId, StringComparer.Ordinal).Select(m => m.MessageId),
+                seen);
+            Assert.Equal((expected.Count + 3) / 4, pages);
+        }
+    }
+
+    [Fact]
+    public async Task QueryMessages_RefusesACursorThatIsForged_OrOfAnotherQuery()
+    {
+        var ann = NewContactId();
+        await CommitAsync(batch => batch.Outbox.AddRange([Message(ann, "a", T0), Message(ann, "b", T0.AddMinutes(1)), Message(ann, "c", T0.AddMinutes(2))]));
+        var first = await Outbox.QueryMessagesAsync(new MessageQuery(ContactId: ann), null, 1, Cancel);
+        Assert.NotNull(first.NextCursor);
+
+        Assert.Single((await Outbox.QueryMessagesAsync(new MessageQuery(ContactId: ann), first.NextCursor, 1, Cancel)).Items);
+        foreach (var cursor in new[] { "garbage", "", "bTp4OjE6eA", "%27%20OR%201=1", Cursors.ForKey('x', new MessageQuery(ContactId: ann).Scope(), T0, "a") })
+        {
+            await Assert.ThrowsAsync<InvalidCursorException>(() => Outbox.QueryMessagesAsync(new MessageQuery(ContactId: ann), cursor, 1, Cancel));
+        }
+
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Outbox.QueryMessagesAsync(new MessageQuery(ContactId: ann, Status: MessageStatus.Queued), first.NextCursor, 1, Cancel));
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Outbox.QueryMessagesAsync(new MessageQuery(), first.NextCursor, 1, Cancel));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Outbox.QueryMessagesAsync(new MessageQuery(), null, 0, Cancel));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Outbox.QueryMessagesAsync(new MessageQuery(), null, 1001, Cancel));
+    }
+
+    [Fact]
     public async Task ListMessages_InAStatus_OptionallyOfAChannel_NewestFirst()
     {
         var id = NewContactId();

@@ -79,11 +79,19 @@ public abstract class RecipientStoreCompliance(StoreProvider provider) : StoreCo
         await Recipients.AddToMailboxAsync(text, Cancel);
         await Recipients.AddToMailboxAsync(welcome with { Subject = "Again" }, Cancel);
 
-        Assert.Equal([text, tip, welcome], await Recipients.GetMailboxAsync(null, null, 10, Cancel));
-        Assert.Equal([text, tip], await Recipients.GetMailboxAsync(null, null, 2, Cancel));
-        Assert.Equal([tip, welcome], await Recipients.GetMailboxAsync("email", null, 10, Cancel));
-        Assert.Equal([welcome], await Recipients.GetMailboxAsync("email", "ann@example.com", 10, Cancel));
-        Assert.Equal([welcome], await Recipients.GetMailboxAsync(null, "ann@example.com", 10, Cancel));
-        Assert.Empty(await Recipients.GetMailboxAsync("sms", "ann@example.com", 10, Cancel));
+        Assert.Equal([text, tip, welcome], (await Recipients.GetMailboxAsync(null, null, null, 10, Cancel)).Items);
+        Assert.Equal([text, tip], (await Recipients.GetMailboxAsync(null, null, null, 2, Cancel)).Items);
+        Assert.Equal([tip, welcome], (await Recipients.GetMailboxAsync("email", null, null, 10, Cancel)).Items);
+        Assert.Equal([welcome], (await Recipients.GetMailboxAsync("email", "ann@example.com", null, 10, Cancel)).Items);
+        Assert.Equal([welcome], (await Recipients.GetMailboxAsync(null, "ann@example.com", null, 10, Cancel)).Items);
+        Assert.Empty((await Recipients.GetMailboxAsync("sms", "ann@example.com", null, 10, Cancel)).Items);
+
+        var first = await Recipients.GetMailboxAsync(null, null, null, 2, Cancel);
+        var second = await Recipients.GetMailboxAsync(null, null, first.NextCursor, 2, Cancel);
+        Assert.Equal([text, tip], first.Items);
+        Assert.Equal([welcome], second.Items);
+        Assert.Null(second.NextCursor);
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Recipients.GetMailboxAsync("email", null, first.NextCursor, 2, Cancel));
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Recipients.GetMailboxAsync(null, null, "forged", 2, Cancel));
     }
 }

@@ -29,11 +29,11 @@ public abstract class SuppressionListCompliance(StoreProvider provider) : StoreC
         Assert.Equal((1, null, null, false), (first.SoftBounces, first.Reason, first.SuppressedAt, first.Suppressed));
         var second = await Suppressions.RecordBounceAsync("key-s", "s***@example.com", hard: false, "452 mailbox full", "smtp", 3, T0.AddHours(1), Cancel);
         Assert.Equal((2, false), (second.SoftBounces, second.Suppressed));
-        Assert.Empty(await Suppressions.ListSuppressionsAsync(10, Cancel));
+        Assert.Empty((await Suppressions.ListSuppressionsAsync(null, 10, Cancel)).Items);
 
         var third = await Suppressions.RecordBounceAsync("key-s", "s***@example.com", hard: false, "452 mailbox full", "smtp", 3, T0.AddHours(2), Cancel);
         Assert.Equal((3, "3 soft bounces in a row (last: 452 mailbox full)", "smtp", T0.AddHours(2)), (third.SoftBounces, third.Reason, third.Source, third.SuppressedAt));
-        Assert.Equal(["key-s"], (await Suppressions.ListSuppressionsAsync(10, Cancel)).Select(s => s.AddressKey));
+        Assert.Equal(["key-s"], (await Suppressions.ListSuppressionsAsync(null, 10, Cancel)).Items.Select(s => s.AddressKey));
     }
 
     [Fact]
@@ -63,8 +63,13 @@ public abstract class SuppressionListCompliance(StoreProvider provider) : StoreC
         await Suppressions.RecordBounceAsync("new", "n", hard: true, "complaint", "feedback_loop", 3, T0.AddDays(1), Cancel);
         await Suppressions.RecordBounceAsync("soft", "s", hard: false, "full", "smtp", 3, T0.AddDays(2), Cancel);
 
-        Assert.Equal(["new", "old"], (await Suppressions.ListSuppressionsAsync(10, Cancel)).Select(s => s.AddressKey));
-        Assert.Equal(["new"], (await Suppressions.ListSuppressionsAsync(1, Cancel)).Select(s => s.AddressKey));
+        Assert.Equal(["new", "old"], (await Suppressions.ListSuppressionsAsync(null, 10, Cancel)).Items.Select(s => s.AddressKey));
+        var first = await Suppressions.ListSuppressionsAsync(null, 1, Cancel);
+        Assert.Equal(["new"], first.Items.Select(s => s.AddressKey));
+        var second = await Suppressions.ListSuppressionsAsync(first.NextCursor, 1, Cancel);
+        Assert.Equal(["old"], second.Items.Select(s => s.AddressKey));
+        Assert.Null(second.NextCursor);
+        await Assert.ThrowsAsync<InvalidCursorException>(() => Suppressions.ListSuppressionsAsync("forged", 1, Cancel));
     }
 
     [Fact]
@@ -78,6 +83,6 @@ public abstract class SuppressionListCompliance(StoreProvider provider) : StoreC
         Assert.False(await Suppressions.RemoveSuppressionAsync("hard", Cancel));
         Assert.False(await Suppressions.RemoveSuppressionAsync("soft", Cancel));
         Assert.Equal(1, (await Suppressions.GetSuppressionAsync("soft", Cancel))!.SoftBounces);
-        Assert.Empty(await Suppressions.ListSuppressionsAsync(10, Cancel));
+        Assert.Empty((await Suppressions.ListSuppressionsAsync(null, 10, Cancel)).Items);
     }
 }

@@ -4,10 +4,15 @@ namespace Cairn.Runtime.Storage;
 
 /// <summary>
 /// The opaque cursors of paged queries, shared by every provider so a cursor means the same everywhere.
-/// An event cursor is the (timestamp, sequence) of the last item of a page; a contact cursor is the (created at, id) of the last contact.
+/// An event cursor is the (timestamp, sequence) of the last item of a page; a contact cursor is the (created at, id) of the last contact;
+/// a keyed cursor (<see cref="ForKey"/>) is the (time, key) of the last row of a listing ordered newest first, marked with
+/// the listing it belongs to and a fingerprint of its filters, so a cursor of another listing or query is refused.
 /// </summary>
 public static class Cursors
 {
+    // The latest time a DateTimeOffset holds, in microseconds since the epoch: a larger one is forged.
+    private const long MaxMicroseconds = 253_402_300_799_999_999;
+
     /// <summary>The cursor after an event.</summary>
     public static string ForEvent(StoredEvent last)
     {
@@ -49,15 +54,55 @@ public static class Cursors
         return true;
     }
 
+    /// <summary>
+    /// The cursor after the row (<paramref name="time"/>, <paramref name="key"/>) of a <paramref name="kind"/> listing
+    /// (one letter: <c>m</c> the outbox, <c>x</c> the development mailbox, <c>s</c> the suppression list) filtered by
+    /// <paramref name="scope"/> (the filters' fingerprint, see <see cref="Scope"/>).
+    /// </summary>
+    public static string ForKey(char kind, string scope, DateTimeOffset time, string key)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(key);
+        return Encode(string.Create(CultureInfo.InvariantCulture, $"{kind}:{scope}:{ToUnixMicroseconds(time)}:{key}"));
+    }
+
+    /// <summary>Reads a keyed cursor of a <paramref name="kind"/> listing filtered by <paramref name="scope"/>; false when it is not one (forged, or of another listing or query).</summary>
+    public static bool TryReadKey(string cursor, char kind, string scope, out DateTimeOffset time, out string key)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        time = default;
+        key = string.Empty;
+        var parts = Decode(cursor)?.Split(':', 4);
+        if (parts is not { Length: 4 } || parts[0].Length != 1 || parts[0][0] != kind || !string.Equals(parts[1], scope, StringComparison.Ordinal)
+            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var microseconds)
+            || microseconds > MaxMicroseconds || parts[3].Length == 0)
+        {
+            return false;
+        }
+
+        time = FromUnixMicroseconds(microseconds);
+        key = parts[3];
+        return true;
+    }
+
+    /// <summary>A short fingerprint of a query's filters (each null: none), for <see cref="ForKey"/>.</summary>
+    public static string Scope(params string?[] filters)
+    {
+        ArgumentNullException.ThrowIfNull(filters);
+        var joined = string.Join('\u001f', filters.Select(filter => filter is null ? "\u0000" : filter));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(joined));
+        return Convert.ToHexString(hash, 0, 6);
+    }
+
     /// <summary>The cursor after a contact in a listing ordered by (key, id): a prefix search's matched identifier, a trait's value.</summary>
-    public static string ForKey(string key, Cairn.Core.ContactId id)
+    public static string ForContactKey(string key, Cairn.Core.ContactId id)
     {
         ArgumentNullException.ThrowIfNull(key);
         return Encode(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key)) + ":" + id);
     }
 
     /// <summary>Reads a (key, id) cursor; false when it is not one.</summary>
-    public static bool TryReadKey(string cursor, out string key, out string id)
+    public static bool TryReadContactKey(string cursor, out string key, out string id)
     {
         key = string.Empty;
         id = string.Empty;
@@ -97,8 +142,9 @@ public static class Cursors
     /// <summary>The inverse of <see cref="ToUnixMicroseconds"/>, in UTC.</summary>
     public static DateTimeOffset FromUnixMicroseconds(long microseconds) => DateTimeOffset.UnixEpoch.AddTicks(microseconds * 10);
 
+    // UTF-8: the keys of keyed cursors (message ids) may hold any character; the other cursors are ASCII, which UTF-8 encodes alike.
     private static string Encode(string raw) =>
-        Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(raw)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(raw)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static string? Decode(string cursor)
     {
@@ -106,7 +152,7 @@ public static class Cursors
         padded = padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '=');
         try
         {
-            return System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(padded));
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded));
         }
         catch (FormatException)
         {

@@ -18,6 +18,13 @@ public interface IOutbox
     /// <summary>Messages in a status (e.g. <see cref="Core.MessageStatus.DeadLetter"/>), newest first, optionally of one channel.</summary>
     Task<IReadOnlyList<OutboxMessage>> ListMessagesAsync(string status, string? channel, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A page of the outbox, newest first (by creation time, then message id), filtered by <paramref name="query"/>;
+    /// <paramref name="cursor"/> is the previous page's <see cref="Page{T}.NextCursor"/> for the same query.
+    /// </summary>
+    /// <exception cref="InvalidCursorException">The cursor is not one of this query's.</exception>
+    Task<Page<OutboxMessage>> QueryMessagesAsync(MessageQuery query, string? cursor, int limit, CancellationToken cancellationToken);
+
     /// <summary>How many of a journey's messages are in each status, per version and send step (the step statistics).</summary>
     Task<IReadOnlyList<(int Version, string StepId, string Status, long Count)>> CountMessagesAsync(string journeyId, CancellationToken cancellationToken);
 

@@ -26,6 +26,10 @@ public interface IRecipientStore
     /// <summary>Keeps an email in the development mailbox (once per message id).</summary>
     Task AddToMailboxAsync(MailboxMessage message, CancellationToken cancellationToken);
 
-    /// <summary>The development mailbox, newest first, optionally for one channel and one recipient.</summary>
-    Task<IReadOnlyList<MailboxMessage>> GetMailboxAsync(string? channel, string? recipient, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// A page of the development mailbox, newest first, optionally for one channel and one recipient;
+    /// <paramref name="cursor"/> is the previous page's <see cref="Page{T}.NextCursor"/> for the same filters.
+    /// </summary>
+    /// <exception cref="InvalidCursorException">The cursor is not one of these filters'.</exception>
+    Task<Page<MailboxMessage>> GetMailboxAsync(string? channel, string? recipient, string? cursor, int limit, CancellationToken cancellationToken);
 }

@@ -16,8 +16,9 @@ public interface ISuppressionList
     /// <summary>Clears an address's soft bounce count after a delivery.</summary>
     Task ResetSoftBouncesAsync(string addressKey, CancellationToken cancellationToken);
 
-    /// <summary>Suppressed addresses, newest first.</summary>
-    Task<IReadOnlyList<Suppression>> ListSuppressionsAsync(int limit, CancellationToken cancellationToken);
+    /// <summary>A page of the suppressed addresses, newest first; <paramref name="cursor"/> is the previous page's <see cref="Page{T}.NextCursor"/>.</summary>
+    /// <exception cref="InvalidCursorException">The cursor is not one of this list's.</exception>
+    Task<Page<Suppression>> ListSuppressionsAsync(string? cursor, int limit, CancellationToken cancellationToken);
 
     /// <summary>Takes an address off the list (an operator's decision); false when it was not on it.</summary>
     Task<bool> RemoveSuppressionAsync(string addressKey, CancellationToken cancellationToken);

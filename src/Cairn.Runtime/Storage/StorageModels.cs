@@ -353,6 +353,36 @@ public enum Engagement
 /// <param name="CreatedAt">When it was "sent".</param>
 public sealed record MailboxMessage(string MessageId, string Channel, string Recipient, string Subject, string Raw, DateTimeOffset CreatedAt);
 
+/// <summary>
+/// Which outbox messages to list (<see cref="IOutbox.QueryMessagesAsync"/>); each filter left null matches every message.
+/// </summary>
+/// <param name="Status">One <see cref="Core.MessageStatus"/> value.</param>
+/// <param name="Channel">email, sms, push, webhook, in_app or owner.</param>
+/// <param name="JourneyId">The journey that decided the message.</param>
+/// <param name="TemplateId">The template it is sent with.</param>
+/// <param name="ContactId">The contact it is for.</param>
+/// <param name="From">Created at or after.</param>
+/// <param name="To">Created before.</param>
+public sealed record MessageQuery(
+    string? Status = null,
+    string? Channel = null,
+    string? JourneyId = null,
+    string? TemplateId = null,
+    ContactId? ContactId = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null)
+{
+    /// <summary>The fingerprint of these filters that a page's cursor carries (<see cref="Cursors.Scope"/>).</summary>
+    public string Scope() => Cursors.Scope(
+        Status,
+        Channel,
+        JourneyId,
+        TemplateId,
+        ContactId?.ToString(),
+        From is { } from ? Cursors.ToUnixMicroseconds(from).ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+        To is { } to ? Cursors.ToUnixMicroseconds(to).ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
+}
+
 /// <summary>A push device token registered for a contact.</summary>
 public sealed record Device(string Token, ContactId ContactId, string Platform, DateTimeOffset CreatedAt);
 

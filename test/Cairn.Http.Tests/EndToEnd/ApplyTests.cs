@@ -35,7 +35,7 @@ public sealed class ApplyTests
         }
 
         var contact = await server.Admin.GetFromJsonAsync<JsonElement>("/api/contacts/lookup?userId=e2e-signup", TestContext.Current.CancellationToken);
-        var messages = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contact.GetProperty("id").GetString()}", TestContext.Current.CancellationToken);
+        var messages = (await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={contact.GetProperty("id").GetString()}", TestContext.Current.CancellationToken)).GetProperty("items");
         var message = Assert.Single(messages.EnumerateArray());
         Assert.Equal("welcome-guide", message.GetProperty("template").GetString());
         Assert.Equal("welcome-by-entry-point", message.GetProperty("journeyId").GetString());
@@ -150,7 +150,7 @@ public sealed class ApplyTests
         var score = Assert.Single((await server.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{lea.GetProperty("id").GetString()}/scores", cancel)).EnumerateArray(), model => model.GetProperty("model").GetString() == "lead-score");
         Assert.Equal(("lead-score", "sql"), (score.GetProperty("model").GetString(), score.GetProperty("stage").GetString()));
         Assert.True(score.GetProperty("score").GetDouble() >= 50, score.ToString());
-        var messages = await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea.GetProperty("id").GetString()}", cancel);
+        var messages = (await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?contactId={lea.GetProperty("id").GetString()}", cancel)).GetProperty("items");
         var alert = Assert.Single(messages.EnumerateArray(), message => message.GetProperty("channel").GetString() == "owner");
         Assert.Contains("pricing_viewed", alert.GetProperty("payload").GetString(), StringComparison.Ordinal);
 

@@ -176,7 +176,7 @@ public abstract class EndToEndTests
     }
 
     private static async Task<int> CountAsync(CairnProcess server, string status) =>
-        (await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?status={status}&limit=1000", TestContext.Current.CancellationToken)).GetArrayLength();
+        (await server.Admin.GetFromJsonAsync<JsonElement>($"/api/messages?status={status}&limit=1000", TestContext.Current.CancellationToken)).GetProperty("items").GetArrayLength();
 
     [Fact]
     public async Task SigTerm_DrainsAcknowledgedMessages_AndExitsZero()

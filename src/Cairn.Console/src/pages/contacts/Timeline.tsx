@@ -9,7 +9,7 @@ type Message = Schemas["OutboxMessage"];
 type Entry = { kind: "event"; at: string; event: EventItem } | { kind: "message"; at: string; message: Message };
 
 const pageSize = 25;
-/** The contact's newest messages merged into the timeline (the messages route has no cursor; this bounds it). */
+/** The contact's newest messages merged into the timeline (the first page of the messages route). */
 const messageWindow = 200;
 
 /** The contact's events and messages, newest first; scrolling to the end loads the next page of events. */
@@ -43,7 +43,7 @@ export function Timeline({ contactId }: { contactId: string }) {
   const oldest = loaded.length > 0 ? loaded[loaded.length - 1].timestamp : null;
   const entries: Entry[] = [
     ...loaded.map((event): Entry => ({ kind: "event", at: event.timestamp, event })),
-    ...(messages.data ?? [])
+    ...(messages.data?.items ?? [])
       .filter((message) => !hasNextPage || oldest === null || message.createdAt >= oldest)
       .map((message): Entry => ({ kind: "message", at: message.createdAt, message })),
   ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));

@@ -19,7 +19,7 @@ function Tabs() {
 export function OutboxPage() {
   return (
     <>
-      <PageHeader title="Messages" subtitle="Every message journeys decided, by status and channel; retry the failed ones." />
+      <PageHeader title="Messages" subtitle="Every message journeys decided, newest first: filter by status, channel, journey, template, contact and time; retry the failed ones." />
       <Tabs />
       <MessageList />
     </>

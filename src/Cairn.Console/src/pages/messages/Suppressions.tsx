@@ -1,16 +1,12 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { request } from "../../api/client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { api, request, unwrap, type Schemas } from "../../api/client";
 import { useAuth } from "../../auth";
 import { Badge, Empty, ErrorNotice, Loading, formatTime } from "../../components/ui";
+import { LoadMore, useCursorPages } from "../../components/CursorPages";
 
-interface Suppression {
-  address: string;
-  reason: string | null;
-  source: string | null;
-  suppressedAt: string | null;
-}
+type Suppression = Schemas["SuppressionView"];
 
 type Kind = "all" | "bounce" | "complaint" | "other";
 
@@ -27,11 +23,10 @@ export function Suppressions() {
   const { can } = useAuth();
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("all");
-  const [limit, setLimit] = useState(100);
-  const list = useQuery({
-    queryKey: ["suppressions", limit],
-    queryFn: () => request<Suppression[]>("GET", `/api/suppressions?limit=${limit}`),
-    placeholderData: (previous) => previous,
+  const { query: list, items: loaded } = useCursorPages({
+    queryKey: ["suppressions"],
+    fetchPage: (cursor) => unwrap(api.GET("/api/suppressions", { params: { query: { cursor, limit: 100 } } })),
+    itemsOf: (page) => page.items,
   });
   const [add, setAdd] = useState({ address: "", reason: "" });
   const [remove, setRemove] = useState("");
@@ -52,8 +47,8 @@ export function Suppressions() {
   const submitAdd = (event: FormEvent) => { event.preventDefault(); added.mutate(); };
   const submitRemove = (event: FormEvent) => { event.preventDefault(); removed.mutate(); };
 
-  const entries = (list.data ?? []).filter((entry) => kind === "all" || kindOf(entry.reason) === kind);
-  const counts = (list.data ?? []).reduce((acc, entry) => ({ ...acc, [kindOf(entry.reason)]: (acc[kindOf(entry.reason)] ?? 0) + 1 }), {} as Record<string, number>);
+  const entries: Suppression[] = loaded.filter((entry) => kind === "all" || kindOf(entry.reason) === kind);
+  const counts = loaded.reduce((acc, entry) => ({ ...acc, [kindOf(entry.reason)]: (acc[kindOf(entry.reason)] ?? 0) + 1 }), {} as Record<string, number>);
   return (
     <>
       <p className="muted">
@@ -67,6 +62,7 @@ export function Suppressions() {
           </button>
         ))}
       </div>
+      {list.hasNextPage && <p className="muted small">The kinds and their counts are of the {loaded.length.toLocaleString()} newest addresses loaded; load more to see older ones.</p>}
       {list.isPending && <Loading what="the suppression list" />}
       <ErrorNotice error={list.error} />
       {list.data && entries.length === 0 && <Empty>No suppressed address{kind === "all" ? "" : ` of this kind`}.</Empty>}
@@ -86,9 +82,7 @@ export function Suppressions() {
           </tbody>
         </table>
       )}
-      {list.data && list.data.length >= limit && limit < 1000 && (
-        <button type="button" className="more" onClick={() => setLimit(Math.min(1000, limit + 100))}>Load more</button>
-      )}
+      {loaded.length > 0 && <LoadMore pages={list} shown={loaded.length} what="addresses" />}
       {can("editor") && (
         <div className="grid-2 suppression-forms">
           <form className="panel form" onSubmit={submitAdd} aria-labelledby="suppress-title">

@@ -1,33 +1,31 @@
 import { useState, type FormEvent } from "react";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { api, request, unwrap, type Schemas } from "../../api/client";
 import { Empty, ErrorNotice, Loading, formatTime } from "../../components/ui";
+import { LoadMore, useCursorPages } from "../../components/CursorPages";
 
 type Item = Schemas["MailboxItemView"];
 /** Where each channel delivers (GET /api/settings/messaging; its secrets are not shown here). */
 interface Messaging { email: string; sms: string; push: string; publicUrl: string | null }
 
 const pageSize = 50;
-const maxLimit = 500;
 
 /** The development mailbox: what Cairn "sent" while no provider is configured, newest first, and one message opened. */
 export function MailboxPage() {
   const messaging = useQuery({ queryKey: ["settings", "messaging"], queryFn: () => request<Messaging>("GET", "/api/settings/messaging") });
   const [filter, setFilter] = useState({ to: "", channel: "" });
   const [draft, setDraft] = useState({ to: "", channel: "" });
-  const [limit, setLimit] = useState(pageSize);
   const [open, setOpen] = useState<Item | null>(null);
-  const mailbox = useQuery({
-    queryKey: ["mailbox", filter, limit],
-    queryFn: () => unwrap(api.GET("/api/dev/mailbox", { params: { query: { to: filter.to || undefined, channel: filter.channel || undefined, limit } } })),
-    placeholderData: keepPreviousData,
-    // New mail shows up on its own while the page is open.
-    refetchInterval: 5000,
+  const { query: mailbox, items: messages } = useCursorPages({
+    queryKey: ["mailbox", filter],
+    fetchPage: (cursor) => unwrap(api.GET("/api/dev/mailbox", { params: { query: { to: filter.to || undefined, channel: filter.channel || undefined, cursor, limit: pageSize } } })),
+    itemsOf: (page) => page.messages,
+    // New mail shows up on its own while the page is open (and only its first page is shown).
+    refreshMs: 5000,
   });
   const search = (event: FormEvent) => {
     event.preventDefault();
     setOpen(null);
-    setLimit(pageSize);
     setFilter({ to: draft.to.trim(), channel: draft.channel });
   };
 
@@ -50,8 +48,8 @@ export function MailboxPage() {
       </form>
       {mailbox.isPending && <Loading what="the mailbox" />}
       <ErrorNotice error={mailbox.error} title="The mailbox could not be read" />
-      {mailbox.data && mailbox.data.messages.length === 0 && <Empty>No messages{filter.to || filter.channel ? " match" : " yet: when a journey sends while no provider is set, the message lands here"}.</Empty>}
-      {mailbox.data && mailbox.data.messages.length > 0 && (
+      {mailbox.data && messages.length === 0 && <Empty>No messages{filter.to || filter.channel ? " match" : " yet: when a journey sends while no provider is set, the message lands here"}.</Empty>}
+      {messages.length > 0 && (
         <div className="mailbox">
           <div className="table-scroll" tabIndex={0} role="region" aria-label="Messages">
             <table className="table">
@@ -59,7 +57,7 @@ export function MailboxPage() {
                 <tr><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Channel</th><th scope="col">Time</th></tr>
               </thead>
               <tbody>
-                {mailbox.data.messages.map((message) => (
+                {messages.map((message) => (
                   <tr key={message.messageId} className={open?.messageId === message.messageId ? "selected" : undefined}>
                     <td className="wrap">{message.to}</td>
                     <td>
@@ -74,9 +72,7 @@ export function MailboxPage() {
               </tbody>
             </table>
           </div>
-          {mailbox.data.messages.length >= limit && limit < maxLimit && (
-            <button type="button" onClick={() => setLimit(Math.min(limit + pageSize, maxLimit))}>Show {pageSize} more</button>
-          )}
+          <LoadMore pages={mailbox} shown={messages.length} what="messages" />
         </div>
       )}
       {open && <Message message={open} onClose={() => setOpen(null)} />}
