@@ -136,7 +136,7 @@ public abstract partial class RelationalCairnStore
                 AddContactCursor(parameters, cursor, after);
             },
             cancellationToken).ConfigureAwait(false);
-        return PageOf(contacts, limit);
+        return Page.Of(contacts, limit, Cursors.ForContact);
     }
 
     /// <summary>
@@ -158,7 +158,7 @@ public abstract partial class RelationalCairnStore
                 AddContactCursor(parameters, cursor, after);
             },
             cancellationToken).ConfigureAwait(false);
-        return PageOf(contacts, limit);
+        return Page.Of(contacts, limit, Cursors.ForContact);
     }
 
     /// <summary>
@@ -279,11 +279,6 @@ public abstract partial class RelationalCairnStore
             parameters.Add("after_id", after.Id);
         }
     }
-
-    private static Page<ContactState> PageOf(List<ContactState> contacts, int limit) =>
-        contacts.Count > limit
-            ? new Page<ContactState>(contacts.GetRange(0, limit), Cursors.ForContact(contacts[limit - 1]))
-            : new Page<ContactState>(contacts, null);
 
     /// <summary>The contacts a query selects (a key in its first column, their JSON in its second), each with its active enrollments.</summary>
     private Task<List<(TKey Key, ContactState State)>> QueryKeyedContactsAsync<TKey>(string sql, Action<Parameters> bind, Func<Row, TKey> key, CancellationToken cancellationToken) =>

@@ -72,9 +72,7 @@ public abstract partial class RelationalCairnStore
             },
             ReadEvent,
             cancellationToken).ConfigureAwait(false);
-        return events.Count > limit
-            ? new Page<StoredEvent>(events.GetRange(0, limit), Cursors.ForEvent(events[limit - 1]))
-            : new Page<StoredEvent>(events, null);
+        return Page.Of(events, limit, Cursors.ForEvent);
     }
 
     /// <inheritdoc />
@@ -109,9 +107,7 @@ public abstract partial class RelationalCairnStore
             },
             ReadEvent,
             cancellationToken).ConfigureAwait(false);
-        return events.Count > limit
-            ? new Page<StoredEvent>(events.GetRange(0, limit), Cursors.ForEvent(events[limit - 1]))
-            : new Page<StoredEvent>(events, null);
+        return Page.Of(events, limit, Cursors.ForEvent);
     }
 
     /// <inheritdoc />

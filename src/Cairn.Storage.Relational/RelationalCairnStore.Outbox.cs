@@ -101,9 +101,7 @@ public abstract partial class RelationalCairnStore
             },
             ReadOutboxMessage,
             cancellationToken).ConfigureAwait(false);
-        return messages.Count > limit
-            ? new Page<OutboxMessage>(messages.GetRange(0, limit), Cursors.ForKey('m', scope, messages[limit - 1].CreatedAt, messages[limit - 1].MessageId))
-            : new Page<OutboxMessage>(messages, null);
+        return Page.Of(messages, limit, last => Cursors.ForKey('m', scope, last.CreatedAt, last.MessageId));
     }
 
     /// <summary>

@@ -147,8 +147,6 @@ public abstract partial class RelationalCairnStore
             },
             static row => new MailboxMessage(row.GetText(0), row.GetText(1), row.GetText(2), row.GetText(3), row.GetText(4), row.GetTime(5)),
             cancellationToken).ConfigureAwait(false);
-        return messages.Count > limit
-            ? new Page<MailboxMessage>(messages.GetRange(0, limit), Cursors.ForKey('x', scope, messages[limit - 1].CreatedAt, messages[limit - 1].MessageId))
-            : new Page<MailboxMessage>(messages, null);
+        return Page.Of(messages, limit, last => Cursors.ForKey('x', scope, last.CreatedAt, last.MessageId));
     }
 }

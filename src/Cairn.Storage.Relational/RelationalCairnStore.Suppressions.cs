@@ -87,9 +87,7 @@ public abstract partial class RelationalCairnStore
             },
             ReadSuppression,
             cancellationToken).ConfigureAwait(false);
-        return entries.Count > limit
-            ? new Page<Suppression>(entries.GetRange(0, limit), Cursors.ForKey('s', scope, entries[limit - 1].SuppressedAt!.Value, entries[limit - 1].AddressKey))
-            : new Page<Suppression>(entries, null);
+        return Page.Of(entries, limit, last => Cursors.ForKey('s', scope, last.SuppressedAt!.Value, last.AddressKey));
     }
 
     /// <inheritdoc />

@@ -72,6 +72,21 @@ public sealed record PendingMerge(ContactId From, ContactId Into);
 /// <summary>One page of results and the cursor of the next page (null on the last page).</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
+/// <summary>Pages read as one row more than they hold, so that the extra row says whether another page follows.</summary>
+public static class Page
+{
+    /// <summary>
+    /// The first <paramref name="limit"/> of <paramref name="rows"/> (read with <c>LIMIT limit + 1</c>) and, when there
+    /// were more, the cursor after the last of them.
+    /// </summary>
+    public static Page<T> Of<T>(List<T> rows, int limit, Func<T, string> cursorAfter)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(cursorAfter);
+        return rows.Count > limit ? new Page<T>(rows.GetRange(0, limit), cursorAfter(rows[limit - 1])) : new Page<T>(rows, null);
+    }
+}
+
 /// <summary>What an API key may do.</summary>
 public enum ApiKeyKind
 {
