@@ -19,18 +19,34 @@ public sealed class TemplateTests(ConsoleServer server)
         await Expect(subject).ToContainTextAsync("Still thinking it over, ");
         await Expect(page.Locator(".email-frame")).ToHaveAttributeAsync("sandbox", "");
         await Expect(page.FrameLocator(".email-frame").Locator("body")).ToContainTextAsync("Return to your cart");
-        Assert.Equal(1000, (await page.Locator(".email-frame").BoundingBoxAsync())!.Width, 1);
+        await AssertLaidOutAtAndFitsAsync(page, 1000);
+        await Expect(page.Locator("[data-scale]")).ToContainTextAsync("shown at");
         await Accessibility.AssertAccessibleAsync(page);
         await ConsoleServer.ScreenshotAsync(page, "template-email");
 
         await page.GetByLabel("Mobile (375 px)").CheckAsync();
         await Expect(page.Locator(".email-frame")).ToHaveAttributeAsync("data-width", "mobile");
-        Assert.Equal(375, (await page.Locator(".email-frame").BoundingBoxAsync())!.Width, 1);
+        await AssertLaidOutAtAndFitsAsync(page, 375);
 
         var phone = await server.SignedInAsync(UserRole.Viewer, "/templates/cart-reminder-1", phone: true);
         await Expect(phone.Locator("[data-part='subject']")).ToHaveTextAsync("You left something in your cart");
         await phone.GetByLabel("Mobile (375 px)").CheckAsync();
+        await AssertLaidOutAtAndFitsAsync(phone, 375);
         await ConsoleServer.ScreenshotAsync(phone, "template-email-phone");
+    }
+
+    /// <summary>
+    /// The email is laid out at <paramref name="width"/> CSS pixels (what a reader at that width gets) and shown whole
+    /// inside the preview panel, scaled down when the panel is narrower, never cut off.
+    /// </summary>
+    private static async Task AssertLaidOutAtAndFitsAsync(IPage page, int width)
+    {
+        var frame = page.Locator(".email-frame");
+        Assert.Equal(width, await frame.EvaluateAsync<int>("frame => frame.offsetWidth"));
+        var shown = (await frame.BoundingBoxAsync())!;
+        var panel = (await page.Locator(".email-frame-box").BoundingBoxAsync())!;
+        Assert.InRange(shown.X, panel.X, panel.X + panel.Width);
+        Assert.InRange(shown.X + shown.Width, panel.X, panel.X + panel.Width + 0.5);
     }
 
     [Fact]
