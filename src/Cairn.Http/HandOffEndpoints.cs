@@ -30,7 +30,7 @@ internal static class HandOffEndpoints
 
         var handOffs = api.MapGroup("/handoffs").WithTags("Sales hand-off");
         handOffs.MapGet("/", ReportAsync)
-            .WithSummary("Hand-offs of the last `days` (default 30), newest first, with a summary: how many, acknowledged, open, SLA breaches, time to acknowledge, per owner. Filters: owner, contactId, status (open, acknowledged, breached, escalated).")
+            .WithSummary("Hand-offs of the last `days` (default 30), newest first, with a summary: how many, acknowledged, open, SLA breaches, time to acknowledge, per owner. Filters: owner, contactId, status (open, acknowledged, breached, escalated). The list is paged: `limit` (default 100) per page, `cursor` the `nextCursor` of the page before (400 when it is not one of this query).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         handOffs.MapGet("/{id}", async (string id, IHandOffStore handOffStore, TimeProvider time, CancellationToken cancellationToken) =>
                 View(id, await handOffStore.GetHandOffAsync(id, cancellationToken).ConfigureAwait(false), time))
@@ -57,13 +57,21 @@ internal static class HandOffEndpoints
     private static Task<Results<Ok<TeamView>, ProblemHttpResult>> PutTeamAsync(string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) =>
         DocumentFlow.PutAsync(DocumentParser.SalesTeamKind, id, (document, _) => Task.FromResult(TeamView.From(document)), context, publisher, documentStore, time);
 
-    private static async Task<Results<Ok<HandOffReportView>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, IHandOffStore handOffStore, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<HandOffReportView>, ProblemHttpResult>> ReportAsync(string? owner, string? contactId, string? status, int? days, int? limit, string? cursor, IHandOffStore handOffStore, TimeProvider time, CancellationToken cancellationToken)
     {
         if (status is not (null or "open" or "acknowledged" or "breached" or "escalated"))
         {
             return Problems.BadRequest("status is open, acknowledged, breached or escalated.");
         }
 
+        HandOffStatus? statusFilter = status switch
+        {
+            "open" => HandOffStatus.Open,
+            "acknowledged" => HandOffStatus.Acknowledged,
+            "breached" => HandOffStatus.Breached,
+            "escalated" => HandOffStatus.Escalated,
+            _ => null,
+        };
         if (days is < 1 or > 3650 || limit is < 1 or > 1000)
         {
             return Problems.BadRequest("days must be between 1 and 3650, limit between 1 and 1000.");
@@ -82,46 +90,38 @@ internal static class HandOffEndpoints
 
         var now = time.GetUtcNow();
         var window = days is { } d ? TimeSpan.FromDays(d) : DefaultWindow;
-        var all = (await handOffStore.GetHandOffsAsync(owner, contact, now - window, 10_000, cancellationToken).ConfigureAwait(false))
-            .Select(handOff => HandOffView.From(handOff, now))
-            .ToList();
-        var items = all.Where(view => status switch
-        {
-            "open" => view.Status == "open",
-            "acknowledged" => view.AcknowledgedAt is not null,
-            "breached" => view.Breached,
-            "escalated" => view.EscalatedAt is not null,
-            _ => true,
-        }).Take(limit ?? 100);
-        return TypedResults.Ok(new HandOffReportView(Summary(all, now - window, now), [.. items]));
+        var query = new HandOffQuery(now - window, now, owner, contact, statusFilter);
+        var page = await handOffStore.QueryHandOffsAsync(query, cursor, limit ?? 100, cancellationToken).ConfigureAwait(false);
+        var owners = await handOffStore.SummarizeHandOffsAsync(query, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new HandOffReportView(
+            Summary(owners, query.Since, now),
+            [.. page.Items.Select(handOff => HandOffView.From(handOff, now))],
+            page.NextCursor));
     }
 
-    private static HandOffSummaryView Summary(List<HandOffView> handOffs, DateTimeOffset from, DateTimeOffset to)
+    private static HandOffSummaryView Summary(IReadOnlyList<HandOffOwnerSummary> owners, DateTimeOffset from, DateTimeOffset to)
     {
-        static AcknowledgementTimesView Times(IEnumerable<HandOffView> views)
-        {
-            var seconds = views.Where(view => view.SecondsToAcknowledge is not null).Select(view => view.SecondsToAcknowledge!.Value).Order().ToList();
-            return new AcknowledgementTimesView(
-                seconds.Count,
-                seconds.Count == 0 ? null : seconds[seconds.Count / 2],
-                seconds.Count == 0 ? null : seconds[Math.Min(seconds.Count - 1, (int)Math.Ceiling(seconds.Count * 0.9) - 1)],
-                seconds.Count == 0 ? null : Math.Round(seconds.Average(), 1));
-        }
+        // Exact percentiles of the times, shortest first: the median is the middle one, the 90th the ceiling rank.
+        static AcknowledgementTimesView Times(IReadOnlyList<double> seconds) => new(
+            seconds.Count,
+            seconds.Count == 0 ? null : seconds[seconds.Count / 2],
+            seconds.Count == 0 ? null : seconds[Math.Min(seconds.Count - 1, (int)Math.Ceiling(seconds.Count * 0.9) - 1)],
+            seconds.Count == 0 ? null : Math.Round(seconds.Average(), 1));
 
         return new HandOffSummaryView(
             from,
             to,
-            handOffs.Count,
-            handOffs.Count(view => view.Status == "open"),
-            handOffs.Count(view => view.AcknowledgedAt is not null),
-            handOffs.Count(view => view.Breached),
-            handOffs.Count(view => view.EscalatedAt is not null),
-            Times(handOffs),
-            [.. handOffs.GroupBy(view => view.Owner ?? "(unrouted)", StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => new OwnerSummaryView(
-                group.Key,
-                group.Count(),
-                group.Count(view => view.Breached),
-                Times(group)))]);
+            owners.Sum(row => row.Total),
+            owners.Sum(row => row.Open),
+            owners.Sum(row => row.Acknowledged),
+            owners.Sum(row => row.Breached),
+            owners.Sum(row => row.Escalated),
+            Times([.. owners.SelectMany(row => row.SecondsToAcknowledge).Order()]),
+            [.. owners.Select(row => (Owner: row.Owner ?? "(unrouted)", Row: row)).OrderBy(row => row.Owner, StringComparer.Ordinal).Select(row => new OwnerSummaryView(
+                row.Owner,
+                row.Row.Total,
+                row.Row.Breached,
+                Times(row.Row.SecondsToAcknowledge)))]);
     }
 }
 
@@ -150,8 +150,6 @@ internal sealed record HandOffView(
     public static HandOffView From(HandOffRecord record, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var deadline = record.EscalatedAt ?? record.DueAt;
-        var breached = record.EscalatedAt is not null || (deadline is { } due && (record.AcknowledgedAt ?? now) > due);
         return new HandOffView(
             record.Id,
             record.ContactId.ToString(),
@@ -167,7 +165,7 @@ internal sealed record HandOffView(
             record.EscalatedAt,
             record.EscalatedTo,
             record.AcknowledgedAt is null ? "open" : "acknowledged",
-            breached);
+            record.IsBreached(now));
     }
 }
 
@@ -192,8 +190,11 @@ internal sealed record TeamView(string Id, string? Name, int? Version, IReadOnly
     }
 }
 
-/// <summary>The hand-off report: the summary of the window and the hand-offs that match the filters.</summary>
-internal sealed record HandOffReportView(HandOffSummaryView Summary, IReadOnlyList<HandOffView> Items);
+/// <summary>
+/// The hand-off report: the summary of the window and a page of the hand-offs that match the filters, newest first;
+/// <see cref="NextCursor"/> (null on the last page) is the <c>cursor</c> of the next page.
+/// </summary>
+internal sealed record HandOffReportView(HandOffSummaryView Summary, IReadOnlyList<HandOffView> Items, string? NextCursor);
 
 /// <summary>The hand-offs of a window: how many are open, acknowledged, breached and escalated, how fast, and per owner.</summary>
 internal sealed record HandOffSummaryView(

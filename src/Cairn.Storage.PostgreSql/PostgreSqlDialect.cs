@@ -21,4 +21,6 @@ internal sealed class PostgreSqlDialect : SqlDialect
     public override object TimeValue(DateTimeOffset time) => time.ToUniversalTime();
 
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    public override string MicrosecondsBetween(string later, string earlier) => $"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000000 AS BIGINT)";
 }

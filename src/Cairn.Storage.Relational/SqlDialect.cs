@@ -40,4 +40,7 @@ public abstract class SqlDialect
 
     /// <summary>Reads a time column.</summary>
     public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>The SQL of the whole microseconds from the time <paramref name="earlier"/> to the time <paramref name="later"/> (two column expressions), as an integer.</summary>
+    public abstract string MicrosecondsBetween(string later, string earlier);
 }

@@ -21,4 +21,6 @@ internal sealed class SqliteDialect : SqlDialect
     public override object TimeValue(DateTimeOffset time) => Cursors.ToUnixMicroseconds(time);
 
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => Cursors.FromUnixMicroseconds(reader.GetInt64(ordinal));
+
+    public override string MicrosecondsBetween(string later, string earlier) => $"({later} - {earlier})";
 }

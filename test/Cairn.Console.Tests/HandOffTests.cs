@@ -1,4 +1,5 @@
 using Cairn.Runtime.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -32,5 +33,30 @@ public sealed class HandOffTests(ConsoleServer server)
 
         await row.GetByRole(AriaRole.Link, new() { Name = contactId }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Lead Person" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task TheList_ShowsFiftyHandOffs_ThenLoadsTheRest_WhileTheSummaryCountsThemAll()
+    {
+        // Hand-offs of an owner of this test alone, written to the store as the engine would.
+        var owner = ContactScenario.NewUserId("pager");
+        var now = server.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var batch = new CommitBatch();
+        batch.HandOffs.AddRange(Enumerable.Range(0, 60).Select(i => new HandOffRecord(
+            $"{owner}-{i:D2}", new Cairn.Core.ContactId(Guid.CreateVersion7()), "sales", owner, "round_robin", null, "lead-nurture", now.AddMinutes(-i), now.AddMinutes(-i).AddHours(4))));
+        await server.Services.GetRequiredService<ICairnStore>().CommitAsync(batch, TestContext.Current.CancellationToken);
+
+        var page = await server.SignedInAsync(UserRole.Viewer, $"/handoffs?owner={owner}", phone: true);
+        var rows = page.Locator(".handoffs-table tbody tr");
+        await Expect(rows).ToHaveCountAsync(50);
+        await Expect(page.GetByLabel("Summary")).ToContainTextAsync("60");
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Showing the newest 50 hand-offs" })).ToBeVisibleAsync();
+        await ConsoleServer.ScreenshotAsync(page, "handoffs-phone");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Load more hand-offs" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(60);
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "End of the list (60 shown)" })).ToBeVisibleAsync();
+        await Expect(rows.Last).ToContainTextAsync("not yet");
+        await Accessibility.AssertAccessibleAsync(page);
     }
 }

@@ -187,6 +187,32 @@ public abstract class HandOffTests
         Assert.Equal(("sent", "sam@sales.example.com"), (alert.GetProperty("status").GetString(), alert.GetProperty("recipient").GetString()));
     }
 
+    [Fact]
+    public async Task TheReport_PagesTheListWithACursor_WhileTheSummaryCountsTheWholeWindow()
+    {
+        await using var cairn = await TestCairn.StartAsync(postgres: await PostgresAsync(), time: _time);
+        var batch = new Cairn.Runtime.Storage.CommitBatch();
+        batch.HandOffs.AddRange(Enumerable.Range(0, 7).Select(i => new Cairn.Runtime.Storage.HandOffRecord(
+            $"h-{i}", new Cairn.Core.ContactId(Guid.CreateVersion7()), "sales", i % 2 == 0 ? "mia" : "omar", "round_robin", null, "j", T0.AddMinutes(-i), T0.AddMinutes(-i).AddHours(4))));
+        batch.HandOffAcknowledgements.Add(new Cairn.Runtime.Storage.HandOffAcknowledgement("h-2", T0.AddMinutes(8), "api"));
+        await cairn.Store.CommitAsync(batch, Cancel);
+
+        var ids = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await cairn.Admin.GetFromJsonAsync<JsonElement>("/api/handoffs?status=open&limit=2" + (cursor is null ? string.Empty : $"&cursor={Uri.EscapeDataString(cursor)}"), Cancel);
+            Assert.Equal((7, 6, 1, 600.0), (page.GetProperty("summary").GetProperty("total").GetInt32(), page.GetProperty("summary").GetProperty("open").GetInt32(), page.GetProperty("summary").GetProperty("acknowledged").GetInt32(), page.GetProperty("summary").GetProperty("timeToAcknowledge").GetProperty("medianSeconds").GetDouble()));
+            ids.AddRange(page.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("id").GetString()!));
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        Assert.Equal(["h-0", "h-1", "h-3", "h-4", "h-5", "h-6"], ids);
+        using var refused = await cairn.Admin.GetAsync("/api/handoffs?cursor=forged", Cancel);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+    }
+
     private static async Task ApplyAsync(TestCairn cairn, params string[] examples)
     {
         foreach (var example in examples)

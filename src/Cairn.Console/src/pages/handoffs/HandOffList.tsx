@@ -1,37 +1,20 @@
 import { Link, useSearchParams } from "react-router-dom";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, request, unwrap, type Schemas } from "../../api/client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap, type Schemas } from "../../api/client";
 import { useAuth } from "../../auth";
+import { LoadMore, useCursorPages } from "../../components/CursorPages";
 import { Badge, Empty, ErrorNotice, Loading, PageHeader, formatAgo, formatNumber, formatTime } from "../../components/ui";
 import "./handoffs.css";
 
 type HandOff = Schemas["HandOffView"];
 
-interface Times {
-  acknowledged: number;
-  medianSeconds: number | null;
-  p90Seconds: number | null;
-  averageSeconds: number | null;
-}
-
-interface Report {
-  summary: {
-    from: string;
-    to: string;
-    total: number;
-    open: number;
-    acknowledged: number;
-    breached: number;
-    escalated: number;
-    timeToAcknowledge: Times;
-    byOwner: { owner: string; total: number; breached: number; timeToAcknowledge: Times }[];
-  };
-  items: HandOff[];
-}
+/** Hand-offs read per page of the list (the summary covers the whole period whatever the page). */
+const pageSize = 50;
 
 /** A duration in words: "42 s", "17 min", "3.5 h", "2.1 d". */
-export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined) return "–";
+export function formatDuration(value: number | string | null | undefined): string {
+  if (value === null || value === undefined) return "–";
+  const seconds = Number(value);
   if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   if (seconds < 86400) return `${(seconds / 3600).toFixed(1)} h`;
@@ -50,15 +33,19 @@ export function HandOffList() {
     else next.delete(name);
     setParams(next, { replace: true });
   };
-  const query = new URLSearchParams({ days, limit: "200" });
-  if (status) query.set("status", status);
-  if (owner) query.set("owner", owner);
-  const report = useQuery({
+  const { query: report, items } = useCursorPages({
     queryKey: ["handoffs", status, owner, days],
-    queryFn: () => request<Report>("GET", `/api/handoffs?${query.toString()}`),
-    refetchInterval: 30_000,
+    fetchPage: (cursor) =>
+      unwrap(
+        api.GET("/api/handoffs", {
+          params: { query: { status: status || undefined, owner: owner || undefined, days: Number(days), limit: pageSize, cursor } },
+        }),
+      ),
+    itemsOf: (page) => page.items,
+    // Refreshed while only the first page is shown; later pages stay as they were read.
+    refreshMs: 30_000,
   });
-  const summary = report.data?.summary;
+  const summary = report.data?.pages[0]?.summary;
 
   return (
     <>
@@ -116,7 +103,7 @@ export function HandOffList() {
                   <tr key={row.owner}>
                     <td><button type="button" className="link" onClick={() => set("owner", row.owner === "(unrouted)" ? "" : row.owner)}>{row.owner}</button></td>
                     <td className="number">{formatNumber(row.total)}</td>
-                    <td className="number">{formatNumber(row.total - row.timeToAcknowledge.acknowledged)}</td>
+                    <td className="number">{formatNumber(Number(row.total) - Number(row.timeToAcknowledge.acknowledged))}</td>
                     <td className="number">{formatNumber(row.timeToAcknowledge.acknowledged)}</td>
                     <td className="number">{formatNumber(row.breached)}</td>
                     <td className="number">{formatDuration(row.timeToAcknowledge.medianSeconds)}</td>
@@ -131,7 +118,8 @@ export function HandOffList() {
       {report.data && (
         <>
           <h2>Hand-offs</h2>
-          {report.data.items.length === 0 ? <Empty>No hand-off matches.</Empty> : <HandOffTable items={report.data.items} />}
+          {items.length === 0 ? <Empty>No hand-off matches.</Empty> : <HandOffTable items={items} />}
+          <LoadMore pages={report} shown={items.length} what="hand-offs" />
         </>
       )}
     </>
@@ -166,7 +154,7 @@ function HandOffTable({ items }: { items: HandOff[] }) {
             </td>
             <td>
               {item.acknowledgedAt ? (
-                <span className="small">{formatDuration(item.secondsToAcknowledge === null || item.secondsToAcknowledge === undefined ? null : Number(item.secondsToAcknowledge))} after, by {item.acknowledgedBy ?? "?"}</span>
+                <span className="small">{formatDuration(item.secondsToAcknowledge)} after, by {item.acknowledgedBy ?? "?"}</span>
               ) : (
                 <AckButton handOff={item} />
               )}
