@@ -38,8 +38,6 @@ export function JourneyList() {
               <tr>
                 <th scope="col">Journey</th>
                 <th scope="col">Status</th>
-                <th scope="col" className="number">Version</th>
-                <th scope="col" className="number">Priority</th>
                 <th scope="col">Category</th>
                 <th scope="col">Owner</th>
                 <th scope="col" className="number">In it now</th>
@@ -86,13 +84,17 @@ function JourneyRow({ journey, activity, editor, busy, onAction }: {
           {journey.trigger ?? "no trigger"}{journey.hasUnpublishedChanges && journey.publishedVersion ? " · unpublished changes" : ""} · updated {formatAgo(journey.updatedAt)}
         </div>
       </td>
-      <td><Badge value={journey.status} /></td>
-      <td className="number">{journey.publishedVersion ? `v${journey.publishedVersion}` : "–"}</td>
-      <td className="number">{journey.priority ?? "–"}</td>
-      <td>{journey.category ?? "–"}</td>
+      <td>
+        <Badge value={journey.status} />
+        <div className="muted small">{journey.publishedVersion ? `version ${journey.publishedVersion}` : "never published"}</div>
+      </td>
+      <td>
+        {journey.category ?? "–"}
+        <div className="muted small">priority {journey.priority ?? "–"}</div>
+      </td>
       <td className="owner" title={journey.owner ?? undefined}>{journey.owner ?? "–"}</td>
       <td className="number">{formatNumber(journey.active)}</td>
-      <td className="number">{formatNumber(activity?.entries7d ?? 0)} / {formatNumber(activity?.entries30d ?? 0)}</td>
+      <td className="number" data-entries>{formatNumber(activity?.entries7d ?? 0)} / {formatNumber(activity?.entries30d ?? 0)}</td>
       <td className="number">{formatNumber(activity?.conversions7d ?? 0)} / {formatNumber(activity?.conversions30d ?? 0)}</td>
       <td className="number">
         <span className={errors > 0 ? "count-bad" : undefined}>{formatNumber(errors)}</span>
