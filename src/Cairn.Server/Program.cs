@@ -12,6 +12,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     EraseCommand.Create(),
     UsersCommand.Create(),
     KeysCommand.Create(),
+    ReportCommand.Create(),
 };
 
 // The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.
