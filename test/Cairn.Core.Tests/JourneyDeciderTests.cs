@@ -91,6 +91,23 @@ public sealed class JourneyDeciderTests
         Assert.Equal(T0.AddHours(3), Assert.Single(contact.Effects.OfType<EnrollmentConverted>()).At);
     }
 
+    [Theory]
+    [InlineData("""{"revenue":80.5}""", "80.5")]
+    [InlineData("""{"revenue":"80.50"}""", "80.50")]
+    [InlineData("""{"revenue":-12}""", "-12")]
+    [InlineData("""{"total":80}""", null)]
+    [InlineData("""{"revenue":"lots"}""", null)]
+    [InlineData("""{"revenue":1e300}""", null)]
+    public void CartRecovery_TheConversionKeepsTheRevenueItsEventCarried(string properties, string? revenue)
+    {
+        var contact = new Simulation(CartRecovery, Profile(Ann, "low"));
+        contact.Event("cart_abandoned", T0, """{"cart_value":80}""");
+        contact.Event("order_completed", T0.AddHours(3), properties);
+
+        var ended = Assert.Single(contact.Effects.OfType<EnrollmentEnded>());
+        Assert.Equal(revenue is null ? null : decimal.Parse(revenue, System.Globalization.CultureInfo.InvariantCulture), ended.Final.Revenue);
+    }
+
     [Fact]
     public void CartRecovery_TriggerFilter_AndReentryCooldown()
     {

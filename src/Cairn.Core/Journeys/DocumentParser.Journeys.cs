@@ -161,12 +161,13 @@ public static partial class DocumentParser
             return null;
         }
 
-        reader.OnlyKeys(map, "event", "where", "within", "exit");
+        reader.OnlyKeys(map, "event", "where", "within", "exit", "revenue");
         var name = reader.String(map, "event", required: true, "the goal");
         var where = ReadOptionalCondition(map, "where", reader, Subject.Property);
         var within = reader.Duration(map, "within", required: true);
         var exit = reader.Boolean(map, "exit") ?? true;
-        return name is null || within is null ? null : new Goal(name, where, within.Value, exit);
+        var revenue = reader.String(map, "revenue", required: false) ?? Goal.DefaultRevenueProperty;
+        return name is null || within is null ? null : new Goal(name, where, within.Value, exit) { RevenueProperty = revenue };
     }
 
     private static Condition? ReadExitCriterion(YamlNode node, DocumentReader reader)

@@ -15,7 +15,7 @@ public static partial class DocumentParser
 
     private static Policy? ReadPolicy(YamlMappingNode root, DocumentReader reader)
     {
-        reader.OnlyKeys(root, "kind", "id", "name", "description", "time_zone", "valid_for", "require_opt_in", "quiet_hours", "caps", "suppression_rules", "engagement", "double_opt_in");
+        reader.OnlyKeys(root, "kind", "id", "name", "description", "time_zone", "valid_for", "require_opt_in", "quiet_hours", "caps", "suppression_rules", "engagement", "double_opt_in", "measurement");
         var id = ReadId(root, reader, "policy");
         var timeZone = reader.String(root, "time_zone", required: false) ?? "UTC";
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _))
@@ -174,6 +174,58 @@ public static partial class DocumentParser
             engagement = channel is null ? null : new EngagementPolicy(channel, throttleAfter, throttleMax, throttlePer, sunsetAfter);
         }
 
-        return id is null ? null : new Policy(id, timeZone, [.. quiet], [.. caps], [.. rules], validFor, DocumentReader.Location(root)) { RequireOptIn = [.. optIn], Engagement = engagement, DoubleOptIn = [.. doubleOptIn] };
+        var measurement = ReadMeasurement(root, reader);
+        return id is null ? null : new Policy(id, timeZone, [.. quiet], [.. caps], [.. rules], validFor, DocumentReader.Location(root))
+        {
+            RequireOptIn = [.. optIn],
+            Engagement = engagement,
+            DoubleOptIn = [.. doubleOptIn],
+            Measurement = measurement,
+        };
+    }
+
+    /// <summary>
+    /// <c>measurement:</c> the workspace's conversion (<c>conversion: {event, revenue}</c>), the attribution windows
+    /// (<c>attribution: {lookback, half_life}</c>) and the global control group (<c>global_control_group: percent</c>).
+    /// </summary>
+    private static MeasurementSettings ReadMeasurement(YamlMappingNode root, DocumentReader reader)
+    {
+        var defaults = MeasurementSettings.Default;
+        if (DocumentReader.Get(root, "measurement") is not { } node || reader.Mapping(node, "'measurement'") is not { } map)
+        {
+            return defaults;
+        }
+
+        reader.OnlyKeys(map, "conversion", "attribution", "global_control_group");
+        var (conversionEvent, revenue) = (defaults.ConversionEvent, defaults.RevenueProperty);
+        if (DocumentReader.Get(map, "conversion") is { } conversionNode && reader.Mapping(conversionNode, "'conversion'") is { } conversion)
+        {
+            reader.OnlyKeys(conversion, "event", "revenue");
+            conversionEvent = reader.String(conversion, "event", required: true, "the conversion") ?? conversionEvent;
+            revenue = reader.String(conversion, "revenue", required: false) ?? revenue;
+        }
+
+        var (lookback, halfLife) = (defaults.Lookback, defaults.HalfLife);
+        if (DocumentReader.Get(map, "attribution") is { } attributionNode && reader.Mapping(attributionNode, "'attribution'") is { } attribution)
+        {
+            reader.OnlyKeys(attribution, "lookback", "half_life");
+            lookback = Window(attribution, "lookback") ?? lookback;
+            halfLife = Window(attribution, "half_life") ?? halfLife;
+        }
+
+        var control = reader.Number(map, "global_control_group", 0, MeasurementSettings.MaxGlobalControlPercent) ?? defaults.GlobalControlPercent;
+        return new MeasurementSettings(conversionEvent, revenue, lookback, halfLife, control);
+
+        TimeSpan? Window(YamlMappingNode owner, string key)
+        {
+            var window = reader.Duration(owner, key, required: false);
+            if (window is { } value && (value < TimeSpan.FromHours(1) || value > MeasurementSettings.MaxWindow))
+            {
+                reader.Error(DocumentReader.Get(owner, key)!, $"'{key}' is between 1h and {MeasurementSettings.MaxWindow.TotalDays:0}d");
+                return null;
+            }
+
+            return window;
+        }
     }
 }

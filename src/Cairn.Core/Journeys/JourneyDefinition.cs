@@ -115,4 +115,11 @@ public sealed record EntryRules(ReentryKind Reentry, TimeSpan Cooldown, Conditio
 /// <param name="Where">A filter on it.</param>
 /// <param name="Within">The conversion window from entry.</param>
 /// <param name="ExitOnConversion">Whether converting ends the enrollment.</param>
-public sealed record Goal(string Event, Condition? Where, TimeSpan Within, bool ExitOnConversion);
+public sealed record Goal(string Event, Condition? Where, TimeSpan Within, bool ExitOnConversion)
+{
+    /// <summary>The property of the conversion event that carries its revenue (<c>revenue</c> unless the goal names another).</summary>
+    public string RevenueProperty { get; init; } = DefaultRevenueProperty;
+
+    /// <summary>The revenue property of Segment's e-commerce spec (<c>Order Completed</c>).</summary>
+    public const string DefaultRevenueProperty = "revenue";
+}

@@ -84,6 +84,9 @@ public sealed record Policy(
     /// <summary>Channels whose marketing needs an explicit opt-in (never asked is not enough), e.g. <c>sms</c> under TCPA.</summary>
     public ImmutableArray<string> RequireOptIn { get; init; } = [];
 
+    /// <summary>What the workspace counts as a conversion, how attribution credits it, and the global control group.</summary>
+    public MeasurementSettings Measurement { get; init; } = MeasurementSettings.Default;
+
     /// <summary>
     /// What the policy allows that the law of many places does not, in words: promotional SMS without an explicit
     /// opt-in (in the US the TCPA requires prior express written consent for marketing texts). Empty when none.

@@ -137,6 +137,11 @@ public static class JourneyMembershipsJson
             writer.WriteString("convertedAt", converted);
         }
 
+        if (enrollment.Revenue is { } revenue)
+        {
+            writer.WriteNumber("revenue", revenue);
+        }
+
         if (enrollment.EndedAt is { } endedAt)
         {
             writer.WriteString("endedAt", endedAt);
@@ -174,6 +179,7 @@ public static class JourneyMembershipsJson
             Deliveries = item.TryGetProperty("deliveries", out var deliveries)
                 ? deliveries.EnumerateObject().ToImmutableDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
                 : ImmutableDictionary.Create<string, string>(StringComparer.Ordinal),
+            Revenue = item.TryGetProperty("revenue", out var revenue) && revenue.ValueKind == JsonValueKind.Number ? revenue.GetDecimal() : null,
         };
     }
 

@@ -10,9 +10,10 @@ namespace Cairn.Storage.Relational;
 internal sealed class EnrollmentRows : CommitWriter
 {
     private const string Upsert = """
-        INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, converted_at, state)
-        VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @converted_at, @state)
-        ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, converted_at = excluded.converted_at, state = excluded.state
+        INSERT INTO enrollments (contact_id, enrollment_id, journey_id, version, entered_at, ended_at, converted_at, state, arm, control, revenue)
+        VALUES (@contact_id, @enrollment_id, @journey_id, @version, @entered_at, @ended_at, @converted_at, @state, @arm, @control, @revenue)
+        ON CONFLICT (contact_id, enrollment_id) DO UPDATE SET version = excluded.version, ended_at = excluded.ended_at, converted_at = excluded.converted_at, state = excluded.state,
+            arm = excluded.arm, control = excluded.control, revenue = excluded.revenue
         """;
 
     private const string Delete = "DELETE FROM enrollments WHERE contact_id = @contact_id AND enrollment_id = @enrollment_id AND ended_at IS NULL";
@@ -33,6 +34,9 @@ internal sealed class EnrollmentRows : CommitWriter
                 parameters.AddTime("ended_at", enrollment.EndedAt);
                 parameters.AddTime("converted_at", enrollment.ConvertedAt);
                 parameters.Add("state", JourneyMembershipsJson.Serialize(enrollment));
+                parameters.Add("arm", enrollment.Arm);
+                parameters.Add("control", enrollment.Control);
+                parameters.Add("revenue", enrollment.Revenue is { } revenue ? (double)revenue : null);
             },
             cancellationToken).ConfigureAwait(false);
         await session.ExecuteManyAsync(

@@ -50,6 +50,9 @@ public sealed record Enrollment(
     /// <c>deferred to …: why</c>, <c>dropped: …</c> (suppressed or expired), <c>bounced: …</c>, <c>failed</c>.
     /// </summary>
     public ImmutableDictionary<string, string> Deliveries { get; init; } = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The revenue the converting event carried (the goal's revenue property), when it converted with one.</summary>
+    public decimal? Revenue { get; init; }
 }
 
 /// <summary>What a contact has done in one journey so far (for re-entry rules and enrollment ids).</summary>

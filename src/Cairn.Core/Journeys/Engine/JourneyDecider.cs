@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
 using Cairn.Core.Contacts;
+using Cairn.Core.Measurement;
 using Cairn.Core.Messages;
 
 namespace Cairn.Core.Journeys.Engine;
@@ -174,7 +175,7 @@ public static partial class JourneyDecider
                 if (journey.Goal is { } goal && current.ConvertedAt is null && now - current.EnteredAt <= goal.Within
                     && ConditionEvaluator.Matches(message, goal.Event, goal.Where, context))
                 {
-                    current = Replace(current with { ConvertedAt = now });
+                    current = Replace(current with { ConvertedAt = now, Revenue = Money.Read(message.Properties, goal.RevenueProperty) });
                     Effects.Add(new EnrollmentConverted(current.JourneyId, current.Version, current.Id, current.Arm, current.Control, now));
                     if (goal.ExitOnConversion)
                     {
