@@ -21,6 +21,7 @@ static async Task<int> RunCommandAsync(string[] args) => args switch
     ["loadgen", "workload", .. var rest] => await WorkloadBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "scale", .. var rest] => await ScaleBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "console", .. var rest] => await ConsoleBenchmark.RunAsync(rest).ConfigureAwait(false),
+    ["loadgen", "reports", .. var rest] => await ReportBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", "peers", .. var rest] => await PeerBenchmark.RunAsync(rest).ConfigureAwait(false),
     ["loadgen", .. var rest] => await LoadGenerator.RunAsync(rest).ConfigureAwait(false),
     ["null-server", var url] => await MachineLimits.ServeNullAsync(url).ConfigureAwait(false),

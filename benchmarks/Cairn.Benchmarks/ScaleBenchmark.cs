@@ -108,7 +108,7 @@ internal static class ScaleBenchmark
     }
 
     /// <summary>Posts <paramref name="total"/> messages in batches from <paramref name="clients"/> clients; every batch must be accepted whole.</summary>
-    private static async Task SendAllAsync(HttpClient ingest, int total, int clients, int batchSize, Action<StringBuilder, int> append)
+    internal static async Task SendAllAsync(HttpClient ingest, int total, int clients, int batchSize, Action<StringBuilder, int> append)
     {
         var next = -1;
         var batches = (total + batchSize - 1) / batchSize;
