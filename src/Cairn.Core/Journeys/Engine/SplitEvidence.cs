@@ -48,10 +48,14 @@ public sealed record SplitEvidence(ImmutableArray<ArmCount> Arms, DateTimeOffset
     /// <summary>The counts of <paramref name="arm"/> (zero when not listed).</summary>
     public ArmCount Of(string arm) => Arms.FirstOrDefault(count => count.Arm == arm) ?? new ArmCount(arm, 0, 0);
 
-    /// <summary>The evidence in words, for a path reason: <c>evidence as of 2026-12-07T12:00:00Z: a 3/120, b 9/118</c>.</summary>
+    /// <summary>
+    /// The snapshot in words, for a path reason: <c>evidence a 3/120, b 9/118</c> (conversions / entries per arm). The
+    /// bandit's draws are seeded from exactly these counts (not from when they were read), so the reason is enough to
+    /// replay the choice.
+    /// </summary>
     public string Describe(SplitStep split)
     {
         ArgumentNullException.ThrowIfNull(split);
-        return string.Create(CultureInfo.InvariantCulture, $"evidence as of {AsOf.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}: {string.Join(", ", split.Arms.Select(arm => Of(arm.Name)))}");
+        return $"evidence {string.Join(", ", split.Arms.Select(arm => Of(arm.Name)))}";
     }
 }

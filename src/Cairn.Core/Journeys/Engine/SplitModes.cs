@@ -8,7 +8,7 @@ namespace Cairn.Core.Journeys.Engine;
 /// How a split chooses a new entrant's arm, given the split's evidence (<see cref="SplitEvidence"/>, an input): by
 /// its percentages (fixed; a winner not decided yet; a bandit with no evidence yet), the recorded winner, or Thompson
 /// sampling with a floor per arm. Pure: the draws are seeded from the contact, the journey, the version, the step and
-/// the evidence snapshot, so the same inputs give the same arm. Also the winner rule, which a host applies to the
+/// the evidence snapshot's counts, so the same inputs give the same arm. Also the winner rule, which a host applies to the
 /// evidence it gathers and records once.
 /// </summary>
 public static class SplitModes
@@ -22,7 +22,7 @@ public static class SplitModes
     // Draws per arm behind the displayed bandit weights (probability to be best); seeded, so the weights repeat.
     private const int WeightDraws = 4_000;
 
-    /// <summary>The arm a new entrant takes, and the path reason (naming the evidence snapshot, so a replay can reproduce it).</summary>
+    /// <summary>The arm a new entrant takes, and the path reason (naming the evidence snapshot's counts, so a replay can reproduce it).</summary>
     /// <param name="split">The split step.</param>
     /// <param name="evidence">The split's evidence (null when the host gave none).</param>
     /// <param name="contact">The contact.</param>
@@ -108,6 +108,26 @@ public static class SplitModes
         return [.. wins.Select(won => floor + rest * won / WeightDraws)];
     }
 
+    /// <summary>
+    /// The split's mode and state in words: <c>fixed: a 50%, b 50%</c>; <c>winner pending (after 7d, 500 per arm):
+    /// evidence a 3/120, b 9/118</c>; <c>winner 'b' decided 2026-11-09T10:00:00Z by automatic winner (a 3/120, b 9/118)</c>;
+    /// <c>bandit (floor 10%): a 12%, b 88%; evidence a 3/120, b 9/118</c>.
+    /// </summary>
+    public static string Describe(SplitStep split, SplitEvidence? evidence)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var weights = Weights(split, evidence);
+        var shares = string.Join(", ", split.Arms.Select((arm, index) => $"{arm.Name} {Percent(weights[index])}%"));
+        var counts = evidence is null ? "no evidence yet" : evidence.Describe(split);
+        return split.Mode switch
+        {
+            SplitMode.Winner when evidence?.Decision is { } decision => string.Create(CultureInfo.InvariantCulture, $"winner '{decision.Arm}' decided {decision.DecidedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} by {decision.DecidedBy} ({string.Join(", ", decision.Arms)})"),
+            SplitMode.Winner => $"winner pending (after {Journeys.Duration.Format(split.Winner!.After)}, {split.Winner.MinPerArm} per arm): {shares}; {counts}",
+            SplitMode.Bandit => $"bandit (floor {Percent(split.Bandit!.Floor)}%): {shares}; {counts}",
+            _ => $"fixed: {shares}",
+        };
+    }
+
     /// <summary>The arm the percentages give the contact (the same bucket a fixed split has always used).</summary>
     public static SplitArm ByPercent(SplitStep split, ContactId contact, string journeyId)
     {
@@ -164,9 +184,8 @@ public static class SplitModes
         return best;
     }
 
-    /// <summary>The snapshot's identity in the seeds: when it was taken and every arm's counts.</summary>
-    private static string Snapshot(SplitStep split, SplitEvidence evidence) =>
-        string.Create(CultureInfo.InvariantCulture, $"{evidence.AsOf.UtcTicks}|{string.Join("|", split.Arms.Select(arm => evidence.Of(arm.Name)))}");
+    /// <summary>The snapshot's identity in the seeds: every arm's counts (what the path reason names).</summary>
+    private static string Snapshot(SplitStep split, SplitEvidence evidence) => string.Join("|", split.Arms.Select(arm => evidence.Of(arm.Name)));
 
     private static ulong Seed(string key, string snapshot)
     {
