@@ -49,6 +49,8 @@ public static class CairnServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<TimerPump>());
         services.TryAddSingleton<RolloutRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<RolloutRunner>());
+        services.TryAddSingleton<SplitRunner>();
+        services.AddHostedService(provider => provider.GetRequiredService<SplitRunner>());
         services.TryAddSingleton<DocumentPublisher>();
         services.TryAddSingleton<SegmentPreviewer>();
         services.TryAddSingleton<DraftSimulator>();
