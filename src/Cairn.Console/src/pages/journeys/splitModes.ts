@@ -1,14 +1,13 @@
 import { type Schemas } from "../../api/client";
-import { formatTime } from "../../components/ui";
 
 export type SplitView = Schemas["SplitView"];
 export type JourneySplits = Schemas["JourneySplitsView"];
 
-/** A split's mode on its canvas card: fixed, winner pending, the decided winner, or a bandit with its current weights. */
+/** A split's mode on its canvas card: fixed, winner pending, the decided winner and the day, or a bandit with its current weights (the card's title has the numbers). */
 export function splitModeLabel(split: SplitView): string {
   if (split.mode === "winner") {
     return split.decision
-      ? `winner: ${split.decision.arm} · decided ${formatTime(split.decision.decidedAt)}`
+      ? `winner: ${split.decision.arm} · ${new Date(split.decision.decidedAt).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}`
       : `winner pending · after ${split.winnerAfter ?? "?"}, ${split.minPerArm ?? "?"} per arm`;
   }
   if (split.mode === "bandit") {
