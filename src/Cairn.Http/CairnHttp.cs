@@ -59,6 +59,7 @@ public static class CairnHttp
         api.MapContacts();
         api.MapImports();
         api.MapJourneys();
+        api.MapSplits();
         api.MapSimulations();
         api.MapSegments();
         api.MapPolicy();

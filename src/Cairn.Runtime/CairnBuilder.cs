@@ -49,6 +49,8 @@ public static class CairnServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<TimerPump>());
         services.TryAddSingleton<RolloutRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<RolloutRunner>());
+        services.TryAddSingleton<SplitRunner>();
+        services.AddHostedService(provider => provider.GetRequiredService<SplitRunner>());
         services.TryAddSingleton<DocumentPublisher>();
         services.TryAddSingleton<SegmentPreviewer>();
         services.TryAddSingleton<DraftSimulator>();
@@ -61,7 +63,7 @@ public static class CairnServiceCollectionExtensions
     [
         typeof(IPartitionWriter), typeof(IEventLog), typeof(IContactStore), typeof(IDocumentStore), typeof(ISettingsStore),
         typeof(IJourneyIndex), typeof(IOutbox), typeof(ISuppressionList), typeof(IRecipientStore), typeof(IHandOffStore),
-        typeof(IErasureStore), typeof(IUserStore),
+        typeof(IErasureStore), typeof(IUserStore), typeof(ISplitStore),
     ];
 
     /// <summary>

@@ -12,8 +12,9 @@ namespace Cairn.Runtime;
 /// every version still in use (enrollments finish on the version they entered). Reloaded when a journey is
 /// published, paused or archived.
 /// </summary>
-public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRegistry> logger)
+public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRegistry> logger, TimeProvider? time = null)
 {
+    private readonly Lock _writing = new();
     private LiveDocuments _documents = LiveDocuments.Empty;
 
     /// <summary>
@@ -90,6 +91,9 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
             .ToImmutableArray();
         var library = new JourneyLibrary(live, versions.ToImmutable());
 
+        // The adaptive splits decide with a snapshot of their evidence from the start (the split runner refreshes it).
+        library = library with { Splits = await SplitSnapshots.ReadAsync(store, library, (time ?? TimeProvider.System).GetUtcNow(), cancellationToken).ConfigureAwait(false) };
+
         // Segments and scoring models are live at their latest version from the moment they are saved.
         var segments = Core.Segments.SegmentLibrary.Of((await LatestAsync<ParsedSegment>(DocumentParser.SegmentKind, cancellationToken).ConfigureAwait(false)).Select(parsed => parsed.Segment));
         var models = (await LatestAsync<ParsedScoringModel>(DocumentParser.ScoringKind, cancellationToken).ConfigureAwait(false)).Select(parsed => parsed.ScoringModel).ToList();
@@ -118,13 +122,51 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
         Volatile.Write(ref _templates, templates.ToImmutable());
         Volatile.Write(ref _brokenTemplates, broken.ToImmutable());
         var policies = await LatestAsync<ParsedPolicy>(DocumentParser.PolicyKind, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _documents, new LiveDocuments(
-            library,
-            segments,
-            new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]),
-            policies.FirstOrDefault(parsed => parsed.Id == Core.Orchestration.Policy.DefaultId)?.Policy ?? Core.Orchestration.Policy.Default,
-            teams.ToImmutableDictionary(parsed => parsed.Id, parsed => parsed.SalesTeam, StringComparer.Ordinal),
-            Documents));
+        lock (_writing)
+        {
+            // A snapshot the split runner handed over while this reload read is kept when it is newer.
+            library = library with { Splits = Newer(library.Splits, Documents.Journeys.Splits, library, sameTime: false) };
+            Volatile.Write(ref _documents, new LiveDocuments(
+                library,
+                segments,
+                new Core.Scoring.ScoringLibrary([.. models.OrderBy(model => model.Id, StringComparer.Ordinal)]),
+                policies.FirstOrDefault(parsed => parsed.Id == Core.Orchestration.Policy.DefaultId)?.Policy ?? Core.Orchestration.Policy.Default,
+                teams.ToImmutableDictionary(parsed => parsed.Id, parsed => parsed.SalesTeam, StringComparer.Ordinal),
+                Documents));
+        }
+    }
+
+    /// <summary>
+    /// Hands the partitions a new snapshot of the adaptive splits' evidence (the split runner's): the documents are
+    /// replaced whole, with the journeys carrying it. A split's snapshot replaces an older one only.
+    /// </summary>
+    public void UseSplitEvidence(ImmutableDictionary<Core.Journeys.Engine.SplitKey, Core.Journeys.Engine.SplitEvidence> splits)
+    {
+        ArgumentNullException.ThrowIfNull(splits);
+        lock (_writing)
+        {
+            var documents = Documents;
+            var merged = Newer(documents.Journeys.Splits, splits, documents.Journeys, sameTime: true);
+            if (!ReferenceEquals(merged, documents.Journeys.Splits))
+            {
+                Volatile.Write(ref _documents, documents.WithJourneys(documents.Journeys with { Splits = merged }));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="current"/> with every snapshot of <paramref name="offered"/> that is newer (or as new, when
+    /// <paramref name="sameTime"/>: a refresh at the same instant read later), for splits of versions <paramref name="library"/> has.
+    /// </summary>
+    private static ImmutableDictionary<Core.Journeys.Engine.SplitKey, Core.Journeys.Engine.SplitEvidence> Newer(
+        ImmutableDictionary<Core.Journeys.Engine.SplitKey, Core.Journeys.Engine.SplitEvidence> current,
+        ImmutableDictionary<Core.Journeys.Engine.SplitKey, Core.Journeys.Engine.SplitEvidence> offered,
+        JourneyLibrary library,
+        bool sameTime)
+    {
+        var newer = offered.Where(pair => library.Versions.ContainsKey((pair.Key.JourneyId, pair.Key.Version))
+            && (!current.TryGetValue(pair.Key, out var held) || held.AsOf < pair.Value.AsOf || (held.AsOf == pair.Value.AsOf && (sameTime || (held.Decision is null && pair.Value.Decision is not null))))).ToList();
+        return newer.Count == 0 ? current : current.SetItems(newer);
     }
 
     /// <summary>The latest version of every published (not archived) document of <paramref name="kind"/> that reads as a <typeparamref name="TDocument"/>.</summary>

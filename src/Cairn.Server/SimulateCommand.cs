@@ -80,7 +80,7 @@ internal static class SimulateCommand
                 policy: result.GetValue(noPolicy) ? null : set.Policies.FirstOrDefault(policy => policy.Id == "default"),
                 subscriptions: set.Templates.ToDictionary(template => template.Id, template => template.Subscription, StringComparer.Ordinal),
                 suppressions: suppressionFile is null ? null : ReadSuppressions(suppressionFile));
-            Console.Out.Write(result.GetValue(json) ? ToJson(simulation) : ToText(simulation));
+            Console.Out.Write(result.GetValue(json) ? ToJson(simulation) : ToText(simulation, library));
             return 0;
         });
         return command;
@@ -108,7 +108,7 @@ internal static class SimulateCommand
         return messages;
     }
 
-    private static string ToText(SimulationResult simulation)
+    private static string ToText(SimulationResult simulation, JourneyLibrary library)
     {
         var text = new System.Text.StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Simulated {simulation.Contacts.Length} contacts from {Time(simulation.From)} to {Time(simulation.To)}.\n");
@@ -132,6 +132,19 @@ internal static class SimulateCommand
         foreach (var group in Outcomes(simulation))
         {
             text.Append(CultureInfo.InvariantCulture, $"  {group.Template,-40} {group.Outcome,-14} {group.Count,5}\n");
+        }
+
+        // Adaptive splits the stream reached: their mode and the evidence the simulation gathered (and any winner it decided).
+        var splits = simulation.Splits.Where(pair => pair.Value.Arms.Any(arm => arm.Entries > 0) && library.Versions.TryGetValue((pair.Key.JourneyId, pair.Key.Version), out _))
+            .OrderBy(pair => pair.Key.JourneyId, StringComparer.Ordinal).ThenBy(pair => pair.Key.StepId, StringComparer.Ordinal).ToList();
+        if (splits.Count > 0)
+        {
+            text.Append("\nSplits:\n");
+            foreach (var (key, evidence) in splits)
+            {
+                var split = (SplitStep)library.Versions[(key.JourneyId, key.Version)].Find(key.StepId)!;
+                text.Append(CultureInfo.InvariantCulture, $"  {key.JourneyId}/{key.StepId}: {SplitModes.Describe(split, evidence)}\n");
+            }
         }
 
         var uncounted = simulation.Contacts.Sum(c => c.Timeline.Count(line => line.Kind == "not_counted"));

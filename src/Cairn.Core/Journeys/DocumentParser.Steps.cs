@@ -9,6 +9,8 @@ public static partial class DocumentParser
     private static readonly string[] StepKinds =
         ["wait", "wait_until", "wait_until_date", "wait_for", "branch", "split", "send", "update", "notify_owner", "webhook", "enter_journey", "exit"];
 
+    private static readonly string[] BanditKeys = ["floor", "metric"];
+
     private static JourneyStep? ReadStep(string id, YamlMappingNode map, DocumentReader reader)
     {
         var kinds = StepKinds.Where(kind => DocumentReader.Has(map, kind)).ToList();
@@ -156,7 +158,7 @@ public static partial class DocumentParser
     private static SplitStep ReadSplit(StepNode step)
     {
         var (map, reader) = (step.Map, step.Reader);
-        reader.OnlyKeys(map, "id", "split", "experiment");
+        reader.OnlyKeys(map, "id", "split", "experiment", "winner", "mode", "floor", "metric");
         var arms = ImmutableArray.CreateBuilder<SplitArm>();
         foreach (var item in reader.Sequence(step.Body, "split"))
         {
@@ -181,7 +183,100 @@ public static partial class DocumentParser
             reader.Error(map, "a split needs at least two arms");
         }
 
-        return new SplitStep(step.Id, arms.ToImmutable(), reader.Boolean(map, "experiment") ?? false, step.Location);
+        var experiment = reader.Boolean(map, "experiment");
+        var (winner, bandit) = ReadSplitMode(map, reader, arms.Count);
+        if ((winner is not null || bandit is not null) && experiment == false)
+        {
+            reader.Error(DocumentReader.Get(map, "experiment")!, "an automatic winner or a bandit compares the arms' conversions: the split is an experiment (leave out 'experiment: false')");
+        }
+
+        // An adaptive split is an experiment: the enrollment records its arm, whose conversions are the evidence.
+        return new SplitStep(step.Id, arms.ToImmutable(), experiment ?? (winner is not null || bandit is not null), step.Location) { Winner = winner, Bandit = bandit };
+    }
+
+    /// <summary>
+    /// The split's mode: <c>winner: { metric: goal, after: 7d, min_per_arm: 500 }</c>, or <c>mode: bandit</c> with
+    /// <c>floor</c> (percent each arm keeps, default 5) and <c>metric: goal</c>; <c>mode: fixed</c> is the default.
+    /// </summary>
+    private static (SplitWinnerRule? Winner, SplitBanditRule? Bandit) ReadSplitMode(YamlMappingNode map, DocumentReader reader, int arms)
+    {
+        var mode = reader.String(map, "mode", required: false);
+        var winnerNode = DocumentReader.Get(map, "winner");
+        if (mode is not (null or "fixed" or "winner" or "bandit"))
+        {
+            reader.Error(DocumentReader.Get(map, "mode")!, $"'mode' must be fixed, winner or bandit, not '{mode}'");
+            return (null, null);
+        }
+
+        if (mode != "bandit")
+        {
+            foreach (var key in BanditKeys.Where(key => DocumentReader.Has(map, key)))
+            {
+                reader.Error(DocumentReader.Get(map, key)!, $"'{key}' belongs to 'mode: bandit'{(key == "metric" ? " (a winner names its metric inside 'winner:')" : string.Empty)}");
+            }
+        }
+
+        if (mode == "bandit")
+        {
+            if (winnerNode is not null)
+            {
+                reader.Error(winnerNode, "a split is either a bandit or has an automatic winner, not both: remove 'winner' or 'mode: bandit'");
+            }
+
+            ReadMetric(map, reader);
+            var floor = reader.Number(map, "floor", 0, 50) ?? (DocumentReader.Has(map, "floor") ? 0 : 5);
+            if (arms > 0 && floor * arms > 100)
+            {
+                reader.Error(DocumentReader.Get(map, "floor") ?? map, $"a floor of {floor.ToString(System.Globalization.CultureInfo.InvariantCulture)}% for each of {arms} arms is more than 100%: at most {(100.0 / arms).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)}%");
+            }
+
+            return (null, new SplitBanditRule(floor, DocumentReader.Location(DocumentReader.Get(map, "mode")!)));
+        }
+
+        if (winnerNode is null)
+        {
+            if (mode == "winner")
+            {
+                reader.Error(DocumentReader.Get(map, "mode")!, "'mode: winner' needs its rule: winner: { metric: goal, after: 7d, min_per_arm: 500 }");
+            }
+
+            return (null, null);
+        }
+
+        if (mode == "fixed")
+        {
+            reader.Error(winnerNode, "'mode: fixed' splits by the percentages alone: remove 'winner' or 'mode: fixed'");
+        }
+
+        if (reader.Mapping(winnerNode, "winner") is not { } rule)
+        {
+            return (null, null);
+        }
+
+        reader.OnlyKeys(rule, "metric", "after", "min_per_arm");
+        ReadMetric(rule, reader);
+        var after = reader.Duration(rule, "after", required: true);
+        if (after is { } wait && wait < TimeSpan.FromHours(1))
+        {
+            reader.Error(DocumentReader.Get(rule, "after")!, "'after' must be at least 1h: a winner decided sooner reads the noise of the first entrants");
+        }
+
+        var minimum = reader.Integer(rule, "min_per_arm", 1, 1_000_000);
+        if (!DocumentReader.Has(rule, "min_per_arm"))
+        {
+            reader.Error(rule, "'winner' needs 'min_per_arm': the entries every arm needs before a winner is decided");
+        }
+
+        return (new SplitWinnerRule(after ?? TimeSpan.FromHours(1), minimum ?? 1, DocumentReader.Location(winnerNode)), null);
+    }
+
+    /// <summary>The metric an adaptive split compares: the journey's goal (the only one; the validator checks the journey has one).</summary>
+    private static void ReadMetric(YamlMappingNode map, DocumentReader reader)
+    {
+        if (reader.String(map, "metric", required: false) is { } metric && metric != "goal")
+        {
+            reader.Error(DocumentReader.Get(map, "metric")!, $"'metric' must be goal (the journey's goal conversion), not '{metric}'");
+        }
     }
 
     private static SendStep? ReadSend(StepNode step)

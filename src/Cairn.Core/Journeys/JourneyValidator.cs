@@ -63,6 +63,7 @@ public static class JourneyValidator
         }
 
         CheckTrigger(journey.Trigger, Error);
+        CheckSplitModes(journey, Error);
         if (journey.Goal is { Where: { } goalFilter } && NeverHolds(goalFilter) is { } goalReason)
         {
             Error(goalFilter.Location, null, $"the goal can never be reached: {goalReason}");
@@ -122,6 +123,29 @@ public static class JourneyValidator
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// An automatic winner or a bandit compares the arms' goal conversions: the journey needs a goal, and the split must
+    /// be its only experiment split (an enrollment records one arm, whose conversions are that split's evidence).
+    /// </summary>
+    private static void CheckSplitModes(JourneyDefinition journey, Action<SourceLocation, string?, string> error)
+    {
+        var experiments = journey.Steps.OfType<SplitStep>().Where(split => split.Experiment).ToList();
+        foreach (var split in experiments.Where(split => split.Mode != SplitMode.Fixed))
+        {
+            var location = split.Winner?.Location ?? split.Bandit!.Location;
+            var what = split.Mode == SplitMode.Winner ? "an automatic winner" : "a bandit";
+            if (journey.Goal is null)
+            {
+                error(location, split.Id, $"{what} compares the arms' goal conversions (metric: goal): give the journey a 'goal'");
+            }
+
+            if (experiments.Count > 1)
+            {
+                error(location, split.Id, $"{what} needs the split to be the journey's only experiment split: an enrollment records one arm, and its conversions are this split's evidence");
+            }
         }
     }
 

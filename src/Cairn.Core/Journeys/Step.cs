@@ -101,7 +101,44 @@ public sealed record SplitStep(string Id, ImmutableArray<SplitArm> Arms, bool Ex
 {
     /// <inheritdoc />
     public override ImmutableArray<StepExit> Exits => [.. Arms.Select(arm => arm.Next)];
+
+    /// <summary>The automatic winner rule (<c>winner:</c>), when the split declares one.</summary>
+    public SplitWinnerRule? Winner { get; init; }
+
+    /// <summary>The bandit rule (<c>mode: bandit</c>), when the split declares one.</summary>
+    public SplitBanditRule? Bandit { get; init; }
+
+    /// <summary>How the split chooses an arm: fixed percentages, an automatic winner, or a bandit.</summary>
+    public SplitMode Mode => Winner is not null ? SplitMode.Winner : Bandit is not null ? SplitMode.Bandit : SplitMode.Fixed;
 }
+
+/// <summary>How a split chooses an arm for a new entrant.</summary>
+public enum SplitMode
+{
+    /// <summary>By the arms' percentages, always.</summary>
+    Fixed,
+
+    /// <summary>By the arms' percentages until an automatic winner is decided, then always the winner.</summary>
+    Winner,
+
+    /// <summary>Thompson sampling on the arms' goal conversions, with a floor per arm.</summary>
+    Bandit,
+}
+
+/// <summary>
+/// An automatic winner (<c>winner: { metric: goal, after: 7d, min_per_arm: 500 }</c>): once <see cref="After"/> has
+/// passed since the split's first entry on the version and every arm has at least <see cref="MinPerArm"/> entries, the
+/// arm with the highest posterior mean goal conversion rate is decided once, and every new entrant takes it.
+/// </summary>
+/// <param name="After">How long after the first entry the decision may be taken (at least an hour).</param>
+/// <param name="MinPerArm">The entries every arm needs first.</param>
+/// <param name="Location">Where it is written.</param>
+public sealed record SplitWinnerRule(TimeSpan After, int MinPerArm, SourceLocation Location);
+
+/// <summary>A bandit split (<c>mode: bandit</c>): Thompson sampling on goal conversion, each arm keeping <see cref="Floor"/> percent.</summary>
+/// <param name="Floor">The share of new entrants, in percent, every arm keeps whatever the evidence (0 to 100 / arms).</param>
+/// <param name="Location">Where it is written.</param>
+public sealed record SplitBanditRule(double Floor, SourceLocation Location);
 
 /// <summary>The channels a send can use.</summary>
 public enum Channel

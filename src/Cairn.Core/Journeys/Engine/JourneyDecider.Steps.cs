@@ -93,25 +93,14 @@ public static partial class JourneyDecider
 
         private (string, string?, string) Split(ref Enrollment enrollment, SplitStep split)
         {
-            var bucket = Bucket(Profile.Id, enrollment.JourneyId + ":" + split.Id);
-            var cumulative = 0.0;
-            var arm = split.Arms[^1];
-            foreach (var candidate in split.Arms)
-            {
-                cumulative += candidate.Percent;
-                if (bucket < cumulative)
-                {
-                    arm = candidate;
-                    break;
-                }
-            }
-
+            var evidence = split.Mode == SplitMode.Fixed ? null : library.Splits.GetValueOrDefault(new SplitKey(enrollment.JourneyId, enrollment.Version, split.Id));
+            var (arm, reason) = SplitModes.Choose(split, evidence, Profile.Id, enrollment.JourneyId, enrollment.Version);
             if (split.Experiment)
             {
                 enrollment = enrollment with { Arm = arm.Name };
             }
 
-            return (arm.Name, arm.Next.Target, $"arm '{arm.Name}' ({arm.Percent}%)");
+            return (arm.Name, arm.Next.Target, reason);
         }
 
         private (string, string?, string) Send(ref Enrollment enrollment, JourneyDefinition journey, SendStep send)

@@ -41,6 +41,14 @@ public sealed record PublishedJourney(JourneyDefinition Definition, int Version)
 /// <param name="Versions">Every published version, by journey id and version.</param>
 public sealed record JourneyLibrary(ImmutableArray<PublishedJourney> Live, ImmutableDictionary<(string Journey, int Version), JourneyDefinition> Versions)
 {
+    /// <summary>
+    /// The evidence of every split with an automatic winner or a bandit, by journey, version and step, as of the
+    /// host's last snapshot (with the recorded winner, once decided): an input of the decision, so a replay given the
+    /// same evidence takes the same arms. Empty by default (splits then use their percentages).
+    /// </summary>
+    public ImmutableDictionary<SplitKey, SplitEvidence> Splits { get; init; } = ImmutableDictionary<SplitKey, SplitEvidence>.Empty;
+
+
     /// <summary>A library of these live journeys (and only their versions).</summary>
     public static JourneyLibrary Of(params PublishedJourney[] live) => new(
         [.. live],

@@ -111,6 +111,12 @@ public sealed record SimulatedContact(
 /// <summary>The outcome of a simulation: each contact's path and messages, in contact order of first appearance.</summary>
 public sealed record SimulationResult(ImmutableArray<SimulatedContact> Contacts, DateTimeOffset From, DateTimeOffset To)
 {
+    /// <summary>
+    /// The evidence of every adaptive split (automatic winner, bandit) at the end: the arms' entries and conversions the
+    /// simulation counted (on top of the evidence the library carried), and the winner it decided, if any.
+    /// </summary>
+    public ImmutableDictionary<SplitKey, SplitEvidence> Splits { get; init; } = ImmutableDictionary<SplitKey, SplitEvidence>.Empty;
+
     /// <summary>How many times each step of each journey was entered.</summary>
     public ImmutableSortedDictionary<string, int> StepTotals =>
         Contacts.SelectMany(c => c.Moves).Where(m => m.Entry.To != JourneyStep.End)
@@ -206,9 +212,17 @@ public static class JourneySimulator
         var pending = new HashSet<TimerDue>();
         long scheduled = 0;
 
+        // Adaptive splits (automatic winner, bandit) decide with the simulation's own evidence, refreshed as the runtime refreshes it.
+        var ledger = SplitLedger.For(library);
+
         void Apply(ContactRun contact, ContactInput input, LiveDocuments live, DateTimeOffset now)
         {
-            foreach (var timer in contact.Turn(input, live, now))
+            if (ReferenceEquals(live, documents))
+            {
+                live = documents = ledger.Refresh(documents, now);
+            }
+
+            foreach (var timer in contact.Turn(input, live, now, ledger))
             {
                 var due = new TimerDue(contact.Id, timer.EnrollmentId, timer.StepId, timer.DueAt);
                 if (pending.Add(due))
@@ -281,7 +295,7 @@ public static class JourneySimulator
         }
 
         FireUntil(end);
-        return new SimulationResult([.. order.Select(key => contacts[key].Result())], start, end);
+        return new SimulationResult([.. order.Select(key => contacts[key].Result())], start, end) { Splits = ledger.Snapshot(end) };
     }
 
     /// <summary>A contact id derived from the stream's key (a name-based GUID), so every run uses the same ids.</summary>
@@ -319,7 +333,7 @@ public static class JourneySimulator
         /// Decides one input with the contact's turn, given its whole history; records what it did on the timeline, and
         /// returns the timers it scheduled.
         /// </summary>
-        public List<ScheduleTimer> Turn(ContactInput input, LiveDocuments documents, DateTimeOffset now)
+        public List<ScheduleTimer> Turn(ContactInput input, LiveDocuments documents, DateTimeOffset now, SplitLedger ledger)
         {
             var history = new LoadedHistory(new PastEvents(_history), []);
             var result = ContactTurn.Decide(_state, input, documents, new TurnReads { History = history, Replay = history }, now);
@@ -333,6 +347,8 @@ public static class JourneySimulator
             {
                 _state = decided.State;
             }
+
+            ledger.Observe(decided.Effects, _state.Contact);
 
             var recorded = (input as MessageReceived)?.Message;
             var timers = new List<ScheduleTimer>();

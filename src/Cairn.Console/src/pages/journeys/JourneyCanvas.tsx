@@ -16,6 +16,7 @@ import {
   replaceStep, replaceTop, type Parsed, type Step, type StepKind,
 } from "./model";
 import { numbersByStep, totals, type JourneyStats } from "./stats";
+import { splitsByStep, type SplitView } from "./splitModes";
 import { NODE_WIDTH, StepNode, TriggerNode, nodeHeight, type StepFlowNode, type StepNodeData, type TriggerFlowNode } from "./StepNode";
 import { SchemaForm, stepKindSchema, type JsonSchema } from "./SchemaForm";
 import { PublishDialog } from "./PublishDialog";
@@ -69,6 +70,12 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
     queryFn: () => request<JourneyStats>("GET", `/api/journeys/${encodeURIComponent(id)}/stats`),
     refetchInterval: 5_000,
   });
+  const splits = useQuery({
+    queryKey: ["journeys", id, "splits"],
+    queryFn: () => unwrap(api.GET("/api/journeys/{id}/splits", { params: { path: { id } } })),
+    refetchInterval: 30_000,
+  });
+  const splitSteps = useMemo(() => splitsByStep(splits.data), [splits.data]);
   const schema = useQuery({
     queryKey: ["schemas", "journey"],
     queryFn: () => request<JsonSchema>("GET", "/api/schemas/journey"),
@@ -186,7 +193,7 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
           </nav>
         )}
         <section className="journey-canvas" aria-label="Journey canvas">
-          <Graph parsed={good} stats={stats.data} problems={problems} selected={selected} editor={editor}
+          <Graph parsed={good} stats={stats.data} splits={splitSteps} problems={problems} selected={selected} editor={editor}
             onSelect={(stepId) => { setSelected(stepId); if (stepId) setPanel("step"); }}
             onConnect={(from, exitName, to) => {
               const source = steps.find((s) => s.id === from);
@@ -313,6 +320,7 @@ function StepPanel({ step, schema, schemaError, editor, problems, numbers, onCha
 type GraphProps = {
   parsed: Parsed;
   stats: JourneyStats | undefined;
+  splits: Map<string, SplitView>;
   problems: Problem[];
   selected: string | null;
   editor: boolean;
@@ -321,7 +329,7 @@ type GraphProps = {
 };
 
 /** The steps as nodes laid out by ELK (layered, top to bottom), their exits as edges with the count that took each. */
-function Graph({ parsed, stats, problems, selected, editor, onSelect, onConnect }: GraphProps) {
+function Graph({ parsed, stats, splits, problems, selected, editor, onSelect, onConnect }: GraphProps) {
   const numbers = useMemo(() => numbersByStep(stats), [stats]);
   const entered = totals(stats).entered;
   const data = useMemo(() => parsed.steps.map<StepNodeData>((step) => ({
@@ -332,7 +340,8 @@ function Graph({ parsed, stats, problems, selected, editor, onSelect, onConnect 
     numbers: numbers.get(step.id),
     errors: problems.filter((p) => p.step === step.id).map((p) => p.message),
     start: step.id === parsed.start,
-  })), [parsed, numbers, problems]);
+    split: kindOf(step) === "split" ? splits.get(step.id) : undefined,
+  })), [parsed, numbers, problems, splits]);
   const ids = new Set(parsed.steps.map((s) => s.id));
   const links = data.flatMap((node) => node.exits.filter((exit) => exit.target && ids.has(exit.target)).map((exit) => ({ from: node.id, exit: exit.name, to: exit.target!, many: node.exits.length > 1 })));
   if (parsed.start && ids.has(parsed.start)) links.unshift({ from: ENTRY, exit: "start", to: parsed.start, many: false });

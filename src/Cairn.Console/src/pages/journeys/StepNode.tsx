@@ -2,6 +2,8 @@ import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { formatNumber } from "../../components/ui";
 import { KIND_LABELS, type Exit, type StepKind } from "./model";
 import { messageGroups, type StepNumbers } from "./stats";
+import { splitModeLabel, type SplitView } from "./splitModes";
+import "./split-modes.css";
 
 export type StepNodeData = {
   id: string;
@@ -11,6 +13,8 @@ export type StepNodeData = {
   numbers: StepNumbers | undefined;
   errors: string[];
   start: boolean;
+  /** A split's mode and state (published version), when the step is a split. */
+  split?: SplitView;
 };
 export type StepFlowNode = Node<StepNodeData, "step">;
 export type TriggerFlowNode = Node<{ trigger: string; entered: number }, "trigger">;
@@ -19,7 +23,7 @@ export const NODE_WIDTH = 264;
 
 /** How tall a step's card is, for the layout: more rows for more exits and message counts. */
 export function nodeHeight(data: StepNodeData): number {
-  return 104 + (data.kind === "send" ? 22 : 0) + (data.exits.length > 1 ? 22 : 0) + (data.errors.length > 0 ? 20 : 0);
+  return 104 + (data.split ? 22 : 0) + (data.kind === "send" ? 22 : 0) + (data.exits.length > 1 ? 22 : 0) + (data.errors.length > 0 ? 20 : 0);
 }
 
 function exitLabel(name: string) {
@@ -39,6 +43,10 @@ export function StepNode({ data, selected }: NodeProps<StepFlowNode>) {
         <span className="step-id mono">{data.id}</span>
       </div>
       <div className="step-what" title={data.description}>{data.description}</div>
+      {data.split && (
+        <div className={`step-mode mode-${data.split.mode}${data.split.decision ? " decided" : ""}`} data-split-mode={data.split.mode}
+          title={data.split.state}>{splitModeLabel(data.split)}</div>
+      )}
       <dl className="step-numbers">
         <div><dt>entered</dt><dd>{formatNumber(n?.entered ?? 0)}</dd></div>
         <div><dt>{data.kind?.startsWith("wait") ? "waiting now" : "here now"}</dt><dd>{formatNumber(n?.current ?? 0)}</dd></div>
