@@ -183,6 +183,9 @@ public sealed class CommitBatch
     /// <summary>Goal conversions, to add to the statistics.</summary>
     public List<JourneyConversion> Conversions { get; } = [];
 
+    /// <summary>The funnel's daily counters to add to: moves, time in step and conversions.</summary>
+    public FunnelBatch Funnel { get; } = new();
+
     /// <summary>Enrollments that ended for review.</summary>
     public List<JourneyReview> Reviews { get; } = [];
 
