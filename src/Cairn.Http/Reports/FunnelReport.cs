@@ -15,8 +15,8 @@ internal static class FunnelReport
         "period_entries", "period_converted", "period_conversion_rate",
     ];
 
-    /// <summary>The report of <paramref name="definition"/> over the UTC days [<paramref name="fromDay"/>, <paramref name="toDay"/>).</summary>
-    public static JourneyFunnelView Build(JourneyDefinition definition, int? liveVersion, IReadOnlyList<int> versions, int fromDay, int toDay, FunnelCounts counts)
+    /// <summary>The report of <paramref name="definition"/> (published as <paramref name="version"/>) over the UTC days [<paramref name="fromDay"/>, <paramref name="toDay"/>).</summary>
+    public static JourneyFunnelView Build(JourneyDefinition definition, int version, int? liveVersion, IReadOnlyList<int> versions, int fromDay, int toDay, FunnelCounts counts)
     {
         var moves = counts.Moves;
         long Sum(Func<FunnelMoveCount, bool> which) => moves.Where(which).Sum(move => move.Count);
@@ -51,7 +51,7 @@ internal static class FunnelReport
         var totalConverted = days.Sum(day => day.Converted);
         return new JourneyFunnelView(
             definition.Id,
-            definition.Version,
+            version,
             liveVersion,
             versions,
             Midnight(fromDay),
