@@ -21,8 +21,6 @@ internal static partial class FunnelEndpoints
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/journeys/{id}/funnel", FunnelAsync).WithTags("Reports")
             .WithSummary("A journey version's funnel over a period (whole UTC days; default the last 30): per step in graph order, entered, passed by exit, dropped by why (exit criterion, goal, maximum run time, error; a send step's suppressed messages alongside), waiting now, median and p90 time in step; goal conversions and rate by entry day, time to convert. version defaults to the live one; format=csv answers one row per step and exit.")
-            .Produces<JourneyFunnelView>()
-            .Produces(StatusCodes.Status200OK, contentType: ReportFormat.CsvMediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
