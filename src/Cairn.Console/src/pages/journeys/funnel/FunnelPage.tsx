@@ -179,7 +179,7 @@ function ConversionChart({ funnel }: { funnel: Funnel }) {
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { data: ["Entries", "Converted", "Rate"], bottom: 0 },
-      grid: { left: 48, right: 48, top: 16, bottom: 56 },
+      grid: { left: 48, right: 56, top: 40, bottom: 56 },
       xAxis: { type: "category", data: days.map((day) => day.day) },
       yAxis: [
         { type: "value", name: "enrollments", minInterval: 1 },
