@@ -3,9 +3,9 @@ namespace Cairn.Runtime.Storage;
 /// <summary>
 /// The funnel's fixed, log-spaced duration buckets: bucket 0 is [0, 1 s); bucket k ≥ 1 is [B(k−1), B(k)) with
 /// B(k) = 1 s × 2^(k/8), rounded to the millisecond — each bucket 2^(1/8) ≈ 1.0905 times as wide as it starts, so a
-/// quantile read from the histogram is known to within 9.05 % of its value. The last bucket (about 1,000 years on) is
-/// open. A quantile is the nearest-rank one (the ⌈p·n⌉-th smallest time); the report gives the bounds of the bucket
-/// that holds it, which contain the exact value.
+/// quantile read from the histogram is known to within 9.05 % of its value (plus the millisecond of rounding). The
+/// last bucket (from about 1,000 years) is open. A quantile is the nearest-rank one (the ⌈p·n⌉-th smallest time); the
+/// report gives the bounds of the bucket that holds it, which contain the exact value.
 /// </summary>
 public static class DurationBuckets
 {
@@ -21,7 +21,7 @@ public static class DurationBuckets
     /// <summary>The bucket of <paramref name="duration"/> (a negative one counts as zero).</summary>
     public static int Of(TimeSpan duration)
     {
-        var milliseconds = (long)Math.Max(0, duration.TotalMilliseconds);
+        var milliseconds = Math.Max(0, duration.Ticks / TimeSpan.TicksPerMillisecond);
         var index = Array.BinarySearch(Bounds, milliseconds);
 
         // Found: the value is the upper bound of bucket index, so it is in the next one; not found: the first bound above it.
