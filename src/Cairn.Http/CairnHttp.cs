@@ -1,3 +1,4 @@
+using Cairn.Http.Reports;
 using Cairn.Http.Telemetry;
 using Cairn.Messaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,6 +61,7 @@ public static class CairnHttp
         api.MapImports();
         api.MapJourneys();
         api.MapSplits();
+        api.MapFunnel();
         api.MapSimulations();
         api.MapSegments();
         api.MapPolicy();

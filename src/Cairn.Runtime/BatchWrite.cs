@@ -103,9 +103,14 @@ internal sealed class BatchWrite(OwnerRouter router)
                 break;
             case EnrollmentMoved moved:
                 Commit.Moves.Add(new JourneyMove(moved.JourneyId, moved.Version, moved.Entry.From ?? "$entry", moved.Entry.Exit, moved.Entry.To));
+                FunnelCounting.Add(Commit.Funnel, moved);
                 break;
             case EnrollmentConverted converted:
                 Commit.Conversions.Add(new JourneyConversion(converted.JourneyId, converted.Version, converted.Arm ?? string.Empty, converted.Control));
+                FunnelCounting.Add(Commit.Funnel, converted);
+                break;
+            case EnrollmentSendDropped dropped:
+                FunnelCounting.Add(Commit.Funnel, dropped);
                 break;
             case EnrollmentEnded ended:
                 WriteEnrollment(id, ended.Final);

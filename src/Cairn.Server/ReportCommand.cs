@@ -11,7 +11,10 @@ namespace Cairn.Server;
 internal static class ReportCommand
 {
     /// <summary>The reports, each a subcommand: its API path (<c>{journey}</c> for the journey argument) and its options.</summary>
-    private static readonly ReportDefinition[] Reports = [];
+    private static readonly ReportDefinition[] Reports =
+    [
+        new ReportDefinition("funnel", "A journey's funnel: per step entered, passed by exit, dropped by why, waiting now, median and p90 time in step; conversions of the period's entries.", "api/journeys/{journey}/funnel", ForJourney: true, new ReportOption("version", "version", "The journey version (default: the live one).")),
+    ];
 
     public static Command Create()
     {

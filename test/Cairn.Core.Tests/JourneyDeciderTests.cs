@@ -7,7 +7,7 @@ using CsCheck;
 namespace Cairn.Core.Tests;
 
 /// <summary>The journey engine's decide function, driven input by input with explicit times (no clock, no sleep).</summary>
-public sealed class JourneyDeciderTests
+public sealed partial class JourneyDeciderTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 2, 10, 0, 0, TimeSpan.Zero);
     private static readonly ContactId Ann = new(Guid.Parse("0193a3c0-0000-7000-8000-00000000000a"));

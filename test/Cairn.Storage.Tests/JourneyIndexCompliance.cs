@@ -55,6 +55,48 @@ public abstract class JourneyIndexCompliance(StoreProvider provider) : StoreComp
     }
 
     [Fact]
+    public async Task FunnelCounters_AddUpPerDay_AndAreSummedOverAPeriod_WaitingOverAllDays()
+    {
+        // Days 100 and 101: two entries, moves on, an exit criterion, a suppressed send; day 105: one more entry.
+        for (var round = 0; round < 2; round++)
+        {
+            await CommitAsync(batch =>
+            {
+                var funnel = batch.Funnel;
+                funnel.Moves.AddRange([new FunnelMove("j", 1, 100, "$entry", "entry", "a"), new FunnelMove("j", 1, 100, "a", "next", "b"), new FunnelMove("j", 1, 100, "a", "$suppressed", "a")]);
+                funnel.Moves.AddRange([new FunnelMove("j", 1, 101, "$entry", "entry", "a"), new FunnelMove("j", 1, 101, "b", "$exit_criterion", "end")]);
+                funnel.Moves.Add(new FunnelMove("j", 1, 105, "$entry", "entry", "a"));
+                funnel.Moves.Add(new FunnelMove("j", 2, 100, "$entry", "entry", "a"));
+                funnel.Moves.Add(new FunnelMove("other", 1, 100, "$entry", "entry", "a"));
+                funnel.Durations.AddRange([new FunnelDuration("j", 1, 100, "a", 3), new FunnelDuration("j", 1, 100, "a", 3), new FunnelDuration("j", 1, 101, "a", 90), new FunnelDuration("j", 1, 105, "a", 3)]);
+                funnel.Conversions.AddRange([new FunnelConversion("j", 1, 100, 120), new FunnelConversion("j", 1, 101, 7), new FunnelConversion("j", 1, 105, 7), new FunnelConversion("j", 2, 100, 7)]);
+            });
+        }
+
+        var counts = await Index.GetJourneyFunnelAsync("j", 1, 100, 102, Cancel);
+        Assert.Equal(
+            [new FunnelMoveCount("$entry", "entry", "a", 4), new FunnelMoveCount("a", "$suppressed", "a", 2), new FunnelMoveCount("a", "next", "b", 2), new FunnelMoveCount("b", "$exit_criterion", "end", 2)],
+            counts.Moves.OrderBy(m => m.FromStep, StringComparer.Ordinal).ThenBy(m => m.Exit, StringComparer.Ordinal));
+        Assert.Equal([(100, 2L), (101, 2L)], counts.Entries);
+        Assert.Equal([new FunnelBucketCount("a", 3, 4), new FunnelBucketCount("a", 90, 2)], counts.Durations.OrderBy(d => d.Bucket));
+        Assert.Equal([new FunnelBucketCount("100", 120, 2), new FunnelBucketCount("101", 7, 2)], counts.Conversions.OrderBy(c => c.Key, StringComparer.Ordinal));
+
+        // Waiting now counts every day (day 105's entries too) and ignores suppressed sends: 6 into a, 2 moved on; 2 into b, 2 ended.
+        Assert.Equal(4, counts.Waiting["a"]);
+        Assert.Equal(0, counts.Waiting["b"]);
+
+        var later = await Index.GetJourneyFunnelAsync("j", 1, 102, 106, Cancel);
+        Assert.Equal([(105, 2L)], later.Entries);
+        Assert.Equal([new FunnelBucketCount("105", 7, 2)], later.Conversions);
+        var empty = await Index.GetJourneyFunnelAsync("j", 3, 0, 1000, Cancel);
+        Assert.Empty(empty.Moves);
+        Assert.Empty(empty.Entries);
+        Assert.Empty(empty.Durations);
+        Assert.Empty(empty.Conversions);
+        Assert.Empty(empty.Waiting);
+    }
+
+    [Fact]
     public async Task JourneyReviews_AreKeptOncePerEnrollment_NewestFirst()
     {
         var (ann, bob) = (NewContactId(), NewContactId());

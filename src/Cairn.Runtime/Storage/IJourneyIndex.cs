@@ -15,6 +15,12 @@ public interface IJourneyIndex
     /// <summary>The earliest due time of any stored timer, or null when there is none.</summary>
     Task<DateTimeOffset?> GetNextTimerAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The funnel counters of one journey version, summed over the UTC days <paramref name="fromDay"/> (inclusive) to
+    /// <paramref name="toDay"/> (exclusive), in days since 1970-01-01; <see cref="FunnelCounts.Waiting"/> over all days.
+    /// </summary>
+    Task<FunnelCounts> GetJourneyFunnelAsync(string journeyId, int version, int fromDay, int toDay, CancellationToken cancellationToken);
+
     /// <summary>A journey's counted moves and conversions, every version.</summary>
     Task<(IReadOnlyList<JourneyMoveCount> Moves, IReadOnlyList<JourneyConversionCount> Conversions)> GetJourneyStatsAsync(string journeyId, CancellationToken cancellationToken);
 

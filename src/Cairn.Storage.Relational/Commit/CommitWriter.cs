@@ -32,6 +32,7 @@ internal static class CommitWriters
         new TimerRows(),
         new JourneyMoveRows(),
         new JourneyConversionRows(),
+        new FunnelRows(),
         new ReviewRows(),
         new OutboxRows(),
         new HandOffRows(),

@@ -25,11 +25,12 @@ public static partial class JourneyDecider
                 }
 
                 var entry = new PathEntry(now, from, exit, target, reason);
+                DateTimeOffset? stepEnteredAt = from is null ? null : LastMoveAt(enrollment);
                 enrollment = enrollment with { Path = enrollment.Path.Add(entry), StepId = target };
-                Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry));
+                Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry) { StepEnteredAt = stepEnteredAt });
                 if (step is null)
                 {
-                    End(enrollment, "reached the end", review: false);
+                    End(enrollment, "reached the end", review: false, EndCause.Completed);
                     return;
                 }
 
@@ -69,7 +70,7 @@ public static partial class JourneyDecider
 
                 if (next is null && step is ExitStep)
                 {
-                    End(enrollment, $"exit step '{step.Id}'", review: false);
+                    End(enrollment, $"exit step '{step.Id}'", review: false, EndCause.Completed);
                     return;
                 }
 
@@ -187,14 +188,15 @@ public static partial class JourneyDecider
             return ("next", enter.Next.Target, $"enters {enter.Journey}");
         }
 
-        private void End(Enrollment enrollment, string reason, bool review)
+        private void End(Enrollment enrollment, string reason, bool review, EndCause cause)
         {
             if (enrollment.StepId is { } at && at != JourneyStep.End)
             {
                 // Ended while at a step (exit criterion, goal, run time): the step's statistics see it leave.
                 var entry = new PathEntry(now, at, "ended", JourneyStep.End, reason);
+                var stepEnteredAt = LastMoveAt(enrollment);
                 enrollment = enrollment with { Path = enrollment.Path.Add(entry) };
-                Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry));
+                Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry) { StepEnteredAt = stepEnteredAt, Ending = cause });
             }
 
             var ended = enrollment with { StepId = null, WakeAt = null, EndedAt = now, EndReason = reason };
@@ -204,17 +206,21 @@ public static partial class JourneyDecider
                 Active = Memberships.Active.Remove(enrollment.JourneyId),
                 History = Memberships.History.SetItem(enrollment.JourneyId, past with { LastEndedAt = now }),
             };
-            Effects.Add(new EnrollmentEnded(ended.JourneyId, ended.Version, ended.Id, reason, review, now, ended));
+            Effects.Add(new EnrollmentEnded(ended.JourneyId, ended.Version, ended.Id, reason, review, now, ended) { Cause = cause });
         }
 
         /// <summary>Ends the enrollment through the step's error exit (counted as the step's error), for review.</summary>
         private void Fail(Enrollment enrollment, string at, string reason)
         {
             var entry = new PathEntry(now, at, JourneyStep.ErrorExit, JourneyStep.End, reason);
+            DateTimeOffset? stepEnteredAt = at == "$entry" ? null : LastMoveAt(enrollment);
             enrollment = enrollment with { Path = enrollment.Path.Add(entry), StepId = JourneyStep.End };
-            Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry));
-            End(enrollment, reason, review: true);
+            Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, entry) { StepEnteredAt = stepEnteredAt, Ending = EndCause.Error });
+            End(enrollment, reason, review: true, EndCause.Error);
         }
+
+        /// <summary>When the enrollment entered the step it is at: its last move's time (its entry time before any move).</summary>
+        private static DateTimeOffset LastMoveAt(Enrollment enrollment) => enrollment.Path.IsEmpty ? enrollment.EnteredAt : enrollment.Path[^1].At;
 
         /// <summary>The idempotency key of what a step sends: the same enrollment step never produces two.</summary>
         /// <summary>

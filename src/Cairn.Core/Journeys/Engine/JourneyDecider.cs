@@ -24,6 +24,9 @@ public static partial class JourneyDecider
     /// <summary>The event property that correlates an event with a sent message (e.g. an email open).</summary>
     public const string MessageIdProperty = "message_id";
 
+    // How a send step's delivery outcome starts when the orchestrator dropped its message (suppressed or expired).
+    private const string DroppedOutcome = "dropped:";
+
     // A journey without a waiting step in a cycle is rejected at validation; this bounds anything that slips by.
     private const int MaxStepsPerInput = 1_000;
 
@@ -170,23 +173,29 @@ public static partial class JourneyDecider
                 // A delivery report about one of the enrollment's messages: the send step records what became of it.
                 if (delivery is var (messageId, outcome) && current.Sent.FirstOrDefault(pair => pair.Value == messageId) is { Key: { } sentBy })
                 {
+                    if (outcome.StartsWith(DroppedOutcome, StringComparison.Ordinal)
+                        && !(current.Deliveries.GetValueOrDefault(sentBy)?.StartsWith(DroppedOutcome, StringComparison.Ordinal) ?? false))
+                    {
+                        Effects.Add(new EnrollmentSendDropped(current.JourneyId, current.Version, current.Id, sentBy, now));
+                    }
+
                     current = Replace(current with { Deliveries = current.Deliveries.SetItem(sentBy, outcome) });
                 }
                 if (journey.Goal is { } goal && current.ConvertedAt is null && now - current.EnteredAt <= goal.Within
                     && ConditionEvaluator.Matches(message, goal.Event, goal.Where, context))
                 {
                     current = Replace(current with { ConvertedAt = now, Revenue = Money.Read(message.Properties, goal.RevenueProperty) });
-                    Effects.Add(new EnrollmentConverted(current.JourneyId, current.Version, current.Id, current.Arm, current.Control, now));
+                    Effects.Add(new EnrollmentConverted(current.JourneyId, current.Version, current.Id, current.Arm, current.Control, now) { EnteredAt = current.EnteredAt });
                     if (goal.ExitOnConversion)
                     {
-                        End(current, $"goal reached ({goal.Event})", review: false);
+                        End(current, $"goal reached ({goal.Event})", review: false, EndCause.Goal);
                         continue;
                     }
                 }
 
                 if (journey.ExitWhen.FirstOrDefault(criterion => ConditionEvaluator.Holds(criterion, context)) is { } exit)
                 {
-                    End(current, $"exit criterion met ({Describe(exit)})", review: false);
+                    End(current, $"exit criterion met ({Describe(exit)})", review: false, EndCause.ExitCriterion);
                     continue;
                 }
 
@@ -253,7 +262,7 @@ public static partial class JourneyDecider
             {
                 if (SameInstant(timer.DueAt, enrollment.EnteredAt + journey.MaxRunTime))
                 {
-                    End(enrollment, $"maximum run time of {Duration.Format(journey.MaxRunTime)} reached", review: true);
+                    End(enrollment, $"maximum run time of {Duration.Format(journey.MaxRunTime)} reached", review: true, EndCause.MaxRunTime);
                 }
 
                 return;
@@ -294,7 +303,7 @@ public static partial class JourneyDecider
 
             var reason = $"moved from version {enrollment.Version} to version {published.Version} by publish";
             var leave = new PathEntry(now, step, JourneyStep.Migrated, JourneyStep.Migrated, reason);
-            Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, leave));
+            Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, leave) { StepEnteredAt = LastMoveAt(enrollment) });
             var moved = enrollment with { Version = published.Version, Path = enrollment.Path.Add(leave) };
             if (old.MaxRunTime != journey.MaxRunTime)
             {
@@ -304,7 +313,7 @@ public static partial class JourneyDecider
             if (enrollment.WakeAt is { } wake && journey.Find(target) is { Waits: true })
             {
                 var enter = new PathEntry(now, JourneyStep.Migrated, JourneyStep.Migrated, target, reason + "; keeps its wake-up time");
-                Effects.Add(new EnrollmentMoved(moved.JourneyId, moved.Version, moved.Id, enter));
+                Effects.Add(new EnrollmentMoved(moved.JourneyId, moved.Version, moved.Id, enter) { StepEnteredAt = now });
                 Effects.Add(new ScheduleTimer(moved.Id, target, wake));
                 Replace(moved with { StepId = target, WakeAt = wake, Path = moved.Path.Add(enter) });
                 return;
@@ -401,7 +410,7 @@ public static partial class JourneyDecider
             var outcome = name switch
             {
                 "message_deferred" => Text("reason") ?? $"deferred to {Text("until") ?? "later"}",
-                "message_suppressed" or "message_expired" => $"dropped: {Text("reason")}",
+                "message_suppressed" or "message_expired" => $"{DroppedOutcome} {Text("reason")}",
                 "email_bounced" => $"bounced: {Text("reason")}",
                 "sms_failed" => "failed",
                 _ when name.EndsWith("_sent", StringComparison.Ordinal) => "sent",

@@ -37,10 +37,54 @@ public sealed record NotifyOwner(string MessageId, string JourneyId, int Version
 public sealed record CallWebhook(string MessageId, string JourneyId, int Version, string EnrollmentId, string StepId, Uri Url, JourneyCategory Category, int Priority, JsonElement? Payload) : Effect;
 
 /// <summary>An enrollment moved (for statistics and the contact's journey history).</summary>
-public sealed record EnrollmentMoved(string JourneyId, int Version, string EnrollmentId, PathEntry Entry) : Effect;
+public sealed record EnrollmentMoved(string JourneyId, int Version, string EnrollmentId, PathEntry Entry) : Effect
+{
+    /// <summary>
+    /// When the enrollment entered the step it leaves (<see cref="PathEntry.From"/>): the previous path entry's time, for
+    /// the time spent in the step; null on entry (nothing is left).
+    /// </summary>
+    public DateTimeOffset? StepEnteredAt { get; init; }
+
+    /// <summary>Why the enrollment ended, on the move that leaves its step because it ended; null on any other move.</summary>
+    public EndCause? Ending { get; init; }
+}
 
 /// <summary>An enrollment reached its goal.</summary>
-public sealed record EnrollmentConverted(string JourneyId, int Version, string EnrollmentId, string? Arm, bool Control, DateTimeOffset At) : Effect;
+public sealed record EnrollmentConverted(string JourneyId, int Version, string EnrollmentId, string? Arm, bool Control, DateTimeOffset At) : Effect
+{
+    /// <summary>When the enrollment entered the journey: the day its conversion counts for, and the start of its time to convert.</summary>
+    public DateTimeOffset EnteredAt { get; init; }
+}
+
+/// <summary>
+/// The message a send step queued for the enrollment was dropped by the orchestrator (suppressed, or expired before it
+/// could go out), as its delivery report says: the funnel counts it at the step. Counted once per step visit.
+/// </summary>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Version">The version the enrollment runs on.</param>
+/// <param name="EnrollmentId">The enrollment.</param>
+/// <param name="StepId">The send step.</param>
+/// <param name="At">When the report arrived.</param>
+public sealed record EnrollmentSendDropped(string JourneyId, int Version, string EnrollmentId, string StepId, DateTimeOffset At) : Effect;
+
+/// <summary>Why an enrollment ended, for the funnel's drop-offs.</summary>
+public enum EndCause
+{
+    /// <summary>It reached the end or an exit step.</summary>
+    Completed,
+
+    /// <summary>It reached the goal, which ends the journey.</summary>
+    Goal,
+
+    /// <summary>An exit criterion held.</summary>
+    ExitCriterion,
+
+    /// <summary>The journey's maximum run time passed.</summary>
+    MaxRunTime,
+
+    /// <summary>A step failed (its error exit).</summary>
+    Error,
+}
 
 /// <summary>An enrollment ended; <paramref name="NeedsReview"/> when it hit the maximum run time or failed.</summary>
 /// <param name="JourneyId">The journey.</param>
@@ -50,4 +94,8 @@ public sealed record EnrollmentConverted(string JourneyId, int Version, string E
 /// <param name="NeedsReview">True when it is listed for review.</param>
 /// <param name="At">When.</param>
 /// <param name="Final">The enrollment as it ended, with its whole path (kept for the contact's journey history).</param>
-public sealed record EnrollmentEnded(string JourneyId, int Version, string EnrollmentId, string Reason, bool NeedsReview, DateTimeOffset At, Enrollment Final) : Effect;
+public sealed record EnrollmentEnded(string JourneyId, int Version, string EnrollmentId, string Reason, bool NeedsReview, DateTimeOffset At, Enrollment Final) : Effect
+{
+    /// <summary>Why it ended, as a kind (<see cref="Reason"/> says it in words).</summary>
+    public EndCause Cause { get; init; }
+}

@@ -210,7 +210,8 @@ public sealed record SimulationReport(
         return kind.Length > 0 ? kind : listedBecause;
     }
 
-    private static string KindOf(JourneyStep step) => step switch
+    /// <summary>The document keyword of a step's kind (<c>wait</c>, <c>send</c>, <c>branch</c> …).</summary>
+    public static string KindOf(JourneyStep step) => step switch
     {
         WaitStep => "wait",
         WaitUntilStep => "wait_until",
