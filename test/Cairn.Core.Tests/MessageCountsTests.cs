@@ -51,5 +51,7 @@ public sealed class MessageCountsTests
         Assert.Equal(0, MessageCountState.DayOf(DateTimeOffset.UnixEpoch));
         Assert.Equal(20_781, MessageCountState.DayOf(new DateTimeOffset(2026, 11, 24, 23, 59, 59, TimeSpan.Zero)));
         Assert.Equal(20_781, MessageCountState.DayOf(new DateTimeOffset(2026, 11, 25, 0, 30, 0, TimeSpan.FromHours(2))));
+        Assert.Equal(20_781, MessageCountState.DayOf(new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero).AddTicks(-1)));
+        Assert.Equal(-1, MessageCountState.DayOf(DateTimeOffset.UnixEpoch.AddTicks(-1)));
     }
 }

@@ -136,7 +136,7 @@ public sealed record MessageCountState(
             Complained ? 1 : 0);
 
     /// <summary>The UTC day (days since 1970-01-01) of <paramref name="time"/>.</summary>
-    public static long DayOf(DateTimeOffset time) => (long)Math.Floor((time.UtcDateTime - DateTime.UnixEpoch).TotalDays);
+    public static long DayOf(DateTimeOffset time) => Math.DivRem(time.UtcTicks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerDay) is var (day, rest) && rest < 0 ? day - 1 : day;
 
     /// <summary>
     /// How the counters move for a set of changes, each message's outcome before and after (null: no such row):
