@@ -11,7 +11,19 @@ namespace Cairn.Server;
 internal static class ReportCommand
 {
     /// <summary>The reports, each a subcommand: its API path (<c>{journey}</c> for the journey argument) and its options.</summary>
-    private static readonly ReportDefinition[] Reports = [];
+    private static readonly ReportDefinition[] Reports =
+    [
+        new ReportDefinition(
+            "messages",
+            "Message performance: sent, delivered, bounced, opened, clicked (unique), unsubscribed, complained and their rates per template, journey, channel or day; likely machine opens and clicks apart.",
+            "api/reports/messages",
+            ForJourney: false,
+            new ReportOption("by", "by", "Group by template (default), journey, channel or day."),
+            new ReportOption("journey", "journey", "Only this journey's messages."),
+            new ReportOption("template", "template", "Only this template's messages."),
+            new ReportOption("channel", "channel", "Only this channel's messages (email, sms, push, webhook, in_app)."),
+            new ReportOption("machine", "machine", "exclude (default) or include the likely machine opens and clicks in opened and clicked.")),
+    ];
 
     public static Command Create()
     {
