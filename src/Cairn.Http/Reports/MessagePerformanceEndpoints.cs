@@ -122,8 +122,7 @@ internal static class MessagePerformanceEndpoints
         api.MapGet("/reports/messages", ReportAsync)
             .WithTags("Reports")
             .WithSummary("Message performance of the messages sent in a period (from, to: dates or ISO 8601 times, rounded out to whole UTC days; default the last 30 days), by=template|journey|channel|day (default template), filtered by journey, template and channel: sent, delivered, bounced, opened and clicked (unique: messages with at least one), unsubscribed, complained, likely machine opens and clicks (Apple Mail Privacy Protection, link scanners, within seconds of sending) in their own columns and left out of opened and clicked unless machine=include; the rates (delivered/sent, opened/delivered, clicked/delivered, clicked/opened, unsubscribed/delivered, complained/delivered, bounced/sent), each with its numerator and denominator; and the total. format=csv answers the rows as CSV.")
-            .Produces<MessagePerformanceView>()
-            .Produces(StatusCodes.Status200OK, contentType: ReportFormat.CsvMediaType)
+            .Produces<MessagePerformanceView>(StatusCodes.Status200OK, "application/json", ReportFormat.CsvMediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return api;
     }
