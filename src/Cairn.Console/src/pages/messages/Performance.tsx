@@ -147,7 +147,7 @@ export function Performance() {
           {report.data.rows.length === 0 ? (
             <Empty>No message was sent in this period.</Empty>
           ) : (
-            <div className="table-scroll">
+            <div className="table-scroll" tabIndex={0} role="region" aria-label="Message performance table">
               <table className="performance-table">
                 <thead>
                   <tr>
