@@ -26,7 +26,7 @@ export function PerformanceChart({ days, label }: { days: DayFigures[]; label: s
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 48, right: 16, top: 36, bottom: 28 },
+      grid: { left: 48, right: 16, top: 56, bottom: 28 },
       xAxis: { type: "category", data: days.map((d) => d.day) },
       yAxis: { type: "value", minInterval: 1 },
       series: [
