@@ -1,6 +1,8 @@
 using System.Net;
 using Cairn.Core.Consent;
+using Cairn.Core.Messages;
 using Cairn.Core.Templates;
+using Cairn.Http.Reports;
 using Cairn.Messaging;
 
 namespace Cairn.Http;
@@ -67,14 +69,14 @@ internal static class MessageEndpoints
             .WithTags("Messages")
             .WithSummary("The development mailbox (what was sent while no provider is configured), newest first, optionally for one channel (email, sms, push) and recipient (to), a page at a time (limit 1–500, default 50; nextCursor as cursor for the next page): email with its text and HTML parts and the raw message, SMS text, push JSON.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        return api.MapMessageStory().MapOutbox();
+        return api.MapMessageStory().MapOutbox().MapMessagePerformance();
     }
 
     public static IEndpointRouteBuilder MapRecipientLinks(this IEndpointRouteBuilder app)
     {
         var links = app.MapGroup(string.Empty).WithTags("Recipient links").ExcludeFromDescription();
-        links.MapGet("/t/o/{token}", OpenAsync);
-        links.MapGet("/t/c/{token}", ClickAsync);
+        links.MapMethods("/t/o/{token}", [HttpMethods.Get, HttpMethods.Head], OpenAsync);
+        links.MapMethods("/t/c/{token}", [HttpMethods.Get, HttpMethods.Head], ClickAsync);
         links.MapGet("/u/{token}", PreferencesAsync);
         links.MapPost("/u/{token}", UnsubscribeAsync).DisableAntiforgery();
         links.MapGet("/c/{token}", (string token, MessageDispatcher dispatcher) =>
@@ -133,33 +135,64 @@ internal static class MessageEndpoints
         return TypedResults.Ok(new MailboxView(dispatcher.Transport, [.. page.Items.Select(MailboxItemView.Of)], page.NextCursor));
     }
 
-    private static async Task<IResult> OpenAsync(string token, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> OpenAsync(string token, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time)
     {
+        var cancellationToken = context.RequestAborted;
         var link = Verify(dispatcher, token, LinkKind.Open);
         if (await outboxStore.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
         {
-            await RecordAsync(contactCommands, outboxStore, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            var machine = IsMachine(context, EngagementKind.Open, message, now, 1);
+            await RecordAsync(contactCommands, outboxStore, message, machine ? Engagement.MachineOpened : Engagement.Opened, null, now, cancellationToken).ConfigureAwait(false);
         }
 
         return Results.Bytes(Pixel, "image/gif");
     }
 
-    private static async Task<IResult> ClickAsync(string token, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ClickAsync(string token, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, MessageDispatcher dispatcher, TimeProvider time)
     {
+        var cancellationToken = context.RequestAborted;
         var link = Verify(dispatcher, token, LinkKind.Click);
         if (await outboxStore.GetMessageAsync(link.MessageId, cancellationToken).ConfigureAwait(false) is { } message)
         {
-            // A click proves the email was opened, also when the client blocked the pixel.
-            if (message.Opens == 0)
+            // A second distinct link of the message within seconds of the previous click is a scanner's burst.
+            var now = time.GetUtcNow();
+            var linkHash = LinkHash(link.Url);
+            var burst = message.LastClickAt is { } last && now - last < MachineEngagement.Burst && message.LastClickLink is { } previous && previous != linkHash ? 2 : 1;
+            var machine = IsMachine(context, EngagementKind.Click, message, now, burst);
+
+            // A click proves the email was opened, also when the client blocked the pixel: by the recipient when the
+            // recipient clicked, by the machine when a machine did.
+            if (machine ? message.Opens == 0 : message.OpenedAt is null)
             {
-                await RecordAsync(contactCommands, outboxStore, message, Engagement.Opened, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await RecordAsync(contactCommands, outboxStore, message, machine ? Engagement.MachineOpened : Engagement.Opened, null, now, cancellationToken).ConfigureAwait(false);
             }
 
-            await RecordAsync(contactCommands, outboxStore, message, Engagement.Clicked, link.Url, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await RecordAsync(contactCommands, outboxStore, message, machine ? Engagement.MachineClicked : Engagement.Clicked, link.Url, now, cancellationToken, linkHash).ConfigureAwait(false);
         }
 
         return Results.Redirect(link.Url!);
     }
+
+    /// <summary>
+    /// Whether an open or click looks like a machine's (<see cref="MachineEngagement"/>): from the request's user agent,
+    /// address and method and the time since the message was sent. None of them is stored or logged.
+    /// </summary>
+    private static bool IsMachine(HttpContext context, EngagementKind kind, OutboxMessage message, DateTimeOffset now, int distinctLinksInBurst)
+    {
+        var signal = new EngagementSignal(
+            kind,
+            context.Request.Headers.UserAgent.ToString(),
+            context.Connection.RemoteIpAddress,
+            HttpMethods.IsHead(context.Request.Method),
+            message.SentAt is { } sent ? now - sent : null,
+            distinctLinksInBurst);
+        return MachineEngagement.Classify(signal) != MachineReason.None;
+    }
+
+    // Which link a click followed, without keeping the address: the first 16 hex digits of its SHA-256.
+    private static string? LinkHash(string? url) =>
+        url is null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..16];
 
     private static async Task<IResult> PreferencesAsync(string token, JourneyRegistry journeyRegistry, IOutbox outboxStore, MessageDispatcher dispatcher, CancellationToken cancellationToken)
     {
@@ -213,9 +246,11 @@ internal static class MessageEndpoints
         return Page("Subscribed", "<p>Thank you: your subscription is confirmed.</p>");
     }
 
-    private static async Task RecordAsync(ContactCommands contactCommands, IOutbox outboxStore, OutboxMessage message, Engagement engagement, string? url, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task RecordAsync(ContactCommands contactCommands, IOutbox outboxStore, OutboxMessage message, Engagement engagement, string? url, DateTimeOffset now, CancellationToken cancellationToken, string? linkHash = null)
     {
-        await outboxStore.RecordEngagementAsync(message.MessageId, engagement, now, cancellationToken).ConfigureAwait(false);
+        await outboxStore.RecordEngagementAsync(message.MessageId, engagement, now, linkHash, cancellationToken).ConfigureAwait(false);
+        var machine = engagement is Engagement.MachineOpened or Engagement.MachineClicked;
+        var opened = engagement is Engagement.Opened or Engagement.MachineOpened;
         var properties = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
         {
             ["message_id"] = message.MessageId,
@@ -224,8 +259,9 @@ internal static class MessageEndpoints
             ["journey_id"] = message.JourneyId,
             ["step_id"] = message.StepId,
             ["url"] = url,
+            ["machine"] = machine ? true : null,
         }.Where(pair => pair.Value is not null).ToDictionary());
-        await contactCommands.RecordEventAsync(message.ContactId, engagement == Engagement.Opened ? $"{message.Channel}_opened" : $"{message.Channel}_clicked", properties, cancellationToken).ConfigureAwait(false);
+        await contactCommands.RecordEventAsync(message.ContactId, opened ? $"{message.Channel}_opened" : $"{message.Channel}_clicked", properties, cancellationToken).ConfigureAwait(false);
     }
 
     private static string? GroupOf(JourneyRegistry journeyRegistry, OutboxMessage? message) =>

@@ -262,7 +262,7 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            var record = Record(channel, message, outcome, claimed.Contains(message.MessageId), now) with { Decision = prepared[index].Decision };
+            var record = Record(channel, message, outcome, claimed.Contains(message.MessageId), now) with { Decision = prepared[index].Decision, At = now };
             records.Add(record);
             _metrics.Recorded(channel.Name, record.Status != "queued" ? record.Status : outcome.Kind == OutcomeKind.Deferred ? "deferred" : "retried");
             if (outcome.Kind is OutcomeKind.Deferred or OutcomeKind.Suppressed or OutcomeKind.Expired && prepared[index].Decision is not null && (outcome.Kind != OutcomeKind.Deferred || message.Decision is null))

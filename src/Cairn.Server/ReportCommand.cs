@@ -14,6 +14,16 @@ internal static class ReportCommand
     private static readonly ReportDefinition[] Reports =
     [
         new ReportDefinition("funnel", "A journey's funnel: per step entered, passed by exit, dropped by why, waiting now, median and p90 time in step; conversions of the period's entries.", "api/journeys/{journey}/funnel", ForJourney: true, new ReportOption("version", "version", "The journey version (default: the live one).")),
+        new ReportDefinition(
+            "messages",
+            "Message performance: sent, delivered, bounced, opened, clicked (unique), unsubscribed, complained and their rates per template, journey, channel or day; likely machine opens and clicks apart.",
+            "api/reports/messages",
+            ForJourney: false,
+            new ReportOption("by", "by", "Group by template (default), journey, channel or day."),
+            new ReportOption("journey", "journey", "Only this journey's messages."),
+            new ReportOption("template", "template", "Only this template's messages."),
+            new ReportOption("channel", "channel", "Only this channel's messages (email, sms, push, webhook, in_app)."),
+            new ReportOption("machine", "machine", "exclude (default) or include the likely machine opens and clicks in opened and clicked.")),
     ];
 
     public static Command Create()

@@ -18,6 +18,8 @@ internal sealed class PostgreSqlDialect : SqlDialect
 
     public override CommitWriter EventWriter { get; } = new EventCopyRows();
 
+    public override string LockRows => " FOR UPDATE";
+
     public override object TimeValue(DateTimeOffset time) => time.ToUniversalTime();
 
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);

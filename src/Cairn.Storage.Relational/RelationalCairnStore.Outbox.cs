@@ -1,5 +1,6 @@
 using System.Text;
 using Cairn.Core;
+using Cairn.Core.Messages;
 using Cairn.Runtime.Storage;
 
 namespace Cairn.Storage.Relational;
@@ -14,7 +15,7 @@ namespace Cairn.Storage.Relational;
 public abstract partial class RelationalCairnStore
 {
     private const string OutboxColumns =
-        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision, fallback, send_window";
+        "message_id, journey_id, version, enrollment_id, step_id, channel, template, category, priority, status, created_at, payload, attempts, sent_at, last_error, contact_id, recipient, subject, template_version, opens, clicks, opened_at, clicked_at, unsubscribed_at, delivered_at, complained_at, decision, fallback, send_window, machine_opened_at, machine_clicked_at, last_click_at, last_click_link";
 
     private const string IsQueued = $"status = '{MessageStatus.Queued}'";
 
@@ -245,36 +246,56 @@ public abstract partial class RelationalCairnStore
             return Task.CompletedTask;
         }
 
+        // A message is counted (stats_day) from its first record as sent, delivered or bounced: on the day it was sent,
+        // or, bounced at once, on the day of the record.
         return InTransactionAsync(
-            session => session.ExecuteManyAsync(
-                "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error, decision = COALESCE(@decision, decision) WHERE message_id = @id",
-                records,
-                static (parameters, record) =>
-                {
-                    parameters.Add("id", record.MessageId);
-                    parameters.Add("status", record.Status);
-                    parameters.Add("attempts", record.Attempts);
-                    parameters.AddTime("next", record.NextAttemptAt);
-                    parameters.AddTime("sent", record.SentAt);
-                    parameters.Add("error", record.Error);
-                    parameters.Add("decision", record.Decision);
-                },
+            session => CountChangeAsync(
+                session,
+                [.. records.Select(record => record.MessageId)],
+                () => session.ExecuteManyAsync(
+                    "UPDATE outbox SET status = @status, attempts = @attempts, next_attempt_at = @next, sent_at = @sent, last_error = @error, decision = COALESCE(@decision, decision), stats_day = COALESCE(stats_day, @day) WHERE message_id = @id",
+                    records,
+                    static (parameters, record) =>
+                    {
+                        parameters.Add("id", record.MessageId);
+                        parameters.Add("status", record.Status);
+                        parameters.Add("attempts", record.Attempts);
+                        parameters.AddTime("next", record.NextAttemptAt);
+                        parameters.AddTime("sent", record.SentAt);
+                        parameters.Add("error", record.Error);
+                        parameters.Add("decision", record.Decision);
+                        parameters.Add("day", CountedDay(record));
+                    },
+                    cancellationToken),
                 cancellationToken),
             cancellationToken);
     }
 
+    // The day a delivery record counts its message in, when it is the record of a send.
+    private static long? CountedDay(DeliveryRecord record) => record.Status switch
+    {
+        MessageStatus.Sent or MessageStatus.Delivered or MessageStatus.Bounced when (record.SentAt ?? record.At) is { } at => MessageCountState.DayOf(at),
+        _ => null,
+    };
+
     /// <inheritdoc />
     public Task FallBackAsync(string messageId, string channel, string templateId, string? fallback, string reason, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            $"UPDATE outbox SET channel = @channel, template = @template, fallback = @fallback, status = '{MessageStatus.Queued}', attempts = 0, next_attempt_at = NULL, last_error = @reason WHERE message_id = @id",
-            parameters =>
-            {
-                parameters.Add("id", messageId);
-                parameters.Add("channel", channel);
-                parameters.Add("template", templateId);
-                parameters.Add("fallback", fallback);
-                parameters.Add("reason", reason);
-            },
+        InTransactionAsync(
+            session => CountChangeAsync(
+                session,
+                [messageId],
+                () => session.ExecuteAsync(
+                    $"UPDATE outbox SET channel = @channel, template = @template, fallback = @fallback, status = '{MessageStatus.Queued}', attempts = 0, next_attempt_at = NULL, last_error = @reason WHERE message_id = @id",
+                    parameters =>
+                    {
+                        parameters.Add("id", messageId);
+                        parameters.Add("channel", channel);
+                        parameters.Add("template", templateId);
+                        parameters.Add("fallback", fallback);
+                        parameters.Add("reason", reason);
+                    },
+                    cancellationToken),
+                cancellationToken),
             cancellationToken);
 
     /// <inheritdoc />
@@ -290,20 +311,37 @@ public abstract partial class RelationalCairnStore
 
     /// <inheritdoc />
     public Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            engagement switch
-            {
-                Engagement.Opened => "UPDATE outbox SET opens = opens + 1, opened_at = COALESCE(opened_at, @at) WHERE message_id = @id",
-                Engagement.Clicked => "UPDATE outbox SET clicks = clicks + 1, clicked_at = COALESCE(clicked_at, @at) WHERE message_id = @id",
-                Engagement.Delivered => $"UPDATE outbox SET status = CASE WHEN status = '{MessageStatus.Sent}' THEN '{MessageStatus.Delivered}' ELSE status END, delivered_at = COALESCE(delivered_at, @at) WHERE message_id = @id",
-                Engagement.Complained => "UPDATE outbox SET complained_at = COALESCE(complained_at, @at) WHERE message_id = @id",
-                _ => "UPDATE outbox SET unsubscribed_at = COALESCE(unsubscribed_at, @at) WHERE message_id = @id",
-            },
-            parameters =>
-            {
-                parameters.Add("id", messageId);
-                parameters.AddTime("at", at);
-            },
+        RecordEngagementAsync(messageId, engagement, at, null, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <c>opens</c> and <c>clicks</c> count every open and click, the recipient's and the machines'; the first of each
+    /// kind keeps its time, and the counters move only when one of those first times (or the status) changes.
+    /// </remarks>
+    public Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, string? link, CancellationToken cancellationToken) =>
+        InTransactionAsync(
+            session => CountChangeAsync(
+                session,
+                [messageId],
+                () => session.ExecuteAsync(
+                    engagement switch
+                    {
+                        Engagement.Opened => "UPDATE outbox SET opens = opens + 1, opened_at = COALESCE(opened_at, @at) WHERE message_id = @id",
+                        Engagement.MachineOpened => "UPDATE outbox SET opens = opens + 1, machine_opened_at = COALESCE(machine_opened_at, @at) WHERE message_id = @id",
+                        Engagement.Clicked => "UPDATE outbox SET clicks = clicks + 1, clicked_at = COALESCE(clicked_at, @at), last_click_at = @at, last_click_link = @link WHERE message_id = @id",
+                        Engagement.MachineClicked => "UPDATE outbox SET clicks = clicks + 1, machine_clicked_at = COALESCE(machine_clicked_at, @at), last_click_at = @at, last_click_link = @link WHERE message_id = @id",
+                        Engagement.Delivered => $"UPDATE outbox SET status = CASE WHEN status = '{MessageStatus.Sent}' THEN '{MessageStatus.Delivered}' ELSE status END, delivered_at = COALESCE(delivered_at, @at) WHERE message_id = @id",
+                        Engagement.Complained => "UPDATE outbox SET complained_at = COALESCE(complained_at, @at) WHERE message_id = @id",
+                        _ => "UPDATE outbox SET unsubscribed_at = COALESCE(unsubscribed_at, @at) WHERE message_id = @id",
+                    },
+                    parameters =>
+                    {
+                        parameters.Add("id", messageId);
+                        parameters.AddTime("at", at);
+                        parameters.Add("link", link);
+                    },
+                    cancellationToken),
+                cancellationToken),
             cancellationToken);
 
     /// <summary>A message from the <see cref="OutboxColumns"/>.</summary>
@@ -338,5 +376,9 @@ public abstract partial class RelationalCairnStore
         Decision = row.GetTextOrNull(26),
         Fallback = row.GetTextOrNull(27),
         SendWindow = row.IsNull(28) ? null : TimeSpan.FromSeconds(row.GetLong(28)),
+        MachineOpenedAt = row.GetTimeOrNull(29),
+        MachineClickedAt = row.GetTimeOrNull(30),
+        LastClickAt = row.GetTimeOrNull(31),
+        LastClickLink = row.GetTextOrNull(32),
     };
 }

@@ -43,4 +43,10 @@ public abstract class SqlDialect
 
     /// <summary>The SQL of the whole microseconds from the time <paramref name="earlier"/> to the time <paramref name="later"/> (two column expressions), as an integer.</summary>
     public abstract string MicrosecondsBetween(string later, string earlier);
+
+    /// <summary>
+    /// What a <c>SELECT</c> ends with to lock the rows it reads until the transaction ends (<c>FOR UPDATE</c>); empty for
+    /// a single-writer database, whose write transaction holds the whole database already.
+    /// </summary>
+    public virtual string LockRows => string.Empty;
 }

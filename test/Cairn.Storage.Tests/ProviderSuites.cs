@@ -45,6 +45,10 @@ public sealed class SqliteOutboxTests() : OutboxCompliance(new SqliteProvider())
 
 public sealed class PostgreSqlOutboxTests(PostgresFixture postgres) : OutboxCompliance(new PostgreSqlProvider(postgres));
 
+public sealed class SqliteMessageStatsTests() : MessageStatsCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlMessageStatsTests(PostgresFixture postgres) : MessageStatsCompliance(new PostgreSqlProvider(postgres));
+
 public sealed class SqliteSuppressionListTests() : SuppressionListCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlSuppressionListTests(PostgresFixture postgres) : SuppressionListCompliance(new PostgreSqlProvider(postgres));

@@ -59,5 +59,19 @@ public interface IOutbox
     Task<bool> RequeueMessageAsync(string messageId, CancellationToken cancellationToken);
 
     /// <summary>Counts an open, a click or an unsubscribe on a message (the first time of each is kept).</summary>
-    Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, CancellationToken cancellationToken);
+    Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, CancellationToken cancellationToken) =>
+        RecordEngagementAsync(messageId, engagement, at, null, cancellationToken);
+
+    /// <summary>
+    /// Counts an open, a click or an unsubscribe on a message (the first time of each is kept); a click keeps its time and
+    /// <paramref name="link"/> (a hash of the link followed) as the message's last click. The message performance
+    /// counters move in the same transaction.
+    /// </summary>
+    Task RecordEngagementAsync(string messageId, Engagement engagement, DateTimeOffset at, string? link, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The message performance counters of the messages sent from <see cref="MessageStatsQuery.FromDay"/> to
+    /// <see cref="MessageStatsQuery.ToDay"/>, added up per group, in group order.
+    /// </summary>
+    Task<IReadOnlyList<MessageStatsRow>> GetMessageStatsAsync(MessageStatsQuery query, CancellationToken cancellationToken);
 }

@@ -266,7 +266,7 @@ public sealed record StoredTimer(ContactId ContactId, string EnrollmentId, strin
 /// JSON for delivery: the enrollment's trigger payload (templates read it); for a hand-off alert the owner, the
 /// message and the contact's recent timeline; for a webhook step the URL and the payload.
 /// </param>
-public sealed record OutboxMessage(
+public sealed partial record OutboxMessage(
     string MessageId,
     ContactId ContactId,
     string JourneyId,
@@ -305,10 +305,10 @@ public sealed record OutboxMessage(
     /// <summary>How many tracked links in it were clicked.</summary>
     public int Clicks { get; init; }
 
-    /// <summary>The first open.</summary>
+    /// <summary>The recipient's first open (a likely machine open is kept in <see cref="MachineOpenedAt"/>).</summary>
     public DateTimeOffset? OpenedAt { get; init; }
 
-    /// <summary>The first click.</summary>
+    /// <summary>The recipient's first click (a likely machine click is kept in <see cref="MachineClickedAt"/>).</summary>
     public DateTimeOffset? ClickedAt { get; init; }
 
     /// <summary>When the recipient unsubscribed through it.</summary>
@@ -338,6 +338,9 @@ public sealed record DeliveryRecord(string MessageId, string Status, int Attempt
 {
     /// <summary>The orchestrator's decision trail (JSON), when it decided this attempt.</summary>
     public string? Decision { get; init; }
+
+    /// <summary>When the outcome was recorded: the day a message that bounced at once (no <see cref="SentAt"/>) is counted in.</summary>
+    public DateTimeOffset? At { get; init; }
 }
 
 /// <summary>A message a contact was sent (what frequency caps count).</summary>
@@ -360,6 +363,12 @@ public enum Engagement
 
     /// <summary>Reported as spam (a feedback loop).</summary>
     Complained,
+
+    /// <summary>Opened by a machine, likely (Apple Mail Privacy Protection's prefetch, a scanner): counted apart from <see cref="Opened"/>.</summary>
+    MachineOpened,
+
+    /// <summary>Clicked by a machine, likely (a link scanner): counted apart from <see cref="Clicked"/>.</summary>
+    MachineClicked,
 }
 
 /// <summary>A message kept by the development mailbox instead of being sent.</summary>

@@ -4,12 +4,14 @@ import { PageHeader } from "../../components/ui";
 import { MessageStory } from "../../components/MessageStory";
 import { MessageList } from "./MessageList";
 import { Suppressions } from "./Suppressions";
+import { Performance } from "./Performance";
 import "./messages.css";
 
 function Tabs() {
   return (
     <nav className="tabs" aria-label="Messages and deliverability">
       <NavLink to="/messages" end>Outbox</NavLink>
+      <NavLink to="/messages/performance">Performance</NavLink>
       <NavLink to="/messages/suppressions">Suppressions, bounces and complaints</NavLink>
     </nav>
   );
@@ -22,6 +24,17 @@ export function OutboxPage() {
       <PageHeader title="Messages" subtitle="Every message journeys decided, newest first: filter by status, channel, journey, template, contact and time; retry the failed ones." />
       <Tabs />
       <MessageList />
+    </>
+  );
+}
+
+/** Message performance per template, journey, channel or day. */
+export function PerformancePage() {
+  return (
+    <>
+      <PageHeader title="Messages" subtitle="Performance: what became of the messages sent in a period, by template, journey, channel or day." />
+      <Tabs />
+      <Performance />
     </>
   );
 }
