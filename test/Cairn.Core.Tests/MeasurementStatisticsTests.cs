@@ -172,6 +172,19 @@ public sealed class MeasurementStatisticsTests
     }
 
     [Fact]
+    public void UnequalGroupsNeedFewerControlsButMoreInAll()
+    {
+        // A 10 % holdout: nine treated per control. The control group can be smaller than with equal groups, but not below
+        // half of it (the infinite-treated limit), and the total is larger.
+        var equal = Proportions.SampleSize(0.10, 0.02, 1);
+        var holdout = Proportions.SampleSize(0.10, 0.02, 9);
+
+        Assert.Equal(Proportions.SampleSizePerGroup(0.10, 0.02), equal);
+        Assert.InRange(holdout, equal / 2, equal);
+        Assert.True(holdout * 10 > equal * 2);
+    }
+
+    [Fact]
     public void RelativeLiftByMoverRAgreesWithTheLogRatioAtLargeCounts()
     {
         // At 600/5000 vs 500/5000 the Katz log interval for the ratio is 1.07283 to 1.34224; MOVER-R gives 1.07287 to 1.34216.

@@ -114,11 +114,25 @@ public static class Proportions
     /// and Paik 2003, eq. 4.14 without continuity correction; the n R's <c>power.prop.test</c> reports):
     /// n = (z_{1−α/2} √(2p̄q̄) + z_{power} √(p₁q₁ + p₂q₂))² / δ², rounded up.
     /// </summary>
-    public static long SampleSizePerGroup(double baseline, double lift, double alpha = 0.05, double power = 0.8)
+    public static long SampleSizePerGroup(double baseline, double lift, double alpha = 0.05, double power = 0.8) =>
+        SampleSize(baseline, lift, 1, alpha, power);
+
+    /// <summary>
+    /// The same for unequal groups: the entries the baseline (control) group needs when the other group has
+    /// <paramref name="ratio"/> times as many, as a journey's holdout and treated groups have (Fleiss, Tytun and Ury 1980):
+    /// n = (z_{1−α/2} √(p̄q̄(1 + 1/k)) + z_{power} √(p₁q₁ + p₂q₂/k))² / δ², with p̄ = (p₁ + k p₂) / (1 + k); k = 1 gives
+    /// <see cref="SampleSizePerGroup"/>.
+    /// </summary>
+    public static long SampleSize(double baseline, double lift, double ratio, double alpha = 0.05, double power = 0.8)
     {
         if (!(baseline >= 0 && baseline < 1) || !(lift > 0) || baseline + lift > 1)
         {
             throw new ArgumentOutOfRangeException(nameof(lift), "The baseline is a rate in [0, 1) and the lift positive, their sum at most 1.");
+        }
+
+        if (!(ratio > 0) || double.IsInfinity(ratio))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "The ratio of the group sizes is positive and finite.");
         }
 
         if (!(alpha > 0 && alpha < 1) || !(power > 0 && power < 1))
@@ -128,10 +142,10 @@ public static class Proportions
 
         var p1 = baseline;
         var p2 = baseline + lift;
-        var mean = (p1 + p2) / 2;
-        var root = (Normal.Quantile(1 - (alpha / 2)) * Math.Sqrt(2 * mean * (1 - mean)))
-            + (Normal.Quantile(power) * Math.Sqrt((p1 * (1 - p1)) + (p2 * (1 - p2))));
-        return (long)Math.Ceiling(root * root / (lift * lift));
+        var mean = (p1 + (ratio * p2)) / (1 + ratio);
+        var root = (Normal.Quantile(1 - (alpha / 2)) * Math.Sqrt(mean * (1 - mean) * (1 + (1 / ratio))))
+            + (Normal.Quantile(power) * Math.Sqrt((p1 * (1 - p1)) + (p2 * (1 - p2) / ratio)));
+        return (long)Math.Ceiling((root * root / (lift * lift)) - 1e-9);
     }
 
     /// <summary>Refuses a count that cannot be a proportion.</summary>
