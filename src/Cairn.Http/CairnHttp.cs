@@ -1,3 +1,4 @@
+using Cairn.Http.Reports;
 using Cairn.Http.Telemetry;
 using Cairn.Messaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,6 +60,7 @@ public static class CairnHttp
         api.MapContacts();
         api.MapImports();
         api.MapJourneys();
+        api.MapJourneyMeasurement();
         api.MapSimulations();
         api.MapSegments();
         api.MapPolicy();
