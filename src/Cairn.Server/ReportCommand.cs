@@ -11,7 +11,13 @@ namespace Cairn.Server;
 internal static class ReportCommand
 {
     /// <summary>The reports, each a subcommand: its API path (<c>{journey}</c> for the journey argument) and its options.</summary>
-    private static readonly ReportDefinition[] Reports = [];
+    private static readonly ReportDefinition[] Reports =
+    [
+        new ReportDefinition("lift", "A journey's holdout lift: treated against holdout conversion and revenue per contact, with intervals, p-value and verdict.", "api/journeys/{journey}/lift", ForJourney: true,
+            new ReportOption("version", "version", "Only entries on this published version; default every version.")),
+        new ReportDefinition("experiments", "A journey's experiment splits: per arm entries, conversions, rate with interval, probability to be best and the tests.", "api/journeys/{journey}/experiments", ForJourney: true,
+            new ReportOption("version", "version", "Only entries on this published version; default every version.")),
+    ];
 
     public static Command Create()
     {
