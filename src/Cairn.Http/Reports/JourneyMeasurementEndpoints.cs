@@ -21,12 +21,10 @@ internal static class JourneyMeasurementEndpoints
         var journeys = api.MapGroup("/journeys").WithTags("Reports");
         journeys.MapGet("/{id}/lift", LiftAsync)
             .WithSummary("Holdout lift over a period (from, to) and version: treated against holdout entries, conversions and rates with Wilson intervals, the absolute lift with Newcombe's interval, the relative lift (MOVER-R), the z-test p-value, revenue per contact with Welch's interval, and a verdict in words. format=csv for the table.")
-            .Produces(StatusCodes.Status200OK, contentType: ReportFormat.CsvMediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         journeys.MapGet("/{id}/experiments", ExperimentsAsync)
             .WithSummary("Experiment splits over a period (from, to) and version: per arm entries, goal conversions, rate with its Wilson interval, revenue per entry, the probability to be best (Beta posteriors), the chi-square test across arms and each arm against the first (z-test, Newcombe interval). format=csv for the table.")
-            .Produces(StatusCodes.Status200OK, contentType: ReportFormat.CsvMediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;

@@ -135,6 +135,7 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
         subtitle={
           <>
             <Link to="/journeys">Journeys</Link> · {summary.publishedVersion ? `live version v${summary.publishedVersion}` : "never published"}
+            {summary.publishedVersion ? <> · <Link to={`/journeys/${encodeURIComponent(id)}/results`}>Results</Link></> : null}
             {summary.owner ? ` · owner ${summary.owner}` : ""}{summary.category ? ` · ${summary.category}` : ""}
             {summary.priority !== null && summary.priority !== undefined ? ` · priority ${summary.priority}` : ""}
           </>
