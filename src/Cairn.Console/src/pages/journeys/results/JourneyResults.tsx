@@ -123,6 +123,7 @@ function LiftPanel({ lift }: { lift: Lift }) {
         <Chart option={option} height={120}
           description={`Absolute lift ${points(comparison.absoluteLift)} points, 95 % interval ${range(comparison.absoluteLiftInterval, points)} points.`} />
       )}
+      <div className="results-scroll" tabIndex={0} role="region" aria-label="Treated and holdout groups">
       <table className="results-table" data-testid="lift-table">
         <caption>Treated and holdout contacts who entered in the period (first entry each); n is the entries behind each row.</caption>
         <thead>
@@ -152,6 +153,7 @@ function LiftPanel({ lift }: { lift: Lift }) {
           )}
         </tbody>
       </table>
+      </div>
       {comparison?.relativeLift !== null && comparison?.relativeLift !== undefined && (
         <p className="muted">Relative lift {points(comparison.relativeLift)} % (95 % interval {range(comparison.relativeLiftInterval, points)} %).</p>
       )}
@@ -187,6 +189,7 @@ function ExperimentPanel({ experiment }: { experiment: Experiment }) {
       )}
       <Chart option={option} height={200}
         description={experiment.arms.map((arm) => `Arm ${arm.name}: ${percent(arm.rate)} (95 % interval ${range(arm.rateInterval, (v) => percent(v))})`).join("; ")} />
+      <div className="results-scroll" tabIndex={0} role="region" aria-label={`Arms of ${experiment.stepId}`}>
       <table className="results-table" data-testid="arms-table">
         <caption>Arms of the split (holdout left out); each arm is compared with the first.</caption>
         <thead>
@@ -208,6 +211,7 @@ function ExperimentPanel({ experiment }: { experiment: Experiment }) {
           ))}
         </tbody>
       </table>
+      </div>
       {experiment.chiSquare && (
         <p className="muted">Chi-square across arms: X² = {experiment.chiSquare.statistic.toFixed(2)}, {experiment.chiSquare.degreesOfFreedom} df, p {pValue(experiment.chiSquare.pValue)}.</p>
       )}
