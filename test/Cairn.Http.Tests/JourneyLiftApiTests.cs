@@ -106,6 +106,7 @@ public sealed class JourneyLiftApiTests : IAsyncLifetime
         Assert.Equal("lift", verdict.GetProperty("kind").GetString());
         Assert.StartsWith("Treated contacts convert ", verdict.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.Contains("points more than the holdout", verdict.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"95 % CI +{absolute.GetProperty("lower").GetDouble() * 100:0.0} to +{absolute.GetProperty("upper").GetDouble() * 100:0.0} points"), verdict.GetProperty("text").GetString(), StringComparison.Ordinal);
 
         var experiments = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/lift/experiments?version=1", Cancel);
         Assert.Equal(1, experiments.GetProperty("version").GetInt32());

@@ -133,7 +133,7 @@ internal static class LiftReport
 
         var lift = comparison.AbsoluteLift;
         var interval = comparison.AbsoluteLiftInterval;
-        var ci = $"95 % CI {Signed(interval.Lower)} to {Signed(interval.Upper ?? 1)} points, {P(comparison.PValue)}";
+        var ci = $"95 % CI {Signed(interval.Lower * 100)} to {Signed((interval.Upper ?? 1) * 100)} points, {P(comparison.PValue)}";
         var basis = $"{Count(treated.Entries)} treated and {Count(control.Entries)} holdout entries";
         if (interval.Lower > 0 || interval.Upper < 0)
         {

@@ -171,7 +171,7 @@ function ExperimentPanel({ experiment }: { experiment: Experiment }) {
     }));
     return {
       animation: false,
-      grid: { left: 48, right: 16, top: 16, bottom: 32 },
+      grid: { left: 48, right: 16, top: 32, bottom: 32 },
       xAxis: { type: "category", data: rows.map((row) => row.name) },
       yAxis: { type: "value", name: "rate %", axisLabel: { formatter: (v: number) => `${v}` } },
       series: [
