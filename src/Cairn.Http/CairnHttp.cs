@@ -62,6 +62,7 @@ public static class CairnHttp
         api.MapJourneys();
         api.MapSplits();
         api.MapFunnel();
+        api.MapJourneyMeasurement();
         api.MapSimulations();
         api.MapSegments();
         api.MapPolicy();

@@ -24,6 +24,10 @@ internal static class ReportCommand
             new ReportOption("template", "template", "Only this template's messages."),
             new ReportOption("channel", "channel", "Only this channel's messages (email, sms, push, webhook, in_app)."),
             new ReportOption("machine", "machine", "exclude (default) or include the likely machine opens and clicks in opened and clicked.")),
+        new ReportDefinition("lift", "A journey's holdout lift: treated against holdout conversion and revenue per contact, with intervals, p-value and verdict.", "api/journeys/{journey}/lift", ForJourney: true,
+            new ReportOption("version", "version", "Only entries on this published version; default every version.")),
+        new ReportDefinition("experiments", "A journey's experiment splits: per arm entries, conversions, rate with interval, probability to be best and the tests.", "api/journeys/{journey}/experiments", ForJourney: true,
+            new ReportOption("version", "version", "Only entries on this published version; default every version.")),
     ];
 
     public static Command Create()

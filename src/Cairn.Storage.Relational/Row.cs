@@ -31,6 +31,9 @@ public readonly struct Row(DbDataReader reader, SqlDialect dialect)
     /// <summary>A 64-bit integer column (or a count).</summary>
     public long GetLong(int ordinal) => Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
+    /// <summary>A floating-point column or sum, 0 when null.</summary>
+    public double GetDouble(int ordinal) => reader.IsDBNull(ordinal) ? 0 : Convert.ToDouble(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+
     /// <summary>A boolean column (SQLite stores 0 or 1).</summary>
     public bool GetBool(int ordinal) => Convert.ToBoolean(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 

@@ -202,4 +202,54 @@ public abstract class JourneyIndexCompliance(StoreProvider provider) : StoreComp
         Assert.Equal(new JourneyActivity("cart", 1, 2, 1, 2, 0, 1, 2), activity["cart"]);
         Assert.Equal(new JourneyActivity("welcome", 1, 1, 0, 0, 0, 0, 0), activity["welcome"]);
     }
+
+    [Fact]
+    public async Task EnrollmentGroups_CountFirstEntriesInThePeriod_ByHoldoutAndArm_WithRevenueSums()
+    {
+        var journey = "lift-" + Guid.NewGuid().ToString("N");
+        var (ann, bob, cy, dan, eve, fay) = (NewContactId(), NewContactId(), NewContactId(), NewContactId(), NewContactId(), NewContactId());
+        Core.Journeys.Engine.Enrollment Entered(string id, int version, TimeSpan after, string? arm = null, bool control = false, decimal? revenue = null, bool converted = false) =>
+            Enrollment(id, journey, version) with
+            {
+                EnteredAt = T0 + after,
+                Arm = arm,
+                Control = control,
+                ConvertedAt = converted ? T0 + after + TimeSpan.FromHours(1) : null,
+                Revenue = revenue,
+            };
+
+        await CommitAsync(batch =>
+        {
+            batch.Enrollments.Add(new EnrollmentRecord(ann, Entered($"{journey}:1", 1, TimeSpan.Zero, "A", revenue: 10, converted: true)));
+            batch.Enrollments.Add(new EnrollmentRecord(ann, Entered($"{journey}:2", 1, TimeSpan.FromDays(1), "B")));
+            batch.Enrollments.Add(new EnrollmentRecord(bob, Entered($"{journey}:1", 1, TimeSpan.FromHours(1), "B")));
+            batch.Enrollments.Add(new EnrollmentRecord(cy, Entered($"{journey}:1", 1, TimeSpan.FromHours(2), "A", control: true, converted: true)));
+            batch.Enrollments.Add(new EnrollmentRecord(dan, Entered($"{journey}:1", 2, TimeSpan.FromHours(2), control: true, revenue: 5, converted: true)));
+            batch.Enrollments.Add(new EnrollmentRecord(eve, Entered($"{journey}:1", 1, -TimeSpan.FromDays(1), "A", revenue: 7, converted: true)));
+            batch.Enrollments.Add(new EnrollmentRecord(eve, Entered($"{journey}:2", 1, TimeSpan.FromHours(3))));
+            batch.Enrollments.Add(new EnrollmentRecord(fay, Entered($"{journey}:1", 1, TimeSpan.FromDays(10), "A", converted: true)));
+            batch.Enrollments.Add(new EnrollmentRecord(fay, Enrollment("other:1", "other", 1)));
+        });
+
+        var all = await Index.GetEnrollmentGroupsAsync(journey, T0, T0.AddDays(5), null, Cancel);
+        Assert.Equal(
+            [
+                new EnrollmentGroup(false, null, 1, 0, 0, 0),
+                new EnrollmentGroup(false, "A", 1, 1, 10, 100),
+                new EnrollmentGroup(false, "B", 1, 0, 0, 0),
+                new EnrollmentGroup(true, null, 1, 1, 5, 25),
+                new EnrollmentGroup(true, "A", 1, 1, 0, 0),
+            ],
+            all.OrderBy(g => g.Control).ThenBy(g => g.Arm ?? string.Empty, StringComparer.Ordinal));
+
+        var versionOne = await Index.GetEnrollmentGroupsAsync(journey, T0, T0.AddDays(5), 1, Cancel);
+        Assert.DoesNotContain(versionOne, g => g.Control && g.Arm is null);
+        Assert.Equal(4, versionOne.Count);
+
+        // Ann's second enrollment counts when the period starts after her first.
+        var later = await Index.GetEnrollmentGroupsAsync(journey, T0.AddHours(12), T0.AddDays(5), null, Cancel);
+        Assert.Equal([new EnrollmentGroup(false, "B", 1, 0, 0, 0)], later);
+        Assert.Empty(await Index.GetEnrollmentGroupsAsync("missing", T0, T0.AddDays(5), null, Cancel));
+    }
 }
+

@@ -47,4 +47,13 @@ public interface IJourneyIndex
 
     /// <summary>How many members each segment has.</summary>
     Task<IReadOnlyDictionary<string, long>> CountSegmentMembersAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The measured groups of a journey's enrollments that entered in [<paramref name="since"/>, <paramref name="until"/>)
+    /// (on <paramref name="version"/>, or every version when null), by holdout membership and experiment arm: entries,
+    /// goal conversions (at any time up to now) and the sum and sum of squares of the revenue they carried. A contact who
+    /// entered more than once in the period counts once, by their first enrollment in it (earliest entry, then enrollment id).
+    /// One aggregate over the (journey_id, entered_at) index.
+    /// </summary>
+    Task<IReadOnlyList<EnrollmentGroup>> GetEnrollmentGroupsAsync(string journeyId, DateTimeOffset since, DateTimeOffset until, int? version, CancellationToken cancellationToken);
 }

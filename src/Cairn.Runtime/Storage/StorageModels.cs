@@ -591,3 +591,13 @@ public sealed record Suppression(string AddressKey, string Hint, int SoftBounces
 /// <param name="ErasedAt">When.</param>
 /// <param name="Deleted">Rows deleted, by kind (contacts, events, messages …).</param>
 public sealed record ErasureRecord(string Id, ContactId ContactId, string Reason, DateTimeOffset ErasedAt, IReadOnlyDictionary<string, long> Deleted);
+
+/// <summary>One group of a journey's enrollments as measurement reads them (see <see cref="IJourneyIndex.GetEnrollmentGroupsAsync"/>).</summary>
+/// <param name="Control">True for the journey's holdout.</param>
+/// <param name="Arm">The experiment arm taken, or null.</param>
+/// <param name="Entries">Contacts that entered (first enrollment each).</param>
+/// <param name="Conversions">Of them, how many reached the goal.</param>
+/// <param name="Revenue">The sum of the revenue their conversions carried (0 for none).</param>
+/// <param name="RevenueSquares">The sum of its squares, for the variance.</param>
+public sealed record EnrollmentGroup(bool Control, string? Arm, long Entries, long Conversions, double Revenue, double RevenueSquares);
+

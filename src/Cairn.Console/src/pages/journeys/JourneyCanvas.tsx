@@ -142,7 +142,12 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
         subtitle={
           <>
             <Link to="/journeys">Journeys</Link> · {summary.publishedVersion ? `live version v${summary.publishedVersion}` : "never published"}
-            {summary.publishedVersion ? <> · <Link to={`/journeys/${encodeURIComponent(id)}/funnel`}>Funnel</Link></> : null}
+            {summary.publishedVersion ? (
+              <>
+                {" · "}<Link to={`/journeys/${encodeURIComponent(id)}/funnel`}>Funnel</Link>
+                {" · "}<Link to={`/journeys/${encodeURIComponent(id)}/results`}>Results</Link>
+              </>
+            ) : null}
             {summary.owner ? ` · owner ${summary.owner}` : ""}{summary.category ? ` · ${summary.category}` : ""}
             {summary.priority !== null && summary.priority !== undefined ? ` · priority ${summary.priority}` : ""}
           </>
