@@ -61,7 +61,7 @@ public static class CairnServiceCollectionExtensions
     [
         typeof(IPartitionWriter), typeof(IEventLog), typeof(IContactStore), typeof(IDocumentStore), typeof(ISettingsStore),
         typeof(IJourneyIndex), typeof(IOutbox), typeof(ISuppressionList), typeof(IRecipientStore), typeof(IHandOffStore),
-        typeof(IErasureStore), typeof(IUserStore),
+        typeof(IErasureStore), typeof(IUserStore), typeof(IAttributionStore),
     ];
 
     /// <summary>

@@ -68,3 +68,7 @@ public sealed class PostgreSqlEnrollmentRowsMigrationTests(PostgresFixture postg
 public sealed class SqliteUserStoreTests() : UserStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlUserStoreTests(PostgresFixture postgres) : UserStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteAttributionStoreTests() : AttributionStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlAttributionStoreTests(PostgresFixture postgres) : AttributionStoreCompliance(new PostgreSqlProvider(postgres));
