@@ -1,3 +1,4 @@
+using Cairn.Http.Reports;
 using Cairn.Http.Telemetry;
 using Cairn.Messaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -70,6 +71,7 @@ public static class CairnHttp
         api.MapSuppressions();
         api.MapErasures();
         api.MapChannels();
+        api.MapAttribution();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();
