@@ -11,7 +11,21 @@ namespace Cairn.Server;
 internal static class ReportCommand
 {
     /// <summary>The reports, each a subcommand: its API path (<c>{journey}</c> for the journey argument) and its options.</summary>
-    private static readonly ReportDefinition[] Reports = [];
+    private static readonly ReportDefinition[] Reports =
+    [
+        new ReportDefinition(
+            "attribution",
+            "Revenue and conversions credited to journeys, templates or channels under each attribution model, with the unattributed.",
+            "api/reports/attribution",
+            ForJourney: false,
+            new ReportOption("model", "model", "first_touch, last_touch, linear, time_decay, position_based, or all side by side (default)."),
+            new ReportOption("by", "by", "Rows per journey (default), template or channel.")),
+        new ReportDefinition(
+            "control-group",
+            "The global control group against everyone else: conversion rate and revenue per contact with 95 % intervals, and the verdict.",
+            "api/reports/control-group",
+            ForJourney: false),
+    ];
 
     public static Command Create()
     {
