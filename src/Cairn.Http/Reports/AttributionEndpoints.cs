@@ -16,11 +16,11 @@ internal static class AttributionEndpoints
         var reports = api.MapGroup("/reports").WithTags("Reports");
         reports.MapGet("/attribution", AttributionAsync)
             .WithSummary("Revenue and conversions of the workspace's conversion event (the policy's measurement section) credited to the messages the contact was sent, or opened or clicked, within the lookback before converting. `model`: first_touch, last_touch, linear, time_decay, position_based or all (default, side by side); `by`: journey (default), template or channel; `from`/`to`: the period (default the last 30 days), widened to whole UTC days; `format`: json or csv. Each model's credits for a conversion sum exactly to its revenue; conversions without a touch are counted as unattributed.")
-            .Produces(StatusCodes.Status200OK, contentType: ReportFormat.CsvMediaType)
+            .Produces<AttributionReportView>(StatusCodes.Status200OK, "application/json", ReportFormat.CsvMediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest);
         reports.MapGet("/control-group", ControlGroupAsync)
             .WithSummary("The global control group (the policy's measurement.global_control_group percent of contacts, chosen by a hash of their id, sent no promotional message) against everyone else over the period (`from`/`to`, default the last 30 days): contacts, converters, conversion rate with its Wilson interval, revenue per contact with its t interval, the differences with Newcombe's and Welch's intervals and p-values, and a verdict in plain words. `format`: json or csv.")
-            .Produces(StatusCodes.Status200OK, contentType: ReportFormat.CsvMediaType)
+            .Produces<ControlGroupReportView>(StatusCodes.Status200OK, "application/json", ReportFormat.CsvMediaType)
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return api;
     }
