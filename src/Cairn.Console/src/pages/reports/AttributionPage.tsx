@@ -57,10 +57,10 @@ function AttributionReport({ report }: { report: Report }) {
   const option = useMemo(
     () => ({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { top: 0 },
+      legend: { top: 0, type: "scroll" },
       grid: { left: 8, right: 8, bottom: 8, top: 40, containLabel: true },
       xAxis: { type: "category", data: report.rows.map((row) => row.name), axisLabel: { interval: 0, overflow: "truncate", width: 120 } },
-      yAxis: { type: "value", name: "revenue credited" },
+      yAxis: { type: "value", axisLabel: { formatter: (value: number) => value.toLocaleString("en-US") } },
       series: report.models.map((model, index) => ({
         name: modelNames[model] ?? model,
         type: "bar",
@@ -89,7 +89,7 @@ function AttributionReport({ report }: { report: Report }) {
           <section className="panel" aria-label="Revenue credited per model">
             <EChart option={option} label={`Revenue credited per ${by} under ${report.models.length === 1 ? "the chosen model" : "each model"}, as grouped bars`} />
           </section>
-          <div className="table-scroll">
+          <div className="table-scroll" tabIndex={0} role="region" aria-label="Credit per group and model">
             <table className="table attribution-table">
               <caption>Revenue (and conversions) credited per {by}</caption>
               <thead>

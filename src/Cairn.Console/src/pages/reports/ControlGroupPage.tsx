@@ -33,11 +33,10 @@ function ControlGroupReport({ report }: { report: Report }) {
   return (
     <>
       <p className="report-scope">
-        {formatPeriod(report.from, report.to)} · conversion <code>{report.conversionEvent}</code> · control group {percent} % of contacts (buckets{" "}
-        {formatNumber(report.firstBucket)}–9,999) · {Number(report.confidence) * 100} % intervals
+        {formatPeriod(report.from, report.to)} · conversion <code>{report.conversionEvent}</code> · {percent > 0 ? <>control group {percent} % of contacts (buckets {formatNumber(report.firstBucket)}–9,999)</> : "no control group"} · {Number(report.confidence) * 100} % intervals
       </p>
       <p className="verdict" role="status">{report.verdict}</p>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Groups compared">
         <table className="table control-table">
           <caption>Control group and everyone else, over the period</caption>
           <thead>
@@ -125,14 +124,19 @@ function IntervalPlot({ title, rows, format, difference, formatDifference }: {
       <svg viewBox={`0 0 ${width} ${rows.length * 36 + 24}`} role="img" aria-label={`${title}: ${describe}`}>
         {rows.map((row, i) => {
           const y = 20 + i * 36;
-          const lower = row.interval?.lower ?? low;
-          const upper = row.interval?.upper ?? high;
+          // No interval (no contacts, or fewer than two): no line; an unbounded side runs to the edge.
+          const lower = row.interval ? Number(row.interval.lower ?? low) : null;
+          const upper = row.interval ? Number(row.interval.upper ?? high) : null;
           return (
             <g key={row.name}>
               <text x={0} y={y + 4} className="plot-label">{row.name}</text>
-              <line x1={x(Number(lower))} x2={x(Number(upper))} y1={y} y2={y} className="plot-interval" />
-              <line x1={x(Number(lower))} x2={x(Number(lower))} y1={y - 6} y2={y + 6} className="plot-interval" />
-              <line x1={x(Number(upper))} x2={x(Number(upper))} y1={y - 6} y2={y + 6} className="plot-interval" />
+              {lower !== null && upper !== null && (
+                <>
+                  <line x1={x(lower)} x2={x(upper)} y1={y} y2={y} className="plot-interval" />
+                  <line x1={x(lower)} x2={x(lower)} y1={y - 6} y2={y + 6} className="plot-interval" />
+                  <line x1={x(upper)} x2={x(upper)} y1={y - 6} y2={y + 6} className="plot-interval" />
+                </>
+              )}
               <circle cx={x(Number(row.value))} cy={y} r={5} className={i === 0 ? "plot-dot control" : "plot-dot"} />
             </g>
           );
