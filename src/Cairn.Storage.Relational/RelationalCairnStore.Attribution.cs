@@ -5,7 +5,7 @@ namespace Cairn.Storage.Relational;
 
 /// <summary>
 /// <see cref="IAttributionStore"/>: attribution reads its daily counters (<c>attribution_credits</c>,
-/// <c>attribution_days</c>, small: days × models × groups), the control group one range of <c>conversions_at</c> and the
+/// <c>attribution_days</c>, small: days × models × groups), the control group the covering index <c>conversions_contact</c> (per contact, no sort) and the
 /// <c>contacts_bucket</c> index. Both are written by the commit's <see cref="AttributionRows"/>.
 /// </summary>
 public abstract partial class RelationalCairnStore
