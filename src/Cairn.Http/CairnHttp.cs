@@ -74,6 +74,7 @@ public static class CairnHttp
         api.MapSuppressions();
         api.MapErasures();
         api.MapChannels();
+        api.MapAttribution();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();

@@ -4,6 +4,9 @@ using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Core.Journeys;
 using Cairn.Core.Journeys.Engine;
+using Cairn.Core.Measurement;
+using Cairn.Core.Messages;
+using Cairn.Core.Orchestration;
 using Cairn.Core.Turns;
 using Cairn.Runtime.Storage;
 
@@ -12,9 +15,11 @@ namespace Cairn.Runtime;
 /// <summary>
 /// What one partition batch writes, built from its turns' effects: the rows of its one transaction
 /// (<see cref="CommitBatch"/>), the contacts as the batch leaves them, the owner alerts whose payload is written just
-/// before the commit, whom to acknowledge once it is durable and the inputs to route to other contacts after it.
+/// before the commit, whom to acknowledge once it is durable and the inputs to route to other contacts after it. An
+/// appended event that is the workspace's conversion (<paramref name="measurement"/>) is also recorded as a
+/// <see cref="WorkspaceConversion"/>, attributed in the same transaction.
 /// </summary>
-internal sealed class BatchWrite(OwnerRouter router)
+internal sealed class BatchWrite(OwnerRouter router, MeasurementSettings measurement)
 {
     /// <summary>The rows of the batch's transaction.</summary>
     public CommitBatch Commit { get; } = new();
@@ -80,6 +85,12 @@ internal sealed class BatchWrite(OwnerRouter router)
         {
             case AppendEvent append:
                 Commit.Events.Add(StoredEvent.From(append.ContactId, append.Message));
+                if (append.Message is { Type: MessageType.Track } message && string.Equals(message.Event, measurement.ConversionEvent, StringComparison.Ordinal))
+                {
+                    var revenue = Money.Read(message.Properties, measurement.RevenueProperty) ?? 0;
+                    Commit.WorkspaceConversions.Add(new WorkspaceConversion(message.MessageId, append.ContactId, message.Timestamp, revenue, measurement.Lookback, measurement.HalfLife));
+                }
+
                 break;
             case ScheduleTimer timer:
                 Commit.Timers.Add(new StoredTimer(id, timer.EnrollmentId, timer.StepId, timer.DueAt));

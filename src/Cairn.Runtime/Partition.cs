@@ -159,7 +159,7 @@ internal sealed partial class Partition
 
         // One consistent set of documents for the whole batch.
         var documents = _journeys.Documents;
-        var write = new BatchWrite(_router);
+        var write = new BatchWrite(_router, documents.Policy.Measurement);
 
         // Stored events do not change before this batch commits: each contact's stored history is read once.
         var histories = new BatchHistories(write.Commit);

@@ -28,6 +28,18 @@ internal static class ReportCommand
             new ReportOption("version", "version", "Only entries on this published version; default every version.")),
         new ReportDefinition("experiments", "A journey's experiment splits: per arm entries, conversions, rate with interval, probability to be best and the tests.", "api/journeys/{journey}/experiments", ForJourney: true,
             new ReportOption("version", "version", "Only entries on this published version; default every version.")),
+        new ReportDefinition(
+            "attribution",
+            "Revenue and conversions credited to journeys, templates or channels under each attribution model, with the unattributed.",
+            "api/reports/attribution",
+            ForJourney: false,
+            new ReportOption("model", "model", "first_touch, last_touch, linear, time_decay, position_based, or all side by side (default)."),
+            new ReportOption("by", "by", "Rows per journey (default), template or channel.")),
+        new ReportDefinition(
+            "control-group",
+            "The global control group against everyone else: conversion rate and revenue per contact with 95 % intervals, and the verdict.",
+            "api/reports/control-group",
+            ForJourney: false),
     ];
 
     public static Command Create()

@@ -15,13 +15,7 @@ public abstract partial class RelationalCairnStore
     private const int ContactChunk = 500;
 
     /// <summary>A contact's sample bucket: a hash of its id, uniform over <see cref="IContactStore.SampleBuckets"/>.</summary>
-    public static int SampleBucket(ContactId id)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        id.Value.TryWriteBytes(bytes);
-        var mixed = (BitConverter.ToUInt64(bytes[..8]) ^ BitConverter.ToUInt64(bytes[8..])) * 0x9E3779B97F4A7C15UL;
-        return (int)((mixed >> 32) % IContactStore.SampleBuckets);
-    }
+    public static int SampleBucket(ContactId id) => ContactBucket.Of(id);
 
     /// <inheritdoc />
     public Task<IReadOnlyDictionary<ContactId, ContactState>> GetContactsAsync(IReadOnlyCollection<ContactId> ids, CancellationToken cancellationToken)

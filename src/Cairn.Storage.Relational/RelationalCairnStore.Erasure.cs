@@ -18,6 +18,7 @@ public abstract partial class RelationalCairnStore
         ("mailbox", "DELETE FROM mailbox WHERE message_id IN (SELECT message_id FROM outbox WHERE contact_id IN ({0}))"),
         ("messages", "DELETE FROM outbox WHERE contact_id IN ({0})"),
         ("events", "DELETE FROM events WHERE contact_id IN ({0})"),
+        ("conversions", "DELETE FROM conversions WHERE contact_id IN ({0})"),
         ("identities", "DELETE FROM identities WHERE contact_id IN ({0})"),
         ("timers", "DELETE FROM timers WHERE contact_id IN ({0})"),
         ("enrollments", "DELETE FROM enrollments WHERE contact_id IN ({0})"),

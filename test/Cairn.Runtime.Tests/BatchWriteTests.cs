@@ -20,7 +20,7 @@ public sealed class BatchWriteTests
         var contact = ContactState.New(_id, T0) with { Journeys = JourneyMemberships.Empty with { Active = Active(welcome) } };
         var second = With(contact, welcome with { StepId = "b" });
         var third = With(second, welcome with { StepId = "c" });
-        var write = new BatchWrite(new OwnerRouter());
+        var write = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
 
         write.Add(Work(), contact, Decided(second), T0);
         write.Add(Work(), second, Decided(third), T0);
@@ -38,7 +38,7 @@ public sealed class BatchWriteTests
         var contact = ContactState.New(_id, T0) with { Journeys = JourneyMemberships.Empty with { Active = Active(welcome) } };
         var counted = contact with { EventCount = 1, UpdatedAt = T0.AddMinutes(1) };
         var moved = With(counted, welcome with { StepId = "b" });
-        var write = new BatchWrite(new OwnerRouter());
+        var write = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
 
         write.Add(Work(), contact, Decided(counted), T0);
         write.Add(Work(), counted, Decided(moved), T0);
@@ -51,7 +51,7 @@ public sealed class BatchWriteTests
     public void Add_ANewContact_WritesItsRowAndEveryActiveEnrollment()
     {
         var contact = ContactState.New(_id, T0) with { Journeys = JourneyMemberships.Empty with { Active = Active(Enrollment("welcome", "a"), Enrollment("cart", "wait")) } };
-        var write = new BatchWrite(new OwnerRouter());
+        var write = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
 
         write.Add(Work(), null, Decided(contact), T0);
 
@@ -71,7 +71,7 @@ public sealed class BatchWriteTests
                 ImmutableDictionary.Create<string, Enrollment>(StringComparer.Ordinal),
                 contact.Journeys.History.SetItem("cart", new JourneyHistory(1, final.EndedAt))),
         };
-        var write = new BatchWrite(new OwnerRouter());
+        var write = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
 
         write.Add(Work(), contact, Decided(after, new EnrollmentEnded("cart", 1, "cart:1", "exit", false, T0.AddHours(1), final)), T0);
 

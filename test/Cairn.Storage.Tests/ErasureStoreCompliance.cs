@@ -52,6 +52,7 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
                 batch.Reviews.Add(new JourneyReview("welcome", 1, "welcome:1", contact.Id, "maximum run time reached", T0));
                 batch.SegmentMembers.Add(new SegmentMemberChange("vip", contact.Id, new SegmentMembership(T0, "spent")));
                 batch.HandOffs.Add(new HandOffRecord("h-" + contact.Id, contact.Id, "sales", "olga", "round_robin", null, "welcome", T0, null));
+                batch.WorkspaceConversions.Add(new WorkspaceConversion("order-" + contact.Id, contact.Id, T0, 10m, TimeSpan.FromDays(7), TimeSpan.FromDays(7)));
             }
 
             batch.Events.Add(Event(ann.Id, T0.AddMinutes(1)));
@@ -75,7 +76,7 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
         Assert.Equal(
             new SortedDictionary<string, long>(StringComparer.Ordinal)
             {
-                ["contacts"] = 2, ["devices"] = 1, ["enrollments"] = 4, ["events"] = 3, ["handoffs"] = 2, ["identities"] = 3, ["inbox"] = 1,
+                ["contacts"] = 2, ["conversions"] = 2, ["devices"] = 1, ["enrollments"] = 4, ["events"] = 3, ["handoffs"] = 2, ["identities"] = 3, ["inbox"] = 1,
                 ["journey_reviews"] = 2, ["mailbox"] = 1, ["messages"] = 1, ["pending_merges"] = 1, ["segment_members"] = 2, ["timers"] = 2,
             },
             new SortedDictionary<string, long>(record.Deleted.ToDictionary(), StringComparer.Ordinal));

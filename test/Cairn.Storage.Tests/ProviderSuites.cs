@@ -76,3 +76,7 @@ public sealed class PostgreSqlUserStoreTests(PostgresFixture postgres) : UserSto
 public sealed class SqliteSplitStoreTests() : SplitStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlSplitStoreTests(PostgresFixture postgres) : SplitStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteAttributionStoreTests() : AttributionStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlAttributionStoreTests(PostgresFixture postgres) : AttributionStoreCompliance(new PostgreSqlProvider(postgres));

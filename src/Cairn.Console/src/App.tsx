@@ -11,6 +11,7 @@ import { settingsRoutes } from "./pages/settings";
 import { messageRoutes } from "./pages/messages";
 import { handOffRoutes } from "./pages/handoffs";
 import { templateRoutes } from "./pages/templates";
+import { attributionRoutes } from "./pages/reports";
 
 /** Pages need a session: without one, the user signs in and comes back here. */
 function RequireSession({ children }: { children: ReactNode }) {
@@ -39,6 +40,7 @@ export function App() {
         {templateRoutes}
         {messageRoutes}
         {handOffRoutes}
+        {attributionRoutes}
         {settingsRoutes}
         <Route path="*" element={<NotFound />} />
       </Route>

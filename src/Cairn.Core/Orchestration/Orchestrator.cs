@@ -45,7 +45,8 @@ public sealed record SendDecision(DecisionKind Kind, DateTimeOffset? Until, stri
 /// The one decision layer every send passes, pure: consent and subscription → suppression rules → quiet hours in
 /// the contact's time zone → frequency caps (local calendar or rolling) → validity. A blocked check decides; a
 /// deferral moves the message to the first instant every check allows (quiet hours and caps together), and a
-/// message that could only go out after its validity ends expires. Every check is in the trail.
+/// message that could only go out after its validity ends expires. Every check is in the trail. Before them all, a
+/// promotional message to a contact of the <see cref="GlobalControlGroup"/> is dropped.
 /// </summary>
 public static class Orchestrator
 {
@@ -61,6 +62,14 @@ public static class Orchestrator
         ArgumentNullException.ThrowIfNull(sent);
         var trail = ImmutableArray.CreateBuilder<DecisionStep>();
         var transactional = request.Category == JourneyCategory.Transactional;
+
+        // The global control group measures all marketing together: its contacts get no promotional message at all.
+        if (request.Category == JourneyCategory.Promotional && policy.Measurement.GlobalControlPercent > 0 && GlobalControlGroup.Contains(contact.Id, policy.Measurement.GlobalControlPercent))
+        {
+            var percent = policy.Measurement.GlobalControlPercent.ToString("0.##", CultureInfo.InvariantCulture);
+            trail.Add(new DecisionStep("global control group", "blocked", $"bucket {ContactBucket.Of(contact.Id)} is in the top {percent} % of {ContactBucket.Count} held out from promotional messages"));
+            return new SendDecision(DecisionKind.Suppress, null, $"global control group: the contact is in the {percent} % held out from every promotional message", trail.ToImmutable());
+        }
 
         // Consent law applies to everything; marketing needs the channel and the subscription group.
         var consent = Consents.StateOf(contact.Consents, request.Channel, request.Subscription);

@@ -12,7 +12,7 @@ namespace Cairn.Runtime.Storage;
 public interface IContactStore
 {
     /// <summary>How many sample buckets contacts are spread over (a contact's bucket is a hash of its id).</summary>
-    const int SampleBuckets = 10_000;
+    const int SampleBuckets = ContactBucket.Count;
 
     /// <summary>The stored states of those of <paramref name="ids"/> that exist.</summary>
     Task<IReadOnlyDictionary<ContactId, ContactState>> GetContactsAsync(IReadOnlyCollection<ContactId> ids, CancellationToken cancellationToken);

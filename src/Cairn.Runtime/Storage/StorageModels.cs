@@ -186,6 +186,9 @@ public sealed class CommitBatch
     /// <summary>The funnel's daily counters to add to: moves, time in step and conversions.</summary>
     public FunnelBatch Funnel { get; } = new();
 
+    /// <summary>Conversions of the workspace (the policy's conversion event), recorded once each and attributed to messages.</summary>
+    public List<WorkspaceConversion> WorkspaceConversions { get; } = [];
+
     /// <summary>Enrollments that ended for review.</summary>
     public List<JourneyReview> Reviews { get; } = [];
 
@@ -211,7 +214,7 @@ public sealed class CommitBatch
     public bool IsEmpty => HandOffs.Count == 0 && HandOffAcknowledgements.Count == 0 && HandOffEscalations.Count == 0 && Events.Count == 0 && Contacts.Count == 0 && Identities.Count == 0
         && MergesRequested.Count == 0 && HandOvers.Count == 0 && MergesCompleted.Count == 0
         && Timers.Count == 0 && TimersDone.Count == 0 && Outbox.Count == 0
-        && Moves.Count == 0 && Conversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0 && EnrollmentsRemoved.Count == 0 && SegmentMembers.Count == 0 && Funnel.IsEmpty;
+        && Moves.Count == 0 && Conversions.Count == 0 && WorkspaceConversions.Count == 0 && Reviews.Count == 0 && Enrollments.Count == 0 && EnrollmentsRemoved.Count == 0 && SegmentMembers.Count == 0 && Funnel.IsEmpty;
 }
 
 /// <summary>The lifecycle of a journey (or template) document.</summary>

@@ -19,7 +19,7 @@ internal static class CommitWriters
     /// <summary>
     /// Hand-overs first (a merge moves the absorbed contact's events and identities before new ones arrive), then
     /// the events, the contact rows and what hangs off them. The counters (<see cref="JourneyMoveRows"/>,
-    /// <see cref="JourneyConversionRows"/>) write in key order within their turn. A new kind of row is one class and
+    /// <see cref="JourneyConversionRows"/>, <see cref="AttributionRows"/>) write in key order within their turn. A new kind of row is one class and
     /// one line here.
     /// </summary>
     public static CommitWriter[] For(SqlDialect dialect) =>
@@ -33,6 +33,7 @@ internal static class CommitWriters
         new JourneyMoveRows(),
         new JourneyConversionRows(),
         new FunnelRows(),
+        new AttributionRows(),
         new ReviewRows(),
         new OutboxRows(),
         new HandOffRows(),

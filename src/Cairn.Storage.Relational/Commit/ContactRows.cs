@@ -15,7 +15,7 @@ internal sealed class ContactRows : CommitWriter
         VALUES (@id, @user_id, @email, @phone, @search, @merged_into, @first_seen, @last_seen, @created_at, @updated_at, @state, @bucket, @traits)
         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email, phone = excluded.phone,
             search = excluded.search, merged_into = excluded.merged_into, first_seen = excluded.first_seen,
-            last_seen = excluded.last_seen, updated_at = excluded.updated_at, state = excluded.state, traits = excluded.traits
+            last_seen = excluded.last_seen, updated_at = excluded.updated_at, state = excluded.state, bucket = excluded.bucket, traits = excluded.traits
         """;
 
     public override Task WriteAsync(SqlSession session, CommitBatch batch, CancellationToken cancellationToken) =>

@@ -8,6 +8,7 @@ const sections = [
   { to: "/templates", label: "Templates" },
   { to: "/messages", label: "Messages" },
   { to: "/handoffs", label: "Hand-offs" },
+  { to: "/reports/attribution", label: "Attribution" },
   { to: "/settings", label: "Settings" },
 ];
 
