@@ -49,7 +49,7 @@ internal static class ReportBenchmark
             ];
             foreach (var days in (int[])[30, 90])
             {
-                var from = DateTimeOffset.UtcNow.AddDays(-days).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                var from = TimeProvider.System.GetUtcNow().AddDays(-days).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
                 foreach (var report in reports)
                 {
                     var path = report + (report.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "from=" + from;
@@ -89,21 +89,21 @@ internal static class ReportBenchmark
             await LoadGenerator.PutAsync(admin, $"api/templates/report-{arm}", $"kind: template\nid: report-{arm}\nchannel: email\nsubject: Offer {arm}\ntext: Hello {{{{ contact.first_name }}}}\n").ConfigureAwait(false);
         }
 
-        await LoadGenerator.PutAsync(admin, $"api/journeys/{Journey}", $"""
-            id: {Journey}
+        await LoadGenerator.PutAsync(admin, $"api/journeys/{Journey}", $$"""
+            id: {{Journey}}
             name: Report scale
-            trigger: {{ event: report_entry }}
-            entry: {{ holdout: 10 }}
-            goal: {{ event: order_completed, within: 7d }}
+            trigger: { event: report_entry }
+            entry: { holdout: 10 }
+            goal: { event: order_completed, within: 7d }
             steps:
               - id: subject
-                split: [{{ arm: a, percent: 50, next: send_a }}, {{ arm: b, percent: 50, next: send_b }}]
+                split: [{ arm: a, percent: 50, next: send_a }, { arm: b, percent: 50, next: send_b }]
                 experiment: true
               - id: send_a
-                send: {{ channel: email, template: report-a }}
+                send: { channel: email, template: report-a }
                 next: wait
               - id: send_b
-                send: {{ channel: email, template: report-b }}
+                send: { channel: email, template: report-b }
                 next: wait
               - id: wait
                 wait: 3d
