@@ -59,25 +59,30 @@ public sealed class JourneyLiftApiTests : IAsyncLifetime
         var users = Enumerable.Range(0, Contacts).Select(i => $"lift-user-{i}").ToList();
         await SendBatchAsync(users.Select(user => (object)new { type = "track", messageId = $"{user}-signup", userId = user, @event = "signed_up" }));
 
-        // Each contact's group as the engine drew it, then a conversion drawn at the group's planted rate.
-        var random = new Random(21);
-        var purchases = new List<object>();
-        var (holdout, armA, armB) = ((N: 0, X: 0), (N: 0, X: 0), (N: 0, X: 0));
+        // Each contact's group as the engine drew it (holdout and arms are chosen by a hash of the contact's id, new in
+        // every run), then exactly the planted share of each group converts: the observed rates are the planted ones to
+        // within rounding, so every interval must contain them in every run. How often an interval covers the truth
+        // under sampling noise is the seeded coverage test's question (MeasurementCoverageTests), not this one's.
+        var groups = new List<(string User, string Group)>();
         foreach (var user in users)
         {
             Assert.True(ContactId.TryParse(await _cairn.ContactIdAsync(user), out var id));
             var enrollment = (await _cairn.Store.GetContactAsync(id, Cancel))!.Journeys.Active["lift"];
-            var rate = enrollment.Control ? HoldoutRate : enrollment.Arm == "A" ? ArmARate : ArmBRate;
-            var converted = random.NextDouble() < rate;
-            if (converted)
-            {
-                purchases.Add(new { type = "track", messageId = $"{user}-purchase", userId = user, @event = "purchased", properties = new { revenue = 20 } });
-            }
-
-            ref var group = ref enrollment.Control ? ref holdout : ref enrollment.Arm == "A" ? ref armA : ref armB;
-            group = (group.N + 1, group.X + (converted ? 1 : 0));
+            groups.Add((user, enrollment.Control ? "holdout" : enrollment.Arm!));
         }
 
+        (int N, int X) Plant(string group, double rate, List<object> purchases)
+        {
+            var members = groups.Where(member => member.Group == group).Select(member => member.User).ToList();
+            var converting = (int)Math.Round(rate * members.Count, MidpointRounding.AwayFromZero);
+            purchases.AddRange(members.Take(converting).Select(user => (object)new { type = "track", messageId = $"{user}-purchase", userId = user, @event = "purchased", properties = new { revenue = 20 } }));
+            return (members.Count, converting);
+        }
+
+        var purchases = new List<object>();
+        var holdout = Plant("holdout", HoldoutRate, purchases);
+        var armA = Plant("A", ArmARate, purchases);
+        var armB = Plant("B", ArmBRate, purchases);
         await SendBatchAsync(purchases);
 
         var treatedN = armA.N + armB.N;
