@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { api, onSessionLost, setCsrfToken, unwrap, ApiError, type Schemas } from "./api/client";
 
@@ -20,6 +20,7 @@ const AuthContext = createContext<Auth | null>(null);
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | null>(null);
   const [loading, setLoading] = useState(true);
+  const changes = useRef(0);
   const queryClient = useQueryClient();
 
   useEffect(() => {
@@ -27,17 +28,23 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setCsrfToken(null);
       setSession(null);
     });
+    // A sign-in or sign-out that finishes before this check answers is newer than its answer, which then counts for nothing.
+    const asked = changes.current;
     unwrap(api.GET("/api/session"))
       .then((current) => {
+        if (changes.current !== asked) return;
         setCsrfToken(current.csrfToken);
         setSession(current);
       })
-      .catch(() => setSession(null))
+      .catch(() => {
+        if (changes.current === asked) setSession(null);
+      })
       .finally(() => setLoading(false));
   }, []);
 
   const signIn = useCallback(async (email: string, password: string) => {
     const started = await unwrap(api.POST("/api/session", { body: { email, password } }));
+    changes.current++;
     setCsrfToken(started.csrfToken);
     queryClient.clear();
     setSession(started);
@@ -49,6 +56,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
     }
+    changes.current++;
     setCsrfToken(null);
     queryClient.clear();
     setSession(null);

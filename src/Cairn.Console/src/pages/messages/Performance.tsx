@@ -1,4 +1,4 @@
-import { Suspense, lazy, useState, type FormEvent } from "react";
+import { Suspense, lazy, useEffect, useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
@@ -63,6 +63,9 @@ export function Performance() {
   const machine = params.get("machine") === "include" ? "include" : "exclude";
   const applied = Object.fromEntries(textFilters.map((name) => [name, params.get(name) ?? ""])) as Record<TextFilter, string>;
   const [draft, setDraft] = useState(applied);
+  // The router applies a URL change in a transition; the box follows the click at once, and the URL when it changes.
+  const [includeMachines, setIncludeMachines] = useState(machine === "include");
+  useEffect(() => setIncludeMachines(machine === "include"), [machine]);
   const update = (values: Record<string, string>) => {
     const next = new URLSearchParams(params);
     for (const [name, value] of Object.entries(values)) {
@@ -125,7 +128,10 @@ export function Performance() {
         <div className="row">
           <button type="submit">Apply</button>
           <label className="inline">
-            <input type="checkbox" checked={machine === "include"} onChange={(e) => update({ machine: e.target.checked ? "include" : "" })} />
+            <input type="checkbox" checked={includeMachines} onChange={(e) => {
+              setIncludeMachines(e.target.checked);
+              update({ machine: e.target.checked ? "include" : "" });
+            }} />
             Count likely machine opens and clicks as opened and clicked
           </label>
           <a className="button" href={`/api/reports/messages?${csv}`} download="message-performance.csv">Download CSV</a>
