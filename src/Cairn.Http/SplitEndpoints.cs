@@ -69,7 +69,7 @@ internal static class SplitEndpoints
                     evidence?.Of(arm.Name).Entries,
                     evidence?.Of(arm.Name).Conversions,
                     evidence?.Of(arm.Name).PosteriorMean))],
-                evidence?.Decision is { } decision ? SplitDecisionView.From(decision) : null));
+                evidence?.Decision is { } decision ? SplitDecisionView.From(decision, version) : null));
         }
 
         return TypedResults.Ok(new JourneySplitsView(id, document.PublishedVersion, SplitModes.RefreshInterval.TotalSeconds, views));
@@ -125,11 +125,19 @@ internal sealed record SplitArmView(string Arm, string Next, double Percent, dou
 /// <param name="DecidedAt">When.</param>
 /// <param name="DecidedBy">Who (<c>automatic winner</c>).</param>
 /// <param name="Arms">The numbers it was decided on, per arm.</param>
-internal sealed record SplitDecisionView(string Arm, DateTimeOffset DecidedAt, string DecidedBy, IReadOnlyList<SplitEvidenceView> Arms)
+/// <param name="Version">The journey version whose split it decided.</param>
+/// <param name="Reason">The decision in words, with the numbers it rested on.</param>
+internal sealed record SplitDecisionView(string Arm, DateTimeOffset DecidedAt, string DecidedBy, IReadOnlyList<SplitEvidenceView> Arms, int Version, string Reason)
 {
-    /// <summary>The view of a decision.</summary>
-    public static SplitDecisionView From(SplitDecision decision) =>
-        new(decision.Arm, decision.DecidedAt, decision.DecidedBy, [.. decision.Arms.Select(arm => new SplitEvidenceView(arm.Arm, arm.Entries, arm.Conversions, arm.PosteriorMean))]);
+    /// <summary>The view of a decision about a split of <paramref name="version"/>.</summary>
+    public static SplitDecisionView From(SplitDecision decision, int version) =>
+        new(
+            decision.Arm,
+            decision.DecidedAt,
+            decision.DecidedBy,
+            [.. decision.Arms.Select(arm => new SplitEvidenceView(arm.Arm, arm.Entries, arm.Conversions, arm.PosteriorMean))],
+            version,
+            $"{decision.DecidedBy}: arm {decision.Arm} had the highest posterior conversion rate ({string.Join(", ", decision.Arms.Select(arm => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{arm} = {arm.PosteriorMean:0.0%}")))}); every new entrant of version {version} takes it.");
 }
 
 /// <summary>One arm's numbers behind a decision.</summary>

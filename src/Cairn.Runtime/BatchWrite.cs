@@ -123,6 +123,9 @@ internal sealed class BatchWrite(OwnerRouter router, MeasurementSettings measure
             case EnrollmentSendDropped dropped:
                 FunnelCounting.Add(Commit.Funnel, dropped);
                 break;
+            case EnrollmentOutcomeCounted counted:
+                FunnelCounting.Add(Commit.Funnel, counted);
+                break;
             case EnrollmentEnded ended:
                 WriteEnrollment(id, ended.Final);
                 if (ended.NeedsReview)

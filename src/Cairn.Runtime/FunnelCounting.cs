@@ -38,6 +38,12 @@ internal static class FunnelCounting
     public static void Add(FunnelBatch funnel, EnrollmentConverted converted) =>
         funnel.Conversions.Add(new FunnelConversion(converted.JourneyId, converted.Version, FunnelExits.DayOf(converted.EnteredAt), DurationBuckets.Of(converted.At - converted.EnteredAt)));
 
+    /// <summary>Counts a change to the outcome counters on its enrollment's entry day.</summary>
+    public static void Add(FunnelBatch funnel, EnrollmentOutcomeCounted counted) =>
+        funnel.Outcomes.Add(new OutcomeCount(
+            counted.JourneyId, counted.Version, FunnelExits.DayOf(counted.EnteredAt), counted.Control, counted.Arm ?? string.Empty,
+            counted.Entries, counted.Conversions, (double)counted.Revenue, counted.RevenueSquares));
+
     /// <summary>Counts a send step's dropped message at the step, on the day the report came.</summary>
     public static void Add(FunnelBatch funnel, EnrollmentSendDropped dropped) =>
         funnel.Moves.Add(new FunnelMove(dropped.JourneyId, dropped.Version, FunnelExits.DayOf(dropped.At), dropped.StepId, FunnelExits.Suppressed, dropped.StepId));

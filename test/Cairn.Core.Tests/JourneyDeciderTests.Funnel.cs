@@ -85,4 +85,62 @@ public sealed partial class JourneyDeciderTests
         var dropped = Assert.Single(contact.Effects.OfType<EnrollmentSendDropped>());
         Assert.Equal(("cart-recovery", 1, "email_1", T0.AddHours(2)), (dropped.JourneyId, dropped.Version, dropped.StepId, dropped.At));
     }
+
+    [Fact]
+    public void OutcomeCounters_CountAContactsFirstEnrollment_ItsArm_ItsConversion_AndMoveItToANewVersion()
+    {
+        const string Yaml = """
+            id: offer
+            name: Offer
+            trigger: { event: signed_up }
+            entry: { reentry: always }
+            goal: { event: ordered, within: 7d, exit: false, revenue: amount }
+            steps:
+              - id: pick
+                split:
+                  - { arm: a, percent: 50, next: linger }
+                  - { arm: b, percent: 50, next: linger }
+                experiment: true
+              - id: linger
+                wait: 3d
+            """;
+        var library = Library(Yaml);
+        var contact = new Simulation(library, Profile(Ann, "low"));
+        contact.Event("signed_up", T0, "{}");
+        var arm = contact.Effects.OfType<EnrollmentMoved>().Single(move => move.Entry.From == "pick").Entry.Exit;
+        contact.Event("ordered", T0.AddHours(2), """{"amount":"12.50"}""");
+
+        Assert.Equal(
+            [
+                new EnrollmentOutcomeCounted("offer", 1, T0, false, null, 1, 0, 0),
+                new EnrollmentOutcomeCounted("offer", 1, T0, false, arm, 1, 0, 0),
+                new EnrollmentOutcomeCounted("offer", 1, T0, false, null, 0, 1, 12.50m),
+                new EnrollmentOutcomeCounted("offer", 1, T0, false, arm, 0, 1, 12.50m),
+            ],
+            contact.Effects.OfType<EnrollmentOutcomeCounted>());
+        Assert.Equal(156.25, contact.Effects.OfType<EnrollmentOutcomeCounted>().Sum(counted => counted.RevenueSquares) / 2);
+
+        // A publish moves the whole enrollment, entry and conversion, from version 1's rows to version 2's.
+        var v2 = Assert.Single(Library(Yaml.Replace("wait: 3d", "wait: 4d", StringComparison.Ordinal)).Live).Definition;
+        contact.Library = new JourneyLibrary([new PublishedJourney(v2, 2)], library.Versions.Add(("offer", 2), v2));
+        contact.Effects.Clear();
+        contact.Publish(new VersionPublished("offer", 2, System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("linger", "linger")), T0.AddHours(3));
+        Assert.Equal(
+            [
+                new EnrollmentOutcomeCounted("offer", 1, T0, false, null, -1, -1, -12.50m),
+                new EnrollmentOutcomeCounted("offer", 2, T0, false, null, 1, 1, 12.50m),
+                new EnrollmentOutcomeCounted("offer", 1, T0, false, arm, -1, -1, -12.50m),
+                new EnrollmentOutcomeCounted("offer", 2, T0, false, arm, 1, 1, 12.50m),
+            ],
+            contact.Effects.OfType<EnrollmentOutcomeCounted>());
+        Assert.Equal(0, contact.Effects.OfType<EnrollmentOutcomeCounted>().Sum(counted => counted.RevenueSquares));
+
+        // The contact's second enrollment is not a new unit of the comparison.
+        contact.RunTimersUntil(T0.AddDays(5));
+        contact.Effects.Clear();
+        contact.Event("signed_up", T0.AddDays(6), "{}");
+        contact.Event("ordered", T0.AddDays(6).AddHours(1), """{"amount":3}""");
+        Assert.Single(contact.Effects.OfType<EnrollmentConverted>());
+        Assert.Empty(contact.Effects.OfType<EnrollmentOutcomeCounted>());
+    }
 }

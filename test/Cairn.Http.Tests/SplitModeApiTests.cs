@@ -103,6 +103,13 @@ public sealed class SplitModeApiTests
                 var splits = Assert.Single((await SplitsAsync(cairn)).GetProperty("splits").EnumerateArray());
                 Assert.Equal("b", splits.GetProperty("decision").GetProperty("arm").GetString());
                 Assert.Equal(T0.AddMinutes(61), splits.GetProperty("decision").GetProperty("decidedAt").GetDateTimeOffset());
+
+                // The experiments report carries the same decision, with its version and the numbers in words.
+                var experiments = await cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/journeys/subject-test/experiments?from={T0:yyyy-MM-dd}", Cancel);
+                var reported = Assert.Single(experiments.GetProperty("experiments").EnumerateArray()).GetProperty("decision");
+                Assert.Equal(splits.GetProperty("decision").GetProperty("arm").GetString(), reported.GetProperty("arm").GetString());
+                Assert.Equal(1, reported.GetProperty("version").GetInt32());
+                Assert.StartsWith("automatic winner: arm b had the highest posterior conversion rate (a ", reported.GetProperty("reason").GetString(), StringComparison.Ordinal);
                 for (var i = 0; i < 6; i++)
                 {
                     await cairn.SendAsync("track", $$"""{"userId":"after{{i}}","event":"signed_up"}""");

@@ -204,34 +204,28 @@ public abstract class JourneyIndexCompliance(StoreProvider provider) : StoreComp
     }
 
     [Fact]
-    public async Task EnrollmentGroups_CountFirstEntriesInThePeriod_ByHoldoutAndArm_WithRevenueSums()
+    public async Task EnrollmentGroups_SumTheOutcomeCountersOfThePeriodsDays_ByHoldoutAndArm()
     {
         var journey = "lift-" + Guid.NewGuid().ToString("N");
-        var (ann, bob, cy, dan, eve, fay) = (NewContactId(), NewContactId(), NewContactId(), NewContactId(), NewContactId(), NewContactId());
-        Core.Journeys.Engine.Enrollment Entered(string id, int version, TimeSpan after, string? arm = null, bool control = false, decimal? revenue = null, bool converted = false) =>
-            Enrollment(id, journey, version) with
-            {
-                EnteredAt = T0 + after,
-                Arm = arm,
-                Control = control,
-                ConvertedAt = converted ? T0 + after + TimeSpan.FromHours(1) : null,
-                Revenue = revenue,
-            };
+        var day = FunnelExits.DayOf(T0);
+        OutcomeCount Count(int version, int at, bool control, string arm, long entries, long conversions = 0, double revenue = 0) =>
+            new(journey, version, day + at, control, arm, entries, conversions, revenue, conversions * revenue * revenue);
 
-        await CommitAsync(batch =>
-        {
-            batch.Enrollments.Add(new EnrollmentRecord(ann, Entered($"{journey}:1", 1, TimeSpan.Zero, "A", revenue: 10, converted: true)));
-            batch.Enrollments.Add(new EnrollmentRecord(ann, Entered($"{journey}:2", 1, TimeSpan.FromDays(1), "B")));
-            batch.Enrollments.Add(new EnrollmentRecord(bob, Entered($"{journey}:1", 1, TimeSpan.FromHours(1), "B")));
-            batch.Enrollments.Add(new EnrollmentRecord(cy, Entered($"{journey}:1", 1, TimeSpan.FromHours(2), "A", control: true, converted: true)));
-            batch.Enrollments.Add(new EnrollmentRecord(dan, Entered($"{journey}:1", 2, TimeSpan.FromHours(2), control: true, revenue: 5, converted: true)));
-            batch.Enrollments.Add(new EnrollmentRecord(eve, Entered($"{journey}:1", 1, -TimeSpan.FromDays(1), "A", revenue: 7, converted: true)));
-            batch.Enrollments.Add(new EnrollmentRecord(eve, Entered($"{journey}:2", 1, TimeSpan.FromHours(3))));
-            batch.Enrollments.Add(new EnrollmentRecord(fay, Entered($"{journey}:1", 1, TimeSpan.FromDays(10), "A", converted: true)));
-            batch.Enrollments.Add(new EnrollmentRecord(fay, Enrollment("other:1", "other", 1)));
-        });
+        await CommitAsync(batch => batch.Funnel.Outcomes.AddRange(
+        [
+            Count(1, 0, false, "", 1), Count(1, 0, false, "A", 1), Count(1, 0, false, "", 0, 1, 10), Count(1, 0, false, "A", 0, 1, 10),
+            Count(1, 0, false, "", 1), Count(1, 0, false, "B", 1),
+            Count(1, 0, false, "", 1),
+            Count(1, 0, true, "", 1), Count(1, 0, true, "A", 1), Count(1, 0, true, "", 0, 1), Count(1, 0, true, "A", 0, 1),
+            Count(2, 1, true, "", 1), Count(2, 1, true, "", 0, 1, 5),
+            Count(1, -1, false, "", 1, 1, 7),
+            Count(1, 10, false, "", 1), Count(1, 10, false, "A", 1),
+            Count(1, 0, false, "", 1) with { JourneyId = "other" },
+        ]));
+        // A second commit adds to the same rows: a publish moves one treated entry without an arm to version 2.
+        await CommitAsync(batch => batch.Funnel.Outcomes.AddRange([Count(1, 0, false, "", -1), Count(2, 0, false, "", 1)]));
 
-        var all = await Index.GetEnrollmentGroupsAsync(journey, T0, T0.AddDays(5), null, Cancel);
+        var all = await Index.GetEnrollmentGroupsAsync(journey, day, day + 5, null, Cancel);
         Assert.Equal(
             [
                 new EnrollmentGroup(false, null, 1, 0, 0, 0),
@@ -242,14 +236,48 @@ public abstract class JourneyIndexCompliance(StoreProvider provider) : StoreComp
             ],
             all.OrderBy(g => g.Control).ThenBy(g => g.Arm ?? string.Empty, StringComparer.Ordinal));
 
-        var versionOne = await Index.GetEnrollmentGroupsAsync(journey, T0, T0.AddDays(5), 1, Cancel);
-        Assert.DoesNotContain(versionOne, g => g.Control && g.Arm is null);
-        Assert.Equal(4, versionOne.Count);
+        // Version 1 alone: the moved entry left it, so every treated entry there took an arm.
+        var versionOne = await Index.GetEnrollmentGroupsAsync(journey, day, day + 5, 1, Cancel);
+        Assert.Equal(
+            [new EnrollmentGroup(false, "A", 1, 1, 10, 100), new EnrollmentGroup(false, "B", 1, 0, 0, 0), new EnrollmentGroup(true, "A", 1, 1, 0, 0)],
+            versionOne.OrderBy(g => g.Control).ThenBy(g => g.Arm, StringComparer.Ordinal));
 
-        // Ann's second enrollment counts when the period starts after her first.
-        var later = await Index.GetEnrollmentGroupsAsync(journey, T0.AddHours(12), T0.AddDays(5), null, Cancel);
-        Assert.Equal([new EnrollmentGroup(false, "B", 1, 0, 0, 0)], later);
-        Assert.Empty(await Index.GetEnrollmentGroupsAsync("missing", T0, T0.AddDays(5), null, Cancel));
+        Assert.Equal([new EnrollmentGroup(true, null, 1, 1, 5, 25)], await Index.GetEnrollmentGroupsAsync(journey, day + 1, day + 5, null, Cancel));
+        Assert.Equal([new EnrollmentGroup(false, null, 1, 1, 7, 49)], await Index.GetEnrollmentGroupsAsync(journey, day - 1, day, null, Cancel));
+        Assert.Empty(await Index.GetEnrollmentGroupsAsync("missing", day, day + 5, null, Cancel));
+    }
+
+    [Fact]
+    public async Task Migration0023_CountsTheEnrollmentsAlreadyStored()
+    {
+        var journey = "lift-" + Guid.NewGuid().ToString("N");
+        var (ann, bob, cy) = (NewContactId(), NewContactId(), NewContactId());
+        Core.Journeys.Engine.Enrollment Entered(int entry, TimeSpan after, string? arm = null, bool control = false, decimal? revenue = null, bool converted = false) =>
+            Enrollment(Core.Journeys.Engine.Enrollment.IdOf(journey, entry), journey, 1) with
+            {
+                EnteredAt = T0 + after,
+                Arm = arm,
+                Control = control,
+                ConvertedAt = converted ? T0 + after + TimeSpan.FromHours(1) : null,
+                Revenue = revenue,
+            };
+
+        await CommitAsync(batch =>
+        {
+            batch.Enrollments.Add(new EnrollmentRecord(ann, Entered(1, TimeSpan.Zero, "A", revenue: 10, converted: true)));
+            batch.Enrollments.Add(new EnrollmentRecord(ann, Entered(2, TimeSpan.FromDays(1), "B", revenue: 4, converted: true)));
+            batch.Enrollments.Add(new EnrollmentRecord(bob, Entered(1, TimeSpan.FromHours(1))));
+            batch.Enrollments.Add(new EnrollmentRecord(cy, Entered(1, TimeSpan.FromHours(2), control: true, revenue: 5, converted: true)));
+        });
+        await Store.DisposeAsync();
+        await Provider.RunSqlAsync("DROP TABLE journey_outcomes", Cancel);
+        await Provider.RunSqlAsync("DELETE FROM schema_migrations WHERE version = 23", Cancel);
+
+        await using var migrated = Provider.OpenAgain();
+        await migrated.MigrateAsync(Cancel);
+        var day = FunnelExits.DayOf(T0);
+        Assert.Equal(
+            [new EnrollmentGroup(false, null, 1, 0, 0, 0), new EnrollmentGroup(false, "A", 1, 1, 10, 100), new EnrollmentGroup(true, null, 1, 1, 5, 25)],
+            (await migrated.GetEnrollmentGroupsAsync(journey, day, day + 3, null, Cancel)).OrderBy(g => g.Control).ThenBy(g => g.Arm ?? string.Empty, StringComparer.Ordinal));
     }
 }
-

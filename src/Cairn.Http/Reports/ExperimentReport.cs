@@ -1,3 +1,4 @@
+using Cairn.Core.Journeys.Engine;
 using Cairn.Core.Measurement;
 
 namespace Cairn.Http.Reports;
@@ -11,7 +12,8 @@ namespace Cairn.Http.Reports;
 internal static class ExperimentReport
 {
     /// <summary>The report for the groups read.</summary>
-    public static ExperimentsView Build(string journeyId, ReportPeriod period, int? version, IReadOnlyList<JourneyDefinition> definitions, IReadOnlyList<EnrollmentGroup> groups)
+    public static ExperimentsView Build(
+        string journeyId, ReportPeriod period, int? version, IReadOnlyList<(int Version, JourneyDefinition Definition)> definitions, IReadOnlyList<EnrollmentGroup> groups, IReadOnlyList<StoredSplitDecision> decisions)
     {
         var counts = groups.Where(g => !g.Control && g.Arm is not null)
             .GroupBy(g => g.Arm!, StringComparer.Ordinal)
@@ -20,7 +22,7 @@ internal static class ExperimentReport
         // The splits in scope by step id, newest definition first; an arm name belongs to the first split that has it.
         var splits = new List<(string StepId, List<(string Name, double Percent)> Arms)>();
         var claimed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var split in definitions.SelectMany(d => d.Steps.OfType<SplitStep>()).Where(s => s.Experiment))
+        foreach (var split in definitions.SelectMany(d => d.Definition.Steps.OfType<SplitStep>()).Where(s => s.Experiment))
         {
             var entry = splits.FirstOrDefault(s => s.StepId == split.Id);
             if (entry.Arms is null)
@@ -40,7 +42,15 @@ internal static class ExperimentReport
             period,
             version,
             JourneyMeasurementEndpoints.CountedAs,
-            [.. splits.Where(s => s.Arms.Count > 0).Select(s => Experiment(s.StepId, s.Arms, counts))]);
+            [.. splits.Where(s => s.Arms.Count > 0).Select(s => Experiment(s.StepId, s.Arms, counts, Decision(s.StepId)))]);
+
+        // The winner recorded for the step on the newest version in scope that has one.
+        SplitDecisionView? Decision(string stepId) =>
+            definitions
+                .Select(d => decisions.FirstOrDefault(entry => entry.Split == new SplitKey(journeyId, d.Version, stepId)))
+                .FirstOrDefault(entry => entry is not null) is { } stored
+                ? SplitDecisionView.From(stored.Decision, stored.Split.Version)
+                : null;
     }
 
     /// <summary>The report as a table: one row per arm.</summary>
@@ -69,7 +79,7 @@ internal static class ExperimentReport
             rows);
     }
 
-    private static ExperimentView Experiment(string stepId, List<(string Name, double Percent)> arms, Dictionary<string, (long Entries, long Conversions, double Revenue)> counts)
+    private static ExperimentView Experiment(string stepId, List<(string Name, double Percent)> arms, Dictionary<string, (long Entries, long Conversions, double Revenue)> counts, SplitDecisionView? decision)
     {
         var measured = arms.Select(arm => (arm.Name, arm.Percent, Counts: counts.GetValueOrDefault(arm.Name))).ToList();
         var best = BetaArms.ProbabilityBest([.. measured.Select(arm => (arm.Counts.Entries, arm.Counts.Conversions))]);
@@ -97,7 +107,7 @@ internal static class ExperimentReport
                 versus);
         }).ToList();
         var test = ChiSquare.Independence([.. measured.Select(arm => (arm.Counts.Entries, arm.Counts.Conversions))]);
-        return new ExperimentView(stepId, views, test is null ? null : new ChiSquareView(test.Statistic, test.DegreesOfFreedom, test.PValue), null, Verdict(views, test));
+        return new ExperimentView(stepId, views, test is null ? null : new ChiSquareView(test.Statistic, test.DegreesOfFreedom, test.PValue), decision, Verdict(views, test));
     }
 
     private static string Verdict(List<ArmView> arms, ChiSquareTest? test)
@@ -135,7 +145,7 @@ internal sealed record ExperimentsView(string JourneyId, ReportPeriod Period, in
 /// <param name="ChiSquare">Pearson's chi-square test of independence across the arms (null until it is defined).</param>
 /// <param name="Decision">A recorded automatic-winner decision, when the split has one.</param>
 /// <param name="Verdict">The conclusion in words, with the counts behind it.</param>
-internal sealed record ExperimentView(string StepId, IReadOnlyList<ArmView> Arms, ChiSquareView? ChiSquare, ExperimentDecisionView? Decision, string Verdict);
+internal sealed record ExperimentView(string StepId, IReadOnlyList<ArmView> Arms, ChiSquareView? ChiSquare, SplitDecisionView? Decision, string Verdict);
 
 /// <summary>One arm of an experiment.</summary>
 /// <param name="Name">The arm.</param>
@@ -163,8 +173,3 @@ internal sealed record ArmComparisonView(string Baseline, double Difference, Int
 /// <param name="PValue">P(χ² ≥ X²).</param>
 internal sealed record ChiSquareView(double Statistic, int DegreesOfFreedom, double PValue);
 
-/// <summary>An automatic-winner decision recorded on the journey.</summary>
-/// <param name="Winner">The arm all new entrants take.</param>
-/// <param name="DecidedAt">When.</param>
-/// <param name="Reason">Why, with the numbers it rested on.</param>
-internal sealed record ExperimentDecisionView(string Winner, DateTimeOffset DecidedAt, string Reason);

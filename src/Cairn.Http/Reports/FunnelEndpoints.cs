@@ -58,8 +58,7 @@ internal static partial class FunnelEndpoints
             return Problems.NotFound($"The journey '{id}' has no version {number}.");
         }
 
-        var fromDay = FunnelExits.DayOf(period.From);
-        var toDay = FunnelExits.DayOf(period.To - TimeSpan.FromTicks(1)) + 1;
+        var (fromDay, toDay) = period.DaySpan();
         var counts = await journeyIndex.GetJourneyFunnelAsync(id, number, fromDay, toDay, cancellationToken).ConfigureAwait(false);
         var view = FunnelReport.Build(definition, number, document.PublishedVersion, versions, fromDay, toDay, counts);
         return csv ? ReportFormat.Csv(FunnelReport.Table(view), $"funnel-{id}-v{number}") : TypedResults.Ok(view);

@@ -5,13 +5,13 @@ namespace Cairn.Http.Reports;
 /// <summary>
 /// A journey's measured outcomes: <c>GET /api/journeys/{id}/lift</c> (treated against the holdout) and
 /// <c>GET /api/journeys/{id}/experiments</c> (experiment splits' arms against each other), each over a period and a
-/// version, as JSON or CSV. Both read one aggregate of the enrollment rows (<see cref="IJourneyIndex.GetEnrollmentGroupsAsync"/>).
+/// version, as JSON or CSV. Both read the journey's daily outcome counters (<see cref="IJourneyIndex.GetEnrollmentGroupsAsync"/>).
 /// </summary>
 internal static class JourneyMeasurementEndpoints
 {
     /// <summary>How the reports count, stated in every answer.</summary>
     public const string CountedAs =
-        "Each contact counts once, by their first enrollment that entered in the period (on the version, when one is given); "
+        "Each contact counts once, by their first enrollment in the journey, when it entered in the period (whole UTC days; on the version, when one is given); "
         + "a conversion is the journey's goal reached by that enrollment at any time up to now, and revenue is what its conversion event carried.";
 
     /// <summary>Maps the two reports under <paramref name="api"/>.</summary>
@@ -34,15 +34,16 @@ internal static class JourneyMeasurementEndpoints
         string id, string? from, string? to, string? version, string? format, IDocumentStore documentStore, IJourneyIndex journeyIndex, JourneyRegistry journeyRegistry, TimeProvider time, CancellationToken cancellationToken)
     {
         var scope = await ScopeAsync(id, from, to, version, format, documentStore, journeyIndex, journeyRegistry, time, cancellationToken).ConfigureAwait(false);
-        var report = LiftReport.Build(id, scope.Period, scope.Version, scope.Definitions, scope.Groups);
+        var report = LiftReport.Build(id, scope.Period, scope.Version, [.. scope.Definitions.Select(entry => entry.Definition)], scope.Groups);
         return scope.Csv ? ReportFormat.Csv(LiftReport.Table(report), $"{id}-lift") : TypedResults.Ok(report);
     }
 
     private static async Task<Results<Ok<ExperimentsView>, FileContentHttpResult, ProblemHttpResult>> ExperimentsAsync(
-        string id, string? from, string? to, string? version, string? format, IDocumentStore documentStore, IJourneyIndex journeyIndex, JourneyRegistry journeyRegistry, TimeProvider time, CancellationToken cancellationToken)
+        string id, string? from, string? to, string? version, string? format, IDocumentStore documentStore, IJourneyIndex journeyIndex, JourneyRegistry journeyRegistry, ISplitStore splitStore, TimeProvider time, CancellationToken cancellationToken)
     {
         var scope = await ScopeAsync(id, from, to, version, format, documentStore, journeyIndex, journeyRegistry, time, cancellationToken).ConfigureAwait(false);
-        var report = ExperimentReport.Build(id, scope.Period, scope.Version, scope.Definitions, scope.Groups);
+        var decisions = await splitStore.GetSplitDecisionsAsync(id, cancellationToken).ConfigureAwait(false);
+        var report = ExperimentReport.Build(id, scope.Period, scope.Version, scope.Definitions, scope.Groups, decisions);
         return scope.Csv ? ReportFormat.Csv(ExperimentReport.Table(report), $"{id}-experiments") : TypedResults.Ok(report);
     }
 
@@ -74,18 +75,20 @@ internal static class JourneyMeasurementEndpoints
         var definitions = journeyRegistry.Library.Versions
             .Where(entry => entry.Key.Journey == id && (number is null || entry.Key.Version == number))
             .OrderByDescending(entry => entry.Key.Version)
-            .Select(entry => entry.Value)
+            .Select(entry => (entry.Key.Version, entry.Value))
             .ToList();
         if (number is not null && definitions.Count == 0)
         {
             throw ProblemException.NotFound($"Journey '{id}' has no published version {number}.");
         }
 
-        var groups = await journeyIndex.GetEnrollmentGroupsAsync(id, period.From, period.To, number, cancellationToken).ConfigureAwait(false);
-        return new Scope(csv, period, number, definitions, groups);
+        // The counters are per UTC day: the period is rounded out to the whole days it touches, and the report says so.
+        var (fromDay, toDay) = period.DaySpan();
+        var groups = await journeyIndex.GetEnrollmentGroupsAsync(id, fromDay, toDay, number, cancellationToken).ConfigureAwait(false);
+        return new Scope(csv, period.WholeDays(), number, definitions, groups);
     }
 
-    private sealed record Scope(bool Csv, ReportPeriod Period, int? Version, IReadOnlyList<JourneyDefinition> Definitions, IReadOnlyList<EnrollmentGroup> Groups);
+    private sealed record Scope(bool Csv, ReportPeriod Period, int? Version, IReadOnlyList<(int Version, JourneyDefinition Definition)> Definitions, IReadOnlyList<EnrollmentGroup> Groups);
 }
 
 /// <summary>A confidence interval (95 %).</summary>

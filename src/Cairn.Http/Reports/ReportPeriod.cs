@@ -36,6 +36,18 @@ public sealed record ReportPeriod(DateTimeOffset From, DateTimeOffset To)
         return new ReportPeriod(start, end);
     }
 
+    /// <summary>The UTC days the period touches, as day numbers (days since 1970-01-01) from FromDay to ToDay (exclusive): what daily counters answer for.</summary>
+    public (int FromDay, int ToDay) DaySpan() => (FunnelExits.DayOf(From), FunnelExits.DayOf(To - TimeSpan.FromTicks(1)) + 1);
+
+    /// <summary>The period rounded out to the whole UTC days it touches, as a report read from daily counters states it.</summary>
+    public ReportPeriod WholeDays()
+    {
+        var (fromDay, toDay) = DaySpan();
+        return new ReportPeriod(DayStart(fromDay), DayStart(toDay));
+    }
+
+    private static DateTimeOffset DayStart(int day) => new(FunnelExits.DateOf(day).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
     /// <summary>The UTC days the period touches, first to last.</summary>
     public IEnumerable<DateOnly> Days()
     {

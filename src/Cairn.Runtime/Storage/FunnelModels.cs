@@ -2,7 +2,8 @@ namespace Cairn.Runtime.Storage;
 
 /// <summary>
 /// The funnel counters one commit adds to, each counted per UTC day so that a report sums the days of its period:
-/// moves, the time spent in a step before moving on, and goal conversions by the day their enrollment entered.
+/// moves, the time spent in a step before moving on, goal conversions by the day their enrollment entered, and the
+/// outcome counters (entries, conversions, revenue by holdout and arm) that lift and experiments read.
 /// </summary>
 public sealed class FunnelBatch
 {
@@ -15,9 +16,27 @@ public sealed class FunnelBatch
     /// <summary>Goal conversions, by the day the enrollment entered and the time it took, by duration bucket.</summary>
     public List<FunnelConversion> Conversions { get; } = [];
 
+    /// <summary>Changes to the outcome counters the lift and experiment reports sum (<see cref="OutcomeCount"/>).</summary>
+    public List<OutcomeCount> Outcomes { get; } = [];
+
     /// <summary>True when the commit adds to no funnel counter.</summary>
-    public bool IsEmpty => Moves.Count == 0 && Durations.Count == 0 && Conversions.Count == 0;
+    public bool IsEmpty => Moves.Count == 0 && Durations.Count == 0 && Conversions.Count == 0 && Outcomes.Count == 0;
 }
+
+/// <summary>
+/// A change to one row of a journey's outcome counters: contacts' first enrollments by version, the UTC day they
+/// entered, holdout and experiment arm (<paramref name="Arm"/> empty: the row every entry counts in, whatever its arm).
+/// </summary>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Version">The version.</param>
+/// <param name="EntryDay">The UTC day the enrollment entered (days since 1970-01-01).</param>
+/// <param name="Control">True for the holdout.</param>
+/// <param name="Arm">The experiment arm, or empty for every entry.</param>
+/// <param name="Entries">Entries added (negative: taken away).</param>
+/// <param name="Conversions">Goal conversions added.</param>
+/// <param name="Revenue">Revenue added.</param>
+/// <param name="RevenueSquares">Squared revenues added.</param>
+public sealed record OutcomeCount(string JourneyId, int Version, int EntryDay, bool Control, string Arm, long Entries, long Conversions, double Revenue, double RevenueSquares);
 
 /// <summary>
 /// One counted move of the funnel on a UTC day (<paramref name="Day"/>: days since 1970-01-01). <paramref name="Exit"/>

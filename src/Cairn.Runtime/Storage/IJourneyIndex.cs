@@ -49,11 +49,11 @@ public interface IJourneyIndex
     Task<IReadOnlyDictionary<string, long>> CountSegmentMembersAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// The measured groups of a journey's enrollments that entered in [<paramref name="since"/>, <paramref name="until"/>)
-    /// (on <paramref name="version"/>, or every version when null), by holdout membership and experiment arm: entries,
-    /// goal conversions (at any time up to now) and the sum and sum of squares of the revenue they carried. A contact who
-    /// entered more than once in the period counts once, by their first enrollment in it (earliest entry, then enrollment id).
-    /// One aggregate over the (journey_id, entered_at) index.
+    /// The measured groups of contacts whose first enrollment in the journey entered on the UTC days
+    /// <paramref name="fromDay"/> (inclusive) to <paramref name="toDay"/> (exclusive) (on <paramref name="version"/>, or
+    /// every version when null), by holdout membership and experiment arm (null: no arm taken): entries, goal conversions
+    /// (at any time up to now) and the sum and sum of squares of the revenue they carried. Read from the outcome
+    /// counters the commits keep (<see cref="OutcomeCount"/>), one row per day, holdout and arm.
     /// </summary>
-    Task<IReadOnlyList<EnrollmentGroup>> GetEnrollmentGroupsAsync(string journeyId, DateTimeOffset since, DateTimeOffset until, int? version, CancellationToken cancellationToken);
+    Task<IReadOnlyList<EnrollmentGroup>> GetEnrollmentGroupsAsync(string journeyId, int fromDay, int toDay, int? version, CancellationToken cancellationToken);
 }

@@ -40,7 +40,7 @@ public sealed record EnrollmentRemoved(ContactId ContactId, string EnrollmentId)
 /// <summary>One group of a journey's enrollments as measurement reads them (see <see cref="IJourneyIndex.GetEnrollmentGroupsAsync"/>).</summary>
 /// <param name="Control">True for the journey's holdout.</param>
 /// <param name="Arm">The experiment arm taken, or null.</param>
-/// <param name="Entries">Contacts that entered (first enrollment each).</param>
+/// <param name="Entries">Contacts whose first enrollment in the journey entered in the period.</param>
 /// <param name="Conversions">Of them, how many reached the goal.</param>
 /// <param name="Revenue">The sum of the revenue their conversions carried (0 for none).</param>
 /// <param name="RevenueSquares">The sum of its squares, for the variance.</param>

@@ -23,6 +23,16 @@ internal sealed class FunnelRows : CommitWriter
         ON CONFLICT (journey_id, version, entry_day, bucket) DO UPDATE SET count = journey_funnel_conversions.count + excluded.count
         """;
 
+    private const string OutcomesSql = """
+        INSERT INTO journey_outcomes (journey_id, version, entry_day, control, arm, entries, conversions, revenue, revenue_squares)
+        VALUES (@journey_id, @version, @entry_day, @control, @arm, @entries, @conversions, @revenue, @revenue_squares)
+        ON CONFLICT (journey_id, version, entry_day, control, arm) DO UPDATE SET
+            entries = journey_outcomes.entries + excluded.entries,
+            conversions = journey_outcomes.conversions + excluded.conversions,
+            revenue = journey_outcomes.revenue + excluded.revenue,
+            revenue_squares = journey_outcomes.revenue_squares + excluded.revenue_squares
+        """;
+
     public override async Task WriteAsync(SqlSession session, CommitBatch batch, CancellationToken cancellationToken)
     {
         var funnel = batch.Funnel;
@@ -68,6 +78,24 @@ internal sealed class FunnelRows : CommitWriter
                 parameters.Add("entry_day", group.Key.EntryDay);
                 parameters.Add("bucket", group.Key.Bucket);
                 parameters.Add("count", (long)group.Count());
+            },
+            cancellationToken).ConfigureAwait(false);
+        await session.ExecuteManyAsync(
+            OutcomesSql,
+            funnel.Outcomes
+                .GroupBy(outcome => (outcome.JourneyId, outcome.Version, outcome.EntryDay, outcome.Control, outcome.Arm))
+                .OrderBy(group => group.Key),
+            static (parameters, group) =>
+            {
+                parameters.Add("journey_id", group.Key.JourneyId);
+                parameters.Add("version", group.Key.Version);
+                parameters.Add("entry_day", group.Key.EntryDay);
+                parameters.Add("control", group.Key.Control);
+                parameters.Add("arm", group.Key.Arm);
+                parameters.Add("entries", group.Sum(outcome => outcome.Entries));
+                parameters.Add("conversions", group.Sum(outcome => outcome.Conversions));
+                parameters.Add("revenue", group.Sum(outcome => outcome.Revenue));
+                parameters.Add("revenue_squares", group.Sum(outcome => outcome.RevenueSquares));
             },
             cancellationToken).ConfigureAwait(false);
     }

@@ -53,6 +53,12 @@ public sealed record Enrollment(
 
     /// <summary>The revenue the converting event carried (the goal's revenue property), when it converted with one.</summary>
     public decimal? Revenue { get; init; }
+
+    /// <summary>True for the contact's first enrollment in the journey (the one measurement counts).</summary>
+    public bool IsFirst => Id.Length == JourneyId.Length + 2 && Id.EndsWith(":1", StringComparison.Ordinal);
+
+    /// <summary>The id of a contact's <paramref name="entry"/>th enrollment (from 1) in the journey.</summary>
+    public static string IdOf(string journeyId, int entry) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{journeyId}:{entry}");
 }
 
 /// <summary>What a contact has done in one journey so far (for re-entry rules and enrollment ids).</summary>

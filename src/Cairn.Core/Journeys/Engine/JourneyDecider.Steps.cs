@@ -96,9 +96,15 @@ public static partial class JourneyDecider
         {
             var evidence = split.Mode == SplitMode.Fixed ? null : library.Splits.GetValueOrDefault(new SplitKey(enrollment.JourneyId, enrollment.Version, split.Id));
             var (arm, reason) = SplitModes.Choose(split, evidence, Profile.Id, enrollment.JourneyId, enrollment.Version);
-            if (split.Experiment)
+            if (split.Experiment && enrollment.Arm != arm.Name)
             {
+                if (enrollment.Arm is not null)
+                {
+                    CountWhole(enrollment, enrollment.Arm, -1);
+                }
+
                 enrollment = enrollment with { Arm = arm.Name };
+                CountWhole(enrollment, arm.Name, 1);
             }
 
             return (arm.Name, arm.Next.Target, reason);

@@ -186,6 +186,12 @@ public static partial class JourneyDecider
                 {
                     current = Replace(current with { ConvertedAt = now, Revenue = Money.Read(message.Properties, goal.RevenueProperty) });
                     Effects.Add(new EnrollmentConverted(current.JourneyId, current.Version, current.Id, current.Arm, current.Control, now) { EnteredAt = current.EnteredAt });
+                    CountOutcome(current, null, 0, 1, current.Revenue ?? 0);
+                    if (current.Arm is { } arm)
+                    {
+                        CountOutcome(current, arm, 0, 1, current.Revenue ?? 0);
+                    }
+
                     if (goal.ExitOnConversion)
                     {
                         End(current, $"goal reached ({goal.Event})", review: false, EndCause.Goal);
@@ -305,6 +311,12 @@ public static partial class JourneyDecider
             var leave = new PathEntry(now, step, JourneyStep.Migrated, JourneyStep.Migrated, reason);
             Effects.Add(new EnrollmentMoved(enrollment.JourneyId, enrollment.Version, enrollment.Id, leave) { StepEnteredAt = LastMoveAt(enrollment) });
             var moved = enrollment with { Version = published.Version, Path = enrollment.Path.Add(leave) };
+            foreach (var arm in enrollment.Arm is { } taken ? [null, taken] : new string?[] { null })
+            {
+                CountWhole(enrollment, arm, -1);
+                CountWhole(moved, arm, 1);
+            }
+
             if (old.MaxRunTime != journey.MaxRunTime)
             {
                 Effects.Add(new ScheduleTimer(moved.Id, MaxRunTimeTimer, moved.EnteredAt + journey.MaxRunTime));
@@ -355,7 +367,7 @@ public static partial class JourneyDecider
 
             var control = journey.Entry.HoldoutPercent > 0 && Bucket(Profile.Id, journey.Id + ":holdout") < journey.Entry.HoldoutPercent;
             var enrollment = new Enrollment(
-                $"{journey.Id}:{past.Entries + 1}",
+                Enrollment.IdOf(journey.Id, past.Entries + 1),
                 journey.Id,
                 live.Version,
                 null,
@@ -375,7 +387,24 @@ public static partial class JourneyDecider
                 History = Memberships.History.SetItem(journey.Id, past with { Entries = past.Entries + 1 }),
             };
             Effects.Add(new ScheduleTimer(enrollment.Id, MaxRunTimeTimer, now + journey.MaxRunTime));
+            CountOutcome(enrollment, null, 1, 0, 0);
             Continue(enrollment, journey, null, "entry", journey.Start, control ? reason + " (holdout: control group)" : reason);
+        }
+
+        /// <summary>Adds to the journey's outcome counters (<see cref="EnrollmentOutcomeCounted"/>) for a contact's first enrollment.</summary>
+        private void CountOutcome(Enrollment enrollment, string? arm, int entries, int conversions, decimal revenue)
+        {
+            if (enrollment.IsFirst)
+            {
+                Effects.Add(new EnrollmentOutcomeCounted(enrollment.JourneyId, enrollment.Version, enrollment.EnteredAt, enrollment.Control, arm, entries, conversions, revenue));
+            }
+        }
+
+        /// <summary>Counts the whole enrollment (its entry, and its conversion when it converted) into (1) or out of (-1) a row.</summary>
+        private void CountWhole(Enrollment enrollment, string? arm, int sign)
+        {
+            var converted = enrollment.ConvertedAt is null ? 0 : sign;
+            CountOutcome(enrollment, arm, sign, converted, converted * (enrollment.Revenue ?? 0));
         }
 
         private Enrollment Replace(Enrollment enrollment)

@@ -57,6 +57,26 @@ public sealed record EnrollmentConverted(string JourneyId, int Version, string E
 }
 
 /// <summary>
+/// A change to a journey's outcome counters, which the lift and experiment reports sum by the day the enrollment entered:
+/// a contact's first enrollment in the journey entered (<paramref name="Arm"/> null: the row every entry counts in), took
+/// an experiment arm, converted, or moved to another version (counted out of the old version and into the new). Only a
+/// contact's first enrollment counts, so each contact is one unit of the comparison, however often they re-enter.
+/// </summary>
+/// <param name="JourneyId">The journey.</param>
+/// <param name="Version">The version the counts belong to.</param>
+/// <param name="EnteredAt">When the enrollment entered: the day it counts for.</param>
+/// <param name="Control">True for the journey's holdout.</param>
+/// <param name="Arm">The experiment arm's row, or null for the row of every entry.</param>
+/// <param name="Entries">Entries added (1) or taken away (-1), or 0.</param>
+/// <param name="Conversions">Goal conversions added or taken away (-1, 0, 1).</param>
+/// <param name="Revenue">The revenue those conversions carried, with their sign.</param>
+public sealed record EnrollmentOutcomeCounted(string JourneyId, int Version, DateTimeOffset EnteredAt, bool Control, string? Arm, int Entries, int Conversions, decimal Revenue) : Effect
+{
+    /// <summary>The change to the sum of squared revenues (a conversion's revenue squared, with the conversion's sign).</summary>
+    public double RevenueSquares => Conversions * (double)Revenue * (double)Revenue;
+}
+
+/// <summary>
 /// The message a send step queued for the enrollment was dropped by the orchestrator (suppressed, or expired before it
 /// could go out), as its delivery report says: the funnel counts it at the step. Counted once per step visit.
 /// </summary>

@@ -3,7 +3,7 @@ import { Link, useParams } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../../../api/client";
 import type { components } from "../../../api/schema";
-import { Empty, ErrorNotice, Loading, PageHeader, formatNumber } from "../../../components/ui";
+import { Empty, ErrorNotice, Loading, PageHeader, formatNumber, formatTime } from "../../../components/ui";
 import { Chart, whiskers } from "./Chart";
 import "./results.css";
 
@@ -185,7 +185,7 @@ function ExperimentPanel({ experiment }: { experiment: Experiment }) {
       <h3>Split <code>{experiment.stepId}</code></h3>
       <p className="results-verdict" data-testid="experiment-verdict">{experiment.verdict}</p>
       {experiment.decision && (
-        <p className="notice">Winner {experiment.decision.winner} chosen {experiment.decision.decidedAt}: {experiment.decision.reason}</p>
+        <p className="notice">Winner: arm {experiment.decision.arm}, decided {formatTime(experiment.decision.decidedAt)}. {experiment.decision.reason}</p>
       )}
       <Chart option={option} height={200}
         description={experiment.arms.map((arm) => `Arm ${arm.name}: ${percent(arm.rate)} (95 % interval ${range(arm.rateInterval, (v) => percent(v))})`).join("; ")} />
