@@ -32,21 +32,29 @@ function Figure({ count, rate }: { count: number | string; rate?: Rate }) {
   );
 }
 
+/** The figures' column headings, in order after the group's; a phone shows each beside its figure instead. */
+const columns = ["Sent", "Delivered", "Bounced", "Opened", "Clicked", "Click-to-open", "Unsubscribed", "Complaints", "Machine opens", "Machine clicks"] as const;
+
 function PerformanceRow({ row, header }: { row: Row; header?: boolean }) {
   const Cell = header ? "th" : "td";
+  const figures = [
+    formatNumber(row.sent),
+    <Figure count={row.delivered} rate={row.rates.delivery} />,
+    <Figure count={row.bounced} rate={row.rates.bounce} />,
+    <Figure count={row.opened} rate={row.rates.open} />,
+    <Figure count={row.clicked} rate={row.rates.click} />,
+    <RateCell rate={row.rates.clickToOpen} />,
+    <Figure count={row.unsubscribed} rate={row.rates.unsubscribe} />,
+    <Figure count={row.complained} rate={row.rates.complaint} />,
+    formatNumber(row.machineOpened),
+    formatNumber(row.machineClicked),
+  ];
   return (
     <tr>
-      <Cell scope="row" className="mono">{row.group}</Cell>
-      <td>{formatNumber(row.sent)}</td>
-      <td><Figure count={row.delivered} rate={row.rates.delivery} /></td>
-      <td><Figure count={row.bounced} rate={row.rates.bounce} /></td>
-      <td><Figure count={row.opened} rate={row.rates.open} /></td>
-      <td><Figure count={row.clicked} rate={row.rates.click} /></td>
-      <td><RateCell rate={row.rates.clickToOpen} /></td>
-      <td><Figure count={row.unsubscribed} rate={row.rates.unsubscribe} /></td>
-      <td><Figure count={row.complained} rate={row.rates.complaint} /></td>
-      <td className="machine">{formatNumber(row.machineOpened)}</td>
-      <td className="machine">{formatNumber(row.machineClicked)}</td>
+      <Cell scope="row" className="mono group">{row.group}</Cell>
+      {figures.map((figure, index) => (
+        <td key={columns[index]} data-label={columns[index]} className={columns[index].startsWith("Machine") ? "machine" : undefined}><span>{figure}</span></td>
+      ))}
     </tr>
   );
 }
@@ -158,16 +166,7 @@ export function Performance() {
                 <thead>
                   <tr>
                     <th scope="col">{report.data.by}</th>
-                    <th scope="col">Sent</th>
-                    <th scope="col">Delivered</th>
-                    <th scope="col">Bounced</th>
-                    <th scope="col">Opened</th>
-                    <th scope="col">Clicked</th>
-                    <th scope="col">Click-to-open</th>
-                    <th scope="col">Unsubscribed</th>
-                    <th scope="col">Complaints</th>
-                    <th scope="col" className="machine">Machine opens</th>
-                    <th scope="col" className="machine">Machine clicks</th>
+                    {columns.map((column) => <th key={column} scope="col" className={column.startsWith("Machine") ? "machine" : undefined}>{column}</th>)}
                   </tr>
                 </thead>
                 <tbody>

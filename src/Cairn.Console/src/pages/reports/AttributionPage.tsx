@@ -2,7 +2,7 @@ import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { Empty, ErrorNotice, Loading, PageHeader, formatNumber } from "../../components/ui";
-import { EChart } from "./EChart";
+import { EChart } from "../../components/EChart";
 import { ReportFilters, ReportTabs, formatMoney, formatPeriod, reportQuery, useReportParams } from "./ReportControls";
 import "./reports.css";
 

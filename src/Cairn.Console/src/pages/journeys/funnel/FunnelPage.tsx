@@ -1,15 +1,10 @@
-import { useEffect, useRef, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
-import * as echarts from "echarts/core";
-import { BarChart, LineChart } from "echarts/charts";
-import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
-import { SVGRenderer } from "echarts/renderers";
 import { api, unwrap, type Schemas } from "../../../api/client";
 import { ErrorNotice, Loading, PageHeader, formatNumber } from "../../../components/ui";
+import { EChart } from "../../../components/EChart";
 import "./funnel.css";
-
-echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
 
 type Funnel = Schemas["JourneyFunnelView"];
 type FunnelStep = Schemas["FunnelStepView"];
@@ -170,39 +165,28 @@ function StepBar({ step, widest }: { step: FunnelStep; widest: number }) {
 
 /** Entries and conversions per entry day (bars) and the day's conversion rate (line). */
 function ConversionChart({ funnel }: { funnel: Funnel }) {
-  const element = useRef<HTMLDivElement>(null);
   const days = funnel.conversions.days;
-  useEffect(() => {
-    if (!element.current) return;
-    const chart = echarts.init(element.current, undefined, { renderer: "svg" });
-    chart.setOption({
-      animation: false,
-      tooltip: { trigger: "axis" },
-      legend: { data: ["Entries", "Converted", "Rate"], bottom: 0 },
-      grid: { left: 48, right: 56, top: 40, bottom: 56 },
-      xAxis: { type: "category", data: days.map((day) => day.day) },
-      yAxis: [
-        { type: "value", name: "enrollments", minInterval: 1 },
-        { type: "value", name: "rate", min: 0, max: 100, axisLabel: { formatter: "{value} %" } },
-      ],
-      series: [
-        { name: "Entries", type: "bar", data: days.map((day) => count(day.entries)), itemStyle: { color: "#9fb7cc" } },
-        { name: "Converted", type: "bar", data: days.map((day) => count(day.converted)), itemStyle: { color: "#1e7a46" } },
-        { name: "Rate", type: "line", yAxisIndex: 1, data: days.map((day) => (day.rate === null || day.rate === undefined ? null : Number(day.rate) * 100)), itemStyle: { color: "#1f5f99" } },
-      ],
-    });
-    const resize = () => chart.resize();
-    window.addEventListener("resize", resize);
-    return () => {
-      window.removeEventListener("resize", resize);
-      chart.dispose();
-    };
-  }, [days]);
+  const option = useMemo(() => ({
+    animation: false,
+    tooltip: { trigger: "axis" },
+    legend: { data: ["Entries", "Converted", "Rate"], bottom: 0 },
+    grid: { left: 48, right: 56, top: 40, bottom: 56 },
+    xAxis: { type: "category", data: days.map((day) => day.day) },
+    yAxis: [
+      { type: "value", name: "enrollments", minInterval: 1 },
+      { type: "value", name: "rate", min: 0, max: 100, axisLabel: { formatter: "{value} %" } },
+    ],
+    series: [
+      { name: "Entries", type: "bar", data: days.map((day) => count(day.entries)), itemStyle: { color: "#9fb7cc" } },
+      { name: "Converted", type: "bar", data: days.map((day) => count(day.converted)), itemStyle: { color: "#1e7a46" } },
+      { name: "Rate", type: "line", yAxisIndex: 1, data: days.map((day) => (day.rate === null || day.rate === undefined ? null : Number(day.rate) * 100)), itemStyle: { color: "#1f5f99" } },
+    ],
+  }), [days]);
   const converted = days.reduce((sum, day) => sum + count(day.converted), 0);
   return (
     <figure className="funnel-chart">
-      <div ref={element} className="funnel-chart-canvas" role="img"
-        aria-label={`Entries and conversions on each of ${days.length} days; ${converted} of ${formatNumber(funnel.conversions.entries)} entries converted`} />
+      <EChart option={option} height={280}
+        label={`Entries and conversions on each of ${days.length} days; ${converted} of ${formatNumber(funnel.conversions.entries)} entries converted`} />
       <figcaption className="muted small">Each day counts the enrollments that entered that day and how many of them have reached the goal so far.</figcaption>
     </figure>
   );

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../../../api/client";
 import type { components } from "../../../api/schema";
 import { Empty, ErrorNotice, Loading, PageHeader, formatNumber, formatTime } from "../../../components/ui";
-import { Chart, whiskers } from "./Chart";
+import { EChart, whiskers } from "../../../components/EChart";
 import "./results.css";
 
 // The OpenAPI document allows numbers as strings (the server reads either); it always writes numbers.
@@ -120,12 +120,12 @@ function LiftPanel({ lift }: { lift: Lift }) {
       <Period report={lift} />
       <p className={`results-verdict verdict-${lift.verdict.kind}`} data-testid="lift-verdict">{lift.verdict.text}</p>
       {option && comparison && (
-        <Chart option={option} height={120}
-          description={`Absolute lift ${points(comparison.absoluteLift)} points, 95 % interval ${range(comparison.absoluteLiftInterval, points)} points.`} />
+        <EChart option={option} height={120} className="results-chart"
+          label={`Absolute lift ${points(comparison.absoluteLift)} points, 95 % interval ${range(comparison.absoluteLiftInterval, points)} points.`} />
       )}
       <div className="results-scroll" tabIndex={0} role="region" aria-label="Treated and holdout groups">
       <table className="results-table" data-testid="lift-table">
-        <caption>Treated and holdout contacts who entered in the period (first entry each); n is the entries behind each row.</caption>
+        <caption>Treated and holdout contacts whose first enrollment in the journey entered in the period; n is the entries behind each row.</caption>
         <thead>
           <tr><th scope="col">Group</th><th scope="col">Entries (n)</th><th scope="col">Conversions</th><th scope="col">Rate</th><th scope="col">95 % interval</th><th scope="col">Revenue per contact</th><th scope="col">95 % interval</th></tr>
         </thead>
@@ -187,13 +187,13 @@ function ExperimentPanel({ experiment }: { experiment: Experiment }) {
       {experiment.decision && (
         <p className="notice">Winner: arm {experiment.decision.arm}, decided {formatTime(experiment.decision.decidedAt)}. {experiment.decision.reason}</p>
       )}
-      <Chart option={option} height={200}
-        description={experiment.arms.map((arm) => `Arm ${arm.name}: ${percent(arm.rate)} (95 % interval ${range(arm.rateInterval, (v) => percent(v))})`).join("; ")} />
+      <EChart option={option} height={200} className="results-chart"
+        label={experiment.arms.map((arm) => `Arm ${arm.name}: ${percent(arm.rate)} (95 % interval ${range(arm.rateInterval, (v) => percent(v))})`).join("; ")} />
       <div className="results-scroll" tabIndex={0} role="region" aria-label={`Arms of ${experiment.stepId}`}>
       <table className="results-table" data-testid="arms-table">
         <caption>Arms of the split (holdout left out); each arm is compared with the first.</caption>
         <thead>
-          <tr><th scope="col">Arm</th><th scope="col">Entries (n)</th><th scope="col">Conversions</th><th scope="col">Rate</th><th scope="col">95 % interval</th><th scope="col">Revenue per entry</th><th scope="col">Probability best</th><th scope="col">vs first arm</th><th scope="col">p</th></tr>
+          <tr><th scope="col">Arm</th><th scope="col">Entries (n)</th><th scope="col">Conversions</th><th scope="col">Rate</th><th scope="col">95 % interval</th><th scope="col">Revenue per entry</th><th scope="col">Probability best</th><th scope="col">vs first arm (95 % interval)</th><th scope="col">p</th></tr>
         </thead>
         <tbody>
           {experiment.arms.map((arm) => (
@@ -205,7 +205,9 @@ function ExperimentPanel({ experiment }: { experiment: Experiment }) {
               <td>{range(arm.rateInterval, (v) => percent(v))}</td>
               <td>{money(arm.revenuePerEntry)}</td>
               <td>{percent(arm.probabilityBest)}</td>
-              <td>{arm.versusFirst ? `${points(arm.versusFirst.difference)} pts (${range(arm.versusFirst.differenceInterval, points)})` : "–"}</td>
+              <td>{arm.versusFirst
+                ? <>{points(arm.versusFirst.difference)} pts<span className="results-under">{range(arm.versusFirst.differenceInterval, points)}</span></>
+                : "baseline"}</td>
               <td>{pValue(arm.versusFirst?.pValue)}</td>
             </tr>
           ))}

@@ -1,14 +1,18 @@
 import { useEffect, useRef } from "react";
 import * as echarts from "echarts/core";
-import { BarChart, CustomChart } from "echarts/charts";
-import { GridComponent, MarkLineComponent, TooltipComponent } from "echarts/components";
+import { BarChart, CustomChart, LineChart } from "echarts/charts";
+import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from "echarts/components";
 import { SVGRenderer } from "echarts/renderers";
 import type { EChartsCoreOption } from "echarts/core";
+import "./EChart.css";
 
-echarts.use([BarChart, CustomChart, GridComponent, MarkLineComponent, TooltipComponent, SVGRenderer]);
+echarts.use([BarChart, CustomChart, LineChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, SVGRenderer]);
 
-/** One echarts chart in a div, resized with its container; the description is what a screen reader hears. */
-export function Chart({ option, height, description }: { option: EChartsCoreOption; height: number; description: string }) {
+/**
+ * One echarts chart (SVG) in a div that follows its container's size; the label is what a screen reader hears. The
+ * option should be memoised by the caller: a new option draws the chart again.
+ */
+export function EChart({ option, label, height = 280, className }: { option: EChartsCoreOption; label: string; height?: number; className?: string }) {
   const element = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!element.current) return;
@@ -21,7 +25,7 @@ export function Chart({ option, height, description }: { option: EChartsCoreOpti
       chart.dispose();
     };
   }, [option]);
-  return <div ref={element} className="results-chart" style={{ height }} role="img" aria-label={description} />;
+  return <div ref={element} className={className ? `echart ${className}` : "echart"} role="img" aria-label={label} style={{ height }} />;
 }
 
 /** A horizontal whisker from lower to upper with a dot at the estimate, on category row y (a forest plot's row). */
