@@ -47,7 +47,7 @@ internal static class ReportBenchmark
                 "api/reports/attribution?model=all&by=journey",
                 "api/reports/control-group",
             ];
-            foreach (var days in (int[])[30, 90])
+            foreach (var days in (int[])[30, 90, 730])
             {
                 var from = TimeProvider.System.GetUtcNow().AddDays(-days).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
                 foreach (var report in reports)

