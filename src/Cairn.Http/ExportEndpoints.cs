@@ -121,6 +121,13 @@ internal static class ExportEndpoints
                 return;
             }
 
+            // ZipArchive still writes some of its records (an entry's header, the central directory) synchronously even
+            // through its async API; allow that for this response rather than buffer a whole archive of personal data.
+            if (httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
+            {
+                bodyControl.AllowSynchronousIO = true;
+            }
+
             response.ContentType = "application/zip";
             response.Headers.ContentDisposition = $"attachment; filename=\"{name}.zip\"";
             await using var archive = await ZipArchive.CreateAsync(response.Body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: Encoding.UTF8, cancellationToken).ConfigureAwait(false);
