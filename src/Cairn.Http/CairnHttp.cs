@@ -73,6 +73,7 @@ public static class CairnHttp
         api.MapMessages();
         api.MapSuppressions();
         api.MapErasures();
+        api.MapExports();
         api.MapChannels();
         api.MapAttribution();
         app.MapRecipientLinks();

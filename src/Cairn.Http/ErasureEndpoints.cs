@@ -80,7 +80,7 @@ internal static class ErasureEndpoints
     }
 
     /// <summary>Every contact the identifier names (an email or a phone number can belong to several), or the problem (400) with the identifier.</summary>
-    private static async Task<(IReadOnlyList<ContactId> Contacts, ProblemHttpResult? Invalid)> FindAllAsync(string kind, string value, ContactCommands contactCommands, IContactStore contactStore, CancellationToken cancellationToken)
+    internal static async Task<(IReadOnlyList<ContactId> Contacts, ProblemHttpResult? Invalid)> FindAllAsync(string kind, string value, ContactCommands contactCommands, IContactStore contactStore, CancellationToken cancellationToken)
     {
         switch (kind)
         {

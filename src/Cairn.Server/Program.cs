@@ -10,6 +10,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     ApplyCommand.Create(),
     ListCommand.Create(),
     EraseCommand.Create(),
+    ExportCommand.Create(),
     UsersCommand.Create(),
     KeysCommand.Create(),
     ReportCommand.Create(),

@@ -92,7 +92,7 @@ public sealed class ContactTests(ConsoleServer server)
     }
 
     [Fact]
-    public async Task AViewerSeesNoEditingAndAnAdminErasesAfterTypingTheEmail()
+    public async Task AViewerSeesNoEditingOrExport_AnAdminExportsTheData_AndErasesAfterTypingTheEmail()
     {
         var userId = ContactScenario.NewUserId("erase");
         var email = $"{userId}@example.com";
@@ -103,6 +103,21 @@ public sealed class ContactTests(ConsoleServer server)
         await Expect(viewer.GetByRole(AriaRole.Heading, new() { Name = "Erase Me" })).ToBeVisibleAsync();
         await Expect(viewer.GetByRole(AriaRole.Form, new() { Name = "Set a trait" })).ToHaveCountAsync(0);
         await Expect(viewer.GetByRole(AriaRole.Button, new() { Name = "Erase…" })).ToHaveCountAsync(0);
+        await Expect(viewer.GetByRole(AriaRole.Link, new() { Name = "Export data (ZIP)" })).ToHaveCountAsync(0);
+
+        // The admin downloads the person's data: a ZIP with the README and the JSON document about them.
+        var admin = await server.SignedInAsync(UserRole.Admin, $"/contacts/{contactId}");
+        await Expect(admin.GetByRole(AriaRole.Heading, new() { Name = "Erase Me" })).ToBeVisibleAsync();
+        await Accessibility.AssertAccessibleAsync(admin);
+        await ConsoleServer.ScreenshotAsync(admin, "contact-360-export");
+        var download = await admin.RunAndWaitForDownloadAsync(() => admin.GetByRole(AriaRole.Link, new() { Name = "Export data (ZIP)" }).ClickAsync());
+        Assert.Equal($"cairn-export-{contactId}.zip", download.SuggestedFilename);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(await download.PathAsync()))
+        {
+            Assert.Equal(["README.txt", "export.json"], zip.Entries.Select(entry => entry.FullName));
+            using var json = new StreamReader(zip.GetEntry("export.json")!.Open());
+            Assert.Contains(email, await json.ReadToEndAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
 
         var page = await server.SignedInAsync(UserRole.Admin, $"/contacts/{contactId}", phone: true);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Erase Me" })).ToBeVisibleAsync();

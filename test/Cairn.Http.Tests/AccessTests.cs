@@ -44,7 +44,7 @@ public sealed class AccessTests
     }
 
     [Fact]
-    public async Task AnEditorSession_ChangesContent_ButNotUsersKeysPolicyOrErasure()
+    public async Task AnEditorSession_ChangesContent_ButNotUsersKeysPolicyErasureOrExport()
     {
         await using var cairn = await TestCairn.StartAsync();
         await CreateUserAsync(cairn, "editor@test.local", "editor");
@@ -57,6 +57,7 @@ public sealed class AccessTests
         {
             (HttpMethod.Get, "/api/users"), (HttpMethod.Post, "/api/users"), (HttpMethod.Get, "/api/keys"), (HttpMethod.Post, "/api/keys"),
             (HttpMethod.Put, "/api/policy"), (HttpMethod.Post, "/api/erasures"), (HttpMethod.Delete, "/api/contacts/c1"),
+            (HttpMethod.Get, "/api/contacts/c1/export"), (HttpMethod.Get, "/api/exports?email=a%40example.com"),
         })
         {
             using var response = await editor.SendAsync(method, path, "{}");

@@ -424,6 +424,103 @@ public abstract class OrchestratorApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, twice.StatusCode);
     }
 
+    [Fact]
+    public async Task ExportingAPerson_GivesEverythingHeldAboutThem_ThroughAnyIdentifier_AsJsonOrAZip_AndNothingOnceErased()
+    {
+        // Ann browsed anonymously first (a contact merged into hers), gave a phone number, got an email, waits in a
+        // journey, opened a ticket (a segment) and registered a device. Bob is someone else.
+        await _cairn.SendAsync("track", """{"anonymousId":"anon-ann","event":"page_viewed"}""");
+        await _cairn.SendAsync("identify", """{"userId":"ann","anonymousId":"anon-ann","traits":{"phone":"+14155550123","first_name":"Ann"}}""");
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"go_nudge"}""");
+        await _cairn.DeliverAsync();
+        await _cairn.SendAsync("track", """{"userId":"ann","event":"ticket_opened"}""");
+        await _cairn.SendAsync("identify", """{"userId":"bob","traits":{"email":"bob@example.com"}}""");
+        var ann = await _cairn.ContactIdAsync("ann");
+        var bob = await _cairn.ContactIdAsync("bob");
+        Assert.True(Core.ContactId.TryParse(ann, out var annId));
+        var merged = Assert.Single(await _cairn.Store.GetContactGroupAsync(annId, Cancel), contact => contact.Id != annId).Id.ToString();
+        (await _cairn.Admin.PostAsJsonAsync($"/api/contacts/{ann}/devices", new { token = "device-token-1", platform = "ios" }, Cancel)).EnsureSuccessStatusCode();
+        (await _cairn.Admin.PutAsJsonAsync($"/api/contacts/{ann}/consent", new { channel = "sms", state = "opted_in", source = "checkout", proof = "form-7781" }, Cancel)).EnsureSuccessStatusCode();
+
+        using var response = await _cairn.Admin.GetAsync($"/api/contacts/{ann}/export", Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("attachment", response.Content.Headers.ContentDisposition?.ToString(), StringComparison.Ordinal);
+        var export = await response.Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal([ann], export.GetProperty("contactIds").EnumerateArray().Select(id => id.GetString()));
+        Assert.Equal([merged], export.GetProperty("mergedContactIds").EnumerateArray().Select(id => id.GetString()));
+        var sections = export.GetProperty("sections");
+        JsonElement[] Items(string section) => [.. sections.GetProperty(section).GetProperty("items").EnumerateArray()];
+        Assert.Equal(new[] { ann, merged }.Order(StringComparer.Ordinal), Items("profiles").Select(profile => profile.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
+        var profile = Assert.Single(Items("profiles"), row => row.GetProperty("id").GetString() == ann);
+        Assert.Equal(("ann@example.com", "+14155550123"), (profile.GetProperty("email").GetString(), profile.GetProperty("phone").GetString()));
+        Assert.Contains("form-7781", profile.GetProperty("state").GetProperty("consents").GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(["ann", "anon-ann"], Items("identities").Select(identity => identity.GetProperty("value").GetString()).Order(StringComparer.Ordinal));
+        var events = Items("events").Select(row => row.GetProperty("name").GetString()).ToList();
+        Assert.Contains("page_viewed", events);
+        Assert.Contains("ticket_opened", events);
+        Assert.Contains("form-7781", Assert.Single(Items("events"), row => row.GetProperty("name").GetString() == "consent_changed").GetProperty("json").GetRawText(), StringComparison.Ordinal);
+        var message = Assert.Single(Items("messages"));
+        Assert.Equal(("nudge", "ann@example.com"), (message.GetProperty("subject").GetString(), message.GetProperty("recipient").GetString()));
+        Assert.Equal("go_nudge", message.GetProperty("payload").GetProperty("event").GetString());
+        Assert.Contains("Still there?", Assert.Single(Items("developmentMailbox")).GetProperty("raw").GetString(), StringComparison.Ordinal);
+        Assert.Equal("device-token-1", Assert.Single(Items("devices")).GetProperty("token").GetString());
+        Assert.Equal("open-support-ticket", Assert.Single(Items("segmentMemberships")).GetProperty("segment_id").GetString());
+        Assert.Contains(Items("enrollments"), enrollment => enrollment.GetProperty("journey_id").GetString() == "nudge");
+        Assert.NotEmpty(Items("scheduledSteps"));
+        Assert.Empty(Items("suppressions"));
+        Assert.DoesNotContain(bob, export.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("bob@example.com", export.GetRawText(), StringComparison.Ordinal);
+
+        // The merged contact's id, her userId, email and phone number export the same person.
+        foreach (var path in new[] { $"/api/contacts/{merged}/export", "/api/exports?userId=ann", "/api/exports?email=ANN%40example.com", "/api/exports?phone=%2B14155550123", $"/api/exports?contactId={merged}" })
+        {
+            var again = await _cairn.Admin.GetFromJsonAsync<JsonElement>(path, Cancel);
+            Assert.True(again.GetProperty("contactIds").EnumerateArray().Select(id => id.GetString()).SequenceEqual([ann]), path);
+            Assert.Equal(Items("events").Length, again.GetProperty("sections").GetProperty("events").GetProperty("items").GetArrayLength());
+        }
+
+        // The ZIP: the same document and a README that explains every part of it.
+        using (var zip = await _cairn.Admin.GetAsync($"/api/contacts/{ann}/export?format=zip", Cancel))
+        {
+            Assert.Equal("application/zip", zip.Content.Headers.ContentType?.MediaType);
+            using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(await zip.Content.ReadAsByteArrayAsync(Cancel)));
+            Assert.Equal(["README.txt", "export.json"], archive.Entries.Select(entry => entry.FullName));
+            using var readme = new StreamReader(archive.GetEntry("README.txt")!.Open());
+            var text = await readme.ReadToEndAsync(Cancel);
+            foreach (var section in sections.EnumerateObject())
+            {
+                Assert.Contains($"- {section.Name}: ", text, StringComparison.Ordinal);
+            }
+
+            using var json = await JsonDocument.ParseAsync(archive.GetEntry("export.json")!.Open(), cancellationToken: Cancel);
+            Assert.Equal(Items("events").Length, json.RootElement.GetProperty("sections").GetProperty("events").GetProperty("items").GetArrayLength());
+        }
+
+        // Bad requests, unknown people.
+        foreach (var (path, status) in new[]
+        {
+            ($"/api/contacts/{ann}/export?format=pdf", HttpStatusCode.BadRequest), ("/api/exports", HttpStatusCode.BadRequest),
+            ("/api/exports?userId=ann&email=ann%40example.com", HttpStatusCode.BadRequest), ("/api/exports?email=not-an-address", HttpStatusCode.BadRequest),
+            ("/api/exports?email=nobody%40example.com", HttpStatusCode.NotFound), ($"/api/contacts/{Guid.NewGuid():N}/export", HttpStatusCode.NotFound),
+            ("/api/contacts/not-an-id/export", HttpStatusCode.NotFound),
+        })
+        {
+            using var refused = await _cairn.Admin.GetAsync(path, Cancel);
+            Assert.True(refused.StatusCode == status, $"{path}: {(int)refused.StatusCode}");
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        }
+
+        // Once she is erased, an export of her says so, and holds nothing.
+        (await _cairn.Admin.PostAsJsonAsync("/api/erasures", new { userId = "ann", reason = "ticket 42" }, Cancel)).EnsureSuccessStatusCode();
+        foreach (var path in new[] { $"/api/contacts/{ann}/export", $"/api/exports?contactId={ann}" })
+        {
+            using var erased = await _cairn.Admin.GetAsync(path, Cancel);
+            Assert.Equal(HttpStatusCode.NotFound, erased.StatusCode);
+            Assert.Contains("was erased", await erased.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        }
+    }
+
     private async Task<JsonElement> NudgeAsync() =>
         (await _cairn.Admin.GetFromJsonAsync<JsonElement>($"/api/contacts/{await _cairn.ContactIdAsync("ann")}/journeys", Cancel)).GetProperty("active").EnumerateArray().Single(e => e.GetProperty("journey").GetString() == "nudge");
 

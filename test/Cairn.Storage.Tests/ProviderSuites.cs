@@ -80,3 +80,7 @@ public sealed class PostgreSqlSplitStoreTests(PostgresFixture postgres) : SplitS
 public sealed class SqliteAttributionStoreTests() : AttributionStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlAttributionStoreTests(PostgresFixture postgres) : AttributionStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteExportStoreTests() : ExportStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlExportStoreTests(PostgresFixture postgres) : ExportStoreCompliance(new PostgreSqlProvider(postgres));

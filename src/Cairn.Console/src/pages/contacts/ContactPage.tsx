@@ -8,6 +8,7 @@ import { Consent } from "./Consent";
 import { Journeys } from "./Journeys";
 import { Timeline } from "./Timeline";
 import { EraseContact } from "./EraseContact";
+import { ExportContact } from "./ExportContact";
 import "./contacts.css";
 
 /** Contact 360: who the person is, what they are in, what they agreed to, where they are in journeys, and what happened. */
@@ -36,7 +37,12 @@ export function ContactPage() {
       <PageHeader
         title={title}
         subtitle={<span className="mono">{c.id}</span>}
-        actions={can("admin") ? <EraseContact contact={c} /> : undefined}
+        actions={can("admin") ? (
+          <>
+            <ExportContact contactId={c.id} />
+            <EraseContact contact={c} />
+          </>
+        ) : undefined}
       />
       <div className="contact-grid">
         <div className="contact-side">
