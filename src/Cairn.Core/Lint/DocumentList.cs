@@ -29,6 +29,7 @@ public static class DocumentList
         var depth = 0;
         var started = false;
         Mark start = default;
+        var flow = false;
         try
         {
             while (parser.MoveNext())
@@ -49,12 +50,16 @@ public static class DocumentList
                         }
 
                         start = mapping.Start;
+                        flow = mapping.Style == YamlDotNet.Core.Events.MappingStyle.Flow;
                         depth = 2;
                         break;
                     case MappingEnd mapping when depth == 2:
-                        var end = (int)Math.Max(mapping.End.Index, mapping.Start.Index);
+                        var end = Math.Min((int)Math.Max(mapping.End.Index, mapping.Start.Index), text.Length);
+
+                        // YamlDotNet may end a flow mapping's event before its closing brace.
+                        end = flow && end < text.Length && text[end] == '}' ? end + 1 : end;
                         var from = (int)start.Index;
-                        documents.Add(new string('\n', (int)start.Line - 1) + new string(' ', (int)start.Column - 1) + text[from..Math.Min(end, text.Length)]);
+                        documents.Add(new string('\n', (int)start.Line - 1) + new string(' ', (int)start.Column - 1) + text[from..end]);
                         depth = 1;
                         break;
                     case SequenceEnd when depth == 1:
