@@ -64,6 +64,7 @@ public static class CairnHttp
         api.MapFunnel();
         api.MapJourneyMeasurement();
         api.MapSimulations();
+        api.MapLint();
         api.MapSegments();
         api.MapPolicy();
         api.MapTemplates();

@@ -54,6 +54,7 @@ public static class CairnServiceCollectionExtensions
         services.TryAddSingleton<DocumentPublisher>();
         services.TryAddSingleton<SegmentPreviewer>();
         services.TryAddSingleton<DraftSimulator>();
+        services.TryAddSingleton<WorkspaceLinter>();
         services.TryAddSingleton<ContactCommands>();
         return new CairnBuilder(services);
     }

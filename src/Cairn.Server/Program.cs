@@ -6,6 +6,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     ServeCommand.Create(),
     ImportCommand.Create(),
     ValidateCommand.Create(),
+    LintCommand.Create(),
     SimulateCommand.Create(),
     ApplyCommand.Create(),
     ListCommand.Create(),

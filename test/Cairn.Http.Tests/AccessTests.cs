@@ -33,6 +33,8 @@ public sealed class AccessTests
         Assert.Equal(HttpStatusCode.OK, journeys.StatusCode);
         using var preview = await viewer.SendAsync(HttpMethod.Post, "/api/segments/preview", """{"condition":{"trait":"plan","equals":"pro"}}""");
         Assert.NotEqual(HttpStatusCode.Forbidden, preview.StatusCode);
+        using var lint = await viewer.SendAsync(HttpMethod.Post, "/api/lint", "[]");
+        Assert.Equal(HttpStatusCode.OK, lint.StatusCode);
 
         // The messaging settings read, without the webhook and inbox secrets, which only an admin gets.
         using var messaging = await viewer.SendAsync(HttpMethod.Get, "/api/settings/messaging");

@@ -21,6 +21,7 @@ import { NODE_WIDTH, StepNode, TriggerNode, nodeHeight, type StepFlowNode, type 
 import { SchemaForm, stepKindSchema, type JsonSchema } from "./SchemaForm";
 import { PublishDialog } from "./PublishDialog";
 import { VersionHistory } from "./VersionHistory";
+import { LintFindings } from "./LintFindings";
 import { SimulationPanel } from "./simulate/SimulationPanel";
 import "./journeys.css";
 
@@ -188,6 +189,7 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
         </div>
       )}
       {current.error && <div className="notice error" role="alert"><strong>The YAML does not parse</strong><p>{current.error}</p></div>}
+      <LintFindings id={id} onSelectStep={(stepId) => { setSelected(stepId); setPanel("step"); }} />
       <div className={`journey-workspace${editor ? " editing" : ""}`}>
         {editor && (
           <nav className="step-palette" aria-label="Add a step">
