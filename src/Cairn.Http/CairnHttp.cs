@@ -15,6 +15,7 @@ public static class CairnHttp
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddOptions<KeyOptions>().Configure(options => configureKeys?.Invoke(options));
         services.AddSingleton<KeyRing>();
+        services.AddSingleton<IngestRateLimiter>();
         services.AddCairnAccess();
 
         services.AddSingleton<BatchIngestor>();
@@ -24,8 +25,10 @@ public static class CairnHttp
 
         // Registered after AddCairn: hosted services start in order, so the store is migrated by then.
         services.AddHostedService<KeyRingLoader>();
+        services.AddSingleton<KeyUsageFlusher>();
+        services.AddHostedService(services => services.GetRequiredService<KeyUsageFlusher>());
         services.AddHostedService<AdminBootstrap>();
-        services.AddOpenApi("v1");
+        services.AddOpenApi("v1", openApi => openApi.AddOperationTransformer(AccessControl.DescribeScopeAsync));
         services.AddCairnMessaging();
         return services;
     }
@@ -54,7 +57,7 @@ public static class CairnHttp
         app.MapMetrics();
         app.MapIngest();
         app.MapSessions();
-        var api = app.MapGroup("/api").AddEndpointFilter(AccessControl.AuthorizeAsync);
+        var api = app.MapGroup("/api").RequireCaller();
         api.MapUsers();
         api.MapKeys();
         api.MapContacts();

@@ -18,7 +18,9 @@ internal static class DeliveryFeedbackEndpoints
         app.MapPost("/webhooks/email", ReceiveAsync)
             .WithTags("Delivery reports")
             .WithSummary("Bounce, complaint and delivery reports: {\"type\": \"bounce\" | \"complaint\" | \"delivered\", \"email\", \"bounce_type\": \"hard\" | \"soft\", \"message_id\" (Cairn's id or the Message-ID header), \"reason\", \"timestamp\"} or an array of them, or Amazon SES notifications (also through SNS). Write key as basic auth user or ?writeKey=.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireIngestKey();
         return app;
     }
 

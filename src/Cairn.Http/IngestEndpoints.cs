@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Cairn.Core.Messages;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cairn.Http;
 
@@ -13,7 +14,7 @@ internal static class IngestEndpoints
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder routes)
     {
         // No form binding: a form-declared body (RudderStack's Node SDK) is read as JSON by the handlers themselves.
-        var v1 = routes.MapGroup("/v1").WithTags("Ingestion").DisableAntiforgery();
+        var v1 = routes.MapGroup("/v1").WithTags("Ingestion").DisableAntiforgery().RequireIngestKey();
         foreach (var type in Enum.GetValues<MessageType>())
         {
             var name = type.ToWireName();
@@ -23,7 +24,9 @@ internal static class IngestEndpoints
                 .Produces(StatusCodes.Status200OK)
                 .ProducesProblem(StatusCodes.Status400BadRequest)
                 .ProducesProblem(StatusCodes.Status401Unauthorized)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+                .ProducesProblem(StatusCodes.Status403Forbidden)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+                .ProducesProblem(StatusCodes.Status429TooManyRequests);
         }
 
         v1.MapPost("/batch", IngestBatchAsync)
@@ -32,7 +35,9 @@ internal static class IngestEndpoints
             .Produces<BatchResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return routes;
     }
 
@@ -97,7 +102,11 @@ internal static class IngestEndpoints
         return RequestBody.Parse(body, MessageLimits.MaxDepth + envelopeDepth, note);
     }
 
-    /// <summary>The write key comes as the HTTP basic auth user (empty password), or as <c>writeKey</c> in the body.</summary>
+    /// <summary>
+    /// The write key (a key of the ingest scope) comes as the HTTP basic auth user (empty password), or as <c>writeKey</c>
+    /// in the body or the query. Unknown or revoked: 401; a key of another scope: 403; over the key's rate limit: 429 with
+    /// <c>Retry-After</c>.
+    /// </summary>
     internal static void Authorize(HttpContext context, KeyRing keys, JsonElement body)
     {
         var key = BasicUser(context.Request);
@@ -117,10 +126,34 @@ internal static class IngestEndpoints
             throw ProblemException.Unauthorized("Send the write key as the HTTP basic auth user name (empty password), or as 'writeKey' in the body or the query.");
         }
 
-        if (!keys.IsValid(ApiKeyKind.Write, key))
+        var entry = keys.Find(key);
+        if (entry is null)
         {
             throw ProblemException.Unauthorized("The write key is not valid.");
         }
+
+        if (entry.RevokedAt is not null)
+        {
+            throw ProblemException.Unauthorized("The write key was revoked.");
+        }
+
+        // Only ingest keys ingest: an /api key is a secret a browser or an app must never carry, and keeping the two
+        // apart means a leaked write key reads nothing and an /api key is never pasted into a tracking snippet.
+        if (entry.Scope != ApiKeyScope.Ingest)
+        {
+            throw ProblemException.Forbidden(
+                $"This route needs a key with the ingest scope (a write key); the key '{entry.Name}' has the {AccessControl.NameOf(entry.Scope)} scope.",
+                new Dictionary<string, object?> { ["requiredScope"] = AccessControl.NameOf(ApiKeyScope.Ingest) });
+        }
+
+        keys.Use(key);
+        if (!context.RequestServices.GetRequiredService<IngestRateLimiter>().TryAcquire(entry, out var retryAfter))
+        {
+            throw ProblemException.TooManyRequests($"The write key '{entry.Name}' sends faster than its rate limit allows; retry after the Retry-After seconds.", retryAfter);
+        }
+
+        // Who called, for the handlers that record it (Caller.Of).
+        context.User = AccessControl.PrincipalOf(entry);
     }
 
     private static string? BasicUser(HttpRequest request)

@@ -49,8 +49,19 @@ internal sealed class ProblemException : Exception
     /// <summary>404: the resource does not exist.</summary>
     public static ProblemException NotFound(string detail) => new(StatusCodes.Status404NotFound, "Not found", detail);
 
+    /// <summary>When the client may retry (sent as <c>Retry-After</c>, in whole seconds); null when it says nothing.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>401: no valid key.</summary>
     public static ProblemException Unauthorized(string detail) => new(StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+
+    /// <summary>403: the caller is known but may not do this (the extensions say what it would need).</summary>
+    public static ProblemException Forbidden(string detail, IReadOnlyDictionary<string, object?>? extensions = null) =>
+        new(StatusCodes.Status403Forbidden, "Forbidden", detail, extensions);
+
+    /// <summary>429: the caller sends faster than it may; retry after <paramref name="retryAfter"/>.</summary>
+    public static ProblemException TooManyRequests(string detail, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, "Too many requests", detail) { RetryAfter = retryAfter };
 }
 
 /// <summary>The one place exceptions become RFC 9457 problem details.</summary>
@@ -81,6 +92,15 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
             httpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        if (exception is ProblemException { RetryAfter: { } retryAfter })
+        {
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (status == StatusCodes.Status429TooManyRequests && RouteOf(httpContext) is var route && route.StartsWith("/v1/", StringComparison.Ordinal))
+            {
+                httpContext.RequestServices.GetService<Telemetry.IngestMetrics>()?.Rejected(route["/v1/".Length..], "rate_limited");
+            }
         }
 
         httpContext.Response.StatusCode = status;

@@ -27,6 +27,8 @@ internal static partial class Settings
         ["WRITE_KEY"] = "Keys:WriteKey",
         ["API_KEY"] = "Keys:ApiKey",
         ["METRICS_KEY"] = "Keys:MetricsKey",
+        ["INGEST_RATE"] = "Keys:IngestRatePerSecond",
+        ["INGEST_BURST"] = "Keys:IngestBurst",
         ["ADMIN_EMAIL"] = "Console:AdminEmail",
         ["ADMIN_PASSWORD"] = "Console:AdminPassword",
         ["PARTITIONS"] = "Engine:Partitions",

@@ -8,9 +8,11 @@ public abstract partial class RelationalCairnStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<ApiKeyRecord>> GetApiKeysAsync(CancellationToken cancellationToken) =>
         await QueryAsync(
-            "SELECT id, kind, hash, prefix, created_at, name FROM api_keys ORDER BY created_at, id",
+            "SELECT id, scope, hash, prefix, created_at, name, last_used_at, revoked_at, rate_per_second, rate_burst FROM api_keys ORDER BY created_at, id",
             null,
-            static row => new ApiKeyRecord(row.GetText(0), StoredValues.ParseApiKeyKind(row.GetText(1)), row.GetText(2), row.GetText(3), row.GetTime(4), row.GetTextOrNull(5)),
+            static row => new ApiKeyRecord(
+                row.GetText(0), StoredValues.ParseApiKeyScope(row.GetText(1)), row.GetText(2), row.GetText(3), row.GetTime(4), row.GetTextOrNull(5),
+                row.GetTimeOrNull(6), row.GetTimeOrNull(7), row.GetIntOrNull(8), row.GetIntOrNull(9)),
             cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
@@ -18,22 +20,61 @@ public abstract partial class RelationalCairnStore
     {
         ArgumentNullException.ThrowIfNull(key);
         return ExecuteAsync(
-            "INSERT INTO api_keys (id, kind, hash, prefix, created_at, name) VALUES (@id, @kind, @hash, @prefix, @created_at, @name)",
+            """
+            INSERT INTO api_keys (id, scope, hash, prefix, created_at, name, last_used_at, revoked_at, rate_per_second, rate_burst)
+            VALUES (@id, @scope, @hash, @prefix, @created_at, @name, @last_used_at, @revoked_at, @rate_per_second, @rate_burst)
+            """,
             parameters =>
             {
                 parameters.Add("id", key.Id);
-                parameters.Add("kind", StoredValues.Of(key.Kind));
+                parameters.Add("scope", StoredValues.Of(key.Scope));
                 parameters.Add("hash", key.Hash);
                 parameters.Add("prefix", key.Prefix);
                 parameters.AddTime("created_at", key.CreatedAt);
                 parameters.Add("name", key.Name);
+                parameters.AddTime("last_used_at", key.LastUsedAt);
+                parameters.AddTime("revoked_at", key.RevokedAt);
+                parameters.Add("rate_per_second", key.RatePerSecond);
+                parameters.Add("rate_burst", key.Burst);
             },
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken) =>
-        await ExecuteAsync("DELETE FROM api_keys WHERE id = @id", parameters => parameters.Add("id", id), cancellationToken).ConfigureAwait(false) == 1;
+    public async Task<bool> RevokeApiKeyAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            "UPDATE api_keys SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL",
+            parameters =>
+            {
+                parameters.Add("id", id);
+                parameters.AddTime("at", at);
+            },
+            cancellationToken).ConfigureAwait(false) == 1;
+
+    /// <inheritdoc />
+    public Task RecordApiKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastUses, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lastUses);
+        return lastUses.Count == 0
+            ? Task.CompletedTask
+            : InTransactionAsync(
+                async session =>
+                {
+                    foreach (var (id, at) in lastUses)
+                    {
+                        // Never moves a time back (two nodes flushing out of order).
+                        await session.ExecuteAsync(
+                            "UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)",
+                            parameters =>
+                            {
+                                parameters.Add("id", id);
+                                parameters.AddTime("at", at);
+                            },
+                            cancellationToken).ConfigureAwait(false);
+                    }
+                },
+                cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken) =>

@@ -31,20 +31,24 @@ internal static class StoredValues
     /// <summary>A stored rollout scope.</summary>
     public static RolloutScope ParseRolloutScope(string text) => text == "all_contacts" ? RolloutScope.AllContacts : RolloutScope.Enrolled;
 
-    /// <summary>An API key kind as stored: <c>write</c> or <c>admin</c>.</summary>
-    public static string Of(ApiKeyKind kind) => kind switch
+    /// <summary>An API key scope as stored: <c>ingest</c>, <c>read</c>, <c>write</c> or <c>admin</c> (migration 0024 renamed the old <c>write</c> kind to <c>ingest</c>).</summary>
+    public static string Of(ApiKeyScope scope) => scope switch
     {
-        ApiKeyKind.Write => "write",
-        ApiKeyKind.Admin => "admin",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        ApiKeyScope.Ingest => "ingest",
+        ApiKeyScope.Read => "read",
+        ApiKeyScope.Write => "write",
+        ApiKeyScope.Admin => "admin",
+        _ => throw new ArgumentOutOfRangeException(nameof(scope), scope, null),
     };
 
-    /// <summary>A stored API key kind.</summary>
-    public static ApiKeyKind ParseApiKeyKind(string text) => text switch
+    /// <summary>A stored API key scope.</summary>
+    public static ApiKeyScope ParseApiKeyScope(string text) => text switch
     {
-        "write" => ApiKeyKind.Write,
-        "admin" => ApiKeyKind.Admin,
-        _ => throw new InvalidDataException($"Unknown stored API key kind '{text}'."),
+        "ingest" => ApiKeyScope.Ingest,
+        "read" => ApiKeyScope.Read,
+        "write" => ApiKeyScope.Write,
+        "admin" => ApiKeyScope.Admin,
+        _ => throw new InvalidDataException($"Unknown stored API key scope '{text}'."),
     };
 
     /// <summary>A user role as stored.</summary>

@@ -11,11 +11,30 @@ namespace Cairn.Http.Access;
 /// <param name="Role">The least role that may call the route.</param>
 public sealed record RequiredRole(UserRole Role);
 
+/// <summary>The key scope a route needs, when it is not one of <c>/api</c>'s role-based routes (the ingestion routes: ingest).</summary>
+/// <param name="Scope">The scope.</param>
+public sealed record RequiredScope(ApiKeyScope Scope);
+
+/// <summary>Marks the routes whose caller <see cref="AccessControl.AuthorizeAsync"/> checks (the <c>/api</c> group).</summary>
+public sealed class CallerRequired
+{
+    /// <summary>The one instance.</summary>
+    public static readonly CallerRequired Instance = new();
+
+    private CallerRequired()
+    {
+    }
+}
+
 /// <summary>
-/// Who may call <c>/api</c>: an API key (a script or the CLI, with an admin's rights) or a console session (a cookie,
-/// with the user's role). A safe method (GET, HEAD) needs a viewer, any other an editor, unless the route says
-/// otherwise (<see cref="RequireAdmin"/>, <see cref="AllowViewer"/>). A session's changing request also carries the
-/// antiforgery token in <c>X-CSRF-TOKEN</c>; a key's does not need one (no browser sends it on its own).
+/// One permission model for keys and console users. A caller holds a scope: a key its own (<c>ingest</c>,
+/// <c>read</c>, <c>write</c>, <c>admin</c>), a session its user's role's (viewer = read, editor = write, admin = admin).
+/// A route needs a scope: <c>/api</c> reads (GET, HEAD) need read, other methods write, unless the route says otherwise
+/// (<see cref="RequireAdmin"/>, <see cref="AllowViewer"/>); the ingestion routes need ingest. An ingest key calls the
+/// ingestion routes only, and only an ingest key calls them; otherwise a scope allows what it and the scopes below it
+/// allow. Unknown or revoked credentials: 401; a known caller without the scope: 403 naming the scope needed. A
+/// session's changing request also carries the antiforgery token in <c>X-CSRF-TOKEN</c>; a key's does not need one (no
+/// browser sends it on its own).
 /// </summary>
 internal static class AccessControl
 {
@@ -26,6 +45,9 @@ internal static class AccessControl
     public const string RoleClaim = "cairn:role";
     public const string StampClaim = "cairn:stamp";
     public const string UserIdClaim = "cairn:user";
+    public const string KeyIdClaim = "cairn:key";
+    public const string ScopeClaim = "cairn:scope";
+    public const string ConfiguredKeyClaim = "cairn:configured-key";
 
     /// <summary>Adds cookie sessions, API-key authentication, antiforgery, the sign-in rate limit and the user services.</summary>
     public static IServiceCollection AddCairnAccess(this IServiceCollection services)
@@ -86,9 +108,105 @@ internal static class AccessControl
     public static TBuilder AllowViewer<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new RequiredRole(UserRole.Viewer));
 
-    /// <summary>The filter on <c>/api</c>: authenticates the caller, checks the role the route needs and a session's antiforgery token.</summary>
+    /// <summary>Only an ingest key (a write key) may call these routes, checked by the route itself (the key may come in the body).</summary>
+    public static TBuilder RequireIngestKey<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new RequiredScope(ApiKeyScope.Ingest));
+
+    /// <summary>Puts a group behind <see cref="AuthorizeAsync"/>, and marks its routes as such (for the OpenAPI document and the tests).</summary>
+    public static RouteGroupBuilder RequireCaller(this RouteGroupBuilder group) =>
+        group.AddEndpointFilter(AuthorizeAsync).WithMetadata(CallerRequired.Instance);
+
+    /// <summary>
+    /// The scope a route needs for <paramref name="method"/>, from its metadata; null for a route that takes no key and no
+    /// session (sign-in, recipients' signed links, the in-app inbox with its own token).
+    /// </summary>
+    public static ApiKeyScope? NeededScope(IReadOnlyList<object> metadata, string method)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (metadata.OfType<RequiredScope>().LastOrDefault() is { } scope)
+        {
+            return scope.Scope;
+        }
+
+        if (!metadata.OfType<CallerRequired>().Any())
+        {
+            return null;
+        }
+
+        return metadata.OfType<RequiredRole>().LastOrDefault() is { } role
+            ? ScopeOf(role.Role)
+            : HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? ApiKeyScope.Read : ApiKeyScope.Write;
+    }
+
+    /// <summary>True when a caller holding <paramref name="held"/> may call a route that needs <paramref name="needed"/>.</summary>
+    public static bool Allows(ApiKeyScope held, ApiKeyScope needed) =>
+        needed == ApiKeyScope.Ingest ? held == ApiKeyScope.Ingest : held != ApiKeyScope.Ingest && held >= needed;
+
+    /// <summary>The scope of a console role: viewer read, editor write, admin admin.</summary>
+    public static ApiKeyScope ScopeOf(UserRole role) => role switch
+    {
+        UserRole.Admin => ApiKeyScope.Admin,
+        UserRole.Editor => ApiKeyScope.Write,
+        _ => ApiKeyScope.Read,
+    };
+
+    /// <summary>The console role with the rights of an /api scope (an ingest key has none: a viewer's at most, and it never reaches /api).</summary>
+    public static UserRole RoleOf(ApiKeyScope scope) => scope switch
+    {
+        ApiKeyScope.Admin => UserRole.Admin,
+        ApiKeyScope.Write => UserRole.Editor,
+        _ => UserRole.Viewer,
+    };
+
+    /// <summary>A scope as the API and the documentation spell it: <c>ingest</c>, <c>read</c>, <c>write</c>, <c>admin</c>.</summary>
+    public static string NameOf(ApiKeyScope scope) => scope.ToString().ToLowerInvariant();
+
+    /// <summary>The scope a principal holds: a key's own, else its role's (read when it carries neither).</summary>
+    public static ApiKeyScope ScopeOf(ClaimsPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return Enum.TryParse<ApiKeyScope>(principal.FindFirstValue(ScopeClaim), ignoreCase: true, out var scope) ? scope : ScopeOf(RoleOf(principal));
+    }
+
+    /// <summary>The principal of a key: its name, id and scope, and the role with the same rights.</summary>
+    public static ClaimsPrincipal PrincipalOf(KeyEntry key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.Name, key.Name),
+            new(KeyIdClaim, key.Id),
+            new(ScopeClaim, NameOf(key.Scope)),
+            new(RoleClaim, RoleOf(key.Scope).ToString()),
+        };
+        if (key.Configured)
+        {
+            claims.Add(new Claim(ConfiguredKeyClaim, "true"));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyScheme));
+    }
+
+    /// <summary>
+    /// Writes the scope each operation needs into the OpenAPI document as <c>x-cairn-scope</c> (<c>ingest</c>, <c>read</c>,
+    /// <c>write</c>, <c>admin</c>, or <c>none</c> for a route that takes no key), so clients and the access test read it
+    /// from the same metadata the server enforces.
+    /// </summary>
+    public static Task DescribeScopeAsync(Microsoft.OpenApi.OpenApiOperation operation, Microsoft.AspNetCore.OpenApi.OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(context);
+        var needed = NeededScope([.. context.Description.ActionDescriptor.EndpointMetadata], context.Description.HttpMethod ?? HttpMethods.Get);
+        operation.Extensions ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiExtension>();
+        operation.Extensions["x-cairn-scope"] = new Microsoft.OpenApi.JsonNodeExtension(System.Text.Json.Nodes.JsonValue.Create(needed is { } scope ? NameOf(scope) : "none"));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The filter on <c>/api</c>: authenticates the caller, checks the scope the route needs and a session's antiforgery token.</summary>
     public static async ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
         var http = context.HttpContext;
         var (principal, byKey, failure) = await AuthenticateAsync(http).ConfigureAwait(false);
         if (principal is null)
@@ -98,12 +216,14 @@ internal static class AccessControl
 
         // Handlers read the caller from HttpContext.User (not a bound ClaimsPrincipal parameter, bound before this runs).
         http.User = principal;
-        var needed = http.GetEndpoint()?.Metadata.GetMetadata<RequiredRole>()?.Role
-            ?? (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) ? UserRole.Viewer : UserRole.Editor);
-        var role = RoleOf(principal);
-        if (role < needed)
+        var needed = NeededScope(http.GetEndpoint()?.Metadata ?? [], http.Request.Method) ?? ApiKeyScope.Write;
+        var held = ScopeOf(principal);
+        if (!Allows(held, needed))
         {
-            return Problems.Of(StatusCodes.Status403Forbidden, "Forbidden", $"This needs the {needed.ToString().ToLowerInvariant()} role; you are signed in as {role.ToString().ToLowerInvariant()}.");
+            var detail = byKey
+                ? $"This needs a key with the {NameOf(needed)} scope; the key '{principal.Identity?.Name}' has the {NameOf(held)} scope."
+                : $"This needs the {RoleOf(needed).ToString().ToLowerInvariant()} role ({NameOf(needed)} scope); you are signed in as {RoleOf(held).ToString().ToLowerInvariant()}.";
+            return Problems.Of(StatusCodes.Status403Forbidden, "Forbidden", detail, new Dictionary<string, object?> { ["requiredScope"] = NameOf(needed) });
         }
 
         if (!byKey && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))

@@ -6,7 +6,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Cairn.Http.Access;
 
-/// <summary>An API key as a bearer token: a valid key acts with an admin's rights (scripts, the CLI, CI).</summary>
+/// <summary>
+/// An API key as a bearer token: a working key of any scope authenticates (an ingest key too, which the route's scope
+/// check then refuses with 403); an unknown or revoked one fails (401). The principal carries the key's name
+/// (<see cref="ClaimTypes.Name"/>), id (<c>cairn:key</c>) and scope.
+/// </summary>
 internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, KeyRing keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -18,14 +22,16 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<Authentication
             return Task.FromResult(AuthenticateResult.Fail("Send an API key as 'Authorization: Bearer <key>'."));
         }
 
-        if (!keys.IsValid(ApiKeyKind.Admin, header.Parameter))
+        if (keys.Find(header.Parameter) is { RevokedAt: not null })
+        {
+            return Task.FromResult(AuthenticateResult.Fail("The API key was revoked."));
+        }
+
+        if (keys.Use(header.Parameter) is not { } key)
         {
             return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
         }
 
-        var identity = new ClaimsIdentity(
-            [new Claim(AccessControl.RoleClaim, nameof(UserRole.Admin)), new Claim(ClaimTypes.Name, "api-key")],
-            AccessControl.ApiKeyScheme);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(AccessControl.PrincipalOf(key), Scheme.Name)));
     }
 }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Cairn.Http.Telemetry;
 
-/// <summary><c>GET /metrics</c>: the Prometheus text exposition, behind the metrics key or an API key (bearer).</summary>
+/// <summary><c>GET /metrics</c>: the Prometheus text exposition, behind the metrics key or an API key of the read scope or above (bearer).</summary>
 internal static class MetricsEndpoint
 {
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder routes)
@@ -16,10 +16,10 @@ internal static class MetricsEndpoint
                 if (!AuthenticationHeaderValue.TryParse(context.Request.Headers.Authorization, out var header)
                     || !string.Equals(header.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
                 {
-                    throw ProblemException.Unauthorized("Send the metrics key (CAIRN_METRICS_KEY) or an API key as 'Authorization: Bearer <key>'.");
+                    throw ProblemException.Unauthorized("Send the metrics key (CAIRN_METRICS_KEY) or an API key (read scope or above) as 'Authorization: Bearer <key>'.");
                 }
 
-                if (!IsMetricsKey(options.Value.MetricsKey, header.Parameter) && !keys.IsValid(ApiKeyKind.Admin, header.Parameter))
+                if (!IsMetricsKey(options.Value.MetricsKey, header.Parameter) && keys.Use(header.Parameter) is not { Scope: not ApiKeyScope.Ingest })
                 {
                     throw ProblemException.Unauthorized("The key is not valid for /metrics.");
                 }

@@ -6,14 +6,23 @@ namespace Cairn.Runtime.Storage;
 /// </summary>
 public interface ISettingsStore
 {
-    /// <summary>Every stored API key (hashes only).</summary>
+    /// <summary>Every stored API key (hashes only), the revoked ones too (with when), oldest first.</summary>
     Task<IReadOnlyList<ApiKeyRecord>> GetApiKeysAsync(CancellationToken cancellationToken);
 
     /// <summary>Stores a new API key record.</summary>
     Task AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a stored API key: it stops working at once. False when there was none.</summary>
-    Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken);
+    /// <summary>
+    /// Revokes a stored API key at <paramref name="at"/>: it stops working, and stays listed as revoked. False when there
+    /// is no such key or it was revoked already.
+    /// </summary>
+    Task<bool> RevokeApiKeyAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records when keys were last used (id and time), in one batch; a time older than the stored one is ignored. Called
+    /// about once a minute with what the server saw since, not once per request.
+    /// </summary>
+    Task RecordApiKeyUseAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastUses, CancellationToken cancellationToken);
 
     /// <summary>The setting's value; when it has none yet, <paramref name="initial"/> is stored and returned (the first writer wins).</summary>
     Task<string> GetOrAddSettingAsync(string key, string initial, CancellationToken cancellationToken);

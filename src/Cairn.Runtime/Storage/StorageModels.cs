@@ -87,24 +87,48 @@ public static class Page
     }
 }
 
-/// <summary>What an API key may do.</summary>
-public enum ApiKeyKind
+/// <summary>
+/// What an API key may do. <see cref="Ingest"/> sends events and nothing else (a Segment write key); the others call
+/// <c>/api</c> with the rights of a console role: <see cref="Read"/> a viewer's, <see cref="Write"/> an editor's,
+/// <see cref="Admin"/> an admin's. The order of the /api scopes is their order of rights.
+/// </summary>
+public enum ApiKeyScope
 {
-    /// <summary>Send events to <c>/v1/*</c> (a Segment write key).</summary>
+    /// <summary>Sends events to <c>/v1/*</c> and the delivery-report webhooks (a Segment write key); cannot call <c>/api</c>.</summary>
+    Ingest,
+
+    /// <summary>Reads <c>/api</c> and changes nothing (a viewer's rights).</summary>
+    Read,
+
+    /// <summary>Also changes journeys, segments, templates and contacts (an editor's rights).</summary>
     Write,
 
-    /// <summary>Use the admin API under <c>/api/*</c>.</summary>
+    /// <summary>Everything, including users, keys, the policy, erasure and export (an admin's rights).</summary>
     Admin,
 }
 
 /// <summary>A stored API key: never the key itself, only its SHA-256 hash and a short prefix to recognise it.</summary>
 /// <param name="Id">The key's id.</param>
-/// <param name="Kind">What it may do.</param>
+/// <param name="Scope">What it may do.</param>
 /// <param name="Hash">The SHA-256 hash of the key.</param>
 /// <param name="Prefix">The key's first characters, to recognise it in a list.</param>
 /// <param name="CreatedAt">When it was created.</param>
 /// <param name="Name">What it is for ("website", "CI"), given when it was created.</param>
-public sealed record ApiKeyRecord(string Id, ApiKeyKind Kind, string Hash, string Prefix, DateTimeOffset CreatedAt, string? Name = null);
+/// <param name="LastUsedAt">When it last authenticated a request, as last flushed (at most about a minute behind); null if never.</param>
+/// <param name="RevokedAt">When it was revoked (it no longer works); null while it works.</param>
+/// <param name="RatePerSecond">An ingest key's own limit of requests per second; null for the configured default.</param>
+/// <param name="Burst">An ingest key's own burst (requests allowed at once); null for the default.</param>
+public sealed record ApiKeyRecord(
+    string Id,
+    ApiKeyScope Scope,
+    string Hash,
+    string Prefix,
+    DateTimeOffset CreatedAt,
+    string? Name = null,
+    DateTimeOffset? LastUsedAt = null,
+    DateTimeOffset? RevokedAt = null,
+    int? RatePerSecond = null,
+    int? Burst = null);
 
 /// <summary>What a console user may do; the server enforces it on every route.</summary>
 public enum UserRole

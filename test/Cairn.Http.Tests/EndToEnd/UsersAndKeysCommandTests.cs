@@ -44,23 +44,38 @@ public sealed partial class UsersAndKeysCommandTests
         Assert.Single(output.Trim().Split('\n'));
 
         // A write key works for ingestion until it is revoked.
-        (code, output) = await Cairn("keys", "create", "--kind", "write", "--name", "web shop");
+        (code, output) = await Cairn("keys", "create", "--scope", "ingest", "--name", "web shop", "--rate", "500", "--burst", "1000");
         Assert.True(code == 0, output);
         var key = output.Split('\n').Select(line => line.Trim()).Single(line => line.StartsWith("cwk_", StringComparison.Ordinal));
-        var id = Regex.Match(output, "write key ([0-9a-f]{32})").Groups[1].Value;
+        var id = Regex.Match(output, "ingest key ([0-9a-f]{32}) \\(web shop, at most 500 requests/s \\(burst 1000\\)\\)").Groups[1].Value;
+        Assert.True(id.Length == 32, output);
         Assert.Equal(HttpStatusCode.OK, await TrackWithAsync(server, key));
 
         (code, output) = await Cairn("keys", "list");
         Assert.True(code == 0, output);
-        Assert.Matches($@"{id}\s+write\s+{Regex.Escape(key[..8])}…\s+web shop", output);
-        Assert.Contains("Also valid: the key set by CAIRN_WRITE_KEY", output, StringComparison.Ordinal);
+        Assert.Matches($@"{id}\s+ingest\s+{Regex.Escape(key[..8])}…\s+web shop\s+\d{{4}}-\d\d-\d\d \d\d:\d\d UTC\s+\d{{4}}-\d\d-\d\d \d\d:\d\d UTC\s+active\s+500/s burst 1000", output);
+        Assert.Contains("Also valid: the ingest key set by CAIRN_WRITE_KEY", output, StringComparison.Ordinal);
 
-        (code, output) = await Cairn("keys", "revoke", "--id", id);
+        // A read key reads /api but changes nothing.
+        (code, output) = await Cairn("keys", "create", "--scope", "read", "--name", "dashboard");
+        Assert.True(code == 0, output);
+        var readKey = output.Split('\n').Select(line => line.Trim()).Single(line => line.StartsWith("cak_", StringComparison.Ordinal));
+        var (readCode, readOutput) = await ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "cairn.dll"), "keys", "list", "--url", server.Url, "--api-key", readKey], cancellationToken: Cancel);
+        Assert.Equal(2, readCode);
+        Assert.Equal("cairn keys list: 403 This needs a key with the admin scope; the key 'dashboard' has the read scope.", readOutput.Trim());
+
+        (code, output) = await Cairn("keys", "create", "--scope", "read", "--name", "x", "--burst", "5");
+        Assert.Equal(2, code);
+        Assert.Equal("cairn keys create: --burst needs --rate", output.Trim());
+
+        (code, output) = await Cairn("keys", "revoke", id);
         Assert.True(code == 0, output);
         Assert.Equal(HttpStatusCode.Unauthorized, await TrackWithAsync(server, key));
-        (code, output) = await Cairn("keys", "revoke", "--id", id);
+        (code, output) = await Cairn("keys", "list");
+        Assert.Matches($@"{id}\s+ingest.*revoked \d{{4}}-", output);
+        (code, output) = await Cairn("keys", "revoke", id);
         Assert.Equal(1, code);
-        Assert.Equal($"cairn keys revoke: 404 No stored key '{id}'.", output.Trim());
+        Assert.Equal($"cairn keys revoke: 404 No working stored key '{id}' (unknown, or revoked already).", output.Trim());
     }
 
     private static async Task<HttpStatusCode> TrackWithAsync(CairnProcess server, string writeKey)
