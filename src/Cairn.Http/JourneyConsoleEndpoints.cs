@@ -23,7 +23,7 @@ internal static class JourneyConsoleEndpoints
         api.MapGet("/journeys/activity", ActivityAsync).WithTags("Journeys")
             .WithSummary("Every journey's entries and conversions over the last 7 and 30 days, enrollments ended for review in those windows, and its error exits of all time; counted on indexes of the enrollment rows, not by reading contacts.");
         api.MapGet("/journeys/{id}/versions", VersionsAsync).WithTags("Journeys")
-            .WithSummary("A journey's published versions, newest first: when and by whom (a user's email, or api-key) each was published, and its document.");
+            .WithSummary("A journey's published versions, newest first: when and by whom (a user's email, or the API key's name) each was published, and its document.");
         api.MapGet("/schemas/journey", () => TypedResults.Text(Schema.Value, "application/schema+json", Encoding.UTF8)).WithTags("Journeys")
             .WithSummary("The JSON Schema of a journey document (docs/schemas/journey.schema.json).");
         return api;

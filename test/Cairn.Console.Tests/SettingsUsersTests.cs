@@ -52,23 +52,26 @@ public sealed class SettingsUsersTests(ConsoleServer server)
     }
 
     [Fact]
-    public async Task AnAdmin_CreatesAnApiKey_SeesItOnce_AndARevokedKeyNoLongerWorks()
+    public async Task AnAdmin_CreatesAScopedKey_SeesItOnce_SeesItsLastUse_AndARevokedKeyNoLongerWorks()
     {
         var name = $"script {Guid.NewGuid():N}"[..20];
         var page = await server.SignedInAsync(UserRole.Admin, "/settings/keys");
         await Expect(page.GetByText("CAIRN_WRITE_KEY")).ToBeVisibleAsync();
         await page.GetByLabel("Name (what it is for)").FillAsync(name);
-        await page.GetByLabel("Kind").SelectOptionAsync("admin");
+        await page.GetByLabel("Scope").SelectOptionAsync("read");
+        await Expect(page.GetByLabel("Requests per second (optional)")).ToHaveCountAsync(0);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
         var shown = page.GetByLabel($"API key “{name}”");
         await Expect(shown).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Copy" })).ToBeVisibleAsync();
         var key = (await shown.TextContentAsync())!;
         Assert.StartsWith("cak_", key, StringComparison.Ordinal);
         var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
         await Expect(row).ToContainTextAsync(key[..8] + "…");
-        await Accessibility.AssertAccessibleAsync(page);
-        await ConsoleServer.ScreenshotAsync(page, "settings-keys");
+        await Expect(row).ToContainTextAsync("read");
+        await Expect(row).ToContainTextAsync("never");
 
+        // The read key reads /api but changes nothing; its use shows on the page.
         using var script = new HttpClient { BaseAddress = server.Url };
         script.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         using (var works = await script.GetAsync("/api/journeys", TestContext.Current.CancellationToken))
@@ -76,11 +79,41 @@ public sealed class SettingsUsersTests(ConsoleServer server)
             Assert.Equal(HttpStatusCode.OK, works.StatusCode);
         }
 
+        using (var refused = await script.PostAsync("/api/journeys/none/pause", null, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        // An ingest key with a rate limit of its own.
+        var ingestName = $"shop {Guid.NewGuid():N}"[..18];
+        await page.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
+        await page.GetByLabel("Name (what it is for)").FillAsync(ingestName);
+        await page.GetByLabel("Scope").SelectOptionAsync("ingest");
+        await page.GetByLabel("Requests per second (optional)").FillAsync("200");
+        await page.GetByLabel("Burst (optional)").FillAsync("400");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await Expect(page.GetByLabel($"Write key “{ingestName}”")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = ingestName })).ToContainTextAsync("200/s, burst 400");
+
+        await page.ReloadAsync();
+        await Expect(row.GetByRole(AriaRole.Cell).Nth(4)).Not.ToHaveTextAsync("never");
+        await Accessibility.AssertAccessibleAsync(page);
+        await ConsoleServer.ScreenshotAsync(page, "settings-keys");
+
         await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(row.GetByText($"Revoke “{name}”? It stops working at once.")).ToBeVisibleAsync();
         await row.GetByRole(AriaRole.Button, new() { Name = "Yes, revoke" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = name })).ToHaveCountAsync(0);
-        using var refused = await script.GetAsync("/api/journeys", TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        await Expect(row).ToContainTextAsync("Revoked");
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Revoke" })).ToHaveCountAsync(0);
+        using (var refused = await script.GetAsync("/api/journeys", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        var phone = await server.SignedInAsync(UserRole.Admin, "/settings/keys", phone: true);
+        await Expect(phone.GetByRole(AriaRole.Row).Filter(new() { HasText = name })).ToContainTextAsync("Revoked");
+        await Accessibility.AssertAccessibleAsync(phone);
+        await ConsoleServer.ScreenshotAsync(phone, "settings-keys-phone");
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class IngestMetrics
         ArgumentNullException.ThrowIfNull(meters);
         var meter = meters.Create(CairnTelemetry.Ingest);
         _events = meter.CreateCounter<long>("cairn.ingest.events", "{event}", "Messages ingested, by endpoint (track, identify, …, batch) and outcome (stored, duplicate, erased).");
-        _rejected = meter.CreateCounter<long>("cairn.ingest.rejected", "{event}", "Messages rejected, by endpoint and reason class (invalid, too_large; unauthorized counts requests).");
+        _rejected = meter.CreateCounter<long>("cairn.ingest.rejected", "{event}", "Messages rejected, by endpoint and reason class (invalid, too_large; unauthorized and rate_limited count requests).");
     }
 
     /// <summary>The engine's outcome of a message that came in through <paramref name="endpoint"/>.</summary>
