@@ -116,7 +116,7 @@ public sealed class IngestionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WriteKey_InBody_IsAccepted_WrongOrMissingKey_Is401()
+    public async Task WriteKey_InBody_IsAccepted_WrongOrMissingKey_Is401_AnApiKeyIs403()
     {
         using (var response = await PostJsonAsync(_cairn.Anonymous, "/v1/track", $$"""{"writeKey":"{{TestCairn.WriteKey}}","userId":"u","event":"E"}"""))
         {
@@ -136,7 +136,7 @@ public sealed class IngestionTests : IAsyncLifetime
         using var apiKeyIsNotAWriteKey = new HttpRequestMessage(HttpMethod.Post, "/v1/track") { Content = Json("""{"userId":"u","event":"E"}""") };
         apiKeyIsNotAWriteKey.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(TestCairn.ApiKey + ":")));
         using var alsoRefused = await _cairn.Anonymous.SendAsync(apiKeyIsNotAWriteKey, Cancel);
-        await AssertProblemAsync(alsoRefused, HttpStatusCode.Unauthorized);
+        await AssertProblemAsync(alsoRefused, HttpStatusCode.Forbidden);
     }
 
     [Fact]
