@@ -139,7 +139,7 @@ internal static class IngestEndpoints
 
         // Only ingest keys ingest: an /api key is a secret a browser or an app must never carry, and keeping the two
         // apart means a leaked write key reads nothing and an /api key is never pasted into a tracking snippet.
-        if (entry.Scope != ApiKeyScope.Ingest)
+        if (!AccessControl.Allows(entry.Scope, ApiKeyScope.Ingest))
         {
             throw ProblemException.Forbidden(
                 $"This route needs a key with the ingest scope (a write key); the key '{entry.Name}' has the {AccessControl.NameOf(entry.Scope)} scope.",

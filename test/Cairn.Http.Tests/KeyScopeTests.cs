@@ -280,7 +280,9 @@ public sealed class KeyScopeTests
     public void Allows_GivesEachScopeWhatItAndTheScopesBelowAllow_AndIngestOnlyIngestion(string held, string needed, bool allowed) =>
         Assert.Equal(allowed, AccessControl.Allows(KeyEndpoints.ParseScope(held)!.Value, KeyEndpoints.ParseScope(needed)!.Value));
 
-    private static bool Allows(string held, string needed) => AccessControl.Allows(KeyEndpoints.ParseScope(held)!.Value, KeyEndpoints.ParseScope(needed)!.Value);
+    /// <summary>The model, written out here rather than read from the server: ingest only ingests; the /api scopes are ordered.</summary>
+    private static bool Allows(string held, string needed) =>
+        needed == "ingest" ? held == "ingest" : held != "ingest" && Array.IndexOf(Scopes, held) >= Array.IndexOf(Scopes, needed);
 
     private static async Task<(string Id, string Key)> CreateAsync(TestCairn cairn, object body)
     {
