@@ -55,7 +55,7 @@ public sealed class JourneyConsoleApiTests : IAsyncLifetime
 
         var versions = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/journeys/greet/versions", Cancel)).EnumerateArray().ToList();
         Assert.Equal([2, 1], versions.Select(v => v.GetProperty("version").GetInt32()));
-        Assert.All(versions, v => Assert.Equal("api-key", v.GetProperty("publishedBy").GetString()));
+        Assert.All(versions, v => Assert.Equal("CAIRN_API_KEY", v.GetProperty("publishedBy").GetString()));
         Assert.Contains("Greet them", versions[0].GetProperty("document").GetString(), StringComparison.Ordinal);
         await AssertProblemAsync(await _cairn.Admin.GetAsync("/api/journeys/nope/versions", Cancel), HttpStatusCode.NotFound);
     }
