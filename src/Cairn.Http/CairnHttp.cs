@@ -17,6 +17,7 @@ public static class CairnHttp
         services.AddSingleton<KeyRing>();
         services.AddCairnAccess();
 
+        services.AddSingleton<AuditRecorder>();
         services.AddSingleton<BatchIngestor>();
         services.AddMetrics();
         services.AddSingleton<IngestMetrics>();
@@ -54,7 +55,7 @@ public static class CairnHttp
         app.MapMetrics();
         app.MapIngest();
         app.MapSessions();
-        var api = app.MapGroup("/api").AddEndpointFilter(AccessControl.AuthorizeAsync);
+        var api = app.MapGroup("/api").AddEndpointFilter(AccessControl.AuthorizeAsync).AddEndpointFilter(AuditTrail.RecordAsync);
         api.MapUsers();
         api.MapKeys();
         api.MapContacts();
@@ -77,6 +78,7 @@ public static class CairnHttp
         api.MapExports();
         api.MapChannels();
         api.MapAttribution();
+        api.MapAudit();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();

@@ -27,13 +27,13 @@ internal static class KeyEndpoints
                     !string.IsNullOrEmpty(options.Value.WriteKey),
                     !string.IsNullOrEmpty(options.Value.ApiKey))))
             .WithSummary("The stored write and API keys (prefix and name only) and whether keys are also set by configuration.");
-        keys.MapPost("/", CreateAsync).WithSummary("Creates a write key (ingestion) or an API key (the admin API); the key is in the answer, once.");
-        keys.MapDelete("/{id}", RevokeAsync).WithSummary("Revokes a stored key: it stops working at once.");
+        keys.MapPost("/", CreateAsync).Audited("key.created", "key").WithSummary("Creates a write key (ingestion) or an API key (the admin API); the key is in the answer, once.");
+        keys.MapDelete("/{id}", RevokeAsync).Audited("key.revoked", "key").WithSummary("Revokes a stored key: it stops working at once.");
         return api;
     }
 
     private static async Task<Results<Created<CreatedApiKeyView>, ProblemHttpResult>> CreateAsync(
-        NewApiKeyRequest request, ISettingsStore settingsStore, KeyRing ring, IOptions<KeyOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        NewApiKeyRequest request, HttpContext http, ISettingsStore settingsStore, KeyRing ring, IOptions<KeyOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         ApiKeyKind? kind = request.Kind?.Trim().ToLowerInvariant() switch
         {
@@ -55,6 +55,9 @@ internal static class KeyEndpoints
         var (key, record) = KeyRing.NewKey(kind.Value, name, time.GetUtcNow());
         await settingsStore.AddApiKeyAsync(record, cancellationToken).ConfigureAwait(false);
         ring.Set(await settingsStore.GetApiKeysAsync(cancellationToken).ConfigureAwait(false), options.Value);
+        var note = http.AuditNote();
+        note.TargetId = record.Id;
+        note.Summary = $"Created {KindInWords(kind.Value)} key '{name}' ({record.Prefix}…)";
         return TypedResults.Created($"/api/keys/{record.Id}", new CreatedApiKeyView(ApiKeyView.From(record), key));
     }
 
@@ -69,4 +72,6 @@ internal static class KeyEndpoints
         ring.Set(await settingsStore.GetApiKeysAsync(cancellationToken).ConfigureAwait(false), options.Value);
         return TypedResults.NoContent();
     }
+
+    private static string KindInWords(ApiKeyKind kind) => kind == ApiKeyKind.Write ? "a write" : "an admin";
 }
