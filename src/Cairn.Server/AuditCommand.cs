@@ -86,7 +86,7 @@ internal static class AuditCommand
                     }
 
                     entries.AddRange(answer.GetProperty("entries").EnumerateArray());
-                    cursor = answer.GetProperty("next").GetString();
+                    cursor = answer.GetProperty("nextCursor").GetString();
                 }
                 while (cursor is not null && entries.Count < wanted);
 

@@ -94,7 +94,7 @@ public sealed class AuditApiTests : IAsyncLifetime
         {
             var page = await GetAsync("/api/audit?action=template.*&limit=2" + (cursor is null ? string.Empty : "&cursor=" + cursor));
             ids.AddRange(page.GetProperty("entries").EnumerateArray().Select(entry => entry.GetProperty("id").GetInt64()));
-            cursor = page.GetProperty("next").GetString();
+            cursor = page.GetProperty("nextCursor").GetString();
         }
         while (cursor is not null && ids.Count < 100);
 
@@ -105,7 +105,7 @@ public sealed class AuditApiTests : IAsyncLifetime
         Assert.Empty((await GetAsync("/api/audit?to=2000-01-01")).GetProperty("entries").EnumerateArray());
 
         var first = await GetAsync("/api/audit?limit=2");
-        var other = first.GetProperty("next").GetString();
+        var other = first.GetProperty("nextCursor").GetString();
         foreach (var bad in new[] { "limit=0", "limit=501", "from=yesterday", "cursor=forged", $"cursor={other}&action=template.saved", "actor=" + new string('x', 300) })
         {
             using var response = await _cairn.Admin.GetAsync("/api/audit?" + bad, Cancel);

@@ -17,7 +17,7 @@ internal static class AuditEndpoints
         ArgumentNullException.ThrowIfNull(api);
         var audit = api.MapGroup("/audit").WithTags("Audit");
         audit.MapGet("/", ListAsync).RequireAdmin()
-            .WithSummary("The audit log, newest first: every change a user or key made, who, when, from where. Filters: actor (id or name), action (exact, or a prefix ending in '.' or '*'), targetKind, targetId, from, to (ISO 8601); cursor paging (limit 1–500, default 50; 'next' is the cursor of the next page). Admin only.")
+            .WithSummary("The audit log, newest first: every change a user or key made, who, when, from where. Filters: actor (id or name), action (exact, or a prefix ending in '.' or '*'), targetKind, targetId, from, to (ISO 8601); cursor paging (limit 1–500, default 50; 'nextCursor' is the cursor of the next page). Admin only.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         audit.MapGet("/{id}", GetAsync).RequireAdmin()
             .WithSummary("One audit entry with the document before and after the change and their line diff. Admin only.")
@@ -110,8 +110,8 @@ internal static class AuditEndpoints
     }
 }
 
-/// <summary>A page of the audit log, newest first; <paramref name="Next"/> is the cursor of the next page (null on the last).</summary>
-public sealed record AuditPage(IReadOnlyList<AuditEntryView> Entries, string? Next);
+/// <summary>A page of the audit log, newest first; <paramref name="NextCursor"/> is the cursor of the next page (null on the last).</summary>
+public sealed record AuditPage(IReadOnlyList<AuditEntryView> Entries, string? NextCursor);
 
 /// <summary>Who made a change: <c>user</c>, <c>key</c>, <c>configured-key</c>, <c>system</c> or <c>anonymous</c>, their id and name (a user's e-mail, a key's name).</summary>
 public sealed record AuditActorView(string Kind, string? Id, string? Name);
