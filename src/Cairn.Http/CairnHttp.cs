@@ -18,6 +18,7 @@ public static class CairnHttp
         services.AddSingleton<IngestRateLimiter>();
         services.AddCairnAccess();
 
+        services.AddSingleton<AuditRecorder>();
         services.AddSingleton<BatchIngestor>();
         services.AddMetrics();
         services.AddSingleton<IngestMetrics>();
@@ -57,7 +58,7 @@ public static class CairnHttp
         app.MapMetrics();
         app.MapIngest();
         app.MapSessions();
-        var api = app.MapGroup("/api").RequireCaller();
+        var api = app.MapGroup("/api").RequireCaller().AddEndpointFilter(AuditTrail.RecordAsync);
         api.MapUsers();
         api.MapKeys();
         api.MapContacts();
@@ -80,6 +81,7 @@ public static class CairnHttp
         api.MapExports();
         api.MapChannels();
         api.MapAttribution();
+        api.MapAudit();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();

@@ -11,6 +11,8 @@ namespace Cairn.Http;
 /// </summary>
 internal static class ChannelEndpoints
 {
+    private const string DeviceNotAudited = "a recipient's push device, registered by the customer's app on the person's behalf like ingestion; kept with the contact and erased with it";
+
     private static readonly string[] StopWords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
     private static readonly string[] StartWords = ["START", "UNSTOP", "YES"];
     private static readonly string[] HelpWords = ["HELP", "INFO"];
@@ -26,7 +28,7 @@ internal static class ChannelEndpoints
                     : TypedResults.Ok<List<DeviceView>>([.. (await recipientStore.GetDevicesAsync(contact.Id, cancellationToken).ConfigureAwait(false)).Select(device => new DeviceView(device.Token, device.Platform, device.CreatedAt))]);
             })
             .WithSummary("The contact's push device tokens.").ProducesProblem(StatusCodes.Status404NotFound);
-        devices.MapPost("/", RegisterDeviceAsync)
+        devices.MapPost("/", RegisterDeviceAsync).NotAudited(DeviceNotAudited)
             .WithSummary("Registers a push device token for the contact: {\"token\", \"platform\": \"android\" | \"ios\" | \"web\"}. A token registered again moves to this contact.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         devices.MapDelete("/{token}", async Task<Results<NoContent, ProblemHttpResult>> (string id, string token, ContactCommands contactCommands, IRecipientStore recipientStore, CancellationToken cancellationToken) =>
@@ -42,6 +44,7 @@ internal static class ChannelEndpoints
                     ? TypedResults.NoContent()
                     : Problems.NotFound("The contact has no such device token.");
             })
+            .NotAudited(DeviceNotAudited)
             .WithSummary("Removes a device token (the app logged out).").ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/dead-letters", async (string? channel, int? limit, IOutbox outboxStore, CancellationToken cancellationToken) =>
@@ -53,6 +56,7 @@ internal static class ChannelEndpoints
                     ? TypedResults.Ok((await outboxStore.GetMessageAsync(id, cancellationToken).ConfigureAwait(false))!)
                     : Problems.Of(StatusCodes.Status409Conflict, "Not retryable", $"The message '{id}' does not exist or is not failed or dead-lettered."))
             .WithTags("Messages")
+            .Audited("message.retried", "message")
             .WithSummary("Queues a failed or dead-lettered message again, with a fresh set of attempts.")
             .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/settings/messaging", (MessageDispatcher dispatcher, HttpContext context) => Results.Ok(new
@@ -75,12 +79,13 @@ internal static class ChannelEndpoints
         inbox.MapGet("/", InboxAsync)
             .WithSummary("The user's in-app messages, newest first (dismissed ones with ?dismissed=true). For the customer's app: send the user's inbox token (hex HMAC-SHA256 of the user id with the inbox secret) as X-Cairn-Inbox-Token.")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
+        const string InboxNotAudited = "a recipient's own inbox activity, relayed by the customer's app like ingestion: recorded as the contact's events";
         inbox.MapPost("/{messageId}/read", (string userId, string messageId, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, IRecipientStore recipientStore, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "read", context, contactCommands, outboxStore, recipientStore, dispatcher, time))
-            .WithSummary("Marks an in-app message read (an in_app_opened event).");
+            .NotAudited(InboxNotAudited).WithSummary("Marks an in-app message read (an in_app_opened event).");
         inbox.MapPost("/{messageId}/dismiss", (string userId, string messageId, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, IRecipientStore recipientStore, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "dismiss", context, contactCommands, outboxStore, recipientStore, dispatcher, time))
-            .WithSummary("Dismisses an in-app message (it leaves the inbox).");
+            .NotAudited(InboxNotAudited).WithSummary("Dismisses an in-app message (it leaves the inbox).");
         inbox.MapPost("/{messageId}/click", (string userId, string messageId, HttpContext context, ContactCommands contactCommands, IOutbox outboxStore, IRecipientStore recipientStore, MessageDispatcher dispatcher, TimeProvider time) => MarkAsync(userId, messageId, "click", context, contactCommands, outboxStore, recipientStore, dispatcher, time))
-            .WithSummary("Records a click on the message's action (an in_app_clicked event).");
+            .NotAudited(InboxNotAudited).WithSummary("Records a click on the message's action (an in_app_clicked event).");
 
         var sms = app.MapGroup("/webhooks/sms").WithTags("SMS provider").ExcludeFromDescription();
         sms.MapPost("/inbound", InboundSmsAsync).DisableAntiforgery();

@@ -63,7 +63,7 @@ internal static class ContactEndpoints
             })
             .WithSummary("The contact's engagement: its standing under the policy's engagement rules (active, throttled: a reduced cap, or sunset: no promotional messages on the channel) and last open or click; per channel, messages received, engaged with and the smoothed rate; and its preferred channel, declared (trait preferred_channel) or learned (the best-engaged channel), which send steps with a fallback try first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/consent/import", ImportConsentAsync)
+        api.MapPost("/consent/import", ImportConsentAsync).Audited("consent.imported")
             .WithTags("Contacts")
             .WithSummary("Imports consent answers from a CSV (text/csv): a contactId, userId or email column, then channel, group (optional), state (opted_in or opted_out), source, proof and at (optional). Each valid row is recorded like PUT …/consent; bad rows are reported by line.")
             .Accepts<string>("text/csv")
@@ -71,11 +71,11 @@ internal static class ContactEndpoints
         contacts.MapGet("/{id}/consent/history", ConsentHistoryAsync)
             .WithSummary("Every consent answer the contact gave or withdrew, newest first (from its timeline): channel, group, state, source, proof, time.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        contacts.MapPut("/{id}/consent", PutConsentAsync)
+        contacts.MapPut("/{id}/consent", PutConsentAsync).Audited("contact.consent_changed", "contact")
             .WithSummary("Records consent given or withdrawn: {\"channel\": \"email\", \"group\": \"newsletter\" (optional), \"state\": \"opted_in\" | \"opted_out\", \"source\", \"proof\", \"at\" (optional), \"confirmed\" (optional)}. Under a double opt-in policy an opt-in stays pending, and a confirmation email is sent, unless confirmed is true. A consent_changed event goes on the timeline.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        contacts.MapPatch("/{id}/traits", PatchTraitsAsync)
+        contacts.MapPatch("/{id}/traits", PatchTraitsAsync).Audited("contact.traits_changed", "contact")
             .WithSummary("Sets traits on a contact (a JSON object; null removes nothing, it sets null).")
             .Produces<ContactView>().ProducesProblem(StatusCodes.Status404NotFound);
         return api;

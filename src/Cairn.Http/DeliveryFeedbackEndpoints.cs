@@ -49,13 +49,26 @@ internal static class DeliveryFeedbackEndpoints
 
                 var reason = Text(body, "reason") ?? "added by an operator";
                 await dispatcher.Suppressions.ApplyAsync(new DeliveryFeedback(FeedbackKind.HardBounce, address, null, reason, "api", dispatcher.Suppressions.Now), context.RequestAborted).ConfigureAwait(false);
+
+                // Named by the address's keyed hash, as the suppression list keeps it: the address is personal data.
+                var note = context.AuditNote();
+                note.TargetId = dispatcher.Suppressions.KeyOf(MessageDispatcher.EmailChannel, address);
+                note.Summary = "Suppressed an email address (target: its keyed hash)";
                 return TypedResults.Ok(new SuppressedAddressView(address, true));
             })
+            .Audited("suppression.added", "suppression", targetRoute: null)
             .WithSummary("Suppresses an email address: {\"address\", \"reason\"}.");
-        suppressions.MapDelete("/", async Task<Results<NoContent, ProblemHttpResult>> (string address, string? channel, ISuppressionList suppressionList, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
-                await suppressionList.RemoveSuppressionAsync(dispatcher.Suppressions.KeyOf(ChannelOf(channel), address), cancellationToken).ConfigureAwait(false)
+        suppressions.MapDelete("/", async Task<Results<NoContent, ProblemHttpResult>> (string address, string? channel, HttpContext context, ISuppressionList suppressionList, MessageDispatcher dispatcher, CancellationToken cancellationToken) =>
+            {
+                var key = dispatcher.Suppressions.KeyOf(ChannelOf(channel), address);
+                var note = context.AuditNote();
+                note.TargetId = key;
+                note.Summary = $"Took a{(channel == "sms" ? " phone number" : "n email address")} off the suppression list (target: its keyed hash)";
+                return await suppressionList.RemoveSuppressionAsync(key, cancellationToken).ConfigureAwait(false)
                     ? TypedResults.NoContent()
-                    : Problems.NotFound("The address is not suppressed."))
+                    : Problems.NotFound("The address is not suppressed.");
+            })
+            .Audited("suppression.removed", "suppression", targetRoute: null)
             .WithSummary("Takes an address off the suppression list (after the owner fixed the mailbox, or an erased person signed up again); channel email (default) or sms.");
         return api;
     }

@@ -147,6 +147,7 @@ internal static class DocumentFlow
     /// <summary>Maps <c>POST {id}/archive</c> for documents of <paramref name="kind"/> (segments, scoring models, sales teams).</summary>
     internal static void MapArchive(this RouteGroupBuilder group, string kind, string summary) =>
         group.MapPost("/{id}/archive", (string id, ContactCommands contactCommands, JourneyRegistry journeyRegistry, IDocumentStore documentStore, TimeProvider time, CancellationToken cancellationToken) => ArchiveAsync(kind, id, contactCommands, journeyRegistry, documentStore, time, cancellationToken))
+            .Audited(kind + ".archived", kind, document: AuditedDocument.Status)
             .WithSummary(summary)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);

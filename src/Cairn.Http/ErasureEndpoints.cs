@@ -16,13 +16,13 @@ internal static class ErasureEndpoints
     public static RouteGroupBuilder MapErasures(this RouteGroupBuilder api)
     {
         var erasures = api.MapGroup("/erasures").WithTags("Erasure").RequireAdmin();
-        erasures.MapPost("/", EraseAsync)
+        erasures.MapPost("/", EraseAsync).Audited("contact.erased", "contact", targetRoute: null)
             .WithSummary("Erases a person: {\"contactId\" | \"userId\" | \"email\" | \"phone\", \"reason\"}. Every matching contact (with the contacts merged into it) loses its profile, events, enrollments, timers, messages, memberships, hand-offs, devices and inbox; its addresses are suppressed by keyed hash; the erasure is logged without personal data.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         erasures.MapGet("/", async (int? limit, IErasureStore erasureStore, CancellationToken cancellationToken) =>
                 TypedResults.Ok((await erasureStore.ListErasuresAsync(Math.Clamp(limit ?? 100, 1, 1000), cancellationToken).ConfigureAwait(false)).Select(View)))
             .WithSummary("The erasure log, newest first: the contact id, the reason, when, and how many rows of each kind were deleted.");
-        api.MapDelete("/contacts/{id}", EraseContactAsync).RequireAdmin()
+        api.MapDelete("/contacts/{id}", EraseContactAsync).RequireAdmin().Audited("contact.erased", "contact")
             .WithTags("Contacts", "Erasure")
             .WithSummary("Erases a contact (see POST /api/erasures); reason as a query parameter.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -76,6 +76,10 @@ internal static class ErasureEndpoints
             }
         }
 
+        // Named by contact id and erasure id only: the reason is free text and may hold personal data.
+        var note = context.AuditNote();
+        note.TargetId = records.Count > 0 ? records[0].ContactId.ToString() : null;
+        note.Summary = $"Erased {records.Count} contact(s): {string.Join(", ", records.Select(record => $"{record.ContactId} (erasure {record.Id})"))}";
         return TypedResults.Ok(new ErasuresView(records.Count, [.. records.Select(View)]));
     }
 

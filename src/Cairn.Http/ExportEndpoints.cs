@@ -14,12 +14,12 @@ internal static class ExportEndpoints
 {
     public static RouteGroupBuilder MapExports(this RouteGroupBuilder api)
     {
-        api.MapGet("/contacts/{id}/export", ExportContactAsync).RequireAdmin()
+        api.MapGet("/contacts/{id}/export", ExportContactAsync).RequireAdmin().Audited("contact.exported", "contact")
             .WithTags("Contacts", "Export")
             .WithSummary("Everything held about a contact (GDPR art. 15 and 20, CCPA right to know), with the contacts merged into it; a merged contact's id exports the contact it was merged into. format=json (default) gives one JSON document, format=zip a ZIP of it with a README.txt for the person. Admin only.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/exports", ExportPersonAsync).RequireAdmin()
+        api.MapGet("/exports", ExportPersonAsync).RequireAdmin().Audited("contact.exported", "contact", targetRoute: null)
             .WithTags("Export")
             .WithSummary("Everything held about a person named by exactly one of contactId, userId, email or phone (every contact with that email or phone), as GET /api/contacts/{id}/export gives it. Admin only.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
@@ -47,7 +47,7 @@ internal static class ExportEndpoints
         return await ExportAsync([contact.Id], zip, new ContactExport(exportStore, erasureStore, suppressionList, dispatcher.Suppressions, time), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> ExportPersonAsync(string? contactId, string? userId, string? email, string? phone, string? format, ContactCommands contactCommands, IContactStore contactStore, IExportStore exportStore, IErasureStore erasureStore, MessageDispatcher dispatcher, ISuppressionList suppressionList, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ExportPersonAsync(string? contactId, string? userId, string? email, string? phone, string? format, HttpContext http, ContactCommands contactCommands, IContactStore contactStore, IExportStore exportStore, IErasureStore erasureStore, MessageDispatcher dispatcher, ISuppressionList suppressionList, TimeProvider time, CancellationToken cancellationToken)
     {
         if (Format(format) is not { } zip)
         {
@@ -83,6 +83,10 @@ internal static class ExportEndpoints
                 : Problems.NotFound($"No contact has this {kind}.");
         }
 
+        // Named by contact id only: the query's e-mail address or phone number is the person's.
+        var note = http.AuditNote();
+        note.TargetId = survivors[0].ToString();
+        note.Summary = $"Exported {survivors.Count} contact(s) as {(zip ? "zip" : "json")}, named by {kind}: {string.Join(", ", survivors)}";
         return await ExportAsync(survivors, zip, new ContactExport(exportStore, erasureStore, suppressionList, dispatcher.Suppressions, time), cancellationToken).ConfigureAwait(false);
     }
 

@@ -2,6 +2,7 @@ global using System.Text;
 global using System.Text.Json;
 global using Cairn.Core.Journeys;
 global using Cairn.Http.Access;
+global using Cairn.Http.Audit;
 global using Cairn.Runtime;
 global using Cairn.Runtime.Storage;
 global using Microsoft.AspNetCore.Builder;

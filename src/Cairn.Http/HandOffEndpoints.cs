@@ -22,7 +22,7 @@ internal static class HandOffEndpoints
                     .Select(TeamView.From)))
             .WithSummary("Every sales team with its owners and routing.");
         teams.MapGet("/{id}", TeamAsync).WithSummary("One sales team.").ProducesProblem(StatusCodes.Status404NotFound);
-        teams.MapPut("/{id}", PutTeamAsync)
+        teams.MapPut("/{id}", PutTeamAsync).Audited("sales_team.saved", DocumentParser.SalesTeamKind, document: AuditedDocument.Draft)
             .WithSummary("Stores the sales team document (owners, routing rules, webhook, SLA, escalation) and uses it for the next hand-off. A journey whose owner is the team's id hands off to it.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
@@ -38,6 +38,7 @@ internal static class HandOffEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         handOffs.MapPost("/{id}/ack", async (string id, HttpContext context, ContactCommands contactCommands, TimeProvider time) =>
                 View(id, await contactCommands.AcknowledgeHandOffAsync(id, AcknowledgedBy(context), context.RequestAborted).ConfigureAwait(false), time))
+            .Audited("handoff.acknowledged", "handoff")
             .WithSummary("The owner acknowledges the hand-off: its SLA stops. Acknowledging again changes nothing. Recorded as acknowledged by the signed-in user's email, or api for an API key.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;

@@ -10,7 +10,7 @@ internal static class ImportEndpoints
     public static RouteGroupBuilder MapImports(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapPost("/imports", ImportAsync)
+        api.MapPost("/imports", ImportAsync).Audited("contacts.imported")
             .WithTags("Imports")
             .WithSummary("Imports a CSV (text/csv, header row) or NDJSON (application/x-ndjson) file; bad rows are reported by line.")
             .Accepts<string>("text/csv", "application/x-ndjson")

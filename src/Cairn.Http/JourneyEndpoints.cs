@@ -17,15 +17,15 @@ internal static class JourneyEndpoints
         journeys.MapGet("/", ListJourneysAsync).WithSummary("The journey inventory: every journey with its status, trigger, audience, owner and version.");
         journeys.MapGet("/{id}", JourneyAsync)
             .WithSummary("One journey: its status, versions and the applied document.");
-        journeys.MapPut("/{id}", PutAsync)
+        journeys.MapPut("/{id}", PutAsync).Audited("journey.drafted", DocumentParser.JourneyKind, document: AuditedDocument.Draft)
             .WithSummary("Stores the journey document (YAML or JSON) as the draft; applying the same text again changes nothing.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        journeys.MapPost("/{id}/publish", PublishAsync)
+        journeys.MapPost("/{id}/publish", PublishAsync).Audited("journey.published", DocumentParser.JourneyKind, document: AuditedDocument.Published)
             .WithSummary("Publishes the draft as a new immutable version (none when it is unchanged). An optional body {\"stepMap\": {\"old step\": \"new step\"}} moves enrollments on earlier versions at those steps to the new version; the others finish on their version.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         journeys.MapGet("/{id}/rollouts", RolloutsAsync)
             .WithSummary("How far each publish got in reaching existing contacts (moving enrollments by a step map, scheduling a date trigger).");
-        journeys.MapPost("/{id}/enroll", EnrollAsync)
+        journeys.MapPost("/{id}/enroll", EnrollAsync).Audited("journey.contact_enrolled", DocumentParser.JourneyKind)
             .WithSummary("Enrolls a contact (by contactId, userId or email) in a published journey with an API trigger; the payload is available to templates and conditions.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -35,11 +35,14 @@ internal static class JourneyEndpoints
                 TypedResults.Ok(await journeyIndex.GetJourneyReviewsAsync(id, limit is >= 1 and <= 1000 ? limit.Value : 100, cancellationToken).ConfigureAwait(false)))
             .WithSummary("Enrollments that ended for review (maximum run time reached, or an error), newest first.");
         journeys.MapPost("/{id}/pause", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Paused, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
+            .Audited("journey.paused", DocumentParser.JourneyKind, document: AuditedDocument.Status)
             .WithSummary("Stops new entries; enrollments already in the journey continue.");
         journeys.MapPost("/{id}/resume", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Published, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
+            .Audited("journey.resumed", DocumentParser.JourneyKind, document: AuditedDocument.Status)
             .WithSummary("Takes a paused journey back to published: new entries resume; enrollments already in it carry on.")
             .ProducesProblem(StatusCodes.Status409Conflict);
         journeys.MapPost("/{id}/archive", (string id, JourneyRegistry journeyRegistry, IDocumentStore documentStore, IJourneyIndex journeyIndex, TimeProvider time, CancellationToken cancellationToken) => SetStatusAsync(id, DocumentStatus.Archived, journeyRegistry, documentStore, journeyIndex, time, cancellationToken))
+            .Audited("journey.archived", DocumentParser.JourneyKind, document: AuditedDocument.Status)
             .WithSummary("Retires the journey: no new entries.");
         api.MapJourneyConsole();
         return api;

@@ -40,7 +40,7 @@ internal static class LintEndpoints
         api.MapGet("/lint", GetAsync).WithTags("Lint")
             .WithSummary("Lints the stored documents (every journey, template, segment and the policy not archived, as their latest drafts). With kind and id, only the findings that concern that document.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapPost("/lint", PostAsync).WithTags("Lint").AllowViewer()
+        api.MapPost("/lint", PostAsync).WithTags("Lint").AllowViewer().NotAudited("checks documents and stores nothing")
             .WithSummary("Lints the stored documents with drafts in place of some: the body is a YAML list or JSON array of documents (at most 1,000, 4 MB), each replacing the stored document of its kind and id or added to them; nothing is stored. An empty body lints the stored documents. A draft that does not parse is an invalid-document finding.")
             .Accepts<string>("application/yaml", "application/json", "text/plain")
             .ProducesProblem(StatusCodes.Status400BadRequest)

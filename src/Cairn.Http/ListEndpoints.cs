@@ -14,7 +14,7 @@ internal static class ListEndpoints
     public static RouteGroupBuilder MapLists(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapPost("/segments/{id}/members", ChangeAsync)
+        api.MapPost("/segments/{id}/members", ChangeAsync).Audited("list.uploaded", DocumentParser.SegmentKind)
             .WithTags("Segments")
             .WithSummary("Adds or removes members of a static list: JSON {\"add\": [{\"userId\"|\"email\"|\"contactId\": …}], \"remove\": […]}, or a CSV (text/csv) with a contactId, userId or email column, added (or removed with ?action=remove). Unknown contacts are reported by row; the others are applied.")
             .Accepts<string>("application/json", "text/csv")

@@ -61,7 +61,7 @@ internal static class MessageEndpoints
             .WithTags("Messages")
             .WithSummary("One message: channel, template and version, status (queued, sending, sent, bounced, failed, suppressed, undeliverable), attempts, last error, recipient, subject, opens, clicks, unsubscribe.")
             .Produces<OutboxMessage>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/templates/{id}/preview", PreviewAsync).AllowViewer()
+        api.MapPost("/templates/{id}/preview", PreviewAsync).AllowViewer().NotAudited("renders a template and stores nothing")
             .WithTags("Templates")
             .WithSummary("Renders a template for a contact ({\"contactId\"}) or sample data ({\"sample\": {contact, event, events}}; default: the template's own): every part, the generated text of an email, the encoding and segments of an SMS. {\"document\": \"…\"} previews that draft of the template instead of the stored one (nothing is saved). 422 with the render error, its part and line, or the draft's errors.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);

@@ -54,6 +54,7 @@ internal static class PolicyEndpoints
         policy.MapPut("/", (HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) => DocumentFlow.PutAsync(
                 DocumentParser.PolicyKind, Core.Orchestration.Policy.DefaultId, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, publisher, documentStore, time))
             .RequireAdmin()
+            .Audited("policy.published", DocumentParser.PolicyKind, document: AuditedDocument.Draft, targetId: Core.Orchestration.Policy.DefaultId)
             .WithSummary("Stores the orchestrator policy (kind: policy, id: default): time zone, quiet hours, frequency caps, suppression rules, opt-in requirements, validity of deferred messages. Live at once.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return api;

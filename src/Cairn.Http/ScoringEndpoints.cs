@@ -15,7 +15,7 @@ internal static class ScoringEndpoints
         var models = api.MapGroup("/scoring-models").WithTags("Scoring");
         models.MapGet("/", ListAsync).WithSummary("Every scoring model with its rules, thresholds and rescore status.");
         models.MapGet("/{id}", ModelAsync).WithSummary("One scoring model.").ProducesProblem(StatusCodes.Status404NotFound);
-        models.MapPut("/{id}", PutAsync)
+        models.MapPut("/{id}", PutAsync).Audited("scoring_model.saved", DocumentParser.ScoringKind, document: AuditedDocument.Draft)
             .WithSummary("Stores the scoring model document (YAML or JSON) and makes it live: a changed model rescores every contact from its history, then scores each input.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         models.MapArchive(DocumentParser.ScoringKind, "Retires the model: it stops scoring, and its scores leave each contact at its next input. Refused (409) while a segment or journey reads it.");

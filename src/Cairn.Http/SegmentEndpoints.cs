@@ -13,13 +13,13 @@ internal static class SegmentEndpoints
         var segments = api.MapGroup("/segments").WithTags("Segments");
         segments.MapGet("/", ListSegmentsAsync).WithSummary("Every segment with its member count and backfill status.");
         segments.MapGet("/{id}", SegmentAsync).WithSummary("One segment: its document, member count and backfill status.").ProducesProblem(StatusCodes.Status404NotFound);
-        segments.MapPut("/{id}", PutAsync)
+        segments.MapPut("/{id}", PutAsync).Audited("segment.saved", DocumentParser.SegmentKind, document: AuditedDocument.Draft)
             .WithSummary("Stores the segment document (YAML or JSON) and makes it live: a changed segment is backfilled over every contact, then kept up to date with each input.")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         segments.MapGet("/{id}/status", SegmentStatusAsync).WithSummary("The backfill of the segment's current version: status, contacts processed, members so far.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapGet("/{id}/members", MembersAsync).WithSummary("The segment's members, cursor-paged, with when and why each entered.").ProducesProblem(StatusCodes.Status404NotFound);
         segments.MapArchive(DocumentParser.SegmentKind, "Retires the segment: members leave it (with segment_exited), and it is no longer evaluated. Refused (409) while another segment refers to it.");
-        segments.MapPost("/preview", PreviewAsync).AllowViewer().WithSummary("Evaluates a draft condition without saving anything: the count and a sample of members. Above 25,000 contacts the count is estimated from a uniform random sample of about 10,000 (exact: false, margin: the 95 % margin of error in contacts); ?exact=true evaluates every contact.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        segments.MapPost("/preview", PreviewAsync).AllowViewer().NotAudited("evaluates a draft condition and stores nothing").WithSummary("Evaluates a draft condition without saving anything: the count and a sample of members. Above 25,000 contacts the count is estimated from a uniform random sample of about 10,000 (exact: false, margin: the 95 % margin of error in contacts); ?exact=true evaluates every contact.").ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return api;
     }
 

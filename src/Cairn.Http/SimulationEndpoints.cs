@@ -22,7 +22,7 @@ internal static class SimulationEndpoints
     public static RouteGroupBuilder MapSimulations(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapPost("/journeys/{id}/simulate", SimulateAsync).WithTags("Journeys").AllowViewer()
+        api.MapPost("/journeys/{id}/simulate", SimulateAsync).WithTags("Journeys").AllowViewer().NotAudited("simulates a draft and stores nothing")
             .WithSummary("Simulates a draft journey without storing or sending anything. A JSON body {\"document\": \"<journey YAML>\", \"from\": time, \"to\": time} replays this workspace's events of that period, each contact starting from its profile as of 'from' (its stored traits set before then and the identifies recorded before then); {\"document\", \"events\": \"<NDJSON>\"} or an application/x-ndjson body (simulating the stored draft) replays an uploaded stream, skipping unreadable lines, each reported with its number. At most Engine:MaxSimulationEvents events (100,000 by default) and Engine:MaxSimulationContacts contacts (20,000): more is refused with a 400 naming the setting and its limit. \"stopAtEnd\": true stops the clock at 'to' instead of letting enrollments run on for the journey's maximum run time. Answers per step: entered, left per exit, waiting, errors and the contacts with their paths (200 per step); messages per channel and template by outcome; and what the orchestrator or the suppression list held back, per reason and template (a send to a suppressed address is held back as the channels hold it: 'suppression list: hard bounce').")
             .Accepts<SimulationRequest>("application/json", "application/x-ndjson")
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -19,9 +19,10 @@ internal static partial class TemplateEndpoints
             DocumentFlow.GetAsync(DocumentParser.TemplateKind, id, "template", document => Task.FromResult(DocumentView.From(document)), documentStore, cancellationToken));
         templates.MapPut("/{id}", (string id, HttpContext context, DocumentPublisher publisher, IDocumentStore documentStore, TimeProvider time) =>
                 DocumentFlow.PutAsync(DocumentParser.TemplateKind, id, (document, warnings) => Task.FromResult(DocumentView.From(document) with { Warnings = warnings }), context, publisher, documentStore, time))
+            .Audited("template.saved", DocumentParser.TemplateKind, document: AuditedDocument.Draft)
             .WithSummary("Stores a template document (kind: template, id, channel, content).")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        templates.MapPost("/{id}/test-send", TestSendAsync)
+        templates.MapPost("/{id}/test-send", TestSendAsync).Audited("template.test_sent", DocumentParser.TemplateKind)
             .WithSummary("Sends the template once as a test ({\"to\": an email address or E.164 phone number}, rendered for {\"contactId\"} or the sample, optionally from the draft {\"document\"}): through the channel's real path (the provider, or the development mailbox when none is configured), marked [Test], never in the outbox or any journey's statistics. Email and SMS templates.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return api;

@@ -15,6 +15,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     UsersCommand.Create(),
     KeysCommand.Create(),
     ReportCommand.Create(),
+    AuditCommand.Create(),
 };
 
 // The web host handles Ctrl-C / SIGTERM itself and drains before exiting; System.CommandLine must not kill it.

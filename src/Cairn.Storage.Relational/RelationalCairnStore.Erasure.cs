@@ -109,6 +109,9 @@ public abstract partial class RelationalCairnStore
     private static async Task<ErasureRecord> DeleteContactsAsync(SqlSession session, ContactId subject, IReadOnlyCollection<ContactId> contacts, IReadOnlyCollection<string> segments, string reason, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var ids = contacts.Select(id => id.ToString()).Distinct(StringComparer.Ordinal).ToList();
+
+        // Read before the rows go: the identifiers the audit log may name the contacts by.
+        var identifiers = await IdentifiersOfAsync(session, ids, cancellationToken).ConfigureAwait(false);
         var deleted = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var (kind, sql) in ErasedRows)
         {
@@ -134,6 +137,7 @@ public abstract partial class RelationalCairnStore
             }
         }
 
+        await RedactAuditAsync(session, ids, identifiers, at, cancellationToken).ConfigureAwait(false);
         var record = new ErasureRecord(Guid.CreateVersion7(at).ToString("N"), subject, reason, at, deleted);
         await session.ExecuteAsync(
             "INSERT INTO erasures (id, contact_id, reason, erased_at, deleted) VALUES (@id, @contact_id, @reason, @erased_at, @deleted)",
@@ -147,5 +151,34 @@ public abstract partial class RelationalCairnStore
             },
             cancellationToken).ConfigureAwait(false);
         return record;
+    }
+
+    /// <summary>The e-mail addresses, phone numbers, userIds and anonymous ids of <paramref name="ids"/>: from their profiles and their identities.</summary>
+    private static async Task<HashSet<string>> IdentifiersOfAsync(SqlSession session, List<string> ids, CancellationToken cancellationToken)
+    {
+        var identifiers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var chunk in ids.Chunk(200))
+        {
+            await session.ForEachAsync(
+                parameters => $"SELECT state FROM contacts WHERE id IN ({parameters.List("p", chunk)})",
+                row =>
+                {
+                    var contact = ContactStateJson.Deserialize(row.GetText(0));
+                    foreach (var value in new[] { contact.Email, contact.Phone, contact.UserId }.Concat(contact.AnonymousIds))
+                    {
+                        if (!string.IsNullOrWhiteSpace(value))
+                        {
+                            identifiers.Add(value);
+                        }
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+            await session.ForEachAsync(
+                parameters => $"SELECT value FROM identities WHERE contact_id IN ({parameters.List("p", chunk)})",
+                row => identifiers.Add(row.GetText(0)),
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return identifiers;
     }
 }

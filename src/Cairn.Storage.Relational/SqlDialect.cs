@@ -49,4 +49,10 @@ public abstract class SqlDialect
     /// a single-writer database, whose write transaction holds the whole database already.
     /// </summary>
     public virtual string LockRows => string.Empty;
+
+    /// <summary>
+    /// The SQL of "<paramref name="column"/> holds the text of <paramref name="parameter"/>, compared without case" (a plain
+    /// substring, no wildcards): PostgreSQL's <c>strpos</c> by default.
+    /// </summary>
+    public virtual string ContainsText(string column, string parameter) => $"strpos(lower({column}), lower({parameter})) > 0";
 }

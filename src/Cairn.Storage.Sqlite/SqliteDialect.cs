@@ -23,4 +23,7 @@ internal sealed class SqliteDialect : SqlDialect
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => Cursors.FromUnixMicroseconds(reader.GetInt64(ordinal));
 
     public override string MicrosecondsBetween(string later, string earlier) => $"({later} - {earlier})";
+
+    /// <inheritdoc />
+    public override string ContainsText(string column, string parameter) => $"instr(lower({column}), lower({parameter})) > 0";
 }

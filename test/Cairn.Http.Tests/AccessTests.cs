@@ -258,7 +258,7 @@ public sealed class AccessTests
     private static string FillIn(string pattern) => System.Text.RegularExpressions.Regex.Replace(pattern, "\\{[^}]+\\}", "x");
 
     /// <summary>A console session: the cookies the server set and the antiforgery token it gave.</summary>
-    private sealed class Session(HttpClient client, string cookies, string token)
+    internal sealed class Session(HttpClient client, string cookies, string token)
     {
         public const string DefaultPassword = "a long enough password";
 

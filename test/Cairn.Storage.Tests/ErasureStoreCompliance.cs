@@ -35,6 +35,7 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
     public async Task EraseContacts_RemovesEveryRowOfTheGroup_CountsThem_AndLeavesOthersAndStatistics()
     {
         var (ann, merged, bob, bobMessage) = await SeedPeopleAsync();
+        var audit = await SeedAuditAsync(ann, merged, bob);
 
         var record = await Erasure.EraseContactsAsync(ann.Id, [ann.Id, merged.Id, ann.Id], ["vip", "missing"], "ticket 42", T0.AddDays(1), Cancel);
 
@@ -80,6 +81,20 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
             Assert.Empty(await ExportRowsAsync(table.Table, [ann.Id, merged.Id], 100));
         }
 
+        // The audit log keeps every entry (who did what, when), but the entries about the erased contacts, by id or by an
+        // identifier in their summary or documents, lost their summary and documents; Bob's and the others are untouched.
+        var (aboutAnn, aboutMerged, naming, bobs, unrelated) = audit;
+        Assert.Equal(5, (await Store.ListAuditAsync(new AuditQuery(Limit: 100), Cancel)).Count);
+        foreach (var id in new[] { aboutAnn.Id, aboutMerged.Id, naming.Id })
+        {
+            var redacted = (await Store.GetAuditEntryAsync(id, Cancel))!;
+            Assert.Equal((Cairn.Storage.Relational.RelationalCairnStore.RedactedSummary, (string?)null, (string?)null, (DateTimeOffset?)T0.AddDays(1)), (redacted.Summary, redacted.Before, redacted.After, redacted.RedactedAt));
+            Assert.Equal(id == naming.Id ? naming.Action : "contact.exported", redacted.Action);
+        }
+
+        Assert.Equal(bobs, await Store.GetAuditEntryAsync(bobs.Id, Cancel));
+        Assert.Equal(unrelated, await Store.GetAuditEntryAsync(unrelated.Id, Cancel));
+
         // Bob is untouched, and the aggregate statistics stay.
         Assert.NotNull(await Store.GetContactAsync(bob.Id, Cancel));
         Assert.Single((await Store.GetEventsAsync(bob.Id, null, 10, Cancel)).Items);
@@ -106,6 +121,19 @@ public abstract class ErasureStoreCompliance(StoreProvider provider) : StoreComp
         Assert.Equal([second.Id, first.Id], erasures.Select(e => e.Id));
         Assert.Equal((ann.Id, "customer request", T0, 1L), (erasures[1].ContactId, erasures[1].Reason, erasures[1].ErasedAt, erasures[1].Deleted["contacts"]));
         Assert.Equal([second.Id], (await Erasure.ListErasuresAsync(1, Cancel)).Select(e => e.Id));
+    }
+
+    /// <summary>Audit entries about Ann (by id), about the contact merged into her, one naming Ann's e-mail in a document, one about Bob, and one about nobody.</summary>
+    private async Task<(AuditEntry AboutAnn, AuditEntry AboutMerged, AuditEntry Naming, AuditEntry AboutBob, AuditEntry Unrelated)> SeedAuditAsync(ContactState ann, ContactState merged, ContactState bob)
+    {
+        AuditEntry About(ContactId contact) =>
+            new(0, T0, AuditActorKinds.User, "u1", "ada@example.com", "203.0.113.7", "contact.exported", "contact", contact.ToString(), $"Exported contact {contact}", 200);
+        return (
+            await Store.AppendAuditAsync(About(ann.Id), Cancel),
+            await Store.AppendAuditAsync(About(merged.Id), Cancel),
+            await Store.AppendAuditAsync(new AuditEntry(0, T0, AuditActorKinds.Key, "k1", "crm", null, "segment.drafted", "segment", "vip", "Drafted segment vip", 200, "id: vip", "id: vip\nwhen: email = 'ANN@example.com'"), Cancel),
+            await Store.AppendAuditAsync(About(bob.Id) with { After = "{\"email\":\"bob@example.com\"}", HasDocuments = true }, Cancel),
+            await Store.AppendAuditAsync(new AuditEntry(0, T0, AuditActorKinds.User, "u1", "ada@example.com", null, "journey.published", "journey", "welcome", "Published journey welcome", 200, "a", "b", true), Cancel));
     }
 
     private static List<string> Ids(params ContactId[] ids) => [.. ids.Select(id => id.ToString()).Order(StringComparer.Ordinal)];

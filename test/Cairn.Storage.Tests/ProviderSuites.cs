@@ -69,6 +69,10 @@ public sealed class SqliteEnrollmentRowsMigrationTests() : EnrollmentRowsMigrati
 
 public sealed class PostgreSqlEnrollmentRowsMigrationTests(PostgresFixture postgres) : EnrollmentRowsMigrationCompliance(new PostgreSqlProvider(postgres));
 
+public sealed class SqliteAuditStoreTests() : AuditStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlAuditStoreTests(PostgresFixture postgres) : AuditStoreCompliance(new PostgreSqlProvider(postgres));
+
 public sealed class SqliteUserStoreTests() : UserStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlUserStoreTests(PostgresFixture postgres) : UserStoreCompliance(new PostgreSqlProvider(postgres));

@@ -54,9 +54,11 @@ internal static class KeyEndpoints
                     options.Value.IngestRatePerSecond is > 0 ? options.Value.IngestBurst ?? options.Value.IngestRatePerSecond : null)))
             .WithSummary("The stored keys (scope, name, prefix, created, last used, revoked) and whether keys are also set by configuration; never the keys themselves.");
         keys.MapPost("/", CreateAsync)
+            .Audited("key.created", "key")
             .WithSummary("Creates a key of a scope: ingest (a write key for /v1; optional ratePerSecond and burst), read, write or admin (/api, as a viewer, editor or admin); the key is in the answer, once.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         keys.MapDelete("/{id}", RevokeAsync)
+            .Audited("key.revoked", "key")
             .WithSummary("Revokes a stored key: it stops working at once (401) and stays listed as revoked.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
@@ -73,7 +75,7 @@ internal static class KeyEndpoints
     };
 
     private static async Task<Results<Created<CreatedApiKeyView>, ProblemHttpResult>> CreateAsync(
-        NewApiKeyRequest request, ISettingsStore settingsStore, KeyRing ring, IOptions<KeyOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        NewApiKeyRequest request, HttpContext http, ISettingsStore settingsStore, KeyRing ring, IOptions<KeyOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         ApiKeyScope? scope = request switch
         {
@@ -120,6 +122,9 @@ internal static class KeyEndpoints
         var (key, record) = KeyRing.NewKey(scope.Value, name, time.GetUtcNow(), request.RatePerSecond, request.RatePerSecond is null ? null : request.Burst ?? request.RatePerSecond);
         await settingsStore.AddApiKeyAsync(record, cancellationToken).ConfigureAwait(false);
         ring.Set(await settingsStore.GetApiKeysAsync(cancellationToken).ConfigureAwait(false), options.Value);
+        var note = http.AuditNote();
+        note.TargetId = record.Id;
+        note.Summary = $"Created {KindInWords(scope.Value)} key '{name}' ({record.Prefix}…)";
         return TypedResults.Created($"/api/keys/{record.Id}", new CreatedApiKeyView(ApiKeyView.From(record, ring), key));
     }
 
@@ -134,4 +139,11 @@ internal static class KeyEndpoints
         ring.Set(await settingsStore.GetApiKeysAsync(cancellationToken).ConfigureAwait(false), options.Value);
         return TypedResults.NoContent();
     }
+
+    private static string KindInWords(ApiKeyScope scope) => scope switch
+    {
+        ApiKeyScope.Ingest => "an ingest",
+        ApiKeyScope.Admin => "an admin",
+        _ => $"a {scope.ToString().ToLowerInvariant()}",
+    };
 }

@@ -29,10 +29,10 @@ internal static class SessionEndpoints
         var session = app.MapGroup("/api/session").WithTags("Session");
         session.MapGet("/", CurrentAsync)
             .WithSummary("Who is signed in, with the antiforgery token for changing requests; 401 without a session.");
-        session.MapPost("/", SignInAsync)
+        session.MapPost("/", SignInAsync).NotAudited("outside the /api group's filter: the handler records user.signed_in and user.sign_in_refused itself")
             .RequireRateLimiting(AccessControl.SignInLimit)
             .WithSummary("Signs in with e-mail and password and starts a cookie session. Ten attempts a minute per address; five failures in a row lock the account for 15 minutes.");
-        session.MapDelete("/", (Delegate)SignOutAsync)
+        session.MapDelete("/", (Delegate)SignOutAsync).NotAudited("outside the /api group's filter: the handler records user.signed_out itself")
             .WithSummary("Signs out: the session cookie is removed.");
         return app;
     }
@@ -50,7 +50,7 @@ internal static class SessionEndpoints
     }
 
     private static async Task<Results<Ok<SessionView>, ProblemHttpResult>> SignInAsync(
-        SignInRequest request, HttpContext http, IUserStore userStore, IAntiforgery antiforgery, IOptions<ConsoleAccessOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        SignInRequest request, HttpContext http, IUserStore userStore, AuditRecorder audit, IAntiforgery antiforgery, IOptions<ConsoleAccessOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password) || request.Email.Length > 254 || request.Password.Length > 256)
         {
@@ -61,6 +61,7 @@ internal static class SessionEndpoints
         var user = await userStore.FindUserByEmailAsync(request.Email, cancellationToken).ConfigureAwait(false);
         if (user?.LockedUntil is { } lockedUntil && lockedUntil > now)
         {
+            await RefusedAsync(http, audit, user, "the account is locked", StatusCodes.Status423Locked).ConfigureAwait(false);
             return Locked(lockedUntil);
         }
 
@@ -72,6 +73,7 @@ internal static class SessionEndpoints
                 var failures = user.FailedSignIns + 1;
                 var locks = failures >= options.Value.LockoutFailures;
                 await userStore.UpdateUserAsync(user with { FailedSignIns = locks ? 0 : failures, LockedUntil = locks ? now + options.Value.LockoutDuration : null }, cancellationToken).ConfigureAwait(false);
+                await RefusedAsync(http, audit, user, locks ? "wrong password; the account is now locked" : "wrong password", locks ? StatusCodes.Status423Locked : StatusCodes.Status401Unauthorized).ConfigureAwait(false);
                 if (locks)
                 {
                     return Locked(now + options.Value.LockoutDuration);
@@ -85,14 +87,29 @@ internal static class SessionEndpoints
         var principal = PrincipalOf(user);
         await http.SignInAsync(AccessControl.SessionScheme, principal, new AuthenticationProperties { IsPersistent = false, IssuedUtc = now }).ConfigureAwait(false);
         http.User = principal;
+        await audit.RecordAsync(http, "user.signed_in", "user", user.Id, $"{user.Email} signed in", StatusCodes.Status200OK).ConfigureAwait(false);
         return TypedResults.Ok(ViewOf(principal, antiforgery.GetAndStoreTokens(http).RequestToken!));
     }
 
-    private static async Task<NoContent> SignOutAsync(HttpContext http)
+    private static async Task<NoContent> SignOutAsync(HttpContext http, AuditRecorder audit)
     {
+        var (principal, byKey, _) = await AccessControl.AuthenticateAsync(http).ConfigureAwait(false);
         await http.SignOutAsync(AccessControl.SessionScheme).ConfigureAwait(false);
+        if (principal is not null && !byKey)
+        {
+            http.User = principal;
+            await audit.RecordAsync(http, "user.signed_out", "user", principal.FindFirstValue(AccessControl.UserIdClaim), $"{principal.FindFirstValue(ClaimTypes.Name)} signed out", StatusCodes.Status204NoContent).ConfigureAwait(false);
+        }
+
         return TypedResults.NoContent();
     }
+
+    /// <summary>
+    /// Records a refused sign-in as a known user (by nobody signed in, about that user). An unknown address is not
+    /// recorded: anyone can type any text, and the sign-in rate limit already bounds how often.
+    /// </summary>
+    private static Task RefusedAsync(HttpContext http, AuditRecorder audit, UserRecord user, string why, int status) =>
+        audit.RecordAsync(http, "user.sign_in_refused", "user", user.Id, $"Refused a sign-in as {user.Email}: {why}", status);
 
     private static ProblemHttpResult Locked(DateTimeOffset until) =>
         Problems.Of(StatusCodes.Status423Locked, "Locked", $"This account is locked after repeated failed sign-ins, until {until:yyyy-MM-dd HH:mm} UTC.");

@@ -32,16 +32,16 @@ internal static class UserEndpoints
         users.MapGet("/", async (IUserStore userStore, CancellationToken cancellationToken) =>
                 TypedResults.Ok((await userStore.GetUsersAsync(cancellationToken).ConfigureAwait(false)).Select(UserView.From).ToList()))
             .WithSummary("Every console user with their role and last sign-in.");
-        users.MapPost("/", CreateAsync).WithSummary("Creates a user (admin, editor or viewer); without a password, one is generated and returned once.");
-        users.MapPatch("/{id}", ChangeAsync).WithSummary("Changes a user's role or password, or unlocks them. A new password or role ends their sessions.");
-        users.MapDelete("/{id}", DeleteAsync).WithSummary("Deletes a user; their sessions end at once.");
-        api.MapPut("/account/password", ChangeOwnPasswordAsync).WithTags("Users").AllowViewer()
+        users.MapPost("/", CreateAsync).Audited("user.created", "user").WithSummary("Creates a user (admin, editor or viewer); without a password, one is generated and returned once.");
+        users.MapPatch("/{id}", ChangeAsync).Audited("user.changed", "user").WithSummary("Changes a user's role or password, or unlocks them. A new password or role ends their sessions.");
+        users.MapDelete("/{id}", DeleteAsync).Audited("user.deleted", "user").WithSummary("Deletes a user; their sessions end at once.");
+        api.MapPut("/account/password", ChangeOwnPasswordAsync).WithTags("Users").AllowViewer().Audited("user.password_changed", "user", targetRoute: null)
             .WithSummary("Changes the signed-in user's own password (the current one is required); other sessions of the user end.");
         return api;
     }
 
     private static async Task<Results<Created<CreatedUserView>, ProblemHttpResult>> CreateAsync(
-        NewUserRequest request, IUserStore userStore, TimeProvider time, CancellationToken cancellationToken)
+        NewUserRequest request, HttpContext http, IUserStore userStore, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Passwords.IsEmail(request.Email?.Trim()))
         {
@@ -65,11 +65,14 @@ internal static class UserEndpoints
             return Problems.Conflict($"A user with the e-mail address '{user.Email}' exists.");
         }
 
+        var note = http.AuditNote();
+        note.TargetId = user.Id;
+        note.Summary = $"Created user {user.Email} ({StoredRole(user.Role)})";
         return TypedResults.Created($"/api/users/{user.Id}", new CreatedUserView(UserView.From(user), request.Password is null ? password : null));
     }
 
     private static async Task<Results<Ok<UserView>, ProblemHttpResult>> ChangeAsync(
-        string id, UserChangeRequest request, IUserStore userStore, CancellationToken cancellationToken)
+        string id, UserChangeRequest request, HttpContext http, IUserStore userStore, CancellationToken cancellationToken)
     {
         if (await userStore.GetUserAsync(id, cancellationToken).ConfigureAwait(false) is not { } user)
         {
@@ -108,6 +111,26 @@ internal static class UserEndpoints
         }
 
         await userStore.UpdateUserAsync(changed, cancellationToken).ConfigureAwait(false);
+        var changes = new List<(string Action, string Words)>();
+        if (changed.Role != user.Role)
+        {
+            changes.Add(("user.role_changed", $"role {StoredRole(user.Role)} → {StoredRole(changed.Role)}"));
+        }
+
+        if (request.Password is not null)
+        {
+            changes.Add(("user.password_reset", "password reset"));
+        }
+
+        if (request.Unlock is true)
+        {
+            changes.Add(("user.unlocked", "unlocked"));
+        }
+
+        var note = http.AuditNote();
+        note.Unchanged = changes.Count == 0;
+        note.Action = changes.Count == 1 ? changes[0].Action : null;
+        note.Summary = $"Changed user {user.Email}: {string.Join(", ", changes.Select(change => change.Words))}";
         return TypedResults.Ok(UserView.From(changed));
     }
 
@@ -130,6 +153,7 @@ internal static class UserEndpoints
         }
 
         await userStore.DeleteUserAsync(id, cancellationToken).ConfigureAwait(false);
+        http.AuditNote().Summary = $"Deleted user {user.Email}";
         return TypedResults.NoContent();
     }
 
@@ -153,6 +177,9 @@ internal static class UserEndpoints
 
         var changed = user with { PasswordHash = Passwords.Hash(password), Stamp = NewStamp() };
         await userStore.UpdateUserAsync(changed, cancellationToken).ConfigureAwait(false);
+        var note = http.AuditNote();
+        note.TargetId = id;
+        note.Summary = $"{user.Email} changed their password";
 
         // This session goes on with the new stamp; the user's other sessions end.
         await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.SignInAsync(http, AccessControl.SessionScheme, SessionEndpoints.PrincipalOf(changed)).ConfigureAwait(false);
@@ -171,4 +198,6 @@ internal static class UserEndpoints
     };
 
     private static string NewStamp() => Guid.NewGuid().ToString("N");
+
+    private static string StoredRole(UserRole role) => role.ToString().ToLowerInvariant();
 }

@@ -12,7 +12,8 @@ public interface IErasureStore
     /// <summary>
     /// Erases <paramref name="contacts"/> in one transaction: their profiles, identities, events, enrollments, timers,
     /// messages (and their copies in the development mailbox), segment memberships (of <paramref name="segments"/>),
-    /// hand-offs, devices and inbox; aggregate statistics stay. Records the erasure, without personal data, and returns it
+    /// hand-offs, devices and inbox; aggregate statistics stay; the audit log's entries about them are redacted (kept, without
+    /// their summary and documents: see docs/audit.md). Records the erasure, without personal data, and returns it
     /// once the provider has also removed the deleted rows from its files as far as it can (SQLite: zeroed pages and a
     /// truncated write-ahead log; see docs/erasure.md).
     /// </summary>

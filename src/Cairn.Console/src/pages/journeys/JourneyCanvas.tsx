@@ -21,6 +21,7 @@ import { NODE_WIDTH, StepNode, TriggerNode, nodeHeight, type StepFlowNode, type 
 import { SchemaForm, stepKindSchema, type JsonSchema } from "./SchemaForm";
 import { PublishDialog } from "./PublishDialog";
 import { VersionHistory } from "./VersionHistory";
+import { JourneyChanges } from "./JourneyChanges";
 import { LintFindings } from "./LintFindings";
 import { SimulationPanel } from "./simulate/SimulationPanel";
 import "./journeys.css";
@@ -229,7 +230,14 @@ function JourneyWorkspace({ summary }: { summary: Summary }) {
             {panel === "yaml" && (
               <CodeEditor value={draft} onChange={editor ? setDraft : undefined} readOnly={!editor} label={`The journey document ${id} in YAML`} minHeight="28rem" />
             )}
-            {panel === "history" && <VersionHistory id={id} draft={draft} />}
+            {panel === "history" && (
+              <>
+                <h3>Versions</h3>
+                <VersionHistory id={id} draft={draft} />
+                <h3>Changes</h3>
+                <JourneyChanges id={id} />
+              </>
+            )}
             {panel === "simulate" && simulation}
           </div>
         </aside>

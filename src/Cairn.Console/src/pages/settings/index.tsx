@@ -5,6 +5,7 @@ import { UsersPage } from "./UsersPage";
 import { KeysPage } from "./KeysPage";
 import { MailboxPage } from "./MailboxPage";
 import { AccountPage } from "./AccountPage";
+import { AuditPage } from "./AuditPage";
 import "./settings.css";
 
 const PolicyPage = lazyPage(() => import("./PolicyPage"), "PolicyPage", "the sending policy");
@@ -13,6 +14,7 @@ const tabs = [
   { to: "policy", label: "Sending policy" },
   { to: "users", label: "Users" },
   { to: "keys", label: "API keys" },
+  { to: "audit", label: "Audit log" },
   { to: "mailbox", label: "Dev mailbox" },
   { to: "account", label: "Your account" },
 ];
@@ -38,6 +40,7 @@ export const settingsRoutes = [
     <Route path="policy" element={<PolicyPage />} />
     <Route path="users" element={<UsersPage />} />
     <Route path="keys" element={<KeysPage />} />
+    <Route path="audit" element={<AuditPage />} />
     <Route path="mailbox" element={<MailboxPage />} />
     <Route path="account" element={<AccountPage />} />
   </Route>,
