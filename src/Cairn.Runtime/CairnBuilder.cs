@@ -64,7 +64,7 @@ public static class CairnServiceCollectionExtensions
     [
         typeof(IPartitionWriter), typeof(IEventLog), typeof(IContactStore), typeof(IDocumentStore), typeof(ISettingsStore),
         typeof(IJourneyIndex), typeof(IOutbox), typeof(ISuppressionList), typeof(IRecipientStore), typeof(IHandOffStore),
-        typeof(IErasureStore), typeof(IExportStore), typeof(IUserStore), typeof(ISplitStore), typeof(IAttributionStore),
+        typeof(IErasureStore), typeof(IExportStore), typeof(IUserStore), typeof(ISplitStore), typeof(IAttributionStore), typeof(IAlertStore),
     ];
 
     /// <summary>
