@@ -77,6 +77,7 @@ public static class CairnHttp
         api.MapExports();
         api.MapChannels();
         api.MapAttribution();
+        api.MapAlerts();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();
