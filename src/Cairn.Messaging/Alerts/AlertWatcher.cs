@@ -232,6 +232,12 @@ public sealed partial class AlertWatcher : IHostedService, IAsyncDisposable
         var alpha = firing ? settings.BaselineAlpha / 4 : settings.BaselineAlpha;
         foreach (var (key, current) in new[] { (weekSlot, week), (daySlot, day) })
         {
+            // A slot starts at the journey's first activity: the hours before it was published are not zeros to learn.
+            if (current is null && observed == 0)
+            {
+                continue;
+            }
+
             var updated = Update(key, current, observed, alpha);
             changes.Updated[key] = updated;
             changes.Changed.RemoveAll(baseline => baseline.Key == key);
