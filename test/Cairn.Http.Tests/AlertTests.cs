@@ -38,6 +38,8 @@ public abstract class AlertTests : IAsyncDisposable
 
     private static readonly string[] NotAnAddress = ["not an address"];
 
+    private static readonly string[] OnCall = ["oncall@example.com"];
+
     // A Monday, midnight UTC.
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero));
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "cairn-alerts-" + Guid.NewGuid().ToString("N"));
@@ -164,7 +166,7 @@ public abstract class AlertTests : IAsyncDisposable
     {
         _postgres = await PostgresAsync();
         await StartAsync();
-        await PutSettingsAsync(_cairn.Admin, new { rateMinSent = 10 });
+        await PutSettingsAsync(_cairn.Admin, new { rateMinSent = 10, emailTo = OnCall });
         await _cairn.PutDocumentAsync("templates/welcome-email", Template);
         await _cairn.PutDocumentAsync("templates/broken", "kind: template\nid: broken\nchannel: email\nsubject: \"{{ contact.plan | upcase }}\"\ntext: Hi\nsample: { contact: { plan: pro } }\n");
         await _cairn.PutDocumentAsync("journeys/welcome", Journey);
@@ -219,6 +221,20 @@ public abstract class AlertTests : IAsyncDisposable
 
         // The render errors left the window: clear twice, resolved once.
         Assert.DoesNotContain(open, incident => incident.GetProperty("detector").GetString() == "render_errors");
+
+        // Each opening (the sign-ups' trigger fell silent too) and the resolution went to the on-call address, once each,
+        // through the email transport.
+        var alertMails = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray()
+            .Where(message => message.GetProperty("to").GetString() == "oncall@example.com")
+            .Select(message => message.GetProperty("subject").GetString()!)
+            .ToList();
+        Assert.True(alertMails.Count == 6, string.Join(" | ", alertMails));
+        Assert.Single(alertMails, subject => subject.StartsWith("[Cairn alert] Opened: No 'signed_up' event (the trigger of journey 'welcome') for 71 minutes", StringComparison.Ordinal));
+        Assert.Single(alertMails, subject => subject.StartsWith("[Cairn alert] Opened: 1 message is due in the outbox", StringComparison.Ordinal));
+        Assert.Single(alertMails, subject => subject.StartsWith("[Cairn alert] Opened: The oldest due timer has waited", StringComparison.Ordinal));
+        Assert.Contains("[Cairn alert] Opened: The email complaint rate is 5% (1 of 20 sent in the last 24 h; the threshold is 0.3%)", alertMails);
+        Assert.Single(alertMails, subject => subject.StartsWith("[Cairn alert] Opened: Template 'broken'", StringComparison.Ordinal));
+        Assert.Single(alertMails, subject => subject.StartsWith("[Cairn alert] Resolved: ", StringComparison.Ordinal));
 
         // The list filters and pages; acknowledging records who; a viewer cannot change the settings.
         var page = await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/alerts?limit=2", Cancel);

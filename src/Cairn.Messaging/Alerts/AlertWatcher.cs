@@ -308,7 +308,8 @@ public sealed partial class AlertWatcher : IHostedService, IAsyncDisposable
         span.TotalDays >= 2 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalDays:0.#} days")
             : span.TotalHours >= 2 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalHours:0.#} hours")
             : span.TotalMinutes >= 2 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0} minutes")
-            : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0} seconds");
+            : span.TotalSeconds >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0} seconds")
+            : "under a second";
 
     // Bounce, complaint and unsubscribe rates per channel over the window, judged from RateMinSent messages on; clear
     // below four fifths of the threshold.
