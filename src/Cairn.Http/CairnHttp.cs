@@ -82,6 +82,7 @@ public static class CairnHttp
         api.MapChannels();
         api.MapAttribution();
         api.MapAudit();
+        api.MapAlerts();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();

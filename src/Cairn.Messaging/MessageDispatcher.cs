@@ -120,6 +120,9 @@ public sealed partial class MessageDispatcher : IHostedService, IAsyncDisposable
     public async Task<string?> SuppressedBecauseAsync(string channel, string address, CancellationToken cancellationToken) =>
         (await Suppressions.SuppressedAsync(channel, address, cancellationToken).ConfigureAwait(false))?.Reason;
 
+    /// <summary>The email transport the channels send through (SMTP, or the development mailbox); set once started.</summary>
+    public IEmailTransport EmailTransport => _context?.EmailTransport ?? throw new InvalidOperationException("The dispatcher has not started.");
+
     /// <summary>Where email goes: <c>smtp</c> or <c>mailbox</c>.</summary>
     public string Transport => _options.Smtp.Host is null ? "mailbox" : "smtp";
 

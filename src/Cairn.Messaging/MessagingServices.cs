@@ -56,6 +56,11 @@ public static class MessagingServices
         services.TryAddSingleton<MessageDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<MessageDispatcher>());
 
+        // The anomaly watcher starts after the dispatcher, whose email transport and options it uses.
+        services.AddOptions<Alerts.AlertOptions>();
+        services.TryAddSingleton<Alerts.AlertWatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<Alerts.AlertWatcher>());
+
         // Simulations hold back what the channels would: the same suppression list, through the dispatcher's key.
         services.TryAddSingleton<ISuppressionCheck>(provider => provider.GetRequiredService<MessageDispatcher>());
         return services;

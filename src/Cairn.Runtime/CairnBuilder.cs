@@ -65,7 +65,7 @@ public static class CairnServiceCollectionExtensions
         typeof(IPartitionWriter), typeof(IEventLog), typeof(IContactStore), typeof(IDocumentStore), typeof(ISettingsStore),
         typeof(IJourneyIndex), typeof(IOutbox), typeof(ISuppressionList), typeof(IRecipientStore), typeof(IHandOffStore),
         typeof(IErasureStore), typeof(IExportStore), typeof(IUserStore), typeof(ISplitStore), typeof(IAttributionStore),
-        typeof(IAuditStore),
+        typeof(IAuditStore), typeof(IAlertStore),
     ];
 
     /// <summary>

@@ -81,6 +81,7 @@ internal static class CairnWebApp
                 messaging.PublicUrl = publicUrl;
             }
         }).AddAllChannels();
+        builder.Services.Configure<Cairn.Messaging.Alerts.AlertOptions>(alerts => Settings.Bind(settings.GetSection("Alerts"), alerts));
         builder.Services.AddOptions<ConsoleAccessOptions>()
             .Configure(access => Settings.Bind(settings.GetSection("Console"), access))
             .ValidateOnStart();

@@ -153,7 +153,7 @@ internal sealed class TestCairn : IAsyncDisposable
         (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.JsonElement>(Admin, $"/api/contacts/lookup?userId={userId}", TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
 
     /// <summary>Starts on a new temporary SQLite directory, or on <paramref name="dataDirectory"/> (kept afterwards).</summary>
-    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null, Action<MessagingOptions>? messaging = null, Action<KeyOptions>? keys = null, Action<Cairn.Runtime.EngineOptions>? engine = null)
+    public static async Task<TestCairn> StartAsync(string? dataDirectory = null, string? postgres = null, bool configuredKeys = true, TimeProvider? time = null, Action<MessagingOptions>? messaging = null, Action<KeyOptions>? keys = null, Action<Cairn.Runtime.EngineOptions>? engine = null, Action<Cairn.Messaging.Alerts.AlertOptions>? alerts = null)
     {
         var owned = dataDirectory is null && postgres is null ? Path.Combine(Path.GetTempPath(), "cairn-http-" + Guid.NewGuid().ToString("N")) : null;
         var announcements = new List<string>();
@@ -193,6 +193,11 @@ internal sealed class TestCairn : IAsyncDisposable
             if (engine is not null)
             {
                 builder.Services.PostConfigure(engine);
+            }
+
+            if (alerts is not null)
+            {
+                builder.Services.PostConfigure(alerts);
             }
         });
         await app.StartAsync(TestContext.Current.CancellationToken);

@@ -88,3 +88,7 @@ public sealed class PostgreSqlAttributionStoreTests(PostgresFixture postgres) : 
 public sealed class SqliteExportStoreTests() : ExportStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlExportStoreTests(PostgresFixture postgres) : ExportStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteAlertStoreTests() : AlertStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlAlertStoreTests(PostgresFixture postgres) : AlertStoreCompliance(new PostgreSqlProvider(postgres));

@@ -12,6 +12,7 @@ import { messageRoutes } from "./pages/messages";
 import { handOffRoutes } from "./pages/handoffs";
 import { templateRoutes } from "./pages/templates";
 import { attributionRoutes } from "./pages/reports";
+import { alertRoutes } from "./pages/alerts";
 
 /** Pages need a session: without one, the user signs in and comes back here. */
 function RequireSession({ children }: { children: ReactNode }) {
@@ -41,6 +42,7 @@ export function App() {
         {messageRoutes}
         {handOffRoutes}
         {attributionRoutes}
+        {alertRoutes}
         {settingsRoutes}
         <Route path="*" element={<NotFound />} />
       </Route>

@@ -7,7 +7,8 @@ namespace Cairn.Runtime.Storage;
 /// </summary>
 public interface ICairnStore
     : IPartitionWriter, IEventLog, IContactStore, IDocumentStore, ISettingsStore, IJourneyIndex, IOutbox, ISuppressionList,
-      IRecipientStore, IHandOffStore, IErasureStore, IExportStore, IUserStore, ISplitStore, IAttributionStore, IAuditStore, IAsyncDisposable
+      IRecipientStore, IHandOffStore, IErasureStore, IExportStore, IUserStore, ISplitStore, IAttributionStore, IAuditStore,
+      IAlertStore, IAsyncDisposable
 {
     /// <summary>The provider's name: <c>sqlite</c> or <c>postgresql</c>.</summary>
     string ProviderName { get; }

@@ -1,5 +1,6 @@
 import { NavLink, Outlet } from "react-router-dom";
 import { useAuth } from "../auth";
+import { AlertBell } from "../pages/alerts/AlertList";
 
 const sections = [
   { to: "/journeys", label: "Journeys" },
@@ -28,6 +29,9 @@ export function Shell() {
               <NavLink to={section.to}>{section.label}</NavLink>
             </li>
           ))}
+          <li>
+            <NavLink to="/alerts"><AlertBell /></NavLink>
+          </li>
         </ul>
         <div className="who">
           <span title={session?.email ?? "API key"}>{session?.email ?? "API key"}</span>
