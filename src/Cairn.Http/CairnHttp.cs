@@ -77,6 +77,7 @@ public static class CairnHttp
         api.MapExports();
         api.MapChannels();
         api.MapAttribution();
+        api.MapRetention();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();

@@ -7,7 +7,7 @@ namespace Cairn.Runtime.Storage;
 /// </summary>
 public interface ICairnStore
     : IPartitionWriter, IEventLog, IContactStore, IDocumentStore, ISettingsStore, IJourneyIndex, IOutbox, ISuppressionList,
-      IRecipientStore, IHandOffStore, IErasureStore, IExportStore, IUserStore, ISplitStore, IAttributionStore, IAsyncDisposable
+      IRecipientStore, IHandOffStore, IErasureStore, IExportStore, IUserStore, ISplitStore, IAttributionStore, IRetentionStore, IAsyncDisposable
 {
     /// <summary>The provider's name: <c>sqlite</c> or <c>postgresql</c>.</summary>
     string ProviderName { get; }
