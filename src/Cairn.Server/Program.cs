@@ -14,6 +14,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     ExportCommand.Create(),
     UsersCommand.Create(),
     KeysCommand.Create(),
+    RetentionCommand.Create(),
     ReportCommand.Create(),
 };
 

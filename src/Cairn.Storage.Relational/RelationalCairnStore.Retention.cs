@@ -73,7 +73,7 @@ public abstract partial class RelationalCairnStore
         // A range of events_name_time (migration 0008) from the name's oldest event: deleted rows are gone, so the next
         // batch starts where this one ended without reading it again.
         return ExecuteAsync(
-            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE name = @name AND timestamp < @before ORDER BY name, timestamp LIMIT @limit)",
+            RetentionEventsNamedSql,
             parameters =>
             {
                 parameters.Add("name", name);
@@ -94,17 +94,13 @@ public abstract partial class RelationalCairnStore
             from = ReadRetentionPosition(after);
         }
 
-        // SQLite does not seek an index by a row value: the position's time bounds the range of events_time (migration
-        // 0016) and the sequence skips the ties already walked (as GetEventsBetweenAsync pages).
-        const string AfterFrom = " AND timestamp >= @from_time AND (timestamp > @from_time OR seq > @from_seq)";
         return InTransactionAsync(
             async session =>
             {
                 // The window's last event: the walk's next position. Rows a name rule keeps stay behind it and are not
                 // read again by this pass.
                 var end = await session.QueryAsync(
-                    "SELECT timestamp, seq FROM events WHERE timestamp < @before" + (from is null ? string.Empty : AfterFrom)
-                        + " ORDER BY timestamp, seq LIMIT 1 OFFSET @offset",
+                    RetentionEventWindowSql(from is not null),
                     parameters =>
                     {
                         parameters.AddTime("before", before);
@@ -119,15 +115,13 @@ public abstract partial class RelationalCairnStore
                     {
                         parameters.AddTime("before", before);
                         BindFrom(parameters);
-                        var sql = "DELETE FROM events WHERE timestamp < @before" + (from is null ? string.Empty : AfterFrom);
                         if (last is { } window)
                         {
                             parameters.AddTime("to_time", window.Time);
                             parameters.Add("to_seq", window.Seq);
-                            sql += " AND timestamp <= @to_time AND (timestamp < @to_time OR seq <= @to_seq)";
                         }
 
-                        return except.Count == 0 ? sql : sql + $" AND name NOT IN ({parameters.List("x", except)})";
+                        return RetentionEventDeleteSql(from is not null, last is not null, except.Count == 0 ? null : parameters.List("x", except));
                     },
                     cancellationToken).ConfigureAwait(false);
                 return (deleted, last is { } next ? string.Create(CultureInfo.InvariantCulture, $"{Cursors.ToUnixMicroseconds(next.Time)}:{next.Seq}") : null);
@@ -156,9 +150,7 @@ public abstract partial class RelationalCairnStore
                 parameters.AddTime("before", before);
                 parameters.AddTime("now", now);
                 parameters.Add("limit", limit);
-                return "UPDATE outbox SET payload = NULL, subject = NULL, body_removed_at = @now WHERE message_id IN ("
-                    + "SELECT message_id FROM outbox WHERE body_removed_at IS NULL AND created_at < @before "
-                    + $"AND status IN ({parameters.List("s", MessageStatus.Finished)}) ORDER BY created_at, message_id LIMIT @limit)";
+                return RetentionBodiesSql(parameters.List("s", MessageStatus.Finished));
             },
             cancellationToken), cancellationToken);
     }
@@ -174,8 +166,7 @@ public abstract partial class RelationalCairnStore
             {
                 parameters.AddTime("before", before);
                 parameters.Add("limit", limit);
-                return "DELETE FROM outbox WHERE message_id IN (SELECT message_id FROM outbox WHERE created_at < @before "
-                    + $"AND status IN ({parameters.List("s", MessageStatus.Finished)}) ORDER BY created_at, message_id LIMIT @limit)";
+                return RetentionMessagesSql(parameters.List("s", MessageStatus.Finished));
             },
             cancellationToken), cancellationToken);
     }
@@ -185,7 +176,7 @@ public abstract partial class RelationalCairnStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         return ExecuteAsync(
-            "DELETE FROM mailbox WHERE message_id IN (SELECT message_id FROM mailbox WHERE created_at < @before ORDER BY created_at LIMIT @limit)",
+            RetentionMailboxSql,
             parameters =>
             {
                 parameters.AddTime("before", before);
@@ -193,6 +184,40 @@ public abstract partial class RelationalCairnStore
             },
             cancellationToken);
     }
+
+    /// <summary>A batch of one event name's events before @before: a range of events_name_time (migration 0008).</summary>
+    public const string RetentionEventsNamedSql =
+        "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE name = @name AND timestamp < @before ORDER BY name, timestamp LIMIT @limit)";
+
+    /// <summary>A batch of the development mailbox before @before: a range of mailbox_created (migration 0007).</summary>
+    public const string RetentionMailboxSql =
+        "DELETE FROM mailbox WHERE message_id IN (SELECT message_id FROM mailbox WHERE created_at < @before ORDER BY created_at LIMIT @limit)";
+
+    // SQLite does not seek an index by a row value: a position's time bounds the range of events_time (migration 0016) and
+    // the sequence skips the ties already walked (as GetEventsBetweenAsync pages).
+    private const string AfterFrom = " AND timestamp >= @from_time AND (timestamp > @from_time OR seq > @from_seq)";
+
+    /// <summary>The last event of the walk's next window (@offset + 1 events before @before, after the position when <paramref name="after"/>).</summary>
+    public static string RetentionEventWindowSql(bool after) =>
+        "SELECT timestamp, seq FROM events WHERE timestamp < @before" + (after ? AfterFrom : string.Empty) + " ORDER BY timestamp, seq LIMIT 1 OFFSET @offset";
+
+    /// <summary>Deletes the window's events (up to @to_time, @to_seq when <paramref name="bounded"/>) but those named in <paramref name="except"/> (a parameter list).</summary>
+    public static string RetentionEventDeleteSql(bool after, bool bounded, string? except) =>
+        "DELETE FROM events WHERE timestamp < @before" + (after ? AfterFrom : string.Empty)
+        + (bounded ? " AND timestamp <= @to_time AND (timestamp < @to_time OR seq <= @to_seq)" : string.Empty)
+        + (except is null ? string.Empty : $" AND name NOT IN ({except})");
+
+    // The status test is an expression (status || ''), so neither planner walks outbox_status for it: the range of the
+    // time index stops after a batch, where a walk of the statuses reads every old message of each and sorts them.
+
+    /// <summary>Strips a batch of finished messages' bodies (statuses in <paramref name="statuses"/>): a range of outbox_bodies (migration 0026).</summary>
+    public static string RetentionBodiesSql(string statuses) =>
+        "UPDATE outbox SET payload = NULL, subject = NULL, body_removed_at = @now WHERE message_id IN ("
+        + $"SELECT message_id FROM outbox WHERE body_removed_at IS NULL AND created_at < @before AND status || '' IN ({statuses}) ORDER BY created_at, message_id LIMIT @limit)";
+
+    /// <summary>Deletes a batch of finished messages (statuses in <paramref name="statuses"/>): a range of outbox_created (migration 0014).</summary>
+    public static string RetentionMessagesSql(string statuses) =>
+        $"DELETE FROM outbox WHERE message_id IN (SELECT message_id FROM outbox WHERE created_at < @before AND status || '' IN ({statuses}) ORDER BY created_at, message_id LIMIT @limit)";
 
     private static (long Time, long Seq) ReadRetentionPosition(string position)
     {

@@ -84,3 +84,7 @@ public sealed class PostgreSqlAttributionStoreTests(PostgresFixture postgres) : 
 public sealed class SqliteExportStoreTests() : ExportStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlExportStoreTests(PostgresFixture postgres) : ExportStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteRetentionStoreTests() : RetentionStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlRetentionStoreTests(PostgresFixture postgres) : RetentionStoreCompliance(new PostgreSqlProvider(postgres));
