@@ -198,6 +198,8 @@ public sealed record RetentionPolicy(ImmutableSortedDictionary<string, Retention
                 case "days":
                     valid &= TryReadDays(field.Value, path + ".days", errors, out days);
                     break;
+                case "byName" when field.Value.ValueKind == JsonValueKind.Null:
+                    break;
                 case "byName" when byNameAllowed:
                     if (field.Value.ValueKind != JsonValueKind.Object)
                     {

@@ -32,12 +32,10 @@ public static class RetentionWarnings
 
             foreach (var model in documents.Scoring.Models)
             {
-                foreach (var name in model.Rules.Select(rule => rule.Event).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+                var names = model.Rules.Select(rule => rule.Event).Distinct(StringComparer.Ordinal).Where(name => Kept(events, name) is not null).Order(StringComparer.Ordinal).ToList();
+                if (names.Count > 0)
                 {
-                    if (Kept(events, name) is { } days)
-                    {
-                        warnings.Add($"Scoring model '{model.Id}' scores '{name}': scores already given stay, but a rescore (a changed model, a merge) replays only the {days} days of '{name}' kept.");
-                    }
+                    warnings.Add($"Scoring model '{model.Id}' scores {string.Join(", ", names.Select(name => $"'{name}'"))}: scores already given stay, but a rescore (a changed model, a merge) replays only the events kept.");
                 }
             }
 

@@ -5,6 +5,7 @@ import { UsersPage } from "./UsersPage";
 import { KeysPage } from "./KeysPage";
 import { MailboxPage } from "./MailboxPage";
 import { AccountPage } from "./AccountPage";
+import { RetentionPage } from "./RetentionPage";
 import "./settings.css";
 
 const PolicyPage = lazyPage(() => import("./PolicyPage"), "PolicyPage", "the sending policy");
@@ -14,6 +15,7 @@ const tabs = [
   { to: "users", label: "Users" },
   { to: "keys", label: "API keys" },
   { to: "mailbox", label: "Dev mailbox" },
+  { to: "retention", label: "Retention" },
   { to: "account", label: "Your account" },
 ];
 
@@ -39,6 +41,7 @@ export const settingsRoutes = [
     <Route path="users" element={<UsersPage />} />
     <Route path="keys" element={<KeysPage />} />
     <Route path="mailbox" element={<MailboxPage />} />
+    <Route path="retention" element={<RetentionPage />} />
     <Route path="account" element={<AccountPage />} />
   </Route>,
 ];
