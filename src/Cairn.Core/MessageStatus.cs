@@ -39,6 +39,12 @@ public static class MessageStatus
     /// <summary>Every status, in the order a message usually passes through them.</summary>
     public static readonly IReadOnlyList<string> All = [Queued, Sending, Sent, Delivered, Bounced, Failed, Suppressed, Undeliverable, Expired, DeadLetter];
 
+    /// <summary>
+    /// The statuses nothing sends from any more: what retention may strip or delete. Queued, sending and dead-letter
+    /// messages (an operator may requeue those) are not among them.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Finished = [Sent, Delivered, Bounced, Failed, Suppressed, Undeliverable, Expired];
+
     /// <summary>True for the statuses a message reached its recipient in: <see cref="Sent"/> and <see cref="Delivered"/>.</summary>
     public static bool IsSent(string? status) => status is Sent or Delivered;
 }

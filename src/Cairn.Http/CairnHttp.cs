@@ -83,6 +83,7 @@ public static class CairnHttp
         api.MapAttribution();
         api.MapAudit();
         api.MapAlerts();
+        api.MapRetention();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();

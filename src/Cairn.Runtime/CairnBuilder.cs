@@ -51,6 +51,9 @@ public static class CairnServiceCollectionExtensions
         services.AddHostedService(provider => provider.GetRequiredService<RolloutRunner>());
         services.TryAddSingleton<SplitRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<SplitRunner>());
+        Retention.RetentionRunner.AddBuiltInKinds(services);
+        services.TryAddSingleton<Retention.RetentionRunner>();
+        services.AddHostedService(provider => provider.GetRequiredService<Retention.RetentionRunner>());
         services.TryAddSingleton<DocumentPublisher>();
         services.TryAddSingleton<SegmentPreviewer>();
         services.TryAddSingleton<DraftSimulator>();
@@ -65,7 +68,7 @@ public static class CairnServiceCollectionExtensions
         typeof(IPartitionWriter), typeof(IEventLog), typeof(IContactStore), typeof(IDocumentStore), typeof(ISettingsStore),
         typeof(IJourneyIndex), typeof(IOutbox), typeof(ISuppressionList), typeof(IRecipientStore), typeof(IHandOffStore),
         typeof(IErasureStore), typeof(IExportStore), typeof(IUserStore), typeof(ISplitStore), typeof(IAttributionStore),
-        typeof(IAuditStore), typeof(IAlertStore),
+        typeof(IAuditStore), typeof(IAlertStore), typeof(IRetentionStore),
     ];
 
     /// <summary>
@@ -136,4 +139,13 @@ public sealed class EngineOptions
 
     /// <summary>The most contacts one draft simulation follows; a period whose events are for more is refused, naming the limit. Default 20,000.</summary>
     public int MaxSimulationContacts { get; set; } = 20_000;
+
+    /// <summary>How often the retention pass runs (docs/retention.md). Default 1 hour.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The most rows one retention batch (one transaction) deletes. Default 2,000: a few milliseconds of the writer.</summary>
+    public int RetentionBatchSize { get; set; } = 2_000;
+
+    /// <summary>The pause between two retention batches, so ingestion's commits get the writer between them. Default 20 ms.</summary>
+    public TimeSpan RetentionPause { get; set; } = TimeSpan.FromMilliseconds(20);
 }

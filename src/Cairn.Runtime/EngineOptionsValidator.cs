@@ -30,6 +30,17 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         Range(options.MaxHistoryEventsPerName, 1, 10_000_000, "Engine:MaxHistoryEventsPerName");
         Range(options.MaxSimulationEvents, 1, 10_000_000, "Engine:MaxSimulationEvents");
         Range(options.MaxSimulationContacts, 1, 10_000_000, "Engine:MaxSimulationContacts");
+        Range(options.RetentionBatchSize, 1, 50_000, "Engine:RetentionBatchSize");
+        if (options.RetentionInterval < TimeSpan.FromSeconds(1) || options.RetentionInterval > TimeSpan.FromDays(7))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Engine:RetentionInterval must be from 00:00:01 to 7.00:00:00, not {options.RetentionInterval}."));
+        }
+
+        if (options.RetentionPause < TimeSpan.Zero || options.RetentionPause > TimeSpan.FromSeconds(10))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Engine:RetentionPause must be from 0 to 00:00:10, not {options.RetentionPause}."));
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -23,18 +23,21 @@ internal sealed class HistoryCache(int maxEvents, int maxPerName)
     private const int TrimAbove = 64;
 
     private HistoryPlan? _plan;
+    private long _generation;
     private int _events;
 
     /// <summary>
-    /// The contact's history when it is held for this plan (the registry's current one) and was trimmed no later than
-    /// <paramref name="now"/> (a clock set back would read events trimmed away as past).
+    /// The contact's history when it is held for this plan (the registry's current one) and this
+    /// <paramref name="generation"/> of the stored histories (retention deleting events starts a new one), and was
+    /// trimmed no later than <paramref name="now"/> (a clock set back would read events trimmed away as past).
     /// </summary>
-    public bool TryGet(ContactId id, HistoryPlan plan, DateTimeOffset now, out PastEvents history)
+    public bool TryGet(ContactId id, HistoryPlan plan, long generation, DateTimeOffset now, out PastEvents history)
     {
-        if (!ReferenceEquals(plan, _plan))
+        if (!ReferenceEquals(plan, _plan) || generation != _generation)
         {
             Clear();
             _plan = plan;
+            _generation = generation;
         }
 
         if (_entries.TryGetValue(id, out var node) && node.Value.TrimmedAt > now)

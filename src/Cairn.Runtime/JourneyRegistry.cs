@@ -33,6 +33,17 @@ public sealed partial class JourneyRegistry(ICairnStore store, ILogger<JourneyRe
     /// </summary>
     public HistoryPlan HistoryPlan => Documents.HistoryPlan;
 
+    private long _historyGeneration;
+
+    /// <summary>
+    /// The generation of the stored event histories: it changes when events are deleted other than by erasure (the
+    /// retention pass), and each partition then drops the histories it holds, so it reads only what the store still has.
+    /// </summary>
+    public long HistoryGeneration => Interlocked.Read(ref _historyGeneration);
+
+    /// <summary>Starts a new <see cref="HistoryGeneration"/>: events were deleted from the store.</summary>
+    public void ForgetHistories() => Interlocked.Increment(ref _historyGeneration);
+
     /// <summary>
     /// What an input that rebuilds scores from history reads (a model saved, profiles merged): every event the live
     /// models' rules score, and what <see cref="HistoryPlan"/> reads for the segments decided with it.

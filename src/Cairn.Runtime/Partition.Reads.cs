@@ -72,7 +72,7 @@ internal sealed partial class Partition
         if (!histories.Stored.TryGetValue((id, replay), out var stored))
         {
             var plan = replay ? documents.ReplayPlan : documents.HistoryPlan;
-            if (!replay && _histories.TryGet(id, plan, now, out var held))
+            if (!replay && _histories.TryGet(id, plan, _journeys.HistoryGeneration, now, out var held))
             {
                 stored = new StoredHistory(held, null);
             }

@@ -15,6 +15,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     UsersCommand.Create(),
     KeysCommand.Create(),
     AlertsCommand.Create(),
+    RetentionCommand.Create(),
     ReportCommand.Create(),
     AuditCommand.Create(),
 };

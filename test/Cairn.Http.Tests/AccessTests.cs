@@ -60,6 +60,7 @@ public sealed class AccessTests
             (HttpMethod.Get, "/api/users"), (HttpMethod.Post, "/api/users"), (HttpMethod.Get, "/api/keys"), (HttpMethod.Post, "/api/keys"),
             (HttpMethod.Put, "/api/policy"), (HttpMethod.Post, "/api/erasures"), (HttpMethod.Delete, "/api/contacts/c1"),
             (HttpMethod.Get, "/api/contacts/c1/export"), (HttpMethod.Get, "/api/exports?email=a%40example.com"),
+            (HttpMethod.Put, "/api/retention"), (HttpMethod.Post, "/api/retention/run"),
         })
         {
             using var response = await editor.SendAsync(method, path, "{}");

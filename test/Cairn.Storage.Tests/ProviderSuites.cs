@@ -92,3 +92,7 @@ public sealed class PostgreSqlExportStoreTests(PostgresFixture postgres) : Expor
 public sealed class SqliteAlertStoreTests() : AlertStoreCompliance(new SqliteProvider());
 
 public sealed class PostgreSqlAlertStoreTests(PostgresFixture postgres) : AlertStoreCompliance(new PostgreSqlProvider(postgres));
+
+public sealed class SqliteRetentionStoreTests() : RetentionStoreCompliance(new SqliteProvider());
+
+public sealed class PostgreSqlRetentionStoreTests(PostgresFixture postgres) : RetentionStoreCompliance(new PostgreSqlProvider(postgres));

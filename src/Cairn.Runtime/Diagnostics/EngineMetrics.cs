@@ -26,8 +26,11 @@ public static class CairnTelemetry
     /// <summary>Delivery, every channel (tag <c>cairn.channel</c>): messages by status, render errors, provider calls (<c>Cairn.Messaging</c>).</summary>
     public const string Delivery = "Cairn.Delivery";
 
+    /// <summary>Retention: rows each kind's pass deleted (<c>cairn.retention.deleted</c>, tag <c>cairn.retention.kind</c>).</summary>
+    public const string Retention = "Cairn.Retention";
+
     /// <summary>Every Cairn source and meter. HTTP is ASP.NET Core's own (<c>Microsoft.AspNetCore.Hosting</c>).</summary>
-    public static IReadOnlyList<string> All { get; } = [Ingest, Partitions, Timers, Segments, Delivery];
+    public static IReadOnlyList<string> All { get; } = [Ingest, Partitions, Timers, Segments, Delivery, Retention];
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Cairn.Runtime.Storage;
 public interface ICairnStore
     : IPartitionWriter, IEventLog, IContactStore, IDocumentStore, ISettingsStore, IJourneyIndex, IOutbox, ISuppressionList,
       IRecipientStore, IHandOffStore, IErasureStore, IExportStore, IUserStore, ISplitStore, IAttributionStore, IAuditStore,
-      IAlertStore, IAsyncDisposable
+      IAlertStore, IRetentionStore, IAsyncDisposable
 {
     /// <summary>The provider's name: <c>sqlite</c> or <c>postgresql</c>.</summary>
     string ProviderName { get; }

@@ -6,6 +6,7 @@ import { KeysPage } from "./KeysPage";
 import { MailboxPage } from "./MailboxPage";
 import { AccountPage } from "./AccountPage";
 import { AuditPage } from "./AuditPage";
+import { RetentionPage } from "./RetentionPage";
 import "./settings.css";
 
 const PolicyPage = lazyPage(() => import("./PolicyPage"), "PolicyPage", "the sending policy");
@@ -16,6 +17,7 @@ const tabs = [
   { to: "keys", label: "API keys" },
   { to: "audit", label: "Audit log" },
   { to: "mailbox", label: "Dev mailbox" },
+  { to: "retention", label: "Retention" },
   { to: "account", label: "Your account" },
 ];
 
@@ -42,6 +44,7 @@ export const settingsRoutes = [
     <Route path="keys" element={<KeysPage />} />
     <Route path="audit" element={<AuditPage />} />
     <Route path="mailbox" element={<MailboxPage />} />
+    <Route path="retention" element={<RetentionPage />} />
     <Route path="account" element={<AccountPage />} />
   </Route>,
 ];
