@@ -143,9 +143,12 @@ public sealed class EngineOptions
     /// <summary>How often the retention pass runs (docs/retention.md). Default 1 hour.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>The most rows one retention batch (one transaction) deletes. Default 2,000: a few milliseconds of the writer.</summary>
-    public int RetentionBatchSize { get; set; } = 2_000;
+    /// <summary>The most rows one retention batch (one transaction) deletes. Default 1,000: a few milliseconds of the writer.</summary>
+    public int RetentionBatchSize { get; set; } = 1_000;
 
-    /// <summary>The pause between two retention batches, so ingestion's commits get the writer between them. Default 20 ms.</summary>
+    /// <summary>
+    /// The least pause between two retention batches, so ingestion's commits get the writer between them; the pause is
+    /// also at least three times what the batch took. Default 20 ms.
+    /// </summary>
     public TimeSpan RetentionPause { get; set; } = TimeSpan.FromMilliseconds(20);
 }

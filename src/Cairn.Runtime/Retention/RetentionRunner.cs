@@ -30,15 +30,19 @@ public sealed record RetentionStatus(IReadOnlyList<RetentionKindStatus> Kinds, D
 /// Enforces the retention policy (docs/retention.md): every <see cref="EngineOptions.RetentionInterval"/> a background
 /// loop runs a pass over the registered <see cref="IRetentionKind"/>s, each in batches of at most
 /// <see cref="EngineOptions.RetentionBatchSize"/> rows — one short transaction each, with
-/// <see cref="EngineOptions.RetentionPause"/> between them so ingestion's commits get the writer. The counts and the resume
-/// position are stored after every batch, so a pass stopped half-way (a restart) resumes where it stopped. When events
-/// went, the partitions' held histories are dropped (<see cref="JourneyRegistry.ForgetHistories"/>) so a decision never
-/// reads an event the store no longer has. Registered after the engine, so it runs only while the engine does.
+/// a pause between them of at least <see cref="EngineOptions.RetentionPause"/> and three times what the batch took, so
+/// ingestion's commits get the writer. The counts and the resume position are stored after every batch, so a pass stopped
+/// half-way (a restart) resumes where it stopped. When a kind's walk has deleted events, the partitions' held histories
+/// are dropped (<see cref="JourneyRegistry.ForgetHistories"/>), so once the walk ends no decision reads an event the
+/// store no longer has. Registered after the engine, so it runs only while the engine does.
 /// </summary>
 public sealed partial class RetentionRunner : IHostedService, IAsyncDisposable
 {
     /// <summary>The resume position of a kind whose own walk has none: its pass is under way.</summary>
     private const string UnderWay = "-";
+
+    /// <summary>The pause after a batch is at least this many times what the batch took (the pass holds at most 1/(1+PauseFactor) of the writer).</summary>
+    private const int PauseFactor = 3;
 
     private readonly IRetentionStore _store;
     private readonly IReadOnlyList<IRetentionKind> _kinds;
@@ -165,32 +169,47 @@ public sealed partial class RetentionRunner : IHostedService, IAsyncDisposable
         var last = resuming ? stored!.LastDeleted : 0;
         var total = stored?.TotalDeleted ?? 0;
         var started = Stopwatch.GetTimestamp();
-        while (true)
+        var deletedEvents = false;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var step = await kind.RunBatchAsync(rule, _time.GetUtcNow(), resume, _options.RetentionBatchSize, cancellationToken).ConfigureAwait(false);
-            last += step.Deleted;
-            total += step.Deleted;
-            resume = step.Done ? null : step.Resume ?? UnderWay;
-            if (step.Deleted > 0)
+            while (true)
             {
-                _deleted.Add(step.Deleted, new KeyValuePair<string, object?>("cairn.retention.kind", kind.Name));
-                if (kind.Name == RetentionPolicy.Events)
+                cancellationToken.ThrowIfCancellationRequested();
+                var batchStarted = Stopwatch.GetTimestamp();
+                var step = await kind.RunBatchAsync(rule, _time.GetUtcNow(), resume, _options.RetentionBatchSize, cancellationToken).ConfigureAwait(false);
+                var batchTime = Stopwatch.GetElapsedTime(batchStarted);
+                last += step.Deleted;
+                total += step.Deleted;
+                resume = step.Done ? null : step.Resume ?? UnderWay;
+                if (step.Deleted > 0)
                 {
-                    _journeys.ForgetHistories();
+                    _deleted.Add(step.Deleted, new KeyValuePair<string, object?>("cairn.retention.kind", kind.Name));
+                    deletedEvents |= kind.Name == RetentionPolicy.Events;
+                }
+
+                await _store.SaveRetentionRunAsync(new RetentionRun(kind.Name, last, total, _time.GetUtcNow(), resume), CancellationToken.None).ConfigureAwait(false);
+                if (step.Done)
+                {
+                    break;
+                }
+
+                // A real pause (not the engine's clock) that leaves the writer to ingestion: at least the configured
+                // pause and at least PauseFactor times what the batch took, so the pass holds at most a quarter of the
+                // writer's time however slow the disk or busy the cores.
+                var pause = TimeSpan.FromTicks(Math.Max(_options.RetentionPause.Ticks, batchTime.Ticks * PauseFactor));
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 }
             }
-
-            await _store.SaveRetentionRunAsync(new RetentionRun(kind.Name, last, total, _time.GetUtcNow(), resume), CancellationToken.None).ConfigureAwait(false);
-            if (step.Done)
+        }
+        finally
+        {
+            if (deletedEvents)
             {
-                break;
-            }
-
-            if (_options.RetentionPause > TimeSpan.Zero)
-            {
-                // A real pause (not the engine's clock): it leaves the writer to ingestion for a moment of wall time.
-                await Task.Delay(_options.RetentionPause, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                // Once per walk, not per batch: dropping every partition's held histories makes each active contact's
+                // next event read its history from the store again, which is what lifted ingest latency during a pass.
+                _journeys.ForgetHistories();
             }
         }
 
