@@ -11,11 +11,12 @@ public sealed class AuditLogTests(ConsoleServer server)
     [Fact]
     public async Task TheAuditLog_FiltersAndShowsAChangesDiff_AndAJourneyShowsItsOwnChanges()
     {
-        // A draft copy of the welcome journey, stored, changed and archived through the API: never published, so no test's events enter it.
+        // A draft copy of the cart-recovery journey, under its own name so no other test's locator finds it; stored and changed through the API, never published, so no test's events enter it.
         var id = $"audit-{Guid.NewGuid():N}"[..18];
         var yaml = File.ReadAllText(Path.Combine(Cairn.Testing.Repository.Root, "examples", "journeys", "cart-recovery.yaml"))
-            .Replace("id: cart-recovery", $"id: {id}", StringComparison.Ordinal);
-        foreach (var text in new[] { yaml, yaml.Replace("name: Cart recovery", "name: Cart recovery, audited", StringComparison.Ordinal) })
+            .Replace("id: cart-recovery", $"id: {id}", StringComparison.Ordinal)
+            .Replace("name: Cart recovery", "name: Audited copy", StringComparison.Ordinal);
+        foreach (var text in new[] { yaml, yaml.Replace("name: Audited copy", "name: Audited copy, renamed", StringComparison.Ordinal) })
         {
             using var put = await server.Admin.PutAsync($"/api/journeys/{id}", new StringContent(text, Encoding.UTF8, "application/yaml"), TestContext.Current.CancellationToken);
             put.EnsureSuccessStatusCode();
@@ -32,8 +33,8 @@ public sealed class AuditLogTests(ConsoleServer server)
         await Expect(log.Locator("tbody > tr").Last).ToContainTextAsync("(new)");
         await log.GetByRole(AriaRole.Button, new() { Name = "Show the change" }).First.ClickAsync();
         var diff = log.GetByLabel("Before and after");
-        await Expect(diff.Locator(".diff-removed")).ToHaveTextAsync("- name: Cart recovery");
-        await Expect(diff.Locator(".diff-added")).ToHaveTextAsync("+ name: Cart recovery, audited");
+        await Expect(diff.Locator(".diff-removed")).ToHaveTextAsync("- name: Audited copy");
+        await Expect(diff.Locator(".diff-added")).ToHaveTextAsync("+ name: Audited copy, renamed");
         await ConsoleServer.ScreenshotAsync(page, "settings-audit-log");
         await Accessibility.AssertAccessibleAsync(page);
 

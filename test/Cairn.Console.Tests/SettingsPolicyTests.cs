@@ -64,7 +64,7 @@ public sealed class SettingsPolicyTests(ConsoleServer server)
         await page.GetByRole(AriaRole.Link, new() { Name = "Users" }).ClickAsync();
         await Expect(page.GetByText("Only admins manage users.")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "API keys" }).ClickAsync();
-        await Expect(page.GetByText("Only admins manage API and write keys.")).ToBeVisibleAsync();
+        await Expect(page.GetByText("Only admins manage keys.")).ToBeVisibleAsync();
     }
 
     [Fact]
