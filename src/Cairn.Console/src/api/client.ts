@@ -25,6 +25,12 @@ export class ApiError extends Error {
   }
 }
 
+/** Field errors of a 400 validation problem (`errors: { "field": ["…"] }`), by field; none for other errors. */
+export function fieldErrors(error: unknown): Record<string, string[]> {
+  const errors = error instanceof ApiError ? error.problem.errors : undefined;
+  return errors && typeof errors === "object" && !Array.isArray(errors) ? (errors as Record<string, string[]>) : {};
+}
+
 let csrfToken: string | null = null;
 
 /** Remembers the antiforgery token of the session (sent as X-CSRF-TOKEN on every changing request). */

@@ -33,10 +33,12 @@ export function AlertList() {
     refreshMs: 30_000,
   });
   const open = query.data?.pages[0]?.open;
+  const { can } = useAuth();
 
   return (
     <>
-      <PageHeader title="Alerts" subtitle="Anomalies the watcher noticed: drops and spikes in journeys, silent triggers, deliverability, render errors, a backed-up outbox, late timers." />
+      <PageHeader title="Alerts" subtitle="Anomalies the watcher noticed: drops and spikes in journeys, silent triggers, deliverability, render errors, a backed-up outbox, late timers."
+        actions={can("admin") && <Link className="button" to="/settings/alerts">Alert settings</Link>} />
       <form className="panel filters" aria-label="Filter alerts" onSubmit={(e) => e.preventDefault()}>
         <div className="row">
           <label>Status

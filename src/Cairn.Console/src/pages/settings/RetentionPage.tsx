@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, ApiError, unwrap, type Schemas } from "../../api/client";
+import { api, fieldErrors, unwrap, type Schemas } from "../../api/client";
 import { useAuth } from "../../auth";
 import { ErrorNotice, Loading, formatNumber, formatTime } from "../../components/ui";
 
@@ -38,12 +38,6 @@ function bodyOf(draft: Draft): Record<string, Schemas["RetentionRuleView"]> {
     };
   }
   return body;
-}
-
-/** Field errors of a 400 (`errors: { "$.events.days": ["…"] }`), by path. */
-function fieldErrors(error: unknown): Record<string, string[]> {
-  const errors = error instanceof ApiError ? error.problem.errors : undefined;
-  return errors && typeof errors === "object" && !Array.isArray(errors) ? (errors as Record<string, string[]>) : {};
 }
 
 /** Retention: how long each kind of data is kept, what the background pass deleted, and (admins) the policy's editor. */

@@ -7,6 +7,7 @@ import { MailboxPage } from "./MailboxPage";
 import { AccountPage } from "./AccountPage";
 import { AuditPage } from "./AuditPage";
 import { RetentionPage } from "./RetentionPage";
+import { AlertSettingsPage } from "./AlertSettingsPage";
 import "./settings.css";
 
 const PolicyPage = lazyPage(() => import("./PolicyPage"), "PolicyPage", "the sending policy");
@@ -18,6 +19,7 @@ const tabs = [
   { to: "audit", label: "Audit log" },
   { to: "mailbox", label: "Dev mailbox" },
   { to: "retention", label: "Retention" },
+  { to: "alerts", label: "Alerts" },
   { to: "account", label: "Your account" },
 ];
 
@@ -45,6 +47,7 @@ export const settingsRoutes = [
     <Route path="audit" element={<AuditPage />} />
     <Route path="mailbox" element={<MailboxPage />} />
     <Route path="retention" element={<RetentionPage />} />
+    <Route path="alerts" element={<AlertSettingsPage />} />
     <Route path="account" element={<AccountPage />} />
   </Route>,
 ];
