@@ -3,10 +3,11 @@
 # Builds a SQLite store holding N events dated two years ago (no contacts needed: retention reads the events table only),
 # starts `cairn serve` on it, runs the load generator for DURATION seconds with no policy, then stores a 365-day events
 # policy, starts a pass (POST /api/retention/run) and runs the same load while it deletes.
-# Usage: bash benchmarks/retention-bench.sh N [DURATION] [CONCURRENCY]   e.g. bash benchmarks/retention-bench.sh 10000000 30 8
+# Usage: bash benchmarks/retention-bench.sh N [DURATION] [CONCURRENCY] [RATE]   e.g. bash benchmarks/retention-bench.sh 10000000 30 8 3000
+# RATE (events/s offered, an open loop; 0 = as fast as the clients go) measures latency at a load the server can carry.
 # Needs: sqlite3, curl, a Release build (dotnet build src/Cairn.Server -c Release -p:CairnSkipConsole=true).
 set -euo pipefail
-n=${1:?N events}; duration=${2:-20}; concurrency=${3:-4}
+n=${1:?N events}; duration=${2:-20}; concurrency=${3:-4}; rate=${4:-0}
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d /tmp/cairn-retention-bench.XXXX); url=http://127.0.0.1:5397
 export CAIRN_WRITE_KEY=cwk_bench CAIRN_API_KEY=cak_bench
@@ -26,7 +27,7 @@ COMMIT;
 SQL
 echo "seeded in $(( $(date +%s) - t0 )) s"
 start
-load() { dotnet run -c Release --project "$root/benchmarks/Cairn.Benchmarks" -- loadgen --url "$url" --write-key "$CAIRN_WRITE_KEY" --contacts 100000 --duration "$duration" --batch 100 --concurrency "$concurrency"; }
+load() { dotnet run -c Release --project "$root/benchmarks/Cairn.Benchmarks" -- loadgen --url "$url" --write-key "$CAIRN_WRITE_KEY" --contacts 100000 --duration "$duration" --batch 100 --concurrency "$concurrency" --rate "$rate"; }
 echo "== without retention"; load
 curl -sf -X PUT "$url/api/retention" -H "Authorization: Bearer $CAIRN_API_KEY" -H 'Content-Type: application/json' -d '{"events":{"days":365}}' > /dev/null
 t1=$(date +%s); curl -sf -X POST "$url/api/retention/run" -H "Authorization: Bearer $CAIRN_API_KEY" > "$dir/run.json" & run=$!

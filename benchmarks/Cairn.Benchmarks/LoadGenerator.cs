@@ -15,7 +15,7 @@ namespace Cairn.Benchmarks;
 /// </summary>
 internal static class LoadGenerator
 {
-    private const string Usage = "usage: loadgen [--url URL --write-key KEY | --spawn [--postgres CS]] [--contacts N] [--duration SECONDS] [--batch N] [--concurrency N]";
+    private const string Usage = "usage: loadgen [--url URL --write-key KEY | --spawn [--postgres CS]] [--contacts N] [--duration SECONDS] [--batch N] [--concurrency N] [--rate EVENTS_PER_S]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -79,8 +79,22 @@ internal static class LoadGenerator
             var random = new Random(client * 7919);
             var mine = latencies[client] = [];
             var body = new StringBuilder(options.Batch * 400);
+            // With --rate, each client sends its share on a fixed schedule (an open loop) and a batch's latency runs from
+            // when it was due, so a stall counts against every batch it delayed (no coordinated omission).
+            var interval = options.Rate > 0 ? TimeSpan.FromSeconds((double)options.Concurrency * options.Batch / options.Rate) : TimeSpan.Zero;
+            var due = interval * ((double)client / options.Concurrency);
             for (var batchNumber = 0; clock.Elapsed < end; batchNumber++)
             {
+                if (interval > TimeSpan.Zero)
+                {
+                    if (due > clock.Elapsed)
+                    {
+                        await Task.Delay(due - clock.Elapsed).ConfigureAwait(false);
+                    }
+
+                    due += interval;
+                }
+
                 body.Clear().Append("{\"batch\":[");
                 for (var i = 0; i < options.Batch; i++)
                 {
@@ -89,7 +103,7 @@ internal static class LoadGenerator
 
                 body.Append("],\"sentAt\":\"").Append(TimeProvider.System.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)).Append("\"}");
                 using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/json");
-                var started = Stopwatch.GetTimestamp();
+                var started = Stopwatch.GetTimestamp() - (interval > TimeSpan.Zero ? Math.Max(0, (long)((clock.Elapsed - (due - interval)).TotalSeconds * Stopwatch.Frequency)) : 0);
                 var measured = clock.Elapsed >= warmup;
                 try
                 {
@@ -115,7 +129,7 @@ internal static class LoadGenerator
             }
         }
 
-        Console.WriteLine($"Driving {options.Url} with {options.Concurrency} clients × batches of {options.Batch}, {options.Contacts:N0} contacts, {warmup.TotalSeconds:N0} s warm-up + {options.Duration} s measured…");
+        Console.WriteLine($"Driving {options.Url} with {options.Concurrency} clients × batches of {options.Batch}{(options.Rate > 0 ? $" at {options.Rate:N0} events/s offered" : "")}, {options.Contacts:N0} contacts, {warmup.TotalSeconds:N0} s warm-up + {options.Duration} s measured…");
         var clients = Enumerable.Range(0, options.Concurrency).Select(client => Task.Run(() => ClientAsync(client))).ToList();
         using (var sampler = new PeriodicTimer(TimeSpan.FromMilliseconds(500)))
         {
@@ -325,6 +339,7 @@ internal static class LoadGenerator
                 "--duration" => options with { Duration = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--batch" => options with { Batch = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--concurrency" => options with { Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--rate" => options with { Rate = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 _ => null,
             };
             if (options is null)
@@ -343,6 +358,7 @@ internal static class LoadGenerator
         string? Postgres = null,
         int Contacts = 100_000,
         int Duration = 30,
+        int Rate = 0,
         int Batch = 100,
         int Concurrency = 8);
 }

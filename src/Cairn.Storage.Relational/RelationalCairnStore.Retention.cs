@@ -65,6 +65,9 @@ public abstract partial class RelationalCairnStore
     }
 
     /// <inheritdoc />
+    public virtual Task AfterRetentionBatchAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
     public Task<int> DeleteEventsNamedAsync(string name, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);

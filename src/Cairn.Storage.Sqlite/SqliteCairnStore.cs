@@ -135,6 +135,20 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
     }
 
     /// <summary>One truncating checkpoint; false when the writer or a reader kept it from completing within <see cref="CheckpointWait"/>.</summary>
+    /// <summary>
+    /// A passive checkpoint after each retention batch: a batch of deletions rewrites pages all over the table and its
+    /// indexes (zeroed, with <c>secure_delete</c>), and left in the log they would make the next ingestion commit run the
+    /// automatic checkpoint, copying them while the contacts' events wait. Passive never waits for the writer or readers
+    /// and blocks no commit; frames a reader still needs are left for a later checkpoint.
+    /// </summary>
+    public override async Task AfterRetentionBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var checkpoint = connection.CreateCommand();
+        checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        await checkpoint.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<bool> TryTruncateLogAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

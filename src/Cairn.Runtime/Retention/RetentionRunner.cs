@@ -177,7 +177,6 @@ public sealed partial class RetentionRunner : IHostedService, IAsyncDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 var batchStarted = Stopwatch.GetTimestamp();
                 var step = await kind.RunBatchAsync(rule, _time.GetUtcNow(), resume, _options.RetentionBatchSize, cancellationToken).ConfigureAwait(false);
-                var batchTime = Stopwatch.GetElapsedTime(batchStarted);
                 last += step.Deleted;
                 total += step.Deleted;
                 resume = step.Done ? null : step.Resume ?? UnderWay;
@@ -188,6 +187,13 @@ public sealed partial class RetentionRunner : IHostedService, IAsyncDisposable
                 }
 
                 await _store.SaveRetentionRunAsync(new RetentionRun(kind.Name, last, total, _time.GetUtcNow(), resume), CancellationToken.None).ConfigureAwait(false);
+                if (step.Deleted > 0)
+                {
+                    // After the counts are saved: a stop here loses nothing the batch did.
+                    await _store.AfterRetentionBatchAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var batchTime = Stopwatch.GetElapsedTime(batchStarted);
                 if (step.Done)
                 {
                     break;

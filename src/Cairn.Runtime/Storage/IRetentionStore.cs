@@ -45,6 +45,13 @@ public interface IRetentionStore
 
     /// <summary>Deletes up to <paramref name="limit"/> development-mailbox messages kept before <paramref name="before"/>, oldest first; returns how many.</summary>
     Task<int> DeleteMailboxMessagesAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Tidies after a batch of deletions, before the next: SQLite copies the write-ahead log's frames into the database
+    /// (a passive checkpoint, which never waits for or blocks a writer), so the pages a batch rewrote are not left for an
+    /// ingestion commit to checkpoint; a no-op where the database needs nothing.
+    /// </summary>
+    Task AfterRetentionBatchAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What one retention kind's pass deleted.</summary>
