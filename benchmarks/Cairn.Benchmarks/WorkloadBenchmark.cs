@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace Cairn.Benchmarks;
 
 /// <summary>
-/// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--rate R] [--smoke]
+/// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--rate R] [--smoke] [--keep]
 /// [--sweep R1,R2,… --out PATH] [--limits] [--postgres]</c>: the
 /// realistic end-to-end run. Starts a loopback SMTP server (test/node/smtp-sink.mjs) and <c>cairn serve</c> on a
 /// fresh SQLite directory with the demo workspace (the seven example journeys, their templates, two scoring models,
@@ -22,7 +22,7 @@ namespace Cairn.Benchmarks;
 /// <c>--postgres</c> runs the server on PostgreSQL instead (a throwaway cluster started from the installed binaries,
 /// a fresh database per run). <c>--limits</c> then measures the machine's limits with the same events (<see cref="MachineLimits"/>).
 /// <c>--smoke</c> (CI): exit 1 when a request failed, an acknowledged event is missing, or the server logged an
-/// error or died — never for speed.
+/// error or died — never for speed. <c>--keep</c> leaves the SQLite directory behind (its path printed) to study.
 /// </summary>
 internal static class WorkloadBenchmark
 {
@@ -46,7 +46,8 @@ internal static class WorkloadBenchmark
             BenchmarkData.Option(args, "--batch", 250),
             BenchmarkData.Option(args, "--segments", 50),
             BenchmarkData.Option(args, "--rate", 0),
-            args.Contains("--smoke"));
+            args.Contains("--smoke"),
+            Keep: args.Contains("--keep"));
         await using var postgres = args.Contains("--postgres") ? new Cairn.Testing.PostgresFixture() : null;
         settings = settings with { Postgres = postgres };
         if (args.SkipWhile(a => a != "--sweep").Skip(1).FirstOrDefault() is not { } sweep)
@@ -100,15 +101,15 @@ internal static class WorkloadBenchmark
     }
 
     // Rate 0 drives as fast as the server acknowledges.
-    /// <summary>One run's settings: <paramref name="Postgres"/> runs the server on a fresh database of that cluster instead of SQLite.</summary>
-    private sealed record Settings(int Contacts, int Total, int Concurrency, int BatchSize, int Segments, int Rate, bool Smoke, Cairn.Testing.PostgresFixture? Postgres = null);
+    /// <summary>One run's settings: <paramref name="Postgres"/> runs the server on a fresh database of that cluster instead of SQLite; <paramref name="Keep"/> leaves the SQLite directory behind to study.</summary>
+    private sealed record Settings(int Contacts, int Total, int Concurrency, int BatchSize, int Segments, int Rate, bool Smoke, Cairn.Testing.PostgresFixture? Postgres = null, bool Keep = false);
 
     /// <summary>What one run measured, and whether the server stayed healthy (every event kept, no error).</summary>
     private sealed record Outcome(double EventsPerSecond, double AckP99, double DecisionP50, double DecisionP99, bool Healthy);
 
     private static async Task<Outcome> RunOnceAsync(Settings settings)
     {
-        var (contacts, total, concurrency, batchSize, segments, rate, smoke, postgres) = settings;
+        var (contacts, total, concurrency, batchSize, segments, rate, smoke, postgres, keep) = settings;
         var database = postgres is null ? null : await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var data = Path.Combine(Path.GetTempPath(), "cairn-workload-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-workload-mail-" + Guid.NewGuid().ToString("N"));
@@ -167,6 +168,8 @@ internal static class WorkloadBenchmark
 
             Console.WriteLine($"messages: {report.Messages:N0} decided ({string.Join(", ", report.ByStatus.Select(pair => $"{pair.Value:N0} {pair.Key}"))}); {delivered:N0} emails received by the SMTP server in the {deliveredIn.TotalSeconds:N0} s since the first event ({delivered / deliveredIn.TotalSeconds:N0}/s, as fast as journeys decided them)");
             Console.WriteLine($"server: CPU {cpu.TotalSeconds:N1} s over {elapsed.TotalSeconds:N1} s ({cpu.TotalSeconds / elapsed.TotalSeconds:N2} cores), peak RSS {peakRss / (1024 * 1024):N0} MB; {bytes / (double)Math.Max(1, report.Stored):N0} bytes on disk per event ({bytes / (1024 * 1024):N0} MB)");
+            Console.WriteLine($"disk per event by table and index (largest first): {string.Join(", ", (await DiskByTableAsync(store, database is null ? Path.Combine(data, "cairn.db") : null).ConfigureAwait(false)).Select(pair => $"{pair.Name} {pair.Bytes / (double)Math.Max(1, report.Stored):N0}"))}"
+                + (database is null ? $"; write-ahead log {(new FileInfo(Path.Combine(data, "cairn.db-wal")) is { Exists: true } wal ? wal.Length / (double)Math.Max(1, report.Stored) : 0):N0}" : string.Empty));
             Console.WriteLine($"stored: {report.Stored:N0} of {accepted:N0} acknowledged events; server {(alive ? "running" : "DIED")}, {errors.Count} error lines in its log");
             foreach (var line in errors.Take(10))
             {
@@ -195,7 +198,12 @@ internal static class WorkloadBenchmark
 
             sink.Kill();
             SqliteConnection.ClearAllPools();
-            foreach (var directory in (string[])[data, mail])
+            if (keep && Directory.Exists(data))
+            {
+                Console.WriteLine($"kept: {data}");
+            }
+
+            foreach (var directory in keep ? (string[])[mail] : [data, mail])
             {
                 if (Directory.Exists(directory))
                 {
@@ -214,7 +222,7 @@ internal static class WorkloadBenchmark
     /// </summary>
     private static async Task<Drive> DriveAsync(string url, string writeKey, Settings settings, string run, Process server)
     {
-        var (contacts, total, concurrency, batchSize, _, rate, _, _) = settings;
+        var (contacts, total, concurrency, batchSize, _, rate, _, _, _) = settings;
         using var ingest = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromMinutes(2) };
         ingest.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
         var zipf = new Zipf(contacts, 1.05);
@@ -399,6 +407,46 @@ internal static class WorkloadBenchmark
 
         var bytes = postgres ? await ScalarAsync("SELECT pg_database_size(current_database())").ConfigureAwait(false) : 0;
         return (stored, messages, byStatus, [.. decisions.Order()], bytes);
+    }
+
+    /// <summary>
+    /// The store's twelve largest tables and indexes with their bytes: PostgreSQL's relation sizes; SQLite's dbstat table,
+    /// read by the <c>sqlite3</c> shell (the bundled SQLite has no dbstat), none when the shell is missing.
+    /// </summary>
+    private static async Task<List<(string Name, long Bytes)>> DiskByTableAsync(System.Data.Common.DbConnection connection, string? sqliteFile)
+    {
+        const string Sqlite = "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 12";
+        var sizes = new List<(string, long)>();
+        if (sqliteFile is not null)
+        {
+            try
+            {
+                using var shell = Process.Start(new ProcessStartInfo("sqlite3", ["-readonly", sqliteFile, Sqlite]) { RedirectStandardOutput = true, UseShellExecute = false })!;
+                var output = await shell.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+                await shell.WaitForExitAsync().ConfigureAwait(false);
+                foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var parts = line.Split('|');
+                    sizes.Add((parts[0], long.Parse(parts[1], CultureInfo.InvariantCulture)));
+                }
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // No sqlite3 shell: no breakdown.
+            }
+
+            return sizes;
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i') ORDER BY 2 DESC LIMIT 12";
+        await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        while (await reader.ReadAsync().ConfigureAwait(false))
+        {
+            sizes.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return sizes;
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

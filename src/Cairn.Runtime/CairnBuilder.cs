@@ -143,8 +143,17 @@ public sealed class EngineOptions
     /// <summary>How often the retention pass runs (docs/retention.md). Default 1 hour.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>The most rows one retention batch (one transaction) deletes. Default 1,000: a few milliseconds of the writer.</summary>
-    public int RetentionBatchSize { get; set; } = 1_000;
+    /// <summary>
+    /// The most rows one retention batch (one transaction) deletes. Default 2,000; below that, the batch is sized so it
+    /// takes about <see cref="RetentionBatchTime"/>.
+    /// </summary>
+    public int RetentionBatchSize { get; set; } = 2_000;
+
+    /// <summary>
+    /// How long one retention batch should hold the writer: the pass sizes each batch from the time per row the last
+    /// one took, so a commit arriving behind a batch waits at most about this long. Default 10 ms.
+    /// </summary>
+    public TimeSpan RetentionBatchTime { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// The least pause between two retention batches, so ingestion's commits get the writer between them; the pause is

@@ -36,6 +36,11 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Engine:RetentionInterval must be from 00:00:01 to 7.00:00:00, not {options.RetentionInterval}."));
         }
 
+        if (options.RetentionBatchTime < TimeSpan.FromMilliseconds(1) || options.RetentionBatchTime > TimeSpan.FromSeconds(10))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Engine:RetentionBatchTime must be from 00:00:00.001 to 00:00:10, not {options.RetentionBatchTime}."));
+        }
+
         if (options.RetentionPause < TimeSpan.Zero || options.RetentionPause > TimeSpan.FromSeconds(10))
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Engine:RetentionPause must be from 0 to 00:00:10, not {options.RetentionPause}."));

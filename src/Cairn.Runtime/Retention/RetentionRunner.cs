@@ -28,8 +28,8 @@ public sealed record RetentionStatus(IReadOnlyList<RetentionKindStatus> Kinds, D
 
 /// <summary>
 /// Enforces the retention policy (docs/retention.md): every <see cref="EngineOptions.RetentionInterval"/> a background
-/// loop runs a pass over the registered <see cref="IRetentionKind"/>s, each in batches of at most
-/// <see cref="EngineOptions.RetentionBatchSize"/> rows — one short transaction each, with
+/// loop runs a pass over the registered <see cref="IRetentionKind"/>s, each in batches sized to hold the writer for about
+/// <see cref="EngineOptions.RetentionBatchTime"/> (<see cref="RetentionBatchSizer"/>) — one short transaction each, with
 /// a pause between them of at least <see cref="EngineOptions.RetentionPause"/> and three times what the batch took, so
 /// ingestion's commits get the writer. The counts and the resume position are stored after every batch, so a pass stopped
 /// half-way (a restart) resumes where it stopped. When a kind's walk has deleted events, the partitions' held histories
@@ -169,6 +169,7 @@ public sealed partial class RetentionRunner : IHostedService, IAsyncDisposable
         var last = resuming ? stored!.LastDeleted : 0;
         var total = stored?.TotalDeleted ?? 0;
         var started = Stopwatch.GetTimestamp();
+        var size = new RetentionBatchSizer(_options.RetentionBatchSize, _options.RetentionBatchTime);
         var deletedEvents = false;
         try
         {
@@ -176,7 +177,8 @@ public sealed partial class RetentionRunner : IHostedService, IAsyncDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var batchStarted = Stopwatch.GetTimestamp();
-                var step = await kind.RunBatchAsync(rule, _time.GetUtcNow(), resume, _options.RetentionBatchSize, cancellationToken).ConfigureAwait(false);
+                var step = await kind.RunBatchAsync(rule, _time.GetUtcNow(), resume, size.Rows, cancellationToken).ConfigureAwait(false);
+                size.Took(step.Deleted, Stopwatch.GetElapsedTime(batchStarted));
                 last += step.Deleted;
                 total += step.Deleted;
                 resume = step.Done ? null : step.Resume ?? UnderWay;
@@ -235,3 +237,42 @@ public sealed partial class RetentionRunner : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention of {Kind}: {Deleted} rows in {Seconds:0.0} s")]
     private static partial void LogKindDone(ILogger logger, string kind, long deleted, double seconds);
 }
+
+/// <summary>
+/// Sizes a kind's retention batches by time rather than rows: the first batch is small, and each next one is what the
+/// last one's time per row says fits in the target time (at most twice the last size, so one quick batch over cached
+/// pages does not jump to the most; at least <see cref="Least"/> rows, so a pass always moves). Its time includes waiting
+/// for the writer, so a pass behind busy ingestion takes smaller bites.
+/// </summary>
+internal sealed class RetentionBatchSizer
+{
+    /// <summary>The fewest rows a batch asks for (unless the most is fewer).</summary>
+    internal const int Least = 50;
+
+    private readonly int _most;
+    private readonly TimeSpan _target;
+
+    /// <summary>A sizer for batches of at most <paramref name="most"/> rows that should take about <paramref name="target"/>.</summary>
+    public RetentionBatchSizer(int most, TimeSpan target)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(most, 1);
+        (_most, _target) = (most, target);
+        Rows = Math.Min(most, 2 * Least);
+    }
+
+    /// <summary>How many rows the next batch asks for.</summary>
+    public int Rows { get; private set; }
+
+    /// <summary>Learns from a batch that deleted <paramref name="deleted"/> rows in <paramref name="elapsed"/>.</summary>
+    public void Took(int deleted, TimeSpan elapsed)
+    {
+        if (deleted <= 0 || elapsed <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var fits = _target.Ticks * (double)deleted / elapsed.Ticks;
+        Rows = (int)Math.Clamp(fits, Math.Min(Least, _most), Math.Min(_most, 2L * Rows));
+    }
+}
+
