@@ -47,7 +47,7 @@ internal sealed class EventCopyRows : CommitWriter
                 await importer.WriteAsync(stored.Name, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                 await importer.WriteAsync(stored.Timestamp.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
                 await importer.WriteAsync(stored.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(stored.Json, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(EventBody.Compact(stored.Json, stored.Type, stored.MessageId), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
             }
 
             await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);

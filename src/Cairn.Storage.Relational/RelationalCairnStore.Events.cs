@@ -349,14 +349,26 @@ public abstract partial class RelationalCairnStore
 
     private static StoredEvent ReadEvent(Row row) => ReadEvent(row, 0);
 
-    /// <summary>An event from the <see cref="EventColumns"/> starting at <paramref name="first"/> (a null JSON reads as empty).</summary>
-    private static StoredEvent ReadEvent(Row row, int first) => new(
-        row.Reader.GetInt64(first),
-        row.GetText(first + 1),
-        row.GetContactId(first + 2),
-        MessageTypes.TryParse(row.GetText(first + 3), out var type) ? type : throw new InvalidDataException($"Unknown stored message type '{row.GetText(first + 3)}'."),
-        row.GetText(first + 4),
-        row.GetTime(first + 5),
-        row.GetTime(first + 6),
-        row.GetTextOrNull(first + 7) ?? string.Empty);
+    /// <summary>
+    /// An event from the <see cref="EventColumns"/> starting at <paramref name="first"/>, its JSON as written (the log keeps
+    /// it without what its columns hold: <see cref="EventBody"/>); a null JSON reads as empty.
+    /// </summary>
+    private static StoredEvent ReadEvent(Row row, int first)
+    {
+        var messageId = row.GetText(first + 1);
+        var type = ReadType(row.GetText(first + 3));
+        return new(
+            row.Reader.GetInt64(first),
+            messageId,
+            row.GetContactId(first + 2),
+            type,
+            row.GetText(first + 4),
+            row.GetTime(first + 5),
+            row.GetTime(first + 6),
+            EventBody.Restore(row.GetTextOrNull(first + 7) ?? string.Empty, type, messageId));
+    }
+
+    /// <summary>A stored message type column.</summary>
+    internal static MessageType ReadType(string stored) =>
+        MessageTypes.TryParse(stored, out var type) ? type : throw new InvalidDataException($"Unknown stored message type '{stored}'.");
 }

@@ -84,7 +84,7 @@ public abstract partial class RelationalCairnStore
                     },
                     row =>
                     {
-                        WriteRow(row, writer);
+                        WriteRow(row, writer, table == "events");
                         last = new ExportCursor([.. key.Select(column => row.Reader.GetValue(row.Reader.GetOrdinal(column)))]);
                         written++;
                     },
@@ -107,8 +107,11 @@ public abstract partial class RelationalCairnStore
                 JsonSerializer.Deserialize<SortedDictionary<string, long>>(row.GetText(4)) ?? []),
             cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
-    /// <summary>Writes one row as a JSON object: its columns by name, times in ISO 8601, JSON columns as JSON.</summary>
-    private static void WriteRow(Row row, Utf8JsonWriter writer)
+    /// <summary>
+    /// Writes one row as a JSON object: its columns by name, times in ISO 8601, JSON columns as JSON; an event's
+    /// <c>json</c> as the message was written (<see cref="EventBody"/>) when <paramref name="eventLog"/>.
+    /// </summary>
+    private static void WriteRow(Row row, Utf8JsonWriter writer, bool eventLog)
     {
         var reader = row.Reader;
         writer.WriteStartObject();
@@ -123,6 +126,19 @@ public abstract partial class RelationalCairnStore
             else if (TimeColumns.Contains(name) || name.EndsWith("_at", StringComparison.Ordinal))
             {
                 writer.WriteStringValue(row.GetTime(ordinal));
+            }
+            else if (eventLog && name == "json")
+            {
+                var messageId = reader.GetString(reader.GetOrdinal("message_id"));
+                var body = EventBody.Restore(reader.GetString(ordinal), ReadType(reader.GetString(reader.GetOrdinal("type"))), messageId);
+                if (IsJson(body))
+                {
+                    writer.WriteRawValue(body, skipInputValidation: true);
+                }
+                else
+                {
+                    writer.WriteStringValue(body);
+                }
             }
             else
             {

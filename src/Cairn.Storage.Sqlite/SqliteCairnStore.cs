@@ -77,7 +77,9 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
             await using var pragmas = connection.CreateCommand();
             // secure_delete is a per-connection setting: every connection must have it, or a delete it runs leaves the
             // deleted content readable in the file (freed cells and free-list pages are zeroed only with it on).
-            pragmas.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON;";
+            // journal_size_limit: a write-ahead log a burst grew is cut back to 4 MB once checkpointed, instead of keeping
+            // its largest size on disk for good (12–16 MB, 125–160 bytes an event, after a 100,000-event workload).
+            pragmas.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON; PRAGMA journal_size_limit = 4194304;";
             await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }

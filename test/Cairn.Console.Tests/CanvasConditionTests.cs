@@ -51,7 +51,7 @@ public sealed class CanvasConditionTests(ConsoleServer server)
     {
         var id = await CreateJourneyAsync("branch");
         var page = await server.SignedInAsync(UserRole.Editor, $"/journeys/{id}");
-        await page.Locator("[data-step='check']").ClickAsync();
+        await ConsoleServer.OpenStepAsync(page, "check");
         var when = page.Locator(".condition-field-group[data-condition='when']");
         await Expect(when.GetByLabel("Trait", new() { Exact = true })).ToHaveValueAsync("plan");
         await when.GetByLabel("Trait", new() { Exact = true }).FillAsync("tier");
@@ -76,7 +76,7 @@ public sealed class CanvasConditionTests(ConsoleServer server)
         // The YAML edited by hand: the form follows; a condition it does not know stays as written, as raw YAML.
         await yaml.FillAsync(JourneyYaml(id, "{ event: canvas_branch }", "{ trait: ltv, op: gte, value: 500 }"));
         await page.GetByRole(AriaRole.Tab, new() { Name = "Step" }).ClickAsync();
-        await page.Locator("[data-step='check']").ClickAsync();
+        await ConsoleServer.OpenStepAsync(page, "check");
         await Expect(when.GetByLabel("Trait", new() { Exact = true })).ToHaveValueAsync("ltv");
         await Expect(when.GetByLabel("Operator", new() { Exact = true })).ToHaveValueAsync("gte");
         await Expect(when.GetByLabel("Value", new() { Exact = true })).ToHaveValueAsync("500");
@@ -84,7 +84,7 @@ public sealed class CanvasConditionTests(ConsoleServer server)
         await Expect(when.GetByLabel("when (YAML)")).ToHaveValueAsync("trait: ltv\nop: gte\nvalue: 500");
 
         var phone = await server.SignedInAsync(UserRole.Editor, $"/journeys/{id}", phone: true);
-        await phone.Locator("[data-step='check']").ClickAsync();
+        await ConsoleServer.OpenStepAsync(phone, "check");
         await phone.Locator(".condition-field-group[data-condition='when']").ScrollIntoViewIfNeededAsync();
         await Expect(phone.Locator(".condition-field-group[data-condition='when']").GetByLabel("Trait", new() { Exact = true })).ToBeVisibleAsync();
         await ConsoleServer.ScreenshotAsync(phone, "journeys-condition-form-phone");

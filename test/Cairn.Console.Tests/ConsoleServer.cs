@@ -113,6 +113,30 @@ public sealed class ConsoleServer : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// Opens a step's side panel on the journey canvas (<paramref name="page"/> may be a phone's): clicks the step until
+    /// its panel shows. The canvas lays itself out and fits the view after it first draws, so on a busy machine the step
+    /// can move between Playwright's aim and its click, which then lands on the pane (and selects nothing).
+    /// </summary>
+    public static async Task OpenStepAsync(IPage page, string step)
+    {
+        var node = page.Locator($"[data-step='{step}']");
+        var heading = page.Locator(".step-panel h2 code", new() { HasTextString = step });
+        for (var attempt = 1; ; attempt++)
+        {
+            await node.ClickAsync();
+            try
+            {
+                await Assertions.Expect(heading).ToBeVisibleAsync(new() { Timeout = 5_000 });
+                return;
+            }
+            catch (PlaywrightException) when (attempt < 4)
+            {
+                // Missed while the layout moved: aim again.
+            }
+        }
+    }
+
     /// <summary>Saves a full-page screenshot as <c>artifacts/screenshots/{name}.png</c>.</summary>
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });

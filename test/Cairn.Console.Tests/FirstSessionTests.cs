@@ -44,7 +44,7 @@ public sealed class FirstSessionTests(ConsoleServer server)
         await page.GetByRole(AriaRole.Link, new() { Name = $"First session {suffix}" }).ClickAsync();
         await Expect(EnteredTotal(page)).ToHaveTextAsync("3");
 
-        await page.Locator("[data-step='email_final']").ClickAsync();
+        await ConsoleServer.OpenStepAsync(page, "email_final");
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Add a step" }).GetByRole(AriaRole.Button, new() { Name = "Wait", Exact = true }).ClickAsync();
         await Expect(page.Locator("[data-step='wait_1']")).ToContainTextAsync("wait 1 h");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();

@@ -64,7 +64,7 @@ public sealed class JourneyPageTests(ConsoleServer server)
         await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Add a step" })).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Publish…" })).ToHaveCountAsync(0);
 
-        await wait.ClickAsync();
+        await ConsoleServer.OpenStepAsync(page, "wait_1h");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Wait wait_1h" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete step wait_1h" })).ToHaveCountAsync(0);
         await Accessibility.AssertAccessibleAsync(page);
@@ -80,7 +80,7 @@ public sealed class JourneyPageTests(ConsoleServer server)
     {
         var (id, _) = await CopyOfCartRecoveryAsync("edit");
         var page = await server.SignedInAsync(UserRole.Editor, $"/journeys/{id}");
-        await page.Locator("[data-step='email_final']").ClickAsync();
+        await ConsoleServer.OpenStepAsync(page, "email_final");
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Add a step" }).GetByRole(AriaRole.Button, new() { Name = "Wait", Exact = true }).ClickAsync();
         await Expect(page.Locator("[data-step='wait_1']")).ToContainTextAsync("wait 1 h");
         await page.GetByLabel("wait", new() { Exact = true }).FillAsync("2h");
@@ -118,7 +118,7 @@ public sealed class JourneyPageTests(ConsoleServer server)
     {
         var (id, _) = await CopyOfCartRecoveryAsync("invalid");
         var page = await server.SignedInAsync(UserRole.Editor, $"/journeys/{id}");
-        await page.Locator("[data-step='email_2']").ClickAsync();
+        await ConsoleServer.OpenStepAsync(page, "email_2");
         await page.GetByLabel("template", new() { Exact = true }).FillAsync("no-such-template");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save draft" }).ClickAsync();
         var node = page.Locator("[data-step='email_2']");

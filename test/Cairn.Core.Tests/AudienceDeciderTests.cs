@@ -69,4 +69,25 @@ public sealed class AudienceDeciderTests
         // The check is only worth something if skipping happens.
         Assert.True(skipped > 0);
     }
+
+    [Fact]
+    public void AnAnnouncementsId_IsTheSameForTheSameParts_DiffersWhenAnyDiffers_AndIsShort()
+    {
+        var contact = new ContactId(Guid.Parse("01a2523a-4d4a-7de5-98ac-dc96dddd17ad"));
+        var other = new ContactId(Guid.Parse("01a2523a-4d4a-7de5-98ac-dc96dddd17ae"));
+        var at = new DateTimeOffset(2026, 12, 7, 20, 38, 34, TimeSpan.Zero);
+        var id = AudienceDecider.AnnouncementId(contact, "segment_entered", "pricing-hot", at);
+
+        Assert.Equal(id, AudienceDecider.AnnouncementId(contact, "segment_entered", "pricing-hot", at));
+        Assert.Equal(28, id.Length);
+        Assert.StartsWith("cairn-", id, StringComparison.Ordinal);
+        string[] others =
+        [
+            AudienceDecider.AnnouncementId(other, "segment_entered", "pricing-hot", at),
+            AudienceDecider.AnnouncementId(contact, "segment_exited", "pricing-hot", at),
+            AudienceDecider.AnnouncementId(contact, "segment_entered", "pricing-cold", at),
+            AudienceDecider.AnnouncementId(contact, "segment_entered", "pricing-hot", at.AddTicks(1)),
+        ];
+        Assert.Equal(5, others.Append(id).Distinct(StringComparer.Ordinal).Count());
+    }
 }

@@ -1,4 +1,8 @@
+using System.Buffers.Text;
 using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Cairn.Core.Contacts;
 using Cairn.Core.Journeys.Engine;
@@ -227,6 +231,20 @@ public static class AudienceDecider
     }
 
     /// <summary>
+    /// The message id of an announcement: the same for the same contact, event, key and time (a replayed input announces
+    /// the same ids, which the log keeps once), and short: <c>cairn-</c> and 22 characters of a SHA-256 of the four, where
+    /// the parts themselves made 80–100 characters, kept twice per event (the row and its unique index).
+    /// </summary>
+    public static string AnnouncementId(ContactId contact, string name, string key, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(key);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{contact}:{name}:{key}:{now.UtcTicks}")), hash);
+        return "cairn-" + Base64Url.EncodeToString(hash[..16]);
+    }
+
+    /// <summary>
     /// An event Cairn announces on the contact's timeline (a segment entry or exit, a score crossing, a stage change):
     /// a track call like a received one, so journeys trigger on it and the timeline shows it.
     /// </summary>
@@ -236,7 +254,7 @@ public static class AudienceDecider
         var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
             ["type"] = "track",
-            ["messageId"] = $"{contact.Id}:{name}:{key}:{now.UtcTicks}",
+            ["messageId"] = AnnouncementId(contact.Id, name, key, now),
             ["userId"] = contact.UserId ?? contact.AnonymousIds.FirstOrDefault() ?? $"cairn:{contact.Id}",
             ["event"] = name,
             ["properties"] = properties,

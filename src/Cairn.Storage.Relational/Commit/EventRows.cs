@@ -26,7 +26,7 @@ internal sealed class EventRows : CommitWriter
                 parameters.Add("name", stored.Name);
                 parameters.AddTime("timestamp", stored.Timestamp);
                 parameters.AddTime("received_at", stored.ReceivedAt);
-                parameters.Add("json", stored.Json);
+                parameters.Add("json", EventBody.Compact(stored.Json, stored.Type, stored.MessageId));
             },
             cancellationToken);
 }
