@@ -58,42 +58,82 @@ public abstract partial class RelationalCairnStore
         }
     }
 
+    /// <summary>
+    /// The commit loop of a single-writer database: everything queued since the last commit is written in one transaction
+    /// on the loop's own connection, held open with its prepared statements (<see cref="StatementCache"/>). A failed commit
+    /// fails every batch in it and the loop starts again on a new connection.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
         var queued = new List<(CommitBatch Batch, TaskCompletionSource Done)>();
-        while (await _commits!.Reader.WaitToReadAsync().ConfigureAwait(false))
+        StatementCache? held = null;
+        try
         {
-            while (_commits.Reader.TryRead(out var commit))
+            while (await _commits!.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                queued.Add(commit);
-            }
+                while (_commits.Reader.TryRead(out var commit))
+                {
+                    queued.Add(commit);
+                }
 
-            try
-            {
-                await WriteAsync([.. queued.Select(commit => commit.Batch)], CancellationToken.None).ConfigureAwait(false);
-                queued.ForEach(commit => commit.Done.TrySetResult());
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                queued.ForEach(commit => commit.Done.TrySetException(exception));
-            }
+                try
+                {
+                    held ??= new StatementCache(await OpenWriterConnectionAsync(CancellationToken.None).ConfigureAwait(false));
+                    await WriteHeldAsync(held, [.. queued.Select(commit => commit.Batch)]).ConfigureAwait(false);
+                    queued.ForEach(commit => commit.Done.TrySetResult());
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    queued.ForEach(commit => commit.Done.TrySetException(exception));
+                    await ReleaseAsync(held).ConfigureAwait(false);
+                    held = null;
+                }
 
-            queued.Clear();
+                queued.Clear();
+            }
+        }
+        finally
+        {
+            await ReleaseAsync(held).ConfigureAwait(false);
+        }
+
+        static async Task ReleaseAsync(StatementCache? held)
+        {
+            if (held is not null)
+            {
+                await held.DisposeAsync().ConfigureAwait(false);
+                await held.Connection.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
+    /// <summary>The connection the commit loop holds open (by default any connection).</summary>
+    protected virtual ValueTask<DbConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken) => OpenConnectionAsync(cancellationToken);
+
+    /// <summary>Writes <paramref name="batches"/>, in order, in one transaction on the commit loop's connection, in the writer's turn.</summary>
+    private async Task WriteHeldAsync(StatementCache held, IReadOnlyList<CommitBatch> batches) =>
+        await InWriterTurnAsync(
+            async () =>
+            {
+                await using var session = await SqlSession.StartHeldAsync(held, Dialect, CancellationToken.None).ConfigureAwait(false);
+                await WriteBatchesAsync(session, batches, CancellationToken.None).ConfigureAwait(false);
+                await session.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                return true;
+            },
+            CancellationToken.None).ConfigureAwait(false);
+
     /// <summary>Writes <paramref name="batches"/>, in order, in one transaction: each batch by every row writer in turn.</summary>
     private Task WriteAsync(IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken) =>
-        InTransactionAsync(
-            async session =>
+        InTransactionAsync(session => WriteBatchesAsync(session, batches, cancellationToken), cancellationToken);
+
+    private async Task WriteBatchesAsync(SqlSession session, IReadOnlyList<CommitBatch> batches, CancellationToken cancellationToken)
+    {
+        foreach (var batch in batches)
+        {
+            foreach (var writer in _writers)
             {
-                foreach (var batch in batches)
-                {
-                    foreach (var writer in _writers)
-                    {
-                        await writer.WriteAsync(session, batch, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            },
-            cancellationToken);
+                await writer.WriteAsync(session, batch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 }

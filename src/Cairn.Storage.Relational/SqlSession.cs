@@ -13,11 +13,15 @@ namespace Cairn.Storage.Relational;
 /// </summary>
 public sealed class SqlSession : IAsyncDisposable
 {
-    private SqlSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect)
+    /// <summary>Prepared statements kept across sessions on a held connection, or null (each statement prepared anew).</summary>
+    private readonly StatementCache? _statements;
+
+    private SqlSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, StatementCache? statements = null)
     {
         Connection = connection;
         Transaction = transaction;
         Dialect = dialect;
+        _statements = statements;
     }
 
     /// <summary>The open connection.</summary>
@@ -44,6 +48,18 @@ public sealed class SqlSession : IAsyncDisposable
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A session in a new transaction on the connection of <paramref name="statements"/>, which stays open after it: its
+    /// <see cref="ExecuteManyAsync{T}"/> statements come from the cache, prepared once for every session.
+    /// </summary>
+    internal static async Task<SqlSession> StartHeldAsync(StatementCache statements, SqlDialect dialect, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(statements);
+        ArgumentNullException.ThrowIfNull(dialect);
+        var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        return new SqlSession(statements.Connection, transaction, dialect, statements);
     }
 
     /// <summary>Commits the session's transaction.</summary>
@@ -136,6 +152,25 @@ public sealed class SqlSession : IAsyncDisposable
             return;
         }
 
+        if (_statements is not null)
+        {
+            DbCommand? held = null;
+            foreach (var row in rows)
+            {
+                var created = false;
+                held ??= _statements.Get(sql, Transaction, out created);
+                bind(new Parameters(held.Parameters, held.CreateParameter, Dialect), row);
+                if (created)
+                {
+                    await held.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await held.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         DbCommand? single = null;
         try
         {
@@ -178,7 +213,10 @@ public sealed class SqlSession : IAsyncDisposable
             await Transaction.DisposeAsync().ConfigureAwait(false);
         }
 
-        await Connection.DisposeAsync().ConfigureAwait(false);
+        if (_statements is null)
+        {
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private DbCommand Command(Func<Parameters, string> statement)

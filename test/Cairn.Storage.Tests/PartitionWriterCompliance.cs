@@ -48,6 +48,14 @@ public abstract class PartitionWriterCompliance(StoreProvider provider) : StoreC
     [Fact]
     public async Task Commit_ABatchThatFails_WritesNothingOfIt()
     {
+        // A commit first, so that the writer's statements are prepared (SQLite keeps them on its held connection).
+        var earlier = Contact("bo@example.com", "Bo", "bo");
+        var first = new CommitBatch();
+        first.Contacts[earlier.Id] = earlier;
+        first.Events.Add(Event(earlier.Id, T0, "kept-1"));
+        first.Outbox.Add(Message(earlier.Id, "hello-bo", T0));
+        await Writer.CommitAsync(first, Cancel);
+
         var contact = Contact("ann@example.com", "Ann", "ann");
         var batch = new CommitBatch();
         batch.Contacts[contact.Id] = contact;
@@ -66,6 +74,8 @@ public abstract class PartitionWriterCompliance(StoreProvider provider) : StoreC
         batch.Outbox.Clear();
         await Writer.CommitAsync(batch, Cancel);
         Assert.NotNull(await Store.GetEventAsync("doomed-1", Cancel));
+        Assert.NotNull(await Store.GetEventAsync("kept-1", Cancel));
+        Assert.Equal(2, await Store.CountEventsAsync(Cancel));
     }
 
     [Fact]
