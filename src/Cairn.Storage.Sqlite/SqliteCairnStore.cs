@@ -119,8 +119,11 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
     /// <summary>The SQLite handles (pooled, reused across opens) whose settings have been applied.</summary>
     private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> ConfiguredHandles = [];
 
-    /// <summary>A reader connection's page cache (8 MiB): nine connections at 64 MiB each held ~700 MB at a million contacts.</summary>
-    internal const int ReaderCacheKibibytes = 8 * 1024;
+    /// <summary>
+    /// A reader connection's page cache (16 MiB). Nine connections at 64 MiB each held about 700 MB at a million contacts;
+    /// at 8 MiB the timer benchmark enrolled 10–15 % slower (docs/benchmarks-throughput.md).
+    /// </summary>
+    internal const int ReaderCacheKibibytes = 16 * 1024;
 
     /// <summary>The commit loop's page cache (64 MiB).</summary>
     internal const int WriterCacheKibibytes = 64 * 1024;
