@@ -99,11 +99,14 @@ public sealed partial class SqliteCairnStore : RelationalCairnStore
     /// (<see cref="StatementCache"/>), with a larger page cache than a reader's: the writer walks every index it inserts
     /// into, the readers each read one contact's rows.
     /// </summary>
+    /// <remarks>Not pooled: its larger page cache never goes back to the readers' pool, and closing it releases its memory.</remarks>
     protected override async ValueTask<DbConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString());
         try
         {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ConfigureAsync(connection, cancellationToken).ConfigureAwait(false);
             await using var pragma = connection.CreateCommand();
             pragma.CommandText = "PRAGMA cache_size = -" + WriterCacheKibibytes.ToString(CultureInfo.InvariantCulture);
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
