@@ -41,9 +41,8 @@ internal sealed partial class Partition
     private readonly Channel<PartitionWork> _inbox = Channel.CreateUnbounded<PartitionWork>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
-    // Contact states kept in memory between batches; beyond _maxCachedContacts, the cache is dropped and reloaded on demand.
-    private readonly Dictionary<ContactId, ContactState> _cache = [];
-    private readonly int _maxCachedContacts;
+    // Contact states kept in memory between batches, at most the partition's share of Engine:CachedContacts.
+    private readonly ContactCache _cache;
     private readonly HistoryCache _histories;
     private readonly int _maxHistoryEventsPerName;
     private readonly ICairnStore _store;
@@ -83,7 +82,7 @@ internal sealed partial class Partition
         _time = time;
         _journeys = journeys;
         _maxBatch = maxBatch;
-        _maxCachedContacts = maxCachedContacts;
+        _cache = new ContactCache(maxCachedContacts);
         _route = route;
         _logger = logger;
     }
@@ -179,7 +178,7 @@ internal sealed partial class Partition
                 _histories.Forget(id);
             }
 
-            var state = new TurnState(write.States.TryGetValue(id, out var pending) ? pending : _cache.GetValueOrDefault(id), erased);
+            var state = new TurnState(write.States.TryGetValue(id, out var pending) ? pending : _cache.Get(id), erased);
             var decided = await DecideAsync(state, work.Input, documents, histories, now).ConfigureAwait(false);
             if (decided.State.Erased)
             {
@@ -193,21 +192,17 @@ internal sealed partial class Partition
         // Alerts carry the contact as the batch leaves it, and its timeline (which needs the stored events).
         foreach (var (index, id, alert) in write.Alerts)
         {
-            var contact = write.States.TryGetValue(id, out var final) ? final : _cache[id];
+            var contact = write.States.TryGetValue(id, out var final) ? final : _cache.Get(id)!;
             var stored = await _store.GetEventsAsync(id, null, OwnerAlertPayload.Timeline, CancellationToken.None).ConfigureAwait(false);
             var timeline = write.Commit.Events.Where(e => e.ContactId == id).Concat(stored.Items);
             write.Commit.Outbox[index] = write.Commit.Outbox[index] with { Payload = OwnerAlertPayload.Render(contact, alert, timeline, now) };
         }
 
         await CommitAsync(batch, write.Commit, now).ConfigureAwait(false);
-        if (_cache.Count + write.States.Count > _maxCachedContacts)
-        {
-            _cache.Clear();
-        }
-
+        _cache.Trim(write.States.Count);
         foreach (var (id, state) in write.States)
         {
-            _cache[id] = state;
+            _cache.Set(id, state);
         }
 
         foreach (var (completion, outcome) in write.Acknowledgements)
@@ -279,7 +274,7 @@ internal sealed partial class Partition
         HashSet<ContactId>? missing = null;
         foreach (var work in batch)
         {
-            if (!_cache.ContainsKey(work.Input.ContactId))
+            if (!_cache.Contains(work.Input.ContactId))
             {
                 (missing ??= []).Add(work.Input.ContactId);
             }
@@ -293,7 +288,7 @@ internal sealed partial class Partition
         var loaded = await _store.GetContactsAsync(missing, CancellationToken.None).ConfigureAwait(false);
         foreach (var (id, state) in loaded)
         {
-            _cache[id] = state;
+            _cache.Set(id, state);
         }
     }
 
