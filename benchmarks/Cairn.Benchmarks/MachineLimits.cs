@@ -3,12 +3,16 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Cairn.Core.Messages;
+using Cairn.Storage.PostgreSql;
 using Cairn.Storage.Sqlite;
+using Cairn.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Cairn.Benchmarks;
 
@@ -91,23 +95,7 @@ internal static class MachineLimits
                 await store.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            var random = new Random(4242);
-            var zipf = new Zipf(contacts, 1.05);
-            var now = TimeProvider.System.GetUtcNow();
-            var rows = new List<(string MessageId, string Contact, string Type, string Name, long Time, string Json)>(total);
-            var message = new StringBuilder(512);
-            for (var i = 0; i < total; i++)
-            {
-                appendMessage(message.Clear(), random, zipf.Next(random), $"raw-{i}");
-                using var document = JsonDocument.Parse(message.ToString());
-                if (!SegmentMessageReader.TryRead(document.RootElement, null, now, null, static () => "unused", out var read, out var error))
-                {
-                    throw new InvalidOperationException(error);
-                }
-
-                rows.Add((read.MessageId, read.UserId ?? read.AnonymousId!, read.Type.ToWireName(), read.DisplayName, now.ToUnixTimeMilliseconds() * 1000, read.Json));
-            }
-
+            var rows = RawRows(total, contacts, appendMessage);
             await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "cairn.db"), Pooling = false }.ToString());
             await connection.OpenAsync().ConfigureAwait(false);
             await using (var pragmas = connection.CreateCommand())
@@ -127,7 +115,7 @@ internal static class MachineLimits
                 foreach (var row in rows.Skip(start).Take(batchSize))
                 {
                     (parameters[0].Value, parameters[1].Value, parameters[2].Value, parameters[3].Value) = (row.MessageId, row.Contact, row.Type, row.Name);
-                    (parameters[4].Value, parameters[5].Value, parameters[6].Value) = (row.Time, row.Time, row.Json);
+                    (parameters[4].Value, parameters[5].Value, parameters[6].Value) = (row.Time.ToUnixTimeMilliseconds() * 1000, row.Time.ToUnixTimeMilliseconds() * 1000, row.Json);
                     await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
                 }
 
@@ -141,6 +129,71 @@ internal static class MachineLimits
             SqliteConnection.ClearAllPools();
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The same rows into a fresh Cairn database on <paramref name="postgres"/>'s cluster (its default durability:
+    /// <c>synchronous_commit</c> on), <paramref name="batchSize"/> per transaction, each transaction one batch of
+    /// inserts in one round trip. Returns events per second.
+    /// </summary>
+    public static async Task<double> RawPostgresInsertsAsync(PostgresFixture postgres, int total, int batchSize, int contacts, Action<StringBuilder, Random, int, string> appendMessage)
+    {
+        ArgumentNullException.ThrowIfNull(postgres);
+        var connectionString = await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+        await using (var store = new PostgreSqlCairnStore(connectionString))
+        {
+            await store.MigrateAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var rows = RawRows(total, contacts, appendMessage);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        var clock = Stopwatch.StartNew();
+        for (var start = 0; start < total; start += batchSize)
+        {
+            await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var row in rows.Skip(start).Take(batchSize))
+            {
+                var command = new NpgsqlBatchCommand("INSERT INTO events (message_id, contact_id, type, name, timestamp, received_at, json) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING");
+                command.Parameters.Add(new NpgsqlParameter { Value = row.MessageId });
+                command.Parameters.Add(new NpgsqlParameter { Value = row.Contact });
+                command.Parameters.Add(new NpgsqlParameter { Value = row.Type });
+                command.Parameters.Add(new NpgsqlParameter { Value = row.Name });
+                command.Parameters.Add(new NpgsqlParameter { Value = row.Time });
+                command.Parameters.Add(new NpgsqlParameter { Value = row.Time });
+                command.Parameters.Add(new NpgsqlParameter { Value = row.Json, NpgsqlDbType = NpgsqlDbType.Jsonb });
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+            await transaction.CommitAsync().ConfigureAwait(false);
+        }
+
+        return total / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The workload's events as the rows Cairn stores for them, built before any clock starts.</summary>
+    private static List<(string MessageId, string Contact, string Type, string Name, DateTimeOffset Time, string Json)> RawRows(int total, int contacts, Action<StringBuilder, Random, int, string> appendMessage)
+    {
+        var random = new Random(4242);
+        var zipf = new Zipf(contacts, 1.05);
+        var now = TimeProvider.System.GetUtcNow();
+        var rows = new List<(string MessageId, string Contact, string Type, string Name, DateTimeOffset Time, string Json)>(total);
+        var message = new StringBuilder(512);
+        for (var i = 0; i < total; i++)
+        {
+            appendMessage(message.Clear(), random, zipf.Next(random), $"raw-{i}");
+            using var document = JsonDocument.Parse(message.ToString());
+            if (!SegmentMessageReader.TryRead(document.RootElement, null, now, null, static () => "unused", out var read, out var error))
+            {
+                throw new InvalidOperationException(error);
+            }
+
+            rows.Add((read.MessageId, read.UserId ?? read.AnonymousId!, read.Type.ToWireName(), read.DisplayName, now, read.Json));
+        }
+
+        return rows;
     }
 
     /// <summary>The line that puts Cairn beside a limit.</summary>

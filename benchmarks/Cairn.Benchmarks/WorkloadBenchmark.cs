@@ -96,8 +96,14 @@ internal static class WorkloadBenchmark
 
         var nullRate = parsed.Accepted / parsed.Elapsed.TotalSeconds;
         Console.WriteLine($"(a) {MachineLimits.Ratio("HTTP endpoint that parses the batch and stores nothing", nullRate, cairn)}; ack p99 {Percentile(parsed.Acks, 0.99):N1} ms, {parsed.Cpu.TotalSeconds / parsed.Elapsed.TotalSeconds:N2} cores");
+        if (settings.Postgres is { } postgres)
+        {
+            var rawPostgres = await MachineLimits.RawPostgresInsertsAsync(postgres, settings.Total, settings.BatchSize, settings.Contacts, AppendMessage).ConfigureAwait(false);
+            Console.WriteLine($"(b) {MachineLimits.Ratio($"raw inserts into PostgreSQL (synchronous_commit on), {settings.BatchSize} per transaction in one round trip", rawPostgres, cairn)}");
+        }
+
         var raw = await MachineLimits.RawInsertsAsync(settings.Total, settings.BatchSize, settings.Contacts, AppendMessage).ConfigureAwait(false);
-        Console.WriteLine($"(b) {MachineLimits.Ratio($"raw inserts into SQLite (WAL, synchronous=FULL), {settings.BatchSize} per transaction", raw, cairn)}");
+        Console.WriteLine($"({(settings.Postgres is null ? "b" : "c")}) {MachineLimits.Ratio($"raw inserts into SQLite (WAL, synchronous=FULL), {settings.BatchSize} per transaction", raw, cairn)}");
     }
 
     // Rate 0 drives as fast as the server acknowledges.
