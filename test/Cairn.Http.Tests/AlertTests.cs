@@ -191,7 +191,7 @@ public abstract class AlertTests : IAsyncDisposable
         Assert.Empty(await OpenIncidentsAsync());
         var mailbox = (await _cairn.Admin.GetFromJsonAsync<JsonElement>("/api/dev/mailbox", Cancel)).GetProperty("messages").EnumerateArray().ToList();
         Assert.Equal(20, mailbox.Count);
-        using (var complaint = await _cairn.Ingest.PostAsJsonAsync("/webhooks/email", new { type = "complaint", email = "u3@example.com", message_id = mailbox[3].GetProperty("messageId").GetString() }, Cancel))
+        using (var complaint = await _cairn.Ingest.PostAsJsonAsync("/webhooks/email", new { type = "complaint", email = "u3@example.com", message_id = mailbox.Single(message => message.GetProperty("to").GetString() == "u3@example.com").GetProperty("messageId").GetString() }, Cancel))
         {
             Assert.True(complaint.IsSuccessStatusCode, await complaint.Content.ReadAsStringAsync(Cancel));
         }
