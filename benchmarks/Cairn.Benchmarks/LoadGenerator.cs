@@ -185,7 +185,7 @@ internal static class LoadGenerator
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>Starts <c>cairn serve</c> (the Release build) and waits until it is ready.</summary>
-    internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null, IReadOnlyDictionary<string, string>? environment = null, List<string>? errors = null)
+    internal static async Task<(Process Server, string Url, string WriteKey)> SpawnServerAsync(string? postgres, string? directory, string? writeKey = null, string? url = null, IReadOnlyDictionary<string, string>? environment = null, List<string>? errors = null, bool demo = true)
     {
         await Prerequisites.ServerAsync().ConfigureAwait(false);
         var dll = Path.Combine(BenchmarkData.Root, "src", "Cairn.Server", "bin", "Release", "net10.0", "cairn.dll");
@@ -193,7 +193,7 @@ internal static class LoadGenerator
         url ??= $"http://127.0.0.1:{FreePort()}";
         writeKey ??= "cwk_loadgen_" + Guid.NewGuid().ToString("N");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])[dll, "serve", "--urls", url, .. postgres is null ? ["--data", directory!] : (string[])["--postgres", postgres]])
+        foreach (var argument in (string[])[dll, "serve", "--urls", url, .. postgres is null ? ["--data", directory!] : (string[])["--postgres", postgres], .. demo ? [] : (string[])["--no-demo"]])
         {
             start.ArgumentList.Add(argument);
         }

@@ -7,18 +7,21 @@ using System.Text.Json;
 namespace Cairn.Benchmarks;
 
 /// <summary>
-/// <c>loadgen timers --count N</c>: the timer-firing rate end to end. Starts a server, publishes a journey whose
+/// <c>loadgen timers [--count N] [--pending P]</c>: the timer-firing rate end to end. Starts a server, publishes a journey whose
 /// every entry waits 60 s then sends, ingests N entries, stops the server, lets all N timers fall due, starts it
 /// again and measures how fast the overdue timers fire (each one: a partition input, the journey decision, an
 /// outbox row, the timer row deleted — one transaction per partition batch). Then, live, it sends N more entries
 /// into a journey waiting 5 s at ~2,000 a second and reports the firing lag: each send's decision time after its
-/// timer's due time.
+/// timer's due time. <c>--pending P</c> adds P timers due in the next 30 days to the store while the server is
+/// stopped (rows written straight into the timers table, for contacts that do not exist: they never fall due during
+/// the run), so the same rates can be compared with and without millions of timers held.
 /// </summary>
 internal static class TimerBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var count = args is ["--count", var text, ..] ? int.Parse(text, CultureInfo.InvariantCulture) : 20_000;
+        var count = BenchmarkData.Option(args, "--count", 20_000);
+        var pending = BenchmarkData.Option(args, "--pending", 0);
         var data = Path.Combine(Path.GetTempPath(), "cairn-timers-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -39,6 +42,13 @@ internal static class TimerBenchmark
             var ingested = started.Elapsed;
             Console.WriteLine($"ingested {count:N0} entries in {ingested.TotalSeconds:N1} s ({count / ingested.TotalSeconds:N0}/s), each scheduling a 60 s timer");
             await LoadGenerator.StopAsync(server).ConfigureAwait(false);
+            if (pending > 0)
+            {
+                var adding = Stopwatch.StartNew();
+                await AddPendingTimersAsync(Path.Combine(data, "cairn.db"), pending).ConfigureAwait(false);
+                Console.WriteLine($"added {pending:N0} pending timers (due in the next 30 days) in {adding.Elapsed.TotalSeconds:N0} s; store {Directory.GetFiles(data).Sum(file => new FileInfo(file).Length) / (1024 * 1024):N0} MB");
+            }
+
             var wait = TimeSpan.FromSeconds(61) - started.Elapsed;
             if (wait > TimeSpan.Zero)
             {
@@ -52,7 +62,8 @@ internal static class TimerBenchmark
                 await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
             }
 
-            Console.WriteLine($"after a restart with all {count:N0} timers overdue: all fired in {firing.Elapsed.TotalSeconds:N2} s = {count / firing.Elapsed.TotalSeconds:N0} timers/s");
+            server.Refresh();
+            Console.WriteLine($"after a restart with all {count:N0} timers overdue{(pending > 0 ? $" and {pending:N0} more pending" : string.Empty)}: all fired in {firing.Elapsed.TotalSeconds:N2} s = {count / firing.Elapsed.TotalSeconds:N0} timers/s; server peak RSS {server.PeakWorkingSet64 / (1024 * 1024):N0} MB");
 
             // Live: entries keep arriving while their 5 s waits fall due; the lag is each send's outbox time after its due time.
             await LoadGenerator.PutAsync(admin, "api/journeys/tock", "id: tock\nname: Tock\ntrigger: { event: tock }\nentry: { reentry: always }\nsteps:\n  - id: w\n    wait: 5s\n    next: s\n  - id: s\n    send: { channel: email, template: t }\n").ConfigureAwait(false);
@@ -71,7 +82,8 @@ internal static class TimerBenchmark
             }
 
             var lags = await WaitForLagsAsync(Path.Combine(data, "cairn.db"), count).ConfigureAwait(false);
-            Console.WriteLine($"live, {count:N0} 5 s waits falling due at ~2,000/s while entries arrive: firing lag (send decided after due) ms p50 {lags[lags.Length / 2]:N1}  p99 {lags[(int)(lags.Length * 0.99)]:N1}  max {lags[^1]:N1}");
+            server.Refresh();
+            Console.WriteLine($"live, {count:N0} 5 s waits falling due at ~2,000/s while entries arrive: firing lag (send decided after due) ms p50 {lags[lags.Length / 2]:N1}  p99 {lags[(int)(lags.Length * 0.99)]:N1}  max {lags[^1]:N1}; server peak RSS {server.PeakWorkingSet64 / (1024 * 1024):N0} MB");
             await LoadGenerator.StopAsync(server).ConfigureAwait(false);
             return 0;
         }
@@ -82,6 +94,39 @@ internal static class TimerBenchmark
             {
                 Directory.Delete(data, recursive: true);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> timers due over the next 30 days, in key order (100,000 a transaction), as the
+    /// commit would write a wait's timer.
+    /// </summary>
+    private static async Task AddPendingTimersAsync(string database, int count)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
+        await connection.OpenAsync().ConfigureAwait(false);
+        var from = TimeProvider.System.GetUtcNow().AddDays(1);
+        var step = TimeSpan.FromDays(29).Ticks / count;
+        for (var start = 0; start < count; start += 100_000)
+        {
+            await using var transaction = (Microsoft.Data.Sqlite.SqliteTransaction)await connection.BeginTransactionAsync().ConfigureAwait(false);
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO timers (contact_id, enrollment_id, step_id, due_at) VALUES ($contact, $enrollment, 'w', $due)";
+            var contact = insert.Parameters.Add("$contact", Microsoft.Data.Sqlite.SqliteType.Text);
+            var enrollment = insert.Parameters.Add("$enrollment", Microsoft.Data.Sqlite.SqliteType.Text);
+            var due = insert.Parameters.Add("$due", Microsoft.Data.Sqlite.SqliteType.Integer);
+            await insert.PrepareAsync().ConfigureAwait(false);
+            for (var i = start; i < Math.Min(count, start + 100_000); i++)
+            {
+                contact.Value = string.Create(CultureInfo.InvariantCulture, $"pending-{i:D9}");
+                enrollment.Value = string.Create(CultureInfo.InvariantCulture, $"tick:1:{i:D9}");
+                // Microseconds since the epoch, as the store keeps times.
+                due.Value = (from.UtcTicks + (step * i) - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+                await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync().ConfigureAwait(false);
         }
     }
 

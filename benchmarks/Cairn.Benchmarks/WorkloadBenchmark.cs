@@ -8,7 +8,7 @@ namespace Cairn.Benchmarks;
 
 /// <summary>
 /// <c>loadgen workload [--contacts N] [--events N] [--concurrency C] [--batch B] [--segments S] [--rate R] [--smoke] [--keep]
-/// [--sweep R1,R2,… --out PATH] [--limits] [--postgres]</c>: the
+/// [--sweep R1,R2,… --out PATH] [--limits] [--postgres] [--bare]</c>: the
 /// realistic end-to-end run. Starts a loopback SMTP server (test/node/smtp-sink.mjs) and <c>cairn serve</c> on a
 /// fresh SQLite directory with the demo workspace (the seven example journeys, their templates, two scoring models,
 /// the policy with caps and quiet hours, seven segments) plus generated segments up to S, all live; drives exactly N
@@ -23,6 +23,8 @@ namespace Cairn.Benchmarks;
 /// a fresh database per run). <c>--limits</c> then measures the machine's limits with the same events (<see cref="MachineLimits"/>).
 /// <c>--smoke</c> (CI): exit 1 when a request failed, an acknowledged event is missing, or the server logged an
 /// error or died — never for speed. <c>--keep</c> leaves the SQLite directory behind (its path printed) to study.
+/// <c>--bare</c> starts the server without the demo workspace and adds no segments: ingestion with no journeys,
+/// segments, scoring or policy live (identity resolution, the profile and the event log only).
 /// </summary>
 internal static class WorkloadBenchmark
 {
@@ -47,7 +49,13 @@ internal static class WorkloadBenchmark
             BenchmarkData.Option(args, "--segments", 50),
             BenchmarkData.Option(args, "--rate", 0),
             args.Contains("--smoke"),
-            Keep: args.Contains("--keep"));
+            Keep: args.Contains("--keep"),
+            Bare: args.Contains("--bare"));
+        if (settings.Bare)
+        {
+            settings = settings with { Segments = 0 };
+        }
+
         await using var postgres = args.Contains("--postgres") ? new Cairn.Testing.PostgresFixture() : null;
         settings = settings with { Postgres = postgres };
         if (args.SkipWhile(a => a != "--sweep").Skip(1).FirstOrDefault() is not { } sweep)
@@ -107,15 +115,19 @@ internal static class WorkloadBenchmark
     }
 
     // Rate 0 drives as fast as the server acknowledges.
-    /// <summary>One run's settings: <paramref name="Postgres"/> runs the server on a fresh database of that cluster instead of SQLite; <paramref name="Keep"/> leaves the SQLite directory behind to study.</summary>
-    private sealed record Settings(int Contacts, int Total, int Concurrency, int BatchSize, int Segments, int Rate, bool Smoke, Cairn.Testing.PostgresFixture? Postgres = null, bool Keep = false);
+    /// <summary>
+    /// One run's settings: <paramref name="Postgres"/> runs the server on a fresh database of that cluster instead of
+    /// SQLite; <paramref name="Keep"/> leaves the SQLite directory behind to study; <paramref name="Bare"/> starts it
+    /// without the demo workspace.
+    /// </summary>
+    private sealed record Settings(int Contacts, int Total, int Concurrency, int BatchSize, int Segments, int Rate, bool Smoke, Cairn.Testing.PostgresFixture? Postgres = null, bool Keep = false, bool Bare = false);
 
     /// <summary>What one run measured, and whether the server stayed healthy (every event kept, no error).</summary>
     private sealed record Outcome(double EventsPerSecond, double AckP99, double DecisionP50, double DecisionP99, bool Healthy);
 
     private static async Task<Outcome> RunOnceAsync(Settings settings)
     {
-        var (contacts, total, concurrency, batchSize, segments, rate, smoke, postgres, keep) = settings;
+        var (contacts, total, concurrency, batchSize, segments, rate, smoke, postgres, keep, bare) = settings;
         var database = postgres is null ? null : await postgres.CreateDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var data = Path.Combine(Path.GetTempPath(), "cairn-workload-" + Guid.NewGuid().ToString("N"));
         var mail = Path.Combine(Path.GetTempPath(), "cairn-workload-mail-" + Guid.NewGuid().ToString("N"));
@@ -133,7 +145,7 @@ internal static class WorkloadBenchmark
                 ["CAIRN_WORKSPACE_ADDRESS"] = "Cairn Labs, 12 Rue Oberkampf, 75011 Paris",
                 ["CAIRN_SMTP_PORT"] = port,
                 ["CAIRN_SMTP_SECURITY"] = "none",
-            }, errors: errors).ConfigureAwait(false);
+            }, errors: errors, demo: !bare).ConfigureAwait(false);
             using var admin = LoadGenerator.Client(url, "Bearer", "cak_loadgen");
             var live = (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("api/segments").ConfigureAwait(false)).GetArrayLength();
             for (var index = live; index < segments; index++)
@@ -142,7 +154,9 @@ internal static class WorkloadBenchmark
             }
 
             var segmentCount = (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("api/segments").ConfigureAwait(false)).GetArrayLength();
-            Console.WriteLine($"workspace: the demo's 7 journeys, 2 scoring models and policy, {segmentCount} live segments; email to a loopback SMTP server; {(database is null ? "SQLite" : "PostgreSQL")}");
+            Console.WriteLine(bare
+                ? $"workspace: empty (no journeys, segments, scoring models or policy); {(database is null ? "SQLite" : "PostgreSQL")}"
+                : $"workspace: the demo's 7 journeys, 2 scoring models and policy, {segmentCount} live segments; email to a loopback SMTP server; {(database is null ? "SQLite" : "PostgreSQL")}");
 
             var run = "w" + Guid.NewGuid().ToString("N")[..8];
             Console.WriteLine($"driving {total:N0} events over {contacts:N0} contacts: {concurrency} clients × batches of {batchSize}…");
@@ -228,7 +242,7 @@ internal static class WorkloadBenchmark
     /// </summary>
     private static async Task<Drive> DriveAsync(string url, string writeKey, Settings settings, string run, Process server)
     {
-        var (contacts, total, concurrency, batchSize, _, rate, _, _, _) = settings;
+        var (contacts, total, concurrency, batchSize, _, rate, _, _, _, _) = settings;
         using var ingest = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromMinutes(2) };
         ingest.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
         var zipf = new Zipf(contacts, 1.05);
