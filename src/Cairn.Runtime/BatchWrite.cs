@@ -39,6 +39,9 @@ internal sealed class BatchWrite(OwnerRouter router, MeasurementSettings measure
     // Where each enrollment row of the batch is in Commit.Enrollments: a later change of it in the batch replaces it there.
     private readonly Dictionary<(ContactId Contact, string Enrollment), int> _enrollmentRows = [];
 
+    // Each contact as its stored row has it (null for one not stored yet): as its first turn in the batch found it.
+    private readonly Dictionary<ContactId, ContactState?> _stored = [];
+
     /// <summary>
     /// Adds one turn's decision for <paramref name="work"/> to the batch; <paramref name="before"/> is the contact as the
     /// turn found it (null for a new one). The profile row is written when the profile changed (once changed in the batch,
@@ -48,12 +51,21 @@ internal sealed class BatchWrite(OwnerRouter router, MeasurementSettings measure
     public void Add(PartitionWork work, ContactState? before, TurnDecided decided, DateTimeOffset now)
     {
         var id = work.Input.ContactId;
+        _stored.TryAdd(id, before);
         if (decided.Changed && decided.State.Contact is { } contact)
         {
             States[id] = contact;
             if (before is null || Commit.Contacts.ContainsKey(id) || !SameProfile(before, contact))
             {
                 Commit.Contacts[id] = contact;
+                if (_stored[id] is { } stored && SameColumns(stored, contact))
+                {
+                    Commit.ProfilesOnly.Add(id);
+                }
+                else
+                {
+                    Commit.ProfilesOnly.Remove(id);
+                }
             }
 
             WriteEnrollments(id, before?.Journeys.Active, contact.Journeys.Active, decided.Effects);
@@ -172,6 +184,20 @@ internal sealed class BatchWrite(OwnerRouter router, MeasurementSettings measure
 
         return false;
     }
+
+    /// <summary>
+    /// True when the row's columns other than the profile, last-seen and updated times are the same for both: the
+    /// identities and addresses the indexes hold, the traits the trait index and the search text come from (the same
+    /// instance: the decider keeps it when no trait changed), the times that do not move, the merge.
+    /// </summary>
+    private static bool SameColumns(ContactState stored, ContactState after) =>
+        string.Equals(stored.UserId, after.UserId, StringComparison.Ordinal)
+        && string.Equals(stored.Email, after.Email, StringComparison.Ordinal)
+        && string.Equals(stored.Phone, after.Phone, StringComparison.Ordinal)
+        && ReferenceEquals(stored.Traits, after.Traits)
+        && stored.MergedInto == after.MergedInto
+        && stored.FirstSeen == after.FirstSeen
+        && stored.CreatedAt == after.CreatedAt;
 
     /// <summary>
     /// True when <paramref name="after"/> is <paramref name="before"/> but for its active enrollments: the profile row

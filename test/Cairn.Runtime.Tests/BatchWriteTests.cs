@@ -80,6 +80,44 @@ public sealed class BatchWriteTests
         Assert.Equal([new EnrollmentRemoved(_id, "welcome:1")], write.Commit.EnrollmentsRemoved);
     }
 
+    [Fact]
+    public void Add_TurnsThatOnlyCountEvents_MarkTheRowProfileOnly_AndATraitOrAddressChangeAnywhereInTheBatch_DoesNot()
+    {
+        var stored = ContactState.New(_id, T0) with { Email = "ann@example.com" };
+        var viewed = stored with { EventCount = 1, LastSeen = T0.AddMinutes(1), UpdatedAt = T0.AddMinutes(1) };
+        var again = viewed with { EventCount = 2, LastSeen = T0.AddMinutes(2), UpdatedAt = T0.AddMinutes(2) };
+        var write = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
+
+        write.Add(Work(), stored, Decided(viewed), T0);
+        write.Add(Work(), viewed, Decided(again), T0);
+
+        Assert.Same(again, write.Commit.Contacts[_id]);
+        Assert.Equal([_id], write.Commit.ProfilesOnly);
+
+        // A trait set earlier in the batch: the row as the batch leaves it differs from the stored one beyond the profile.
+        var traited = stored with { Traits = stored.Traits.SetItem("plan", new TraitValue(System.Text.Json.JsonSerializer.SerializeToElement("pro"), T0)) };
+        var counted = traited with { EventCount = 1 };
+        var mixed = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
+        mixed.Add(Work(), stored, Decided(traited), T0);
+        mixed.Add(Work(), traited, Decided(counted), T0);
+        Assert.Same(counted, mixed.Commit.Contacts[_id]);
+        Assert.Empty(mixed.Commit.ProfilesOnly);
+
+        foreach (var changed in new[] { viewed with { Email = "bea@example.com" }, viewed with { UserId = "u-1" }, viewed with { Phone = "+33612345678" }, viewed with { MergedInto = new ContactId(Guid.CreateVersion7()) }, viewed with { FirstSeen = T0.AddDays(-1) } })
+        {
+            var other = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
+            other.Add(Work(), stored, Decided(changed), T0);
+            Assert.Same(changed, other.Commit.Contacts[_id]);
+            Assert.Empty(other.Commit.ProfilesOnly);
+        }
+
+        var created = new BatchWrite(new OwnerRouter(), Core.Orchestration.MeasurementSettings.Default);
+        created.Add(Work(), null, Decided(stored), T0);
+        created.Add(Work(), stored, Decided(viewed), T0);
+        Assert.Same(viewed, created.Commit.Contacts[_id]);
+        Assert.Empty(created.Commit.ProfilesOnly);
+    }
+
     private static Enrollment Enrollment(string journey, string step) => new(
         journey + ":1",
         journey,

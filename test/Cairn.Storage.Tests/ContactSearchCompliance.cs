@@ -235,6 +235,35 @@ public abstract class ContactSearchCompliance(StoreProvider provider) : StoreCom
         await Assert.ThrowsAsync<InvalidCursorException>(() => Contacts.FindContactsByTraitAsync("tier", "gold", "bm90LWEtY3Vyc29y", 3, Cancel));
     }
 
+    [Fact]
+    public async Task AProfileOnlyWrite_ChangesTheProfileAndItsTimes_KeepsEveryIndexedColumn_AndInsertsAMissingRowWhole()
+    {
+        var ann = WithTraits(Contact("ann.quillfeather@example.com", "Ann Lee", "u-ann", T0), ("tier", "\"gold\""));
+        await CommitAsync(batch => batch.Contacts[ann.Id] = ann);
+
+        var counted = ann with { EventCount = 7, LastSeen = T0.AddHours(2), UpdatedAt = T0.AddHours(2) };
+        var bob = Contact("bob@quill.example.org", "Bob Stone", "u-bob", T0.AddSeconds(1));
+        await CommitAsync(batch =>
+        {
+            batch.Contacts[ann.Id] = counted;
+            batch.Contacts[bob.Id] = bob;
+            batch.ProfilesOnly.Add(ann.Id);
+            batch.ProfilesOnly.Add(bob.Id);
+        });
+
+        var read = await Contacts.GetContactAsync(ann.Id, Cancel);
+        Assert.Equal((7L, T0.AddHours(2), T0.AddHours(2)), (read!.EventCount, read.LastSeen, read.UpdatedAt));
+        Assert.Equal([ann.Id], await SearchAsync("quillfeather"));
+        Assert.Equal([ann.Id], await TraitAsync("tier", "gold"));
+        Assert.Equal([ann.Id], await Contacts.FindContactsByEmailAsync("ann.quillfeather@example.com", Cancel));
+        Assert.Equal([ann.Id], await SearchAsync("u-ann"));
+
+        // Bob had no row: inserted whole, indexes and all.
+        Assert.Equal([bob.Id], await SearchAsync("stone"));
+        Assert.Equal([bob.Id], await Contacts.FindContactsByEmailAsync("bob@quill.example.org", Cancel));
+        Assert.Equal(bob.Email, (await Contacts.GetContactAsync(bob.Id, Cancel))!.Email);
+    }
+
     private async Task<List<ContactId>> SearchAsync(string query) =>
         [.. (await Contacts.SearchContactsAsync(query, null, 100, Cancel)).Items.Select(contact => contact.Id)];
 

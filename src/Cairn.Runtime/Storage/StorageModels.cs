@@ -180,6 +180,14 @@ public sealed class CommitBatch
     /// </summary>
     public Dictionary<ContactId, ContactState> Contacts { get; } = [];
 
+    /// <summary>
+    /// Contacts of <see cref="Contacts"/> whose stored row differs only in the profile and its last-seen and updated
+    /// times (not in an identity, the email, the phone, the traits, the first-seen or creation time, or a merge): their
+    /// row is updated with those three columns only, which leaves its indexes and triggers alone. A contact whose row
+    /// turns out to be missing is inserted whole either way.
+    /// </summary>
+    public HashSet<ContactId> ProfilesOnly { get; } = [];
+
     /// <summary>Identity mappings to insert or replace.</summary>
     public List<IdentityMapping> Identities { get; } = [];
 
