@@ -52,7 +52,7 @@ public static class CairnHttp
         app.MapGet("/readyz", async (CairnEngine engine, ICairnStore cairnStore, CancellationToken cancellationToken) =>
                 engine.IsReady && await cairnStore.PingAsync(cancellationToken).ConfigureAwait(false)
                     ? Results.Ok(new { status = "ready" })
-                    : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready", detail: "The engine is starting or stopping, or the database does not answer."))
+                    : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready", detail: engine.FencedBy?.Message ?? "The engine is starting or stopping, or the database does not answer."))
             .WithTags("Health").ExcludeFromDescription();
 
         app.MapMetrics();

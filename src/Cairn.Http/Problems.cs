@@ -78,7 +78,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         {
             ProblemException problem => (problem.Status, problem.Title, problem.Message, problem.Extensions),
             InvalidCursorException => (StatusCodes.Status400BadRequest, "Bad request", "The cursor is not valid; pass the nextCursor of a previous page.", null),
-            EngineStoppedException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "Cairn is shutting down; retry shortly.", null),
+            EngineStoppedException stopped => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", stopped.Message, null),
+            PartitionFencedException fenced => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", fenced.Message, null),
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message, null),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred.", (IReadOnlyDictionary<string, object?>?)null),
         };

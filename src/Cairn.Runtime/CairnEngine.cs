@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cairn.Core;
 using Cairn.Core.Contacts;
 using Cairn.Core.Messages;
@@ -72,8 +73,22 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     /// <summary>The published journeys the partitions run.</summary>
     public JourneyRegistry Journeys { get; }
 
-    /// <summary>True once started and until stopping begins: the engine accepts inputs.</summary>
+    /// <summary>True once started and until stopping begins (or another server takes a partition over): the engine accepts inputs.</summary>
     public bool IsReady => _accepting;
+
+    /// <summary>
+    /// Who this engine is to the other servers on the same database: host, process and start. Its partitions' leases
+    /// name it (<see cref="PartitionLease.Owner"/>).
+    /// </summary>
+    public string NodeId { get; } = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}");
+
+    /// <summary>
+    /// Set when a commit was refused because another server took a partition over: this engine then accepts no input
+    /// (it would write contacts another server writes) until it is restarted.
+    /// </summary>
+    public PartitionFencedException? FencedBy => _fencedBy;
+
+    private volatile PartitionFencedException? _fencedBy;
 
     /// <summary>The engine's instruments (the timer pump counts due timers on them).</summary>
     internal Diagnostics.EngineMetrics Metrics => _metrics;
@@ -90,9 +105,20 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
         await _router.LoadAsync(_store, cancellationToken).ConfigureAwait(false);
 
+        // Every partition is taken over: a server that wrote them until now has its next commit refused.
+        var leases = new PartitionLease[_options.Partitions];
+        for (var index = 0; index < leases.Length; index++)
+        {
+            leases[index] = await _store.TakePartitionAsync(index, NodeId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
         _depths = new long[_options.Partitions];
         _partitions = Enumerable.Range(0, _options.Partitions)
-            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Math.Max(1, _options.CachedContacts / _options.Partitions), Route, count => OnProcessed(index, count), _logger, _router, _erased, Math.Max(1, _options.MaxHistoryEventsPerName), _metrics))
+            .Select(index => new Partition(index, _store, _time, Journeys, _options.MaxBatchSize, Math.Max(1, _options.CachedContacts / _options.Partitions), Route, count => OnProcessed(index, count), _logger, _router, _erased, Math.Max(1, _options.MaxHistoryEventsPerName), _metrics)
+            {
+                Lease = leases[index],
+                Fenced = OnFenced,
+            })
             .ToArray();
         _loops = _partitions.Select(partition => Task.Run(partition.RunAsync, CancellationToken.None)).ToArray();
 
@@ -195,7 +221,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     {
         if (!_accepting)
         {
-            throw new EngineStoppedException();
+            throw _fencedBy is { } fenced ? new EngineStoppedException(fenced.Message) : new EngineStoppedException();
         }
 
         var completion = new TaskCompletionSource<InputOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -263,6 +289,19 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine started on {Provider} with {Partitions} partitions, {Identities} identities loaded, {Merges} merges resumed")]
     private static partial void LogStarted(ILogger logger, string provider, int partitions, int identities, int merges);
 
+    /// <summary>A partition's commit was refused: another server took it over. From now on this engine accepts nothing.</summary>
+    private void OnFenced(PartitionFencedException fenced)
+    {
+        if (Interlocked.CompareExchange(ref _fencedBy, fenced, null) is null)
+        {
+            _accepting = false;
+            LogFenced(_logger, fenced.Stale.Partition, fenced.Owner, fenced.Epoch, fenced.Stale.Epoch);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Partition {Partition} was taken over by {Owner} (epoch {Epoch}, this server's {Stale}): another Cairn server writes to this database. This server accepts no more inputs; stop it, or restart it to take the partitions back")]
+    private static partial void LogFenced(ILogger logger, int partition, string owner, long epoch, long stale);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Cairn engine stopped; every queued input was committed")]
     private static partial void LogStopped(ILogger logger);
 }
@@ -271,7 +310,7 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 public sealed class EngineStoppedException : Exception
 {
     public EngineStoppedException()
-        : base("Cairn is not accepting inputs right now (starting or shutting down).")
+        : base("Cairn is not accepting inputs right now (starting or shutting down); retry shortly.")
     {
     }
 

@@ -89,6 +89,12 @@ internal sealed partial class Partition
 
     public int Index { get; }
 
+    /// <summary>The partition's ownership, carried by each of its commits (none: not fenced).</summary>
+    public PartitionLease? Lease { get; init; }
+
+    /// <summary>Told when a commit was refused because another server took the partition over.</summary>
+    public Action<PartitionFencedException>? Fenced { get; init; }
+
     public bool TryEnqueue(PartitionWork work) => _inbox.Writer.TryWrite(work);
 
     /// <summary>No more external inputs; <see cref="RunAsync"/> ends once the inbox is drained.</summary>
@@ -132,7 +138,16 @@ internal sealed partial class Partition
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                LogBatchFailed(_logger, exception, Index, batch.Count);
+                if (exception is PartitionFencedException fenced)
+                {
+                    // The engine logs it once, whatever the number of batches refused.
+                    Fenced?.Invoke(fenced);
+                }
+                else
+                {
+                    LogBatchFailed(_logger, exception, Index, batch.Count);
+                }
+
                 _metrics.Failed(Index);
                 _cache.Clear();
                 foreach (var work in batch)
@@ -159,6 +174,7 @@ internal sealed partial class Partition
         // One consistent set of documents for the whole batch.
         var documents = _journeys.Documents;
         var write = new BatchWrite(_router, documents.Policy.Measurement);
+        write.Commit.Lease = Lease;
 
         // Stored events do not change before this batch commits: each contact's stored history is read once.
         var histories = new BatchHistories(write.Commit);

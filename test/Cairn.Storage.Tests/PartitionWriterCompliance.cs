@@ -37,6 +37,46 @@ public abstract class PartitionWriterCompliance(StoreProvider provider) : StoreC
     }
 
     [Fact]
+    public async Task ATakeover_FencesTheOlderLease_WhoseCommitWritesNothing_WhileTheNewOwnerCommits()
+    {
+        var contact = Contact("ann@example.com", "Ann Lee", userId: "u-1");
+        var first = await Writer.TakePartitionAsync(3, "node-a", T0, Cancel);
+        Assert.Equal(new PartitionLease(3, 1, "node-a"), first);
+        await Writer.CommitAsync(Batch(first, contact, "m-1"), Cancel);
+
+        var second = await Writer.TakePartitionAsync(3, "node-b", T0.AddSeconds(1), Cancel);
+        Assert.Equal(new PartitionLease(3, 2, "node-b"), second);
+        var stale = Batch(first, contact with { EventCount = 99 }, "m-2");
+        var refused = await Assert.ThrowsAsync<PartitionFencedException>(() => Writer.CommitAsync(stale, Cancel));
+        Assert.Equal((first, "node-b", 2L), (refused.Stale, refused.Owner, refused.Epoch));
+        Assert.Contains("Partition 3 was taken over by node-b (epoch 2; this server holds epoch 1)", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await Store.GetEventAsync("m-2", Cancel));
+        Assert.Equal(0, (await Store.GetContactAsync(contact.Id, Cancel))!.EventCount);
+
+        // The new owner writes; other partitions and writes without a lease are not concerned.
+        await Writer.CommitAsync(Batch(second, contact with { EventCount = 1 }, "m-2"), Cancel);
+        Assert.NotNull(await Store.GetEventAsync("m-2", Cancel));
+        Assert.Equal(1, (await Store.GetContactAsync(contact.Id, Cancel))!.EventCount);
+        Assert.Equal(1, (await Writer.TakePartitionAsync(4, "node-a", T0, Cancel)).Epoch);
+        await Writer.CommitAsync(Batch(null, contact with { EventCount = 2 }, "m-3"), Cancel);
+        Assert.NotNull(await Store.GetEventAsync("m-3", Cancel));
+
+        // The first owner taking it back fences the second in turn.
+        var third = await Writer.TakePartitionAsync(3, "node-a", T0.AddSeconds(2), Cancel);
+        Assert.Equal(3, third.Epoch);
+        await Assert.ThrowsAsync<PartitionFencedException>(() => Writer.CommitAsync(Batch(second, contact, "m-4"), Cancel));
+        Assert.Null(await Store.GetEventAsync("m-4", Cancel));
+
+        CommitBatch Batch(PartitionLease? lease, ContactState state, string messageId)
+        {
+            var batch = new CommitBatch { Lease = lease };
+            batch.Contacts[state.Id] = state;
+            batch.Events.Add(Event(state.Id, T0, messageId));
+            return batch;
+        }
+    }
+
+    [Fact]
     public async Task Commit_EmptyBatch_WritesNothing()
     {
         var batch = new CommitBatch();

@@ -170,6 +170,12 @@ public sealed record UserRecord(
 /// </summary>
 public sealed class CommitBatch
 {
+    /// <summary>
+    /// The partition's ownership the batch was decided under; the commit is refused (<see cref="PartitionFencedException"/>)
+    /// when another server took the partition over since. Null for writes outside a partition (imports, tests): not fenced.
+    /// </summary>
+    public PartitionLease? Lease { get; set; }
+
     /// <summary>Events to append; a message id already in the log is skipped.</summary>
     public List<StoredEvent> Events { get; } = [];
 

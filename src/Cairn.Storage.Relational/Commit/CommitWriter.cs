@@ -17,13 +17,15 @@ public abstract class CommitWriter
 internal static class CommitWriters
 {
     /// <summary>
-    /// Hand-overs first (a merge moves the absorbed contact's events and identities before new ones arrive), then
+    /// The lease check first (a fenced batch writes nothing), then hand-overs (a merge moves the absorbed contact's
+    /// events and identities before new ones arrive), then
     /// the events, the contact rows and what hangs off them. The counters (<see cref="JourneyMoveRows"/>,
     /// <see cref="JourneyConversionRows"/>, <see cref="AttributionRows"/>) write in key order within their turn. A new kind of row is one class and
     /// one line here.
     /// </summary>
     public static CommitWriter[] For(SqlDialect dialect) =>
     [
+        new LeaseRows(),
         new HandOverRows(),
         dialect.EventWriter,
         new ContactRows(),
