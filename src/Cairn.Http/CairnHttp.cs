@@ -84,6 +84,7 @@ public static class CairnHttp
         api.MapAudit();
         api.MapAlerts();
         api.MapRetention();
+        api.MapCluster();
         app.MapRecipientLinks();
         app.MapChannelWebhooks();
         app.MapDeliveryFeedback();

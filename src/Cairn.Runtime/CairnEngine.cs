@@ -90,6 +90,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
     private volatile PartitionFencedException? _fencedBy;
 
+    /// <summary>This engine's partitions: the epoch each was taken at and the inputs queued or in process (none before it starts).</summary>
+    public IReadOnlyList<PartitionStatus> Partitions =>
+        [.. _partitions.Select(partition => new PartitionStatus(partition.Index, partition.Lease?.Epoch ?? 0, (int)Interlocked.Read(ref _depths[partition.Index])))];
+
     /// <summary>The engine's instruments (the timer pump counts due timers on them).</summary>
     internal Diagnostics.EngineMetrics Metrics => _metrics;
 
@@ -306,7 +310,10 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
     private static partial void LogStopped(ILogger logger);
 }
 
-/// <summary>The engine is not accepting inputs: it is starting or shutting down (HTTP 503).</summary>
+/// <summary>One of an engine's partitions: the epoch it took the partition at, and the inputs queued or in process.</summary>
+public sealed record PartitionStatus(int Partition, long Epoch, int Queued);
+
+/// <summary>The engine is not accepting inputs: it is starting or shutting down, or was fenced out (HTTP 503).</summary>
 public sealed class EngineStoppedException : Exception
 {
     public EngineStoppedException()

@@ -16,6 +16,7 @@ var root = new RootCommand("Cairn: real-time customer journey orchestration.")
     KeysCommand.Create(),
     AlertsCommand.Create(),
     RetentionCommand.Create(),
+    ClusterCommand.Create(),
     ReportCommand.Create(),
     AuditCommand.Create(),
 };

@@ -33,4 +33,12 @@ public abstract partial class RelationalCairnStore
             cancellationToken).ConfigureAwait(false);
         return new PartitionLease(partition, epoch, owner);
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PartitionOwner>> GetPartitionOwnersAsync(CancellationToken cancellationToken) =>
+        await QueryAsync(
+            "SELECT partition_index, epoch, owner, taken_at FROM partition_owners ORDER BY partition_index",
+            null,
+            static row => new PartitionOwner(row.GetInt(0), row.GetLong(1), row.GetText(2), row.GetTime(3)),
+            cancellationToken).ConfigureAwait(false);
 }

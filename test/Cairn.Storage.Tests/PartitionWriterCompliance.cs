@@ -66,6 +66,9 @@ public abstract class PartitionWriterCompliance(StoreProvider provider) : StoreC
         Assert.Equal(3, third.Epoch);
         await Assert.ThrowsAsync<PartitionFencedException>(() => Writer.CommitAsync(Batch(second, contact, "m-4"), Cancel));
         Assert.Null(await Store.GetEventAsync("m-4", Cancel));
+        Assert.Equal(
+            [new PartitionOwner(3, 3, "node-a", T0.AddSeconds(2)), new PartitionOwner(4, 1, "node-a", T0)],
+            await Writer.GetPartitionOwnersAsync(Cancel));
 
         CommitBatch Batch(PartitionLease? lease, ContactState state, string messageId)
         {

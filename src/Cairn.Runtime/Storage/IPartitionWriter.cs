@@ -23,7 +23,13 @@ public interface IPartitionWriter
     /// first.
     /// </summary>
     Task<PartitionLease> TakePartitionAsync(int partition, string owner, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Every partition's owner as the database has it, by partition (none before a server first started).</summary>
+    Task<IReadOnlyList<PartitionOwner>> GetPartitionOwnersAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A partition's row of ownership: its epoch, the server that took it last and when.</summary>
+public sealed record PartitionOwner(int Partition, long Epoch, string Owner, DateTimeOffset TakenAt);
 
 /// <summary>A partition's ownership as a server took it: its commits carry it, and are refused once another took it over.</summary>
 /// <param name="Partition">The partition's index.</param>

@@ -18,14 +18,15 @@ internal sealed class CairnProcess : IAsyncDisposable
     public const string WriteKey = "cwk_end_to_end_write_key";
     public const string ApiKey = "cak_end_to_end_api_key";
 
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "cairn-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string _dataDirectory;
     private readonly string? _postgres;
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private CairnProcess(string? postgres)
+    private CairnProcess(string? postgres, string? dataDirectory)
     {
         _postgres = postgres;
+        _dataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "cairn-e2e-" + Guid.NewGuid().ToString("N"));
         Port = ProcessRunner.FreeLoopbackPort();
         Url = $"http://127.0.0.1:{Port}";
         Client = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(60) };
@@ -59,10 +60,13 @@ internal sealed class CairnProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a server; <paramref name="demo"/> lets an empty store get the demo workspace (off by default).</summary>
-    public static async Task<CairnProcess> StartAsync(string? postgres, bool demo = false, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts a server; <paramref name="demo"/> lets an empty store get the demo workspace (off by default);
+    /// <paramref name="dataDirectory"/> is the SQLite directory (a new one when null), which another server may share.
+    /// </summary>
+    public static async Task<CairnProcess> StartAsync(string? postgres, bool demo = false, IReadOnlyDictionary<string, string>? environment = null, string? dataDirectory = null)
     {
-        var process = new CairnProcess(postgres) { Demo = demo };
+        var process = new CairnProcess(postgres, dataDirectory) { Demo = demo };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             process.Environment[name] = value;

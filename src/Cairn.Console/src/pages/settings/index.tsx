@@ -8,6 +8,7 @@ import { AccountPage } from "./AccountPage";
 import { AuditPage } from "./AuditPage";
 import { RetentionPage } from "./RetentionPage";
 import { AlertSettingsPage } from "./AlertSettingsPage";
+import { ServersPage } from "./ServersPage";
 import "./settings.css";
 
 const PolicyPage = lazyPage(() => import("./PolicyPage"), "PolicyPage", "the sending policy");
@@ -20,6 +21,7 @@ const tabs = [
   { to: "mailbox", label: "Dev mailbox" },
   { to: "retention", label: "Retention" },
   { to: "alerts", label: "Alerts" },
+  { to: "servers", label: "Servers" },
   { to: "account", label: "Your account" },
 ];
 
@@ -48,6 +50,7 @@ export const settingsRoutes = [
     <Route path="mailbox" element={<MailboxPage />} />
     <Route path="retention" element={<RetentionPage />} />
     <Route path="alerts" element={<AlertSettingsPage />} />
+    <Route path="servers" element={<ServersPage />} />
     <Route path="account" element={<AccountPage />} />
   </Route>,
 ];
