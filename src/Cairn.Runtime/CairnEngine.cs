@@ -109,7 +109,9 @@ public sealed partial class CairnEngine : IHostedService, IAsyncDisposable
 
         await _router.LoadAsync(_store, cancellationToken).ConfigureAwait(false);
 
-        // Every partition is taken over: a server that wrote them until now has its next commit refused.
+        // Every partition is taken over: a server that wrote them until now has its next commit refused, including one
+        // that ran more partitions (their rows are removed, which fences them as well).
+        await _store.ForgetPartitionsAsync(_options.Partitions, cancellationToken).ConfigureAwait(false);
         var leases = new PartitionLease[_options.Partitions];
         for (var index = 0; index < leases.Length; index++)
         {

@@ -35,6 +35,13 @@ public abstract partial class RelationalCairnStore
     }
 
     /// <inheritdoc />
+    public Task<int> ForgetPartitionsAsync(int count, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return ExecuteAsync("DELETE FROM partition_owners WHERE partition_index >= @count", parameters => parameters.Add("count", count), cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<PartitionOwner>> GetPartitionOwnersAsync(CancellationToken cancellationToken) =>
         await QueryAsync(
             "SELECT partition_index, epoch, owner, taken_at FROM partition_owners ORDER BY partition_index",

@@ -70,6 +70,14 @@ public abstract class PartitionWriterCompliance(StoreProvider provider) : StoreC
             [new PartitionOwner(3, 3, "node-a", T0.AddSeconds(2)), new PartitionOwner(4, 1, "node-a", T0)],
             await Writer.GetPartitionOwnersAsync(Cancel));
 
+        // A server with fewer partitions starts: the rows beyond its count go, and their holders are fenced too.
+        var fourth = await Writer.TakePartitionAsync(4, "node-c", T0.AddSeconds(3), Cancel);
+        Assert.Equal(1, await Writer.ForgetPartitionsAsync(4, Cancel));
+        var gone = await Assert.ThrowsAsync<PartitionFencedException>(() => Writer.CommitAsync(Batch(fourth, contact, "m-5"), Cancel));
+        Assert.Contains("nobody", gone.Message, StringComparison.Ordinal);
+        Assert.Null(await Store.GetEventAsync("m-5", Cancel));
+        Assert.Equal([3], (await Writer.GetPartitionOwnersAsync(Cancel)).Select(owner => owner.Partition));
+
         CommitBatch Batch(PartitionLease? lease, ContactState state, string messageId)
         {
             var batch = new CommitBatch { Lease = lease };

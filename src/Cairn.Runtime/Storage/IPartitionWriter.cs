@@ -24,6 +24,13 @@ public interface IPartitionWriter
     /// </summary>
     Task<PartitionLease> TakePartitionAsync(int partition, string owner, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes the ownership of every partition from <paramref name="count"/> on: a server with more partitions than the
+    /// one starting has its commits of those refused too (a commit whose partition has no row is fenced), so no contact
+    /// is written by two servers that hash contacts to partitions differently. Returns how many rows it removed.
+    /// </summary>
+    Task<int> ForgetPartitionsAsync(int count, CancellationToken cancellationToken);
+
     /// <summary>Every partition's owner as the database has it, by partition (none before a server first started).</summary>
     Task<IReadOnlyList<PartitionOwner>> GetPartitionOwnersAsync(CancellationToken cancellationToken);
 }

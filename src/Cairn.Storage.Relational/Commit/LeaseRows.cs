@@ -27,7 +27,7 @@ internal sealed class LeaseRows : CommitWriter
         {
             throw owners is [var other]
                 ? new PartitionFencedException(lease, other.Owner, other.Epoch)
-                : new PartitionFencedException(lease, "nobody (the partition's ownership row is gone)", 0);
+                : new PartitionFencedException(lease, "nobody (a server with fewer partitions started since)", 0);
         }
     }
 }
