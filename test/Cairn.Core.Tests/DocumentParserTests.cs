@@ -179,6 +179,7 @@ public sealed class DocumentParserTests
     [Theory]
     [InlineData("id: j\nname: [unclosed\nsteps: []\n", 1)]
     [InlineData("id: j\nname: J\n  steps: - x\n", 3)]
+    [InlineData("kind: segment\nid: s\nname: S\ncondition:\n : s\nname: S\ncondition:\n : s\n", 1)]
     public void Parse_InvalidYaml_IsOneClearError(string text, int line)
     {
         var set = Read(text);

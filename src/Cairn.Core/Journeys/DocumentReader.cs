@@ -86,6 +86,13 @@ internal sealed class DocumentReader(string source)
             reader.Error(1, "not valid YAML or JSON: a bracket or brace is not closed");
             return null;
         }
+        catch (ArgumentException exception) when (exception.ParamName == "parser")
+        {
+            // YamlDotNet's node builder meets an event it does not expect (an empty key under a key with no value,
+            // repeated, as the parser fuzz test found): "The current event is of an unsupported type".
+            reader.Error(1, "not valid YAML or JSON: a key without a name, or a value where a key should be");
+            return null;
+        }
 
         if (stream.Documents.Count != 1)
         {
